@@ -1,0 +1,102 @@
+"""The one model contract every recommender implements (ARCHITECTURE.md, "Contracts")."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+__all__ = ["Batch", "Recommender", "TrainContext", "View"]
+
+View = Literal["id", "text", "fused"]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One BPR batch: (user, positive item, sampled negative item) triples, all int64 (B,)."""
+
+    users: Tensor
+    pos_items: Tensor
+    neg_items: Tensor
+
+    def to(self, device: torch.device) -> "Batch":
+        return Batch(self.users.to(device), self.pos_items.to(device), self.neg_items.to(device))
+
+
+@dataclass(frozen=True, eq=False)
+class TrainContext:
+    """What a model may learn from before training: the training interactions only.
+
+    Passed to `Recommender.prepare` so models can count popularity or record which ids were
+    seen; never holds valid or test rows.
+    """
+
+    n_users: int
+    n_items: int
+    train_users: np.ndarray  # (n_train,) int64
+    train_items: np.ndarray  # (n_train,) int64
+
+
+class Recommender(nn.Module):
+    """Base class: scores users against items.
+
+    Subclasses set `name` and `config` (a frozen dataclass in the model's file) and implement
+    `loss`, `full_scores` and the embedding views. A model knows which ids it saw in training
+    (`seen_users`, `seen_items` buffers) so that unseen ids can be given a neutral embedding.
+    """
+
+    name: ClassVar[str] = "base"
+    config: Any
+
+    def __init__(self, n_users: int, n_items: int) -> None:
+        super().__init__()
+        self.n_users = n_users
+        self.n_items = n_items
+        # Buffers so they travel with state_dict (and the checkpoint) and with .to(device).
+        self.register_buffer("seen_users", torch.zeros(n_users, dtype=torch.bool))
+        self.register_buffer("seen_items", torch.zeros(n_items, dtype=torch.bool))
+
+    # -- training ---------------------------------------------------------------------------
+    def prepare(self, ctx: TrainContext) -> None:
+        """Learn non-gradient state from the training interactions (default: seen ids)."""
+        self.seen_users.zero_()
+        self.seen_items.zero_()
+        self.seen_users[torch.as_tensor(ctx.train_users, dtype=torch.long)] = True
+        self.seen_items[torch.as_tensor(ctx.train_items, dtype=torch.long)] = True
+
+    def loss(self, batch: Batch) -> dict[str, Tensor]:
+        """Named loss parts, always including `total` (the one that is back-propagated)."""
+        raise NotImplementedError
+
+    @property
+    def trainable(self) -> bool:
+        """False for models with nothing to fit by gradient (Popularity)."""
+        return any(p.requires_grad for p in self.parameters())
+
+    # -- scoring ----------------------------------------------------------------------------
+    def full_scores(self, users: Tensor) -> Tensor:
+        """Scores of `users` (B,) against every item: (B, n_items). Higher is better."""
+        raise NotImplementedError
+
+    def score(self, users: Tensor, items: Tensor) -> Tensor:
+        """Scores of aligned (user, item) pairs: (B,). Default: gather from full scores."""
+        return self.full_scores(users).gather(1, items.view(-1, 1)).squeeze(1)
+
+    # -- projections --------------------------------------------------------------------------
+    views: ClassVar[tuple[str, ...]] = ("id",)
+
+    def user_embeddings(self, view: View = "id") -> Tensor:
+        """(n_users, d) embeddings of every user in `view` (one of `self.views`)."""
+        raise NotImplementedError
+
+    def item_embeddings(self, view: View = "id") -> Tensor:
+        """(n_items, d) embeddings of every item in `view` (one of `self.views`)."""
+        raise NotImplementedError
+
+    def _check_view(self, view: str) -> None:
+        if view not in self.views:
+            from rec_core.errors import ConfigError
+
+            raise ConfigError("view", f"{self.name} has views {', '.join(self.views)}; got {view!r}")
