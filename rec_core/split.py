@@ -124,8 +124,7 @@ def _ratio(data: InteractionData, config: SplitConfig, rng: np.random.Generator)
         np.sort(rows[part == 0]),
         np.sort(rows[part == 1]),
         np.sort(rows[part == 2]),
-        None,
-        notes,
+        notes=notes,
     )
 
 
@@ -151,8 +150,7 @@ def _loo(data: InteractionData, config: SplitConfig) -> Split:
         np.sort(order[part == 0]),
         np.sort(order[part == 1]),
         np.sort(order[part == 2]),
-        None,
-        notes,
+        notes=notes,
     )
 
 

@@ -84,6 +84,23 @@ class Recommender(nn.Module):
         """Scores of aligned (user, item) pairs: (B,). Default: gather from full scores."""
         return self.full_scores(users).gather(1, items.view(-1, 1)).squeeze(1)
 
+    # -- checkpoints --------------------------------------------------------------------------
+    def checkpoint_state(self) -> dict[str, Tensor]:
+        """What a checkpoint must hold to rebuild this model (default: the whole state).
+
+        Models with a frozen pretrained backbone override this to leave the backbone out: it
+        is rebuilt from its name and identity, not stored again in every run.
+        """
+        return dict(self.state_dict())
+
+    def load_checkpoint_state(self, state: dict[str, Tensor]) -> None:
+        """Inverse of `checkpoint_state`; a key missing from `state` is an error."""
+        missing, unexpected = self.load_state_dict(state, strict=False)
+        expected = set(self.checkpoint_state())
+        missing = [k for k in missing if k in expected]
+        if missing or unexpected:
+            raise ValueError(f"checkpoint does not match the model: missing {missing[:5]}, unexpected {unexpected[:5]}")
+
     # -- projections --------------------------------------------------------------------------
     views: ClassVar[tuple[str, ...]] = ("id",)
 

@@ -1,0 +1,230 @@
+"""Command line: `python -m rec_core train|compare|runs|execute|datasets`.
+
+Every config field has a flag, generated from the dataclasses so the two never drift apart.
+Bad input prints one line naming the field and exits with code 2; no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from rec_core.configs import coerce_value, field_types
+from rec_core.errors import ConfigError, RecCoreError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_BAD_INPUT = 2
+
+
+def _sections() -> dict[str, list[type]]:
+    from rec_core.data import DataConfig
+    from rec_core.evaluate import EvalConfig
+    from rec_core.models.registry import MODELS
+    from rec_core.split import SplitConfig
+    from rec_core.train import TrainConfig
+
+    return {
+        "data": [DataConfig],
+        "split": [SplitConfig],
+        "model": [cfg for cfg, _ in MODELS.values()],
+        "train": [TrainConfig],
+        "eval": [EvalConfig],
+    }
+
+
+# Flags whose names read better than the field's; fields derived from --seed get no flag.
+_RENAMED = {("data", "name"): "dataset", ("split", "kind"): "split", ("model", "name"): "model",
+            ("split", "ratios"): "split-ratios"}
+_SKIPPED = {("split", "seed"), ("train", "seed")}
+
+
+def _flag_table() -> dict[str, tuple[str, str, Any]]:
+    """dest -> (section, field, type) for every config field; names collide -> section prefix."""
+    seen: dict[str, list[tuple[str, str, Any]]] = {}
+    for section, classes in _sections().items():
+        done: set[str] = set()
+        for cls in classes:
+            for name, tp in field_types(cls).items():
+                if (section, name) in _SKIPPED or name in done:
+                    continue
+                done.add(name)
+                flag = _RENAMED.get((section, name), name.replace("_", "-"))
+                seen.setdefault(flag, []).append((section, name, tp))
+    table: dict[str, tuple[str, str, Any]] = {}
+    for flag, owners in seen.items():
+        if len(owners) == 1:
+            table[flag] = owners[0]
+        else:
+            for section, name, tp in owners:
+                table[f"{section}-{flag}"] = (section, name, tp)
+    return table
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rec_core", description="Train and compare recommenders.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train one model and write a run folder")
+    train.add_argument("--config", help="JSON or TOML file with sections data, split, model, train, eval")
+    train.add_argument("--runs-dir", default="runs", help="run store folder (default: runs)")
+    train.add_argument("--run-id", help="name of the run folder (default: generated)")
+    train.add_argument("--seed", help="seed of the split, the init and the sampling (default 0)")
+    train.add_argument("--label", help="free text shown in the app")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    for flag, (section, name, tp) in sorted(_flag_table().items()):
+        train.add_argument(f"--{flag}", dest=f"cfg__{section}__{name}", metavar="VALUE",
+                           help=f"{section}.{name}")
+
+    execute = sub.add_parser("execute", help="carry out a queued run folder (used by the app's queue)")
+    execute.add_argument("run_id")
+    execute.add_argument("--runs-dir", default="runs")
+    execute.add_argument("--quiet", action="store_true")
+
+    cmp_ = sub.add_parser("compare", help="paired comparison of two runs over users")
+    cmp_.add_argument("run_a")
+    cmp_.add_argument("run_b")
+    cmp_.add_argument("--runs-dir", default="runs")
+    cmp_.add_argument("--metrics", default="hit@10,ndcg@10,recall@10,mrr@10,hit@20,ndcg@20")
+    cmp_.add_argument("--n-boot", type=int, default=2000)
+
+    runs = sub.add_parser("runs", help="list runs")
+    runs.add_argument("--runs-dir", default="runs")
+
+    ds = sub.add_parser("datasets", help="which datasets are ready")
+    ds.add_argument("--data-dir")
+    return parser
+
+
+def _read_config_file(path: str) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError("config", f"file not found: {path}")
+    text = p.read_text(encoding="utf-8")
+    try:
+        if p.suffix.lower() == ".toml":
+            return tomllib.loads(text)
+        return json.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError("config", f"{path} is not valid {'TOML' if p.suffix == '.toml' else 'JSON'}: {exc}") from None
+
+
+def config_from_args(args: argparse.Namespace) -> Any:
+    """Merge --config FILE with the flags given (flags win) into a validated RunConfig."""
+    from rec_core.experiment import RunConfig
+    from rec_core.models.registry import model_config_class
+
+    base: dict[str, Any] = _read_config_file(args.config) if args.config else {}
+    if not isinstance(base, dict):
+        raise ConfigError("config", "the file must hold a table of sections")
+    merged: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
+    given: dict[tuple[str, str], str] = {}
+    for dest, value in vars(args).items():
+        if dest.startswith("cfg__") and value is not None:
+            _, section, name = dest.split("__", 2)
+            given[(section, name)] = value
+    model_name = given.get(("model", "name")) or merged.get("model", {}).get("name", "mf")
+    model_cls = model_config_class(str(model_name))
+    model_fields = field_types(model_cls)
+    for (section, name), value in given.items():
+        if section == "model" and name not in model_fields:
+            raise ConfigError(name, f"does not apply to model {model_name!r}; its fields: {', '.join(model_fields)}")
+        merged.setdefault(section, {})
+        if not isinstance(merged[section], dict):
+            raise ConfigError(section, "must be a table of fields")
+        # Coerce here so the error names the flag's field, not a nested dataclass.
+        cls = model_cls if section == "model" else _sections()[section][0]
+        merged[section][name] = coerce_value(f"{section}.{name}", field_types(cls)[name], value)
+    if args.seed is not None:
+        merged["seed"] = coerce_value("seed", int, args.seed)
+    if args.label is not None:
+        merged["label"] = args.label
+    return RunConfig.from_dict(merged)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from rec_core.experiment import prepare_data, start_run
+    from rec_core.runs import RunStore, validate_run_id
+
+    if args.run_id is not None:
+        validate_run_id(args.run_id)
+    config = config_from_args(args)
+    # Load and split before the run folder exists: bad data is an input error that must leave
+    # nothing behind.
+    data, split = prepare_data(config)
+    store = RunStore(args.runs_dir)
+    run = start_run(config, store, args.run_id)
+    return _execute(run, args.quiet, data, split)
+
+
+def _execute(run: Any, quiet: bool, data: Any = None, split: Any = None) -> int:
+    from rec_core.experiment import execute_run
+    from rec_core.progress import ConsoleProgress, format_results
+
+    progress = ConsoleProgress(run.run_id, enabled=not quiet)
+    try:
+        results = execute_run(run, progress, data=data, split=split)
+    except KeyboardInterrupt:
+        progress.close()
+        print(f"stopped: {run.run_id} (interrupted)", file=sys.stderr)
+        return 130
+    except RecCoreError as exc:
+        progress.close()
+        print(f"error: {exc} (run {run.run_id} marked failed)", file=sys.stderr)
+        return EXIT_BAD_INPUT if isinstance(exc, (ConfigError,)) else 1
+    finally:
+        progress.close()
+    print(format_results(results))
+    print(f"run folder: {run.path}")
+    return 0
+
+
+def _cmd_execute(args: argparse.Namespace) -> int:
+    from rec_core.runs import RunStore
+
+    return _execute(RunStore(args.runs_dir).get(args.run_id), args.quiet)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from rec_core.progress import format_comparison
+    from rec_core.evaluate import compare_all
+    from rec_core.runs import RunStore
+
+    store = RunStore(args.runs_dir)
+    a, b = store.get(args.run_a), store.get(args.run_b)
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    rows = compare_all(a.read_table("per_user_test"), b.read_table("per_user_test"), metrics, n_boot=args.n_boot)
+    print(format_comparison(a.run_id, b.run_id, rows))
+    return 0
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    from rec_core.progress import format_runs
+    from rec_core.runs import RunStore
+
+    print(format_runs(RunStore(args.runs_dir).list()))
+    return 0
+
+
+def _cmd_datasets(args: argparse.Namespace) -> int:
+    from rec_core.data import dataset_status
+
+    for row in dataset_status(args.data_dir):
+        print(f"{row['name']:<10} {row['state']:<12} {row['path']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {"train": _cmd_train, "execute": _cmd_execute, "compare": _cmd_compare,
+                "runs": _cmd_runs, "datasets": _cmd_datasets}
+    try:
+        return handlers[args.command](args)
+    except (ConfigError, RecCoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT

@@ -1,0 +1,384 @@
+"""Full-ranking evaluation (PROTOCOL.md): per user, every item (or the split's candidates) is
+ranked with the user's training items masked (and validation items when testing), metrics are
+computed per user and averaged over the users that have ground truth in the part.
+
+Ties are broken by item index (lower index ranks first) everywhere, so results never depend on
+the unspecified order `torch.topk` gives equal scores.
+"""
+from __future__ import annotations
+
+import math
+import weakref
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from rec_core.data.interactions import InteractionData
+from rec_core.errors import ConfigError, DataError, RecCoreError
+from rec_core.evaluate.metrics import METRIC_NAMES, compute_metrics
+from rec_core.evaluate.segments import (
+    ITEM_SEGMENTS,
+    item_segment_metrics,
+    item_segments,
+    user_segment_metrics,
+)
+from rec_core.models.base import Recommender
+from rec_core.split import Split
+
+__all__ = ["EvalConfig", "EvalResult", "RankingTask", "evaluate", "evaluate_all", "ranking_task", "top_k"]
+
+Part = Literal["valid", "test"]
+CandidateMode = Literal["auto", "all"]
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """What `evaluate` reports: cutoffs, metrics, and how many users it scores at once."""
+
+    ks: tuple[int, ...] = (5, 10, 20)  # cutoffs K; each must be > 0
+    chunk_size: int = 2048  # users scored at once; memory is about chunk_size x n_items floats
+    metrics: tuple[str, ...] = METRIC_NAMES  # any of hit, ndcg, recall, mrr, precision
+
+    def __post_init__(self) -> None:
+        ks = tuple(self.ks)
+        if not ks or any(isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0 for k in ks):
+            raise ConfigError("ks", f"cutoffs must be a non-empty list of integers > 0, got {list(ks)}")
+        # Frozen, so normalise through object.__setattr__: a list would make the config unhashable.
+        object.__setattr__(self, "ks", tuple(int(k) for k in ks))
+        if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, (int, np.integer)) \
+                or self.chunk_size <= 0:
+            raise ConfigError("chunk_size", f"must be an integer > 0, got {self.chunk_size!r}")
+        metrics = tuple(self.metrics)
+        unknown = [m for m in metrics if m not in METRIC_NAMES]
+        if not metrics or unknown:
+            raise ConfigError("metrics", f"unknown or no metrics {unknown}; allowed: {', '.join(METRIC_NAMES)}")
+        object.__setattr__(self, "metrics", metrics)
+
+
+def _csr(pos: np.ndarray, items: np.ndarray, n_rows: int, n_items: int) -> tuple[np.ndarray, Tensor, Tensor]:
+    """Deduplicated (row, item) pairs sorted by row: pointers (n_rows + 1,), rows, items."""
+    key = np.unique(pos.astype(np.int64) * n_items + items.astype(np.int64))
+    rows, cols = key // n_items, key % n_items
+    ptr = np.zeros(n_rows + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(np.bincount(rows, minlength=n_rows))
+    return ptr, torch.from_numpy(rows), torch.from_numpy(cols)
+
+
+@dataclass(frozen=True, eq=False)
+class RankingTask:
+    """Everything one (split, part, candidate mode) ranking needs, built once and reused.
+
+    Positions 0..E-1 index the evaluated users: those with >= 1 ground-truth item among the
+    ranked candidates. The trainer evaluates valid every epoch; `ranking_task` caches these.
+    """
+
+    part: str
+    candidates: str  # "all" or "cold"
+    n_items: int
+    users: np.ndarray  # (E,) int64 evaluated user indices, ascending
+    n_train: np.ndarray  # (E,) int64 training interactions per evaluated user
+    n_relevant: np.ndarray  # (E,) int64 ground-truth items per evaluated user
+    mask_ptr: np.ndarray  # (E + 1,) CSR pointers into mask_pos / mask_items
+    mask_pos: Tensor  # (n_mask,) int64 user position of each masked (user, item) pair
+    mask_items: Tensor  # (n_mask,) int64 masked item: train, and valid when testing
+    gt_ptr: np.ndarray  # (E + 1,) CSR pointers into gt_pos / gt_items
+    gt_pos: Tensor  # (n_gt,) int64
+    gt_items: Tensor  # (n_gt,) int64
+    non_candidate: Tensor | None  # (n_items,) bool, True outside the ranking; None: all ranked
+    n_candidates: int
+    item_segment: Tensor  # (n_items,) int64 code into ITEM_SEGMENTS (training popularity)
+    relevant_per_segment: np.ndarray  # (E, len(ITEM_SEGMENTS)) ground-truth items per segment
+    candidate_items_per_segment: np.ndarray  # (len(ITEM_SEGMENTS),)
+
+    @classmethod
+    def build(cls, data: InteractionData, split: Split, part: Part, candidates: CandidateMode = "auto") -> RankingTask:
+        """Precompute masks and ground truth of `part` as CSR index arrays."""
+        if part not in ("valid", "test"):
+            raise ConfigError("part", f"must be 'valid' or 'test', got {part!r}")
+        if candidates not in ("auto", "all"):
+            raise ConfigError("candidates", f"must be 'auto' or 'all', got {candidates!r}")
+        n_items = data.n_items
+        cand = split.candidates(part) if candidates == "auto" else None
+        is_cand = np.ones(n_items, dtype=bool)
+        if cand is not None:
+            cand = np.asarray(cand)
+            # Fail loudly: an empty or non-integer candidate set would silently evaluate no one.
+            if cand.dtype.kind not in "iu" or cand.ndim != 1 or cand.size == 0:
+                raise DataError("candidates", f"split.candidates({part!r}) must be a non-empty 1-d integer "
+                                              f"array of item indices or None, got {cand!r:.80}")
+            is_cand[:] = False
+            is_cand[cand] = True
+        gt_rows = split.valid if part == "valid" else split.test
+        gt_u, gt_i = data.users[gt_rows], data.items[gt_rows]
+        # An item outside the candidates can never be ranked, so it is not ground truth; with
+        # the cold-items split every held-out row is a candidate and nothing is dropped.
+        keep = is_cand[gt_i]
+        gt_u, gt_i = gt_u[keep], gt_i[keep]
+        users = np.unique(gt_u).astype(np.int64)
+        pos_of = np.full(data.n_users, -1, dtype=np.int64)
+        pos_of[users] = np.arange(len(users))
+
+        mask_rows = split.train if part == "valid" else np.concatenate([split.train, split.valid])
+        m_u, m_i = data.users[mask_rows], data.items[mask_rows]
+        keep = (pos_of[m_u] >= 0) & is_cand[m_i]  # non-candidates are masked wholesale anyway
+        mask_ptr, mask_pos, mask_items = _csr(pos_of[m_u[keep]], m_i[keep], len(users), n_items)
+        gt_ptr, gt_pos, gt_items = _csr(pos_of[gt_u], gt_i, len(users), n_items)
+
+        train_counts = np.bincount(data.items[split.train], minlength=n_items)
+        labels = item_segments(train_counts)
+        n_seg = len(ITEM_SEGMENTS)
+        codes = np.zeros(n_items, dtype=np.int64)
+        for code, seg in enumerate(ITEM_SEGMENTS):
+            codes[labels == seg] = code
+        rel_seg = np.bincount(gt_pos.numpy() * n_seg + codes[gt_items.numpy()],
+                              minlength=len(users) * n_seg).reshape(len(users), n_seg)
+        return cls(
+            part=part,
+            candidates="cold" if cand is not None else "all",
+            n_items=n_items,
+            users=users,
+            n_train=np.bincount(data.users[split.train], minlength=data.n_users)[users].astype(np.int64),
+            n_relevant=np.diff(gt_ptr),
+            mask_ptr=mask_ptr,
+            mask_pos=mask_pos,
+            mask_items=mask_items,
+            gt_ptr=gt_ptr,
+            gt_pos=gt_pos,
+            gt_items=gt_items,
+            non_candidate=None if cand is None else torch.from_numpy(~is_cand),
+            n_candidates=int(is_cand.sum()),
+            item_segment=torch.from_numpy(codes),
+            relevant_per_segment=rel_seg,
+            candidate_items_per_segment=np.bincount(codes[is_cand], minlength=n_seg),
+        )
+
+
+# Tasks per split (weak, so a dropped split frees its arrays), then per (part, candidate mode).
+# The data object is checked by identity too: the same split over other data must not reuse.
+_TASKS: weakref.WeakKeyDictionary[Split, dict[tuple[str, str], tuple[weakref.ref, RankingTask]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def ranking_task(data: InteractionData, split: Split, part: Part, candidates: CandidateMode = "auto") -> RankingTask:
+    """The cached `RankingTask` of (data, split, part, candidates), built on first use."""
+    per_split = _TASKS.setdefault(split, {})
+    cached = per_split.get((part, candidates))
+    if cached is not None and cached[0]() is data:
+        return cached[1]
+    task = RankingTask.build(data, split, part, candidates)
+    per_split[(part, candidates)] = (weakref.ref(data), task)
+    return task
+
+
+def top_k(scores: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """Top k of each row ordered by (score desc, item index asc): values and indices (B, k).
+
+    `torch.topk` is ~10x faster than a full sort but leaves the order of equal scores
+    unspecified. Inside its k the order is fixed by two small sorts; an equal-score group cut
+    by the k-th place may have lost lower-index members, so only those rows are fully sorted
+    (stable, so equal scores keep index order).
+    """
+    vals, idx = torch.topk(scores, k, dim=1, largest=True, sorted=False)
+    idx, perm = torch.sort(idx, dim=1)
+    vals, perm2 = torch.sort(vals.gather(1, perm), dim=1, descending=True, stable=True)
+    idx = idx.gather(1, perm2)
+    kth = vals[:, -1:]
+    cut = (scores == kth).sum(1) > (vals == kth).sum(1)  # (B,) some of the k-th group left out
+    if bool(cut.any()):
+        rows = cut.nonzero().squeeze(1)
+        v, i = torch.sort(scores[rows], dim=1, descending=True, stable=True)
+        vals[rows], idx[rows] = v[:, :k], i[:, :k]
+    return vals, idx
+
+
+@dataclass(frozen=True, eq=False)
+class EvalResult:
+    """The result of ranking one part for every evaluated user.
+
+    `metrics` are means over the `n_users` evaluated users; `per_user` has one row per such
+    user (user, n_relevant, n_train, then one column per metric); `ranks` (with_ranks only)
+    gives the 1-based rank of every ground-truth item among the ranked, unmasked candidates.
+    `user` and `item` columns hold indices into `data.user_ids` / `data.item_ids`.
+    """
+
+    part: str
+    metrics: dict[str, float]  # {"ndcg@10": mean, ...}
+    coverage: dict[str, float]  # {"coverage@10": share of candidates in at least one top-10}
+    per_user: pd.DataFrame
+    segments: dict[str, dict[str, float]]  # item popularity segments, then user activity groups
+    ranks: pd.DataFrame | None  # columns user, item, rank
+    n_users: int
+    candidates: str  # "all" or "cold"
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready summary (NaN -> None); per_user and ranks are tables, stored separately."""
+        return {
+            "part": self.part,
+            "candidates": self.candidates,
+            "n_users": self.n_users,
+            "metrics": _json_floats(self.metrics),
+            "coverage": _json_floats(self.coverage),
+            "segments": {name: _json_floats(seg) for name, seg in self.segments.items()},
+        }
+
+
+def _json_floats(d: dict[str, float]) -> dict[str, float | int | None]:
+    # Strict JSON has no NaN; a segment without users reports None.
+    return {k: (v if isinstance(v, int) else (float(v) if math.isfinite(v) else None)) for k, v in d.items()}
+
+
+def _prepare_scores(scores: Tensor, n_users: int, n_items: int) -> Tensor:
+    """A finite copy of the model's (B, n_items) scores, ready for in-place masking."""
+    if tuple(scores.shape) != (n_users, n_items):
+        raise RecCoreError(f"full_scores returned shape {tuple(scores.shape)}, expected ({n_users}, {n_items})")
+    if not scores.is_floating_point():
+        scores = scores.float()
+    if bool(torch.isnan(scores).any()):
+        raise RecCoreError("full_scores returned NaN scores; the model has diverged or is broken")
+    # clamp() copies (models may return views of their own buffers, which masking must not
+    # touch) and maps +-inf to finite extremes, keeping the order, so that -inf marks masked
+    # items only and a masked item never outranks a ranked one.
+    info = torch.finfo(scores.dtype)
+    return scores.clamp(min=info.min, max=info.max)
+
+
+def evaluate(
+    model: Recommender,
+    data: InteractionData,
+    split: Split,
+    part: Part,
+    config: EvalConfig = EvalConfig(),
+    *,
+    candidates: CandidateMode = "auto",
+    with_ranks: bool = False,
+    device: torch.device | str = "cpu",
+) -> EvalResult:
+    """Full-ranking evaluation of `model` on `part` (PROTOCOL.md).
+
+    candidates="auto" ranks the split's candidates of `part` when it has them (cold-items:
+    the held-out items), else every item; "all" always ranks every item. The model must live
+    on `device`; it is called in eval mode under inference_mode, `config.chunk_size` users at
+    a time, and its train/eval modes are restored afterwards. A part without ground truth
+    gives n_users 0 and NaN metrics.
+    """
+    task = ranking_task(data, split, part, candidates)
+    device = torch.device(device)
+    n_users, k_max = len(task.users), max(config.ks)
+    k_list = min(k_max, task.n_items)  # a catalogue shorter than K gives shorter lists
+    idx_parts: list[Tensor] = []
+    hit_parts: list[Tensor] = []
+    ok_parts: list[Tensor] = []
+    rank_parts: list[Tensor] = []
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        with torch.inference_mode():
+            non_cand = None if task.non_candidate is None else task.non_candidate.to(device)
+            for a in range(0, n_users, config.chunk_size):
+                b = min(a + config.chunk_size, n_users)
+                users = torch.from_numpy(task.users[a:b]).to(device)
+                scores = _prepare_scores(model.full_scores(users), b - a, task.n_items)
+                if non_cand is not None:
+                    scores.masked_fill_(non_cand, -math.inf)
+                lo, hi = task.mask_ptr[a], task.mask_ptr[b]
+                scores[(task.mask_pos[lo:hi] - a).to(device), task.mask_items[lo:hi].to(device)] = -math.inf
+                vals, idx = top_k(scores, k_list)
+                idx, ok = idx.cpu(), (vals > -math.inf).cpu()  # ok: a ranked (unmasked) item
+                glo, ghi = task.gt_ptr[a], task.gt_ptr[b]
+                g_pos, g_items = task.gt_pos[glo:ghi] - a, task.gt_items[glo:ghi]
+                truth = torch.zeros(b - a, task.n_items, dtype=torch.bool)  # (chunk, n_items)
+                truth[g_pos, g_items] = True
+                idx_parts.append(idx)
+                ok_parts.append(ok)
+                hit_parts.append(truth.gather(1, idx) & ok)
+                if with_ranks:
+                    rank_parts.append(_ranks(scores, g_pos.to(device), g_items.to(device)).cpu())
+            return _result(task, config, idx_parts, hit_parts, ok_parts, rank_parts if with_ranks else None, k_max)
+    finally:
+        for module, mode in modes:
+            module.training = mode
+
+
+def _ranks(scores: Tensor, rows: Tensor, items: Tensor) -> Tensor:
+    """1-based rank of (rows, items) in masked `scores` (B, n_items) by (score desc, index asc)."""
+    order = torch.sort(scores, dim=1, descending=True, stable=True).indices
+    position = torch.empty_like(order)
+    position.scatter_(1, order, torch.arange(scores.shape[1], device=scores.device).expand_as(order))
+    return position[rows, items] + 1
+
+
+def _result(
+    task: RankingTask,
+    config: EvalConfig,
+    idx_parts: list[Tensor],
+    hit_parts: list[Tensor],
+    ok_parts: list[Tensor],
+    rank_parts: list[Tensor] | None,
+    k_max: int,
+) -> EvalResult:
+    """Metrics, coverage, segments and tables from the collected top-K lists."""
+    k_list = min(k_max, task.n_items)
+    idx = torch.cat(idx_parts) if idx_parts else torch.zeros(0, k_list, dtype=torch.long)
+    hits = torch.cat(hit_parts) if hit_parts else torch.zeros(0, k_list, dtype=torch.bool)
+    ok = torch.cat(ok_parts) if ok_parts else torch.zeros(0, k_list, dtype=torch.bool)
+    if k_list < k_max:  # pad so every cutoff has a column; padding is neither hit nor item
+        pad = k_max - k_list
+        idx = torch.cat([idx, torch.zeros(len(idx), pad, dtype=torch.long)], 1)
+        hits = torch.cat([hits, torch.zeros(len(hits), pad, dtype=torch.bool)], 1)
+        ok = torch.cat([ok, torch.zeros(len(ok), pad, dtype=torch.bool)], 1)
+    n_relevant = torch.from_numpy(task.n_relevant)
+    per_user = {k: v.numpy() for k, v in compute_metrics(hits, n_relevant, config.ks, config.metrics).items()}
+    metrics = {k: float(v.mean()) if len(v) else float("nan") for k, v in per_user.items()}
+    coverage: dict[str, float] = {}
+    for k in config.ks:
+        seen = torch.zeros(task.n_items, dtype=torch.bool)
+        seen[idx[:, :k][ok[:, :k]]] = True
+        coverage[f"coverage@{k}"] = float(seen.sum()) / max(1, task.n_candidates)
+    segments = item_segment_metrics(
+        hits, task.item_segment[idx], task.relevant_per_segment, task.candidate_items_per_segment,
+        config.ks, config.metrics,
+    )
+    segments.update(user_segment_metrics(per_user, task.n_train))
+    table = pd.DataFrame({"user": task.users, "n_relevant": task.n_relevant, "n_train": task.n_train, **per_user})
+    ranks = None
+    if rank_parts is not None:
+        ranks = pd.DataFrame({
+            "user": task.users[task.gt_pos.numpy()],
+            "item": task.gt_items.numpy(),
+            "rank": torch.cat(rank_parts).numpy() if rank_parts else np.zeros(0, dtype=np.int64),
+        })
+    return EvalResult(
+        part=task.part,
+        metrics=metrics,
+        coverage=coverage,
+        per_user=table,
+        segments=segments,
+        ranks=ranks,
+        n_users=len(task.users),
+        candidates=task.candidates,
+    )
+
+
+def evaluate_all(
+    model: Recommender,
+    data: InteractionData,
+    split: Split,
+    part: Part,
+    config: EvalConfig = EvalConfig(),
+    *,
+    with_ranks: bool = False,
+    device: torch.device | str = "cpu",
+) -> dict[str, EvalResult]:
+    """{"primary": result} and, for a split with candidates (cold-items), "all_items" beside it:
+    primary ranks the candidates only (the new-item shelf), all_items the whole catalogue."""
+    out = {"primary": evaluate(model, data, split, part, config, candidates="auto",
+                               with_ranks=with_ranks, device=device)}
+    if split.candidates(part) is not None:
+        out["all_items"] = evaluate(model, data, split, part, config, candidates="all",
+                                    with_ranks=with_ranks, device=device)
+    return out

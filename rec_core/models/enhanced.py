@@ -1,0 +1,360 @@
+"""GPT2RecommenderEnhanced: dynamic text encoding, cross-attention fusion, contrastive learning.
+
+The seed design's improved model (seed-design.zh.md). Per entity (user or item):
+
+    e      = ID embedding (a learned neutral vector for unseen / dropped ids)     (B, d)
+    S, m   = metadata token states from the backbone and their mask             (B, T, H)
+    fused  = LayerNorm(e + CrossAttention(query=e, keys=values=S))   use_attention=True
+           = LayerNorm(e + MLP(pool(S)))                             use_attention=False
+    score(u, i) = <fused_u, fused_i>
+
+Token states come from the frozen feature cache (`use_cache=True`) or, in dynamic mode, from
+re-running the top `dynamic_layers` backbone blocks with gradients (LoRA adapters, or the
+blocks' own weights) on cached inputs. The contrastive term aligns each batch entity's ID
+view with its text view (symmetric InfoNCE).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from rec_core.data.interactions import InteractionData, TextTable
+from rec_core.errors import ConfigError
+from rec_core.models.base import Batch, Recommender, TrainContext, View
+from rec_core.models.explain import Explanation, explanation
+from rec_core.models.fusion import CrossAttentionFusion
+from rec_core.models.lora import freeze_all, inject_lora, unfreeze_top_blocks
+from rec_core.models.losses import bpr_loss, info_nce
+from rec_core.models.text_features import IdEmbedding, TextSide, encode_table
+from rec_core.text import TextEncoder, TextEncoderConfig
+
+__all__ = ["EnhancedConfig", "GPT2RecommenderEnhanced", "PRESETS"]
+
+Side = Literal["user", "item"]
+
+# The seed's three schemes. Applied under the fields a user sets explicitly.
+PRESETS: dict[str, dict[str, Any]] = {
+    # Fast prototype: frozen cached features, simple fusion.
+    "scheme1": {"use_cache": True, "use_attention": False, "freeze_gpt2": True, "use_peft": False,
+                "contrastive_weight": 0.0, "cached_epochs": 0},
+    # End-to-end: dynamic encoding with LoRA on the top blocks, attention, contrastive.
+    "scheme2": {"use_cache": False, "use_attention": True, "freeze_gpt2": False, "use_peft": True,
+                "contrastive_weight": 0.1, "cached_epochs": 0},
+    # Mixed: cached epochs first (fast), then dynamic LoRA epochs.
+    "scheme3": {"use_cache": False, "use_attention": True, "freeze_gpt2": False, "use_peft": True,
+                "contrastive_weight": 0.1, "cached_epochs": -1},
+}
+
+
+@dataclass(frozen=True)
+class EnhancedConfig:
+    name: str = "enhanced"  # model kind, used by the registry and the run record
+    preset: str = ""  # "", scheme1, scheme2 or scheme3: where the switches below came from
+    embed_dim: int = 64  # size of ID, text and fused embeddings
+    backbone: str = "minilm"  # text backbone: minilm, tiny-gpt2, gpt2, distilgpt2 or a directory
+    max_length: int = 64  # tokens per text, special tokens included
+    pooling: str = "auto"  # auto | last | mean (auto: last token for causal LMs, mean otherwise)
+    use_cache: bool = True  # True: frozen cached token states; False: dynamic top blocks
+    use_attention: bool = True  # cross-attention fusion (else: ID + MLP(pooled text))
+    freeze_gpt2: bool = True  # keep the backbone frozen (ignored by LoRA, which freezes the base)
+    use_peft: bool = False  # LoRA adapters on the top `dynamic_layers` blocks (needs dynamic mode)
+    contrastive_weight: float = 0.1  # weight of the InfoNCE term between ID and text views; 0 off
+    temperature: float = 0.2  # InfoNCE temperature
+    n_heads: int = 4  # cross-attention heads; must divide embed_dim
+    lora_rank: int = 8  # LoRA rank r
+    lora_alpha: int = 16  # LoRA scaling alpha (scale = alpha / r)
+    lora_dropout: float = 0.05  # dropout on the LoRA branch
+    dynamic_layers: int = 2  # top backbone blocks run with gradients in dynamic mode
+    cached_epochs: int = 0  # scheme 3: epochs in cache mode before switching to dynamic (-1: half)
+    id_dropout: float = 0.1  # share of batch ids replaced by the neutral ID embedding (cold start)
+    dropout: float = 0.1  # dropout in the fusion
+    init_std: float = 0.1  # std of the ID embeddings' normal init
+    use_user_text: bool = True  # fuse user profile texts too (off: users are ID-only)
+
+    def __post_init__(self) -> None:
+        if self.preset not in ("", *PRESETS):
+            raise ConfigError("preset", f"allowed: {', '.join(PRESETS)} (or empty); got {self.preset!r}")
+        for name in ("embed_dim", "max_length", "n_heads", "lora_rank", "lora_alpha", "dynamic_layers"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(name, f"must be > 0, got {getattr(self, name)}")
+        if self.embed_dim % self.n_heads:
+            raise ConfigError("n_heads, embed_dim",
+                              f"n_heads ({self.n_heads}) must divide embed_dim ({self.embed_dim})")
+        if self.contrastive_weight < 0:
+            raise ConfigError("contrastive_weight", f"must be >= 0, got {self.contrastive_weight}")
+        if self.temperature <= 0:
+            raise ConfigError("temperature", f"must be > 0, got {self.temperature}")
+        for name in ("lora_dropout", "id_dropout", "dropout"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ConfigError(name, f"must be in [0, 1), got {getattr(self, name)}")
+        if self.pooling not in ("auto", "last", "mean"):
+            raise ConfigError("pooling", f"allowed: auto, last, mean; got {self.pooling!r}")
+        if self.use_peft and self.use_cache:
+            raise ConfigError("use_peft, use_cache",
+                              "LoRA needs dynamic encoding: a cached encoder gets no gradient. Set "
+                              "use_cache=false (with cached_epochs > 0 for a cached warm-up: scheme 3)")
+        if self.cached_epochs < -1:
+            raise ConfigError("cached_epochs", f"must be >= 0 (or -1 for half), got {self.cached_epochs}")
+        if self.cached_epochs != 0 and self.use_cache:
+            raise ConfigError("cached_epochs, use_cache",
+                              "cached_epochs is the cached warm-up before dynamic epochs; it needs use_cache=false")
+
+    @property
+    def trainable_backbone(self) -> bool:
+        """Whether any backbone weight learns (LoRA adapters or unfrozen top blocks)."""
+        return self.use_peft or not self.freeze_gpt2
+
+    @staticmethod
+    def from_preset(preset: str, **overrides: Any) -> "EnhancedConfig":
+        """The preset's switches, with `overrides` on top."""
+        if preset not in PRESETS:
+            raise ConfigError("preset", f"allowed: {', '.join(PRESETS)}; got {preset!r}")
+        return EnhancedConfig(**{**PRESETS[preset], "preset": preset, **overrides})
+
+
+class GPT2RecommenderEnhanced(Recommender):
+    name: ClassVar[str] = "enhanced"
+    needs_data: ClassVar[bool] = True
+    views: ClassVar[tuple[str, ...]] = ("id", "text", "fused")
+
+    def __init__(self, n_users: int, n_items: int, config: EnhancedConfig = EnhancedConfig(), *,
+                 dataset: InteractionData, encoder: TextEncoder | None = None) -> None:
+        super().__init__(n_users, n_items)
+        self.config = c = config
+        self.user_table: TextTable = dataset.user_text
+        self.item_table: TextTable = dataset.item_text
+        self.use_user_text = c.use_user_text and any(t.strip() for t in dataset.user_text.texts)
+        self.encoder = encoder or TextEncoder(TextEncoderConfig(c.backbone, c.max_length, c.pooling))
+        if c.trainable_backbone and c.dynamic_layers > self.encoder.n_layers:
+            raise ConfigError("dynamic_layers", f"{c.backbone} has {self.encoder.n_layers} blocks; "
+                                                f"got {c.dynamic_layers}")
+        freeze_all(self.encoder)
+        keep = c.dynamic_layers if c.trainable_backbone else None
+        # Features are encoded (or loaded from the cache) before adapters exist, so the cache
+        # key is the pretrained backbone's and every run shares it.
+        enc_items, hit_i = encode_table(self.encoder, self.item_table, keep)
+        self.item_text = TextSide(enc_items)
+        self.cache_hits = {"item": hit_i}
+        if self.use_user_text:
+            enc_users, hit_u = encode_table(self.encoder, self.user_table, keep)
+            self.user_text = TextSide(enc_users)
+            self.cache_hits["user"] = hit_u
+        self.backbone_trainable_params = 0
+        if c.use_peft:
+            self.backbone_trainable_params = inject_lora(self.encoder, c.dynamic_layers, c.lora_rank,
+                                                         c.lora_alpha, c.lora_dropout)
+        elif not c.freeze_gpt2:
+            self.backbone_trainable_params = unfreeze_top_blocks(self.encoder, c.dynamic_layers)
+        h, d = self.encoder.hidden_size, c.embed_dim
+        self.user_id = IdEmbedding(n_users, d, c.init_std, c.id_dropout)
+        self.item_id = IdEmbedding(n_items, d, c.init_std, c.id_dropout)
+        # One projection of pooled text to the embedding space per side: the text view.
+        self.item_text_proj = nn.Sequential(nn.LayerNorm(h), nn.Linear(h, d), nn.GELU(), nn.Linear(d, d))
+        self.user_text_proj = nn.Sequential(nn.LayerNorm(h), nn.Linear(h, d), nn.GELU(), nn.Linear(d, d))
+        if c.use_attention:
+            self.item_fusion = CrossAttentionFusion(d, h, c.n_heads, c.dropout)
+            self.user_fusion = CrossAttentionFusion(d, h, c.n_heads, c.dropout)
+        else:
+            self.item_norm = nn.LayerNorm(d)
+            self.user_norm = nn.LayerNorm(d)
+        # The seed's switch: flip between fit() calls (scheme 3).
+        self.use_cache = c.use_cache
+        self._memo: tuple[Any, Tensor, Tensor] | None = None
+
+    # -- text ---------------------------------------------------------------------------------
+    def _side(self, side: Side) -> TextSide | None:
+        if side == "item":
+            return self.item_text
+        return self.user_text if self.use_user_text else None
+
+    @property
+    def dynamic(self) -> bool:
+        return not self.use_cache and self.config.trainable_backbone
+
+    def encode_text_train(self, side: Side, idx: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """(states, mask, pooled) of `idx` with gradients reaching the backbone in dynamic mode."""
+        text = self._side(side)
+        assert text is not None
+        return text.dynamic(self.encoder, idx) if self.dynamic else text.cached(idx)
+
+    @torch.no_grad()
+    def encode_text(self, side: Side, idx: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Inference path of `encode_text_train`: no gradients, no dropout."""
+        text = self._side(side)
+        assert text is not None
+        return text.dynamic(self.encoder, idx) if self.dynamic else text.cached(idx)
+
+    # -- representations ---------------------------------------------------------------------------
+    def _parts(self, side: Side) -> tuple[IdEmbedding, Tensor, nn.Module, nn.Module]:
+        if side == "item":
+            return self.item_id, self.seen_items, self.item_text_proj, (
+                self.item_fusion if self.config.use_attention else self.item_norm)
+        return self.user_id, self.seen_users, self.user_text_proj, (
+            self.user_fusion if self.config.use_attention else self.user_norm)
+
+    def represent(self, side: Side, idx: Tensor) -> dict[str, Tensor]:
+        """Views of entities `idx` (B,): `id`, `text`, `fused` (B, d) and `attention` (B, nh, T)."""
+        ids, seen, proj, fuse = self._parts(side)
+        e = ids(idx, seen)
+        out = {"id": e}
+        if self._side(side) is None:  # ID-only users
+            out["fused"] = e
+            return out
+        grad = torch.is_grad_enabled() and self.training
+        states, mask, pooled = (self.encode_text_train if grad else self.encode_text)(side, idx)
+        text_view = proj(pooled)
+        out["text"] = text_view
+        if self.config.use_attention:
+            out["fused"], out["attention"] = fuse(e, states, mask)
+        else:
+            out["fused"] = fuse(e + text_view)
+        return out
+
+    # -- training ---------------------------------------------------------------------------
+    def loss(self, batch: Batch) -> dict[str, Tensor]:
+        users, u_inv = torch.unique(batch.users, return_inverse=True)
+        items, i_inv = torch.unique(torch.cat([batch.pos_items, batch.neg_items]), return_inverse=True)
+        u = self.represent("user", users)
+        it = self.represent("item", items)
+        fu, fi = u["fused"][u_inv], it["fused"][i_inv]
+        b = len(batch.users)
+        pos = (fu * fi[:b]).sum(-1)
+        neg = (fu * fi[b:]).sum(-1)
+        bpr = bpr_loss(pos, neg)
+        parts = {"bpr": bpr}
+        total = bpr
+        if self.config.contrastive_weight > 0:
+            cl = self._contrastive("item", items, it)
+            if "text" in u:
+                cl = (cl + self._contrastive("user", users, u)) / 2
+            parts["contrastive"] = cl
+            total = total + self.config.contrastive_weight * cl
+        parts["total"] = total
+        return parts
+
+    def _contrastive(self, side: Side, idx: Tensor, views: dict[str, Tensor]) -> Tensor:
+        # Only ids seen in training have an ID view worth aligning; the raw table row is used
+        # (not the neutral vector the dropout may have put in its place).
+        ids, seen, _, _ = self._parts(side)
+        keep = seen[idx]
+        if int(keep.sum()) < 2:
+            return views["text"].sum() * 0.0
+        return info_nce(ids.raw(idx[keep]), views["text"][keep], self.config.temperature)
+
+    def fit_phases(self, epochs: int) -> list[tuple[int, Any]]:
+        """Scheme 3: `cached_epochs` in cache mode, then the rest dynamic; else one phase."""
+        c = self.config
+        if c.cached_epochs == 0 or not c.trainable_backbone:
+            return [(epochs, None)]
+        cached = epochs // 2 if c.cached_epochs < 0 else min(c.cached_epochs, epochs)
+
+        def to_cache() -> None:
+            self.use_cache = True
+
+        def to_dynamic() -> None:
+            self.use_cache = False
+
+        return [(cached, to_cache), (epochs - cached, to_dynamic)]
+
+    # -- scoring ----------------------------------------------------------------------------
+    def _tables(self) -> tuple[Tensor, Tensor]:
+        """Fused embeddings of all users and items (eval mode), memoised until weights change."""
+        stamp = (self.use_cache, self.training, tuple(p._version for p in self.parameters() if p.requires_grad),
+                 self.seen_items._version, self.seen_users._version)
+        if self._memo is not None and self._memo[0] == stamp:
+            return self._memo[1], self._memo[2]
+        with torch.no_grad():
+            users = self._all("user", "fused")
+            items = self._all("item", "fused")
+        self._memo = (stamp, users, items)
+        return users, items
+
+    def _all(self, side: Side, view: str, chunk: int = 1024) -> Tensor:
+        n = self.n_users if side == "user" else self.n_items
+        device = self.seen_items.device
+        parts = [self.represent(side, torch.arange(s, min(n, s + chunk), device=device))[view]
+                 for s in range(0, n, chunk)]
+        return torch.cat(parts)
+
+    def full_scores(self, users: Tensor) -> Tensor:
+        u, i = self._tables()
+        return u[users] @ i.T
+
+    def score(self, users: Tensor, items: Tensor) -> Tensor:
+        u, i = self._tables()
+        return (u[users] * i[items]).sum(-1)
+
+    def user_embeddings(self, view: View = "fused") -> Tensor:
+        self._check_view(view)
+        if view == "text" and not self.use_user_text:
+            from rec_core.errors import ConfigError as _E
+
+            raise _E("view", "this model has no user text (use_user_text is off or users have no text)")
+        return self._embeddings("user", view)
+
+    def item_embeddings(self, view: View = "fused") -> Tensor:
+        self._check_view(view)
+        return self._embeddings("item", view)
+
+    def _embeddings(self, side: Side, view: str) -> Tensor:
+        was = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                return self._all(side, view).detach().cpu()
+        finally:
+            self.train(was)
+
+    # -- explanations -----------------------------------------------------------------------
+    def explain_user(self, u: int) -> Explanation:
+        """Cross-attention of user `u`'s ID query over its profile tokens (heads x tokens)."""
+        return self._explain("user", u)
+
+    def explain_item(self, i: int) -> Explanation:
+        """Cross-attention of item `i`'s ID query over its metadata tokens (heads x tokens)."""
+        return self._explain("item", i)
+
+    def _explain(self, side: Side, k: int) -> Explanation:
+        if not self.config.use_attention:
+            raise ConfigError("use_attention", "this model fuses without attention; nothing to explain")
+        if self._side(side) is None:
+            raise ConfigError("use_user_text", "users have no text in this model")
+        n = self.n_users if side == "user" else self.n_items
+        if not 0 <= k < n:
+            raise ConfigError(side, f"index {k} outside [0, {n})")
+        was = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                rep = self.represent(side, torch.tensor([k], device=self.seen_items.device))
+        finally:
+            self.train(was)
+        table = self.user_table if side == "user" else self.item_table
+        seen = bool((self.seen_users if side == "user" else self.seen_items)[k])
+        return explanation(self.encoder, table, side, k, rep["attention"][0], seen)
+
+    # -- checkpoints --------------------------------------------------------------------------
+    def checkpoint_state(self) -> dict[str, Tensor]:
+        # Frozen backbone weights come back from the backbone's name; adapters and unfrozen
+        # top blocks were trained and are kept.
+        frozen = {f"encoder.model.{n}" for n, p in self.encoder.model.named_parameters() if not p.requires_grad}
+        return {k: v for k, v in self.state_dict().items() if k not in frozen}
+
+    def describe(self) -> dict[str, Any]:
+        """Facts for the run record: backbone, cache hits, trainable counts."""
+        return {
+            "backbone": self.encoder.backbone.name,
+            "backbone_description": self.encoder.backbone.description,
+            "backbone_identity": self.encoder.backbone.identity,
+            "text_cache_hits": self.cache_hits,
+            "backbone_trainable_params": self.backbone_trainable_params,
+            "use_user_text": self.use_user_text,
+        }
+
+    def prepare(self, ctx: TrainContext) -> None:
+        super().prepare(ctx)
+        self._memo = None

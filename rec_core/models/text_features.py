@@ -1,0 +1,87 @@
+"""Pieces the text-aware models share: ID embeddings with a neutral row, and text features.
+
+`IdEmbedding` gives ids never seen in training (and, while training, a random `id_dropout`
+share of the batch, as DropoutNet, NeurIPS 2017) one learned neutral vector, so that the
+model learns to score from text alone and a cold id never scores with random noise.
+`TextSide` holds one entity type's encoded texts as buffers left out of checkpoints.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from rec_core.data.interactions import TextTable
+from rec_core.text import EncodedTexts, FeatureCache, TextEncoder
+
+__all__ = ["IdEmbedding", "TextSide", "encode_table"]
+
+
+class IdEmbedding(nn.Module):
+    """Embedding table plus one learned neutral vector for unseen or dropped ids."""
+
+    def __init__(self, n: int, dim: int, init_std: float, id_dropout: float) -> None:
+        super().__init__()
+        self.table = nn.Embedding(n, dim)
+        self.neutral = nn.Parameter(torch.zeros(dim))
+        nn.init.normal_(self.table.weight, std=init_std)
+        self.id_dropout = id_dropout
+
+    def forward(self, idx: Tensor, seen: Tensor) -> Tensor:
+        """(B, d) embeddings of `idx` (B,); `seen` is the (n,) bool mask of training ids."""
+        keep = seen[idx]
+        if self.training and self.id_dropout > 0:
+            keep = keep & (torch.rand(idx.shape, device=idx.device) >= self.id_dropout)
+        return torch.where(keep.unsqueeze(-1), self.table(idx), self.neutral.expand(len(idx), -1))
+
+    def raw(self, idx: Tensor) -> Tensor:
+        """(B, d) the table rows themselves (the ID view for contrastive learning)."""
+        return self.table(idx)
+
+
+def encode_table(encoder: TextEncoder, table: TextTable, keep_layer_input: int | None,
+                 cache: FeatureCache | None = None) -> tuple[EncodedTexts, bool]:
+    """Frozen features of every text in `table` (through the on-disk cache); (features, hit)."""
+    cache = cache if cache is not None else FeatureCache()
+    enc, hit = cache.get_or_encode(encoder, list(table.texts), keep_states=True,
+                                   keep_layer_input=keep_layer_input)
+    return enc.trimmed(), hit
+
+
+class TextSide(nn.Module):
+    """Encoded texts of one entity type, as non-persistent buffers (rebuilt, never saved).
+
+    `states` (N, T, H) are the backbone's last hidden states (cache mode); `layer_in`
+    (N, T, H), when present, is the input of the top `k` blocks, which dynamic mode runs
+    again with gradients.
+    """
+
+    def __init__(self, enc: EncodedTexts) -> None:
+        super().__init__()
+        self.register_buffer("states", enc.states, persistent=False)
+        self.register_buffer("mask", enc.mask, persistent=False)
+        self.register_buffer("pooled", enc.pooled, persistent=False)
+        self.register_buffer("layer_in", enc.layer_states, persistent=False)
+        self.top_layers = enc.top_layers
+
+    @property
+    def n(self) -> int:
+        return int(self.mask.shape[0])
+
+    def cached(self, idx: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """(states (B, T, H), mask (B, T), pooled (B, H)) from the frozen features."""
+        return self.states[idx], self.mask[idx], self.pooled[idx]
+
+    def dynamic(self, encoder: TextEncoder, idx: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """The same, recomputing the top blocks from `layer_in` (gradients if enabled).
+
+        Only the texts' real length is run: columns past the longest text of the batch are
+        padding for every row and are cut before the blocks.
+        """
+        if self.layer_in is None or self.top_layers is None:
+            raise RuntimeError("dynamic encoding needs features kept with keep_layer_input")
+        mask = self.mask[idx]
+        t = max(1, int(mask.sum(1).max()))
+        mask = mask[:, :t]
+        states = encoder.run_top_layers(self.layer_in[idx, :t], mask.long(), self.top_layers)
+        states = states * mask.unsqueeze(-1)  # padded positions carry no signal downstream
+        return states, mask, encoder.pool(states, mask.long())

@@ -1,0 +1,289 @@
+"""`Trainer`: BPR training with Adam, early stopping on validation, callbacks, cooperative stop.
+
+The trainer knows nothing about the model beyond the contract of `models.base.Recommender`:
+it samples (user, positive, negative) batches, back-propagates `loss(batch)["total"]`, and
+evaluates the validation split after each epoch.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from rec_core.data.interactions import InteractionData
+from rec_core.errors import ConfigError, RecCoreError
+from rec_core.evaluate import EvalConfig, evaluate
+from rec_core.models.base import Batch, Recommender, TrainContext
+from rec_core.split import Split
+from rec_core.train.sampling import NegativeSampler
+
+__all__ = ["TrainConfig", "Trainer", "FitResult", "TrainingDiverged", "resolve_device"]
+
+Event = Literal["on_fit_start", "on_step_end", "on_epoch_end", "on_fit_end"]
+Callback = Callable[["Trainer", dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 100  # maximum epochs of one fit() call
+    lr: float = 1e-3  # Adam learning rate
+    weight_decay: float = 0.0  # Adam weight decay (L2 on every trainable parameter)
+    batch_size: int = 2048  # (user, pos, neg) triples per step
+    patience: int = 10  # epochs without a better validation score before stopping; 0: never stop early
+    monitor: str = "ndcg@10"  # validation metric that selects the best epoch
+    eval_every: int = 1  # validate every this many epochs
+    device: str = "auto"  # auto | cpu | cuda | mps
+    seed: int = 0  # seeds shuffling and negative sampling (the model's init is seeded by the caller)
+    grad_clip: float = 0.0  # clip the gradient norm to this value; 0 disables
+
+    def __post_init__(self) -> None:
+        if self.epochs < 0:
+            raise ConfigError("epochs", f"must be >= 0, got {self.epochs}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ConfigError("lr", f"learning rate must be a positive number, got {self.lr}")
+        if self.weight_decay < 0:
+            raise ConfigError("weight_decay", f"must be >= 0, got {self.weight_decay}")
+        if self.batch_size <= 0:
+            raise ConfigError("batch_size", f"must be > 0, got {self.batch_size}")
+        if self.patience < 0:
+            raise ConfigError("patience", f"must be >= 0, got {self.patience}")
+        if self.eval_every <= 0:
+            raise ConfigError("eval_every", f"must be > 0, got {self.eval_every}")
+        if self.device not in ("auto", "cpu", "cuda", "mps"):
+            raise ConfigError("device", f"allowed: auto, cpu, cuda, mps; got {self.device!r}")
+        if self.grad_clip < 0:
+            raise ConfigError("grad_clip", f"must be >= 0, got {self.grad_clip}")
+        if "@" not in self.monitor:
+            raise ConfigError("monitor", f"a metric like 'ndcg@10' is required, got {self.monitor!r}")
+
+
+class TrainingDiverged(RecCoreError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class FitResult:
+    """What one `fit` call did."""
+
+    epochs_run: int
+    best_epoch: int  # global epoch number (across fit calls) of the restored weights; 0 if none
+    best_score: float  # validation `monitor` at best_epoch (nan when never validated)
+    stopped: bool  # a cooperative stop ended the call
+    early_stopped: bool  # patience ran out
+    seconds: float
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def resolve_device(name: str) -> torch.device:
+    """`auto` picks cuda, then mps, then cpu; an explicit device that is absent is an error."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device", "cuda was asked for but no CUDA device is available")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError("device", "mps was asked for but no MPS device is available")
+    return torch.device(name)
+
+
+class Trainer:
+    """Fits a `Recommender` on `split.train` and selects epochs on `split.valid`.
+
+    `fit(epochs)` can be called again to continue (optimizer state and the epoch counter carry
+    over; the optimizer is rebuilt only if the set of trainable parameters changed, as when a
+    model switches `use_cache` off and its backbone adapters start to learn).
+    """
+
+    def __init__(
+        self,
+        model: Recommender,
+        data: InteractionData,
+        split: Split,
+        config: TrainConfig = TrainConfig(),
+        eval_config: EvalConfig = EvalConfig(),
+    ) -> None:
+        self.model = model
+        self.data = data
+        self.split = split
+        self.config = config
+        self.eval_config = eval_config
+        self.device = resolve_device(config.device)
+        self.callbacks: dict[str, list[Callback]] = defaultdict(list)
+        self.epoch = 0  # epochs completed over all fit calls
+        self.best_score = -math.inf
+        self.best_epoch = 0
+        self._best_state: dict[str, torch.Tensor] | None = None
+        self._stop = False
+        self._stop_check: Callable[[], bool] | None = None
+        self._optimizer: torch.optim.Optimizer | None = None
+        self._opt_params: tuple[int, ...] = ()
+        self._prepared = False
+        self._generator = torch.Generator().manual_seed(config.seed)
+        tr = split.train
+        self._train_users = torch.from_numpy(data.users[tr].astype(np.int64))
+        self._train_items = torch.from_numpy(data.items[tr].astype(np.int64))
+        self._sampler = NegativeSampler(data.users[tr], data.items[tr], data.n_items)
+
+    # -- callbacks and stopping ---------------------------------------------------------------
+    def add_callback(self, event: Event, fn: Callback) -> None:
+        self.callbacks[event].append(fn)
+
+    def _emit(self, event: Event, info: dict[str, Any]) -> None:
+        for fn in self.callbacks[event]:
+            fn(self, info)
+
+    def request_stop(self) -> None:
+        """Ask the running fit to stop after the current step (best weights are restored)."""
+        self._stop = True
+
+    def set_stop_check(self, check: Callable[[], bool]) -> None:
+        """A cheap function polled between steps (e.g. "does the run's STOP file exist")."""
+        self._stop_check = check
+
+    def _should_stop(self) -> bool:
+        if not self._stop and self._stop_check is not None and self._stop_check():
+            self._stop = True
+        return self._stop
+
+    # -- training --------------------------------------------------------------------------------
+    def _trainable(self) -> list[torch.nn.Parameter]:
+        return [p for p in self.model.parameters() if p.requires_grad]
+
+    def _ensure_optimizer(self) -> torch.optim.Optimizer:
+        params = self._trainable()
+        ids = tuple(id(p) for p in params)
+        if self._optimizer is None or ids != self._opt_params:
+            self._optimizer = torch.optim.Adam(params, lr=self.config.lr, weight_decay=self.config.weight_decay)
+            self._opt_params = ids
+        return self._optimizer
+
+    def _snapshot(self) -> dict[str, torch.Tensor]:
+        # Only what training can change: trainable parameters and buffers. A frozen backbone
+        # would be hundreds of MB to copy at every improvement and never differs.
+        trainable = {n for n, p in self.model.named_parameters() if p.requires_grad}
+        buffers = {n for n, _ in self.model.named_buffers()}
+        keep = trainable | buffers
+        return {k: v.detach().clone() for k, v in self.model.state_dict().items() if k in keep}
+
+    def validate(self) -> dict[str, float]:
+        """Validation metrics (primary ranking) of the current weights."""
+        result = evaluate(self.model, self.data, self.split, "valid", self.eval_config, device=self.device)
+        return dict(result.metrics)
+
+    def fit(self, epochs: int | None = None) -> FitResult:
+        """Train up to `epochs` more epochs (default `config.epochs`); returns what happened."""
+        n_epochs = self.config.epochs if epochs is None else epochs
+        if n_epochs < 0:
+            raise ConfigError("epochs", f"must be >= 0, got {n_epochs}")
+        self._stop = False
+        model = self.model.to(self.device)
+        t_fit = time.perf_counter()
+        if not self._prepared:
+            model.prepare(
+                TrainContext(
+                    self.data.n_users,
+                    self.data.n_items,
+                    self.data.users[self.split.train],
+                    self.data.items[self.split.train],
+                )
+            )
+            self._prepared = True
+        self._emit("on_fit_start", {"epochs": n_epochs, "start_epoch": self.epoch})
+        history: list[dict[str, Any]] = []
+        early = False
+        if not model.trainable:
+            n_epochs = 0  # nothing to fit by gradient (Popularity); still validated once below
+        bad_epochs = 0
+        for _ in range(n_epochs):
+            if self._should_stop():
+                break
+            record = self._train_epoch(model)
+            if record is None:  # stopped mid-epoch
+                break
+            if self.epoch % self.config.eval_every == 0 or self.epoch == 1:
+                t_eval = time.perf_counter()
+                valid = self.validate()
+                record["valid"] = valid
+                record["eval_seconds"] = time.perf_counter() - t_eval
+                score = valid.get(self.config.monitor, float("nan"))
+                if score > self.best_score:
+                    self.best_score, self.best_epoch = score, self.epoch
+                    self._best_state = self._snapshot()
+                    bad_epochs = 0
+                else:
+                    bad_epochs += 1
+                record["best_epoch"] = self.best_epoch
+            history.append(record)
+            self._emit("on_epoch_end", record)
+            if self.config.patience and bad_epochs >= self.config.patience:
+                early = True
+                break
+        if not model.trainable and self.best_epoch == 0:
+            self.best_score = self.validate().get(self.config.monitor, float("nan"))
+        if self._best_state is not None:
+            model.load_state_dict(self._best_state, strict=False)
+        result = FitResult(
+            epochs_run=len(history),
+            best_epoch=self.best_epoch,
+            best_score=self.best_score if math.isfinite(self.best_score) else float("nan"),
+            stopped=self._stop,
+            early_stopped=early,
+            seconds=time.perf_counter() - t_fit,
+            history=history,
+        )
+        self._emit("on_fit_end", {"result": result})
+        return result
+
+    def _train_epoch(self, model: Recommender) -> dict[str, Any] | None:
+        cfg = self.config
+        optimizer = self._ensure_optimizer()
+        model.train()
+        t0 = time.perf_counter()
+        n = len(self._train_users)
+        perm = torch.randperm(n, generator=self._generator)
+        users = self._train_users[perm]
+        pos = self._train_items[perm]
+        neg = self._sampler.sample(users, self._generator)
+        sums: dict[str, float] = defaultdict(float)
+        n_steps = math.ceil(n / cfg.batch_size)
+        params = self._trainable()
+        for step in range(n_steps):
+            if self._should_stop():
+                return None
+            sl = slice(step * cfg.batch_size, (step + 1) * cfg.batch_size)
+            batch = Batch(users[sl], pos[sl], neg[sl]).to(self.device)
+            parts = model.loss(batch)
+            total = parts["total"]
+            if not torch.isfinite(total):
+                raise TrainingDiverged(
+                    f"loss became {total.item()} at epoch {self.epoch + 1}, step {step + 1}; "
+                    f"lower the learning rate (lr={cfg.lr})"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            if cfg.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+            optimizer.step()
+            size = len(batch.users)
+            for k, v in parts.items():
+                sums[k] += float(v.detach()) * size
+            if self.callbacks["on_step_end"]:
+                self._emit(
+                    "on_step_end",
+                    {"epoch": self.epoch + 1, "step": step + 1, "steps": n_steps, "loss": float(total.detach())},
+                )
+        self.epoch += 1
+        return {
+            "epoch": self.epoch,
+            "loss": {k: v / n for k, v in sums.items()},
+            "seconds": time.perf_counter() - t0,
+        }

@@ -1,0 +1,41 @@
+"""Shared pytest fixtures. Keep this small and additive: one fixture per shared need."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    """tests/fixtures: tiny hand-written files in the real formats."""
+    return FIXTURES
+
+
+def _shared_data_root() -> Path | None:
+    """$REC_CORE_DATA if set, else the `shared/data` folder beside the checkout (as .ci/run sets)."""
+    env = os.environ.get("REC_CORE_DATA", "").strip()
+    if env:
+        return Path(env)
+    beside = REPO.parent / "shared" / "data"
+    return beside if beside.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def ml100k_dir() -> Path:
+    """Folder of the real ML-100K (u.data, ...). CI must have it: fails there, skips locally."""
+    root = _shared_data_root()
+    folder = root / "ml-100k" if root is not None else None
+    if folder is not None and (folder / "u.data").is_file():
+        return folder
+    message = (
+        f"real ML-100K not found (REC_CORE_DATA={os.environ.get('REC_CORE_DATA')!r}, "
+        f"looked in {folder}); set REC_CORE_DATA to the folder holding ml-100k/"
+    )
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)

@@ -1,0 +1,279 @@
+"""RunStore: file round trips, atomic create, tolerant readers, liveness computed on read."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from rec_core.errors import ConfigError
+from rec_core.runs import (
+    CorruptRunFile,
+    RunFileNotFound,
+    RunNotFound,
+    RunStore,
+    environment_info,
+    new_run_id,
+    pid_alive,
+    read_jsonl,
+    validate_run_id,
+    write_json_atomic,
+)
+from rec_core.runs.environment import process_start_token
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> RunStore:
+    return RunStore(tmp_path / "runs")
+
+
+def visible_entries(store: RunStore) -> list[str]:
+    return sorted(os.listdir(store.root))
+
+
+# -- ids ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "bad", ["../x", "a/b", "", ".hidden", "a..b", "x\n", "a\\b", "-x", "a" * 129, None]
+)
+def test_invalid_run_ids_raise_config_error_naming_run_id(bad: object) -> None:
+    with pytest.raises(ConfigError) as info:
+        validate_run_id(bad)  # type: ignore[arg-type]
+    assert info.value.field == "run_id"
+
+
+def test_valid_run_ids_pass() -> None:
+    for good in ["a", "mf-ml-100k_s0.v2", "A" * 128]:
+        assert validate_run_id(good) == good
+
+
+def test_new_run_id_is_sanitised_and_timestamped() -> None:
+    run_id = new_run_id("mf ml/100k..ratio")
+    assert run_id.startswith("mf-ml-100k.ratio-")
+    stamp_date, stamp_time, suffix = run_id.split("-")[-3:]
+    assert len(stamp_date) == 8 and len(stamp_time) == 6 and len(suffix) == 4
+    assert new_run_id("../..").startswith("run-")
+    assert validate_run_id(new_run_id("x" * 500)) and len(new_run_id("x" * 500)) <= 128
+
+
+def test_get_unknown_and_create_existing(store: RunStore) -> None:
+    with pytest.raises(RunNotFound):
+        store.get("nope")
+    store.create({"a": 1}, run_id="r1")
+    with pytest.raises(ConfigError, match="already exists") as info:
+        store.create({"a": 2}, run_id="r1")
+    assert info.value.field == "run_id"
+    assert store.get("r1").config() == {"a": 1}
+    with pytest.raises(ConfigError):
+        store.create({"a": 1}, run_id="../escape")
+
+
+# -- round trips -------------------------------------------------------------------------
+def test_round_trip_of_every_file_kind(store: RunStore) -> None:
+    run = store.create({"model": "mf", "dim": 64}, prefix="mf-test")
+    assert run.config() == {"model": "mf", "dim": 64}
+    st = run.status()
+    assert st["state"] == "queued" and st["created_at"] and st["finished_at"] is None
+
+    running = run.set_status("running", phase="train", progress={"epoch": 1, "epochs": 3})
+    assert running["started_at"] and running["progress"] == {"epoch": 1, "epochs": 3}
+    assert run.status()["phase"] == "train"
+    done = run.set_status("done")
+    assert done["finished_at"] and done["phase"] == "train" and run.status()["state"] == "done"
+    with pytest.raises(ConfigError) as info:
+        run.set_status("finished")
+    assert info.value.field == "state"
+
+    assert run.history() == []
+    run.append_history({"epoch": 1, "loss": 0.5})
+    run.append_history({"epoch": 2, "loss": float("nan")})
+    hist = run.history()
+    assert hist[0] == {"epoch": 1, "loss": 0.5} and hist[1]["epoch"] == 2
+
+    assert run.results() is None
+    results = {"test": {"NDCG@10": 0.25, "Hit@10": 0.7, "n_users": 943}, "valid": {}}
+    run.write_results(results)
+    assert run.results() == results
+
+    df = pd.DataFrame({"user": [1, 2, 3], "ndcg@10": [0.1, float("nan"), 0.3]})
+    run.write_table("per_user_test", df)
+    pd.testing.assert_frame_equal(run.read_table("per_user_test"), df)
+    with pytest.raises(RunFileNotFound):
+        run.read_table("ranks_test")
+    with pytest.raises(ConfigError):
+        run.write_table("../x", df)
+
+    weight = torch.randn(4, 3)
+    tensors = {"w": weight, "w_tied": weight, "w_t": weight.t(), "idx": torch.arange(5)}
+    run.save_checkpoint(tensors, {"model": "mf", "config": json.dumps({"dim": 3})})
+    loaded, meta = run.load_checkpoint()
+    assert set(loaded) == set(tensors)
+    for name, tensor in tensors.items():
+        assert torch.equal(loaded[name], tensor)
+    assert meta == {"model": "mf", "config": json.dumps({"dim": 3})}
+    with pytest.raises(ConfigError):
+        run.save_checkpoint(tensors, {"epochs": 3})  # type: ignore[dict-item]
+
+    run.write_artifact("attention_user_7", {"heads": [[0.5, 0.5]], "tokens": ["a", "b"]})
+    run.write_artifact("order", [3, 1, 2])
+    assert run.read_artifact("attention_user_7")["tokens"] == ["a", "b"]
+    assert run.read_artifact("order") == [3, 1, 2]
+    with pytest.raises(RunFileNotFound):
+        run.read_artifact("missing")
+
+    assert not run.stop_requested()
+    run.request_stop()
+    assert run.stop_requested()
+    run.clear_stop()
+    assert not run.stop_requested()
+
+    (run.path / "log.txt").write_text("line 1\nline 2\n")
+    assert run.log_tail(max_bytes=7) == "line 2\n"
+
+    [summary] = store.list()
+    assert summary.state == "done" and summary.metrics == {"NDCG@10": 0.25, "Hit@10": 0.7}
+    assert summary.config["dim"] == 64 and summary.duration_s is not None
+    # No temporary files left beside the real ones.
+    assert not [p for p in run.path.rglob("*.tmp")]
+
+
+def test_write_json_atomic_keeps_old_file_on_failure(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    write_json_atomic(path, {"v": 1})
+    with pytest.raises(TypeError):
+        write_json_atomic(path, {"v": object()})
+    assert json.loads(path.read_text()) == {"v": 1}
+    assert os.listdir(tmp_path) == ["x.json"]
+
+
+# -- atomic create -----------------------------------------------------------------------
+def _fail_json_dump_midway(obj: object, f: object, **kwargs: object) -> None:
+    f.write('{"half": ')  # type: ignore[attr-defined]
+    raise OSError("disk full")
+
+
+@pytest.mark.parametrize(
+    ("target", "name", "replacement"),
+    [
+        (os, "replace", lambda *a, **k: (_ for _ in ()).throw(OSError("replace failed"))),
+        (os, "rename", lambda *a, **k: (_ for _ in ()).throw(OSError("rename failed"))),
+        (json, "dump", _fail_json_dump_midway),
+    ],
+)
+def test_create_failure_leaves_nothing_behind(
+    store: RunStore, monkeypatch: pytest.MonkeyPatch, target: object, name: str, replacement: object
+) -> None:
+    with monkeypatch.context() as patch:
+        patch.setattr(target, name, replacement)
+        with pytest.raises(OSError):
+            store.create({"a": 1}, run_id="r1")
+    assert visible_entries(store) == []
+    assert store.list() == []
+    assert store.create({"a": 1}, run_id="r1").config() == {"a": 1}
+
+
+def test_list_skips_leftover_temp_folders(store: RunStore) -> None:
+    # What a crash (SIGKILL) in the middle of create would leave.
+    (store.root / ".tmp-r9-abcd").mkdir()
+    (store.root / ".tmp-r9-abcd" / "config.json").write_text("{")
+    (store.root / ".trash-r8-abcd").mkdir()
+    assert store.list() == []
+
+
+# -- tolerant readers --------------------------------------------------------------------
+def test_torn_history_line_is_tolerated(store: RunStore) -> None:
+    run = store.create({}, run_id="r1")
+    run.append_history({"epoch": 1})
+    run.append_history({"epoch": 2})
+    with open(run.path / "history.jsonl", "ab") as f:
+        f.write(b'{"epoch": 3, "lo')  # the writer died mid-line
+    assert [r["epoch"] for r in run.history()] == [1, 2]
+    run.append_history({"epoch": 3})  # a resumed writer starts on a fresh line
+    assert [r["epoch"] for r in run.history()] == [1, 2, 3]
+    assert read_jsonl(run.path / "missing.jsonl") == []
+
+
+def test_corrupt_files_show_as_corrupt_and_spare_other_runs(store: RunStore) -> None:
+    good = store.create({"n": 1}, run_id="good")
+    good.write_results({"test": {"NDCG@10": 0.3}})
+    bad_results = store.create({"n": 2}, run_id="bad-results")
+    (bad_results.path / "results.json").write_text('{"test": ')
+    no_status = store.create({"n": 3}, run_id="no-status")
+    (no_status.path / "status.json").unlink()
+    odd_state = store.create({"n": 4}, run_id="odd-state")
+    write_json_atomic(odd_state.path / "status.json", {"state": "banana"})
+
+    rows = {s.run_id: s for s in store.list()}
+    assert rows["good"].state == "queued" and rows["good"].metrics == {"NDCG@10": 0.3}
+    assert rows["bad-results"].state == "corrupt" and "results.json" in rows["bad-results"].error
+    assert rows["no-status"].state == "corrupt" and "status.json" in rows["no-status"].error
+    assert rows["odd-state"].state == "corrupt" and "banana" in rows["odd-state"].error
+    with pytest.raises(CorruptRunFile, match="results.json"):
+        bad_results.results()
+    (good.path / "model.safetensors").write_bytes(b"not a checkpoint")
+    with pytest.raises(CorruptRunFile, match="model.safetensors"):
+        good.load_checkpoint()
+
+
+def test_list_is_newest_first(store: RunStore) -> None:
+    for run_id in ["first", "second", "third"]:
+        store.create({}, run_id=run_id)
+    assert [s.run_id for s in store.list()] == ["third", "second", "first"]
+
+
+def test_delete_is_complete_and_refuses_live_runs(store: RunStore) -> None:
+    run = store.create({}, run_id="r1")
+    run.set_status("running", pid=os.getpid())
+    with pytest.raises(ConfigError, match="running"):
+        store.delete("r1")
+    store.delete("r1", force=True)
+    assert visible_entries(store) == []
+    with pytest.raises(RunNotFound):
+        store.delete("r1")
+
+
+# -- liveness ----------------------------------------------------------------------------
+def test_running_run_whose_process_died_reads_as_failed(store: RunStore) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    run = store.create({}, run_id="killed")
+    run.set_status("running", pid=proc.pid)
+    st = run.status()
+    assert st["state"] == "failed"
+    assert st["error"] == f"process {proc.pid} died without finishing (killed?)"
+    assert store.list()[0].state == "failed"
+    assert run.raw_status()["state"] == "running"  # computed on read, file untouched
+
+    alive = store.create({}, run_id="alive")
+    alive.set_status("running", pid=os.getpid())
+    assert alive.status()["state"] == "running"
+    elsewhere = store.create({}, run_id="elsewhere")
+    elsewhere.set_status("running", pid=proc.pid, hostname="another-host")
+    assert elsewhere.status()["state"] == "running"  # cannot judge another host's pid
+
+
+def test_pid_alive_sees_zombies_and_pid_reuse() -> None:
+    assert pid_alive(os.getpid(), process_start_token(os.getpid()))
+    assert not pid_alive(0)
+    if process_start_token(os.getpid()) is None:
+        pytest.skip("no procfs")
+    assert not pid_alive(os.getpid(), "other-boot:1")
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while pid_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)  # exited but not reaped: a zombie
+    assert not pid_alive(proc.pid)
+    proc.wait()
+
+
+def test_environment_info_has_versions() -> None:
+    info = environment_info("cpu")
+    assert info["device"] == "cpu" and info["torch"] == torch.__version__
+    assert info["cuda_device"] is None and info["torch_threads"] >= 1
+    for key in ["python", "platform", "numpy", "transformers", "peft", "rec_core", "cpu_count"]:
+        assert key in info
