@@ -135,7 +135,7 @@ def execute_run(
 
     emit = progress or (lambda info: None)
     t_start = time.perf_counter()
-    run.set_status("running", pid=os.getpid(), phase="loading data", started_at=time.time())
+    run.set_status("running", pid=os.getpid(), phase="loading data")
     try:
         config = RunConfig.from_dict(run.config())
         results = _execute(run, config, emit, t_start, data, split)
