@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -28,6 +29,8 @@ __all__ = [
     "available_backbones",
     "load_backbone",
     "minilm_dir",
+    "state_dict_sha256",
+    "weights_stamp",
 ]
 
 MINILM = "minilm"
@@ -69,6 +72,32 @@ class Backbone:
     n_layers: int
     identity: str  # sha256 hex of (name, config, weights, tokenizer)
     description: str  # one line for the UI
+
+
+WeightsStamp = tuple[tuple[str, int, tuple[int, ...]], ...]
+# Each loaded model's stamp at load time: a backbone changed later (fine-tuned, adapters added)
+# is recognised by any TextEncoder built on it, so its features get a fresh cache identity.
+_LOAD_STAMPS: weakref.WeakKeyDictionary[nn.Module, WeightsStamp] = weakref.WeakKeyDictionary()
+
+
+def weights_stamp(model: nn.Module) -> WeightsStamp:
+    """Cheap fingerprint of a module's tensors: (name, version counter, shape) per tensor.
+
+    In-place updates (optimizer.step, load_state_dict) bump a tensor's version counter and
+    new tensors (LoRA adapters) add names, so any change of weights changes the stamp.
+    """
+    return tuple((name, t._version, tuple(t.shape))
+                 for name, t in model.state_dict(keep_vars=True).items())
+
+
+def stamp_at_load(backbone: Backbone) -> WeightsStamp:
+    """The weights stamp `backbone.model` had when it was loaded (now, if not loaded here)."""
+    return _LOAD_STAMPS.get(backbone.model) or weights_stamp(backbone.model)
+
+
+def _registered(backbone: Backbone) -> Backbone:
+    _LOAD_STAMPS[backbone.model] = weights_stamp(backbone.model)
+    return backbone
 
 
 def minilm_dir() -> Path:
@@ -191,10 +220,11 @@ def _load_directory(name: str, path: Path, description: str) -> Backbone:
     weights = sorted(p for p in path.iterdir() if p.suffix in (".safetensors", ".bin"))
     identity = _identity(name, config.to_json_string(), [_file_sha256(p) for p in weights],
                          tokenizer)
-    return Backbone(name=name, model=model, tokenizer=tokenizer, kind=kind,
-                    default_pooling="last" if kind == "causal" else "mean",
-                    hidden_size=int(config.hidden_size), n_layers=int(config.num_hidden_layers),
-                    identity=identity, description=description)
+    return _registered(Backbone(
+        name=name, model=model, tokenizer=tokenizer, kind=kind,
+        default_pooling="last" if kind == "causal" else "mean",
+        hidden_size=int(config.hidden_size), n_layers=int(config.num_hidden_layers),
+        identity=identity, description=description))
 
 
 def _kind_of(config: object) -> Literal["causal", "encoder"]:
@@ -313,6 +343,6 @@ def _build_tiny_gpt2() -> Backbone:
     tok_hash = hashlib.sha256(tokenizer.backend_tokenizer.to_str().encode()).hexdigest()
     identity = hashlib.sha256(
         f"{TINY_GPT2}|{state_dict_sha256(model)}|{tok_hash}".encode()).hexdigest()
-    return Backbone(name=TINY_GPT2, model=model, tokenizer=tokenizer, kind="causal",
-                    default_pooling="last", hidden_size=64, n_layers=2, identity=identity,
-                    description=TINY_GPT2_DESCRIPTION)
+    return _registered(Backbone(
+        name=TINY_GPT2, model=model, tokenizer=tokenizer, kind="causal", default_pooling="last",
+        hidden_size=64, n_layers=2, identity=identity, description=TINY_GPT2_DESCRIPTION))

@@ -17,16 +17,25 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
+import transformers
 from torch import Tensor, nn
 
+from rec_core.data.interactions import TextTable
 from rec_core.errors import ConfigError
-from rec_core.text.backbones import Backbone, load_backbone, state_dict_sha256
-from rec_core.text.tokens import readable_tokens
+from rec_core.text.backbones import (
+    Backbone,
+    load_backbone,
+    stamp_at_load,
+    state_dict_sha256,
+    weights_stamp,
+)
+from rec_core.text.tokens import readable_tokens, token_labels
 
-try:  # transformers >= 5: the models build their attention masks with these functions
+# transformers 5 builds block attention masks with masking_utils (4.x had other signatures);
+# `forward_states` calls the same functions so split runs see exactly the model's own masks.
+_TRANSFORMERS_5 = int(transformers.__version__.split(".")[0]) >= 5
+if _TRANSFORMERS_5:
     from transformers.masking_utils import create_bidirectional_mask, create_causal_mask
-except ImportError:  # pragma: no cover - older transformers: an explicit additive mask
-    create_bidirectional_mask = create_causal_mask = None  # type: ignore[assignment]
 
 __all__ = ["EncodedTexts", "TextEncoder", "TextEncoderConfig", "TokenBatch"]
 
@@ -62,7 +71,7 @@ class TokenBatch:
     attention_mask: Tensor  # (B, T) int64, 1 on real tokens
     offsets: Tensor  # (B, T, 2) int64 character range [start, end) of each token in its text
     special: Tensor  # (B, T) bool, tokens the tokenizer added ([CLS], [SEP], ...)
-    tokens: tuple[tuple[str, ...], ...]  # readable strings of each text's real tokens
+    tokens: tuple[tuple[str, ...], ...]  # readable strings of each text's real tokens (or ())
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,7 +129,7 @@ class TextEncoder(nn.Module):
         self.tokenizer = backbone.tokenizer
         self.pooling: Literal["last", "mean"] = (
             backbone.default_pooling if config.pooling == "auto" else config.pooling)
-        self._identity_memo = (self._weights_stamp(), backbone.identity)
+        self._identity_memo = (stamp_at_load(backbone), backbone.identity)
         # Start in the backbone's (eval) mode; a parent model's .train() turns dropout on.
         self.train(backbone.model.training)
 
@@ -140,18 +149,12 @@ class TextEncoder(nn.Module):
     def identity(self) -> str:
         """The backbone's identity while its weights are as loaded; a content hash after any
         change (optimizer step, LoRA adapters), so cached features never go stale silently."""
-        stamp = self._weights_stamp()
+        stamp = weights_stamp(self.model)
         if stamp != self._identity_memo[0]:
             tuned = state_dict_sha256(self.model)
             ident = hashlib.sha256(f"{self.backbone.identity}|{tuned}".encode()).hexdigest()
             self._identity_memo = (stamp, ident)
         return self._identity_memo[1]
-
-    def _weights_stamp(self) -> tuple[tuple[str, int, tuple[int, ...]], ...]:
-        # In-place updates (optimizer.step, load_state_dict) bump a tensor's version counter;
-        # new tensors (adapters) add names. Cheap to compute, unlike hashing the weights.
-        return tuple((name, t._version, tuple(t.shape))
-                     for name, t in self.model.state_dict(keep_vars=True).items())
 
     # ---- tokenization -------------------------------------------------------------------
 
@@ -187,22 +190,32 @@ class TextEncoder(nn.Module):
             mask[i, :len(row)] = 1
         return ids, mask
 
-    def tokenize(self, texts: Sequence[str], *, pad_to_max_length: bool = False) -> TokenBatch:
-        """Tokenize `texts`, padded to the longest (or to `max_length`): shapes (B, T)."""
+    def tokenize(self, texts: Sequence[str], *, pad_to_max_length: bool = False,
+                 readable: bool = True) -> TokenBatch:
+        """Tokenize `texts`, padded to the longest (or to `max_length`): shapes (B, T).
+
+        `readable=False` skips the token strings (`tokens` is then empty), which a training
+        loop that only needs ids does not want to pay for on every batch.
+        """
         rows = self._token_ids(texts, details=True)
         longest = max((len(r) for r in rows["input_ids"]), default=1)
         width = self.config.max_length if pad_to_max_length else longest
         input_ids, attention_mask = self._pad(rows["input_ids"], width)
         offsets = torch.zeros((len(texts), width, 2), dtype=torch.long)
         special = torch.zeros((len(texts), width), dtype=torch.bool)
-        readable = []
+        strings: list[tuple[str, ...]] = []
         for i, text in enumerate(texts):
             n = len(rows["input_ids"][i])
             offsets[i, :n] = torch.as_tensor(rows["offsets"][i], dtype=torch.long).view(n, 2)
             special[i, :n] = torch.as_tensor(rows["special"][i], dtype=torch.bool)
-            readable.append(tuple(readable_tokens(self.tokenizer, rows["raw"][i], text,
-                                                  rows["offsets"][i], rows["special"][i])))
-        return TokenBatch(input_ids, attention_mask, offsets, special, tuple(readable))
+            if readable:
+                strings.append(tuple(readable_tokens(self.tokenizer, rows["raw"][i], text,
+                                                     rows["offsets"][i], rows["special"][i])))
+        return TokenBatch(input_ids, attention_mask, offsets, special, tuple(strings))
+
+    def token_labels(self, table: TextTable, k: int) -> list[tuple[str, str]]:
+        """(readable token, field) per real token of text k; see `tokens.token_labels`."""
+        return token_labels(self, table, k)
 
     # ---- forward passes -----------------------------------------------------------------
 
@@ -221,14 +234,14 @@ class TextEncoder(nn.Module):
                     position_ids: Tensor) -> Tensor | None:
         """The attention mask the model's own forward would give its blocks."""
         base = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
-        if create_causal_mask is not None:
+        if _TRANSFORMERS_5:
             if causal:
                 return create_causal_mask(config=base.config, inputs_embeds=hidden,
                                           attention_mask=attention_mask, cache=None,
                                           position_ids=position_ids)
             return create_bidirectional_mask(config=base.config, inputs_embeds=hidden,
                                              attention_mask=attention_mask)
-        # Older transformers: a (B, 1, T, T) additive mask works with eager and sdpa attention.
+        # transformers 4.x (untested here): an additive (B, 1, T, T) mask suits eager and sdpa.
         t = hidden.shape[1]
         allowed = attention_mask[:, None, None, :].bool()
         if causal:
@@ -258,7 +271,8 @@ class TextEncoder(nn.Module):
         hidden = hidden_in.to(device=device, dtype=next(self.model.parameters()).dtype)
         positions = torch.arange(hidden.shape[1], device=device).unsqueeze(0)  # (1, T)
         mask = self._block_mask(hidden, attention_mask, causal, positions)
-        extra = {"position_ids": positions} if with_positions else {}
+        # GPT-2 5.x blocks take position ids (flash attention uses them); 4.x blocks refuse them.
+        extra = {"position_ids": positions} if with_positions and _TRANSFORMERS_5 else {}
         for block in blocks[from_layer:]:
             out = block(hidden, attention_mask=mask, **extra)
             hidden = out[0] if isinstance(out, tuple) else out  # transformers < 5: a tuple
@@ -323,7 +337,9 @@ class TextEncoder(nn.Module):
                 lambda _m, args, kwargs: captured.append(
                     args[0] if args else kwargs["hidden_states"]), with_kwargs=True)
         order = sorted(range(n), key=lambda i: -len(ids[i]))  # longest first: memory peaks early
-        was_training = self.training
+        # Restore each module's own mode afterwards (a frozen backbone may sit in eval mode
+        # inside a model that is training).
+        modes = [(module, module.training) for module in self.modules()]
         self.eval()  # no dropout in features
         try:
             for start in range(0, n, self.config.batch_size):
@@ -346,5 +362,6 @@ class TextEncoder(nn.Module):
         finally:
             if hook is not None:
                 hook.remove()
-            self.train(was_training)
+            for module, training in modes:
+                module.training = training
         return EncodedTexts(pooled, mask, input_ids, states, layer_states, k)

@@ -32,15 +32,17 @@ Callback = Callable[["Trainer", dict[str, Any]], None]
 @dataclass(frozen=True)
 class TrainConfig:
     epochs: int = 100  # maximum epochs of one fit() call
-    lr: float = 1e-3  # Adam learning rate
+    lr: float = 2e-3  # Adam learning rate (chosen for MF on ML-100K valid)
     weight_decay: float = 0.0  # Adam weight decay (L2 on every trainable parameter)
     batch_size: int = 2048  # (user, pos, neg) triples per step
-    patience: int = 10  # epochs without a better validation score before stopping; 0: never stop early
+    patience: int = 20  # epochs without a better validation score before stopping; 0: never stop early
     monitor: str = "ndcg@10"  # validation metric that selects the best epoch
     eval_every: int = 1  # validate every this many epochs
     device: str = "auto"  # auto | cpu | cuda | mps
     seed: int = 0  # seeds shuffling and negative sampling (the model's init is seeded by the caller)
     grad_clip: float = 0.0  # clip the gradient norm to this value; 0 disables
+    threads: int = 0  # CPU threads for torch; 0 keeps torch's default. Small models on a busy
+    # 2-core machine run several times faster with 1 (no OpenMP threads fighting for cores)
 
     def __post_init__(self) -> None:
         if self.epochs < 0:
@@ -59,6 +61,8 @@ class TrainConfig:
             raise ConfigError("device", f"allowed: auto, cpu, cuda, mps; got {self.device!r}")
         if self.grad_clip < 0:
             raise ConfigError("grad_clip", f"must be >= 0, got {self.grad_clip}")
+        if self.threads < 0:
+            raise ConfigError("threads", f"must be >= 0 (0: torch's default), got {self.threads}")
         if "@" not in self.monitor:
             raise ConfigError("monitor", f"a metric like 'ndcg@10' is required, got {self.monitor!r}")
 
@@ -117,6 +121,8 @@ class Trainer:
         self.config = config
         self.eval_config = eval_config
         self.device = resolve_device(config.device)
+        if config.threads:
+            torch.set_num_threads(config.threads)
         self.callbacks: dict[str, list[Callback]] = defaultdict(list)
         self.epoch = 0  # epochs completed over all fit calls
         self.best_score = -math.inf

@@ -1,0 +1,92 @@
+"""The Compare page's tables in words and numbers: formatting, verdicts, cached comparisons."""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from app_support import resources
+from rec_core.compare_table import (GroupComparison, RunGroup, compare_groups, format_mean_std)
+from rec_core.i18n import metric_label, t
+
+__all__ = ["group_label", "summary_display", "differences_display", "verdict_sentences", "cached_comparisons",
+           "format_p"]
+
+
+def group_label(g: RunGroup, lang: str) -> str:
+    """Name plus how many seeds (or the run id for a single run)."""
+    if len(g.runs) > 1:
+        return f"{g.name} · {t('compare.n_seeds', lang, n=len(g.runs))}"
+    return g.name
+
+
+def summary_display(summary: pd.DataFrame, metrics: Sequence[str], lang: str) -> pd.DataFrame:
+    """Strings `mean ± std` per metric (4 decimals), one row per group."""
+    out = pd.DataFrame({t("col.group", lang): summary["group"], t("col.runs", lang): summary["n"]})
+    for m in metrics:
+        out[metric_label(m, lang)] = [format_mean_std(a, b, int(n)) for a, b, n in
+                                      zip(summary[m], summary[f"{m} std"], summary["n"])]
+    return out
+
+
+def format_p(p: float) -> str:
+    """p-values as people read them: `<0.001`, else three decimals."""
+    if p is None or not math.isfinite(p):
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def differences_display(diffs: pd.DataFrame, metrics: Sequence[str], lang: str) -> pd.DataFrame:
+    """Differences to the reference, filtered to `metrics`, with the verdict in words."""
+    d = diffs[diffs["metric"].isin(list(metrics))]
+    marks = {"better": "↑ ", "worse": "↓ ", "ns": ""}
+    return pd.DataFrame({
+        t("col.group", lang): d["group"],
+        t("col.metric", lang): [metric_label(m, lang) for m in d["metric"]],
+        t("col.reference", lang): [f"{v:.4f}" for v in d["reference"]],
+        t("col.value", lang): [f"{v:.4f}" for v in d["value"]],
+        t("col.diff", lang): [f"{v:+.4f}" for v in d["diff"]],
+        t("col.rel_diff", lang): ["–" if not math.isfinite(v) else f"{100 * v:+.1f}%" for v in d["rel_diff"]],
+        t("col.ci", lang): [f"[{a:+.4f}, {b:+.4f}]" for a, b in zip(d["ci_low"], d["ci_high"])],
+        t("col.p", lang): [format_p(p) for p in d["p_value"]],
+        t("col.verdict", lang): [marks[v] + t(f"verdict.{v}", lang) for v in d["verdict"]],
+    })
+
+
+def verdict_sentences(comparisons: Sequence[GroupComparison], metrics: Sequence[str], lang: str) -> list[str]:
+    """One sentence per compared group: where it is significantly better, worse, or neither."""
+    out = []
+    for gc in comparisons:
+        if gc.error is not None:
+            continue
+        rows = [c for c in gc.rows if c.metric in metrics]
+        better = [metric_label(c.metric, lang) for c in rows if c.significant and c.diff > 0]
+        worse = [metric_label(c.metric, lang) for c in rows if c.significant and c.diff < 0]
+        parts = []
+        if better:
+            parts.append(t("compare.sentence_better", lang, metrics=", ".join(better)))
+        if worse:
+            parts.append(t("compare.sentence_worse", lang, metrics=", ".join(worse)))
+        rest = len(rows) - len(better) - len(worse)
+        if rest:
+            parts.append(t("compare.sentence_ns", lang, n=rest))
+        out.append(t("compare.sentence", lang, group=gc.group, reference=gc.reference, n=gc.n_pairs,
+                     seeds=len(gc.seeds), parts="; ".join(parts)))
+    return out
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _cached(_reference: RunGroup, _others: tuple[RunGroup, ...], key: tuple, metrics: tuple[str, ...]
+            ) -> list[GroupComparison]:
+    return compare_groups(_reference, _others, resources.per_user_table, metrics)
+
+
+def cached_comparisons(reference: RunGroup, others: Sequence[RunGroup], metrics: Sequence[str]
+                       ) -> list[GroupComparison]:
+    """`compare_groups`, cached by the runs involved and their per-user files' times."""
+    groups = (reference, *others)
+    stamps = tuple((g.key, g.name, r.run_id, resources.file_stamp(resources.store().root / r.run_id / "tables" /
+                                                           "per_user_test.parquet")) for g in groups for r in g.runs)
+    return _cached(reference, tuple(others), (reference.key, stamps), tuple(metrics))

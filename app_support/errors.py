@@ -1,0 +1,45 @@
+"""One way to show errors: a message in the page, never a traceback.
+
+`page_guard()` wraps a page body. A `RecCoreError` is written for people, so its message is
+shown as is; anything else is shown as its type and message, and the traceback goes to the
+server log (stderr) for whoever runs the app. Streamlit's own control flow (st.stop,
+st.rerun, page switches) derives from BaseException and passes through untouched.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from rec_core.errors import RecCoreError
+from rec_core.i18n import t
+
+__all__ = ["page_guard", "show_error", "error_text"]
+
+log = logging.getLogger("rec_core.app")
+
+
+def error_text(exc: BaseException) -> str:
+    """The message to show for `exc`: its own text for our errors, type + text otherwise."""
+    if isinstance(exc, RecCoreError):
+        return str(exc)
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def show_error(exc: BaseException, lang: str, context_key: str = "error.generic") -> None:
+    """`st.error` with a translated lead-in and the error's message."""
+    if not isinstance(exc, RecCoreError):
+        log.error("unexpected error in the app", exc_info=exc)
+    st.error(f"{t(context_key, lang)}\n\n{error_text(exc)}", icon="⚠️")
+
+
+@contextmanager
+def page_guard(lang: str) -> Iterator[None]:
+    """Run a page body; an exception ends the body with a clear message, not a traceback."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - the page must always render something readable
+        show_error(exc, lang)

@@ -1,0 +1,150 @@
+"""Shared, cached things the pages read: the run store and its queue, the background queue
+ticker, backbone and dataset status, and run files (cached by path and modification time).
+
+`st.cache_resource` holds one object per server process (bounded by `max_entries`);
+`st.cache_data` holds derived tables. A run being trained is never cached here: it lives in
+its own process and the pages only read its files.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from rec_core.launch import max_parallel, runs_root
+from rec_core.run_table import RunRow, list_rows
+from rec_core.runs import Run, RunQueue, RunStore
+
+__all__ = ["store", "queue", "rows", "backbones", "backbones_nowait", "wait_library", "datasets", "per_user_table", "run_results",
+           "run_history", "file_stamp", "TICK_SECONDS"]
+
+TICK_SECONDS = 2.0  # how often the server starts queued runs whose turn has come
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _store(root: str) -> RunStore:
+    return RunStore(root)
+
+
+def store() -> RunStore:
+    """The run store at $REC_CORE_RUNS (default `runs/`); recreated if its folder was removed."""
+    root = str(runs_root().resolve())
+    s = _store(root)
+    s.root.mkdir(parents=True, exist_ok=True)
+    return s
+
+
+class _Ticker:
+    """A daemon thread that calls `RunQueue.tick()` so queued runs start while no tab is open."""
+
+    def __init__(self, run_queue: RunQueue) -> None:
+        self.queue = run_queue
+        self.thread = threading.Thread(target=self._loop, name="rec_core-queue-ticker", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                self.queue.store.root.mkdir(parents=True, exist_ok=True)
+                self.queue.tick()
+            except Exception:  # noqa: BLE001 - a bad run folder must not kill the ticker
+                pass
+            time.sleep(TICK_SECONDS)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _queue(root: str, parallel: int) -> tuple[RunQueue, _Ticker]:
+    run_queue = RunQueue(RunStore(root), max_parallel=parallel)
+    return run_queue, _Ticker(run_queue)
+
+
+def queue() -> RunQueue:
+    """The store's queue (at most $REC_CORE_MAX_PARALLEL runs at once), with its ticker."""
+    return _queue(str(store().root), max_parallel())[0]
+
+
+def rows() -> list[RunRow]:
+    """All runs of the store as table rows, newest first (read fresh on every call)."""
+    return list_rows(store())
+
+
+def _warm() -> None:
+    """Import the heavy half of rec_core (torch, transformers: ~10 s on a small CPU) once."""
+    import rec_core.experiment  # noqa: F401
+    import rec_core.text  # noqa: F401
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def _warm_future() -> Future[None]:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="rec_core-warmup").submit(_warm)
+
+
+def wait_library() -> None:
+    """Block until the model library is imported (started in the background on first use)."""
+    _warm_future().result()
+
+
+def backbones_nowait() -> list[dict[str, object]] | None:
+    """The backbones, or None while the library is still being imported in the background
+    (so the home page paints at once on a fresh server)."""
+    future = _warm_future()
+    if not future.done():
+        return None
+    future.result()
+    return backbones()
+
+
+@st.cache_resource(max_entries=1, ttl=60, show_spinner=False)
+def backbones() -> list[dict[str, object]]:
+    """`rec_core.text.available_backbones()`, re-checked at most once a minute."""
+    from rec_core.text import available_backbones
+
+    return available_backbones()
+
+
+@st.cache_resource(max_entries=1, ttl=30, show_spinner=False)
+def datasets() -> list[dict[str, str | None]]:
+    """`rec_core.data.dataset_status()`, re-checked at most every 30 seconds."""
+    from rec_core.data import dataset_status
+
+    return dataset_status()
+
+
+def file_stamp(path: Path) -> float:
+    """Modification time of `path` (0.0 if missing): part of cache keys, so edits invalidate."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _per_user(run_dir: str, stamp: float) -> pd.DataFrame:
+    return Run(run_dir).read_table("per_user_test")
+
+
+def per_user_table(run_id: str) -> pd.DataFrame:
+    """The run's per-user test metrics (RunNotFound / RunFileNotFound / CorruptRunFile raise)."""
+    run = store().get(run_id)
+    return _per_user(str(run.path), file_stamp(run.path / "tables" / "per_user_test.parquet"))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _results(run_dir: str, stamp: float) -> dict[str, Any] | None:
+    return Run(run_dir).results()
+
+
+def run_results(run_id: str) -> dict[str, Any] | None:
+    """results.json of the run (None if not written yet)."""
+    run = store().get(run_id)
+    return _results(str(run.path), file_stamp(run.path / "results.json"))
+
+
+def run_history(run_id: str) -> list[dict[str, Any]]:
+    """history.jsonl of the run ([] when none); read fresh, it grows while the run trains."""
+    return store().get(run_id).history()

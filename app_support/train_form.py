@@ -1,0 +1,145 @@
+"""The Train page's hyperparameter widgets and the config dict they describe.
+
+Widget keys start with `tr_`, so a preset can set the switches it controls before the form
+is drawn (one click sets them; they stay visible and editable). Widget bounds catch values
+that are out of range on their own; `RunConfig` then checks the rules between fields (for
+example: heads must divide the embedding size, LoRA needs dynamic encoding).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from rec_core.i18n import t
+
+__all__ = ["PRESET_SWITCHES", "init_state", "preset_picker", "model_fields", "common_fields", "config_dict",
+           "presets"]
+
+# Enhanced-model switches the form shows, with their defaults when no preset is chosen.
+PRESET_SWITCHES = ("use_cache", "use_attention", "freeze_gpt2", "use_peft", "contrastive_weight", "cached_epochs")
+_DEFAULTS: dict[str, Any] = {
+    "tr_backbone": "minilm", "tr_max_length": 64, "tr_embed_dim": 64, "tr_epochs": 20, "tr_lr": 0.001,
+    "tr_batch_size": 2048, "tr_patience": 10, "tr_seeds": "0", "tr_label": "", "tr_n_heads": 4,
+    "tr_lora_rank": 8, "tr_dynamic_layers": 2, "tr_syn_users": 600, "tr_syn_items": 500, "tr_preset": "scheme1",
+}
+
+
+def presets() -> dict[str, dict[str, Any]]:
+    """The enhanced model's presets (imported here: the model module pulls in torch)."""
+    from rec_core.models.enhanced import PRESETS
+
+    return PRESETS
+
+
+def _apply_preset() -> None:
+    name = st.session_state.get("tr_preset")
+    if name in presets():
+        for key, value in presets()[name].items():
+            st.session_state[f"tr_{key}"] = value
+
+
+def init_state() -> None:
+    """Default widget values, set once per session (the preset's switches included)."""
+    if st.session_state.get("tr_initialised"):
+        return
+    for key, value in _DEFAULTS.items():
+        st.session_state.setdefault(key, value)
+    _apply_preset()
+    st.session_state["tr_initialised"] = True
+
+
+def preset_picker(lang: str) -> str:
+    """The three presets as one-click choices; returns the preset the switches still match
+    ("" once a switch was changed by hand: the run is then a custom configuration)."""
+    st.segmented_control(t("train.preset", lang), options=list(presets()), key="tr_preset",
+                         format_func=lambda p: t(f"preset.{p}", lang), on_change=_apply_preset)
+    chosen = st.session_state.get("tr_preset") or ""
+    st.caption(t(f"preset.{chosen}_help", lang) if chosen else t("preset.none_help", lang))
+    if chosen and any(st.session_state.get(f"tr_{k}") != v for k, v in presets()[chosen].items()):
+        st.caption(t("preset.modified", lang, preset=t(f"preset.{chosen}", lang)))
+        return ""
+    return chosen
+
+
+def _backbone_options(backbones: list[dict[str, object]]) -> list[str]:
+    return [str(b["name"]) for b in backbones if b.get("available")]
+
+
+def model_fields(model: str, backbones: list[dict[str, object]], lang: str) -> dict[str, Any]:
+    """Widgets of the model's own settings (inside the form); returns the model section."""
+    fields: dict[str, Any] = {"name": model}
+    if model == "pop":
+        st.caption(t("train.pop_note", lang))
+        return fields
+    c1, c2, c3 = st.columns(3)
+    fields["embed_dim"] = c1.number_input(t("field.embed_dim", lang), 4, 1024, step=8, key="tr_embed_dim")
+    if model in ("gpt2rec", "enhanced"):
+        options = _backbone_options(backbones)
+        if st.session_state.get("tr_backbone") not in options:
+            st.session_state["tr_backbone"] = options[0] if options else "tiny-gpt2"
+        fields["backbone"] = c2.selectbox(t("field.backbone", lang), options, key="tr_backbone",
+                                          format_func=lambda b: t(f"backbone.{b}", lang, default=b))
+        fields["max_length"] = c3.number_input(t("field.max_length", lang), 8, 512, step=8, key="tr_max_length",
+                                               help=t("field.max_length_help", lang))
+    if model != "enhanced":
+        return fields
+    st.markdown(f"**{t('train.switches', lang)}**")
+    s1, s2, s3, s4 = st.columns(4)
+    fields["use_cache"] = s1.toggle(t("field.use_cache", lang), key="tr_use_cache", help=t("field.use_cache_help", lang))
+    fields["use_attention"] = s2.toggle(t("field.use_attention", lang), key="tr_use_attention",
+                                        help=t("field.use_attention_help", lang))
+    fields["freeze_gpt2"] = s3.toggle(t("field.freeze_gpt2", lang), key="tr_freeze_gpt2",
+                                      help=t("field.freeze_gpt2_help", lang))
+    fields["use_peft"] = s4.toggle(t("field.use_peft", lang), key="tr_use_peft", help=t("field.use_peft_help", lang))
+    n1, n2, n3, n4, n5 = st.columns(5)
+    fields["contrastive_weight"] = n1.number_input(t("field.contrastive_weight", lang), 0.0, 10.0, step=0.05,
+                                                   format="%.2f", key="tr_contrastive_weight")
+    fields["n_heads"] = n2.number_input(t("field.n_heads", lang), 1, 16, key="tr_n_heads",
+                                        help=t("field.n_heads_help", lang))
+    fields["lora_rank"] = n3.number_input(t("field.lora_rank", lang), 1, 256, key="tr_lora_rank")
+    fields["dynamic_layers"] = n4.number_input(t("field.dynamic_layers", lang), 1, 48, key="tr_dynamic_layers",
+                                               help=t("field.dynamic_layers_help", lang))
+    fields["cached_epochs"] = n5.number_input(t("field.cached_epochs", lang), -1, 1000, key="tr_cached_epochs",
+                                              help=t("field.cached_epochs_help", lang))
+    return fields
+
+
+def common_fields(dataset: str, lang: str) -> dict[str, Any]:
+    """Training widgets every model shares (inside the form)."""
+    c1, c2, c3, c4 = st.columns(4)
+    out: dict[str, Any] = {
+        "epochs": c1.number_input(t("field.epochs", lang), 1, 1000, key="tr_epochs"),
+        "lr": c2.number_input(t("field.lr", lang), 1e-5, 1.0, step=1e-4, format="%.5f", key="tr_lr"),
+        "batch_size": c3.number_input(t("field.batch_size", lang), 16, 65536, step=256, key="tr_batch_size"),
+        "patience": c4.number_input(t("field.patience", lang), 0, 1000, key="tr_patience",
+                                    help=t("field.patience_help", lang)),
+    }
+    d1, d2 = st.columns([1, 2])
+    out["seeds"] = d1.text_input(t("field.seeds", lang), key="tr_seeds", help=t("field.seeds_help", lang))
+    out["label"] = d2.text_input(t("field.label", lang), key="tr_label", help=t("field.label_help", lang))
+    if dataset == "synthetic":
+        e1, e2 = st.columns(2)
+        out["synthetic_users"] = e1.number_input(t("field.syn_users", lang), 10, 100_000, step=50, key="tr_syn_users")
+        out["synthetic_items"] = e2.number_input(t("field.syn_items", lang), 10, 100_000, step=50, key="tr_syn_items")
+    return out
+
+
+def config_dict(dataset: str, split: str, model_section: dict[str, Any], common: dict[str, Any], preset: str,
+                csv_data: dict[str, Any] | None) -> dict[str, Any]:
+    """A RunConfig dict (without the seed) from the widget values."""
+    if dataset == "csv":
+        data = dict(csv_data or {})
+    elif dataset == "synthetic":
+        users, items = int(common["synthetic_users"]), int(common["synthetic_items"])
+        # The generator needs room to sample: cap the mean interactions at half the catalogue.
+        data = {"name": "synthetic", "synthetic_users": users, "synthetic_items": items,
+                "synthetic_interactions_per_user": max(3, min(40, items // 2))}
+    else:
+        data = {"name": dataset}
+    model = dict(model_section)
+    if model.get("name") == "enhanced":
+        model["preset"] = preset
+    train = {k: common[k] for k in ("epochs", "lr", "batch_size", "patience")}
+    return {"data": data, "split": {"kind": split}, "model": model, "train": train,
+            "label": str(common.get("label") or "").strip()}

@@ -1,0 +1,132 @@
+"""Speed benchmark on this machine: loading, MF epochs, full-ranking evaluation, text encoding.
+
+    python bench/speed.py --part foundation   # issue "rec_core foundation"
+    python bench/speed.py --part text         # issue "The seed's two models"
+
+Medians over repeats after a warm-up; results to bench/results/speed_<part>.json. Timings
+depend on the machine: the JSON records CPU count, torch threads and versions beside them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rec_core.data import DataConfig, load_dataset  # noqa: E402
+from rec_core.evaluate import evaluate  # noqa: E402
+from rec_core.models.base import TrainContext  # noqa: E402
+from rec_core.models.mf import MF, MFConfig  # noqa: E402
+from rec_core.runs import environment_info  # noqa: E402
+from rec_core.split import SplitConfig, make_split  # noqa: E402
+from rec_core.train import TrainConfig, Trainer  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def median_time(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> dict[str, float]:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times), "repeats": repeats}
+
+
+def foundation() -> dict[str, Any]:
+    cfg = DataConfig(name="ml-100k")
+    out: dict[str, Any] = {"load_ml100k": median_time(lambda: load_dataset(cfg), 5)}
+    data = load_dataset(cfg)
+    split = make_split(data, SplitConfig(kind="ratio", seed=0))
+    torch.manual_seed(0)
+    model = MF(data.n_users, data.n_items, MFConfig())
+    trainer = Trainer(model, data, split, TrainConfig(epochs=0, batch_size=2048, device="cpu"))
+    trainer.fit(0)  # prepare (seen ids) without training
+    out["train_pairs"] = int(len(split.train))
+    out["mf_epoch"] = median_time(lambda: trainer._train_epoch(model), 10, warmup=2)
+    out["full_ranking_eval_all_users"] = median_time(lambda: evaluate(model, data, split, "test"), 10)
+    out["full_ranking_eval_with_ranks"] = median_time(
+        lambda: evaluate(model, data, split, "test", with_ranks=True), 5)
+    out["peer_reference"] = {
+        "recbole_bpr_epoch_s": 0.37, "recbole_full_eval_s": 0.3,
+        "source": "issue 'rec_core foundation' (RecBole measured on these 2-core machines); "
+                  "RecBole itself is not installed here",
+    }
+    return out
+
+
+def text() -> dict[str, Any]:
+    from rec_core.models.enhanced import EnhancedConfig, GPT2RecommenderEnhanced
+    from rec_core.text import FeatureCache, TextEncoder, TextEncoderConfig
+
+    data = load_dataset(DataConfig(name="ml-100k"))
+    split = make_split(data, SplitConfig(kind="ratio", seed=0))
+    texts = list(data.item_text.texts)
+    enc = TextEncoder(TextEncoderConfig("minilm", max_length=64, batch_size=128))
+    tok = enc.tokenizer
+    model = enc.model.eval()
+
+    def plain() -> None:
+        # The baseline: a plain batched transformers forward over the same texts, same order.
+        with torch.inference_mode():
+            for s in range(0, len(texts), 128):
+                b = tok(texts[s:s + 128], padding=True, truncation=True, max_length=64, return_tensors="pt")
+                model(**b)
+
+    n = len(texts)
+    t_plain = median_time(plain, 3)
+    t_ours = median_time(lambda: enc.encode(texts), 3)
+    out: dict[str, Any] = {
+        "n_texts": n,
+        "plain_forward": {**t_plain, "texts_per_s": n / t_plain["median_s"]},
+        "text_encoder_encode": {**t_ours, "texts_per_s": n / t_ours["median_s"]},
+        "throughput_ratio": t_plain["median_s"] / t_ours["median_s"],
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = FeatureCache(tmp)
+        t = time.perf_counter()
+        cache.get_or_encode(enc, texts, keep_states=True)
+        out["cache_miss_encode_and_store_s"] = time.perf_counter() - t
+        out["cache_hit"] = median_time(lambda: cache.get_or_encode(enc, texts, keep_states=True), 5)
+
+    def epoch_time(cfg: EnhancedConfig, repeats: int) -> dict[str, float]:
+        torch.manual_seed(0)
+        m = GPT2RecommenderEnhanced(data.n_users, data.n_items, cfg, dataset=data)
+        tr = Trainer(m, data, split, TrainConfig(epochs=0, batch_size=2048, device="cpu"))
+        tr.fit(0)
+        return median_time(lambda: tr._train_epoch(m), repeats, warmup=1 if repeats > 1 else 0)
+
+    torch.manual_seed(0)
+    mf = MF(data.n_users, data.n_items, MFConfig())
+    mtr = Trainer(mf, data, split, TrainConfig(epochs=0, batch_size=2048, device="cpu"))
+    mtr.fit(0)
+    out["mf_epoch"] = median_time(lambda: mtr._train_epoch(mf), 5, warmup=1)
+    out["enhanced_cached_epoch"] = epoch_time(EnhancedConfig(), 5)
+    out["enhanced_cached_vs_mf"] = out["enhanced_cached_epoch"]["median_s"] / out["mf_epoch"]["median_s"]
+    out["enhanced_dynamic_lora_top2_epoch"] = epoch_time(EnhancedConfig.from_preset("scheme2", dynamic_layers=2), 1)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--part", choices=["foundation", "text"], required=True)
+    args = ap.parse_args()
+    result = foundation() if args.part == "foundation" else text()
+    result["environment"] = environment_info("cpu")
+    path = HERE / "results" / f"speed_{args.part}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Compare: runs or seed groups side by side, paired tests against a reference, figures."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app_support import resources
+from app_support.charts import FORMAT_KEY, export_all_button, show_figure
+from app_support.compare_view import (cached_comparisons, differences_display, group_label, summary_display,
+                                      verdict_sentences)
+from app_support.errors import page_guard
+from app_support.session import init_page
+from rec_core.compare_table import (TABLE_METRICS, differences_table, export_frame, group_runs, segment_table,
+                                    single_groups, summary_table, to_latex)
+from rec_core.figures import Style, metric_bars, segment_bars, training_curves
+from rec_core.i18n import metric_label, t
+
+MAX_CURVES = 12  # overlaid training curves; more is unreadable on a slide
+
+lang = init_page("compare.title", ":material/bar_chart:")
+with page_guard(lang):
+    st.title(t("compare.title", lang))
+    st.caption(t("compare.intro", lang))
+    rows = resources.rows()
+    if not any(r.comparable for r in rows):
+        st.info(t("compare.no_runs", lang))
+        st.page_link("pages/1_Train.py", label=t("nav.train", lang), icon=":material/rocket_launch:")
+        st.stop()
+
+    with st.sidebar:
+        presentation = st.toggle(t("compare.presentation", lang), key="cmp_presentation",
+                                 help=t("compare.presentation_help", lang))
+        st.radio(t("compare.image_format", lang), ["png", "svg"], key=FORMAT_KEY, horizontal=True,
+                 format_func=str.upper, help=t("compare.image_format_help", lang))
+    style = Style(lang, presentation)
+
+    mode = st.segmented_control(t("compare.mode", lang), ["groups", "runs"], key="cmp_mode", default="groups",
+                                format_func=lambda m: t(f"compare.mode_{m}", lang)) or "groups"
+    groups = group_runs(rows) if mode == "groups" else single_groups(rows)
+    by_key = {g.key: g for g in groups}
+    wanted = st.session_state.pop("compare_runs", None) or st.query_params.get_all("run")
+    if wanted:  # from the home page's selection or a ?run= link
+        st.session_state["cmp_sel"] = [g.key for g in groups if any(r.run_id in wanted for r in g.runs)]
+    # Keep only what still exists (runs may have been deleted since the last rerun); a new
+    # session or a switch between groups and runs starts from the three newest.
+    if st.session_state.get("cmp_last_mode") != mode and not wanted:
+        st.session_state["cmp_sel"] = list(by_key)[:3]
+    st.session_state["cmp_last_mode"] = mode
+    st.session_state["cmp_sel"] = [k for k in st.session_state.get("cmp_sel", []) if k in by_key]
+    chosen = st.multiselect(t("compare.pick", lang), list(by_key), key="cmp_sel",
+                            format_func=lambda k: group_label(by_key[k], lang), placeholder=t("compare.pick_hint", lang))
+    if not chosen:
+        st.info(t("compare.pick_hint", lang))
+        st.stop()
+    selected = [by_key[k] for k in chosen]
+    c1, c2 = st.columns([3, 2])
+    # The natural reference is an ID-only baseline (MF, popularity) when one is picked.
+    baseline = next((i for i, k in enumerate(chosen) if by_key[k].runs[0].model in ("mf", "pop")), 0)
+    if st.session_state.get("cmp_ref") not in chosen:
+        st.session_state["cmp_ref"] = chosen[baseline]
+    ref_key = c1.selectbox(t("compare.reference", lang), chosen, format_func=lambda k: by_key[k].name, key="cmp_ref")
+    k_choice = c2.segmented_control(t("compare.cutoff", lang), ["5", "10", "20", "all"], default="10",
+                                    key="cmp_k", format_func=lambda k: t("compare.all_k", lang) if k == "all" else
+                                    f"@{k}") or "10"
+    metrics = [m for m in TABLE_METRICS if k_choice == "all" or m.endswith(f"@{k_choice}")]
+    reference = by_key[ref_key]
+
+    summary = summary_table(selected, TABLE_METRICS)
+    st.subheader(t("compare.table", lang))
+    st.dataframe(summary_display(summary, metrics, lang), hide_index=True, width="stretch")
+    st.caption(t("compare.table_note", lang))
+
+    st.subheader(t("compare.diffs", lang, reference=reference.name))
+    st.markdown(t("compare.rule", lang))
+    comparisons = cached_comparisons(reference, [g for g in selected if g.key != ref_key], TABLE_METRICS)
+    for gc in comparisons:
+        if gc.error:
+            st.warning(t("compare.cannot_pair", lang, group=gc.group, error=gc.error))
+    diffs = differences_table(comparisons)
+    if len(selected) < 2:
+        st.info(t("compare.need_two", lang))
+    elif not diffs.empty:
+        for sentence in verdict_sentences(comparisons, metrics, lang):
+            st.markdown(f"- {sentence}")
+        st.dataframe(differences_display(diffs, metrics, lang), hide_index=True, width="stretch",
+                     column_config={t("col.group", lang): st.column_config.TextColumn(width="medium")})
+
+    e1, e2, _ = st.columns([1, 1, 3])
+    e1.download_button(t("export.csv", lang), export_frame(summary, diffs, TABLE_METRICS).to_csv(index=False),
+                       file_name="comparison.csv", mime="text/csv", on_click="ignore")
+    latex = to_latex(summary, metrics, diffs, metric_label=lambda m: metric_label(m, lang),
+                     caption=t("export.latex_caption", lang, reference=reference.name),
+                     note=t("export.latex_note", lang), group_header=t("col.group", lang))
+    e2.download_button(t("export.latex", lang), latex, file_name="comparison.tex", mime="text/x-tex", on_click="ignore")
+
+    st.subheader(t("compare.figures", lang))
+    seg_metric = st.selectbox(t("compare.segment_metric", lang), list(TABLE_METRICS), index=4, key="cmp_seg_metric",
+                              format_func=lambda m: metric_label(m, lang))
+    segments = segment_table(selected, resources.run_results, seg_metric)
+    curve_runs = [r for g in selected for r in g.runs][:MAX_CURVES]
+    histories = {(r.name if mode == "runs" else f"{g.name} · s{r.seed}"): resources.run_history(r.run_id)
+                 for g in selected for r in g.runs if r in curve_runs}
+
+    def figures() -> dict[str, object]:
+        figs = {"metrics": metric_bars(summary, metrics, style)}
+        for kind in ("item", "user"):
+            if (segments["kind"] == kind).any():
+                figs[f"segments-{kind}"] = segment_bars(segments, seg_metric, kind, style)
+        if any(histories.values()):
+            figs["training-curves"] = training_curves(histories, style)
+        return figs
+
+    for name, fig in figures().items():
+        show_figure(fig, name, key=f"fig_{name}")
+    if len(curve_runs) < sum(len(g.runs) for g in selected):
+        st.caption(t("compare.curves_capped", lang, n=MAX_CURVES))
+    export_all_button(figures, "figures.zip", lang)

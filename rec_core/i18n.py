@@ -1,0 +1,316 @@
+"""Every UI string and figure label of the app, in English and Simplified Chinese, in one place.
+
+`t(key, lang, **fmt)` returns the string in `lang` ("en" or "zh"), formatted with `fmt`.
+A missing key falls back to `default` if given, else to the key itself in brackets, so a
+forgotten translation is visible in the page instead of crashing it (the tests check that
+every key the app uses exists in both languages). Pure data; no Streamlit.
+"""
+from __future__ import annotations
+
+import math
+
+__all__ = ["LANGS", "STRINGS", "t", "metric_label", "segment_label", "format_duration"]
+
+LANGS: tuple[str, ...] = ("en", "zh")
+
+# key -> (English, 简体中文)
+STRINGS: dict[str, tuple[str, str]] = {
+    # -- app frame, navigation, language ------------------------------------------------------------
+    "app.name": ("LLM-enhanced recommenders", "大模型增强推荐"),
+    "lang.label": ("Language", "语言"),
+    "lang.en": ("English", "English"),
+    "lang.zh": ("中文", "中文"),
+    "nav.home": ("Home", "首页"),
+    "nav.train": ("Train a model", "训练模型"),
+    "nav.compare": ("Compare runs", "对比实验"),
+    "error.generic": ("Something went wrong; the rest of the app keeps working.", "出错了；应用的其他部分仍可正常使用。"),
+    # -- home -----------------------------------------------------------------------------------------
+    "home.title": ("LLM-enhanced recommenders", "大模型增强的推荐系统"),
+    "home.intro": ("This app trains ID-only recommenders (popularity, matrix factorisation) and recommenders that "
+                   "also read item and user texts with a language model, on MovieLens, a synthetic dataset or your "
+                   "own CSV. It then compares their ranking quality with paired significance tests and exports "
+                   "tables and figures ready for a thesis or a slide.",
+                   "本应用在 MovieLens、合成数据集或你自己的 CSV 上训练仅使用 ID 的推荐模型（流行度、矩阵分解）"
+                   "以及借助语言模型读取物品和用户文本的推荐模型。随后用成对显著性检验比较它们的排序质量，"
+                   "并导出可直接用于论文和幻灯片的表格与图。"),
+    "home.datasets": ("Datasets", "数据集"),
+    "home.ds_on_disk": ("ready, in `{path}`", "已就绪，位于 `{path}`"),
+    "home.ds_generated": ("ready (generated from a seed, no files)", "已就绪（由随机种子生成，无需文件）"),
+    "home.ds_downloadable": ("not on disk. It downloads on first use when online; offline, unzip {url} into `{path}`",
+                             "不在本地。联网时首次使用会自动下载；离线时请将 {url} 解压到 `{path}`"),
+    "home.ds_incomplete": ("incomplete: files are missing in `{path}`; unzip the dataset there again",
+                           "不完整：`{path}` 中缺少文件；请重新解压数据集到该目录"),
+    "home.ds_csv": ("your own interactions (and item / user tables), uploaded on the Train page",
+                    "你自己的交互数据（以及物品 / 用户表），在训练页上传"),
+    "home.backbones": ("Text backbones (offline)", "文本骨干模型（离线可用）"),
+    "home.bb_checking": ("Checking which backbones are on this machine…", "正在检查本机可用的骨干模型…"),
+    "home.bb_missing": ("not on this machine (copy its Hugging Face cache here to use it)",
+                        "本机没有（将其 Hugging Face 缓存复制到本机即可使用）"),
+    "home.runs": ("Runs", "实验记录"),
+    "home.no_runs": ("No runs yet. Start one on the Train page.", "还没有实验。请在训练页启动一个。"),
+    "home.run_problem": ("Run `{run}` cannot be read completely: {error}", "实验 `{run}` 无法完整读取：{error}"),
+    "home.compare_selected": ("Compare selected", "对比所选"),
+    "home.select_hint": ("Tick rows in the table to compare those runs, or open one run with its link.",
+                         "在表格中勾选若干行即可对比这些实验，或点击某一行的链接单独打开。"),
+    # -- run table columns ---------------------------------------------------------------------------
+    "col.name": ("Name", "名称"), "col.model": ("Model", "模型"), "col.preset": ("Preset", "预设"),
+    "col.dataset": ("Dataset", "数据集"), "col.split": ("Split", "划分"), "col.seed": ("Seed", "种子"),
+    "col.status": ("Status", "状态"), "col.started": ("Started", "开始时间"), "col.duration": ("Duration", "耗时"),
+    "col.open": ("Compare", "对比"), "col.open_text": ("open", "打开"),
+    "col.group": ("Model", "模型"), "col.runs": ("Runs", "次数"), "col.metric": ("Metric", "指标"),
+    "col.reference": ("Reference", "参照"), "col.value": ("Value", "数值"), "col.diff": ("Difference", "差值"),
+    "col.rel_diff": ("Relative", "相对变化"), "col.ci": ("95% CI", "95% 置信区间"), "col.p": ("p (Wilcoxon)", "p 值（Wilcoxon）"),
+    "col.verdict": ("Verdict", "结论"),
+    # -- run states and phases -----------------------------------------------------------------------
+    "state.queued": ("queued", "排队中"), "state.running": ("running", "运行中"), "state.done": ("done", "已完成"),
+    "state.failed": ("failed", "失败"), "state.stopped": ("stopped", "已停止"), "state.corrupt": ("unreadable", "无法读取"),
+    "phase.starting": ("starting", "启动中"), "phase.loading data": ("loading data", "加载数据"),
+    "phase.encoding text": ("encoding text", "编码文本"), "phase.building model": ("building the model", "构建模型"),
+    "phase.preparing model": ("preparing the model", "准备模型"), "phase.training": ("training", "训练中"),
+    "phase.testing": ("testing", "测试中"),
+    # -- names of datasets, splits, models, presets, backbones ---------------------------------------
+    "dataset.ml-100k": ("MovieLens 100K", "MovieLens 100K"), "dataset.ml-1m": ("MovieLens 1M", "MovieLens 1M"),
+    "dataset.synthetic": ("Synthetic (generated)", "合成数据（自动生成）"), "dataset.csv": ("My CSV files", "我的 CSV 文件"),
+    "split.ratio": ("Random 80/10/10 per user", "按用户随机 80/10/10"),
+    "split.loo": ("Leave last two out (by time)", "按时间留出最后两条"),
+    "split.cold-items": ("Cold items (new-item shelf)", "冷启动物品（新物品）"),
+    "model.enhanced": ("LLM-enhanced (attention fusion)", "大模型增强（注意力融合）"),
+    "model.gpt2rec": ("GPT2Rec (frozen text + ID)", "GPT2Rec（冻结文本 + ID）"),
+    "model.mf": ("Matrix factorisation (ID only)", "矩阵分解（仅 ID）"), "model.pop": ("Popularity", "流行度"),
+    "train.preset": ("Training scheme (one click sets the switches below)", "训练方案（一键设置下方开关）"),
+    "preset.scheme1": ("Scheme 1 · fast", "方案一 · 快速"), "preset.scheme2": ("Scheme 2 · end-to-end", "方案二 · 端到端"),
+    "preset.scheme3": ("Scheme 3 · mixed", "方案三 · 混合"),
+    "preset.scheme1_help": ("Frozen cached text features, simple fusion, no contrastive loss: minutes on a CPU.",
+                            "冻结并缓存文本特征，简单融合，无对比损失：CPU 上几分钟即可。"),
+    "preset.scheme2_help": ("LoRA adapters on the top backbone blocks trained end to end, attention fusion, "
+                            "contrastive loss: the strongest and the slowest.",
+                            "在骨干模型顶层用 LoRA 端到端训练，注意力融合，对比损失：效果最好，也最慢。"),
+    "preset.scheme3_help": ("First half of the epochs on cached features, then LoRA end to end.",
+                            "前一半轮次使用缓存特征，之后用 LoRA 端到端训练。"),
+    "preset.none_help": ("No scheme chosen: the switches below are used as they are.", "未选择方案：按下方开关的当前值训练。"),
+    "preset.modified": ("Changed by hand from {preset}: the runs are recorded as a custom configuration.",
+                        "已在 {preset} 的基础上手动修改：实验将记录为自定义配置。"),
+    "backbone.minilm": ("MiniLM (bundled, pretrained)", "MiniLM（内置，预训练）"),
+    "backbone.tiny-gpt2": ("tiny-gpt2 (random weights: tests only)", "tiny-gpt2（随机权重：仅用于测试）"),
+    "backbone.gpt2": ("GPT-2 (local cache)", "GPT-2（本地缓存）"), "backbone.distilgpt2": ("DistilGPT-2 (local cache)", "DistilGPT-2（本地缓存）"),
+    "backbone.minilm_long": ("all-MiniLM-L6-v2, bundled with the app, pretrained", "all-MiniLM-L6-v2，随应用安装，预训练"),
+    "backbone.tiny-gpt2_long": ("a tiny GPT-2 with random weights, built locally: no semantics, for tests and smoke runs only",
+                                "本地构建的随机权重微型 GPT-2：没有语义，仅用于测试和冒烟运行"),
+    "backbone.gpt2_long": ("GPT-2 from the local Hugging Face cache, pretrained", "GPT-2，来自本地 Hugging Face 缓存，预训练"),
+    "backbone.distilgpt2_long": ("DistilGPT-2 from the local Hugging Face cache, pretrained", "DistilGPT-2，来自本地 Hugging Face 缓存，预训练"),
+    # -- train page ----------------------------------------------------------------------------------
+    "train.title": ("Train", "训练"),
+    "train.intro": ("Runs train in background processes that write to the run store: they keep going when you "
+                    "switch pages or close the tab. Several seeds start several runs; a queue runs them in turn.",
+                    "训练在后台进程中进行并写入实验存储：切换页面或关闭标签页都不会中断。"
+                    "多个种子会启动多次实验，由队列依次执行。"),
+    "train.loading_library": ("Loading the model library (only the first time after the app starts)…",
+                              "正在加载模型库（仅在应用启动后的第一次）…"),
+    "train.switches": ("Switches of the enhanced model", "增强模型的开关"),
+    "train.pop_note": ("Popularity has no hyperparameters: it ranks items by their training count.",
+                       "流行度模型没有超参数：按训练集中的交互次数排序。"),
+    "train.confirm_long": ("I know this may take longer than {limit} (or has no estimate yet) and want to start it",
+                           "我知道这可能超过 {limit}（或尚无估计），仍要启动"),
+    "train.estimate": ("Estimate duration", "估计耗时"), "train.launch": ("Launch", "启动"),
+    "train.invalid": ("These settings cannot be used:", "这些设置无法使用："),
+    "train.needs_confirm": ("This is a long run. Tick the confirmation box above and click Launch again to start it.",
+                            "这是一次长时间运行。请勾选上方的确认框后再次点击“启动”。"),
+    "train.needs_confirm_unknown": ("There is no estimate for these settings yet (a short measurement has started). "
+                                    "Click Estimate in a minute, or tick the confirmation box to start anyway.",
+                                    "这些设置还没有耗时估计（已开始一次简短测量）。请一分钟后点击“估计耗时”，或勾选确认框直接启动。"),
+    "train.launched": ("{n} run(s) queued. Follow them below; they keep running if you leave this page.",
+                       "已加入队列 {n} 次实验。可在下方查看进度；离开本页也会继续运行。"),
+    "train.dataset_missing": ("{name} is not on disk: the run will try to download it and fail when offline. "
+                              "See the home page for the folder to put it in.",
+                              "{name} 不在本地：运行时会尝试下载，离线时将失败。放置目录见首页。"),
+    "field.dataset": ("Dataset", "数据集"), "field.split": ("Split", "数据划分"), "field.model": ("Model", "模型"),
+    "field.backbone": ("Text backbone", "文本骨干模型"), "field.max_length": ("Tokens per text", "每条文本的词元数"),
+    "field.max_length_help": ("Longer texts are cut; encoding time grows with it.", "超出部分会被截断；编码时间随之增长。"),
+    "field.embed_dim": ("Embedding size", "嵌入维度"), "field.epochs": ("Epochs", "训练轮数"),
+    "field.lr": ("Learning rate", "学习率"), "field.batch_size": ("Batch size", "批大小"),
+    "field.patience": ("Early-stopping patience", "早停耐心值"),
+    "field.patience_help": ("Stop after this many epochs without a better validation NDCG@10 (0: never).",
+                            "验证集 NDCG@10 连续这么多轮没有提升就停止（0 表示从不早停）。"),
+    "field.seeds": ("Seeds", "随机种子"), "field.seed": ("seed", "种子"),
+    "field.seeds_help": ("One run per seed, e.g. 0 or 0, 1, 2 or 0-4. The seed fixes the split, the initialisation and the sampling.",
+                         "每个种子一次实验，例如 0、0, 1, 2 或 0-4。种子决定数据划分、初始化和采样。"),
+    "field.label": ("Name (optional)", "名称（可选）"),
+    "field.label_help": ("Shown in tables and legends instead of the generated name.", "在表格和图例中代替自动生成的名称。"),
+    "field.use_cache": ("Cached text features", "缓存文本特征"),
+    "field.use_cache_help": ("On: frozen features from the text cache (fast). Off: the top backbone blocks run with gradients.",
+                             "开启：使用缓存的冻结特征（快）。关闭：骨干模型顶层带梯度运行。"),
+    "field.use_attention": ("Cross-attention fusion", "交叉注意力融合"),
+    "field.use_attention_help": ("On: the ID embedding attends over the text tokens. Off: ID + MLP of the pooled text.",
+                                 "开启：ID 嵌入对文本词元做注意力。关闭：ID 加上池化文本的 MLP。"),
+    "field.freeze_gpt2": ("Freeze backbone", "冻结骨干模型"),
+    "field.freeze_gpt2_help": ("Keep the backbone's own weights fixed (LoRA freezes them anyway).", "固定骨干模型自身权重（LoRA 本身也会冻结它们）。"),
+    "field.use_peft": ("LoRA adapters", "LoRA 适配器"),
+    "field.use_peft_help": ("Train low-rank adapters on the top blocks; needs cached features off.", "在顶层训练低秩适配器；需要关闭缓存特征。"),
+    "field.contrastive_weight": ("Contrastive weight", "对比损失权重"),
+    "field.n_heads": ("Attention heads", "注意力头数"),
+    "field.n_heads_help": ("Must divide the embedding size.", "必须能整除嵌入维度。"),
+    "field.lora_rank": ("LoRA rank", "LoRA 秩"), "field.dynamic_layers": ("Dynamic layers", "动态层数"),
+    "field.dynamic_layers_help": ("Top backbone blocks run with gradients when features are not cached.",
+                                  "不使用缓存特征时，带梯度运行的骨干顶层块数。"),
+    "field.cached_epochs": ("Cached warm-up epochs", "缓存预热轮数"),
+    "field.cached_epochs_help": ("Epochs on cached features before switching to end-to-end (-1: half). Needs cached features off.",
+                                 "切换到端到端之前使用缓存特征的轮数（-1 表示一半）。需要关闭缓存特征。"),
+    "field.syn_users": ("Synthetic users", "合成用户数"), "field.syn_items": ("Synthetic items", "合成物品数"),
+    # -- CSV upload ----------------------------------------------------------------------------------
+    "csv.title": ("Your CSV files", "你的 CSV 文件"),
+    "csv.help": ("UTF-8 files. The interactions file needs a user and an item column; ratings and times are optional. "
+                 "Item and user tables add the texts the language model reads.",
+                 "文件须为 UTF-8 编码。交互文件需要用户列和物品列，评分和时间可选。物品表和用户表提供语言模型读取的文本。"),
+    "csv.sep": ("Separator", "分隔符"), "csv.sep_comma": ("comma ,", "逗号 ,"), "csv.sep_semicolon": ("semicolon ;", "分号 ;"),
+    "csv.sep_tab": ("tab", "制表符"), "csv.sep_pipe": ("pipe |", "竖线 |"),
+    "csv.interactions": ("Interactions (required)", "交互数据（必需）"), "csv.items": ("Item table (optional)", "物品表（可选）"),
+    "csv.users": ("User table (optional)", "用户表（可选）"),
+    "csv.need_interactions": ("Upload an interactions file to map its columns.", "请上传交互文件以映射其列。"),
+    "csv.empty": ("{name} is empty: it has no header line.", "{name} 是空文件：没有表头行。"),
+    "csv.user_col": ("User column", "用户列"), "csv.item_col": ("Item column", "物品列"),
+    "csv.rating_col": ("Rating column", "评分列"), "csv.time_col": ("Time column", "时间列"),
+    "csv.item_id_col": ("Item id column (item table)", "物品 ID 列（物品表）"),
+    "csv.user_id_col": ("User id column (user table)", "用户 ID 列（用户表）"),
+    "csv.item_template": ("Item text template", "物品文本模板"), "csv.user_template": ("User text template", "用户文本模板"),
+    "csv.template_help": ("Columns in braces, e.g. {{title}}. Empty: every column as 'name: value'. Columns: {columns}",
+                          "用花括号引用列，例如 {{title}}。留空：每列写成“列名: 值”。可用列：{columns}"),
+    "csv.same_columns": ("The user and item columns must be different.", "用户列和物品列不能相同。"),
+    "csv.validate": ("Check the files", "检查文件"),
+    "csv.validate_first": ("Check the CSV files first (button above): nothing is used before they pass.",
+                           "请先检查 CSV 文件（上方按钮）：通过检查之前不会使用它们。"),
+    "csv.invalid": ("The files cannot be used:", "这些文件无法使用："),
+    "csv.valid": ("Files OK: {users} users, {items} items, {interactions} interactions.",
+                  "文件检查通过：{users} 个用户，{items} 个物品，{interactions} 条交互。"),
+    # -- duration estimate ---------------------------------------------------------------------------
+    "estimate.one_run": ("Estimated duration of one run: about {total} ({parts}).", "单次实验预计耗时约 {total}（{parts}）。"),
+    "estimate.all_runs": ("All {n} runs: about {total} with the queue.", "全部 {n} 次实验（经队列）：约 {total}。"),
+    "estimate.part_startup": ("start-up", "启动"), "estimate.part_encoding": ("text encoding", "文本编码"),
+    "estimate.part_training": ("training", "训练"), "estimate.part_evaluation": ("evaluation", "评估"),
+    "estimate.basis_runs": ("Based on the measured speed of {n} finished run(s) with the same settings on this machine, "
+                            "scaled to this dataset.", "依据本机上 {n} 次相同设置的已完成实验的实测速度，按本数据集规模换算。"),
+    "estimate.basis_calibration": ("Based on a one-epoch measurement of these settings on a small synthetic dataset on "
+                                   "this machine ({when}), scaled to this dataset; rough.",
+                                   "依据本机上用小型合成数据对这些设置进行的一轮实测（{when}），按本数据集规模换算；仅供粗略参考。"),
+    "estimate.cache_warm": ("The text features are probably cached already.", "文本特征很可能已在缓存中。"),
+    "estimate.cache_cold": ("The texts are encoded first (then cached for later runs).", "需要先编码文本（之后的实验会使用缓存）。"),
+    "estimate.measuring": ("Measuring these settings on this machine in the background (about a minute). Click "
+                           "Estimate again afterwards.", "正在后台实测这些设置在本机的速度（约一分钟）。稍后请再次点击“估计耗时”。"),
+    "estimate.unknown": ("No estimate yet: nothing with these settings has run on this machine. Click Estimate to "
+                         "measure them (about a minute).", "暂无估计：本机尚未运行过这些设置。点击“估计耗时”进行测量（约一分钟）。"),
+    "estimate.measure_failed": ("Measuring these settings failed: {error}", "测量这些设置失败：{error}"),
+    "estimate.size_unknown": ("The dataset's size is unknown, so there is no estimate.", "数据集规模未知，无法估计耗时。"),
+    # -- live view -----------------------------------------------------------------------------------
+    "live.title": ("Runs in progress", "进行中的实验"), "live.none": ("Nothing is running.", "当前没有实验在运行。"),
+    "live.summary": ("{running} running, {queued} queued; at most {parallel} at a time.", "{running} 个运行中，{queued} 个排队中；最多同时运行 {parallel} 个。"),
+    "live.queued": ("waiting in the queue", "排队等待中"), "live.epoch": ("epoch {k} of {n}", "第 {k} / {n} 轮"),
+    "live.stop": ("Stop", "停止"),
+    "live.stop_help": ("Stops after the current step; the best weights so far are kept and tested.", "在当前步之后停止；保留并测试目前最好的权重。"),
+    "live.stop_requested": ("Stopping {name}…", "正在停止 {name}…"),
+    "live.stopped": ("Stopped on request; the best epoch's weights were tested.", "已按请求停止；已测试最佳轮次的权重。"),
+    "live.failed": ("The run failed:", "实验失败："), "live.no_error_text": ("no error text was recorded", "没有记录错误信息"),
+    "live.deleted": ("Run `{run}` was deleted while shown here.", "实验 `{run}` 在显示期间被删除。"),
+    # -- compare page --------------------------------------------------------------------------------
+    "compare.title": ("Compare", "对比"),
+    "compare.intro": ("Test metrics over the test users; groups merge runs that differ only by seed (mean ± standard deviation over seeds).",
+                      "测试集用户上的指标；“分组”合并只有种子不同的实验（取各种子的均值 ± 标准差）。"),
+    "compare.no_runs": ("No finished run to compare yet.", "还没有可以对比的已完成实验。"),
+    "compare.mode": ("Compare", "对比方式"), "compare.mode_groups": ("Groups (seeds merged)", "分组（合并种子）"),
+    "compare.mode_runs": ("Single runs", "单次实验"),
+    "compare.pick": ("Models to compare", "参与对比的模型"), "compare.pick_hint": ("Pick at least one.", "请至少选择一个。"),
+    "compare.n_seeds": ("{n} seeds", "{n} 个种子"), "compare.reference": ("Reference", "参照模型"),
+    "compare.cutoff": ("Cut-off K", "截断 K"), "compare.all_k": ("all", "全部"),
+    "compare.table": ("Metrics", "指标"),
+    "compare.table_note": ("Hit, NDCG, Recall and MRR at K over all test users; ± is the standard deviation over seeds.",
+                           "命中率、NDCG、召回率和 MRR 在全部测试用户上计算；± 为各种子间的标准差。"),
+    "compare.diffs": ("Differences to {reference}", "与 {reference} 的差异"),
+    "compare.rule": ("A difference counts as an improvement only when it is significant: Wilcoxon signed-rank p < 0.05 "
+                     "over paired users **and** a 95% bootstrap confidence interval that excludes 0. Everything else is "
+                     "reported as no significant difference, however large the mean difference looks.",
+                     "只有显著的差异才算提升：成对用户上的 Wilcoxon 符号秩检验 p < 0.05，**并且** 95% bootstrap 置信区间不包含 0。"
+                     "其余情况一律记为无显著差异，无论均值差看起来多大。"),
+    "compare.sentence": ("**{group}** vs {reference} ({n} paired users, {seeds} seed(s)): {parts}.",
+                         "**{group}** 对比 {reference}（{n} 个成对用户，{seeds} 个种子）：{parts}。"),
+    "compare.sentence_better": ("significantly better on {metrics}", "在 {metrics} 上显著更好"),
+    "compare.sentence_worse": ("significantly worse on {metrics}", "在 {metrics} 上显著更差"),
+    "compare.sentence_ns": ("no significant difference on {n} metric(s)", "在 {n} 个指标上无显著差异"),
+    "compare.cannot_pair": ("{group} cannot be compared with the reference: {error}", "{group} 无法与参照模型比较：{error}"),
+    "compare.need_two": ("Pick a second model to see differences and tests.", "再选择一个模型即可查看差异与检验。"),
+    "compare.figures": ("Figures", "图表"),
+    "compare.segment_metric": ("Metric of the segment charts", "分组图使用的指标"),
+    "compare.curves_capped": ("Training curves show the first {n} runs.", "训练曲线只显示前 {n} 次实验。"),
+    "compare.presentation": ("Presentation mode", "演示模式"),
+    "compare.presentation_help": ("Larger fonts, lines and markers for projectors and slides.", "加大字体、线条和标记，适合投影与幻灯片。"),
+    "compare.image_format": ("Toolbar image format", "工具栏导出格式"),
+    "compare.image_format_help": ("The camera icon of each chart saves this format at 3200 × 1800 pixels (16:9).",
+                                  "每张图工具栏中的相机图标按此格式导出，分辨率 3200 × 1800（16:9）。"),
+    "verdict.better": ("improvement (significant)", "提升（显著）"), "verdict.worse": ("worse (significant)", "下降（显著）"),
+    "verdict.ns": ("no significant difference", "无显著差异"),
+    # -- exports -------------------------------------------------------------------------------------
+    "export.csv": ("Table as CSV", "表格导出为 CSV"), "export.latex": ("Table as LaTeX", "表格导出为 LaTeX"),
+    "export.figures_zip": ("All figures (PNG + SVG)", "全部图表（PNG + SVG）"),
+    "export.figures_zip_help": ("Renders every figure on this page at slide resolution; takes a few seconds.",
+                                "以幻灯片分辨率导出本页所有图表；需要几秒钟。"),
+    "export.latex_caption": ("Test metrics (mean ± std over seeds); reference: {reference}.", "测试指标（各种子均值 ± 标准差）；参照：{reference}。"),
+    "export.latex_note": ("Best value per column in bold; † marks a significant improvement over the reference "
+                          "(Wilcoxon p < 0.05 and 95% bootstrap CI excluding 0).",
+                          "每列最优值加粗；† 表示相对参照模型显著提升（Wilcoxon p < 0.05 且 95% bootstrap 置信区间不含 0）。"),
+    # -- figures -------------------------------------------------------------------------------------
+    "fig.metrics_title": ("Test metrics", "测试指标"), "fig.value": ("Value", "数值"),
+    "fig.segments_item": ("{metric} by item popularity", "按物品流行度分组的 {metric}"),
+    "fig.segments_item_axis": ("Item segment (training popularity)", "物品分组（训练集流行度）"),
+    "fig.segments_user": ("{metric} by user activity", "按用户活跃度分组的 {metric}"),
+    "fig.segments_user_axis": ("User activity (training interactions, tertiles)", "用户活跃度（训练交互数三分位）"),
+    "fig.curves_title": ("Training curves", "训练曲线"), "fig.loss": ("Training loss", "训练损失"),
+    "fig.valid_metric": ("Validation {metric}", "验证集 {metric}"), "fig.epoch": ("Epoch", "轮次"),
+    "loss.total": ("total loss", "总损失"), "loss.bpr": ("BPR loss", "BPR 损失"), "loss.contrastive": ("contrastive loss", "对比损失"),
+    "segment.cold": ("cold", "冷门（未见）"), "segment.tail": ("tail", "长尾"), "segment.torso": ("torso", "腰部"),
+    "segment.head": ("head", "头部"), "segment.low": ("low activity", "低活跃"), "segment.mid": ("medium activity", "中活跃"),
+    "segment.high": ("high activity", "高活跃"),
+    "metric.hit": ("Hit", "命中率"), "metric.ndcg": ("NDCG", "NDCG"), "metric.recall": ("Recall", "召回率"),
+    "metric.mrr": ("MRR", "MRR"), "metric.precision": ("Precision", "精确率"),
+    "duration.s": ("{s} s", "{s} 秒"), "duration.min": ("{m} min", "{m} 分钟"), "duration.min_s": ("{m} min {s} s", "{m} 分 {s} 秒"),
+    "duration.h_min": ("{h} h {m} min", "{h} 小时 {m} 分钟"),
+}
+
+
+def t(key: str, lang: str = "en", default: str | None = None, **fmt: object) -> str:
+    """The string `key` in `lang`, formatted with `fmt`; see the module docstring for misses."""
+    pair = STRINGS.get(key)
+    if pair is None:
+        text = default if default is not None else f"[{key}]"
+    else:
+        text = pair[1] if lang == "zh" else pair[0]
+    if fmt:
+        try:
+            return text.format(**fmt)
+        except (KeyError, IndexError, ValueError):
+            return text
+    return text
+
+
+def metric_label(metric: str, lang: str = "en") -> str:
+    """`ndcg@10` -> `NDCG@10` (en) / `NDCG@10` (zh); `hit@5` -> `Hit@5` / `命中率@5`."""
+    base, _, k = metric.partition("@")
+    name = t(f"metric.{base}", lang, default=base)
+    return f"{name}@{k}" if k else name
+
+
+def segment_label(segment: str, lang: str = "en") -> str:
+    """Readable name of an item or user segment (`tail`, `low`, ...)."""
+    return t(f"segment.{segment}", lang, default=segment)
+
+
+def format_duration(seconds: float | None, lang: str = "en") -> str:
+    """`45 s`, `4 min 10 s`, `1 h 20 min` (or in Chinese); `–` when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    s = max(0, int(round(seconds)))
+    if s < 60:
+        return t("duration.s", lang, s=s)
+    if s < 600:
+        if s % 60 == 0:
+            return t("duration.min", lang, m=s // 60)
+        return t("duration.min_s", lang, m=s // 60, s=s % 60)
+    if s < 3600:
+        return t("duration.min", lang, m=int(round(s / 60)))
+    return t("duration.h_min", lang, h=s // 3600, m=(s % 3600) // 60)

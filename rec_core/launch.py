@@ -1,0 +1,117 @@
+"""What the Train page's Launch button does, as plain functions: seeds -> validated configs ->
+queued run folders whose command is the CLI's `execute`.
+
+The command is `python -m rec_core execute RUN_ID --runs-dir DIR --quiet`, the same one a
+headless GPU server would run, so the app and the CLI can never train differently.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rec_core.errors import ConfigError
+from rec_core.runs import RunQueue, RunStore
+from rec_core.runs.atomic import write_bytes_atomic
+
+if TYPE_CHECKING:
+    from rec_core.experiment import RunConfig
+
+__all__ = ["RUNS_ENV", "MAX_SEEDS", "runs_root", "max_parallel", "parse_seeds", "build_configs",
+           "execute_argv", "submit_runs", "save_upload", "UPLOADS_DIR"]
+
+RUNS_ENV = "REC_CORE_RUNS"
+PARALLEL_ENV = "REC_CORE_MAX_PARALLEL"
+MAX_SEEDS = 20  # more seeds than this in one click is almost certainly a typo
+UPLOADS_DIR = ".uploads"  # in the runs folder; a hidden name is never taken for a run id
+
+
+def runs_root() -> Path:
+    """The run store folder: $REC_CORE_RUNS, else `runs/` in the working directory."""
+    return Path(os.environ.get(RUNS_ENV, "").strip() or "runs").expanduser()
+
+
+def max_parallel() -> int:
+    """Runs the queue executes at once: $REC_CORE_MAX_PARALLEL (default 1, for small machines)."""
+    raw = os.environ.get(PARALLEL_ENV, "").strip()
+    try:
+        return max(1, int(raw)) if raw else 1
+    except ValueError:
+        raise ConfigError(PARALLEL_ENV, f"must be an integer >= 1, got {raw!r}") from None
+
+
+def parse_seeds(text: str) -> list[int]:
+    """Seeds from `"0"`, `"0, 1, 2"` or `"0-4"` (ranges inclusive); ConfigError("seeds", ...)."""
+    seeds: list[int] = []
+    for part in (p.strip() for p in str(text).replace(";", ",").split(",")):
+        if not part:
+            continue
+        m = re.fullmatch(r"(\d+)\s*-\s*(\d+)", part)
+        if m:
+            lo, hi = int(m.group(1)), int(m.group(2))
+            if hi < lo or hi - lo >= MAX_SEEDS:
+                raise ConfigError("seeds", f"range {part!r} must go up and hold at most {MAX_SEEDS} seeds")
+            seeds.extend(range(lo, hi + 1))
+        elif part.isdigit():
+            seeds.append(int(part))
+        else:
+            raise ConfigError("seeds", f"{part!r} is not a seed; use whole numbers >= 0 like 0, 1, 2 or 0-4")
+    if not seeds:
+        raise ConfigError("seeds", "give at least one seed, e.g. 0 or 0, 1, 2")
+    if len(set(seeds)) != len(seeds):
+        raise ConfigError("seeds", "a seed is repeated; each seed makes one run")
+    if len(seeds) > MAX_SEEDS:
+        raise ConfigError("seeds", f"at most {MAX_SEEDS} seeds at once, got {len(seeds)}")
+    return seeds
+
+
+def build_configs(base: dict[str, Any], seeds: Sequence[int]) -> list[RunConfig]:
+    """One validated RunConfig per seed from a config dict (sections data, split, model, ...).
+
+    Raises ConfigError naming the offending field when any value is out of range.
+    """
+    from rec_core.experiment import RunConfig
+
+    return [RunConfig.from_dict({**base, "seed": int(seed)}) for seed in seeds]
+
+
+def execute_argv(run_id: str, runs_dir: str | Path) -> list[str]:
+    """The command that carries out a queued run folder (what the queue launches)."""
+    return [sys.executable, "-m", "rec_core", "execute", run_id, "--runs-dir", str(Path(runs_dir).resolve()),
+            "--quiet"]
+
+
+def submit_runs(store: RunStore, queue: RunQueue, configs: Sequence[RunConfig]) -> list[str]:
+    """Create a queued run folder per config and hand each to the queue; returns the run ids.
+
+    The queue starts as many as it has free slots (its file lock makes two browser tabs
+    clicking at once safe); the rest wait their turn in the store.
+    """
+    from rec_core.experiment import start_run
+
+    ids = []
+    for config in configs:
+        run = start_run(config, store)
+        queue.submit(run.run_id, execute_argv(run.run_id, store.root))
+        ids.append(run.run_id)
+    return ids
+
+
+def save_upload(root: str | Path, name: str, data: bytes) -> Path:
+    """Store an uploaded file under `<root>/.uploads/<sha256>/<name>` and return its path.
+
+    Content-addressed, so the same file uploaded twice is one file and a run's config keeps
+    pointing at exactly the bytes it was validated with.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", name) or ".." in name:
+        raise ConfigError("name", f"{name!r} is not a plain file name")
+    folder = Path(root) / UPLOADS_DIR / hashlib.sha256(data).hexdigest()[:32]
+    path = folder / name
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(path, data)
+    return path

@@ -1,0 +1,159 @@
+"""Rows of the app's runs table, read from a RunStore one run at a time and never failing.
+
+`RunStore.list()` gives up on a whole run when one of its files is odd; the app needs more:
+a finished run whose results.json is corrupt must still show its name, model and state
+(with the problem in words), and a run deleted while it is being read is simply left out.
+Metrics come from `results["test"]["primary"]["metrics"]` (what `execute_run` writes).
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from rec_core.errors import RecCoreError
+from rec_core.runs import FINISHED_STATES, Run, RunStore
+
+_STAMP = re.compile(r"-\d{8}-\d{6}-[0-9a-f]{4}$")  # what new_run_id appends to a prefix
+
+__all__ = ["short_name", "RunRow", "read_row", "list_rows", "primary_test_metrics", "parse_time"]
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One run as the pages show it. Every field has a safe value even for a broken run."""
+
+    run_id: str
+    state: str  # queued | running | done | failed | stopped | corrupt
+    name: str  # the run's label, else its id without the time stamp (`mf-ml-100k-ratio-s0`)
+    model: str  # pop | mf | gpt2rec | enhanced ("?" when the config is unreadable)
+    preset: str  # enhanced scheme preset, "" if none
+    backbone: str  # text backbone, "" for ID-only models
+    dataset: str
+    split: str
+    seed: int | None
+    created_at: datetime | None
+    started_at: datetime | None
+    duration_s: float | None  # started -> finished, or -> now while running
+    metrics: dict[str, float] = field(default_factory=dict)  # test metrics (primary ranking)
+    phase: str | None = None  # what a running run is doing ("encoding text", "training", ...)
+    progress: dict[str, Any] = field(default_factory=dict)  # {"epoch": k, "epochs": n, ...}
+    error: str | None = None  # failure text, or what is unreadable (names the file)
+    config: dict[str, Any] = field(default_factory=dict)
+    has_results: bool = False  # results.json was read successfully
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED_STATES
+
+    @property
+    def comparable(self) -> bool:
+        """Whether the Compare page can use it: finished with readable results."""
+        return self.state in ("done", "stopped") and self.has_results
+
+
+def short_name(run_id: str) -> str:
+    """A generated run id without its `-YYYYmmdd-HHMMSS-xxxx` tail (other ids unchanged)."""
+    return _STAMP.sub("", run_id) or run_id
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A status timestamp as an aware datetime: ISO 8601 strings and Unix seconds both occur."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return datetime.fromtimestamp(float(value), timezone.utc)
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return None
+
+
+def primary_test_metrics(results: dict[str, Any] | None) -> dict[str, float]:
+    """Test metrics of the primary ranking (e.g. {"ndcg@10": 0.12, ...}); {} if absent."""
+    try:
+        metrics = results["test"]["primary"]["metrics"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return {}
+    if not isinstance(metrics, dict):
+        return {}
+    return {str(k): float(v) for k, v in metrics.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def _config_fields(config: dict[str, Any]) -> dict[str, Any]:
+    model = config.get("model") if isinstance(config.get("model"), dict) else {}
+    data = config.get("data") if isinstance(config.get("data"), dict) else {}
+    split = config.get("split") if isinstance(config.get("split"), dict) else {}
+    seed = config.get("seed")
+    return {
+        "model": str(model.get("name", "?")),
+        "preset": str(model.get("preset") or ""),
+        "backbone": str(model.get("backbone") or ""),
+        "dataset": str(data.get("name", "?")),
+        "split": str(split.get("kind", "?")),
+        "seed": seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+        "label": str(config.get("label") or ""),
+    }
+
+
+def read_row(run: Run) -> RunRow | None:
+    """The row of `run`; None if its folder vanished meanwhile (deleted while being read)."""
+    try:
+        config = run.config()
+        config_error = None
+    except (RecCoreError, OSError, ValueError) as exc:
+        config, config_error = {}, str(exc)
+    try:
+        status = run.status()
+    except (RecCoreError, OSError, ValueError) as exc:
+        if not run.path.is_dir():
+            return None
+        status, config_error = {"state": "corrupt"}, config_error or str(exc)
+    if not run.path.is_dir():
+        return None
+    fields = _config_fields(config)
+    state = "corrupt" if config_error else str(status.get("state"))
+    error = config_error or status.get("error")
+    metrics: dict[str, float] = {}
+    has_results = False
+    if state in ("done", "stopped"):
+        try:
+            results = run.results()
+        except (RecCoreError, OSError, ValueError) as exc:
+            results, error = None, str(exc)
+        metrics = primary_test_metrics(results)
+        has_results = bool(metrics)
+        if results is None and error is None and state == "done":
+            error = f"{run.path / 'results.json'}: no such file"
+    started = parse_time(status.get("started_at"))
+    finished = parse_time(status.get("finished_at"))
+    end = finished or (datetime.now(timezone.utc) if state == "running" else parse_time(status.get("updated_at")))
+    duration = max(0.0, (end - started).total_seconds()) if started and end else None
+    progress = status.get("progress") if isinstance(status.get("progress"), dict) else {}
+    return RunRow(
+        run_id=run.run_id, state=state, name=fields["label"] or short_name(run.run_id), model=fields["model"],
+        preset=fields["preset"], backbone=fields["backbone"], dataset=fields["dataset"],
+        split=fields["split"], seed=fields["seed"], created_at=parse_time(status.get("created_at")),
+        started_at=started, duration_s=duration, metrics=metrics, phase=status.get("phase"),
+        progress=progress, error=error, config=config, has_results=has_results,
+    )
+
+
+def list_rows(store: RunStore) -> list[RunRow]:
+    """Rows of every run in `store`, newest first (by creation time, then id)."""
+    rows: list[RunRow] = []
+    try:
+        run_ids = store.run_ids()
+    except FileNotFoundError:  # the runs folder itself was removed
+        return []
+    for run_id in run_ids:
+        row = read_row(Run(store.root / run_id))
+        if row is not None:
+            rows.append(row)
+    epoch = datetime.min.replace(tzinfo=timezone.utc)
+    rows.sort(key=lambda r: (r.created_at or epoch, r.run_id), reverse=True)
+    return rows

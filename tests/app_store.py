@@ -1,0 +1,54 @@
+"""Real tiny runs for the app tests, made once per test process (synthetic data, seconds).
+
+A module-level cache rather than a session fixture: the app test modules each import it,
+and every test that changes a store works on its own copy (`copy_store`).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from rec_core.data import DataConfig
+from rec_core.evaluate import EvalConfig
+from rec_core.experiment import RunConfig, execute_run, start_run
+from rec_core.models.enhanced import EnhancedConfig
+from rec_core.models.mf import MFConfig
+from rec_core.runs import RunStore
+from rec_core.split import SplitConfig
+from rec_core.train import TrainConfig
+
+TINY_DATA = DataConfig(name="synthetic", synthetic_users=120, synthetic_items=90)
+
+
+def tiny_config(model: str, seed: int, epochs: int = 3, label: str = "") -> RunConfig:
+    """A run config of the tiny synthetic dataset: `mf` or `enhanced` (tiny-gpt2, scheme 1)."""
+    if model == "mf":
+        model_cfg = MFConfig(embed_dim=16)
+    else:
+        model_cfg = EnhancedConfig.from_preset("scheme1", backbone="tiny-gpt2", max_length=32, embed_dim=16,
+                                               n_heads=2)
+    return RunConfig(data=TINY_DATA, split=SplitConfig(kind="ratio"), model=model_cfg,
+                     train=TrainConfig(epochs=epochs, batch_size=512, patience=0, device="cpu"),
+                     eval=EvalConfig(), seed=seed, label=label)
+
+
+@lru_cache(maxsize=1)
+def seeded_runs() -> Path:
+    """A run store with mf (seeds 0, 1) and enhanced tiny-gpt2 (seeds 0, 1), all done."""
+    root = Path(tempfile.mkdtemp(prefix="rec_core-app-runs-"))
+    os.environ.setdefault("REC_CORE_CACHE", str(root / "cache"))
+    store = RunStore(root / "runs")
+    for model in ("mf", "enhanced"):
+        for seed in (0, 1):
+            execute_run(start_run(tiny_config(model, seed), store))
+    return store.root
+
+
+def copy_store(dest: Path) -> Path:
+    """A private copy of the seeded store under `dest` (tests may break it freely)."""
+    target = dest / "runs"
+    shutil.copytree(seeded_runs(), target)
+    return target

@@ -1,0 +1,186 @@
+"""The app's pure logic: strings, run rows, grouping and tests by seed, exports, launch helpers."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rec_core.compare_table import (TABLE_METRICS, RunGroup, compare_groups, differences_table, export_frame, group_runs,
+                                    segment_table, single_groups, summary_table, to_latex)
+from rec_core.errors import ConfigError
+from rec_core.i18n import LANGS, STRINGS, format_duration, metric_label, t
+from rec_core.launch import build_configs, execute_argv, parse_seeds, save_upload
+from rec_core.run_table import list_rows, parse_time, short_name
+from rec_core.runs import RunStore
+from tests.app_store import copy_store
+
+REPO = Path(__file__).resolve().parents[1]
+APP_FILES = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py")), *sorted((REPO / "app_support").glob("*.py")),
+             REPO / "rec_core" / "figures.py"]
+
+
+# -- strings ------------------------------------------------------------------------------------------
+def test_every_string_key_used_by_the_app_exists_in_both_languages() -> None:
+    used: set[str] = set()
+    for path in APP_FILES:
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[A-Za-z0-9_. -]+)["']""", path.read_text(encoding="utf-8")))
+    assert used, "the scan found no t() calls"
+    missing = sorted(k for k in used if k not in STRINGS)
+    assert not missing, f"keys used but not defined: {missing}"
+    for key, pair in STRINGS.items():
+        assert len(pair) == len(LANGS) and all(s.strip() for s in pair), key
+        fields = [set(re.findall(r"(?<!\{)\{(\w+)\}", s)) for s in pair]
+        assert fields[0] == fields[1], f"{key}: placeholders differ between languages"
+
+
+def test_dynamic_keys_cover_every_state_phase_and_name() -> None:
+    for prefix, names in {"state": ["queued", "running", "done", "failed", "stopped", "corrupt"],
+                          "dataset": ["ml-100k", "ml-1m", "synthetic", "csv"],
+                          "split": ["ratio", "loo", "cold-items"], "model": ["enhanced", "gpt2rec", "mf", "pop"],
+                          "preset": ["scheme1", "scheme2", "scheme3"], "verdict": ["better", "worse", "ns"],
+                          "segment": ["cold", "tail", "torso", "head", "low", "mid", "high"],
+                          "loss": ["bpr", "contrastive", "total"]}.items():
+        for name in names:
+            assert f"{prefix}.{name}" in STRINGS, f"{prefix}.{name}"
+
+
+def test_t_formats_and_falls_back_visibly() -> None:
+    assert t("live.epoch", "en", k=2, n=5) == "epoch 2 of 5"
+    assert t("live.epoch", "zh", k=2, n=5) == "第 2 / 5 轮"
+    assert t("no.such.key", "zh") == "[no.such.key]"
+    assert t("no.such.key", "en", default="x") == "x"
+    assert metric_label("hit@10", "zh") == "命中率@10" and metric_label("ndcg@5", "en") == "NDCG@5"
+    assert format_duration(42, "en") == "42 s" and format_duration(3725, "en") == "1 h 2 min"
+    assert format_duration(150, "zh") == "2 分 30 秒" and format_duration(None, "en") == "–"
+
+
+# -- run rows -----------------------------------------------------------------------------------------
+def test_rows_read_seeded_runs_with_metrics_and_durations(tmp_path: Path) -> None:
+    rows = list_rows(RunStore(copy_store(tmp_path)))
+    assert len(rows) == 4 and all(r.state == "done" and r.comparable for r in rows)
+    assert all(0 < r.metrics["ndcg@10"] < 1 and r.duration_s is not None for r in rows)
+    assert {r.model for r in rows} == {"mf", "enhanced"} and {r.seed for r in rows} == {0, 1}
+    assert all(not re.search(r"\d{8}-\d{6}", r.name) for r in rows)  # short names in tables
+
+
+def test_rows_survive_corrupt_and_odd_files(tmp_path: Path) -> None:
+    store = RunStore(copy_store(tmp_path))
+    ids = sorted(store.run_ids())
+    (store.root / ids[0] / "results.json").write_text("{not json")
+    (store.root / ids[1] / "config.json").write_text("[]")
+    rows = {r.run_id: r for r in list_rows(store)}
+    assert rows[ids[0]].state == "done" and not rows[ids[0]].comparable and "results.json" in rows[ids[0]].error
+    assert rows[ids[1]].state == "corrupt" and "config.json" in rows[ids[1]].error
+    assert rows[ids[2]].comparable and rows[ids[3]].comparable
+    assert parse_time(1_795_823_219.0) is not None and parse_time("2026-01-01T00:00:00+00:00") is not None
+    assert parse_time("garbage") is None and short_name("mf-ml-100k-ratio-s0-20261127-231502-3f9a") == "mf-ml-100k-ratio-s0"
+
+
+# -- groups, tables, tests ----------------------------------------------------------------------------
+@pytest.fixture()
+def rows(tmp_path: Path) -> list:
+    return list_rows(RunStore(copy_store(tmp_path)))
+
+
+def test_runs_differing_only_by_seed_form_one_group(rows: list) -> None:
+    groups = group_runs(rows)
+    assert len(groups) == 2 and all(len(g.runs) == 2 and g.seeds == (0, 1) for g in groups)
+    assert len(single_groups(rows)) == 4
+    summary = summary_table(groups)
+    mf = summary[summary["group"].str.startswith("mf")].iloc[0]
+    values = [r.metrics["ndcg@10"] for r in rows if r.model == "mf"]
+    assert mf["ndcg@10"] == pytest.approx(sum(values) / 2)
+    assert mf["ndcg@10 std"] == pytest.approx(pd.Series(values).std(ddof=1))
+
+
+def test_groups_are_paired_by_seed_and_judged_by_p_and_ci(rows: list, tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs")
+    groups = group_runs(rows)
+    ref, other = (g for g in sorted(groups, key=lambda g: g.name.startswith("enhanced")))
+    comps = compare_groups(ref, [other], lambda rid: store.get(rid).read_table("per_user_test"), ["ndcg@10", "hit@10"],
+                           n_boot=300)
+    assert len(comps) == 1 and comps[0].error is None and comps[0].seeds == (0, 1)
+    n_users = len(store.get(ref.runs[0].run_id).read_table("per_user_test"))
+    assert comps[0].n_pairs == 2 * n_users  # (seed, user) pairs over both seeds
+    diffs = differences_table(comps)
+    for _, d in diffs.iterrows():
+        significant = d["p_value"] < 0.05 and (d["ci_low"] > 0 or d["ci_high"] < 0)
+        assert d["verdict"] == (("better" if d["diff"] > 0 else "worse") if significant else "ns")
+
+
+def test_a_group_without_shared_seed_gets_a_message_not_an_exception(rows: list, tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs")
+    mf, enh = (g for g in sorted(group_runs(rows), key=lambda g: not g.name.startswith("mf")))
+    shifted = RunGroup(enh.key, enh.name, tuple(dataclasses.replace(r, seed=r.seed + 5) for r in enh.runs))
+    comps = compare_groups(mf, [shifted], lambda rid: store.get(rid).read_table("per_user_test"), ["ndcg@10"],
+                           n_boot=50)
+    assert comps[0].error and "no seed in common" in comps[0].error and not comps[0].rows
+
+
+def test_exports_csv_latex_and_segments(rows: list, tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs")
+    groups = group_runs(rows)
+    summary = summary_table(groups)
+    comps = compare_groups(groups[1], [groups[0]], lambda rid: store.get(rid).read_table("per_user_test"),
+                           list(TABLE_METRICS), n_boot=200)
+    diffs = differences_table(comps)
+    long = export_frame(summary, diffs, TABLE_METRICS)
+    assert len(long) == 2 * len(TABLE_METRICS) and {"mean", "std", "p_value", "verdict"} <= set(long.columns)
+    assert long[long["group"] == groups[1].name]["p_value"].isna().all()  # the reference itself
+    diffs.loc[0, "verdict"] = "better"
+    tex = to_latex(summary, ["hit@10", "ndcg@10"], diffs, caption="50% of a_b & c", note="† significant")
+    assert r"\begin{tabular}{lcc}" in tex and r"\toprule" in tex and r"$\pm$" in tex
+    assert r"50\% of a\_b \& c" in tex and tex.count(r"\textbf{") == 2
+    if diffs.loc[0, "metric"] in ("hit@10", "ndcg@10"):
+        assert r"$^{\dagger}$" in tex
+    results = {r.run_id: store.get(r.run_id).results() for r in rows}
+    seg = segment_table(groups, results.get, "ndcg@10")
+    assert set(seg["kind"]) == {"item", "user"}
+    assert set(seg[seg["kind"] == "user"]["segment"]) <= {"low", "mid", "high"}
+    assert (seg["n_runs"] == 2).all()
+
+
+# -- launch helpers -----------------------------------------------------------------------------------
+def test_seeds_parse_and_reject_bad_input() -> None:
+    assert parse_seeds("0") == [0] and parse_seeds("0, 1;2") == [0, 1, 2] and parse_seeds("3-5") == [3, 4, 5]
+    for bad in ("", "a", "1,1", "-1", "5-3", "0-100", "1.5"):
+        with pytest.raises(ConfigError, match="seeds"):
+            parse_seeds(bad)
+
+
+def test_build_configs_names_the_bad_field(tmp_path: Path) -> None:
+    base = {"data": {"name": "synthetic"}, "model": {"name": "enhanced", "embed_dim": 64, "n_heads": 3},
+            "train": {"epochs": 2}}
+    with pytest.raises(ConfigError, match="n_heads"):
+        build_configs(base, [0])
+    base["model"] = {"name": "enhanced", "use_peft": True, "use_cache": True}
+    with pytest.raises(ConfigError, match="use_peft"):
+        build_configs(base, [0])
+    base["model"], base["train"] = {"name": "mf"}, {"lr": -1.0}
+    with pytest.raises(ConfigError, match="lr"):
+        build_configs(base, [0])
+    base["train"] = {"epochs": 2}
+    configs = build_configs(base, [0, 7])
+    assert [c.seed for c in configs] == [0, 7] and configs[1].split.seed == 7
+    argv = execute_argv("r1", tmp_path)
+    assert argv[1:5] == ["-m", "rec_core", "execute", "r1"] and argv[-1] == "--quiet"
+
+
+def test_uploads_are_content_addressed(tmp_path: Path) -> None:
+    a = save_upload(tmp_path, "interactions.csv", b"user,item\n1,2\n")
+    b = save_upload(tmp_path, "interactions.csv", b"user,item\n1,2\n")
+    c = save_upload(tmp_path, "interactions.csv", b"user,item\n1,3\n")
+    assert a == b != c and a.read_bytes() == b"user,item\n1,2\n" and ".uploads" in a.parts
+    assert RunStore(tmp_path).run_ids() == []  # never taken for a run
+    with pytest.raises(ConfigError):
+        save_upload(tmp_path, "../x.csv", b"")
+
+
+def test_duration_strings_are_rounded_sensibly() -> None:
+    assert format_duration(0.4) == "0 s" and format_duration(59.6) == "1 min" and format_duration(61) == "1 min 1 s"
+    assert format_duration(1800) == "30 min" and format_duration(7200, "zh") == "2 小时 0 分钟"
+    assert json.loads(json.dumps(STRINGS))  # plain data, JSON-serialisable
