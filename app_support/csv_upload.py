@@ -75,6 +75,13 @@ def _fingerprint(files: dict[str, bytes], mapping: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
+def _readable(message: str, paths: dict[str, str], names: dict[str, str]) -> str:
+    """`message` naming the user's files instead of our temporary copies."""
+    for kind, path in paths.items():
+        message = message.replace(path, names[kind])
+    return message
+
+
 def _validate(files: dict[str, bytes], names: dict[str, str], mapping: dict[str, Any],
               runs_root: Path, lang: str) -> dict[str, Any] | None:
     """Load the files with rec_core from a temporary folder; on success store them for runs."""
@@ -89,16 +96,13 @@ def _validate(files: dict[str, bytes], names: dict[str, str], mapping: dict[str,
                                 csv_users=paths.get("users"), download=False, **mapping)
             data = load_csv(config)
         except (RecCoreError, ValueError) as exc:
-            message = str(exc)
-            for kind, path in paths.items():  # name the user's file, not our temporary copy
-                message = message.replace(path, names[kind])
-            st.error(t("csv.invalid", lang) + "\n\n" + message)
+            st.error(t("csv.invalid", lang) + "\n\n" + _readable(str(exc), paths, names))
             return None
     stored = {kind: str(save_upload(runs_root, f"{kind}.csv", files[kind])) for kind in files}
     final = DataConfig(name="csv", csv_interactions=stored["interactions"], csv_items=stored.get("items"),
                        csv_users=stored.get("users"), download=False, **mapping)
     summary = data.summary()
-    return {"data": asdict(final), "notes": list(data.notes),
+    return {"data": asdict(final), "notes": [_readable(n, paths, names) for n in data.notes],
             "size": [int(summary["n_users"]), int(summary["n_items"]), int(summary["n_interactions"])]}
 
 

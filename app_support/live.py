@@ -7,13 +7,15 @@ here holds it, so reruns, page switches and closed tabs do not affect it.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import streamlit as st
 
 from app_support import resources
 from app_support.errors import show_error
 from rec_core.figures import Style, chart_config, training_curves
 from rec_core.i18n import metric_label, t
-from rec_core.run_table import RunRow, read_row
+from rec_core.run_table import RunRow
 from rec_core.runs import Run
 
 __all__ = ["LAUNCHED_KEY", "POLL_SECONDS", "live_runs", "remember_launched"]
@@ -21,7 +23,8 @@ __all__ = ["LAUNCHED_KEY", "POLL_SECONDS", "live_runs", "remember_launched"]
 LAUNCHED_KEY = "launched_runs"
 DELETED_KEY = "deleted_runs"
 POLL_SECONDS = 2.0
-_SHOWN_FINISHED = 6  # finished runs of this session kept in view
+_SHOWN_FINISHED = 6  # finished runs kept in view
+RECENT_S = 900  # runs that finished this recently are shown to every session
 
 
 def remember_launched(run_ids: list[str]) -> None:
@@ -74,6 +77,7 @@ def _draw_run(row: RunRow, lang: str) -> None:
         if active:
             if st.button(t("live.stop", lang), key=f"stop_{row.run_id}", help=t("live.stop_help", lang)):
                 resources.queue().stop(row.run_id)
+                remember_launched([row.run_id])  # keep showing it once stopped, with its results
                 st.toast(t("live.stop_requested", lang, name=row.name))
 
 
@@ -84,18 +88,18 @@ def live_runs(lang: str) -> None:
         resources.queue().tick()  # also started by the server's ticker; harmless twice
         store = resources.store()
         launched: list[str] = list(st.session_state.get(LAUNCHED_KEY, []))
-        rows = [r for r in resources.rows() if r.state in ("queued", "running")]
+        everything = resources.rows()
+        # Active runs from anywhere, then this session's runs and any run that finished in
+        # the last RECENT_S (a reopened tab still sees how its runs ended).
+        rows = [r for r in everything if r.state in ("queued", "running")]
+        recent_cut = datetime.now(timezone.utc) - timedelta(seconds=RECENT_S)
+        by_id = {r.run_id: r for r in everything}
         shown = {r.run_id for r in rows}
-        gone = []
-        for run_id in launched:
-            if run_id in shown:
-                continue
-            row = read_row(Run(store.root / run_id)) if (store.root / run_id).is_dir() else None
-            if row is None:
-                gone.append(run_id)
-            elif len(shown) < len(rows) + _SHOWN_FINISHED:
-                rows.append(row)
-                shown.add(run_id)
+        extra = [i for i in launched if i in by_id and i not in shown]
+        extra += [r.run_id for r in everything if r.finished_at and r.finished_at > recent_cut
+                  and r.run_id not in shown and r.run_id not in extra]
+        rows += [by_id[i] for i in extra[:_SHOWN_FINISHED]]
+        gone = [i for i in launched if i not in by_id and not (store.root / i).is_dir()]
         if gone:  # deleted while shown: say so for the rest of the session, keep polling the others
             st.session_state[LAUNCHED_KEY] = [r for r in launched if r not in gone]
             st.session_state[DELETED_KEY] = st.session_state.get(DELETED_KEY, []) + gone

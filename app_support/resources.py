@@ -7,6 +7,7 @@ its own process and the pages only read its files.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -57,8 +58,18 @@ class _Ticker:
             time.sleep(TICK_SECONDS)
 
 
+def _child_imports_this_checkout() -> None:
+    """Run processes are `python -m rec_core ...`: make sure they import this checkout's
+    rec_core even when the app was started from another folder (it is not pip-installed)."""
+    checkout = str(Path(__file__).resolve().parent.parent)
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if checkout not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([checkout, *paths])
+
+
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _queue(root: str, parallel: int) -> tuple[RunQueue, _Ticker]:
+    _child_imports_this_checkout()
     run_queue = RunQueue(RunStore(root), max_parallel=parallel)
     return run_queue, _Ticker(run_queue)
 

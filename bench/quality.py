@@ -38,6 +38,8 @@ METRICS = ("ndcg@10", "hit@10", "recall@10", "mrr@10", "ndcg@20", "hit@20")
 # Hyperparameters chosen on the validation split of seed 0 (see README, "Benchmarks").
 MF = MFConfig(embed_dim=64, reg_weight=5e-3, item_bias=True)
 MF_TRAIN = TrainConfig(epochs=300, lr=2e-3, batch_size=2048, patience=20, threads=1)
+# Text models: fixed before any run (a faster lr and a shorter patience, to fit a 2-core budget).
+TEXT_TRAIN = TrainConfig(epochs=40, lr=5e-3, batch_size=2048, patience=6, threads=1)
 
 
 def _suite(name: str) -> tuple[list[tuple[str, Callable[[int], RunConfig]]], str]:
@@ -50,6 +52,23 @@ def _suite(name: str) -> tuple[list[tuple[str, Callable[[int], RunConfig]]], str
 
     if name == "ml100k-ratio-id":
         return [("Popularity", run(PopularityConfig())), ("MF (BPR)", run(MF))], "Popularity"
+    if name in ("ml100k-ratio-text", "ml100k-cold-text"):
+        split = ratio if name.endswith("ratio-text") else SplitConfig(kind="cold-items")
+        text_models = [
+            ("GPT2Recommender", GPT2RecConfig()),
+            ("Enhanced scheme 1", EnhancedConfig.from_preset("scheme1")),
+            ("Enhanced attention + contrastive (cached)", EnhancedConfig()),
+            ("Enhanced scheme 3 (LoRA top 2, 2 dynamic epochs)", EnhancedConfig.from_preset(
+                "scheme3", cached_epochs=TEXT_TRAIN.epochs - 2, dynamic_layers=2)),
+            ("Ablation: attention off", EnhancedConfig(use_attention=False)),
+            ("Ablation: contrastive 0", EnhancedConfig(contrastive_weight=0.0)),
+        ]
+        plan = [("MF (BPR)", run(MF, split=split))]
+        if split.kind == "cold-items":
+            plan.insert(0, ("Popularity", run(PopularityConfig(), split=split)))
+        plan += [(label, run(cfg, TEXT_TRAIN, split)) for label, cfg in text_models]
+        ref = "MF (BPR)"
+        return plan, ref
     raise SystemExit(f"unknown suite {name!r}")
 
 

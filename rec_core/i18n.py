@@ -200,7 +200,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "estimate.measure_failed": ("Measuring these settings failed: {error}", "测量这些设置失败：{error}"),
     "estimate.size_unknown": ("The dataset's size is unknown, so there is no estimate.", "数据集规模未知，无法估计耗时。"),
     # -- live view -----------------------------------------------------------------------------------
-    "live.title": ("Runs in progress", "进行中的实验"), "live.none": ("Nothing is running.", "当前没有实验在运行。"),
+    "live.title": ("Live and recent runs", "进行中与最近完成的实验"), "live.none": ("Nothing is running.", "当前没有实验在运行。"),
     "live.summary": ("{running} running, {queued} queued; at most {parallel} at a time.", "{running} 个运行中，{queued} 个排队中；最多同时运行 {parallel} 个。"),
     "live.queued": ("waiting in the queue", "排队等待中"), "live.epoch": ("epoch {k} of {n}", "第 {k} / {n} 轮"),
     "live.stop": ("Stop", "停止"),

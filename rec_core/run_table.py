@@ -36,6 +36,7 @@ class RunRow:
     seed: int | None
     created_at: datetime | None
     started_at: datetime | None
+    finished_at: datetime | None
     duration_s: float | None  # started -> finished, or -> now while running
     metrics: dict[str, float] = field(default_factory=dict)  # test metrics (primary ranking)
     phase: str | None = None  # what a running run is doing ("encoding text", "training", ...)
@@ -138,7 +139,7 @@ def read_row(run: Run) -> RunRow | None:
         run_id=run.run_id, state=state, name=fields["label"] or short_name(run.run_id), model=fields["model"],
         preset=fields["preset"], backbone=fields["backbone"], dataset=fields["dataset"],
         split=fields["split"], seed=fields["seed"], created_at=parse_time(status.get("created_at")),
-        started_at=started, duration_s=duration, metrics=metrics, phase=status.get("phase"),
+        started_at=started, finished_at=finished, duration_s=duration, metrics=metrics, phase=status.get("phase"),
         progress=progress, error=error, config=config, has_results=has_results,
     )
 

@@ -64,6 +64,7 @@ class EnhancedConfig:
     use_peft: bool = False  # LoRA adapters on the top `dynamic_layers` blocks (needs dynamic mode)
     contrastive_weight: float = 0.1  # weight of the InfoNCE term between ID and text views; 0 off
     temperature: float = 0.2  # InfoNCE temperature
+    contrastive_sample: int = 256  # entities per side in each step's InfoNCE (cost grows with its square)
     n_heads: int = 4  # cross-attention heads; must divide embed_dim
     lora_rank: int = 8  # LoRA rank r
     lora_alpha: int = 16  # LoRA scaling alpha (scale = alpha / r)
@@ -74,11 +75,13 @@ class EnhancedConfig:
     dropout: float = 0.1  # dropout in the fusion
     init_std: float = 0.1  # std of the ID embeddings' normal init
     use_user_text: bool = True  # fuse user profile texts too (off: users are ID-only)
+    text_rank: int = 64  # token states are reduced by a fixed PCA to this many dims before attention
 
     def __post_init__(self) -> None:
         if self.preset not in ("", *PRESETS):
             raise ConfigError("preset", f"allowed: {', '.join(PRESETS)} (or empty); got {self.preset!r}")
-        for name in ("embed_dim", "max_length", "n_heads", "lora_rank", "lora_alpha", "dynamic_layers"):
+        for name in ("embed_dim", "max_length", "n_heads", "lora_rank", "lora_alpha", "dynamic_layers",
+                     "text_rank", "contrastive_sample"):
             if getattr(self, name) <= 0:
                 raise ConfigError(name, f"must be > 0, got {getattr(self, name)}")
         if self.embed_dim % self.n_heads:
@@ -137,11 +140,11 @@ class GPT2RecommenderEnhanced(Recommender):
         # Features are encoded (or loaded from the cache) before adapters exist, so the cache
         # key is the pretrained backbone's and every run shares it.
         enc_items, hit_i = encode_table(self.encoder, self.item_table, keep)
-        self.item_text = TextSide(enc_items)
+        self.item_text = TextSide(enc_items, c.text_rank)
         self.cache_hits = {"item": hit_i}
         if self.use_user_text:
             enc_users, hit_u = encode_table(self.encoder, self.user_table, keep)
-            self.user_text = TextSide(enc_users)
+            self.user_text = TextSide(enc_users, c.text_rank)
             self.cache_hits["user"] = hit_u
         self.backbone_trainable_params = 0
         if c.use_peft:
@@ -149,15 +152,16 @@ class GPT2RecommenderEnhanced(Recommender):
                                                          c.lora_alpha, c.lora_dropout)
         elif not c.freeze_gpt2:
             self.backbone_trainable_params = unfreeze_top_blocks(self.encoder, c.dynamic_layers)
-        h, d = self.encoder.hidden_size, c.embed_dim
+        h, d, r = self.encoder.hidden_size, c.embed_dim, self.item_text.rank
         self.user_id = IdEmbedding(n_users, d, c.init_std, c.id_dropout)
         self.item_id = IdEmbedding(n_items, d, c.init_std, c.id_dropout)
         # One projection of pooled text to the embedding space per side: the text view.
         self.item_text_proj = nn.Sequential(nn.LayerNorm(h), nn.Linear(h, d), nn.GELU(), nn.Linear(d, d))
         self.user_text_proj = nn.Sequential(nn.LayerNorm(h), nn.Linear(h, d), nn.GELU(), nn.Linear(d, d))
         if c.use_attention:
-            self.item_fusion = CrossAttentionFusion(d, h, c.n_heads, c.dropout)
-            self.user_fusion = CrossAttentionFusion(d, h, c.n_heads, c.dropout)
+            self.item_fusion = CrossAttentionFusion(d, r, c.n_heads, c.dropout)
+            self.user_fusion = CrossAttentionFusion(d, self.user_text.rank if self.use_user_text else r,
+                                                    c.n_heads, c.dropout)
         else:
             self.item_norm = nn.LayerNorm(d)
             self.user_norm = nn.LayerNorm(d)
@@ -240,10 +244,13 @@ class GPT2RecommenderEnhanced(Recommender):
         # Only ids seen in training have an ID view worth aligning; the raw table row is used
         # (not the neutral vector the dropout may have put in its place).
         ids, seen, _, _ = self._parts(side)
-        keep = seen[idx]
-        if int(keep.sum()) < 2:
+        rows = seen[idx].nonzero().squeeze(1)
+        if len(rows) < 2:
             return views["text"].sum() * 0.0
-        return info_nce(ids.raw(idx[keep]), views["text"][keep], self.config.temperature)
+        if len(rows) > self.config.contrastive_sample:  # a random subset, like a CLIP batch
+            pick = torch.randperm(len(rows), device=rows.device)[: self.config.contrastive_sample]
+            rows = rows[pick]
+        return info_nce(ids.raw(idx[rows]), views["text"][rows], self.config.temperature)
 
     def fit_phases(self, epochs: int) -> list[tuple[int, Any]]:
         """Scheme 3: `cached_epochs` in cache mode, then the rest dynamic; else one phase."""
@@ -343,6 +350,14 @@ class GPT2RecommenderEnhanced(Recommender):
         # top blocks were trained and are kept.
         frozen = {f"encoder.model.{n}" for n, p in self.encoder.model.named_parameters() if not p.requires_grad}
         return {k: v for k, v in self.state_dict().items() if k not in frozen}
+
+    def load_checkpoint_state(self, state: dict[str, Tensor]) -> None:
+        super().load_checkpoint_state(state)
+        # The PCA map came from the checkpoint: recompute the reduced features with it.
+        self.item_text.refresh(self.item_text._states)
+        if self.use_user_text:
+            self.user_text.refresh(self.user_text._states)
+        self._memo = None
 
     def describe(self) -> dict[str, Any]:
         """Facts for the run record: backbone, cache hits, trainable counts."""

@@ -11,18 +11,36 @@ __all__ = ["NegativeSampler"]
 class NegativeSampler:
     """Samples, for each (user, positive) pair, an item the user has not interacted with in train.
 
-    Rejection sampling, vectorised: draw uniformly, look the (user, item) keys up in the sorted
-    training keys, redraw only the collisions. With densities of a few percent this converges
-    in two or three rounds; a final exhaustive fallback covers users who saw almost everything.
+    Rejection sampling, vectorised: draw uniformly, look the (user, item) pairs up, redraw only
+    the collisions. With densities of a few percent this converges in two or three rounds; a
+    final exhaustive fallback covers users who saw almost everything. The lookup is a dense
+    user x item bit table when that is small (ML-1M: 22 MB), else a binary search over sorted
+    keys (a few times slower: it was a third of an MF epoch on ML-100K).
     """
+
+    DENSE_LIMIT = 64_000_000  # user x item cells above which the sorted-key search is used
 
     def __init__(self, train_users: np.ndarray, train_items: np.ndarray, n_items: int) -> None:
         self.n_items = n_items
-        keys = train_users.astype(np.int64) * n_items + train_items.astype(np.int64)
-        self._keys = torch.from_numpy(np.unique(keys))  # sorted
+        users = train_users.astype(np.int64)
+        items = train_items.astype(np.int64)
+        n_users = int(users.max()) + 1 if len(users) else 1
+        self._dense: Tensor | None = None
+        self._keys: Tensor | None = None
+        if n_users * n_items <= self.DENSE_LIMIT:
+            table = np.zeros(n_users * n_items, dtype=bool)
+            table[users * n_items + items] = True
+            self._dense = torch.from_numpy(table)
+            self._n_cells = n_users * n_items
+        else:
+            self._keys = torch.from_numpy(np.unique(users * n_items + items))  # sorted
 
     def _is_positive(self, users: Tensor, items: Tensor) -> Tensor:
         keys = users * self.n_items + items
+        if self._dense is not None:
+            inside = keys < self._n_cells  # users past the table's last row have no positives
+            return self._dense[keys.clamp(max=self._n_cells - 1)] & inside
+        assert self._keys is not None
         pos = torch.searchsorted(self._keys, keys).clamp_(max=len(self._keys) - 1)
         return self._keys[pos] == keys
 

@@ -168,7 +168,9 @@ class Trainer:
         params = self._trainable()
         ids = tuple(id(p) for p in params)
         if self._optimizer is None or ids != self._opt_params:
-            self._optimizer = torch.optim.Adam(params, lr=self.config.lr, weight_decay=self.config.weight_decay)
+            # foreach: one multi-tensor kernel per Adam op instead of a Python loop per parameter
+            self._optimizer = torch.optim.Adam(params, lr=self.config.lr, weight_decay=self.config.weight_decay,
+                                               foreach=True)
             self._opt_params = ids
         return self._optimizer
 

@@ -1,0 +1,136 @@
+"""Figures (labels, styles, slide export with CJK fonts) and the duration estimate."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import time
+from pathlib import Path
+
+import pytest
+
+from rec_core import estimate as est
+from rec_core.compare_table import group_runs, summary_table
+from rec_core.figures import FONT_FAMILY, SLIDE, Style, chart_config, export_images, metric_bars, training_curves
+from rec_core.run_table import list_rows
+from rec_core.runs import RunStore
+from tests.app_store import copy_store, tiny_config
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> RunStore:
+    return RunStore(copy_store(tmp_path))
+
+
+def _chromium() -> str:
+    found = os.environ.get("BROWSER_PATH") or shutil.which("chromium")
+    if not found:
+        message = "chromium is needed to export figures (apt-get install chromium)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+# -- figures ------------------------------------------------------------------------------------------
+def test_bars_have_error_bars_labels_in_the_language_and_a_cjk_font(store: RunStore) -> None:
+    summary = summary_table(group_runs(list_rows(store)))
+    fig = metric_bars(summary, ["hit@10", "ndcg@10"], Style("zh"))
+    assert len(fig.data) == 2 and list(fig.data[0].x) == ["命中率@10", "NDCG@10"]
+    first = summary.iloc[0]
+    assert list(fig.data[0].error_y.array) == pytest.approx([first["hit@10 std"], first["ndcg@10 std"]])
+    assert fig.layout.font.family == FONT_FAMILY and "Noto Sans CJK SC" in FONT_FAMILY
+    assert fig.layout.title.text == "测试指标"
+
+
+def test_presentation_mode_enlarges_fonts_and_lines(store: RunStore) -> None:
+    histories = {r.name: store.get(r.run_id).history() for r in list_rows(store)}
+    normal, big = training_curves(histories, Style("en")), training_curves(histories, Style("en", presentation=True))
+    assert big.layout.font.size > normal.layout.font.size
+    assert big.data[0].line.width > normal.data[0].line.width and big.layout.height > normal.layout.height
+    # Several runs: one legend entry per run (total loss), the metric panel shares it.
+    assert sum(1 for tr in normal.data if tr.showlegend is not False) == len(histories)
+    one = training_curves(dict(list(histories.items())[:1]), Style("en"))
+    assert {tr.name for tr in one.data} >= {"total loss", "BPR loss", "NDCG@10"}
+
+
+def test_toolbar_exports_at_slide_resolution() -> None:
+    for fmt in ("png", "svg"):
+        options = chart_config("metrics", fmt)["toImageButtonOptions"]
+        assert options == {"format": fmt, "filename": "metrics", "width": 1600, "height": 900, "scale": 2}
+    with pytest.raises(ValueError):
+        chart_config("x", "jpeg")
+
+
+@pytest.mark.slow
+def test_export_renders_png_and_svg_with_chinese_labels(store: RunStore) -> None:
+    os.environ.setdefault("BROWSER_PATH", _chromium())
+    summary = summary_table(group_runs(list_rows(store)))
+    images = export_images({"bars": metric_bars(summary, ["hit@10"], Style("zh"))})
+    png, svg = images["bars.png"], images["bars.svg"].decode("utf-8")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (SLIDE["width"] * SLIDE["scale"], SLIDE["height"] * SLIDE["scale"])
+    assert "<svg" in svg and "命中率@10" in svg and "Noto Sans CJK SC" in svg
+
+
+# -- estimate -----------------------------------------------------------------------------------------
+def test_dataset_sizes() -> None:
+    assert est.dataset_size({"name": "ml-100k"}) == est.DatasetSize(943, 1682, 100_000)
+    assert est.dataset_size({"name": "synthetic", "synthetic_users": 10, "synthetic_items": 20,
+                             "synthetic_interactions_per_user": 5}).n_interactions == 50
+    assert est.dataset_size({"name": "csv"}) is None
+
+
+def test_estimate_from_finished_runs_matches_their_measured_time(store: RunStore) -> None:
+    rows = list_rows(store)
+    mf = next(r for r in rows if r.model == "mf")
+    read = lambda rid: (store.get(rid).results(), store.get(rid).history())  # noqa: E731
+    costs, n = est.observed_costs(mf.config, rows, read)
+    assert n == 2 and costs.train_s_per_triple > 0 and costs.eval_s_per_score > 0
+    size = est.dataset_size(mf.config["data"])
+    e = est.estimate(mf.config, size, costs, cache_warm=True, startup_s=0.0)
+    measured = sum(h["seconds"] + h.get("eval_seconds", 0) for h in store.get(mf.run_id).history())
+    assert e.basis == "runs" and e.parts["encoding"] == 0.0
+    assert measured / 4 < e.parts["training"] + e.parts["evaluation"] < measured * 4
+    # Ten times the epochs: about ten times the training part.
+    longer = json.loads(json.dumps(mf.config))
+    longer["train"]["epochs"] *= 10
+    assert est.estimate(longer, size, costs, cache_warm=True).parts["training"] == pytest.approx(
+        10 * e.parts["training"])
+
+
+def test_text_cache_warmth_and_encoding_cost(store: RunStore) -> None:
+    rows = list_rows(store)
+    enh = next(r for r in rows if r.model == "enhanced")
+    assert est.cache_likely_warm(enh.config, rows)
+    other = json.loads(json.dumps(enh.config))
+    other["data"]["synthetic_users"] = 500
+    assert not est.cache_likely_warm(other, rows)
+    read = lambda rid: (store.get(rid).results(), store.get(rid).history())  # noqa: E731
+    costs, _ = est.observed_costs(other, rows, read)  # same cost settings, other data
+    cold = est.estimate(other, est.dataset_size(other["data"]), costs, cache_warm=False)
+    warm = est.estimate(other, est.dataset_size(other["data"]), costs, cache_warm=True)
+    assert cold.parts["encoding"] >= warm.parts["encoding"] >= 0
+    unknown = json.loads(json.dumps(enh.config))
+    unknown["model"]["embed_dim"] = 32
+    assert est.observed_costs(unknown, rows, read) is None  # never ran: no made-up number
+
+
+@pytest.mark.slow
+def test_calibration_runs_in_the_background_and_is_cached(tmp_path: Path) -> None:
+    config = tiny_config("mf", 0, epochs=1).to_dict()
+    assert est.calibration_costs(config, tmp_path) is None
+    assert est.start_measurement(tmp_path, config)
+    assert not est.start_measurement(tmp_path, config) or not est.measurement_pending(tmp_path, config)
+    deadline = time.monotonic() + 240
+    while est.calibration_costs(config, tmp_path) is None:
+        assert time.monotonic() < deadline, (tmp_path / ".calibration.log").read_text(errors="replace")
+        assert est.calibration_error(config, tmp_path) is None
+        time.sleep(0.5)
+    costs, when = est.calibration_costs(config, tmp_path)
+    assert costs.train_s_per_triple > 0 and costs.startup_s and costs.startup_s > 0 and when
+    e = est.estimate(config, est.DatasetSize(943, 1682, 100_000), costs, cache_warm=True, basis="calibration")
+    assert e.total_s > e.parts["startup"] > 0
+    assert not list(tmp_path.glob(".calibration-*.pending"))
