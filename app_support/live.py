@@ -1,8 +1,9 @@
 """Live view of runs, polled from the run store: phase, progress, loss and validation curves,
 and a Stop button. Drawn in a fragment that reruns on its own every `POLL_SECONDS`.
 
-Shown: every queued or running run in the store (whoever started it, in any tab) and the
-runs this session launched, finished or not. A run's process is another process; nothing
+Shown: every queued or running run in the store (whoever started it, in any tab), the runs
+this session launched or stopped, and runs that finished in the last `RECENT_S` (so a
+reopened tab still sees how its runs ended). A run's process is another process; nothing
 here holds it, so reruns, page switches and closed tabs do not affect it.
 """
 from __future__ import annotations
@@ -74,8 +75,12 @@ def _draw_run(row: RunRow, lang: str) -> None:
             fig = training_curves({row.name: history}, Style(lang))
             st.plotly_chart(fig, key=f"live_curve_{row.run_id}", theme=None,
                             config=chart_config(f"curves-{row.run_id}"))
+        stopping = active and Run(resources.store().root / row.run_id).stop_requested()
+        if stopping:
+            st.caption(t("live.stopping", lang))
         if active:
-            if st.button(t("live.stop", lang), key=f"stop_{row.run_id}", help=t("live.stop_help", lang)):
+            if st.button(t("live.stop", lang), key=f"stop_{row.run_id}", help=t("live.stop_help", lang),
+                         disabled=stopping):
                 resources.queue().stop(row.run_id)
                 remember_launched([row.run_id])  # keep showing it once stopped, with its results
                 st.toast(t("live.stop_requested", lang, name=row.name))

@@ -39,7 +39,7 @@ METRICS = ("ndcg@10", "hit@10", "recall@10", "mrr@10", "ndcg@20", "hit@20")
 MF = MFConfig(embed_dim=64, reg_weight=5e-3, item_bias=True)
 MF_TRAIN = TrainConfig(epochs=300, lr=2e-3, batch_size=2048, patience=20, threads=1)
 # Text models: fixed before any run (a faster lr and a shorter patience, to fit a 2-core budget).
-TEXT_TRAIN = TrainConfig(epochs=40, lr=5e-3, batch_size=2048, patience=6, threads=1)
+TEXT_TRAIN = TrainConfig(epochs=30, lr=5e-3, batch_size=2048, patience=5, threads=1)
 
 
 def _suite(name: str) -> tuple[list[tuple[str, Callable[[int], RunConfig]]], str]:

@@ -206,6 +206,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "live.stop": ("Stop", "停止"),
     "live.stop_help": ("Stops after the current step; the best weights so far are kept and tested.", "在当前步之后停止；保留并测试目前最好的权重。"),
     "live.stop_requested": ("Stopping {name}…", "正在停止 {name}…"),
+    "live.stopping": ("Stop requested: finishing the current step, then testing the best weights…",
+                      "已请求停止：完成当前步后测试最佳权重…"),
     "live.stopped": ("Stopped on request; the best epoch's weights were tested.", "已按请求停止；已测试最佳轮次的权重。"),
     "live.failed": ("The run failed:", "实验失败："), "live.no_error_text": ("no error text was recorded", "没有记录错误信息"),
     "live.deleted": ("Run `{run}` was deleted while shown here.", "实验 `{run}` 在显示期间被删除。"),

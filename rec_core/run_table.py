@@ -36,7 +36,7 @@ class RunRow:
     seed: int | None
     created_at: datetime | None
     started_at: datetime | None
-    finished_at: datetime | None
+    finished_at: datetime | None  # for a run whose process died: when it was last heard of
     duration_s: float | None  # started -> finished, or -> now while running
     metrics: dict[str, float] = field(default_factory=dict)  # test metrics (primary ranking)
     phase: str | None = None  # what a running run is doing ("encoding text", "training", ...)
@@ -132,6 +132,8 @@ def read_row(run: Run) -> RunRow | None:
             error = f"{run.path / 'results.json'}: no such file"
     started = parse_time(status.get("started_at"))
     finished = parse_time(status.get("finished_at"))
+    if finished is None and state in FINISHED_STATES:
+        finished = parse_time(status.get("updated_at"))
     end = finished or (datetime.now(timezone.utc) if state == "running" else parse_time(status.get("updated_at")))
     duration = max(0.0, (end - started).total_seconds()) if started and end else None
     progress = status.get("progress") if isinstance(status.get("progress"), dict) else {}

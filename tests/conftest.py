@@ -39,3 +39,10 @@ def ml100k_dir() -> Path:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _hermetic_feature_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Encoded text features go to a per-session temp folder, never the user's cache."""
+    if not os.environ.get("REC_CORE_CACHE"):
+        os.environ["REC_CORE_CACHE"] = str(tmp_path_factory.mktemp("rec_core_cache"))

@@ -6,7 +6,7 @@ The seed design's improved model (seed-design.zh.md). Per entity (user or item):
     S, m   = metadata token states from the backbone and their mask             (B, T, H)
     fused  = LayerNorm(e + CrossAttention(query=e, keys=values=S))   use_attention=True
            = LayerNorm(e + MLP(pool(S)))                             use_attention=False
-    score(u, i) = <fused_u, fused_i>
+    score(u, i) = <fused_u, fused_i> / sqrt(d)
 
 Token states come from the frozen feature cache (`use_cache=True`) or, in dynamic mode, from
 re-running the top `dynamic_layers` backbone blocks with gradients (LoRA adapters, or the
@@ -165,6 +165,9 @@ class GPT2RecommenderEnhanced(Recommender):
         else:
             self.item_norm = nn.LayerNorm(d)
             self.user_norm = nn.LayerNorm(d)
+        # Fused vectors are LayerNorm outputs (unit variance per dimension): unscaled, their dot
+        # products start around +-sqrt(d) and BPR saturates; 1/sqrt(d) as in scaled attention.
+        self._scale = 1.0 / d ** 0.5
         # The seed's switch: flip between fit() calls (scheme 3).
         self.use_cache = c.use_cache
         self._memo: tuple[Any, Tensor, Tensor] | None = None
@@ -224,7 +227,7 @@ class GPT2RecommenderEnhanced(Recommender):
         items, i_inv = torch.unique(torch.cat([batch.pos_items, batch.neg_items]), return_inverse=True)
         u = self.represent("user", users)
         it = self.represent("item", items)
-        fu, fi = u["fused"][u_inv], it["fused"][i_inv]
+        fu, fi = u["fused"][u_inv] * self._scale, it["fused"][i_inv]
         b = len(batch.users)
         pos = (fu * fi[:b]).sum(-1)
         neg = (fu * fi[b:]).sum(-1)
@@ -289,11 +292,11 @@ class GPT2RecommenderEnhanced(Recommender):
 
     def full_scores(self, users: Tensor) -> Tensor:
         u, i = self._tables()
-        return u[users] @ i.T
+        return (u[users] * self._scale) @ i.T
 
     def score(self, users: Tensor, items: Tensor) -> Tensor:
         u, i = self._tables()
-        return (u[users] * i[items]).sum(-1)
+        return (u[users] * self._scale * i[items]).sum(-1)
 
     def user_embeddings(self, view: View = "fused") -> Tensor:
         self._check_view(view)

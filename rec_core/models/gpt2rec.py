@@ -5,8 +5,9 @@ concatenated with the ID embedding and projected:
 
     user = W_u [e_u ; z(meta_u)],  item = W_i [e_i ; z(meta_i)],  score = <user, item>
 
-where z standardises each feature dimension over the entities (GPT-2 states have dimensions
-in the hundreds; unscaled, they would swamp the ID half of the concatenation).
+where z standardises each feature dimension over the entities and scales vectors to unit
+norm (GPT-2 states have dimensions in the hundreds; unscaled, they would swamp the ID half of
+the concatenation and saturate BPR from the first step).
 """
 from __future__ import annotations
 
@@ -52,7 +53,9 @@ class GPT2RecConfig:
 
 
 def _standardise(x: Tensor) -> Tensor:
-    return (x - x.mean(0)) / x.std(0).clamp_min(1e-6)
+    """Per-dimension z-scores, divided by sqrt(H) so a vector has unit norm on average: raw
+    z-scores made the initial scores so large that BPR started saturated (loss 0.95 > ln 2)."""
+    return (x - x.mean(0)) / x.std(0).clamp_min(1e-6) / x.shape[1] ** 0.5
 
 
 class GPT2Recommender(Recommender):

@@ -208,7 +208,7 @@ def _load_directory(name: str, path: Path, description: str) -> Backbone:
     try:
         config = AutoConfig.from_pretrained(path, local_files_only=True)
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        model = AutoModel.from_pretrained(path, local_files_only=True)
+        model = _quiet_from_pretrained(path)
     except (OSError, ValueError, KeyError) as err:
         raise BackboneUnavailable(f"{name}: cannot load a model from {path} ({err})") from err
     if not getattr(tokenizer, "is_fast", False):
@@ -225,6 +225,20 @@ def _load_directory(name: str, path: Path, description: str) -> Backbone:
         default_pooling="last" if kind == "causal" else "mean",
         hidden_size=int(config.hidden_size), n_layers=int(config.num_hidden_layers),
         identity=identity, description=description))
+
+
+def _quiet_from_pretrained(path: Path) -> nn.Module:
+    """AutoModel.from_pretrained without transformers' weight-loading progress bar, which would
+    otherwise interleave with the CLI's own bar and every run's log."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        return AutoModel.from_pretrained(path, local_files_only=True)
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 def _kind_of(config: object) -> Literal["causal", "encoder"]:

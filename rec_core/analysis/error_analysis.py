@@ -1,0 +1,257 @@
+"""Where two runs differ, user by user: one user's case, who gains most, what is never found.
+
+Every top-10 here is ranked the way `rec_core.evaluate` ranks the test part: the user's
+training and validation items are masked, a cold-items split ranks its held-out candidates
+only, and equal scores are ordered by item index (`evaluate.top_k`). The rank of a test item
+comes from the run's stored `ranks_test` table, which `evaluate` wrote (`test_ranks` falls
+back to recomputing it with `evaluate`), so the page and the metrics never disagree.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rec_core.analysis.entities import entity_labels, item_segment_of, train_counts
+from rec_core.data.interactions import InteractionData
+from rec_core.errors import RecCoreError
+from rec_core.evaluate import ITEM_SEGMENTS, evaluate, top_k, user_activity_groups
+from rec_core.i18n import segment_label
+from rec_core.split import Split
+
+__all__ = ["TOP_K", "TopLists", "check_same_split", "top_lists", "test_ranks", "user_profile", "training_history",
+           "held_out_items", "test_items_table", "top_side_by_side", "user_differences", "never_retrieved",
+           "segment_counts_text"]
+
+TOP_K = 10
+_CHUNK = 1024  # users scored at once: chunk x n_items floats
+
+
+@dataclass(frozen=True, eq=False)
+class TopLists:
+    """The top-k lists of a run for `users` (ranked as `evaluate` ranks the test part)."""
+
+    users: np.ndarray  # (E,) int64 user indices, ascending
+    items: np.ndarray  # (E, k) int64 item indices; -1 where fewer than k items could be ranked
+    k: int
+
+    def of(self, user: int) -> np.ndarray:
+        """(k,) the list of `user` (-1 padded); KeyError if the user is not in these lists."""
+        pos = int(np.searchsorted(self.users, user))
+        if pos >= len(self.users) or self.users[pos] != user:
+            raise KeyError(user)
+        return self.items[pos]
+
+
+def check_same_split(config_a: Any, config_b: Any) -> None:
+    """RecCoreError unless two RunConfigs share data and split (users can then be paired)."""
+    if config_a.data != config_b.data or config_a.split != config_b.split:
+        raise RecCoreError("The two runs were tested on different data or splits (dataset, split kind or seed "
+                           "differ), so their users cannot be compared one by one. Pick two runs with the same "
+                           "dataset, split and seed.")
+
+
+def _masked_items(data: InteractionData, split: Split) -> tuple[np.ndarray, np.ndarray]:
+    """CSR (pointers (n_users + 1,), items) of what the test ranking masks: train + valid items."""
+    rows = np.concatenate([split.train, split.valid])
+    users, items = data.users[rows], data.items[rows]
+    order = np.argsort(users, kind="stable")
+    ptr = np.zeros(data.n_users + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(np.bincount(users, minlength=data.n_users))
+    return ptr, items[order].astype(np.int64)
+
+
+def top_lists(model: Any, data: InteractionData, split: Split, users: Sequence[int] | np.ndarray | None = None,
+              k: int = TOP_K) -> TopLists:
+    """Top-k of `users` (default: every user with test items) for the test part."""
+    if users is None:
+        users = np.unique(data.users[split.test])
+    users = np.unique(np.asarray(users, dtype=np.int64))
+    if len(users) and (users.min() < 0 or users.max() >= data.n_users):
+        raise RecCoreError(f"user indices must be in [0, {data.n_users})")
+    ptr, masked = _masked_items(data, split)
+    cand = split.candidates("test")
+    non_candidate = None
+    if cand is not None:
+        non_candidate = torch.ones(data.n_items, dtype=torch.bool)
+        non_candidate[torch.as_tensor(np.asarray(cand), dtype=torch.long)] = False
+    k_list = min(k, data.n_items)
+    out = np.full((len(users), k), -1, dtype=np.int64)
+    was = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for a in range(0, len(users), _CHUNK):
+                chunk = users[a:a + _CHUNK]
+                scores = model.full_scores(torch.from_numpy(chunk)).float().clamp(
+                    min=torch.finfo(torch.float32).min, max=torch.finfo(torch.float32).max).clone()
+                if non_candidate is not None:
+                    scores.masked_fill_(non_candidate, -math.inf)
+                rows = np.repeat(np.arange(len(chunk)), ptr[chunk + 1] - ptr[chunk])
+                cols = np.concatenate([masked[ptr[u]:ptr[u + 1]] for u in chunk]) if len(chunk) else rows
+                scores[torch.from_numpy(rows), torch.from_numpy(cols)] = -math.inf
+                vals, idx = top_k(scores, k_list)
+                idx[vals == -math.inf] = -1  # nothing left to rank: fewer than k items
+                out[a:a + len(chunk), :k_list] = idx.numpy()
+    finally:
+        model.train(was)
+    return TopLists(users=users, items=out, k=k)
+
+
+def test_ranks(run: Any, model: Any | None = None, data: InteractionData | None = None,
+               split: Split | None = None) -> pd.DataFrame:
+    """(user, item, rank) of every test item: the run's stored `ranks_test` table, or, when a
+    run has none, `evaluate(..., with_ranks=True)` on its model (data and split needed)."""
+    from rec_core.runs import RunFileNotFound
+
+    try:
+        return run.read_table("ranks_test")[["user", "item", "rank"]]
+    except RunFileNotFound:
+        if model is None or data is None or split is None:
+            raise
+    result = evaluate(model, data, split, "test", with_ranks=True)
+    assert result.ranks is not None
+    return result.ranks
+
+
+def user_profile(data: InteractionData, user: int) -> dict[str, str]:
+    """The user's raw id, profile text and fields (age, gender, occupation, ...) as strings."""
+    fields = data.user_fields.iloc[user].to_dict() if len(data.user_fields) > user else {}
+    shown = {k: ", ".join(map(str, v)) if isinstance(v, (list, tuple, np.ndarray)) else str(v)
+             for k, v in fields.items() if not (np.isscalar(v) and pd.isna(v))}
+    return {"id": str(data.user_ids[user]), "text": data.user_text.texts[user], **shown}
+
+
+def _times(stamps: np.ndarray) -> pd.Series | np.ndarray:
+    # Sources without times number the rows 0..n-1; only real Unix seconds become dates.
+    if len(stamps) and stamps.max() > 10**8:
+        return pd.to_datetime(stamps, unit="s")
+    return stamps
+
+
+def training_history(data: InteractionData, split: Split, user: int) -> pd.DataFrame:
+    """The user's training interactions, oldest first: item, id, title, rating, time."""
+    rows = split.train[data.users[split.train] == user]
+    rows = rows[np.argsort(data.timestamps[rows], kind="stable")]
+    items = data.items[rows]
+    labels = entity_labels(data, "item")
+    return pd.DataFrame({"item": items, "id": data.item_ids[items].astype(str), "title": [labels[i] for i in items],
+                         "rating": data.ratings[rows], "time": _times(data.timestamps[rows])})
+
+
+def held_out_items(data: InteractionData, split: Split, user: int) -> np.ndarray:
+    """The user's test items that the test ranking counts (candidates only in cold-items)."""
+    items = np.unique(data.items[split.test[data.users[split.test] == user]])
+    cand = split.candidates("test")
+    return items if cand is None else items[np.isin(items, cand)]
+
+
+def test_items_table(data: InteractionData, split: Split, user: int, ranks: Mapping[str, pd.DataFrame],
+                     lang: str = "en") -> pd.DataFrame:
+    """The user's held-out test items: id, title, segment, then the rank each run gives it."""
+    items = held_out_items(data, split, user)
+    labels = entity_labels(data, "item")
+    segments = item_segment_of(data, split)
+    out = pd.DataFrame({"item": items, "id": data.item_ids[items].astype(str), "title": [labels[i] for i in items],
+                        "segment": [segment_label(segments[i], lang) for i in items]})
+    for name, table in ranks.items():
+        mine = table[table["user"] == user].set_index("item")["rank"]
+        out[name] = [int(mine[i]) if i in mine.index else None for i in items]
+    return out
+
+
+def top_side_by_side(data: InteractionData, split: Split, user: int, tops: Mapping[str, np.ndarray],
+                     k: int = TOP_K) -> pd.DataFrame:
+    """Rank 1..k, then per run its item title and whether it is a held-out test item (a hit)."""
+    truth = set(held_out_items(data, split, user).tolist())
+    labels = entity_labels(data, "item")
+    out = pd.DataFrame({"rank": np.arange(1, k + 1)})
+    for name, items in tops.items():
+        items = np.asarray(items)[:k]
+        out[name] = [labels[i] if i >= 0 else "" for i in items]
+        out[f"{name} hit"] = [bool(i in truth) for i in items]
+    return out
+
+
+def segment_counts_text(items: np.ndarray, segments: np.ndarray, lang: str = "en") -> str:
+    """`2 tail, 1 head`: how many of `items` fall in each popularity segment."""
+    found = pd.Series(segments[items]).value_counts()
+    return ", ".join(f"{int(found[s])} {segment_label(s, lang)}" for s in ITEM_SEGMENTS if s in found.index)
+
+
+def user_differences(per_user_a: pd.DataFrame, per_user_b: pd.DataFrame, data: InteractionData, split: Split,
+                     metric: str = "ndcg@10", n: int = 20, lang: str = "en") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Users where run A beats run B most and the reverse, by the per-user `metric` difference.
+
+    Each table: user, id, profile, metric of A and B, diff (A - B), n_train, activity (low,
+    mid, high: tertiles as evaluate's user segments), test_segments.
+    """
+    for name, table in (("A", per_user_a), ("B", per_user_b)):
+        if metric not in table.columns:
+            raise RecCoreError(f"run {name} has no per-user {metric}; its per-user table has "
+                               f"{', '.join(c for c in table.columns if '@' in c)}")
+    merged = per_user_a[["user", "n_train", metric]].merge(per_user_b[["user", metric]], on="user",
+                                                           suffixes=(" A", " B"))
+    if merged.empty:
+        raise RecCoreError("The two runs share no test users.")
+    merged["diff"] = merged[f"{metric} A"] - merged[f"{metric} B"]
+    codes, _ = user_activity_groups(merged["n_train"].to_numpy())
+    merged["activity"] = np.array(["low", "mid", "high"])[codes]
+    labels = entity_labels(data, "user")
+    segments = item_segment_of(data, split)
+
+    def finish(part: pd.DataFrame) -> pd.DataFrame:
+        users = part["user"].to_numpy()
+        part = part.assign(id=data.user_ids[users].astype(str), profile=[labels[u] for u in users],
+                           test_segments=[segment_counts_text(held_out_items(data, split, u), segments, lang)
+                                          for u in users])
+        cols = ["user", "id", "profile", f"{metric} A", f"{metric} B", "diff", "n_train", "activity", "test_segments"]
+        return part[cols].reset_index(drop=True)
+
+    ordered = merged.sort_values(["diff", "user"], ascending=[False, True], kind="stable")
+    a_wins = ordered[ordered["diff"] > 0].head(n)
+    b_wins = merged.sort_values(["diff", "user"], kind="stable")
+    return finish(a_wins), finish(b_wins[b_wins["diff"] < 0].head(n))
+
+
+def never_retrieved(data: InteractionData, split: Split, tops: Mapping[str, TopLists],
+                    lang: str = "en") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Test items that no user's top-k retrieves, per run.
+
+    Returns (summary, items). summary: one row per popularity segment with the number of
+    test items and, per run, how many of them no top-k list holds. items: every test item
+    missed by at least one run: item, id, title, segment, train_count, test_users, and per
+    run True where that run never retrieves it.
+    """
+    cand = split.candidates("test")
+    test_items = data.items[split.test]
+    if cand is not None:
+        test_items = test_items[np.isin(test_items, cand)]
+    items, n_users = np.unique(test_items, return_counts=True)
+    segments = item_segment_of(data, split)
+    missed = {name: ~np.isin(items, lists.items[lists.items >= 0]) for name, lists in tops.items()}
+    rows = []
+    for seg in ITEM_SEGMENTS:
+        in_seg = segments[items] == seg
+        if not in_seg.any():
+            continue
+        row: dict[str, object] = {"segment": segment_label(seg, lang), "test_items": int(in_seg.sum())}
+        for name, miss in missed.items():
+            row[name] = int((miss & in_seg).sum())
+        rows.append(row)
+    summary = pd.DataFrame(rows, columns=["segment", "test_items", *missed])
+    any_miss = np.logical_or.reduce(list(missed.values())) if missed else np.zeros(len(items), bool)
+    labels = entity_labels(data, "item")
+    keep = items[any_miss]
+    counts = train_counts(data, split, "item")
+    table = pd.DataFrame({"item": keep, "id": data.item_ids[keep].astype(str), "title": [labels[i] for i in keep],
+                          "segment": [segment_label(segments[i], lang) for i in keep],
+                          "train_count": counts[keep], "test_users": n_users[any_miss]})
+    for name, miss in missed.items():
+        table[name] = miss[any_miss]
+    return summary, table.sort_values(["test_users", "item"], ascending=[False, True]).reset_index(drop=True)
