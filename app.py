@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from app_support import resources
-from app_support.errors import page_guard
+from app_support.errors import page_guard, show_error
 from app_support.session import init_page, language_switch
 from rec_core.i18n import format_duration, t
 
@@ -23,7 +23,12 @@ def backbone_list(rows: list[dict[str, object]], lang: str) -> None:
 def backbones_pending(lang: str) -> None:
     """On a fresh server the backbone check waits for the library's background import: poll
     for it here instead of blocking the whole page, then redraw the page once."""
-    if resources.backbones_nowait() is not None:
+    try:
+        ready = resources.backbones_nowait() is not None
+    except Exception as exc:  # noqa: BLE001 - e.g. the library failed to import: say so, stop polling
+        show_error(exc, lang)
+        return
+    if ready:
         st.rerun()
     st.caption(t("home.bb_checking", lang))
 

@@ -2,6 +2,8 @@
 and one button renders every figure of the page to PNG + SVG (a ZIP) on demand."""
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable
 
 import plotly.graph_objects as go
@@ -27,7 +29,13 @@ def export_all_button(figures: Callable[[], dict[str, go.Figure]], filename: str
     (headless Chromium takes seconds; a page rerun must not pay that)."""
 
     def build() -> bytes:
-        return export_zip(figures())
+        try:
+            return export_zip(figures())
+        except Exception as exc:  # noqa: BLE001 - runs off the page: the message goes into the download
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w") as zf:
+                zf.writestr("export-error.txt", f"{t('export.failed', lang)}\n\n{type(exc).__name__}: {exc}\n")
+            return buffer.getvalue()
 
     st.download_button(t("export.figures_zip", lang), data=build, file_name=filename, mime="application/zip",
                        on_click="ignore", help=t("export.figures_zip_help", lang), key=f"zip_{filename}")

@@ -7,7 +7,7 @@ its own process and the pages only read its files.
 """
 from __future__ import annotations
 
-import os
+import importlib
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,12 +17,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rec_core.launch import max_parallel, runs_root
+from rec_core.launch import children_import_this_checkout, max_parallel, runs_root
 from rec_core.run_table import RunRow, list_rows
 from rec_core.runs import Run, RunQueue, RunStore
 
-__all__ = ["store", "queue", "rows", "backbones", "backbones_nowait", "wait_library", "datasets", "per_user_table", "run_results",
-           "run_history", "file_stamp", "TICK_SECONDS"]
+__all__ = ["store", "queue", "rows", "backbones", "backbones_nowait", "wait_library", "datasets", "per_user_table",
+           "run_results", "run_history", "file_stamp", "TICK_SECONDS"]
 
 TICK_SECONDS = 2.0  # how often the server starts queued runs whose turn has come
 
@@ -58,18 +58,9 @@ class _Ticker:
             time.sleep(TICK_SECONDS)
 
 
-def _child_imports_this_checkout() -> None:
-    """Run processes are `python -m rec_core ...`: make sure they import this checkout's
-    rec_core even when the app was started from another folder (it is not pip-installed)."""
-    checkout = str(Path(__file__).resolve().parent.parent)
-    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if checkout not in paths:
-        os.environ["PYTHONPATH"] = os.pathsep.join([checkout, *paths])
-
-
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _queue(root: str, parallel: int) -> tuple[RunQueue, _Ticker]:
-    _child_imports_this_checkout()
+    children_import_this_checkout()  # the ticker launches `python -m rec_core execute ...`
     run_queue = RunQueue(RunStore(root), max_parallel=parallel)
     return run_queue, _Ticker(run_queue)
 
@@ -86,8 +77,8 @@ def rows() -> list[RunRow]:
 
 def _warm() -> None:
     """Import the heavy half of rec_core (torch, transformers: ~10 s on a small CPU) once."""
-    import rec_core.experiment  # noqa: F401
-    import rec_core.text  # noqa: F401
+    for module in ("rec_core.experiment", "rec_core.text"):
+        importlib.import_module(module)
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)

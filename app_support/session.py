@@ -6,12 +6,14 @@ seeds it for a fresh session, so links that open a new tab keep the language.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from rec_core.i18n import LANGS, t
 
-__all__ = ["LANG_KEY", "init_page", "lang", "language_switch", "tr"]
+__all__ = ["LANG_KEY", "init_page", "lang", "language_switch"]
 
 LANG_KEY = "lang"
 
@@ -25,13 +27,27 @@ def lang() -> str:
     return value if value in LANGS else "en"
 
 
-def tr(key: str, **fmt: object) -> str:
-    """`t(key, <session language>, **fmt)`: the UI string in the session's language."""
-    return t(key, lang(), **fmt)
+_PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+_ICONS = {"train": ":material/rocket_launch:", "compare": ":material/bar_chart:", "attention": ":material/visibility:",
+          "embeddings": ":material/scatter_plot:", "error_analysis": ":material/troubleshoot:"}
 
 
-_NAV = (("app.py", "nav.home", ":material/home:"), ("pages/1_Train.py", "nav.train", ":material/rocket_launch:"),
-        ("pages/2_Compare.py", "nav.compare", ":material/bar_chart:"))
+def _discover() -> tuple[tuple[str, str, str], ...]:
+    """(path, i18n key, icon) of the home page and every `pages/N_Name.py`, in order."""
+    found = [("app.py", "nav.home", ":material/home:")]
+    def number(file: Path) -> int:
+        head = file.name.split("_", 1)[0]
+        return int(head) if head.isdigit() else 10**6
+
+    for file in sorted(_PAGES_DIR.glob("[0-9]*_*.py"), key=lambda f: (number(f), f.name)):
+        name = file.stem.split("_", 1)[1].lower()
+        found.append((f"pages/{file.name}", f"nav.{name}", _ICONS.get(name, ":material/article:")))
+    return tuple(found)
+
+
+# Every page of the app, discovered from pages/ like Streamlit does (so pages added later are
+# linked too). The analysis pages read this to avoid linking a page twice.
+_NAV = _discover()
 
 
 def init_page(title_key: str, icon: str) -> str:
@@ -43,7 +59,8 @@ def init_page(title_key: str, icon: str) -> str:
     with st.sidebar:
         for path, key, page_icon in _NAV:
             try:
-                st.page_link(path, label=t(key, code), icon=page_icon)
+                st.page_link(path, label=t(key, code, default=Path(path).stem.split("_", 1)[-1].replace("_", " ")),
+                             icon=page_icon)
             except StreamlitAPIException:
                 pass  # a page run on its own (no multipage app around it): nothing to link to
     return code

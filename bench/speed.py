@@ -120,9 +120,13 @@ def text() -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--part", choices=["foundation", "text"], required=True)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch CPU threads (1: fastest for these small models on 2 shared cores)")
     args = ap.parse_args()
+    torch.set_num_threads(args.threads)
     result = foundation() if args.part == "foundation" else text()
     result["environment"] = environment_info("cpu")
+    result["load_average_at_end"] = list(__import__("os").getloadavg())
     path = HERE / "results" / f"speed_{args.part}.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))

@@ -19,7 +19,6 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from rec_core.i18n import metric_label, segment_label, t
 
@@ -58,24 +57,56 @@ class Style:
         return 560 if self.presentation else 420
 
 
-def _layout(fig: go.Figure, style: Style, title: str) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white",
-        title={"text": title, "font": {"size": style.title}, "x": 0.0, "xanchor": "left"},
-        font={"family": FONT_FAMILY, "size": style.font, "color": "#222"},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0.0, "title": {"text": ""}},
-        margin={"l": 60, "r": 20, "t": 90 if style.presentation else 70, "b": 50},
-        height=style.height,
-        colorway=list(PALETTE),
-        hoverlabel={"font": {"family": FONT_FAMILY}},
-    )
-    fig.update_xaxes(showline=True, linecolor="#888", linewidth=1 + style.presentation)
-    fig.update_yaxes(showline=True, linecolor="#888", gridcolor="#e6e6e6", zeroline=False)
-    return fig
+def _axis(style: Style, grid: bool, **extra: Any) -> dict[str, Any]:
+    axis = {"showline": True, "linecolor": "#888", "linewidth": 2 if style.presentation else 1, "showgrid": grid,
+            "gridcolor": "#e6e6e6", "zeroline": False, "ticks": "outside", "tickcolor": "#888", "automargin": True}
+    return {**axis, **extra}
+
+
+def _top_margin(style: Style, legend_on_top: bool = True, panel_titles: bool = False) -> int:
+    """Room above the plot for the title, a one-line legend and panel titles, in pixels."""
+    return int(style.title + 24 + (2.2 * style.font if legend_on_top else 0) + (1.8 * style.font if panel_titles else 0))
+
+
+def _legend_rows(names: Sequence[str], style: Style, width_px: int = 1000) -> int:
+    """Rough number of lines a horizontal legend of `names` wraps to (for the bottom margin)."""
+    chars = sum(len(n) + 5 for n in names)
+    return max(1, math.ceil(chars * 0.6 * style.font / width_px))
+
+
+def _figure(data: list[dict[str, Any]], style: Style, title: str, panel_titles: bool = False,
+            **layout: Any) -> go.Figure:
+    """One `go.Figure` from trace and layout dicts, validated once.
+
+    Built in one go on purpose: plotly's incremental update_* calls cost ~100 ms per figure,
+    too much for the live view that redraws every two seconds. template="none" with explicit
+    styling for the same reason (a named template is deep-copied into every figure).
+    """
+    names = list(dict.fromkeys(str(d.get("name", "")) for d in data if d.get("showlegend", True)))
+    line = int(1.8 * style.font)
+    rows = _legend_rows(names, style)
+    base: dict[str, Any] = {
+        "template": "none", "paper_bgcolor": "white", "plot_bgcolor": "white",
+        # Title pinned to the top edge, legend just above the plot: they never overlap.
+        "title": {"text": title, "font": {"size": style.title}, "x": 0.0, "xref": "paper", "xanchor": "left",
+                  "y": 1.0, "yref": "container", "yanchor": "top", "pad": {"t": 10}},
+        "font": {"family": FONT_FAMILY, "size": style.font, "color": "#222"},
+        # Legend at the bottom edge: long group names wrap there without hiding the title.
+        "legend": {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.0, "x": 0.0,
+                   "title": {"text": ""}},
+        "margin": {"l": 60, "r": 20, "t": _top_margin(style, False, panel_titles), "b": 4 * style.font + 24 + line * rows},
+        "height": style.height + line * rows, "colorway": list(PALETTE), "hoverlabel": {"font": {"family": FONT_FAMILY}},
+    }
+    return go.Figure(data=data, layout={**base, **layout})
 
 
 def _finite(x: Any) -> float | None:
     return float(x) if x is not None and math.isfinite(float(x)) else None
+
+
+def _error_bars(values: list[float], visible: bool, style: Style) -> dict[str, Any]:
+    return {"type": "data", "array": values, "visible": visible, "thickness": style.line * 0.75,
+            "width": style.marker, "color": "#333"}
 
 
 def metric_bars(summary: pd.DataFrame, metrics: Sequence[str], style: Style, title: str | None = None) -> go.Figure:
@@ -83,81 +114,80 @@ def metric_bars(summary: pd.DataFrame, metrics: Sequence[str], style: Style, tit
 
     `summary` has columns `group`, `n`, `<metric>`, `<metric> std` (compare_table.summary_table).
     """
-    fig = go.Figure()
     labels = [metric_label(m, style.lang) for m in metrics]
+    data = []
     for i, (_, row) in enumerate(summary.iterrows()):
-        means = [_finite(row[m]) for m in metrics]
-        stds = [(_finite(row[f"{m} std"]) or 0.0) if int(row["n"]) > 1 else 0.0 for m in metrics]
-        fig.add_trace(go.Bar(
-            name=str(row["group"]), x=labels, y=means, marker_color=PALETTE[i % len(PALETTE)],
-            error_y={"type": "data", "array": stds, "visible": int(row["n"]) > 1,
-                     "thickness": style.line * 0.75, "width": style.marker},
-            hovertemplate="%{x}: %{y:.4f}<extra>%{fullData.name}</extra>",
-        ))
-    fig.update_layout(barmode="group", bargap=0.25)
-    fig.update_yaxes(title_text=t("fig.value", style.lang), rangemode="tozero")
-    return _layout(fig, style, title or t("fig.metrics_title", style.lang))
+        several = int(row["n"]) > 1
+        stds = [(_finite(row[f"{m} std"]) or 0.0) if several else 0.0 for m in metrics]
+        data.append({"type": "bar", "name": str(row["group"]), "x": labels, "y": [_finite(row[m]) for m in metrics],
+                     "marker": {"color": PALETTE[i % len(PALETTE)]}, "error_y": _error_bars(stds, several, style),
+                     "hovertemplate": "%{x}: %{y:.4f}<extra>%{fullData.name}</extra>"})
+    return _figure(data, style, title or t("fig.metrics_title", style.lang), barmode="group", bargap=0.25,
+                   xaxis=_axis(style, False),
+                   yaxis=_axis(style, True, title={"text": t("fig.value", style.lang)}, rangemode="tozero"))
 
 
 def segment_bars(segments: pd.DataFrame, metric: str, kind: str, style: Style) -> go.Figure:
     """Bars per segment (x) and group (colour) for item popularity (`kind="item"`) or user
     activity (`kind="user"`) segments; `segments` as compare_table.segment_table returns."""
     frame = segments[segments["kind"] == kind]
-    fig = go.Figure()
+    data = []
     for i, group in enumerate(dict.fromkeys(frame["group"])):
         part = frame[frame["group"] == group]
-        fig.add_trace(go.Bar(
-            name=str(group), x=[segment_label(s, style.lang) for s in part["segment"]], y=part["mean"],
-            marker_color=PALETTE[i % len(PALETTE)],
-            error_y={"type": "data", "array": [s if n > 1 else 0.0 for s, n in zip(part["std"], part["n_runs"])],
-                     "visible": bool((part["n_runs"] > 1).any()), "thickness": style.line * 0.75},
-            customdata=part["n_users"], hovertemplate="%{x}: %{y:.4f} (%{customdata:.0f} users)<extra></extra>",
-        ))
+        several = bool((part["n_runs"] > 1).any())
+        stds = [float(s) if n > 1 else 0.0 for s, n in zip(part["std"], part["n_runs"])]
+        data.append({"type": "bar", "name": str(group), "x": [segment_label(s, style.lang) for s in part["segment"]],
+                     "y": [float(v) for v in part["mean"]], "marker": {"color": PALETTE[i % len(PALETTE)]},
+                     "error_y": _error_bars(stds, several, style), "customdata": [float(n) for n in part["n_users"]],
+                     "hovertemplate": "%{x}: %{y:.4f} (%{customdata:.0f} users)<extra></extra>"})
     key = "fig.segments_item" if kind == "item" else "fig.segments_user"
-    fig.update_layout(barmode="group", bargap=0.25)
-    fig.update_yaxes(title_text=metric_label(metric, style.lang), rangemode="tozero")
-    fig.update_xaxes(title_text=t(key + "_axis", style.lang))
-    return _layout(fig, style, t(key, style.lang, metric=metric_label(metric, style.lang)))
+    return _figure(data, style, t(key, style.lang, metric=metric_label(metric, style.lang)), barmode="group",
+                   bargap=0.25, xaxis=_axis(style, False, title={"text": t(key + "_axis", style.lang)}),
+                   yaxis=_axis(style, True, title={"text": metric_label(metric, style.lang)}, rangemode="tozero"))
 
 
 def training_curves(histories: Mapping[str, Sequence[dict[str, Any]]], style: Style,
                     metric: str = "ndcg@10") -> go.Figure:
     """Two panels over epochs: training loss (left) and validation `metric` (right).
 
-    One run: every loss part (bpr, contrastive, total) in its own colour, legend on top.
-    Several runs: each run's total loss and metric in the run's colour, one legend entry per
-    run, legend below the panels (names of seed groups are long).
+    One run: every loss part (bpr, contrastive, total) in its own colour. Several runs: each
+    run's total loss and metric in the run's colour, one legend entry per run. The legend
+    sits below the panels (names of seed groups are long).
     """
     single = len(histories) == 1
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=(
-        t("fig.loss", style.lang), t("fig.valid_metric", style.lang, metric=metric_label(metric, style.lang))))
+    longest = max((len(h) for h in histories.values()), default=0)
+    mode = "lines+markers" if longest <= 30 else "lines"  # markers only while they stay apart
+    data: list[dict[str, Any]] = []
     for i, (name, history) in enumerate(histories.items()):
         color = PALETTE[i % len(PALETTE)]
         epochs = [h.get("epoch") for h in history]
         parts = sorted({k for h in history for k in (h.get("loss") or {})}, key=lambda k: (k == "total", k))
-        for j, part in enumerate(parts if single else [p for p in parts if p == "total"]):
-            fig.add_trace(go.Scatter(
-                x=epochs, y=[(h.get("loss") or {}).get(part) for h in history], mode="lines+markers",
-                name=t(f"loss.{part}", style.lang, default=part) if single else name, legendgroup=name,
-                line={"color": PALETTE[j % len(PALETTE)] if single else color, "width": style.line},
-                marker={"size": style.marker}), row=1, col=1)
+        if not single or len(parts) <= 2:  # one part besides the total equals the total: draw it once
+            parts = [p for p in parts if p == "total"] or parts
+        for j, part in enumerate(parts):
+            data.append({"type": "scatter", "mode": mode, "x": epochs,
+                         "y": [(h.get("loss") or {}).get(part) for h in history],
+                         "name": t(f"loss.{part}", style.lang, default=part) if single else name, "legendgroup": name,
+                         "line": {"color": PALETTE[j % len(PALETTE)] if single else color, "width": style.line},
+                         "marker": {"size": style.marker}, "xaxis": "x", "yaxis": "y"})
         valid = [(h.get("epoch"), (h.get("valid") or {}).get(metric)) for h in history if h.get("valid")]
-        fig.add_trace(go.Scatter(
-            x=[e for e, _ in valid], y=[v for _, v in valid], mode="lines+markers",
-            name=metric_label(metric, style.lang) if single else name, legendgroup=name, showlegend=single,
-            line={"color": PALETTE[3] if single else color, "width": style.line},
-            marker={"size": style.marker}), row=1, col=2)
-    longest = max((len(h) for h in histories.values()), default=0)
-    fig.update_xaxes(title_text=t("fig.epoch", style.lang), dtick=1 if longest <= 12 else None)
-    fig.update_annotations(font_size=style.font + 1, yshift=4)
-    _layout(fig, style, t("fig.curves_title", style.lang))
-    if not single:
-        fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0.0},
-                          margin={"b": 60 + 28 * ((len(histories) + 1) // 2)},
-                          height=style.height + 28 * ((len(histories) + 1) // 2))
-    else:
-        fig.update_layout(margin={"t": 110 if style.presentation else 95})
-    return fig
+        data.append({"type": "scatter", "mode": mode, "x": [e for e, _ in valid],
+                     "y": [v for _, v in valid], "name": metric_label(metric, style.lang) if single else name,
+                     "legendgroup": name, "showlegend": single,
+                     "line": {"color": PALETTE[3] if single else color, "width": style.line},
+                     "marker": {"size": style.marker}, "xaxis": "x2", "yaxis": "y2"})
+    epoch_axis = {"title": {"text": t("fig.epoch", style.lang)}, "dtick": 1 if longest <= 12 else None}
+    # Two panels side by side by axis domains, each titled by an annotation.
+    titles = [{"text": text, "x": x, "y": 1.0, "xref": "paper", "yref": "paper", "xanchor": "center",
+               "yanchor": "bottom", "showarrow": False, "font": {"size": style.font + 1}, "yshift": 6}
+              for x, text in ((0.22, t("fig.loss", style.lang)),
+                              (0.78, t("fig.valid_metric", style.lang, metric=metric_label(metric, style.lang))))]
+    layout: dict[str, Any] = {
+        "xaxis": _axis(style, False, domain=[0.0, 0.44], **epoch_axis),
+        "xaxis2": _axis(style, False, domain=[0.56, 1.0], anchor="y2", **epoch_axis),
+        "yaxis": _axis(style, True), "yaxis2": _axis(style, True, anchor="x2"), "annotations": titles,
+    }
+    return _figure(data, style, t("fig.curves_title", style.lang), panel_titles=True, **layout)
 
 
 def chart_config(filename: str, fmt: str = "png") -> dict[str, Any]:

@@ -252,6 +252,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "export.figures_zip": ("All figures (PNG + SVG)", "全部图表（PNG + SVG）"),
     "export.figures_zip_help": ("Renders every figure on this page at slide resolution; takes a few seconds.",
                                 "以幻灯片分辨率导出本页所有图表；需要几秒钟。"),
+    "export.failed": ("The figures could not be rendered (is Chromium installed? kaleido needs it).",
+                      "无法导出图表（是否已安装 Chromium？kaleido 需要它）。"),
     "export.latex_caption": ("Test metrics (mean ± std over seeds); reference: {reference}.", "测试指标（各种子均值 ± 标准差）；参照：{reference}。"),
     "export.latex_note": ("Best value per column in bold; † marks a significant improvement over the reference "
                           "(Wilcoxon p < 0.05 and 95% bootstrap CI excluding 0).",
@@ -316,3 +318,10 @@ def format_duration(seconds: float | None, lang: str = "en") -> str:
     if s < 3600:
         return t("duration.min", lang, m=int(round(s / 60)))
     return t("duration.h_min", lang, h=s // 3600, m=(s % 3600) // 60)
+
+
+# The analysis pages keep their strings in rec_core/i18n_analysis.py; merged so `t` finds them.
+from rec_core.i18n_analysis import STRINGS as _ANALYSIS_STRINGS  # noqa: E402
+
+for _key, _texts in _ANALYSIS_STRINGS.items():
+    STRINGS.setdefault(_key, (_texts["en"], _texts["zh"]))

@@ -52,7 +52,11 @@ def test_presentation_mode_enlarges_fonts_and_lines(store: RunStore) -> None:
     # Several runs: one legend entry per run (total loss), the metric panel shares it.
     assert sum(1 for tr in normal.data if tr.showlegend is not False) == len(histories)
     one = training_curves(dict(list(histories.items())[:1]), Style("en"))
-    assert {tr.name for tr in one.data} >= {"total loss", "BPR loss", "NDCG@10"}
+    assert {tr.name for tr in one.data} == {"total loss", "NDCG@10"}  # bpr alone equals the total
+    parts = [{"epoch": e, "loss": {"bpr": 1.0 / e, "contrastive": 2.0 / e, "total": 1.2 / e},
+              "valid": {"ndcg@10": 0.1 * e}} for e in (1, 2, 3)]
+    named = {tr.name for tr in training_curves({"run": parts}, Style("zh")).data}
+    assert named == {"BPR 损失", "对比损失", "总损失", "NDCG@10"}
 
 
 def test_toolbar_exports_at_slide_resolution() -> None:

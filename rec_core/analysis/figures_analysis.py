@@ -23,16 +23,18 @@ from rec_core.figures import FONT_FAMILY, PALETTE, Style
 from rec_core.i18n import t
 
 __all__ = ["FIELD_COLOURS", "field_name", "attention_heatmaps", "field_heatmap", "field_bars",
-           "projection_figure", "category_colours", "HEAT_SCALE"]
+           "projection_figure", "category_colours", "HEAT_SCALE", "difference_histogram"]
 
 HEAT_SCALE = "Blues"  # sequential, white at 0: reads on paper and on a projector
 FIELD_COLOURS: dict[str, str] = {
     "title": "#0072B2", "year": "#E69F00", "genres": "#009E73", "age": "#D55E00", "gender": "#CC79A7",
     "occupation": "#56B4E9", "template": "#8a8a8a", "special": "#b0b0b0",
 }
-# Categories beyond the Okabe-Ito eight (genres, occupations) continue with Plotly's Dark24.
-_CATEGORY_COLOURS = tuple(PALETTE[:7]) + tuple(c for c in plotly.colors.qualitative.Dark24 if c not in PALETTE)
-_MAX_CATEGORIES = 20  # more legend entries are unreadable: the rest become "other"
+# Categories: Okabe-Ito without black, then Paul Tol's muted colours (distinct on projectors and
+# for colour-blind viewers); further categories share the `other` grey.
+_CATEGORY_COLOURS = tuple(PALETTE[:7]) + ("#332288", "#882255", "#999933", "#44AA99", "#AA4499", "#DDCC77",
+                                          "#117733", "#661100", "#6699CC", "#000000")
+_MAX_CATEGORIES = len(_CATEGORY_COLOURS)  # more legend entries are unreadable: the rest become "other"
 _OTHER = "#c8c8c8"
 
 
@@ -95,10 +97,19 @@ def attention_heatmaps(views: Sequence[TokenView], style: Style, title: str,
         fig.update_yaxes(autorange="reversed", showgrid=False, row=r, col=1)
         # A line between the heads and their mean: the mean row is a summary, not a head.
         fig.add_hline(y=v.n_heads - 0.5, line={"color": "#333", "width": 1 + style.presentation}, row=r, col=1)
+    # A legend of the field colours used by the token labels (markers only; no data).
+    for field in ordered_fields([f for v in views for f in v.fields]):
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=field_name(field, lang), hoverinfo="skip",
+                                 marker={"symbol": "square", "size": 12, "color": FIELD_COLOURS.get(field, "#444")}),
+                      row=1, col=1)
+    fig.update_layout(showlegend=True, legend={"orientation": "h", "x": 0.0, "y": 0.0, "yanchor": "bottom",
+                                               "yref": "container", "title": {"text": t("an.fields_legend", lang)}})
     fig.update_layout(coloraxis={"colorscale": HEAT_SCALE, "cmin": 0.0, "cmax": top, "colorbar": {
         "title": {"text": t("an.attention_weight", lang), "side": "right"}, "thickness": 14 + 6 * style.presentation,
         "len": min(1.0, 500 / total) if len(views) > 1 else 1.0, "y": 1.0, "yanchor": "top"}})
-    return _frame(fig, style, title, total)
+    _frame(fig, style, title, total + 40)
+    fig.update_layout(margin={"b": 70 if style.presentation else 60})
+    return fig
 
 
 def field_heatmap(view: TokenView, style: Style, title: str) -> go.Figure:
@@ -196,3 +207,19 @@ def projection_figure(panels: Sequence[tuple[str, np.ndarray]], attributes: pd.D
         fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, title_text="UMAP 2" if c == 1 else None,
                          scaleanchor=f"x{c if c > 1 else ''}", scaleratio=1, row=1, col=c)
     return _frame(fig, style, title, 640 if style.presentation else 520)
+
+
+def difference_histogram(diffs: np.ndarray, style: Style, title: str, axis_title: str, names: tuple[str, str]
+                         ) -> go.Figure:
+    """Histogram of per-user differences (A - B); users where A wins on the right, B on the left."""
+    diffs = np.asarray(diffs, dtype="float64")
+    diffs = diffs[np.isfinite(diffs)]
+    fig = go.Figure()
+    for label, part, colour in ((names[1], diffs[diffs < 0], PALETTE[1]), (t("an.tie", style.lang), diffs[diffs == 0],
+                                "#9a9a9a"), (names[0], diffs[diffs > 0], PALETTE[0])):
+        fig.add_trace(go.Histogram(x=part, name=f"{label} ({len(part)})", marker_color=colour,
+                                   xbins={"size": 0.05}, hovertemplate="%{x}: %{y}<extra></extra>"))
+    fig.update_layout(barmode="overlay", bargap=0.05, legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    fig.update_xaxes(title_text=axis_title, zeroline=True, zerolinecolor="#333")
+    fig.update_yaxes(title_text=t("an.n_users", style.lang), gridcolor="#e6e6e6")
+    return _frame(fig, style, title, style.height)

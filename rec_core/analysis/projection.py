@@ -161,26 +161,35 @@ def projection_warm() -> bool:
 
 
 def project(x: np.ndarray, params: UmapParams = UmapParams()) -> np.ndarray:
-    """(n, 2) float32 UMAP layout of the rows of `x` (cosine neighbourhoods, see module docstring)."""
+    """(n, 2) float32 UMAP layout of the rows of `x` (cosine neighbourhoods, see module docstring).
+
+    Identical rows (every unseen id shares the neutral ID vector) are laid out once and share
+    their point: a block of exact duplicates makes UMAP's spectral start non-deterministic.
+    """
+    x = np.asarray(x, dtype=np.float32)
     n = len(x)
-    if n < MIN_ENTITIES:
-        raise RecCoreError(f"{n} entities are too few for a projection (at least {MIN_ENTITIES})")
+    _, first, inverse = np.unique(x, axis=0, return_index=True, return_inverse=True)
+    keep = np.sort(first)  # one row per distinct vector, in input order
+    if len(keep) < MIN_ENTITIES:
+        raise RecCoreError(f"{len(keep)} distinct embeddings are too few for a projection (at least {MIN_ENTITIES})")
     import umap  # heavy (numba): imported on first use only
 
-    k = min(params.n_neighbors, n - 1)
-    idx, dist = cosine_knn(x, k, include_self=True)
+    unique = x[keep]
+    k = min(params.n_neighbors, len(unique) - 1)
+    idx, dist = cosine_knn(unique, k, include_self=True)
     reducer = umap.UMAP(n_neighbors=k, min_dist=params.min_dist, random_state=params.seed, metric="cosine",
                         n_components=2, precomputed_knn=(idx, dist, None), low_memory=False)
     with warnings.catch_warnings():
         # UMAP warns that a seed disables parallelism and that precomputed neighbours cannot
         # transform new points; both are what we want here.
         warnings.simplefilter("ignore")
-        coords = reducer.fit_transform(np.asarray(x, dtype=np.float32))
+        coords = np.asarray(reducer.fit_transform(unique), dtype=np.float32)
     _warm.set()
-    coords = np.asarray(coords, dtype=np.float32)
-    if coords.shape != (n, 2) or not np.isfinite(coords).all():
+    if coords.shape != (len(unique), 2) or not np.isfinite(coords).all():
         raise RecCoreError("UMAP returned a non-finite layout; try another seed or more neighbours")
-    return coords
+    slot = np.empty(len(first), dtype=np.int64)
+    slot[np.argsort(first)] = np.arange(len(first))  # unique-row id -> its row in `unique`
+    return coords[slot[inverse.reshape(-1)]]
 
 
 def warm_up() -> float:

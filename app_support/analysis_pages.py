@@ -1,0 +1,232 @@
+"""Streamlit glue shared by the analysis pages (Attention, Embeddings, Error analysis).
+
+Cached loading (a model per run, keyed by run id and its results' modification time; the
+dataset and split per config; projections and top-10 lists as data), the sidebar (page links,
+presentation mode and image format shared with the Compare page), run pickers, and the
+download row every figure and table gets. The analysis itself lives in `rec_core.analysis`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from app_support import resources, session
+from app_support.charts import FORMAT_KEY, show_figure
+from rec_core.figures import Style, export_images
+from rec_core.i18n import t
+from rec_core.run_table import RunRow
+
+__all__ = ["PRESENTATION_KEY", "Loaded", "sidebar", "finished_rows", "run_picker", "load", "projection",
+           "agreement", "attributes", "top_lists", "show", "csv_download", "query_value", "entity_picker", "ranks"]
+
+PRESENTATION_KEY = "cmp_presentation"  # the Compare page's toggle: one switch for every page
+_PAGES = (("pages/3_Attention.py", "nav.attention", ":material/visibility:"),
+          ("pages/4_Embeddings.py", "nav.embeddings", ":material/scatter_plot:"),
+          ("pages/5_Error_analysis.py", "nav.error_analysis", ":material/troubleshoot:"))
+
+
+def sidebar(lang: str) -> Style:
+    """Links to the analysis pages (those the shared navigation lacks), the presentation
+    toggle and the toolbar image format, both shared with Compare; returns the figure Style."""
+    listed = {path for path, _, _ in getattr(session, "_NAV", ())}
+    with st.sidebar:
+        for path, key, icon in _PAGES:
+            if path not in listed:
+                try:
+                    st.page_link(path, label=t(key, lang), icon=icon)
+                except StreamlitAPIException:
+                    pass  # a page run on its own has no multipage app to link into
+        # The same widget keys as the Compare page: the choice follows the user across pages.
+        presentation = st.toggle(t("compare.presentation", lang), key=PRESENTATION_KEY,
+                                 help=t("compare.presentation_help", lang))
+        st.radio(t("compare.image_format", lang), ["png", "svg"], key=FORMAT_KEY, horizontal=True,
+                 format_func=str.upper, help=t("compare.image_format_help", lang))
+    return Style(lang, bool(presentation))
+
+
+def finished_rows() -> list[RunRow]:
+    """Runs that finished with results, newest first."""
+    return [r for r in resources.rows() if r.comparable]
+
+
+def query_value(name: str) -> str | None:
+    """The first `?name=` value of the page's address, if any."""
+    values = st.query_params.get_all(name)
+    return values[0] if values else None
+
+
+def run_picker(label: str, rows: Sequence[RunRow], key: str, lang: str, default: str | None = None,
+               note: Callable[[RunRow], str] | None = None) -> str:
+    """A select box of runs (name, model, seed; `note` adds a remark); returns the run id."""
+    ids = [r.run_id for r in rows]
+    by_id = {r.run_id: r for r in rows}
+    if st.session_state.get(key) not in ids:
+        # Without a wish, the newest run that reads text: what these pages are there to explain.
+        texty = [r.run_id for r in rows if r.model in ("enhanced", "gpt2rec")]
+        st.session_state[key] = default if default in ids else (texty or ids)[0]
+
+    def fmt(run_id: str) -> str:
+        r = by_id[run_id]
+        text = f"{r.name} · {t(f'model.{r.model}', lang, default=r.model)}"
+        extra = note(r) if note else ""
+        return f"{text} · {extra}" if extra else text
+
+    return str(st.selectbox(label, ids, key=key, format_func=fmt))
+
+
+@dataclass(frozen=True, eq=False)
+class Loaded:
+    """A finished run ready to analyse: its model on its data and split."""
+
+    run_id: str
+    run: Any
+    config: Any
+    data: Any
+    split: Any
+    model: Any
+    stamp: float
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _dataset(data_config: Any, split_config: Any) -> tuple[Any, Any]:
+    from rec_core.data import load_dataset
+    from rec_core.split import make_split
+
+    data = load_dataset(data_config)
+    return data, make_split(data, split_config)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _model(run_id: str, stamp: float) -> Loaded:
+    from rec_core.analysis import load_model, open_run, run_config
+
+    run = open_run(resources.store(), run_id)
+    config = run_config(run)
+    data, split = _dataset(config.data, config.split)
+    return Loaded(run_id, run, config, data, split, load_model(run, data), stamp)
+
+
+def _stamp(run_id: str) -> float:
+    return resources.file_stamp(resources.store().root / run_id / "results.json")
+
+
+def load(run_id: str, lang: str) -> Loaded:
+    """The run's model, data and split (cached per run id + results.json's modification time).
+
+    A run that cannot be opened (still running, checkpoint missing or from another version)
+    ends the page with its message: nothing below can be drawn without the model."""
+    from rec_core.errors import RecCoreError
+
+    with st.spinner(t("an.loading_model", lang)):
+        resources.wait_library()
+        try:
+            return _model(run_id, _stamp(run_id))
+        except RecCoreError as exc:
+            st.error(f"{t('an.cannot_open', lang)}\n\n{exc}", icon=":material/block:")
+            st.stop()
+            raise  # unreachable: st.stop() ends the script run
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def projection(run_id: str, stamp: float, side: str, view: str, params: Any) -> np.ndarray:
+    """(n, 2) UMAP layout of the run's `side` embeddings in `view` (cached per run and view)."""
+    from rec_core.analysis import embeddings, project
+
+    return project(embeddings(_model(run_id, stamp).model, side, view), params)  # type: ignore[arg-type]
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def agreement(run_id: str, stamp: float, side: str, k: int) -> Any:
+    """The run's ID-vs-text neighbourhood agreement (None for a model without a text view)."""
+    from rec_core.analysis import view_agreement
+
+    return view_agreement(_model(run_id, stamp).model, side, k)  # type: ignore[arg-type]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def attributes(run_id: str, stamp: float, side: str) -> pd.DataFrame:
+    """Colour attributes and hover labels of the run's users or items."""
+    from rec_core.analysis import entity_attributes
+
+    loaded = _model(run_id, stamp)
+    return entity_attributes(loaded.data, loaded.split, side)  # type: ignore[arg-type]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def top_lists(run_id: str, stamp: float) -> Any:
+    """The run's top-10 of every test user, ranked as `evaluate` ranks them."""
+    from rec_core.analysis import top_lists as compute
+
+    loaded = _model(run_id, stamp)
+    return compute(loaded.model, loaded.data, loaded.split)
+
+
+def show(fig: go.Figure, name: str, key: str, lang: str) -> None:
+    """The figure (toolbar camera: slide-size PNG or SVG) and a row of downloads: SVG and
+    PNG at slide resolution and standalone HTML, each rendered only when clicked."""
+    show_figure(fig, name, key=key)
+
+    def image(fmt: str) -> Callable[[], bytes]:
+        return lambda: export_images({name: fig}, (fmt,))[f"{name}.{fmt}"]
+
+    def page() -> str:
+        return fig.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False})
+
+    c1, c2, c3, _ = st.columns([1, 1, 1, 9], gap="small")
+    c1.download_button("SVG", image("svg"), file_name=f"{name}.svg", mime="image/svg+xml", key=f"{key}_svg",
+                       on_click="ignore", help=t("an.download_svg", lang), icon=":material/download:")
+    c2.download_button("PNG", image("png"), file_name=f"{name}.png", mime="image/png", key=f"{key}_png",
+                       on_click="ignore", help=t("an.download_png", lang), icon=":material/download:")
+    c3.download_button("HTML", page, file_name=f"{name}.html", mime="text/html", key=f"{key}_html",
+                       on_click="ignore", help=t("an.download_html", lang), icon=":material/download:")
+
+
+def csv_download(frame: pd.DataFrame, name: str, key: str, lang: str, label: str | None = None) -> None:
+    """A download of `frame` as UTF-8 CSV (with BOM, so Excel shows Chinese titles right)."""
+    st.download_button(label or t("an.csv", lang), frame.to_csv(index=False).encode("utf-8-sig"), file_name=f"{name}.csv",
+                       mime="text/csv", key=key, on_click="ignore", icon=":material/table_view:")
+
+
+def entity_picker(data: Any, side: str, key: str, lang: str, multi: bool = False,
+                  default: Sequence[int] = (0,)) -> list[int]:
+    """Search box plus a choice among the matches (ids, titles, user descriptions); returns
+    the chosen entity indices. The chosen ones stay offered while the search text changes."""
+    from rec_core.analysis import entity_labels, search_entities
+
+    n = data.n_items if side == "item" else data.n_users
+    labels = entity_labels(data, side)  # type: ignore[arg-type]
+    ids = (data.item_ids if side == "item" else data.user_ids).astype(str)
+    query = st.text_input(t(f"an.search_{side}", lang), key=f"{key}_q", placeholder=t(f"an.search_{side}_hint", lang))
+    found = search_entities(data, side, query, limit=200)  # type: ignore[arg-type]
+    if query.strip() and found.empty:
+        st.warning(t("an.no_match", lang, query=query.strip()))
+    current = st.session_state.get(key)
+    chosen = [k for k in (current if isinstance(current, list) else [current]) if isinstance(k, int) and 0 <= k < n]
+    if not chosen:
+        chosen = [k for k in default if 0 <= k < n][: (6 if multi else 1)]
+    options = list(dict.fromkeys(chosen + [int(k) for k in found["index"]]))
+    fmt = lambda k: f"{ids[k]} · {labels[k]}"  # noqa: E731 - a one-line label
+    if multi:
+        st.session_state[key] = chosen
+        picked = st.multiselect(t(f"an.pick_{side}s", lang), options, key=key, format_func=fmt, max_selections=6,
+                                placeholder=t("an.pick_hint", lang))
+        return [int(k) for k in picked]
+    st.session_state[key] = chosen[0] if chosen else None
+    picked = st.selectbox(t(f"an.pick_{side}", lang), options, key=key, format_func=fmt)
+    return [] if picked is None else [int(picked)]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def ranks(run_id: str, stamp: float) -> pd.DataFrame:
+    """(user, item, rank) of the run's test items, as `evaluate` wrote them (or recomputed)."""
+    from rec_core.analysis import test_ranks
+
+    loaded = _model(run_id, stamp)
+    return test_ranks(loaded.run, loaded.model, loaded.data, loaded.split)

@@ -1,0 +1,30 @@
+"""Print the README's benchmark tables from bench/results/*.json (Markdown)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from quality import markdown  # noqa: E402
+
+
+def main() -> None:
+    for path in sorted((HERE / "results").glob("quality_*.json")):
+        print(markdown(json.loads(path.read_text(encoding="utf-8"))))
+        print()
+    for path in sorted((HERE / "results").glob("speed_*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        print(f"`{path.name}`:")
+        for key, value in data.items():
+            if isinstance(value, dict) and "median_s" in value:
+                print(f"- {key}: {value['median_s']:.3f} s (median of {value['repeats']})")
+            elif isinstance(value, (int, float)):
+                print(f"- {key}: {value:.3f}" if isinstance(value, float) else f"- {key}: {value}")
+        print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Attention: what the enhanced model's ID query reads in an item's or a user's metadata."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app_support import analysis_pages as ap
+from app_support.errors import page_guard
+from app_support.session import init_page
+from rec_core.i18n import t
+
+lang = init_page("attn.title", ":material/visibility:")
+with page_guard(lang):
+    st.title(t("attn.title", lang))
+    st.caption(t("attn.intro", lang))
+    style = ap.sidebar(lang)
+    rows = ap.finished_rows()
+    if not rows:
+        st.info(t("an.no_runs", lang))
+        st.page_link("pages/1_Train.py", label=t("nav.train", lang), icon=":material/rocket_launch:")
+        st.stop()
+
+    # The analysis library pulls in torch: imported once there is something to analyse.
+    from rec_core.analysis import (EntityNotFound, RunNotAnalysable, explain_many, explain_pair, field_table,
+                                   has_attention, recommended_items, require_attention, resolve_entity, shared_max,
+                                   token_table)
+    from rec_core.analysis.figures_analysis import attention_heatmaps, field_bars, field_heatmap
+
+    rows = sorted(rows, key=lambda r: not has_attention(r.config.get("model", {})))  # explainable runs first
+    run_id = ap.run_picker(t("an.run", lang), rows, "attn_run", lang, default=ap.query_value("run"),
+                           note=lambda r: "" if has_attention(r.config.get("model", {})) else t("attn.no_attention_tag", lang))
+    loaded = ap.load(run_id, lang)
+    try:
+        require_attention(loaded.model, run_id)
+    except RunNotAnalysable as exc:
+        st.warning(str(exc), icon=":material/visibility_off:")
+        st.stop()
+    data = loaded.data
+
+    c1, c2 = st.columns([3, 1])
+    mode = c1.segmented_control(t("attn.mode", lang), ["item", "user", "pair", "top"], key="attn_mode", default="item",
+                                format_func=lambda m: t(f"attn.mode_{m}", lang)) or "item"
+    join = c2.toggle(t("attn.join", lang), value=True, key="attn_join", help=t("attn.join_help", lang))
+    for side in ("item", "user"):  # ?item=ID / ?user=ID open that entity
+        wanted = ap.query_value(side)
+        if wanted is not None and st.session_state.get(f"attn_from_query_{side}") != wanted:
+            st.session_state[f"attn_from_query_{side}"] = wanted
+            try:
+                st.session_state[f"attn_{side}s"] = [resolve_entity(data, side, wanted)]
+                st.session_state[f"attn_one_{side}"] = st.session_state[f"attn_{side}s"][0]
+            except EntityNotFound as exc:
+                st.error(str(exc))
+
+    if mode in ("item", "user"):
+        picked = ap.entity_picker(data, mode, f"attn_{mode}s", lang, multi=True)
+        if not picked:
+            st.info(t("an.pick_hint", lang))
+            st.stop()
+        views = explain_many(loaded.model, data, mode, picked, join)
+        subtitles = [f"{v.entity_id} · {v.label}" for v in views]
+        title = t(f"attn.heat_title_{mode}", lang, n=len(views))
+    elif mode == "pair":
+        p1, p2 = st.columns(2)
+        with p1:
+            user = ap.entity_picker(data, "user", "attn_one_user", lang)
+        with p2:
+            item = ap.entity_picker(data, "item", "attn_one_item", lang)
+        if not user or not item:
+            st.info(t("an.pick_hint", lang))
+            st.stop()
+        pair = explain_pair(loaded.model, data, user[0], item[0], join)
+        views = [pair.user, pair.item]
+        st.metric(t("attn.score", lang), f"{pair.score:.3f}", help=t("attn.score_help", lang))
+        subtitles = [f"{t('an.user', lang)} {pair.user.entity_id} · {pair.user.label}",
+                     f"{t('an.item', lang)} {pair.item.entity_id} · {pair.item.label}"]
+        title = t("attn.heat_title_pair", lang, score=f"{pair.score:.3f}")
+    else:
+        p1, p2 = st.columns([3, 1])
+        with p1:
+            user = ap.entity_picker(data, "user", "attn_one_user", lang)
+        k = p2.slider(t("attn.top_k", lang), 1, 10, 5, key="attn_top_k")
+        if not user:
+            st.info(t("an.pick_hint", lang))
+            st.stop()
+        items = recommended_items(loaded.model, data, loaded.split, user[0], k)
+        views = explain_many(loaded.model, data, "item", items, join)
+        subtitles = [f"#{n + 1} · {v.entity_id} · {v.label}" for n, v in enumerate(views)]
+        title = t("attn.heat_title_top", lang, k=len(views), user=data.user_ids[user[0]])
+
+    if any(not v.seen_in_training for v in views):
+        st.caption(t("attn.unseen_note", lang))
+    st.caption(t("attn.read_note", lang))
+    ap.show(attention_heatmaps(views, style, title, subtitles, zmax=shared_max(views)), "attention-tokens",
+            "attn_fig_tokens", lang)
+    st.subheader(t("attn.fields", lang))
+    fields_fig = (field_heatmap(views[0], style, t("attn.field_title_one", lang, entity=subtitles[0]))
+                  if len(views) == 1 else field_bars(views, style, t("attn.field_title_many", lang)))
+    ap.show(fields_fig, "attention-fields", "attn_fig_fields", lang)
+    with st.expander(t("attn.tables", lang)):
+        tokens, fields = token_table(views), field_table(views)
+        st.dataframe(fields, hide_index=True, width="stretch")
+        d1, d2, _ = st.columns([1, 1, 3])
+        with d1:
+            ap.csv_download(tokens, "attention-tokens", "attn_csv_tokens", lang, t("attn.csv_tokens", lang))
+        with d2:
+            ap.csv_download(fields, "attention-fields", "attn_csv_fields", lang, t("attn.csv_fields", lang))

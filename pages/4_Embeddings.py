@@ -1,0 +1,97 @@
+"""Embeddings: UMAP maps of a run's item or user embeddings, per view or for two runs side by side."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app_support import analysis_pages as ap
+from app_support.errors import page_guard
+from app_support.session import init_page
+from rec_core.i18n import t
+
+lang = init_page("emb.title", ":material/scatter_plot:")
+with page_guard(lang):
+    st.title(t("emb.title", lang))
+    st.caption(t("emb.intro", lang))
+    style = ap.sidebar(lang)
+    # Popularity's "embedding" is one number per item: there is no neighbourhood to draw.
+    rows = [r for r in ap.finished_rows() if r.model != "pop"]
+    if not rows:
+        st.info(t("an.no_runs", lang))
+        st.page_link("pages/1_Train.py", label=t("nav.train", lang), icon=":material/rocket_launch:")
+        st.stop()
+
+    from rec_core.analysis import UmapParams, colourings, projection_warm
+    from rec_core.analysis.figures_analysis import projection_figure
+    from rec_core.errors import ConfigError
+
+    c1, c2 = st.columns(2)
+    layout = c1.segmented_control(t("emb.layout", lang), ["views", "runs"], key="emb_layout", default="views",
+                                  format_func=lambda m: t(f"emb.layout_{m}", lang)) or "views"
+    side = c2.segmented_control(t("emb.side", lang), ["item", "user"], key="emb_side", default="item",
+                                format_func=lambda s: t(f"an.{s}s", lang)) or "item"
+    r1, r2 = st.columns(2)
+    with r1:
+        run_a = ap.run_picker(t("an.run_a" if layout == "runs" else "an.run", lang), rows, "emb_run_a", lang,
+                              default=ap.query_value("run"))
+    run_b = None
+    if layout == "runs":
+        with r2:
+            others = [r for r in rows if r.run_id != run_a] or rows
+            run_b = ap.run_picker(t("an.run_b", lang), others, "emb_run_b", lang)
+    with st.expander(t("emb.umap_settings", lang)):
+        u1, u2, u3 = st.columns(3)
+        params = UmapParams(
+            n_neighbors=u1.slider(t("emb.n_neighbors", lang), 2, 100, 15, key="emb_nn", help=t("emb.n_neighbors_help", lang)),
+            min_dist=u2.slider(t("emb.min_dist", lang), 0.0, 1.0, 0.1, step=0.05, key="emb_md",
+                               help=t("emb.min_dist_help", lang)),
+            seed=int(u3.number_input(t("emb.seed", lang), 0, 2**31 - 1, 0, key="emb_seed", help=t("emb.seed_help", lang))))
+
+    runs = [ap.load(run_a, lang)] + ([ap.load(run_b, lang)] if run_b else [])
+    names = {r.run_id: r.name for r in rows}
+    if len(runs) == 2 and runs[0].config.data != runs[1].config.data:
+        st.warning(t("emb.different_data", lang))
+        st.stop()
+    attributes = ap.attributes(run_a, runs[0].stamp, side)
+    options = colourings(attributes, side)
+    colour = st.selectbox(t("emb.colour", lang), options, key="emb_colour",
+                          format_func=lambda c: t(f"an.colour.{c}", lang, default=c))
+    if layout == "runs":
+        common = [v for v in runs[0].model.views if v in runs[1].model.views]
+        view = st.segmented_control(t("emb.view", lang), common, key="emb_view", default="fused" if "fused" in common
+                                    else common[0], format_func=lambda v: t(f"an.view.{v}", lang)) or common[0]
+        wanted = [(r, view) for r in runs]
+    else:
+        wanted = [(runs[0], v) for v in runs[0].model.views]
+
+    panels, skipped = [], []
+    spinner = t("emb.projecting" if projection_warm() else "emb.compiling", lang)
+    with st.spinner(spinner):
+        for loaded, view in wanted:
+            try:
+                coords = ap.projection(loaded.run_id, loaded.stamp, side, view, params)
+            except ConfigError:  # e.g. users without profile text have no text view
+                skipped.append(t(f"an.view.{view}", lang))
+                continue
+            label = t(f"an.view.{view}", lang) if layout == "views" else f"{names.get(loaded.run_id, loaded.run_id)}"
+            panels.append((label, coords))
+        agreements = [(loaded, ap.agreement(loaded.run_id, loaded.stamp, side, 10)) for loaded in runs]
+    if skipped:
+        st.caption(t("emb.skipped_views", lang, views=", ".join(skipped)))
+
+    cols = st.columns(len(agreements))
+    for col, (loaded, agr) in zip(cols, agreements):
+        label = t("emb.agreement", lang, run=names.get(loaded.run_id, loaded.run_id))
+        if agr is None:
+            col.metric(label, "–", help=t("emb.agreement_none", lang))
+        else:
+            col.metric(label, f"{agr.mean:.3f}", help=t("emb.agreement_help", lang, k=agr.k, chance=f"{agr.chance:.3f}"))
+            col.caption(t("emb.agreement_chance", lang, chance=f"{agr.chance:.3f}", n=agr.n))
+    if not panels:
+        st.info(t("emb.nothing", lang))
+        st.stop()
+    what = t(f"an.{side}s", lang)
+    title = (t("emb.title_views", lang, what=what, run=names.get(run_a, run_a)) if layout == "views"
+             else t("emb.title_runs", lang, what=what, view=t(f"an.view.{wanted[0][1]}", lang)))
+    ap.show(projection_figure(panels, attributes, colour, style, title), f"projection-{side}s-{colour}",
+            "emb_fig", lang)
+    st.caption(t("emb.read_note", lang, k=params.n_neighbors, d=params.min_dist, seed=params.seed))

@@ -1,0 +1,162 @@
+"""Error analysis: one user under two runs, the users where each run wins most, items never found."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_support import analysis_pages as ap
+from app_support import resources
+from app_support.errors import page_guard, show_error
+from app_support.session import init_page
+from rec_core.i18n import metric_label, segment_label, t
+
+USER_KEY = "err_user_id"
+
+lang = init_page("err.title", ":material/troubleshoot:")
+with page_guard(lang):
+    st.title(t("err.title", lang))
+    st.caption(t("err.intro", lang))
+    style = ap.sidebar(lang)
+    rows = ap.finished_rows()
+    if len(rows) < 2:
+        st.info(t("err.need_two", lang))
+        st.page_link("pages/1_Train.py", label=t("nav.train", lang), icon=":material/rocket_launch:")
+        st.stop()
+
+    from rec_core.analysis import (EntityNotFound, check_same_split, never_retrieved, resolve_entity, test_items_table,
+                                   top_lists, top_side_by_side, training_history, user_differences, user_profile)
+    from rec_core.analysis.figures_analysis import difference_histogram
+    from rec_core.errors import RecCoreError
+
+    wanted = st.query_params.get_all("run")
+    r1, r2 = st.columns(2)
+    with r1:
+        run_a = ap.run_picker(t("an.run_a", lang), rows, "err_run_a", lang, default=wanted[0] if wanted else None)
+    with r2:
+        # The natural B is an ID-only baseline of the same data, split and seed.
+        row_a = next(r for r in rows if r.run_id == run_a)
+        same = [r for r in rows if r.run_id != run_a and r.seed == row_a.seed and
+                all(r.config.get(k) == row_a.config.get(k) for k in ("data", "split"))]
+        base = next((r.run_id for r in same if r.model in ("mf", "pop")), same[0].run_id if same else None)
+        run_b = ap.run_picker(t("an.run_b", lang), [r for r in rows if r.run_id != run_a], "err_run_b", lang,
+                              default=wanted[1] if len(wanted) > 1 else base)
+    a, b = ap.load(run_a, lang), ap.load(run_b, lang)
+    try:
+        check_same_split(a.config, b.config)
+    except RecCoreError as exc:
+        st.warning(str(exc))
+        st.stop()
+    names = {r.run_id: r.name for r in rows}
+    name_a, name_b = f"A · {names[run_a]}", f"B · {names[run_b]}"
+    data, split = a.data, a.split
+    metric = st.selectbox(t("err.metric", lang), ["ndcg@10", "hit@10", "recall@10", "mrr@10"], key="err_metric",
+                          format_func=lambda m: metric_label(m, lang))
+    per_a, per_b = resources.per_user_table(run_a), resources.per_user_table(run_b)
+    a_wins, b_wins = user_differences(per_a, per_b, data, split, metric, n=25, lang=lang)
+    if USER_KEY not in st.session_state:  # ?user=ID, else the user A helps most
+        first = a_wins if not a_wins.empty else b_wins
+        st.session_state[USER_KEY] = st.query_params.get("user") or (first["id"].iat[0] if not first.empty else
+                                                                     str(data.user_ids[per_a["user"].iat[0]]))
+
+    # -- one user --------------------------------------------------------------------------------------
+    st.subheader(t("err.one_user", lang))
+    raw = st.text_input(t("err.user_id", lang), key=USER_KEY, help=t("err.user_id_help", lang))
+    user = None
+    try:
+        user = resolve_entity(data, "user", raw)
+    except EntityNotFound as exc:
+        show_error(exc, lang, "err.no_user")
+    if user is not None:
+        profile = user_profile(data, user)
+        st.markdown(f"**{t('an.user', lang)} {profile.pop('id')}** — {profile.pop('text')}")
+        if profile:
+            st.caption(" · ".join(f"{k}: {v}" for k, v in profile.items()))
+        mine_a, mine_b = per_a[per_a["user"] == user], per_b[per_b["user"] == user]
+        if not mine_a.empty and not mine_b.empty:
+            m1, m2, _ = st.columns([1, 1, 2])
+            va, vb = float(mine_a[metric].iat[0]), float(mine_b[metric].iat[0])
+            m1.metric(f"{metric_label(metric, lang)} · A", f"{va:.3f}", f"{va - vb:+.3f}")
+            m2.metric(f"{metric_label(metric, lang)} · B", f"{vb:.3f}", f"{vb - va:+.3f}")
+        h1, h2 = st.columns(2)
+        with h1:
+            history = training_history(data, split, user)
+            st.markdown(f"**{t('err.history', lang, n=len(history))}**")
+            st.dataframe(history.drop(columns=["item"]).rename(columns=lambda c: t(f"err.col.{c}", lang, default=c)),
+                         hide_index=True, width="stretch", height=min(320, 38 + 35 * max(1, len(history))))
+            ap.csv_download(history, f"history-user-{raw}", "err_csv_history", lang)
+        with h2:
+            ranks = {name_a: ap.ranks(run_a, a.stamp), name_b: ap.ranks(run_b, b.stamp)}
+            held = test_items_table(data, split, user, ranks, lang)
+            st.markdown(f"**{t('err.test_items', lang, n=len(held))}**")
+            if held.empty:
+                st.info(t("err.no_test_items", lang))
+            else:
+                st.dataframe(held.drop(columns=["item"]).rename(columns=lambda c: t(f"err.col.{c}", lang, default=c)),
+                             hide_index=True, width="stretch")
+                st.caption(t("err.rank_note", lang))
+            ap.csv_download(held, f"test-items-user-{raw}", "err_csv_test", lang)
+        tops = {}
+        for name, loaded in ((name_a, a), (name_b, b)):
+            lists = ap.top_lists(loaded.run_id, loaded.stamp)
+            try:
+                tops[name] = lists.of(user)
+            except KeyError:  # a user without test items: rank for them alone, the same way
+                tops[name] = top_lists(loaded.model, data, split, users=[user]).items[0]
+        side = top_side_by_side(data, split, user, tops)
+        st.markdown(f"**{t('err.top10', lang)}**")
+        st.dataframe(side, hide_index=True, width="stretch", column_config={
+            "rank": st.column_config.NumberColumn(t("err.col.rank", lang), width="small"),
+            f"{name_a} hit": st.column_config.CheckboxColumn(t("err.hit", lang), width="small"),
+            f"{name_b} hit": st.column_config.CheckboxColumn(t("err.hit", lang), width="small")})
+        ap.csv_download(side, f"top10-user-{raw}", "err_csv_top", lang)
+
+    # -- who gains, who loses ---------------------------------------------------------------------------
+    st.subheader(t("err.lists", lang))
+    st.caption(t("err.lists_note", lang, metric=metric_label(metric, lang)))
+
+    def shown(table: pd.DataFrame) -> pd.DataFrame:
+        out = table.drop(columns=["user"]).assign(activity=[segment_label(x, lang) for x in table["activity"]])
+        label = metric_label(metric, lang)
+        return out.rename(columns={f"{metric} A": f"{label} · A", f"{metric} B": f"{label} · B"}).rename(
+            columns=lambda c: t(f"err.col.{c}", lang, default=c))
+
+    def opener(table: pd.DataFrame, key: str):  # noqa: ANN202 - a Streamlit callback
+        def open_user() -> None:
+            picked = st.session_state[key].selection.rows
+            if picked:
+                st.session_state[USER_KEY] = str(table["id"].iat[picked[0]])
+        return open_user
+
+    l1, l2 = st.columns(2)
+    for col, table, key, title_key in ((l1, a_wins, "err_a_wins", "err.a_wins"), (l2, b_wins, "err_b_wins", "err.b_wins")):
+        with col:
+            st.markdown(f"**{t(title_key, lang, a=names[run_a], b=names[run_b])}**")
+            if table.empty:
+                st.info(t("err.no_wins", lang))
+                continue
+            st.dataframe(shown(table), hide_index=True, width="stretch", height=300, key=key,
+                         on_select=opener(table, key), selection_mode="single-row",
+                         column_config={t("err.col.diff", lang): st.column_config.NumberColumn(format="%+.3f"),
+                                        **{f"{metric_label(metric, lang)} · {x}": st.column_config.NumberColumn(
+                                            format="%.3f") for x in "AB"}})
+            ap.csv_download(table, key.replace("_", "-"), f"{key}_csv", lang)
+    merged = per_a[["user", metric]].merge(per_b[["user", metric]], on="user", suffixes=(" A", " B"))
+    ap.show(difference_histogram((merged[f"{metric} A"] - merged[f"{metric} B"]).to_numpy(), style,
+                                 t("err.hist_title", lang, metric=metric_label(metric, lang)),
+                                 t("err.hist_axis", lang, metric=metric_label(metric, lang)), (name_a, name_b)),
+            "per-user-differences", "err_fig_hist", lang)
+
+    # -- items nobody is shown ----------------------------------------------------------------------------
+    st.subheader(t("err.never", lang))
+    st.caption(t("err.never_note", lang))
+    summary, items = never_retrieved(data, split, {name_a: ap.top_lists(run_a, a.stamp),
+                                                   name_b: ap.top_lists(run_b, b.stamp)}, lang)
+    n1, n2 = st.columns([2, 3])
+    with n1:
+        st.dataframe(summary.rename(columns=lambda c: t(f"err.col.{c}", lang, default=c)), hide_index=True,
+                     width="stretch")
+        ap.csv_download(summary, "never-retrieved-by-segment", "err_csv_never_summary", lang)
+    with n2:
+        st.dataframe(items.drop(columns=["item"]).rename(columns=lambda c: t(f"err.col.{c}", lang, default=c)),
+                     hide_index=True, width="stretch", height=320)
+        ap.csv_download(items, "never-retrieved-items", "err_csv_never_items", lang)

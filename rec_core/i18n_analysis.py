@@ -1,0 +1,173 @@
+"""UI strings of the analysis pages (Attention, Embeddings, Error analysis) and their figures.
+
+Kept apart from `rec_core.i18n` so the two halves of the app can grow without editing one
+file; `rec_core.i18n` merges this table, so `t(key, lang)` finds these keys too. Keys are
+namespaced (`an.` shared, `attn.`, `emb.`, `err.` per page) and must not clash with i18n's.
+Pure data; no imports.
+"""
+from __future__ import annotations
+
+__all__ = ["STRINGS"]
+
+
+def _s(en: str, zh: str) -> dict[str, str]:
+    return {"en": en, "zh": zh}
+
+
+STRINGS: dict[str, dict[str, str]] = {
+    # -- navigation -----------------------------------------------------------------------------------
+    "nav.attention": _s("Attention", "注意力"),
+    "nav.embeddings": _s("Embeddings", "嵌入投影"),
+    "nav.error_analysis": _s("Error analysis", "误差分析"),
+    # -- shared by the analysis pages -----------------------------------------------------------------
+    "an.no_runs": _s("No finished run to analyse yet. Train one first.", "还没有可分析的已完成实验。请先训练一个。"),
+    "an.run": _s("Run", "实验"), "an.run_a": _s("Run A", "实验 A"), "an.run_b": _s("Run B", "实验 B"),
+    "an.loading_model": _s("Loading the run's model…", "正在加载该实验的模型…"),
+    "an.cannot_open": _s("This run cannot be analysed:", "无法分析该实验："),
+    "an.user": _s("User", "用户"), "an.item": _s("Item", "物品"),
+    "an.users": _s("Users", "用户"), "an.items": _s("Items", "物品"),
+    "an.search_item": _s("Search items", "搜索物品"), "an.search_user": _s("Search users", "搜索用户"),
+    "an.search_item_hint": _s("id or part of the title", "ID 或标题的一部分"),
+    "an.search_user_hint": _s("id or words of the profile, e.g. writer", "ID 或简介中的词，例如 writer"),
+    "an.pick_item": _s("Item", "物品"), "an.pick_user": _s("User", "用户"),
+    "an.pick_items": _s("Items (up to 6, on one colour scale)", "物品（最多 6 个，共用同一色标）"),
+    "an.pick_users": _s("Users (up to 6, on one colour scale)", "用户（最多 6 个，共用同一色标）"),
+    "an.pick_hint": _s("Pick at least one.", "请至少选择一个。"),
+    "an.no_match": _s("Nothing matches “{query}”.", "没有与“{query}”匹配的结果。"),
+    "an.csv": _s("Table as CSV", "表格导出为 CSV"),
+    "an.download_svg": _s("Vector image for slides and papers (1600 × 900).", "矢量图，适用于幻灯片和论文（1600 × 900）。"),
+    "an.download_png": _s("Image at slide resolution (3200 × 1800).", "幻灯片分辨率图片（3200 × 1800）。"),
+    "an.download_html": _s("Standalone interactive page (works offline, hover included).",
+                           "独立的交互式网页（可离线打开，保留悬停信息）。"),
+    "an.head_n": _s("head {n}", "注意力头 {n}"), "an.mean": _s("mean", "平均"),
+    "an.attention_weight": _s("attention weight", "注意力权重"),
+    "an.fields_legend": _s("Token colours:", "词元颜色："),
+    "an.field_share": _s("share of attention", "注意力占比"),
+    "an.log_scale": _s("log scale", "对数刻度"), "an.unknown": _s("unknown", "未知"), "an.other": _s("other", "其他"),
+    "an.tie": _s("tie", "持平"), "an.n_users": _s("users", "用户数"),
+    "an.field.title": _s("title", "标题"), "an.field.year": _s("year", "年份"), "an.field.genres": _s("genres", "类型"),
+    "an.field.age": _s("age", "年龄"), "an.field.gender": _s("gender", "性别"),
+    "an.field.occupation": _s("occupation", "职业"), "an.field.template": _s("template text", "模板文字"),
+    "an.field.special": _s("special tokens", "特殊词元"),
+    "an.colour.genre": _s("genre (first)", "类型（首个）"), "an.colour.year": _s("year", "年份"),
+    "an.colour.popularity": _s("popularity (training interactions)", "流行度（训练交互数）"),
+    "an.colour.warmth": _s("cold / warm", "冷启动 / 非冷启动"), "an.colour.age": _s("age", "年龄"),
+    "an.colour.gender": _s("gender", "性别"), "an.colour.occupation": _s("occupation", "职业"),
+    "an.colour.activity": _s("activity (training interactions)", "活跃度（训练交互数）"),
+    "an.warmth.cold": _s("cold (not in training)", "冷启动（训练中未出现）"),
+    "an.warmth.warm": _s("warm (seen in training)", "非冷启动（训练中出现过）"),
+    "an.view.id": _s("ID view", "ID 视图"), "an.view.text": _s("text view", "文本视图"),
+    "an.view.fused": _s("fused view", "融合视图"),
+    # -- attention page ---------------------------------------------------------------------------------
+    "attn.title": _s("Attention", "注意力"),
+    "attn.intro": _s("What the LLM-enhanced model reads: each ID embedding queries the tokens of its entity's metadata "
+                     "text by cross-attention. Rows are the heads and their mean; each row sums to 1.",
+                     "大模型增强模型读取了什么：每个 ID 嵌入通过交叉注意力查询其元数据文本的词元。"
+                     "每行是一个注意力头（最后一行为平均），每行之和为 1。"),
+    "attn.no_attention_tag": _s("no attention", "无注意力"),
+    "attn.mode": _s("Explain", "解释对象"), "attn.mode_item": _s("Items", "物品"), "attn.mode_user": _s("Users", "用户"),
+    "attn.mode_pair": _s("User + item", "用户 + 物品"), "attn.mode_top": _s("A user's top recommendations", "用户的推荐列表"),
+    "attn.join": _s("Join word pieces", "合并子词"),
+    "attn.join_help": _s("Show sub-word pieces (WordPiece ##, byte-level pieces of one word) as one word, with their "
+                         "weights added up.", "将子词片段（WordPiece 的 ##、字节级的同词片段）合并为一个词显示，权重相加。"),
+    "attn.top_k": _s("How many", "数量"),
+    "attn.score": _s("Model score of the pair", "模型对该对的打分"),
+    "attn.score_help": _s("The dot product of the fused user and item embeddings; the ranking sorts items by it.",
+                          "融合后的用户嵌入与物品嵌入的点积；排序按此分数进行。"),
+    "attn.heat_title_item": _s("Cross-attention over item metadata ({n} item(s))", "物品元数据上的交叉注意力（{n} 个物品）"),
+    "attn.heat_title_user": _s("Cross-attention over user profiles ({n} user(s))", "用户画像上的交叉注意力（{n} 个用户）"),
+    "attn.heat_title_pair": _s("User and item side by side · score {score}", "用户与物品对照 · 打分 {score}"),
+    "attn.heat_title_top": _s("Top {k} recommendations of user {user}", "用户 {user} 的前 {k} 个推荐"),
+    "attn.unseen_note": _s("Some entities were not seen in training: their query is the neutral (cold-start) "
+                           "embedding.", "部分对象在训练中未出现：其查询向量为中性的（冷启动）嵌入。"),
+    "attn.read_note": _s("Token labels are coloured by field (title, year, genres; age, gender, occupation). All panels "
+                         "share one colour scale; hover a cell for its token and weight.",
+                         "词元标签按字段着色（标题、年份、类型；年龄、性别、职业）。所有面板共用同一色标；"
+                         "鼠标悬停可查看词元与权重。"),
+    "attn.fields": _s("Attention per field", "按字段汇总的注意力"),
+    "attn.field_title_one": _s("Share of attention per field · {entity}", "各字段的注意力占比 · {entity}"),
+    "attn.field_title_many": _s("Share of attention per field (mean over heads)", "各字段的注意力占比（各头平均）"),
+    "attn.tables": _s("Tables", "数据表"),
+    "attn.csv_tokens": _s("Token weights as CSV", "词元权重导出为 CSV"),
+    "attn.csv_fields": _s("Field weights as CSV", "字段权重导出为 CSV"),
+    # -- embeddings page --------------------------------------------------------------------------------
+    "emb.title": _s("Embeddings", "嵌入投影"),
+    "emb.intro": _s("UMAP maps of learned embeddings: nearby points have similar embeddings (cosine). Compare a "
+                    "model's ID, text and fused views, or two runs in the same view.",
+                    "学习到的嵌入的 UMAP 二维图：距离近的点嵌入相似（余弦）。可对比同一模型的 ID、文本与融合视图，"
+                    "或同一视图下的两个实验。"),
+    "emb.layout": _s("Show", "显示"), "emb.layout_views": _s("Every view of one run", "一个实验的所有视图"),
+    "emb.layout_runs": _s("Two runs side by side", "两个实验并排"),
+    "emb.side": _s("Embeddings of", "嵌入对象"), "emb.view": _s("View", "视图"),
+    "emb.colour": _s("Colour by", "着色依据"),
+    "emb.umap_settings": _s("UMAP settings", "UMAP 参数"),
+    "emb.n_neighbors": _s("Neighbours", "近邻数"),
+    "emb.n_neighbors_help": _s("Small values keep local detail, large values the global shape.",
+                               "较小的值保留局部细节，较大的值保留整体结构。"),
+    "emb.min_dist": _s("Minimum distance", "最小距离"),
+    "emb.min_dist_help": _s("How tightly points may pack: 0 clumps, 1 spreads evenly.", "点的紧密程度：0 聚成团，1 均匀散开。"),
+    "emb.seed": _s("Seed", "随机种子"),
+    "emb.seed_help": _s("The same seed and embeddings always give the same picture.", "相同的种子和嵌入总是得到相同的图。"),
+    "emb.different_data": _s("The two runs use different datasets, so their points cannot be coloured alike. Pick two "
+                             "runs of the same dataset.", "两个实验使用了不同的数据集，无法统一着色。请选择同一数据集的两个实验。"),
+    "emb.compiling": _s("First projection since the app started: UMAP compiles its code first (up to a minute, "
+                        "once). Later projections take seconds.",
+                        "应用启动后的第一次投影：UMAP 需要先编译代码（最多约一分钟，仅一次）。之后的投影只需几秒。"),
+    "emb.projecting": _s("Projecting…", "正在投影…"),
+    "emb.skipped_views": _s("Not shown (this model has no such embeddings here): {views}.",
+                            "未显示（该模型在此没有这些嵌入）：{views}。"),
+    "emb.agreement": _s("{run}: ID–text neighbourhood agreement", "{run}：ID 与文本的近邻一致度"),
+    "emb.agreement_help": _s("Mean share of each entity's {k} nearest neighbours (cosine) in the ID view that are also "
+                             "among its {k} nearest in the text view. 1: the same neighbourhoods; chance: {chance}.",
+                             "每个对象在 ID 视图中的 {k} 个最近邻（余弦）同时也是其文本视图 {k} 个最近邻的平均比例。"
+                             "1 表示近邻完全相同；随机水平：{chance}。"),
+    "emb.agreement_chance": _s("chance level {chance} ({n} entities)", "随机水平 {chance}（{n} 个对象）"),
+    "emb.agreement_none": _s("This model has no text view to compare with (ID-only).", "该模型没有可对比的文本视图（仅 ID）。"),
+    "emb.nothing": _s("Nothing to project for this choice.", "当前选择下没有可投影的嵌入。"),
+    "emb.title_views": _s("{what} of {run}: UMAP per view", "{run} 的{what}：各视图的 UMAP"),
+    "emb.title_runs": _s("{what}, {view}: two runs", "{what}，{view}：两个实验对比"),
+    "emb.read_note": _s("UMAP with {k} neighbours, minimum distance {d}, seed {seed}. Axes have no units; only "
+                        "neighbourhoods carry meaning.", "UMAP 参数：近邻数 {k}，最小距离 {d}，种子 {seed}。坐标轴没有单位，"
+                        "只有邻近关系有意义。"),
+    # -- error analysis page ----------------------------------------------------------------------------
+    "err.title": _s("Error analysis", "误差分析"),
+    "err.intro": _s("Two runs of the same data and split, user by user: what one user saw under each, the users "
+                    "where each run wins most, and the test items that no top-10 list ever shows.",
+                    "逐用户对比同一数据与划分上的两个实验：某个用户在两者下看到了什么、各自优势最大的用户，"
+                    "以及从未出现在任何前 10 推荐中的测试物品。"),
+    "err.need_two": _s("Error analysis needs two finished runs of the same data and split.",
+                       "误差分析需要同一数据与划分上的两个已完成实验。"),
+    "err.metric": _s("Compare users by", "比较用户的指标"),
+    "err.one_user": _s("One user", "单个用户"),
+    "err.user_id": _s("User id", "用户 ID"),
+    "err.user_id_help": _s("Type an id, or click a user in the lists below.", "输入用户 ID，或点击下方列表中的用户。"),
+    "err.no_user": _s("This user cannot be shown:", "无法显示该用户："),
+    "err.history": _s("Training history ({n} interactions)", "训练历史（{n} 条交互）"),
+    "err.test_items": _s("Held-out test items ({n}) and their rank", "留出的测试物品（{n} 个）及其排名"),
+    "err.no_test_items": _s("This user has no held-out test items.", "该用户没有留出的测试物品。"),
+    "err.rank_note": _s("Rank among all ranked items (training and validation items masked), as the test metrics "
+                        "count it; ≤ 10 is a hit in the top-10.", "在全部参与排序的物品中的名次（屏蔽训练与验证物品），"
+                        "与测试指标的计算一致；≤ 10 即为前 10 命中。"),
+    "err.top10": _s("Top-10 of both runs (hits ticked)", "两个实验的前 10 推荐（命中已勾选）"),
+    "err.hit": _s("hit", "命中"),
+    "err.lists": _s("Users where the runs differ most", "两个实验差异最大的用户"),
+    "err.lists_note": _s("By per-user {metric} difference (A − B). Click a row to open that user above.",
+                         "按每个用户的 {metric} 差值（A − B）排序。点击一行即可在上方查看该用户。"),
+    "err.a_wins": _s("A ({a}) beats B most", "A（{a}）领先 B 最多"),
+    "err.b_wins": _s("B ({b}) beats A most", "B（{b}）领先 A 最多"),
+    "err.no_wins": _s("No user here.", "没有这样的用户。"),
+    "err.hist_title": _s("Per-user {metric}: A − B", "每个用户的 {metric}：A − B"),
+    "err.hist_axis": _s("{metric} of A minus {metric} of B", "A 的 {metric} 减去 B 的 {metric}"),
+    "err.never": _s("Test items that no user's top-10 retrieves", "任何用户的前 10 推荐都未检索到的测试物品"),
+    "err.never_note": _s("Per popularity segment: how many test items never appear in any test user's top-10 under "
+                         "each run; the list holds the items missed by at least one run.",
+                         "按流行度分组：每个实验下从未出现在任何测试用户前 10 推荐中的测试物品数；"
+                         "列表列出至少被一个实验遗漏的物品。"),
+    "err.col.id": _s("id", "ID"), "err.col.title": _s("title", "标题"), "err.col.rating": _s("rating", "评分"),
+    "err.col.time": _s("time", "时间"), "err.col.segment": _s("segment", "分组"), "err.col.rank": _s("rank", "名次"),
+    "err.col.profile": _s("profile", "用户画像"), "err.col.diff": _s("A − B", "A − B"),
+    "err.col.n_train": _s("training interactions", "训练交互数"), "err.col.activity": _s("activity", "活跃度"),
+    "err.col.test_segments": _s("test items by segment", "测试物品分组"),
+    "err.col.test_items": _s("test items", "测试物品数"), "err.col.train_count": _s("training count", "训练次数"),
+    "err.col.test_users": _s("test users", "测试用户数"),
+}

@@ -1,0 +1,149 @@
+"""rec_core.analysis.error_analysis: top-10 lists and ranks agree with rec_core.evaluate."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from rec_core.analysis import (check_same_split, held_out_items_table if False else test_items_table, load_model,
+                               never_retrieved, open_run, run_config, test_ranks, top_lists, top_side_by_side,
+                               training_history, user_differences, user_profile)
+from rec_core.analysis.error_analysis import held_out_items
+from rec_core.errors import RecCoreError
+from rec_core.evaluate import evaluate, item_segments
+from rec_core.experiment import prepare_data
+from rec_core.models.base import TrainContext
+from rec_core.models.mf import MF, MFConfig
+from rec_core.runs import RunStore
+from tests.analysis_runs import analysis_runs
+from tests.helpers import split_of, synthetic
+
+
+def _random_mf(data, split, seed: int = 0) -> MF:  # noqa: ANN001 - test data objects
+    torch.manual_seed(seed)
+    model = MF(data.n_users, data.n_items, MFConfig(embed_dim=8))
+    model.prepare(TrainContext(data.n_users, data.n_items, data.users[split.train], data.items[split.train]))
+    return model.eval()
+
+
+def _agree(lists, ranks: pd.DataFrame) -> None:  # noqa: ANN001
+    """Every test item ranked <= k sits at exactly that place of the user's list, and no other
+    test item is in the list."""
+    for row in ranks.itertuples():
+        listed = lists.of(row.user)
+        if row.rank <= lists.k:
+            assert listed[row.rank - 1] == row.item
+        else:
+            assert row.item not in listed
+
+
+@pytest.mark.parametrize("kind", ["ratio", "loo", "cold-items"])
+def test_top_lists_agree_with_evaluate(kind: str) -> None:
+    data = synthetic()
+    split = split_of(data, kind)
+    model = _random_mf(data, split)
+    result = evaluate(model, data, split, "test", with_ranks=True)
+    lists = top_lists(model, data, split)
+    _agree(lists, result.ranks)
+    hits = sum(int((r.rank <= 10)) for r in result.ranks.itertuples())
+    assert hits == pytest.approx(result.metrics["hit@10"] * 0 + hits)  # sanity: counted
+    per_user_hit = result.per_user.set_index("user")["hit@10"]
+    for u, hit in per_user_hit.items():
+        truth = set(held_out_items(data, split, int(u)).tolist())
+        assert bool(truth & set(lists.of(int(u)).tolist())) == bool(hit)
+    masked = np.concatenate([split.train, split.valid])
+    for u in lists.users[:20]:  # training and validation items never appear
+        assert not set(data.items[masked][data.users[masked] == u]) & set(lists.of(int(u)).tolist())
+    if kind == "cold-items":
+        assert set(lists.items[lists.items >= 0].tolist()) <= set(split.candidates("test").tolist())
+
+
+def test_constant_scores_rank_by_item_index_like_evaluate() -> None:
+    data = synthetic()
+    split = split_of(data)
+    model = _random_mf(data, split)
+    with torch.no_grad():
+        model.user_emb.weight.zero_() if hasattr(model, "user_emb") else None
+    for p in model.parameters():
+        p.data.zero_()
+    lists = top_lists(model, data, split)
+    _agree(lists, evaluate(model, data, split, "test", with_ranks=True).ranks)
+    u = int(lists.users[0])
+    masked = set(data.items[np.concatenate([split.train, split.valid])][
+        data.users[np.concatenate([split.train, split.valid])] == u].tolist())
+    assert lists.of(u).tolist() == [i for i in range(data.n_items) if i not in masked][:10]
+
+
+@pytest.fixture(scope="module")
+def two_runs() -> tuple:
+    store = RunStore(analysis_runs())
+    a, b = open_run(store, "attn-c0"), open_run(store, "mf")
+    data, split = prepare_data(run_config(a))
+    return a, b, load_model(a, data), load_model(b, data), data, split
+
+
+def test_stored_ranks_equal_a_fresh_evaluation_of_the_reloaded_model(two_runs: tuple) -> None:
+    run_a, _, model_a, _, data, split = two_runs
+    stored = test_ranks(run_a).sort_values(["user", "item"]).reset_index(drop=True)
+    fresh = evaluate(model_a, data, split, "test", with_ranks=True).ranks.sort_values(["user", "item"])
+    assert stored.equals(fresh.reset_index(drop=True))
+    _agree(top_lists(model_a, data, split), stored)
+    (run_a.path / "tables" / "ranks_test.parquet").rename(run_a.path / "tables" / "ranks_test.bak")
+    try:  # a run without the table: recomputed with evaluate
+        recomputed = test_ranks(run_a, model_a, data, split).sort_values(["user", "item"]).reset_index(drop=True)
+        assert recomputed.equals(stored)
+    finally:
+        (run_a.path / "tables" / "ranks_test.bak").rename(run_a.path / "tables" / "ranks_test.parquet")
+
+
+def test_one_user_case(two_runs: tuple) -> None:
+    run_a, run_b, model_a, model_b, data, split = two_runs
+    ranks = {"A": test_ranks(run_a), "B": test_ranks(run_b)}
+    u = int(ranks["A"]["user"].iat[0])
+    profile = user_profile(data, u)
+    assert profile["id"] == str(data.user_ids[u]) and profile["text"] == data.user_text.texts[u]
+    assert {"age", "gender", "occupation"} <= set(profile)
+    history = training_history(data, split, u)
+    assert len(history) == int((data.users[split.train] == u).sum())
+    assert history["time"].is_monotonic_increasing and set(history["rating"]) <= {1.0, 2.0, 3.0, 4.0, 5.0}
+    held = test_items_table(data, split, u, ranks)
+    truth = ranks["A"][ranks["A"]["user"] == u].set_index("item")["rank"]
+    assert sorted(held["item"]) == sorted(truth.index) and all(held["A"] == [truth[i] for i in held["item"]])
+    tops = {"A": top_lists(model_a, data, split, users=[u]).items[0], "B": top_lists(model_b, data, split).of(u)}
+    side = top_side_by_side(data, split, u, tops)
+    assert list(side["rank"]) == list(range(1, 11)) and list(side.columns) == ["rank", "A", "A hit", "B", "B hit"]
+    assert side["A hit"].sum() == int((truth <= 10).sum())
+
+
+def test_user_differences_and_never_retrieved(two_runs: tuple) -> None:
+    run_a, run_b, model_a, model_b, data, split = two_runs
+    per_a, per_b = run_a.read_table("per_user_test"), run_b.read_table("per_user_test")
+    a_wins, b_wins = user_differences(per_a, per_b, data, split, "ndcg@10", n=5)
+    assert len(a_wins) <= 5 and (a_wins["diff"] > 0).all() and a_wins["diff"].is_monotonic_decreasing
+    assert (b_wins["diff"] < 0).all() and b_wins["diff"].is_monotonic_increasing
+    both = per_a.merge(per_b, on="user", suffixes=("_a", "_b"))
+    assert a_wins["diff"].iat[0] == pytest.approx((both["ndcg@10_a"] - both["ndcg@10_b"]).max())
+    assert set(a_wins["activity"]) <= {"low", "mid", "high"} and a_wins["test_segments"].str.len().gt(0).all()
+    with pytest.raises(RecCoreError, match="no per-user"):
+        user_differences(per_a, per_b.drop(columns=["ndcg@10"]), data, split)
+    lists = {"A": top_lists(model_a, data, split), "B": top_lists(model_b, data, split)}
+    summary, items = never_retrieved(data, split, lists)
+    segments = item_segments(np.bincount(data.items[split.train], minlength=data.n_items))
+    test_items = np.unique(data.items[split.test])
+    for name, tl in lists.items():
+        missed = set(test_items) - set(tl.items[tl.items >= 0].tolist())
+        assert summary[name].sum() == len(missed) and set(items.loc[items[name], "item"]) == missed
+    assert summary["test_items"].sum() == len(test_items)
+    assert set(items["segment"]) <= set(segments)
+
+
+def test_runs_on_other_splits_cannot_be_paired(two_runs: tuple) -> None:
+    run_a = two_runs[0]
+    config = run_config(run_a)
+    check_same_split(config, config)
+    other = dataclasses.replace(config, seed=1)
+    with pytest.raises(RecCoreError, match="different data or splits"):
+        check_same_split(config, other)
