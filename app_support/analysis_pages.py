@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = ["PRESENTATION_KEY", "Loaded", "sidebar", "finished_rows", "run_picker
            "agreement", "attributes", "top_lists", "show", "csv_download", "query_value", "entity_picker", "ranks"]
 
 PRESENTATION_KEY = "cmp_presentation"  # the Compare page's toggle: one switch for every page
+LAST_RUN_KEY = "analysis_last_run"  # the run last picked on an analysis page, offered first on the others
 _PAGES = (("pages/3_Attention.py", "nav.attention", ":material/visibility:"),
           ("pages/4_Embeddings.py", "nav.embeddings", ":material/scatter_plot:"),
           ("pages/5_Error_analysis.py", "nav.error_analysis", ":material/troubleshoot:"))
@@ -63,14 +65,19 @@ def query_value(name: str) -> str | None:
 
 
 def run_picker(label: str, rows: Sequence[RunRow], key: str, lang: str, default: str | None = None,
-               note: Callable[[RunRow], str] | None = None) -> str:
-    """A select box of runs (name, model, seed; `note` adds a remark); returns the run id."""
+               note: Callable[[RunRow], str] | None = None, remember: bool = True,
+               prefer: Callable[[RunRow], bool] | None = None) -> str:
+    """A select box of runs (name, model; `note` adds a remark); returns the run id.
+
+    The first choice is `default` (a ?run= link), else the run last analysed on any analysis
+    page (`remember`) when `prefer` likes it, else the newest run `prefer` likes (default:
+    runs that read text, what these pages explain), else the newest run."""
     ids = [r.run_id for r in rows]
     by_id = {r.run_id: r for r in rows}
     if st.session_state.get(key) not in ids:
-        # Without a wish, the newest run that reads text: what these pages are there to explain.
-        texty = [r.run_id for r in rows if r.model in ("enhanced", "gpt2rec")]
-        st.session_state[key] = default if default in ids else (texty or ids)[0]
+        liked = [r.run_id for r in rows if (prefer or (lambda x: x.model in ("enhanced", "gpt2rec")))(r)]
+        last = st.session_state.get(LAST_RUN_KEY) if remember else None
+        st.session_state[key] = next(r for r in (default, last if last in liked else None, *liked, *ids) if r in ids)
 
     def fmt(run_id: str) -> str:
         r = by_id[run_id]
@@ -78,7 +85,10 @@ def run_picker(label: str, rows: Sequence[RunRow], key: str, lang: str, default:
         extra = note(r) if note else ""
         return f"{text} · {extra}" if extra else text
 
-    return str(st.selectbox(label, ids, key=key, format_func=fmt))
+    chosen = str(st.selectbox(label, ids, key=key, format_func=fmt))
+    if remember:
+        st.session_state[LAST_RUN_KEY] = chosen  # a plain key: it outlives this page's widgets
+    return chosen
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,6 +96,7 @@ class Loaded:
     """A finished run ready to analyse: its model on its data and split."""
 
     run_id: str
+    run_dir: str  # the run's folder: the cache key (with `stamp`), unique across stores
     run: Any
     config: Any
     data: Any
@@ -104,17 +115,15 @@ def _dataset(data_config: Any, split_config: Any) -> tuple[Any, Any]:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _model(run_id: str, stamp: float) -> Loaded:
+def _model(run_dir: str, stamp: float) -> Loaded:
     from rec_core.analysis import load_model, open_run, run_config
+    from rec_core.runs import RunStore
 
-    run = open_run(resources.store(), run_id)
+    folder = Path(run_dir)
+    run = open_run(RunStore(folder.parent), folder.name)
     config = run_config(run)
     data, split = _dataset(config.data, config.split)
-    return Loaded(run_id, run, config, data, split, load_model(run, data), stamp)
-
-
-def _stamp(run_id: str) -> float:
-    return resources.file_stamp(resources.store().root / run_id / "results.json")
+    return Loaded(folder.name, run_dir, run, config, data, split, load_model(run, data), stamp)
 
 
 def load(run_id: str, lang: str) -> Loaded:
@@ -126,8 +135,9 @@ def load(run_id: str, lang: str) -> Loaded:
 
     with st.spinner(t("an.loading_model", lang)):
         resources.wait_library()
+        folder = resources.store().root / run_id
         try:
-            return _model(run_id, _stamp(run_id))
+            return _model(str(folder), resources.file_stamp(folder / "results.json"))
         except RecCoreError as exc:
             st.error(f"{t('an.cannot_open', lang)}\n\n{exc}", icon=":material/block:")
             st.stop()
@@ -135,36 +145,36 @@ def load(run_id: str, lang: str) -> Loaded:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def projection(run_id: str, stamp: float, side: str, view: str, params: Any) -> np.ndarray:
+def projection(run_dir: str, stamp: float, side: str, view: str, params: Any) -> np.ndarray:
     """(n, 2) UMAP layout of the run's `side` embeddings in `view` (cached per run and view)."""
     from rec_core.analysis import embeddings, project
 
-    return project(embeddings(_model(run_id, stamp).model, side, view), params)  # type: ignore[arg-type]
+    return project(embeddings(_model(run_dir, stamp).model, side, view), params)  # type: ignore[arg-type]
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def agreement(run_id: str, stamp: float, side: str, k: int) -> Any:
+def agreement(run_dir: str, stamp: float, side: str, k: int) -> Any:
     """The run's ID-vs-text neighbourhood agreement (None for a model without a text view)."""
     from rec_core.analysis import view_agreement
 
-    return view_agreement(_model(run_id, stamp).model, side, k)  # type: ignore[arg-type]
+    return view_agreement(_model(run_dir, stamp).model, side, k)  # type: ignore[arg-type]
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def attributes(run_id: str, stamp: float, side: str) -> pd.DataFrame:
+def attributes(run_dir: str, stamp: float, side: str) -> pd.DataFrame:
     """Colour attributes and hover labels of the run's users or items."""
     from rec_core.analysis import entity_attributes
 
-    loaded = _model(run_id, stamp)
+    loaded = _model(run_dir, stamp)
     return entity_attributes(loaded.data, loaded.split, side)  # type: ignore[arg-type]
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def top_lists(run_id: str, stamp: float) -> Any:
+def top_lists(run_dir: str, stamp: float) -> Any:
     """The run's top-10 of every test user, ranked as `evaluate` ranks them."""
     from rec_core.analysis import top_lists as compute
 
-    loaded = _model(run_id, stamp)
+    loaded = _model(run_dir, stamp)
     return compute(loaded.model, loaded.data, loaded.split)
 
 
@@ -179,13 +189,13 @@ def show(fig: go.Figure, name: str, key: str, lang: str) -> None:
     def page() -> str:
         return fig.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False})
 
-    c1, c2, c3, _ = st.columns([1, 1, 1, 9], gap="small")
-    c1.download_button("SVG", image("svg"), file_name=f"{name}.svg", mime="image/svg+xml", key=f"{key}_svg",
-                       on_click="ignore", help=t("an.download_svg", lang), icon=":material/download:")
-    c2.download_button("PNG", image("png"), file_name=f"{name}.png", mime="image/png", key=f"{key}_png",
-                       on_click="ignore", help=t("an.download_png", lang), icon=":material/download:")
-    c3.download_button("HTML", page, file_name=f"{name}.html", mime="text/html", key=f"{key}_html",
-                       on_click="ignore", help=t("an.download_html", lang), icon=":material/download:")
+    row = st.container(horizontal=True, gap="small")  # three compact buttons under the figure
+    row.download_button("SVG", image("svg"), file_name=f"{name}.svg", mime="image/svg+xml", key=f"{key}_svg",
+                        on_click="ignore", help=t("an.download_svg", lang), icon=":material/download:")
+    row.download_button("PNG", image("png"), file_name=f"{name}.png", mime="image/png", key=f"{key}_png",
+                        on_click="ignore", help=t("an.download_png", lang), icon=":material/download:")
+    row.download_button("HTML", page, file_name=f"{name}.html", mime="text/html", key=f"{key}_html",
+                        on_click="ignore", help=t("an.download_html", lang), icon=":material/download:")
 
 
 def csv_download(frame: pd.DataFrame, name: str, key: str, lang: str, label: str | None = None) -> None:
@@ -207,9 +217,10 @@ def entity_picker(data: Any, side: str, key: str, lang: str, multi: bool = False
     found = search_entities(data, side, query, limit=200)  # type: ignore[arg-type]
     if query.strip() and found.empty:
         st.warning(t("an.no_match", lang, query=query.strip()))
-    current = st.session_state.get(key)
-    chosen = [k for k in (current if isinstance(current, list) else [current]) if isinstance(k, int) and 0 <= k < n]
-    if not chosen:
+    if key in st.session_state:  # what the user chose (possibly nothing: an empty selection stays empty)
+        current = st.session_state[key]
+        chosen = [k for k in (current if isinstance(current, list) else [current]) if isinstance(k, int) and 0 <= k < n]
+    else:  # first visit: something to look at right away
         chosen = [k for k in default if 0 <= k < n][: (6 if multi else 1)]
     options = list(dict.fromkeys(chosen + [int(k) for k in found["index"]]))
     fmt = lambda k: f"{ids[k]} · {labels[k]}"  # noqa: E731 - a one-line label
@@ -224,9 +235,9 @@ def entity_picker(data: Any, side: str, key: str, lang: str, multi: bool = False
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def ranks(run_id: str, stamp: float) -> pd.DataFrame:
+def ranks(run_dir: str, stamp: float) -> pd.DataFrame:
     """(user, item, rank) of the run's test items, as `evaluate` wrote them (or recomputed)."""
-    from rec_core.analysis import test_ranks
+    from rec_core.analysis import run_test_ranks
 
-    loaded = _model(run_id, stamp)
-    return test_ranks(loaded.run, loaded.model, loaded.data, loaded.split)
+    loaded = _model(run_dir, stamp)
+    return run_test_ranks(loaded.run, loaded.model, loaded.data, loaded.split)

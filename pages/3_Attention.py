@@ -27,6 +27,7 @@ with page_guard(lang):
 
     rows = sorted(rows, key=lambda r: not has_attention(r.config.get("model", {})))  # explainable runs first
     run_id = ap.run_picker(t("an.run", lang), rows, "attn_run", lang, default=ap.query_value("run"),
+                           prefer=lambda r: has_attention(r.config.get("model", {})),
                            note=lambda r: "" if has_attention(r.config.get("model", {})) else t("attn.no_attention_tag", lang))
     loaded = ap.load(run_id, lang)
     try:

@@ -37,7 +37,7 @@ with page_guard(lang):
     if layout == "runs":
         with r2:
             others = [r for r in rows if r.run_id != run_a] or rows
-            run_b = ap.run_picker(t("an.run_b", lang), others, "emb_run_b", lang)
+            run_b = ap.run_picker(t("an.run_b", lang), others, "emb_run_b", lang, remember=False)
     with st.expander(t("emb.umap_settings", lang)):
         u1, u2, u3 = st.columns(3)
         params = UmapParams(
@@ -51,7 +51,7 @@ with page_guard(lang):
     if len(runs) == 2 and runs[0].config.data != runs[1].config.data:
         st.warning(t("emb.different_data", lang))
         st.stop()
-    attributes = ap.attributes(run_a, runs[0].stamp, side)
+    attributes = ap.attributes(runs[0].run_dir, runs[0].stamp, side)
     options = colourings(attributes, side)
     colour = st.selectbox(t("emb.colour", lang), options, key="emb_colour",
                           format_func=lambda c: t(f"an.colour.{c}", lang, default=c))
@@ -68,13 +68,13 @@ with page_guard(lang):
     with st.spinner(spinner):
         for loaded, view in wanted:
             try:
-                coords = ap.projection(loaded.run_id, loaded.stamp, side, view, params)
+                coords = ap.projection(loaded.run_dir, loaded.stamp, side, view, params)
             except ConfigError:  # e.g. users without profile text have no text view
                 skipped.append(t(f"an.view.{view}", lang))
                 continue
             label = t(f"an.view.{view}", lang) if layout == "views" else f"{names.get(loaded.run_id, loaded.run_id)}"
             panels.append((label, coords))
-        agreements = [(loaded, ap.agreement(loaded.run_id, loaded.stamp, side, 10)) for loaded in runs]
+        agreements = [(loaded, ap.agreement(loaded.run_dir, loaded.stamp, side, 10)) for loaded in runs]
     if skipped:
         st.caption(t("emb.skipped_views", lang, views=", ".join(skipped)))
 

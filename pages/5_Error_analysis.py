@@ -23,7 +23,7 @@ with page_guard(lang):
         st.page_link("pages/1_Train.py", label=t("nav.train", lang), icon=":material/rocket_launch:")
         st.stop()
 
-    from rec_core.analysis import (EntityNotFound, check_same_split, never_retrieved, resolve_entity, test_items_table,
+    from rec_core.analysis import (EntityNotFound, check_same_split, never_retrieved, resolve_entity, held_out_table,
                                    top_lists, top_side_by_side, training_history, user_differences, user_profile)
     from rec_core.analysis.figures_analysis import difference_histogram
     from rec_core.errors import RecCoreError
@@ -39,7 +39,7 @@ with page_guard(lang):
                 all(r.config.get(k) == row_a.config.get(k) for k in ("data", "split"))]
         base = next((r.run_id for r in same if r.model in ("mf", "pop")), same[0].run_id if same else None)
         run_b = ap.run_picker(t("an.run_b", lang), [r for r in rows if r.run_id != run_a], "err_run_b", lang,
-                              default=wanted[1] if len(wanted) > 1 else base)
+                              default=wanted[1] if len(wanted) > 1 else base, remember=False)
     a, b = ap.load(run_a, lang), ap.load(run_b, lang)
     try:
         check_same_split(a.config, b.config)
@@ -75,8 +75,8 @@ with page_guard(lang):
         if not mine_a.empty and not mine_b.empty:
             m1, m2, _ = st.columns([1, 1, 2])
             va, vb = float(mine_a[metric].iat[0]), float(mine_b[metric].iat[0])
-            m1.metric(f"{metric_label(metric, lang)} · A", f"{va:.3f}", f"{va - vb:+.3f}")
-            m2.metric(f"{metric_label(metric, lang)} · B", f"{vb:.3f}", f"{vb - va:+.3f}")
+            m1.metric(f"{metric_label(metric, lang)} · A", f"{va:.3f}", f"{va - vb:+.3f}" if va != vb else None)
+            m2.metric(f"{metric_label(metric, lang)} · B", f"{vb:.3f}", f"{vb - va:+.3f}" if va != vb else None)
         h1, h2 = st.columns(2)
         with h1:
             history = training_history(data, split, user)
@@ -85,8 +85,8 @@ with page_guard(lang):
                          hide_index=True, width="stretch", height=min(320, 38 + 35 * max(1, len(history))))
             ap.csv_download(history, f"history-user-{raw}", "err_csv_history", lang)
         with h2:
-            ranks = {name_a: ap.ranks(run_a, a.stamp), name_b: ap.ranks(run_b, b.stamp)}
-            held = test_items_table(data, split, user, ranks, lang)
+            ranks = {name_a: ap.ranks(a.run_dir, a.stamp), name_b: ap.ranks(b.run_dir, b.stamp)}
+            held = held_out_table(data, split, user, ranks, lang)
             st.markdown(f"**{t('err.test_items', lang, n=len(held))}**")
             if held.empty:
                 st.info(t("err.no_test_items", lang))
@@ -97,7 +97,7 @@ with page_guard(lang):
             ap.csv_download(held, f"test-items-user-{raw}", "err_csv_test", lang)
         tops = {}
         for name, loaded in ((name_a, a), (name_b, b)):
-            lists = ap.top_lists(loaded.run_id, loaded.stamp)
+            lists = ap.top_lists(loaded.run_dir, loaded.stamp)
             try:
                 tops[name] = lists.of(user)
             except KeyError:  # a user without test items: rank for them alone, the same way
@@ -149,8 +149,8 @@ with page_guard(lang):
     # -- items nobody is shown ----------------------------------------------------------------------------
     st.subheader(t("err.never", lang))
     st.caption(t("err.never_note", lang))
-    summary, items = never_retrieved(data, split, {name_a: ap.top_lists(run_a, a.stamp),
-                                                   name_b: ap.top_lists(run_b, b.stamp)}, lang)
+    summary, items = never_retrieved(data, split, {name_a: ap.top_lists(a.run_dir, a.stamp),
+                                                   name_b: ap.top_lists(b.run_dir, b.stamp)}, lang)
     n1, n2 = st.columns([2, 3])
     with n1:
         st.dataframe(summary.rename(columns=lambda c: t(f"err.col.{c}", lang, default=c)), hide_index=True,

@@ -262,12 +262,12 @@ def start_measurement(runs_root: str | Path, config: dict[str, Any]) -> bool:
         with open(root / ".calibration.log", "ab") as log:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True, close_fds=True, env=env)  # noqa: S603
-        threading_reap(proc)
+        _reap(proc)
         write_json_atomic(_pending_file(root, config), {"pid": proc.pid, "start": process_start_token(proc.pid)})
     return True
 
 
-def threading_reap(proc: subprocess.Popen[bytes]) -> None:
+def _reap(proc: subprocess.Popen[bytes]) -> None:
     """Reap `proc` when it exits, so a long-lived app leaves no zombie behind."""
     import threading
 

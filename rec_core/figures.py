@@ -63,9 +63,9 @@ def _axis(style: Style, grid: bool, **extra: Any) -> dict[str, Any]:
     return {**axis, **extra}
 
 
-def _top_margin(style: Style, legend_on_top: bool = True, panel_titles: bool = False) -> int:
-    """Room above the plot for the title, a one-line legend and panel titles, in pixels."""
-    return int(style.title + 24 + (2.2 * style.font if legend_on_top else 0) + (1.8 * style.font if panel_titles else 0))
+def _top_margin(style: Style, panel_titles: bool = False) -> int:
+    """Room above the plot for the title (and the panels' own titles), in pixels."""
+    return int(style.title + 24 + (1.8 * style.font if panel_titles else 0))
 
 
 def _legend_rows(names: Sequence[str], style: Style, width_px: int = 1000) -> int:
@@ -94,7 +94,7 @@ def _figure(data: list[dict[str, Any]], style: Style, title: str, panel_titles: 
         # Legend at the bottom edge: long group names wrap there without hiding the title.
         "legend": {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.0, "x": 0.0,
                    "title": {"text": ""}},
-        "margin": {"l": 60, "r": 20, "t": _top_margin(style, False, panel_titles), "b": 4 * style.font + 24 + line * rows},
+        "margin": {"l": 60, "r": 20, "t": _top_margin(style, panel_titles), "b": 4 * style.font + 24 + line * rows},
         "height": style.height + line * rows, "colorway": list(PALETTE), "hoverlabel": {"font": {"family": FONT_FAMILY}},
     }
     return go.Figure(data=data, layout={**base, **layout})

@@ -71,6 +71,7 @@ def test_compare_and_runs_listing(tmp_path: Path, capsys: pytest.CaptureFixture)
     assert main(["runs", "--runs-dir", str(tmp_path)]) == 0
     listing = capsys.readouterr().out
     assert "pop" in listing and "mf" in listing and "done" in listing
+    assert "nan" not in listing  # the listing shows each run's NDCG@10 and Hit@10
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 Every top-10 here is ranked the way `rec_core.evaluate` ranks the test part: the user's
 training and validation items are masked, a cold-items split ranks its held-out candidates
 only, and equal scores are ordered by item index (`evaluate.top_k`). The rank of a test item
-comes from the run's stored `ranks_test` table, which `evaluate` wrote (`test_ranks` falls
+comes from the run's stored `ranks_test` table, which `evaluate` wrote (`run_test_ranks` falls
 back to recomputing it with `evaluate`), so the page and the metrics never disagree.
 """
 from __future__ import annotations
@@ -24,8 +24,8 @@ from rec_core.evaluate import ITEM_SEGMENTS, evaluate, top_k, user_activity_grou
 from rec_core.i18n import segment_label
 from rec_core.split import Split
 
-__all__ = ["TOP_K", "TopLists", "check_same_split", "top_lists", "test_ranks", "user_profile", "training_history",
-           "held_out_items", "test_items_table", "top_side_by_side", "user_differences", "never_retrieved",
+__all__ = ["TOP_K", "TopLists", "check_same_split", "top_lists", "run_test_ranks", "user_profile", "training_history",
+           "held_out_items", "held_out_table", "top_side_by_side", "user_differences", "never_retrieved",
            "segment_counts_text"]
 
 TOP_K = 10
@@ -103,7 +103,7 @@ def top_lists(model: Any, data: InteractionData, split: Split, users: Sequence[i
     return TopLists(users=users, items=out, k=k)
 
 
-def test_ranks(run: Any, model: Any | None = None, data: InteractionData | None = None,
+def run_test_ranks(run: Any, model: Any | None = None, data: InteractionData | None = None,
                split: Split | None = None) -> pd.DataFrame:
     """(user, item, rank) of every test item: the run's stored `ranks_test` table, or, when a
     run has none, `evaluate(..., with_ranks=True)` on its model (data and split needed)."""
@@ -151,7 +151,7 @@ def held_out_items(data: InteractionData, split: Split, user: int) -> np.ndarray
     return items if cand is None else items[np.isin(items, cand)]
 
 
-def test_items_table(data: InteractionData, split: Split, user: int, ranks: Mapping[str, pd.DataFrame],
+def held_out_table(data: InteractionData, split: Split, user: int, ranks: Mapping[str, pd.DataFrame],
                      lang: str = "en") -> pd.DataFrame:
     """The user's held-out test items: id, title, segment, then the rank each run gives it."""
     items = held_out_items(data, split, user)
@@ -188,8 +188,8 @@ def user_differences(per_user_a: pd.DataFrame, per_user_b: pd.DataFrame, data: I
                      metric: str = "ndcg@10", n: int = 20, lang: str = "en") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Users where run A beats run B most and the reverse, by the per-user `metric` difference.
 
-    Each table: user, id, profile, metric of A and B, diff (A - B), n_train, activity (low,
-    mid, high: tertiles as evaluate's user segments), test_segments.
+    Each table: user, id, diff (A - B), metric of A and B, activity (low, mid, high: tertiles
+    as evaluate's user segments), n_train, test_segments, profile.
     """
     for name, table in (("A", per_user_a), ("B", per_user_b)):
         if metric not in table.columns:
@@ -210,7 +210,7 @@ def user_differences(per_user_a: pd.DataFrame, per_user_b: pd.DataFrame, data: I
         part = part.assign(id=data.user_ids[users].astype(str), profile=[labels[u] for u in users],
                            test_segments=[segment_counts_text(held_out_items(data, split, u), segments, lang)
                                           for u in users])
-        cols = ["user", "id", "profile", f"{metric} A", f"{metric} B", "diff", "n_train", "activity", "test_segments"]
+        cols = ["user", "id", "diff", f"{metric} A", f"{metric} B", "activity", "n_train", "test_segments", "profile"]
         return part[cols].reset_index(drop=True)
 
     ordered = merged.sort_values(["diff", "user"], ascending=[False, True], kind="stable")

@@ -105,7 +105,7 @@ def require_attention(model: Any, run_id: str) -> None:
     """RunNotAnalysable unless `model` has cross-attention weights to show."""
     name = getattr(model, "name", "?")
     if name != "enhanced":
-        raise RunNotAnalysable(f"Run {run_id!r} is a {name} model: it has no cross-attention between ID and text, "
+        raise RunNotAnalysable(f"Run {run_id!r} ({name} model) has no cross-attention between ID and text, "
                                "so there are no attention weights to show. Pick a run of the LLM-enhanced model "
                                "trained with cross-attention fusion.")
     if not has_attention(model.config):

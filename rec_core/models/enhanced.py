@@ -137,13 +137,15 @@ class GPT2RecommenderEnhanced(Recommender):
                                                 f"got {c.dynamic_layers}")
         freeze_all(self.encoder)
         keep = c.dynamic_layers if c.trainable_backbone else None
+        # Token states only matter to attention (and to the PCA map dynamic mode reuses).
+        states = c.use_attention or c.trainable_backbone
         # Features are encoded (or loaded from the cache) before adapters exist, so the cache
         # key is the pretrained backbone's and every run shares it.
-        enc_items, hit_i = encode_table(self.encoder, self.item_table, keep)
+        enc_items, hit_i = encode_table(self.encoder, self.item_table, keep, keep_states=states)
         self.item_text = TextSide(enc_items, c.text_rank)
         self.cache_hits = {"item": hit_i}
         if self.use_user_text:
-            enc_users, hit_u = encode_table(self.encoder, self.user_table, keep)
+            enc_users, hit_u = encode_table(self.encoder, self.user_table, keep, keep_states=states)
             self.user_text = TextSide(enc_users, c.text_rank)
             self.cache_hits["user"] = hit_u
         self.backbone_trainable_params = 0

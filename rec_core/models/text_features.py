@@ -40,10 +40,14 @@ class IdEmbedding(nn.Module):
 
 
 def encode_table(encoder: TextEncoder, table: TextTable, keep_layer_input: int | None,
-                 cache: FeatureCache | None = None) -> tuple[EncodedTexts, bool]:
-    """Frozen features of every text in `table` (through the on-disk cache); (features, hit)."""
+                 cache: FeatureCache | None = None, *, keep_states: bool = True) -> tuple[EncodedTexts, bool]:
+    """Frozen features of every text in `table` (through the on-disk cache); (features, hit).
+
+    `keep_states=False` keeps only pooled vectors: a model that never attends over tokens
+    loads a few hundred KB instead of every token state.
+    """
     cache = cache if cache is not None else FeatureCache()
-    enc, hit = cache.get_or_encode(encoder, list(table.texts), keep_states=True,
+    enc, hit = cache.get_or_encode(encoder, list(table.texts), keep_states=keep_states,
                                    keep_layer_input=keep_layer_input)
     return enc.trimmed(), hit
 
@@ -77,10 +81,12 @@ class TextSide(nn.Module):
 
     def __init__(self, enc: EncodedTexts, rank: int) -> None:
         super().__init__()
-        assert enc.states is not None
-        h = enc.states.shape[-1]
+        h = enc.pooled.shape[-1]
         rank = min(rank, h)
-        mean, axes = _principal_axes(enc.states, enc.mask, rank)
+        if enc.states is not None:
+            mean, axes = _principal_axes(enc.states, enc.mask, rank)
+        else:  # pooled only (no attention over tokens): an unused identity-like map
+            mean, axes = torch.zeros(h), torch.eye(h)[:, :rank]
         self.register_buffer("pca_mean", mean)
         self.register_buffer("pca_axes", axes)
         self.register_buffer("mask", enc.mask, persistent=False)
@@ -89,7 +95,9 @@ class TextSide(nn.Module):
         self.register_buffer("reduced", torch.zeros(*enc.mask.shape, rank), persistent=False)
         self.top_layers = enc.top_layers
         self.rank = rank
-        self.refresh(enc.states)
+        self._states = enc.states
+        if enc.states is not None:
+            self.refresh(enc.states)
 
     def reduce(self, states: Tensor) -> Tensor:
         """(B, T, H) backbone states -> (B, T, rank) normalised, centred, projected."""
@@ -97,8 +105,10 @@ class TextSide(nn.Module):
         return (x - self.pca_mean) @ self.pca_axes
 
     @torch.no_grad()
-    def refresh(self, states: Tensor) -> None:
+    def refresh(self, states: Tensor | None) -> None:
         """Recompute the reduced cached states (after the PCA buffers were loaded)."""
+        if states is None:
+            return
         self.reduced = self.reduce(states) * self.mask.unsqueeze(-1)
         self._states = states  # kept for refresh after a checkpoint load
 

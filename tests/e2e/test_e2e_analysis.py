@@ -1,0 +1,129 @@
+"""The analysis pages in a real browser: a served app, headless Chromium, screenshots as artifacts.
+
+From finished tiny runs: the Attention page draws a heatmap, the Embeddings page a projection,
+Error analysis opens one user. Screenshots go to `test-artifacts/` (gitignored). Without
+Chromium the test is skipped locally and fails in CI (CI=true), where it must run.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.analysis_runs import copy_analysis_store
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SLOW_MS = 240_000  # first page: torch import; first projection: UMAP compiles (small shared CPUs)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _chromium() -> str:
+    found = os.environ.get("BROWSER_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    message = "Chromium not found (apt-get install chromium); the browser tests need it"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Streamlit server of this checkout on a private copy of the analysis runs."""
+    _chromium()
+    tmp = tmp_path_factory.mktemp("e2e-analysis")
+    runs = copy_analysis_store(tmp)
+    port = _free_port()
+    env = {**os.environ, "REC_CORE_RUNS": str(runs), "REC_CORE_CACHE": os.environ.get("REC_CORE_CACHE", str(tmp))}
+    log = open(tmp / "server.log", "wb")  # noqa: SIM115 - closed in the teardown below
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                               "--server.headless", "true"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the app did not start: {(tmp / 'server.log').read_text(errors='replace')[-2000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def _settle(page) -> None:  # noqa: ANN001 - playwright Page
+    """Wait until the script run is over (no running indicator) and the page has painted."""
+    page.wait_for_timeout(1000)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=SLOW_MS)
+    page.wait_for_timeout(1000)
+
+
+def test_attention_embeddings_and_error_analysis_in_chromium(app_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 2200})
+            page.set_default_timeout(SLOW_MS)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+            # Attention: a heatmap of a finished run's cross-attention, token labels readable.
+            page.goto(f"{app_url}/Attention?run=attn-c0")
+            page.locator(".js-plotly-plot .hm").first.wait_for()
+            _settle(page)
+            expect(page.get_by_role("heading", name="Attention").first).to_be_visible()
+            assert page.locator(".js-plotly-plot .hm").count() >= 2  # tokens and fields
+            assert "1965" in page.locator(".js-plotly-plot").first.inner_text()
+            assert page.locator("[data-testid='stException']").count() == 0
+            page.screenshot(path=str(ARTIFACTS / "e2e-attention.png"), full_page=True)
+
+            # Embeddings, through the sidebar: a UMAP projection with one point per item and view.
+            page.get_by_role("link", name="Embeddings").first.click()
+            page.locator(".js-plotly-plot .scatterlayer .point").first.wait_for()
+            _settle(page)
+            assert page.locator(".js-plotly-plot .scatterlayer .point").count() >= 90
+            expect(page.get_by_text("ID–text neighbourhood agreement").first).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "e2e-embeddings.png"), full_page=True)
+
+            # Error analysis: one user's case with the top-10 of both runs.
+            page.goto(f"{app_url}/Error_analysis?run=attn-c0&run=mf&user=7")
+            page.get_by_text("User 7", exact=False).first.wait_for()
+            _settle(page)
+            expect(page.get_by_text("Top-10 of both runs").first).to_be_visible()
+            assert page.locator("[data-testid='stDataFrame']").count() >= 5
+            assert page.locator("[data-testid='stException']").count() == 0
+            page.screenshot(path=str(ARTIFACTS / "e2e-error-analysis.png"), full_page=True)
+            assert not errors, errors
+        finally:
+            browser.close()

@@ -1,0 +1,199 @@
+"""The Attention, Embeddings and Error analysis pages through AppTest, on a store of real tiny runs."""
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rec_core.evaluate import evaluate
+from rec_core.experiment import load_run_model, prepare_data
+from rec_core.runs import RunStore
+from tests.analysis_runs import copy_analysis_store
+
+REPO = Path(__file__).resolve().parents[1]
+TIMEOUT = 300  # a page's first run imports torch; the first projection compiles UMAP (numba)
+
+
+@pytest.fixture()
+def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = copy_analysis_store(tmp_path)
+    monkeypatch.setenv("REC_CORE_RUNS", str(root))
+    return root
+
+
+def page(name: str, lang: str = "en", **query: str) -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at.session_state["lang"] = lang
+    at.query_params.update(query)
+    at.switch_page(name)
+    return at.run()
+
+
+def _decoded(value: object) -> object:
+    """Plotly's JSON keeps numpy arrays as {"dtype", "bdata" (base64), "shape"}: back to lists."""
+    if isinstance(value, dict) and "bdata" in value and "dtype" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        shape = value.get("shape")
+        return (flat.reshape([int(n) for n in str(shape).split(",")]) if shape else flat).tolist()
+    if isinstance(value, dict):
+        return {k: _decoded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    return value
+
+
+def figures(at: AppTest) -> list[dict]:
+    """The page's plotly figures as plain JSON (lists, not typed arrays)."""
+    return [_decoded(json.loads(e.proto.spec)) for e in at.get("plotly_chart")]  # type: ignore[misc]
+
+
+def no_failure(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def messages(at: AppTest) -> str:
+    return "\n".join(str(e.value) for kind in ("error", "warning", "info") for e in getattr(at, kind))
+
+
+# -- attention ----------------------------------------------------------------------------------------
+def test_attention_heatmap_of_a_real_model_has_rows_summing_to_one(runs: Path) -> None:
+    at = page("pages/3_Attention.py", run="attn-c0")
+    no_failure(at)
+    assert at.title[0].value == "Attention" and at.selectbox(key="attn_run").value == "attn-c0"
+    heat, fields = figures(at)
+    z = np.array([tr["z"] for tr in heat["data"] if tr["type"] == "heatmap"][0], dtype=float)
+    assert z.shape[0] == 3 and np.allclose(z.sum(axis=1), 1.0, atol=1e-5)  # 2 heads + their mean
+    ticks = heat["layout"]["xaxis"]["ticktext"]
+    assert len(ticks) == z.shape[1] and any("History" in tk for tk in ticks) and any("1965" in tk for tk in ticks)
+    assert fields["data"][0]["type"] == "heatmap" and "title" in fields["data"][0]["x"]
+    assert {b.label for b in at.get("download_button")} >= {"SVG", "PNG", "HTML"}
+    at.multiselect(key="attn_items").set_value([0, 1, 2]).run()  # several items, one colour scale
+    no_failure(at)
+    heat = figures(at)[0]
+    assert sum(tr["type"] == "heatmap" for tr in heat["data"]) == 3
+    assert all(tr.get("coloraxis") == "coloraxis" for tr in heat["data"] if tr["type"] == "heatmap")
+
+
+@pytest.mark.parametrize("mode", ["user", "pair", "top"])
+def test_attention_modes(runs: Path, mode: str) -> None:
+    at = page("pages/3_Attention.py", run="attn-c01")
+    at.segmented_control(key="attn_mode").set_value(mode).run()
+    no_failure(at)
+    heat = figures(at)[0]
+    n = {"user": 1, "pair": 2, "top": 5}[mode]
+    for tr in [tr for tr in heat["data"] if tr["type"] == "heatmap"][:n]:
+        assert np.allclose(np.array(tr["z"], dtype=float).sum(axis=1), 1.0, atol=1e-5)
+    assert sum(tr["type"] == "heatmap" for tr in heat["data"]) == n
+    if mode == "pair":
+        assert len(at.metric) == 1 and np.isfinite(float(at.metric[0].value))
+
+
+def test_attention_bad_input_gives_messages_not_tracebacks(runs: Path) -> None:
+    at = page("pages/3_Attention.py", run="attn-c0", item="424242")
+    assert not at.exception and "no item with id '424242'" in messages(at)
+    at.text_input(key="attn_items_q").input("no such title at all").run()
+    assert not at.exception and "Nothing matches" in messages(at)
+    at.multiselect(key="attn_items").set_value([]).run()
+    assert not at.exception and "Pick at least one" in messages(at) and not at.get("plotly_chart")
+    for run_id, words in (("noattn", "without cross-attention"), ("mf", "no cross-attention")):
+        at.selectbox(key="attn_run").set_value(run_id).run()
+        assert not at.exception and words in messages(at) and not at.get("plotly_chart")
+
+
+def test_missing_or_foreign_checkpoints_are_explained(runs: Path) -> None:
+    (runs / "attn-c0" / "model.safetensors").unlink()
+    at = page("pages/3_Attention.py", run="attn-c0")
+    assert not at.exception and "has no checkpoint" in messages(at)
+    run = RunStore(runs).get("attn-c01")
+    state, meta = run.load_checkpoint()
+    run.save_checkpoint({k: v for k, v in list(state.items())[1:]}, meta)
+    at.selectbox(key="attn_run").set_value("attn-c01").run()
+    assert not at.exception and "another version" in messages(at)
+
+
+# -- embeddings ---------------------------------------------------------------------------------------
+def test_embeddings_every_view_of_a_run(runs: Path) -> None:
+    at = page("pages/4_Embeddings.py", run="attn-c0")
+    no_failure(at)
+    fig = figures(at)[0]
+    panels: dict[str, list[tuple[float, float]]] = {}
+    for tr in fig["data"]:
+        panels.setdefault(tr.get("xaxis", "x"), []).extend(zip(tr["x"], tr["y"]))
+    assert len(panels) == 3  # id, text, fused
+    for points in panels.values():
+        xy = np.array(points, dtype=float)
+        assert xy.shape == (90, 2) and np.isfinite(xy).all()
+    assert [a["text"] for a in fig["layout"]["annotations"]][:3] == ["ID view", "text view", "fused view"]
+    value = float(at.metric[0].value)
+    assert 0.0 <= value <= 1.0 and "agreement" in at.metric[0].label
+    at.segmented_control(key="emb_side").set_value("user").run()
+    at.selectbox(key="emb_colour").set_value("occupation").run()
+    no_failure(at)
+    fig = figures(at)[0]
+    assert sum(len(tr["x"]) for tr in fig["data"] if tr.get("xaxis", "x") == "x") == 120
+
+
+def test_embeddings_two_runs_share_colours_and_show_agreement(runs: Path) -> None:
+    at = page("pages/4_Embeddings.py", lang="zh")
+    at.segmented_control(key="emb_layout").set_value("runs").run()
+    at.selectbox(key="emb_run_a").set_value("attn-c0").run()
+    at.selectbox(key="emb_run_b").set_value("attn-c01").run()
+    no_failure(at)
+    assert at.title[0].value == "嵌入投影" and len(at.metric) == 2
+    assert all(0.0 <= float(m.value) <= 1.0 for m in at.metric)
+    fig = figures(at)[0]
+    colours: dict[str, dict[str, str]] = {}
+    for tr in fig["data"]:
+        colours.setdefault(tr.get("xaxis", "x"), {})[tr["name"]] = tr["marker"]["color"]
+    assert colours["x"] == colours["x2"] and len(colours) == 2
+    at.selectbox(key="emb_run_b").set_value("mf").run()  # an ID-only run: id view, no agreement
+    no_failure(at)
+    assert at.metric[1].value == "–"
+    at.session_state["cmp_presentation"] = True
+    at.run()
+    assert figures(at)[0]["layout"]["font"]["size"] == 22  # the Compare page's presentation toggle applies
+
+
+# -- error analysis -----------------------------------------------------------------------------------
+def test_error_analysis_ranks_agree_with_evaluate(runs: Path) -> None:
+    at = page("pages/5_Error_analysis.py", run=["attn-c0", "mf"])
+    no_failure(at)
+    store = RunStore(runs)
+    user_id = at.text_input(key="err_user_id").value
+    for position, run_id in ((3, "attn-c0"), (4, "mf")):  # rank columns of the held-out table
+        model, config = load_run_model(store.get(run_id))
+        data, split = prepare_data(config)
+        ranks = evaluate(model, data, split, "test", with_ranks=True).ranks
+        u = int(np.flatnonzero(data.user_ids.astype(str) == user_id)[0])
+        mine = ranks[ranks["user"] == u]
+        truth = {str(data.item_ids[i]): int(r) for i, r in zip(mine["item"], mine["rank"])}
+        held = at.dataframe[1].value
+        assert dict(zip(held["id"], held.iloc[:, position])) == truth
+    top = at.dataframe[2].value
+    assert list(top["rank"]) == list(range(1, 11)) and top.shape[1] == 5
+    assert len(at.dataframe) >= 6  # history, held-out, top-10, two user lists, never-retrieved tables
+
+
+def test_error_analysis_user_switch_and_bad_ids(runs: Path) -> None:
+    at = page("pages/5_Error_analysis.py", run=["attn-c0", "mf"])
+    at.text_input(key="err_user_id").input("7").run()
+    no_failure(at)
+    assert "User 7" in "\n".join(m.value for m in at.markdown)
+    at.text_input(key="err_user_id").input("nobody").run()
+    assert not at.exception and "no user with id 'nobody'" in messages(at)
+    assert len(at.dataframe) >= 3  # the lists below still show
+    at.selectbox(key="err_metric").set_value("hit@10").run()
+    assert not at.exception
+
+
+def test_pages_without_runs_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REC_CORE_RUNS", str(tmp_path / "empty"))
+    for name in ("pages/3_Attention.py", "pages/4_Embeddings.py", "pages/5_Error_analysis.py"):
+        at = page(name, lang="zh")
+        no_failure(at)
+        assert at.info and not at.get("plotly_chart")
