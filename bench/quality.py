@@ -93,6 +93,10 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--runs-dir", default=str(HERE / "runs"))
     ap.add_argument("--out")
+    ap.add_argument("--skip-new", nargs="*", default=[],
+                    help="label prefixes not to train now (finished runs are still reused)")
+    ap.add_argument("--summarize-only", action="store_true",
+                    help="train nothing: summarise the finished runs already in the store")
     args = ap.parse_args()
     plan, reference = _suite(args.suite)
     store = RunStore(Path(args.runs_dir) / args.suite)
@@ -109,6 +113,9 @@ def main() -> None:
             if key in done:  # same config already finished in this store: reuse, don't retrain
                 run = store.get(done[key])
                 res = run.results()
+            elif args.summarize_only or any(label.startswith(p) for p in args.skip_new):
+                print(f"{label} seed {seed}: not run (summarize-only)", flush=True)
+                continue
             else:
                 run = start_run(cfg, store)
                 res = execute_run(run)
@@ -123,18 +130,20 @@ def main() -> None:
             tables.setdefault(label, {})[seed] = per_user(store, run.run_id)
             print(f"{label} seed {seed}: ndcg@10 {primary['metrics']['ndcg@10']:.4f} "
                   f"hit@10 {primary['metrics']['hit@10']:.4f} ({time.perf_counter() - t:.0f}s)", flush=True)
+    missing = [label for label, _ in plan if label not in rows]
     summary: dict[str, Any] = {}
     for label, by_seed in rows.items():
         entry: dict[str, Any] = {"per_seed": by_seed}
         for m in METRICS:
             mean, std = seed_summary([r["metrics"][m] for r in by_seed.values()])
             entry[m] = {"mean": mean, "std": std}
-        if label != reference:
+        if label != reference and reference in tables:
             entry["vs_reference"] = _versus(tables[reference], tables[label])
         if "GPT2Recommender" in tables and label.startswith(("Enhanced", "Ablation")):
             entry["vs_gpt2rec"] = _versus(tables["GPT2Recommender"], tables[label])
         summary[label] = entry
     out = {"suite": args.suite, "seeds": args.seeds, "reference": reference, "models": summary,
+           "not_run": missing,
            "protocol": "full ranking, train (and valid at test time) masked; selection on valid only"}
     path = Path(args.out) if args.out else HERE / "results" / f"quality_{args.suite}.json"
     path.write_text(json.dumps(out, indent=2, default=float) + "\n", encoding="utf-8")
@@ -174,6 +183,8 @@ def markdown(out: dict[str, Any]) -> str:
         cmps.append(f"{100 * g['pooled_rel_diff']:+.1f}% (p={g['pooled_p_value']:.2g})" if g else "—")
         cells = [f"{e[m]['mean']:.4f} ± {e[m]['std']:.4f}" for m in ("ndcg@10", "hit@10", "recall@10", "mrr@10")]
         lines.append(f"| {label} | {len(e['per_seed'])} | " + " | ".join(cells) + " | " + " | ".join(cmps) + " |")
+    for label in out.get("not_run", []):
+        lines.append(f"| {label} | 0 | not run within this session's compute budget | | | | | | |")
     return "\n".join(lines)
 
 

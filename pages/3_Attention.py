@@ -51,41 +51,45 @@ with page_guard(lang):
             except EntityNotFound as exc:
                 st.error(str(exc))
 
-    if mode in ("item", "user"):
-        picked = ap.entity_picker(data, mode, f"attn_{mode}s", lang, multi=True)
-        if not picked:
-            st.info(t("an.pick_hint", lang))
-            st.stop()
-        views = explain_many(loaded.model, data, mode, picked, join)
-        subtitles = [f"{v.entity_id} · {v.label}" for v in views]
-        title = t(f"attn.heat_title_{mode}", lang, n=len(views))
-    elif mode == "pair":
-        p1, p2 = st.columns(2)
-        with p1:
-            user = ap.entity_picker(data, "user", "attn_one_user", lang)
-        with p2:
-            item = ap.entity_picker(data, "item", "attn_one_item", lang)
-        if not user or not item:
-            st.info(t("an.pick_hint", lang))
-            st.stop()
-        pair = explain_pair(loaded.model, data, user[0], item[0], join)
-        views = [pair.user, pair.item]
-        st.metric(t("attn.score", lang), f"{pair.score:.3f}", help=t("attn.score_help", lang))
-        subtitles = [f"{t('an.user', lang)} {pair.user.entity_id} · {pair.user.label}",
-                     f"{t('an.item', lang)} {pair.item.entity_id} · {pair.item.label}"]
-        title = t("attn.heat_title_pair", lang, score=f"{pair.score:.3f}")
-    else:
-        p1, p2 = st.columns([3, 1])
-        with p1:
-            user = ap.entity_picker(data, "user", "attn_one_user", lang)
-        k = p2.slider(t("attn.top_k", lang), 1, 10, 5, key="attn_top_k")
-        if not user:
-            st.info(t("an.pick_hint", lang))
-            st.stop()
-        items = recommended_items(loaded.model, data, loaded.split, user[0], k)
-        views = explain_many(loaded.model, data, "item", items, join)
-        subtitles = [f"#{n + 1} · {v.entity_id} · {v.label}" for n, v in enumerate(views)]
-        title = t("attn.heat_title_top", lang, k=len(views), user=data.user_ids[user[0]])
+    try:  # a model whose users read no text cannot explain users: say so, then stop
+        if mode in ("item", "user"):
+            picked = ap.entity_picker(data, mode, f"attn_{mode}s", lang, multi=True)
+            if not picked:
+                st.info(t("an.pick_hint", lang))
+                st.stop()
+            views = explain_many(loaded.model, data, mode, picked, join)
+            subtitles = [f"{v.entity_id} · {v.label}" for v in views]
+            title = t(f"attn.heat_title_{mode}", lang, n=len(views))
+        elif mode == "pair":
+            p1, p2 = st.columns(2)
+            with p1:
+                user = ap.entity_picker(data, "user", "attn_one_user", lang)
+            with p2:
+                item = ap.entity_picker(data, "item", "attn_one_item", lang)
+            if not user or not item:
+                st.info(t("an.pick_hint", lang))
+                st.stop()
+            pair = explain_pair(loaded.model, data, user[0], item[0], join)
+            views = [pair.user, pair.item]
+            st.metric(t("attn.score", lang), f"{pair.score:.3f}", help=t("attn.score_help", lang))
+            subtitles = [f"{t('an.user', lang)} {pair.user.entity_id} · {pair.user.label}",
+                         f"{t('an.item', lang)} {pair.item.entity_id} · {pair.item.label}"]
+            title = t("attn.heat_title_pair", lang, score=f"{pair.score:.3f}")
+        else:
+            p1, p2 = st.columns([3, 1])
+            with p1:
+                user = ap.entity_picker(data, "user", "attn_one_user", lang)
+            k = p2.slider(t("attn.top_k", lang), 1, 10, 5, key="attn_top_k")
+            if not user:
+                st.info(t("an.pick_hint", lang))
+                st.stop()
+            items = recommended_items(loaded.model, data, loaded.split, user[0], k)
+            views = explain_many(loaded.model, data, "item", items, join)
+            subtitles = [f"#{n + 1} · {v.entity_id} · {v.label}" for n, v in enumerate(views)]
+            title = t("attn.heat_title_top", lang, k=len(views), user=data.user_ids[user[0]])
+    except RunNotAnalysable as exc:
+        st.warning(str(exc), icon=":material/visibility_off:")
+        st.stop()
 
     if any(not v.seen_in_training for v in views):
         st.caption(t("attn.unseen_note", lang))

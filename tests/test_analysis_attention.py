@@ -110,7 +110,7 @@ def test_pair_top_items_and_search(loaded: tuple) -> None:
 
 def test_models_without_attention_are_refused_in_words() -> None:
     store = RunStore(analysis_runs())
-    for run_id, words in (("noattn", "without cross-attention"), ("mf", "mf model\) has no cross-attention")):
+    for run_id, words in (("noattn", "without cross-attention"), ("mf", r"\(mf model\) has no cross-attention")):
         run = open_run(store, run_id)
         data, _ = prepare_data(run_config(run))
         with pytest.raises(RunNotAnalysable, match=words):

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -36,6 +35,8 @@ _CATEGORY_COLOURS = tuple(PALETTE[:7]) + ("#332288", "#882255", "#999933", "#44A
                                           "#117733", "#661100", "#6699CC", "#000000")
 _MAX_CATEGORIES = len(_CATEGORY_COLOURS)  # more legend entries are unreadable: the rest become "other"
 _OTHER = "#c8c8c8"
+# Entities in field bars: colours the field labels do not use, so a bar never reads as a field.
+_ENTITY_COLOURS = ("#332288", "#882255", "#999933", "#44AA99", "#AA4499", "#661100")
 
 
 def field_name(field: str, lang: str) -> str:
@@ -73,10 +74,12 @@ def attention_heatmaps(views: Sequence[TokenView], style: Style, title: str,
         raise ValueError("attention_heatmaps needs at least one view")
     lang = style.lang
     heads = max(v.n_heads for v in views)
-    row_px = 34 if style.presentation else 26
-    block = (heads + 1) * row_px + (150 if style.presentation else 120)  # rows + token labels + title
-    total = block * len(views) + 80
-    fig = make_subplots(rows=len(views), cols=1, vertical_spacing=min(0.3, 70 / total) if len(views) > 1 else 0.0,
+    rows_px = (heads + 1) * (34 if style.presentation else 26)  # one heatmap's cells
+    gap_px = 150 if style.presentation else 120  # the token labels above plus the next title
+    plot_px = len(views) * rows_px + (len(views) - 1) * gap_px
+    bottom_px = gap_px + 40  # the last token labels and the field-colour legend
+    total = plot_px + bottom_px + (130 if style.presentation else 110)
+    fig = make_subplots(rows=len(views), cols=1, vertical_spacing=gap_px / plot_px if len(views) > 1 else 0.0,
                         subplot_titles=list(subtitles) if subtitles else [v.label for v in views])
     top = zmax if zmax is not None else max(float(np.vstack([v.weights, v.mean]).max()) for v in views)
     for r, v in enumerate(views, start=1):
@@ -106,9 +109,9 @@ def attention_heatmaps(views: Sequence[TokenView], style: Style, title: str,
                                                "yref": "container", "title": {"text": t("an.fields_legend", lang)}})
     fig.update_layout(coloraxis={"colorscale": HEAT_SCALE, "cmin": 0.0, "cmax": top, "colorbar": {
         "title": {"text": t("an.attention_weight", lang), "side": "right"}, "thickness": 14 + 6 * style.presentation,
-        "len": min(1.0, 500 / total) if len(views) > 1 else 1.0, "y": 1.0, "yanchor": "top"}})
-    _frame(fig, style, title, total + 40)
-    fig.update_layout(margin={"b": 70 if style.presentation else 60})
+        "len": min(1.0, 400 / plot_px), "y": 1.0, "yanchor": "top"}})
+    _frame(fig, style, title, total)
+    fig.update_layout(margin={"b": bottom_px})
     return fig
 
 
@@ -136,7 +139,7 @@ def field_bars(views: Sequence[TokenView], style: Style, title: str) -> go.Figur
         share = dict(zip(own, m[-1]))
         fig.add_trace(go.Bar(
             name=v.label, x=[field_name(f, style.lang) for f in fields], y=[share.get(f) for f in fields],
-            marker_color=_CATEGORY_COLOURS[n % len(_CATEGORY_COLOURS)],
+            marker_color=_ENTITY_COLOURS[n % len(_ENTITY_COLOURS)],
             hovertemplate="%{x}: %{y:.3f}<extra>" + html.escape(v.label) + "</extra>"))
     fig.update_layout(barmode="group", bargap=0.25, legend={"orientation": "h", "y": -0.2, "x": 0.0})
     fig.update_yaxes(title_text=t("an.field_share", style.lang), rangemode="tozero", gridcolor="#e6e6e6")

@@ -167,7 +167,8 @@ def project(x: np.ndarray, params: UmapParams = UmapParams()) -> np.ndarray:
     their point: a block of exact duplicates makes UMAP's spectral start non-deterministic.
     """
     x = np.asarray(x, dtype=np.float32)
-    n = len(x)
+    if x.ndim != 2 or not np.isfinite(x).all():
+        raise RecCoreError("a projection needs a finite (n, d) table of embeddings")
     _, first, inverse = np.unique(x, axis=0, return_index=True, return_inverse=True)
     keep = np.sort(first)  # one row per distinct vector, in input order
     if len(keep) < MIN_ENTITIES:

@@ -116,14 +116,28 @@ def test_attention_embeddings_and_error_analysis_in_chromium(app_url: str) -> No
             expect(page.get_by_text("ID–text neighbourhood agreement").first).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "e2e-embeddings.png"), full_page=True)
 
-            # Error analysis: one user's case with the top-10 of both runs.
-            page.goto(f"{app_url}/Error_analysis?run=attn-c0&run=mf&user=7")
-            page.get_by_text("User 7", exact=False).first.wait_for()
+            # Error analysis: one user's case (by default the user A helps most), top-10 of both runs.
+            page.goto(f"{app_url}/Error_analysis?run=attn-c0&run=mf")
+            page.get_by_text("Top-10 of both runs").first.wait_for()
             _settle(page)
+            user_box = page.locator("input[aria-label='User id']")
+            first = user_box.input_value()
+            expect(page.get_by_text(f"User {first}", exact=False).first).to_be_visible()
             expect(page.get_by_text("Top-10 of both runs").first).to_be_visible()
-            assert page.locator("[data-testid='stDataFrame']").count() >= 5
+            tables = page.locator("[data-testid='stDataFrame']")
+            assert tables.count() >= 5
             assert page.locator("[data-testid='stException']").count() == 0
             page.screenshot(path=str(ARTIFACTS / "e2e-error-analysis.png"), full_page=True)
+            # Click the second user of "A beats B most" (4th table; the grid is a canvas): it opens above.
+            box = tables.nth(3).bounding_box()
+            assert box is not None
+            page.mouse.click(box["x"] + 15, box["y"] + 35 + 35 + 17)  # the second row's selection cell
+            page.wait_for_function(f"document.querySelector(\"input[aria-label='User id']\").value !== '{first}'",
+                                   timeout=SLOW_MS)
+            _settle(page)
+            opened = user_box.input_value()
+            expect(page.get_by_text(f"User {opened}", exact=False).first).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "e2e-error-analysis-clicked.png"), full_page=True)
             assert not errors, errors
         finally:
             browser.close()
