@@ -104,9 +104,7 @@ def main() -> None:
     tables: dict[str, dict[int, pd.DataFrame]] = {}
     done = _finished_runs(store)
     for label, make in plan:
-        # Ablations run on the first seed only: a 2-core budget (each run is minutes).
-        seeds = args.seeds[:1] if label.startswith("Ablation") else args.seeds
-        for seed in seeds:
+        for seed in args.seeds:
             cfg = make(seed)
             t = time.perf_counter()
             key = json.dumps(cfg.to_dict(), sort_keys=True)

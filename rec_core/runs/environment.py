@@ -1,0 +1,137 @@
+"""Facts about where a run executes: library versions and device for results.json, and
+host / process identity so the store can tell a live run from one whose process died."""
+from __future__ import annotations
+
+import os
+import platform
+import socket
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+__all__ = ["environment_info", "hostname", "owner_died", "pid_alive", "process_start_token"]
+
+
+def _dist_version(name: str) -> str | None:
+    """Installed version of distribution `name`, or None if it is not installed.
+
+    Read from package metadata rather than by importing: importing transformers takes
+    seconds and is not needed to know its version.
+    """
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_count() -> int | None:
+    """CPUs this process may run on (respects affinity / container limits where visible)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count()
+
+
+def environment_info(device: str) -> dict[str, Any]:
+    """Return versions and hardware for a results file.
+
+    Keys: python, platform, rec_core, torch, numpy, pandas, transformers, peft (None when not
+    installed), device, cpu_count, torch_threads, cuda_version, cuda_device (the GPU name
+    when `device` is a CUDA device and CUDA is available, else None). The hostname is left
+    out on purpose: results files get committed and shared.
+    """
+    import torch  # lazy: the app imports rec_core.runs just to poll run folders
+
+    import rec_core
+
+    cuda_device: str | None = None
+    if device.startswith("cuda") and torch.cuda.is_available():
+        # index None means "the current device", which get_device_name accepts.
+        cuda_device = torch.cuda.get_device_name(torch.device(device).index)
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "rec_core": rec_core.__version__,
+        "torch": torch.__version__,
+        "numpy": _dist_version("numpy"),
+        "pandas": _dist_version("pandas"),
+        "transformers": _dist_version("transformers"),
+        "peft": _dist_version("peft"),
+        "device": device,
+        "cpu_count": _cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "cuda_version": torch.version.cuda,
+        "cuda_device": cuda_device,
+    }
+
+
+def hostname() -> str:
+    """This machine's name; recorded beside a pid so liveness is only judged on its host."""
+    return socket.gethostname()
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields of /proc/<pid>/stat after the command name, or None without procfs / process."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    # The command name is in parentheses and may itself contain spaces or ')'.
+    return raw[raw.rfind(")") + 2 :].split()
+
+
+def process_start_token(pid: int) -> str | None:
+    """A token identifying process `pid` across pid reuse: boot id + start time (Linux).
+
+    Returns None where procfs is unavailable or the process does not exist.
+    """
+    fields = _proc_stat(pid)
+    if fields is None or len(fields) < 20:
+        return None
+    try:
+        boot_id = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+    except OSError:
+        boot_id = ""
+    return f"{boot_id}:{fields[19]}"  # field 22 of stat: start time in clock ticks
+
+
+def pid_alive(pid: int, start_token: str | None = None) -> bool:
+    """Whether process `pid` on this host is still running (a zombie counts as dead).
+
+    If `start_token` (from `process_start_token` when the pid was recorded) is given and the
+    pid now belongs to a different process, returns False. Off POSIX, returns True: we
+    cannot check safely (os.kill with signal 0 would terminate the process on Windows).
+    """
+    if pid <= 0:
+        return False
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by another user
+    fields = _proc_stat(pid)
+    if fields is None:
+        return True  # no procfs (macOS): signal 0 succeeded, so it exists
+    if fields[0] in ("Z", "X"):
+        return False  # exited; only its parent has not reaped it yet
+    if start_token is not None:
+        current = process_start_token(pid)
+        if current is not None and current != start_token:
+            return False
+    return True
+
+
+def owner_died(status: dict[str, Any]) -> bool:
+    """Whether a status says "running" but its recorded process on this host is gone.
+
+    Only judged on the host that recorded the pid: elsewhere the number means nothing.
+    """
+    pid = status.get("pid")
+    return (
+        status.get("state") == "running"
+        and isinstance(pid, int)
+        and status.get("hostname") == hostname()
+        and not pid_alive(pid, status.get("pid_started"))
+    )
