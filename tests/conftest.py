@@ -11,9 +11,17 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def fixtures_dir() -> Path:
-    """tests/fixtures: tiny hand-written files in the real formats."""
-    return FIXTURES
+def fixtures_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tiny datasets in the real formats: the committed CSV files plus MovieLens-format files
+    with invented records, written here (no MovieLens file is committed: its licence)."""
+    import shutil
+
+    from tests.movielens_fixtures import write_tiny_movielens
+
+    root = tmp_path_factory.mktemp("fixtures")
+    shutil.copytree(FIXTURES, root, dirs_exist_ok=True)
+    write_tiny_movielens(root)
+    return root
 
 
 def _shared_data_root() -> Path | None:

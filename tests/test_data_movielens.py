@@ -90,20 +90,20 @@ def test_tiny_ml100k_dedup_keeps_latest(fixtures_dir: Path) -> None:
 def test_tiny_ml100k_texts_and_fields(fixtures_dir: Path) -> None:
     data = load_ml100k(fixtures_dir / "ml-100k-tiny")
     assert data.item_text.texts == (
-        "Toy Story (1995). Genres: Animation, Children's, Comedy.",
-        "The Usual Suspects (1995). Genres: Crime, Thriller.",
-        "Les Misérables (1995). Genres: Drama, Musical.",
+        "Paper Kites (1995). Genres: Animation, Children's, Comedy.",
+        "The Quiet Harbour (1995). Genres: Crime, Thriller.",
+        "Les Mémoires (1995). Genres: Drama, Musical.",
         "unknown.",  # no year, only the "unknown" flag: nothing but the title is left
-        "Heidi Fleiss: Hollywood Madam (1995). Genres: Documentary.",
+        "Lena Marsh: Night Editor (1995). Genres: Documentary.",
     )
     assert data.user_text.texts == (
-        "A 24-year-old male technician.",
-        "A 53-year-old female.",  # occupation "other" stays a field, not text
-        "A 23-year-old male writer.",
-        "A 33-year-old female.",  # "none"
+        "A 31-year-old male engineer.",
+        "A 47-year-old female.",  # occupation "other" stays a field, not text
+        "A 29-year-old male writer.",
+        "A 36-year-old female.",  # "none"
     )
-    assert data.item_text.spans[0] == (("title", 0, 9), ("year", 11, 15), ("genres", 26, 55))
-    assert data.item_text.field_of(0, 27) == "genres" and data.item_text.field_of(0, 9) == ""
+    assert data.item_text.spans[0] == (("title", 0, 11), ("year", 13, 17), ("genres", 28, 57))
+    assert data.item_text.field_of(0, 29) == "genres" and data.item_text.field_of(0, 11) == ""
     _check_spans(data)
     fields = data.item_fields
     assert list(fields.columns) == ["title", "year", "genres"]
@@ -112,7 +112,7 @@ def test_tiny_ml100k_texts_and_fields(fixtures_dir: Path) -> None:
     assert fields["genres"].iloc[3] == []
     users = data.user_fields
     assert list(users.columns) == ["age", "gender", "occupation", "zip"]
-    assert users.iloc[1].tolist() == [53, "female", "other", "94043"]
+    assert users.iloc[1].tolist() == [47, "female", "other", "20002"]
 
 
 def test_tiny_ml100k_min_rating(fixtures_dir: Path) -> None:
@@ -139,9 +139,9 @@ def test_tiny_ml1m(fixtures_dir: Path) -> None:
     data = load_ml1m(fixtures_dir / "ml-1m-tiny")
     assert (data.n_users, data.n_items, data.n_interactions) == (4, 3, 6)
     assert data.item_text.texts == (
-        "Toy Story (1995). Genres: Animation, Children's, Comedy.",
-        "Les Misérables (1995). Genres: Drama, Musical.",
-        "The City of Lost Children (La Cité des enfants perdus) (1995). Genres: Adventure, Sci-Fi.",
+        "Paper Kites (1995). Genres: Animation, Children's, Comedy.",
+        "Les Mémoires (1995). Genres: Drama, Musical.",
+        "The City of Paper Lanterns (La Cité des lanternes) (1995). Genres: Adventure, Sci-Fi.",
     )
     assert data.user_text.texts == (
         "A female user aged under 18, K-12 student.",
@@ -234,7 +234,7 @@ def test_bad_u_item_rows(tiny100k: Path) -> None:
     path.write_bytes(b"\n".join(lines))
     with pytest.raises(DataError, match=r"u\.item: line 3: expected 24 '\|'-separated fields .* found 21"):
         load_ml100k(tiny100k)
-    path.write_bytes(original.replace(b"1|Toy Story", b"x|Toy Story"))
+    path.write_bytes(original.replace(b"1|Paper Kites", b"x|Paper Kites"))
     with pytest.raises(DataError, match=r"u\.item: line 1: movie id 'x' is not an integer"):
         load_ml100k(tiny100k)
     path.write_bytes(original + original.split(b"\n")[0] + b"\n")
@@ -252,7 +252,7 @@ def test_rated_item_missing_from_u_item(tiny100k: Path) -> None:
 
 def test_bad_u_user_age(tiny100k: Path) -> None:
     path = tiny100k / "u.user"
-    path.write_text(path.read_text().replace("3|23|M", "3|twenty|M"))
+    path.write_text(path.read_text().replace("3|29|M", "3|twenty|M"))
     with pytest.raises(DataError, match=r"u\.user: line 3: age 'twenty' is not an integer"):
         load_ml100k(tiny100k)
 
