@@ -14,10 +14,8 @@ derived facts (a "running" run whose process died) are computed on read.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +25,8 @@ from rec_core.runs.atomic import (CorruptRunFile, RunFileNotFound, append_jsonl,
                                    file_lock, load_json, read_json, read_jsonl,
                                    write_bytes_atomic, write_json_atomic)
 from rec_core.runs.environment import hostname, owner_died, process_start_token
+from rec_core.runs.names import is_safe_name, new_run_id, utc_now, validate_run_id
+from rec_core.runs.summary import PRIMARY_METRICS, RunSummary, duration_s, primary_metrics
 
 if TYPE_CHECKING:  # heavy imports stay lazy: the app polls the store many times a minute
     import pandas as pd
@@ -37,10 +37,6 @@ __all__ = ["FINISHED_STATES", "PRIMARY_METRICS", "RUN_STATES", "Run", "RunNotFou
 
 RUN_STATES = ("queued", "running", "done", "failed", "stopped")
 FINISHED_STATES = frozenset({"done", "failed", "stopped"})
-# Test metrics a RunSummary shows when results.json has them (matched case-insensitively).
-PRIMARY_METRICS = ("ndcg@10", "hit@10", "recall@10", "mrr@10")
-
-_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _CONFIG, _STATUS, _HISTORY, _RESULTS = "config.json", "status.json", "history.jsonl", "results.json"
 _CHECKPOINT, _STOP, _STATUS_LOCK = "model.safetensors", "STOP", ".status.lock"
 
@@ -51,52 +47,6 @@ class RunNotFound(RecCoreError, LookupError):
     def __init__(self, run_id: str, root: Path) -> None:
         self.run_id = run_id
         super().__init__(f"run {run_id!r} not found in {root}")
-
-
-def utc_now() -> str:
-    """Current time as ISO 8601 UTC with microseconds; strings of this form sort by time."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-def validate_run_id(run_id: str, field: str = "run_id") -> str:
-    """Return `run_id` if it is a safe folder name, else raise ConfigError(`field`, ...).
-
-    Allowed: 1 to 128 of letters, digits, '.', '_', '-', starting with a letter or digit,
-    never containing '..'. So no path separator, no hidden or temporary name.
-    """
-    if not _is_safe_name(run_id):
-        raise ConfigError(field, f"{run_id!r} is not allowed: use 1 to 128 letters, digits, "
-                                 "'.', '_' or '-', starting with a letter or digit, without '..'")
-    return run_id
-
-
-def _is_safe_name(name: object) -> bool:
-    return isinstance(name, str) and bool(_ID_PATTERN.fullmatch(name)) and ".." not in name
-
-
-def new_run_id(prefix: str = "run") -> str:
-    """Return `<prefix>-<YYYYmmdd-HHMMSS UTC>-<4 hex>`, the prefix sanitised to a safe name.
-
-    Example: "mf-ml-100k-ratio-s0-20261127-231502-3f9a".
-    """
-    clean = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "-", prefix))
-    clean = re.sub(r"-{2,}", "-", clean).strip("._-")[:100].rstrip("._-") or "run"
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    return validate_run_id(f"{clean}-{stamp}-{secrets.token_hex(2)}")
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """One row of the runs table, built from a run's files by `RunStore.list`."""
-
-    run_id: str
-    state: str  # a RUN_STATES value, or "corrupt" when the run's files cannot be read
-    created_at: str | None  # ISO 8601 UTC
-    finished_at: str | None
-    config: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, float] = field(default_factory=dict)  # primary test metrics
-    error: str | None = None  # failure text, or what is wrong with a corrupt run
-    duration_s: float | None = None  # started -> finished (or -> now while running)
 
 
 class Run:
@@ -267,34 +217,6 @@ class Run:
             return ""
 
 
-def _duration_s(st: dict[str, Any]) -> float | None:
-    """Seconds from started_at to finished_at (to now while running, else to updated_at)."""
-    start = st.get("started_at")
-    end = st.get("finished_at") or (utc_now() if st["state"] == "running" else st.get("updated_at"))
-    if not start or not end:
-        return None
-    return max(0.0, (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds())
-
-
-def _primary_metrics(results: dict[str, Any] | None) -> dict[str, float]:
-    """Numeric test metrics from results["test"]["primary"]["metrics"] (what execute_run
-    writes), or results["test"]["metrics"] / results["test"].
-
-    Keeps only PRIMARY_METRICS when any is present, so the runs table stays narrow.
-    """
-    test = results.get("test") if isinstance(results, dict) else None
-    if isinstance(test, dict) and isinstance(test.get("primary"), dict):
-        test = test["primary"]
-    if isinstance(test, dict) and isinstance(test.get("metrics"), dict):
-        test = test["metrics"]
-    if not isinstance(test, dict):
-        return {}
-    numeric = {str(k): float(v) for k, v in test.items()
-               if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    primary = {k: v for k, v in numeric.items() if k.lower() in PRIMARY_METRICS}
-    return primary or numeric
-
-
 class RunStore:
     """A folder of runs. Safe to use from several processes at once."""
 
@@ -353,7 +275,7 @@ class RunStore:
         """Ids of all run folders, unordered; temporary and trash folders are skipped."""
         with os.scandir(self.root) as entries:
             # Hidden names (.tmp-*, .trash-*, locks) are never safe names, so never run ids.
-            return [e.name for e in entries if _is_safe_name(e.name) and e.is_dir()]
+            return [e.name for e in entries if is_safe_name(e.name) and e.is_dir()]
 
     def list(self) -> list[RunSummary]:
         """Summaries of all runs, newest first; never raises for one bad run.
@@ -368,8 +290,8 @@ class RunStore:
                 st = run.status()
                 summary = RunSummary(
                     run_id, st["state"], st.get("created_at"), st.get("finished_at"),
-                    config=run.config(), metrics=_primary_metrics(run.results()),
-                    error=st.get("error"), duration_s=_duration_s(st),
+                    config=run.config(), metrics=primary_metrics(run.results()),
+                    error=st.get("error"), duration_s=duration_s(st),
                 )
                 sort_key = summary.created_at or ""
             except (RecCoreError, OSError, ValueError, TypeError) as exc:
