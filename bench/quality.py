@@ -22,7 +22,7 @@ from scipy.stats import wilcoxon
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rec_core.data import DataConfig  # noqa: E402
-from rec_core.evaluate import EvalConfig, paired_compare, seed_summary  # noqa: E402
+from rec_core.evaluate import paired_compare, seed_summary  # noqa: E402
 from rec_core.experiment import RunConfig, execute_run, start_run  # noqa: E402
 from rec_core.models.enhanced import EnhancedConfig  # noqa: E402
 from rec_core.models.gpt2rec import GPT2RecConfig  # noqa: E402

@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rec_core.data import DataConfig, load_dataset  # noqa: E402
 from rec_core.evaluate import evaluate  # noqa: E402
-from rec_core.models.base import TrainContext  # noqa: E402
 from rec_core.models.mf import MF, MFConfig  # noqa: E402
 from rec_core.runs import environment_info  # noqa: E402
 from rec_core.split import SplitConfig, make_split  # noqa: E402

@@ -6,7 +6,6 @@ Bad input prints one line naming the field and exits with code 2; no traceback.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import tomllib

@@ -6,6 +6,7 @@ folder, recording progress as it goes so that a page (or another process) can fo
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 import time
 import traceback
@@ -131,8 +132,6 @@ def execute_run(
     Exceptions are recorded in the run's status (error text) and re-raised so a CLI can exit
     non-zero; the run folder is never left saying `running`.
     """
-    import os
-
     emit = progress or (lambda info: None)
     t_start = time.perf_counter()
     run.set_status("running", pid=os.getpid(), phase="loading data")

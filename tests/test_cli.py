@@ -1,14 +1,12 @@
 """The CLI end to end: a run folder that rebuilds its model, compare, runs, and bad input."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 from rec_core.cli import main
 from rec_core.evaluate import evaluate

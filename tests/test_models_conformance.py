@@ -1,7 +1,6 @@
 """Every model passes the same contract tests (LensKit's conformance-mixin idea)."""
 from __future__ import annotations
 
-import dataclasses
 
 import pytest
 import torch

@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from rec_core.errors import ConfigError
+
 __all__ = ["Batch", "Recommender", "TrainContext", "View"]
 
 View = Literal["id", "text", "fused"]
@@ -114,6 +116,4 @@ class Recommender(nn.Module):
 
     def _check_view(self, view: str) -> None:
         if view not in self.views:
-            from rec_core.errors import ConfigError
-
             raise ConfigError("view", f"{self.name} has views {', '.join(self.views)}; got {view!r}")

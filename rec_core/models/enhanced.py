@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -303,9 +302,7 @@ class GPT2RecommenderEnhanced(Recommender):
     def user_embeddings(self, view: View = "fused") -> Tensor:
         self._check_view(view)
         if view == "text" and not self.use_user_text:
-            from rec_core.errors import ConfigError as _E
-
-            raise _E("view", "this model has no user text (use_user_text is off or users have no text)")
+            raise ConfigError("view", "this model has no user text (use_user_text is off or users have no text)")
         return self._embeddings("user", view)
 
     def item_embeddings(self, view: View = "fused") -> Tensor:

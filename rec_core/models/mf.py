@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rec_core.errors import ConfigError
-from rec_core.models.base import Batch, Recommender, TrainContext, View
+from rec_core.models.base import Batch, Recommender, View
 
 __all__ = ["MFConfig", "MF"]
 
