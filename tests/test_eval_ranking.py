@@ -5,6 +5,7 @@ test_eval_* files.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -73,9 +74,9 @@ def random_case(seed: int, n_users: int = 30, n_items: int = 40, ties: bool = Tr
 
 
 def naive_lists(data: InteractionData, split: Split, part: str, scores: np.ndarray,
-                candidates: np.ndarray | None) -> dict[int, tuple[list[int], set[int]]]:
-    """Per evaluated user: every unmasked candidate sorted by (score desc, index asc), and the
-    ground-truth set. Plain Python, the reference the vectorised code must match."""
+                candidates: np.ndarray | None) -> dict[int, tuple[list[list[int]], set[int]]]:
+    """Per evaluated user: the unmasked candidates as groups of equal score, best first, and
+    the ground-truth set. Plain Python, the reference the vectorised code must match."""
     masked_rows = list(split.train) + (list(split.valid) if part == "test" else [])
     masked: dict[int, set[int]] = {}
     for r in masked_rows:
@@ -88,23 +89,44 @@ def naive_lists(data: InteractionData, split: Split, part: str, scores: np.ndarr
     out = {}
     for u, gt in truth.items():
         ranked = [i for i in allowed if i not in masked.get(u, set())]
-        ranked.sort(key=lambda i: (-scores[u, i], i))
-        out[u] = (ranked, gt)
+        by_score: dict[float, list[int]] = {}
+        for i in ranked:
+            by_score.setdefault(float(scores[u, i]), []).append(i)
+        out[u] = ([by_score[v] for v in sorted(by_score, reverse=True)], gt)
     return out
 
 
-def naive_metrics(ranked: list[int], gt: set[int], k: int) -> dict[str, float]:
-    top = ranked[:k]
-    hits = [i in gt for i in top]
-    first = next((r for r, h in enumerate(hits) if h), None)
-    idcg = sum(1 / math.log2(r + 2) for r in range(min(len(gt), k)))
+def naive_metrics(hits: list[bool], n_gt: int, k: int) -> dict[str, float]:
+    """Every metric of one fixed ranking given as relevance flags in rank order."""
+    top = hits[:k]
+    first = next((r for r, h in enumerate(top) if h), None)
+    idcg = sum(1 / math.log2(r + 2) for r in range(min(n_gt, k)))
     return {
-        "hit": float(any(hits)),
-        "precision": sum(hits) / k,
-        "recall": sum(hits) / len(gt),
+        "hit": float(any(top)),
+        "precision": sum(top) / k,
+        "recall": sum(top) / n_gt,
         "mrr": 0.0 if first is None else 1 / (first + 1),
-        "ndcg": sum(1 / math.log2(r + 2) for r, h in enumerate(hits) if h) / idcg,
+        "ndcg": sum(1 / math.log2(r + 2) for r, h in enumerate(top) if h) / idcg,
     }
+
+
+def naive_expected(groups: list[list[int]], gt: set[int], k: int) -> dict[str, float]:
+    """Mean of every metric over all orderings of each tied group, by brute force: the
+    metrics depend only on which slots of each group hold relevant items, so every choice of
+    slots (equally likely) is enumerated, independently per group."""
+    per_group = []
+    for g in groups:
+        r = sum(i in gt for i in g)
+        per_group.append([[s in chosen for s in range(len(g))] for chosen in
+                          map(set, itertools.combinations(range(len(g)), r))])
+    totals: dict[str, float] = {}
+    count = 0
+    for arrangement in itertools.product(*per_group):
+        flags = [h for part in arrangement for h in part]
+        for name, value in naive_metrics(flags, len(gt), k).items():
+            totals[name] = totals.get(name, 0.0) + value
+        count += 1
+    return {name: value / count for name, value in totals.items()}
 
 
 KS = (1, 3, 10, 50)  # 50 > n_items: lists are shorter than the cutoff
@@ -114,7 +136,10 @@ KS = (1, 3, 10, 50)  # 50 > n_items: lists are shorter than the cutoff
 @pytest.mark.parametrize("ties", [True, False])
 @pytest.mark.parametrize("cold", [False, True])
 def test_matches_naive_reference(part: str, ties: bool, cold: bool) -> None:
-    data, parts, scores = random_case(seed=3 + ties + 2 * cold, ties=ties)
+    # With ties, a small catalogue and few score levels keep the brute-force enumeration small
+    # while still making groups of several items, some of them cut by the cutoff.
+    n_items = 14 if ties else 40
+    data, parts, scores = random_case(seed=3 + ties + 2 * cold, n_items=n_items, ties=ties)
     cands = np.arange(0, data.n_items, 3) if cold else None
     split = make_split(parts, cands, cands)
     res = evaluate(FixedScores(scores), data, split, part, EvalConfig(ks=KS), with_ranks=True)
@@ -122,21 +147,28 @@ def test_matches_naive_reference(part: str, ties: bool, cold: bool) -> None:
     assert res.candidates == ("cold" if cold else "all")
     assert sorted(res.per_user["user"]) == sorted(ref) and res.n_users == len(ref) > 0
     per_user = res.per_user.set_index("user")
-    for u, (ranked, gt) in ref.items():
+    for u, (groups, gt) in ref.items():
         assert per_user.loc[u, "n_relevant"] == len(gt)
         for k in KS:
-            for name, value in naive_metrics(ranked, gt, k).items():
+            for name, value in naive_expected(groups, gt, k).items():
                 assert per_user.loc[u, f"{name}@{k}"] == pytest.approx(value, abs=1e-12), (u, name, k)
     for k in KS:
-        means = np.mean([naive_metrics(*ref[u], k)["ndcg"] for u in ref])
+        means = np.mean([naive_expected(*ref[u], k)["ndcg"] for u in ref])
         assert res.metrics[f"ndcg@{k}"] == pytest.approx(means)
-        covered = {i for ranked, _ in ref.values() for i in ranked[:k]}
-        n_cand = data.n_items if cands is None else len(cands)
-        assert res.coverage[f"coverage@{k}"] == pytest.approx(len(covered) / n_cand)
-    # Ranks: 1-based position of each ground-truth item in the naive order.
-    expected = sorted((u, i, ranked.index(i) + 1) for u, (ranked, gt) in ref.items() for i in gt)
+    # Ranks: the expected 1-based position of each ground-truth item (mid-rank of its group).
+    expected = []
+    for u, (groups, gt) in ref.items():
+        before = 0
+        for g in groups:
+            expected += [(u, i, before + (len(g) + 1) / 2) for i in g if i in gt]
+            before += len(g)
     got = sorted(map(tuple, res.ranks[["user", "item", "rank"]].to_numpy().tolist()))
-    assert got == expected
+    assert got == sorted(expected)
+    if not ties:
+        for k in KS:  # no ties: coverage is the plain share of candidates in some top-k list
+            covered = {i for groups, _ in ref.values() for i in [g[0] for g in groups][:k]}
+            n_cand = data.n_items if cands is None else len(cands)
+            assert res.coverage[f"coverage@{k}"] == pytest.approx(len(covered) / n_cand)
 
 
 def test_train_items_masked_even_with_top_score() -> None:
@@ -174,15 +206,63 @@ def test_evaluate_all_without_candidates_gives_primary_only() -> None:
     assert list(out) == ["primary"] and out["primary"].candidates == "all"
 
 
-def test_constant_scores_break_ties_by_item_index() -> None:
-    n_items = 3000  # well past k, so topk's arbitrary tie order would show
-    data = make_data(np.array([0, 0, 1, 1]), np.array([5, 2990, 0, 2999]), 2, n_items)
-    split = make_split(np.array([0, 2, 2, 0]))
-    res = evaluate(FixedScores(np.zeros((2, n_items))), data, split, "test", EvalConfig(ks=(1, 10)), with_ranks=True)
+def test_constant_scores_get_the_random_expectation_in_closed_form() -> None:
+    n_items = 3000  # well past k, so any tie order would show
+    data = make_data(np.array([0, 0, 1, 1, 1]), np.array([5, 2990, 0, 2999, 17]), 2, n_items)
+    split = make_split(np.array([0, 2, 2, 0, 2]))
+    ks = (1, 10)
+    res = evaluate(FixedScores(np.zeros((2, n_items))), data, split, "test", EvalConfig(ks=ks), with_ranks=True)
     ranks = dict(zip(zip(res.ranks["user"], res.ranks["item"]), res.ranks["rank"]))
-    assert ranks == {(0, 2990): 2990, (1, 0): 1}  # user 0: 2989 items above 2990 (5 is masked)
-    assert res.per_user.set_index("user").loc[1, "mrr@10"] == 1.0
-    assert res.coverage["coverage@10"] == pytest.approx(11 / n_items)  # items 0..10 (5 masked for u0)
+    assert ranks == {(0, 2990): 1500.0, (1, 0): 1500.0, (1, 17): 1500.0}  # mid-rank of 2999 unmasked items
+    per_user = res.per_user.set_index("user")
+    for u, n, r in ((0, 2999, 1), (1, 2999, 2)):  # unmasked candidates and relevant items per user
+        for k in ks:
+            disc = sum(1 / math.log2(p + 2) for p in range(k))
+            idcg = sum(1 / math.log2(p + 2) for p in range(min(r, k)))
+            closed = {
+                "hit": 1 - math.comb(n - r, k) / math.comb(n, k),
+                "precision": r / n,
+                "recall": k / n,
+                "ndcg": r / n * disc / idcg,
+                # first relevant at position j (0-based): C(n-1-j, r-1) / C(n, r)
+                "mrr": sum(math.comb(n - 1 - j, r - 1) / math.comb(n, r) / (j + 1) for j in range(k)),
+            }
+            for name, value in closed.items():
+                assert per_user.loc[u, f"{name}@{k}"] == pytest.approx(value, rel=1e-10), (u, name, k)
+    # The random reference is exactly what constant scores get.
+    assert res.random == pytest.approx(res.metrics, rel=1e-12)
+    # Each user's top 1 is one of its 2999 items at random; 2998 items are open to both users.
+    p = 1 / 2999
+    assert res.coverage["coverage@1"] == pytest.approx((2998 * (1 - (1 - p) ** 2) + 2 * p) / 3000, rel=1e-9)
+
+
+def test_tied_scores_do_not_depend_on_the_item_order_of_the_file() -> None:
+    # Scores with heavy ties; relabelling the items (a different file order) must not change
+    # any metric, which breaking ties by index would (e.g. ids sorted by popularity).
+    data, parts, scores = random_case(seed=31, n_users=50, n_items=80)
+    split = make_split(parts)
+    perm = np.random.default_rng(0).permutation(data.n_items)  # new id of item i is perm[i]
+    relabelled = make_data(data.users, perm[data.items], data.n_users, data.n_items)
+    new_scores = np.empty_like(scores)
+    new_scores[:, perm] = scores
+    cfg = EvalConfig(ks=(1, 5, 10))
+    a = evaluate(FixedScores(scores), data, split, "test", cfg)
+    b = evaluate(FixedScores(new_scores), relabelled, split, "test", cfg)
+    assert a.metrics == pytest.approx(b.metrics, rel=1e-12)
+    assert a.coverage == pytest.approx(b.coverage, rel=1e-12)
+
+
+def test_tie_aware_metrics_match_a_monte_carlo_of_random_tie_breaking() -> None:
+    data, parts, scores = random_case(seed=33, n_users=40, n_items=60)  # integer scores 0..3
+    split = make_split(parts)
+    cfg = EvalConfig(ks=(5, 10))
+    exact = evaluate(FixedScores(scores), data, split, "test", cfg).metrics
+    rng = np.random.default_rng(1)
+    draws = [evaluate(FixedScores(scores + rng.random(scores.shape) * 1e-3), data, split, "test", cfg).metrics
+             for _ in range(400)]  # jitter < the 1.0 gap between levels: a random order inside ties
+    for key, value in exact.items():
+        samples = np.array([d[key] for d in draws])
+        assert abs(samples.mean() - value) < 4 * samples.std() / math.sqrt(len(samples)) + 1e-12, key
 
 
 def test_top_k_orders_like_a_stable_full_sort() -> None:
@@ -271,7 +351,8 @@ def test_non_finite_scores() -> None:
     split = make_split(parts)
     res = evaluate(FixedScores(inf), data, split, "valid", EvalConfig(ks=(50,)), with_ranks=True)
     ref = naive_lists(data, split, "valid", inf, None)
-    expected = sorted((u, i, ranked.index(i) + 1) for u, (ranked, gt) in ref.items() for i in gt)
+    flat = {u: [i for g in groups for i in g] for u, (groups, _) in ref.items()}
+    expected = sorted((u, i, flat[u].index(i) + 1) for u, (_, gt) in ref.items() for i in gt)
     assert sorted(map(tuple, res.ranks.to_numpy().tolist())) == expected
 
 

@@ -1,7 +1,7 @@
 """Full-ranking evaluation: metrics, per-user tables, segments and paired comparisons.
 
 `evaluate` ranks the whole catalogue (or a split's candidates) per user with training items
-masked, as PROTOCOL.md prescribes; `paired_compare` tests whether one run beats another.
+masked, as PROTOCOL.md prescribes, with tie-aware metrics and an exact random reference; `paired_compare` tests whether one run beats another.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rec_core.evaluate.metrics import (
     METRIC_NAMES,
     compute_metrics,
     dcg,
+    expected_metrics,
     hit,
     metric_key,
     mrr,
@@ -23,6 +24,7 @@ from rec_core.evaluate.ranking import (
     RankingTask,
     evaluate,
     evaluate_all,
+    random_metrics,
     ranking_task,
     top_k,
 )
@@ -44,6 +46,7 @@ __all__ = [
     "compare_all",
     "compute_metrics",
     "dcg",
+    "expected_metrics",
     "evaluate",
     "evaluate_all",
     "hit",
@@ -54,6 +57,7 @@ __all__ = [
     "ndcg",
     "paired_compare",
     "precision",
+    "random_metrics",
     "ranking_task",
     "recall",
     "seed_summary",

@@ -2,14 +2,18 @@
 ranked with the user's training items masked (and validation items when testing), metrics are
 computed per user and averaged over the users that have ground truth in the part.
 
-Ties are broken by item index (lower index ranks first) everywhere, so results never depend on
-the unspecified order `torch.topk` gives equal scores.
+Ties are not broken: every metric is its expected value over all orderings of each group of
+equally scored items (tie-aware metrics, McSherry and Najork 2008), exact and deterministic.
+MovieLens ids follow popularity, so breaking ties by item index would hand a model that scores
+many items alike (MF and Popularity on cold items) a popularity ranking for free. Each result
+also carries the exact expected metrics of a uniformly random ranking (`EvalResult.random`).
+`top_k` (display lists of the analysis pages) orders ties by index, and says so.
 """
 from __future__ import annotations
 
 import math
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -19,7 +23,7 @@ from torch import Tensor
 
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError, DataError, RecCoreError
-from rec_core.evaluate.metrics import METRIC_NAMES, compute_metrics
+from rec_core.evaluate.metrics import METRIC_NAMES, expected_metrics
 from rec_core.evaluate.segments import (
     ITEM_SEGMENTS,
     item_segment_metrics,
@@ -29,7 +33,8 @@ from rec_core.evaluate.segments import (
 from rec_core.models.base import Recommender
 from rec_core.split import Split
 
-__all__ = ["EvalConfig", "EvalResult", "RankingTask", "evaluate", "evaluate_all", "ranking_task", "top_k"]
+__all__ = ["EvalConfig", "EvalResult", "RankingTask", "evaluate", "evaluate_all", "random_metrics", "ranking_task",
+           "top_k"]
 
 Part = Literal["valid", "test"]
 CandidateMode = Literal["auto", "all"]
@@ -200,20 +205,24 @@ def top_k(scores: Tensor, k: int) -> tuple[Tensor, Tensor]:
 class EvalResult:
     """The result of ranking one part for every evaluated user.
 
-    `metrics` are means over the `n_users` evaluated users; `per_user` has one row per such
-    user (user, n_relevant, n_train, then one column per metric); `ranks` (with_ranks only)
-    gives the 1-based rank of every ground-truth item among the ranked, unmasked candidates.
+    `metrics` are means over the `n_users` evaluated users of each user's tie-aware (expected)
+    metric; `per_user` has one row per such user (user, n_relevant, n_train, then one column
+    per metric); `ranks` (with_ranks only) gives the expected 1-based rank of every ground-truth
+    item among the ranked, unmasked candidates (a mid-rank: x.5 inside an even tie).
     `user` and `item` columns hold indices into `data.user_ids` / `data.item_ids`.
     """
 
     part: str
     metrics: dict[str, float]  # {"ndcg@10": mean, ...}
-    coverage: dict[str, float]  # {"coverage@10": share of candidates in at least one top-10}
+    coverage: dict[str, float]  # {"coverage@10": expected share of candidates in at least one top-10}
     per_user: pd.DataFrame
     segments: dict[str, dict[str, float]]  # item popularity segments, then user activity groups
     ranks: pd.DataFrame | None  # columns user, item, rank
     n_users: int
     candidates: str  # "all" or "cold"
+    # Exact expected metrics of a uniformly random ranking of the same candidates (same users,
+    # masks and ground truth): the floor every model should clear ("x times random").
+    random: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready summary (NaN -> None); per_user and ranks are tables, stored separately."""
@@ -222,6 +231,7 @@ class EvalResult:
             "candidates": self.candidates,
             "n_users": self.n_users,
             "metrics": _json_floats(self.metrics),
+            "random": _json_floats(self.random),
             "coverage": _json_floats(self.coverage),
             "segments": {name: _json_floats(seg) for name, seg in self.segments.items()},
         }
@@ -258,22 +268,24 @@ def evaluate(
     with_ranks: bool = False,
     device: torch.device | str = "cpu",
 ) -> EvalResult:
-    """Full-ranking evaluation of `model` on `part` (PROTOCOL.md).
+    """Full-ranking evaluation of `model` on `part` (PROTOCOL.md), tie-aware.
 
     candidates="auto" ranks the split's candidates of `part` when it has them (cold-items:
     the held-out items), else every item; "all" always ranks every item. The model must live
     on `device`; it is called in eval mode under inference_mode, `config.chunk_size` users at
     a time, and its train/eval modes are restored afterwards. A part without ground truth
     gives n_users 0 and NaN metrics.
+
+    Ties: every metric (and coverage) is its expected value over all orderings of each group
+    of equally scored items (McSherry and Najork 2008), so a model that scores many items alike
+    neither gains nor loses by the order of the item ids. `EvalResult.random` holds the exact
+    expected metrics of a uniformly random ranking of the same candidates.
     """
     task = ranking_task(data, split, part, candidates)
     device = torch.device(device)
     n_users, k_max = len(task.users), max(config.ks)
     k_list = min(k_max, task.n_items)  # a catalogue shorter than K gives shorter lists
-    idx_parts: list[Tensor] = []
-    hit_parts: list[Tensor] = []
-    ok_parts: list[Tensor] = []
-    rank_parts: list[Tensor] = []
+    stats = _TieStats(task, config.ks, with_ranks)
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
@@ -287,80 +299,140 @@ def evaluate(
                     scores.masked_fill_(non_cand, -math.inf)
                 lo, hi = task.mask_ptr[a], task.mask_ptr[b]
                 scores[(task.mask_pos[lo:hi] - a).to(device), task.mask_items[lo:hi].to(device)] = -math.inf
-                vals, idx = top_k(scores, k_list)
-                idx, ok = idx.cpu(), (vals > -math.inf).cpu()  # ok: a ranked (unmasked) item
-                glo, ghi = task.gt_ptr[a], task.gt_ptr[b]
-                g_pos, g_items = task.gt_pos[glo:ghi] - a, task.gt_items[glo:ghi]
-                truth = torch.zeros(b - a, task.n_items, dtype=torch.bool)  # (chunk, n_items)
-                truth[g_pos, g_items] = True
-                idx_parts.append(idx)
-                ok_parts.append(ok)
-                hit_parts.append(truth.gather(1, idx) & ok)
-                if with_ranks:
-                    rank_parts.append(_ranks(scores, g_pos.to(device), g_items.to(device)).cpu())
-            return _result(task, config, idx_parts, hit_parts, ok_parts, rank_parts if with_ranks else None, k_max)
+                stats.add_chunk(scores, a, b, k_list)
+            return _result(task, config, stats)
     finally:
         for module, mode in modes:
             module.training = mode
 
 
-def _ranks(scores: Tensor, rows: Tensor, items: Tensor) -> Tensor:
-    """1-based rank of (rows, items) in masked `scores` (B, n_items) by (score desc, index asc)."""
-    order = torch.sort(scores, dim=1, descending=True, stable=True).indices
-    position = torch.empty_like(order)
-    position.scatter_(1, order, torch.arange(scores.shape[1], device=scores.device).expand_as(order))
-    return position[rows, items] + 1
+class _TieStats:
+    """What evaluation keeps of each chunk of masked scores: for every ground-truth item, how
+    many ranked items score above it and how many tie with it (exact within the top K_max;
+    an item below the list gets above >= K_max and counts at no cutoff), per-item expected
+    coverage, and mid-ranks."""
+
+    def __init__(self, task: RankingTask, ks: tuple[int, ...], with_ranks: bool) -> None:
+        self.task, self.ks, self.with_ranks = task, ks, with_ranks
+        self.above: list[np.ndarray] = []
+        self.tied: list[np.ndarray] = []
+        self.ranks: list[np.ndarray] = []
+        # Per cutoff: items certainly in some user's top k, and the sum over users of
+        # log P(not in this user's top k) for items that may enter it only by a tie.
+        self.covered = {k: torch.zeros(task.n_items, dtype=torch.bool) for k in ks}
+        self.log_miss = {k: torch.zeros(task.n_items, dtype=torch.float64) for k in ks}
+
+    def add_chunk(self, scores: Tensor, a: int, b: int, k_list: int) -> None:
+        task = self.task
+        vals, idx = torch.topk(scores, k_list, dim=1, largest=True, sorted=True)  # (B, k) desc
+        glo, ghi = task.gt_ptr[a], task.gt_ptr[b]
+        g_pos = (task.gt_pos[glo:ghi] - a).to(scores.device)
+        x = scores[g_pos, task.gt_items[glo:ghi].to(scores.device)]  # (G,) ground-truth scores
+        row_vals = vals[g_pos]  # (G, k)
+        kth = vals[:, -1]
+        # Everything scoring above the list's last value is inside the list, so for an item at
+        # or above that value the counts within the list are exact.
+        above = (row_vals > x[:, None]).sum(1)
+        tied = (row_vals == x[:, None]).sum(1)
+        at_kth = x == kth[g_pos]
+        if bool(at_kth.any()):  # the group at the list's edge continues outside the list
+            n_kth = (scores == kth[:, None]).sum(1)
+            tied = torch.where(at_kth, n_kth[g_pos], tied)
+        self.above.append(above.cpu().numpy())
+        self.tied.append(tied.clamp(min=1).cpu().numpy())  # below the list: size irrelevant
+        self._add_coverage(scores, vals, idx)
+        if self.with_ranks:
+            self.ranks.append(_mid_ranks(scores, g_pos, x))
+
+    def _add_coverage(self, scores: Tensor, vals: Tensor, idx: Tensor) -> None:
+        k_list = vals.shape[1]
+        n_last_total: Tensor | None = None
+        for k in self.ks:
+            kk = min(k, k_list)
+            v_k = vals[:, kk - 1]  # (B,) the k-th value of each row
+            # Rows whose k-th place is a tie that continues past it: which tied items make the
+            # list is random. Elsewhere the top k items are certain (most rows of most models).
+            if kk < k_list:
+                cut = vals[:, kk] == v_k
+            else:
+                if n_last_total is None:
+                    n_last_total = (scores == vals[:, -1:]).sum(1)
+                cut = n_last_total > (vals == vals[:, -1:]).sum(1)
+            cut &= v_k > -math.inf  # a -inf k-th value: the list is shorter than k, nothing tied
+            plain = ~cut
+            top, top_vals = idx[plain, :kk], vals[plain, :kk]
+            self.covered[k][top[top_vals > -math.inf].cpu()] = True
+            if bool(cut.any()):
+                rows = cut.nonzero().squeeze(1)
+                row_scores, v = scores[rows], v_k[rows, None]
+                sure, eq = row_scores > v, row_scores == v
+                p_in = (kk - sure.sum(1, keepdim=True)).to(torch.float64) / eq.sum(1, keepdim=True)  # < 1
+                self.covered[k] |= sure.any(0).cpu()
+                self.log_miss[k] += (eq.to(torch.float64) * torch.log1p(-p_in)).sum(0).cpu()
+
+    def coverage(self) -> dict[str, float]:
+        """Expected share of candidates in at least one user's top k (ties drawn per user)."""
+        out = {}
+        n_cand = max(1, self.task.n_candidates)
+        for k in self.ks:
+            seen = torch.where(self.covered[k], torch.ones_like(self.log_miss[k]), -torch.expm1(self.log_miss[k]))
+            out[f"coverage@{k}"] = float(seen.sum()) / n_cand
+        return out
 
 
-def _result(
-    task: RankingTask,
-    config: EvalConfig,
-    idx_parts: list[Tensor],
-    hit_parts: list[Tensor],
-    ok_parts: list[Tensor],
-    rank_parts: list[Tensor] | None,
-    k_max: int,
-) -> EvalResult:
-    """Metrics, coverage, segments and tables from the collected top-K lists."""
-    k_list = min(k_max, task.n_items)
-    idx = torch.cat(idx_parts) if idx_parts else torch.zeros(0, k_list, dtype=torch.long)
-    hits = torch.cat(hit_parts) if hit_parts else torch.zeros(0, k_list, dtype=torch.bool)
-    ok = torch.cat(ok_parts) if ok_parts else torch.zeros(0, k_list, dtype=torch.bool)
-    if k_list < k_max:  # pad so every cutoff has a column; padding is neither hit nor item
-        pad = k_max - k_list
-        idx = torch.cat([idx, torch.zeros(len(idx), pad, dtype=torch.long)], 1)
-        hits = torch.cat([hits, torch.zeros(len(hits), pad, dtype=torch.bool)], 1)
-        ok = torch.cat([ok, torch.zeros(len(ok), pad, dtype=torch.bool)], 1)
-    n_relevant = torch.from_numpy(task.n_relevant)
-    per_user = {k: v.numpy() for k, v in compute_metrics(hits, n_relevant, config.ks, config.metrics).items()}
+def _mid_ranks(scores: Tensor, rows: Tensor, x: Tensor, block: int = 4096) -> np.ndarray:
+    """Expected 1-based rank of items scoring `x` in `rows` of masked `scores` under random
+    tie-breaking: 1 + (items above) + (other items tied) / 2; whole when nothing ties."""
+    out = []
+    for s in range(0, len(rows), block):
+        row_scores = scores[rows[s : s + block]]  # (block, n_items); blocks bound the memory
+        v = x[s : s + block, None]
+        above = (row_scores > v).sum(1).to(torch.float64)
+        tied = (row_scores == v).sum(1).to(torch.float64)
+        out.append((1.0 + above + (tied - 1.0) / 2.0).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def random_metrics(task: RankingTask, ks: tuple[int, ...], names: tuple[str, ...] = METRIC_NAMES
+                   ) -> dict[str, np.ndarray]:
+    """Exact expected per-user metrics of a uniformly random ranking of `task`'s candidates:
+    every user's unmasked candidates form one tied group. (E,) arrays keyed like `metrics`."""
+    n_ranked = task.n_candidates - np.diff(task.mask_ptr)  # (E,) unmasked candidates per user
+    user = task.gt_pos.numpy()
+    return expected_metrics(user, np.zeros(len(user), dtype=np.int64), n_ranked[user], task.n_relevant, ks, names)
+
+
+def _result(task: RankingTask, config: EvalConfig, stats: _TieStats) -> EvalResult:
+    """Metrics, coverage, segments and tables from the collected tie statistics."""
+    user = task.gt_pos.numpy()
+    above = np.concatenate(stats.above) if stats.above else np.zeros(0, dtype=np.int64)
+    tied = np.concatenate(stats.tied) if stats.tied else np.ones(0, dtype=np.int64)
+    per_user = expected_metrics(user, above, tied, task.n_relevant, config.ks, config.metrics)
     metrics = {k: float(v.mean()) if len(v) else float("nan") for k, v in per_user.items()}
-    coverage: dict[str, float] = {}
-    for k in config.ks:
-        seen = torch.zeros(task.n_items, dtype=torch.bool)
-        seen[idx[:, :k][ok[:, :k]]] = True
-        coverage[f"coverage@{k}"] = float(seen.sum()) / max(1, task.n_candidates)
+    rand = random_metrics(task, config.ks, config.metrics)
     segments = item_segment_metrics(
-        hits, task.item_segment[idx], task.relevant_per_segment, task.candidate_items_per_segment,
-        config.ks, config.metrics,
+        user, above, tied, task.item_segment.numpy()[task.gt_items.numpy()], task.relevant_per_segment,
+        task.candidate_items_per_segment, config.ks, config.metrics,
     )
     segments.update(user_segment_metrics(per_user, task.n_train))
     table = pd.DataFrame({"user": task.users, "n_relevant": task.n_relevant, "n_train": task.n_train, **per_user})
     ranks = None
-    if rank_parts is not None:
+    if stats.with_ranks:
         ranks = pd.DataFrame({
-            "user": task.users[task.gt_pos.numpy()],
+            "user": task.users[user],
             "item": task.gt_items.numpy(),
-            "rank": torch.cat(rank_parts).numpy() if rank_parts else np.zeros(0, dtype=np.int64),
+            "rank": np.concatenate(stats.ranks) if stats.ranks else np.zeros(0, dtype=np.float64),
         })
     return EvalResult(
         part=task.part,
         metrics=metrics,
-        coverage=coverage,
+        coverage=stats.coverage(),
         per_user=table,
         segments=segments,
         ranks=ranks,
         n_users=len(task.users),
         candidates=task.candidates,
+        random={k: float(v.mean()) if len(v) else float("nan") for k, v in rand.items()},
     )
 
 

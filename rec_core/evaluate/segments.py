@@ -4,7 +4,7 @@ Item segments (`item_segments`): `cold` items have no training interaction. The 
 sorted by training count, descending (ties by item index, so the cut is deterministic); the
 first `head` fraction (default 10%) is `head`, the next `torso` fraction (30%) is `torso`, the
 rest (60%) is `tail`. Segment metrics restrict each user's ground truth to the segment's items
-and score the same top-K lists (the ranking is not redone); users with no ground truth in the
+and score the same ranking (it is not redone; ties are handled as in `expected_metrics`); users with no ground truth in the
 segment are left out of that segment.
 
 User segments (`user_activity_groups`): tertiles of the training-interaction count among the
@@ -15,11 +15,9 @@ omitted rather than reported with a misleading label.
 from __future__ import annotations
 
 import numpy as np
-import torch
-from torch import Tensor
 
 from rec_core.errors import ConfigError
-from rec_core.evaluate.metrics import compute_metrics
+from rec_core.evaluate.metrics import expected_metrics
 
 __all__ = [
     "ITEM_SEGMENTS",
@@ -59,17 +57,20 @@ def item_segments(train_counts: np.ndarray, head: float = 0.1, torso: float = 0.
 
 
 def item_segment_metrics(
-    hits: Tensor,
-    top_segments: Tensor,
+    user: np.ndarray,
+    above: np.ndarray,
+    tied: np.ndarray,
+    gt_segment: np.ndarray,
     relevant_per_segment: np.ndarray,
     candidate_items_per_segment: np.ndarray,
     ks: tuple[int, ...],
     names: tuple[str, ...],
 ) -> dict[str, dict[str, float]]:
-    """Metrics with the ground truth restricted to each item segment.
+    """Tie-aware metrics with the ground truth restricted to each item segment.
 
-    hits: (E, K) bool, the full-ground-truth hits of the evaluated users' top-K lists.
-    top_segments: (E, K) int, segment code (index into ITEM_SEGMENTS) of each listed item.
+    user, above, tied: (G,) per ground-truth item, as `expected_metrics` takes them (the same
+    ranking for every segment: only which items count as relevant changes).
+    gt_segment: (G,) segment code (index into ITEM_SEGMENTS) of each ground-truth item.
     relevant_per_segment: (E, n_segments) ground-truth items per user and segment.
     candidate_items_per_segment: (n_segments,) ranked (candidate) items per segment.
     Returns {segment: {"n_users", "n_items", "ndcg@10", ...}}; metrics are NaN for a segment
@@ -77,15 +78,15 @@ def item_segment_metrics(
     """
     out: dict[str, dict[str, float]] = {}
     for code, seg in enumerate(ITEM_SEGMENTS):
-        n_rel = torch.from_numpy(relevant_per_segment[:, code])
-        users = n_rel > 0
-        entry: dict[str, float] = {
-            "n_users": int(users.sum()),
-            "n_items": int(candidate_items_per_segment[code]),
-        }
-        seg_hits = (hits & (top_segments == code))[users]
-        for key, values in compute_metrics(seg_hits, n_rel[users], ks, names).items():
-            entry[key] = float(values.mean()) if len(values) else float("nan")
+        n_rel = relevant_per_segment[:, code]
+        users = np.flatnonzero(n_rel > 0)
+        entry: dict[str, float] = {"n_users": int(len(users)), "n_items": int(candidate_items_per_segment[code])}
+        pos = np.full(len(n_rel), -1, dtype=np.int64)
+        pos[users] = np.arange(len(users))
+        keep = gt_segment == code
+        values = expected_metrics(pos[user[keep]], above[keep], tied[keep], n_rel[users], ks, names)
+        for key, v in values.items():
+            entry[key] = float(v.mean()) if len(v) else float("nan")
         out[seg] = entry
     return out
 
