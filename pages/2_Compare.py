@@ -9,8 +9,9 @@ from app_support.compare_view import (cached_comparisons, differences_display, g
                                       verdict_sentences)
 from app_support.errors import page_guard
 from app_support.session import init_page
-from rec_core.compare_table import (TABLE_METRICS, differences_table, export_frame, group_runs, segment_table,
-                                    single_groups, summary_table, to_latex)
+from rec_core.compare_table import (TABLE_METRICS, default_reference, differences_table, export_frame, group_runs,
+                                    random_reference, segment_table, single_groups, summary_table, to_latex,
+                                    usable_row)
 from rec_core.figures import Style, metric_bars, segment_bars, training_curves
 from rec_core.i18n import metric_label, t
 
@@ -21,7 +22,7 @@ with page_guard(lang):
     st.title(t("compare.title", lang))
     st.caption(t("compare.intro", lang))
     rows = resources.rows()
-    if not any(r.comparable for r in rows):
+    if not any(usable_row(r, include_stopped=True) for r in rows):
         st.info(t("compare.no_runs", lang))
         st.page_link("pages/1_Train.py", label=t("nav.train", lang), icon=":material/rocket_launch:")
         st.stop()
@@ -35,15 +36,24 @@ with page_guard(lang):
 
     mode = st.segmented_control(t("compare.mode", lang), ["groups", "runs"], key="cmp_mode", default="groups",
                                 format_func=lambda m: t(f"compare.mode_{m}", lang)) or "groups"
-    groups = group_runs(rows) if mode == "groups" else single_groups(rows)
+    show_stopped = st.toggle(t("compare.show_stopped", lang), key="cmp_stopped", value=False,
+                             help=t("compare.show_stopped_help", lang))
+    make_groups = group_runs if mode == "groups" else single_groups
+    groups = make_groups(rows, include_stopped=show_stopped, stopped_mark=t("compare.stopped_mark", lang))
+    if not groups:
+        st.info(t("compare.only_stopped", lang))
+        st.stop()
     by_key = {g.key: g for g in groups}
     wanted = st.session_state.pop("compare_runs", None) or st.query_params.get_all("run")
     if wanted:  # from the home page's selection or a ?run= link
         st.session_state["cmp_sel"] = [g.key for g in groups if any(r.run_id in wanted for r in g.runs)]
     # Keep only what still exists (runs may have been deleted since the last rerun); a new
-    # session or a switch between groups and runs starts from the three newest.
+    # session or a switch between groups and runs starts from the three newest, plus the
+    # baseline they would be measured against when it is not among them.
     if st.session_state.get("cmp_last_mode") != mode and not wanted:
-        st.session_state["cmp_sel"] = list(by_key)[:3]
+        start = list(by_key)[:3]
+        base = default_reference([by_key[k] for k in start], groups)
+        st.session_state["cmp_sel"] = start + ([base] if base is not None and base not in start else [])
     st.session_state["cmp_last_mode"] = mode
     st.session_state["cmp_sel"] = [k for k in st.session_state.get("cmp_sel", []) if k in by_key]
     chosen = st.multiselect(t("compare.pick", lang), list(by_key), key="cmp_sel",
@@ -53,30 +63,38 @@ with page_guard(lang):
         st.stop()
     selected = [by_key[k] for k in chosen]
     c1, c2 = st.columns([3, 2])
-    # The natural reference is an ID-only baseline (MF, popularity) when one is picked.
-    baseline = next((i for i, k in enumerate(chosen) if by_key[k].runs[0].model in ("mf", "pop")), 0)
+    # Never by recency: finished baseline runs on the same dataset and split, the most seeds
+    # (`default_reference`); when none is selected the user picks one.
     if st.session_state.get("cmp_ref") not in chosen:
-        st.session_state["cmp_ref"] = chosen[baseline]
-    ref_key = c1.selectbox(t("compare.reference", lang), chosen, format_func=lambda k: by_key[k].name, key="cmp_ref")
+        st.session_state["cmp_ref"] = default_reference(selected)
+    ref_key = c1.selectbox(t("compare.reference", lang), chosen, format_func=lambda k: group_label(by_key[k], lang),
+                           key="cmp_ref", placeholder=t("compare.pick_reference", lang),
+                           help=t("compare.reference_help", lang))
     k_choice = c2.segmented_control(t("compare.cutoff", lang), ["5", "10", "20", "all"], default="10",
                                     key="cmp_k", format_func=lambda k: t("compare.all_k", lang) if k == "all" else
                                     f"@{k}") or "10"
     metrics = [m for m in TABLE_METRICS if k_choice == "all" or m.endswith(f"@{k_choice}")]
-    reference = by_key[ref_key]
+    reference = by_key[ref_key] if ref_key in by_key else None
+    random = random_reference(reference, resources.run_results) if reference is not None else {}
 
     summary = summary_table(selected, TABLE_METRICS)
     st.subheader(t("compare.table", lang))
-    st.dataframe(summary_display(summary, metrics, lang), hide_index=True, width="stretch")
-    st.caption(t("compare.table_note", lang))
+    st.dataframe(summary_display(summary, metrics, lang, random, len(reference.runs) if reference else 0),
+                 hide_index=True, width="stretch")
+    st.caption(t("compare.table_note", lang) + (" " + t("compare.random_note", lang) if random else ""))
 
-    st.subheader(t("compare.diffs", lang, reference=reference.name))
-    st.markdown(t("compare.rule", lang))
-    comparisons = cached_comparisons(reference, [g for g in selected if g.key != ref_key], TABLE_METRICS)
+    comparisons = []
+    if reference is None:
+        st.info(t("compare.no_reference", lang))
+    else:
+        st.subheader(t("compare.diffs", lang, reference=reference.name))
+        st.markdown(t("compare.rule", lang))
+        comparisons = cached_comparisons(reference, [g for g in selected if g.key != ref_key], TABLE_METRICS)
     for gc in comparisons:
         if gc.error:
             st.warning(t("compare.cannot_pair", lang, group=gc.group, error=gc.error))
-    diffs = differences_table(comparisons)
-    if len(selected) < 2:
+    diffs = differences_table(comparisons, random)
+    if reference is not None and len(selected) < 2:
         st.info(t("compare.need_two", lang))
     elif not diffs.empty:
         for sentence in verdict_sentences(comparisons, metrics, lang):
@@ -88,8 +106,8 @@ with page_guard(lang):
     e1.download_button(t("export.csv", lang), export_frame(summary, diffs, TABLE_METRICS).to_csv(index=False),
                        file_name="comparison.csv", mime="text/csv", on_click="ignore")
     latex = to_latex(summary, metrics, diffs, metric_label=lambda m: metric_label(m, lang),
-                     caption=t("export.latex_caption", lang, reference=reference.name),
-                     note=t("export.latex_note", lang), group_header=t("col.group", lang))
+                     caption=t("export.latex_caption", lang, reference=reference.name if reference else "–"),
+                     note=t("compare.latex_note", lang), group_header=t("col.group", lang))
     e2.download_button(t("export.latex", lang), latex, file_name="comparison.tex", mime="text/x-tex", on_click="ignore")
 
     st.subheader(t("compare.figures", lang))

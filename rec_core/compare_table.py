@@ -1,12 +1,18 @@
 """The Compare page's numbers: groups of runs that differ only by seed, mean +- std tables,
-paired differences to a reference (bootstrap CI, Wilcoxon p), segments, CSV and LaTeX.
+paired differences to a reference (seed-aware: see `rec_core.evaluate.compare.compare_seeds`),
+the default reference, the random-ranking reference, segments, CSV and LaTeX.
 
 Pure functions over `RunRow`s and per-user tables; reading files is the caller's business
 (passed in as functions), so everything here is testable without a run store.
 
 Pairing: two runs made with the same seed share the split, so their per-user test values
-pair up user by user. A group of several seeds is compared with another group over the
-(seed, user) pairs of the seeds both have.
+pair up user by user, within that seed. A group of several seeds is compared with another
+group over the seeds both have by `compare_seeds` (seeds, then users within them): (seed,
+user) pairs are never pooled as if they were independent users, since seeds vary too.
+
+Reference rule (`default_reference`): never the newest group, but finished runs of the ID-only
+baseline (`mf`, else `pop`) on the same dataset and split as the groups compared, the one with
+the most seeds. Groups on another dataset or split than the reference are not compared.
 """
 from __future__ import annotations
 
@@ -20,19 +26,26 @@ from typing import Any
 import pandas as pd
 
 from rec_core.errors import ConfigError, RecCoreError
-from rec_core.evaluate import PairedComparison, compare_all, seed_summary
+from rec_core.evaluate import seed_summary
+from rec_core.evaluate.compare import SeedAwareComparison, compare_seeds
 from rec_core.run_table import RunRow
 
 __all__ = [
     "TABLE_METRICS", "ITEM_SEGMENT_ORDER", "USER_SEGMENT_ORDER", "RunGroup", "GroupComparison",
     "group_runs", "single_groups", "summary_table", "format_mean_std", "compare_groups",
     "differences_table", "verdict", "export_frame", "to_latex", "segment_table", "seedless_config",
+    "BASELINE_MODELS", "PRIMARY_METRIC", "usable_row", "data_split", "describe_setting", "setting_mismatch",
+    "default_reference", "random_reference",
 ]
 
 TABLE_METRICS: tuple[str, ...] = tuple(f"{m}@{k}" for m in ("hit", "ndcg", "recall", "mrr") for k in (5, 10, 20))
 ITEM_SEGMENT_ORDER: tuple[str, ...] = ("cold", "tail", "torso", "head")
 USER_SEGMENT_ORDER: tuple[str, ...] = ("low", "mid", "high")
 _SEED_PATHS = (("seed",), ("label",), ("split", "seed"), ("train", "seed"))
+BASELINE_MODELS: tuple[str, ...] = ("mf", "pop")  # the default reference, in order of preference
+PRIMARY_METRIC = "ndcg@10"
+# Data fields that say where the files are or how to fetch them, not which data it is.
+_DATA_LOCATION_FIELDS = ("data_dir", "download")
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,29 @@ class RunGroup:
 
     def run_for_seed(self, seed: int | None) -> RunRow | None:
         return next((r for r in self.runs if r.seed == seed), None)
+
+    @property
+    def model(self) -> str:
+        return self.runs[0].model if self.runs else "?"
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the group holds runs stopped before their planned end."""
+        return any(r.state == "stopped" for r in self.runs)
+
+    @property
+    def all_done(self) -> bool:
+        return bool(self.runs) and all(r.state == "done" for r in self.runs)
+
+
+def usable_row(row: RunRow, include_stopped: bool = False) -> bool:
+    """Whether a run may enter Compare: finished with test metrics; `stopped` runs only on request.
+
+    A run whose results have no test metrics is never usable, whatever its state.
+    """
+    if not (row.comparable and row.metrics):
+        return False
+    return row.state == "done" or (include_stopped and row.state == "stopped")
 
 
 def seedless_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -98,12 +134,19 @@ def _disambiguate(names: list[str], configs: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def group_runs(rows: Sequence[RunRow]) -> list[RunGroup]:
-    """Comparable runs grouped by seedless config, in the order of each group's newest run."""
+def group_runs(rows: Sequence[RunRow], include_stopped: bool = False, stopped_mark: str = "stopped"
+               ) -> list[RunGroup]:
+    """Usable runs (`usable_row`) grouped by seedless config, in the order of each group's newest run.
+
+    Stopped runs (only with `include_stopped`) never share a group with finished ones: their
+    metrics come from weights picked before the planned end. Such groups' names end with
+    `(stopped_mark)`.
+    """
     buckets: dict[str, list[RunRow]] = {}
     for row in rows:
-        if row.comparable:
-            buckets.setdefault(_key(row.config), []).append(row)
+        if usable_row(row, include_stopped):
+            key = _key(row.config) + (":stopped" if row.state == "stopped" else "")
+            buckets.setdefault(key, []).append(row)
     keys = list(buckets)
     names = []
     for key in keys:
@@ -111,16 +154,85 @@ def group_runs(rows: Sequence[RunRow]) -> list[RunGroup]:
         label = labels.pop() if len(labels) == 1 else ""
         names.append(label or _base_name(buckets[key][0]))
     names = _disambiguate(names, [buckets[k][0].config for k in keys])
+    names = [f"{n} ({stopped_mark})" if k.endswith(":stopped") else n for n, k in zip(names, keys)]
     return [RunGroup(k, n, tuple(sorted(buckets[k], key=lambda r: (r.seed is None, r.seed or 0))))
             for k, n in zip(keys, names)]
 
 
-def single_groups(rows: Sequence[RunRow]) -> list[RunGroup]:
-    """One group per comparable run (for comparing individual runs), named by the run (its
-    full id where two runs would share a name)."""
-    usable = [r for r in rows if r.comparable]
+def single_groups(rows: Sequence[RunRow], include_stopped: bool = False, stopped_mark: str = "stopped"
+                  ) -> list[RunGroup]:
+    """One group per usable run (for comparing individual runs), named by the run (its full id
+    where two runs would share a name); stopped runs only on request, marked `(stopped_mark)`."""
+    usable = [r for r in rows if usable_row(r, include_stopped)]
     names = [r.name for r in usable]
-    return [RunGroup(r.run_id, r.name if names.count(r.name) == 1 else r.run_id, (r,)) for r in usable]
+    out = []
+    for r in usable:
+        name = r.name if names.count(r.name) == 1 else r.run_id
+        out.append(RunGroup(r.run_id, f"{name} ({stopped_mark})" if r.state == "stopped" else name, (r,)))
+    return out
+
+
+def data_split(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a run's users and test items depend on: its data config (without where the files
+    are) and its split config (without the seed, which groups vary)."""
+    data = config.get("data") if isinstance(config.get("data"), dict) else {}
+    split = config.get("split") if isinstance(config.get("split"), dict) else {}
+    data = {k: v for k, v in data.items() if k not in _DATA_LOCATION_FIELDS}
+    return data, {k: v for k, v in split.items() if k != "seed"}
+
+
+def describe_setting(config: dict[str, Any], fields: Sequence[str] = ()) -> str:
+    """`dataset ml-100k, split cold-items` plus the `section.field=value` settings in `fields`."""
+    data, split = data_split(config)
+    text = f"dataset {data.get('name', '?')}, split {split.get('kind', '?')}"
+    flat = {**{f"data.{k}": v for k, v in data.items()}, **{f"split.{k}": v for k, v in split.items()}}
+    extra = [f"{f}={flat.get(f)}" for f in fields if f not in ("data.name", "split.kind")]
+    return text + (f" ({', '.join(extra)})" if extra else "")
+
+
+def setting_mismatch(reference: dict[str, Any], other: dict[str, Any]) -> tuple[str, str] | None:
+    """None when two run configs share dataset and split (seed aside); else both described,
+    naming the settings that differ: ("dataset ml-100k, split ratio", "dataset ml-1m, split ratio")."""
+    da, sa = data_split(reference)
+    db, sb = data_split(other)
+    if json.dumps([da, sa], sort_keys=True, default=str) == json.dumps([db, sb], sort_keys=True, default=str):
+        return None
+    fields = sorted({f"data.{k}" for k in {*da, *db} if da.get(k) != db.get(k)}
+                    | {f"split.{k}" for k in {*sa, *sb} if sa.get(k) != sb.get(k)})
+    return describe_setting(reference, fields), describe_setting(other, fields)
+
+
+def _setting_key(g: RunGroup) -> str:
+    return json.dumps(data_split(g.runs[0].config if g.runs else {}), sort_keys=True, default=str)
+
+
+def default_reference(selected: Sequence[RunGroup], candidates: Sequence[RunGroup] | None = None) -> str | None:
+    """Key of the group Compare measures the others against by default; None when none fits.
+
+    Never by recency: the reference is a group of finished runs (every run `done`) of the
+    ID-only baseline (`mf`, else `pop`), on the dataset and split of the other selected groups
+    (the most common one among the non-baseline groups; ties: the first in `selected`), the one
+    with the most seeds; ties go to the group sharing the most seeds with the others, then to
+    one already selected, then to the name. `candidates` (default: `selected`) are the groups it
+    may be taken from, e.g. all groups so that a baseline not yet selected can be proposed.
+    """
+    if not selected:
+        return None
+    pool = list(selected if candidates is None else candidates)
+    others = [g for g in selected if g.model not in BASELINE_MODELS] or list(selected)
+    settings = [_setting_key(g) for g in others if g.runs]
+    if not settings:
+        return None
+    target = max(dict.fromkeys(settings), key=settings.count)  # most common; first wins ties
+    other_seeds = {s for g in others for s in g.seeds}
+    for model in BASELINE_MODELS:
+        fits = [g for g in pool if g.model == model and g.all_done and _setting_key(g) == target]
+        if fits:
+            picked = {g.key for g in selected}
+            best = min(fits, key=lambda g: (-len(g.runs), -len(set(g.seeds) & other_seeds), g.key not in picked,
+                                            g.name, g.key))
+            return best.key
+    return None
 
 
 def format_mean_std(mean: float, std: float, n: int, digits: int = 4) -> str:
@@ -148,77 +260,117 @@ def summary_table(groups: Sequence[RunGroup], metrics: Sequence[str] = TABLE_MET
 
 @dataclass(frozen=True)
 class GroupComparison:
-    """Paired comparison of one group against the reference, or why it could not be made."""
+    """Seed-aware comparison of one group against the reference, or why it could not be made."""
 
     group: str
     reference: str
-    seeds: tuple[int | None, ...]  # the seeds whose runs were paired
-    n_pairs: int  # (seed, user) pairs
-    rows: tuple[PairedComparison, ...] = ()
+    seeds: tuple[int | None, ...]  # the seeds whose runs were paired (both groups have them)
+    n_pairs: int  # paired users, summed over those seeds
+    rows: tuple[SeedAwareComparison, ...] = ()
     error: str | None = None
+    unpaired_seeds: tuple[int | None, ...] = ()  # seeds only one of the two groups has: left out
+
+    @property
+    def method(self) -> str | None:
+        """`hierarchical-bootstrap`, `seed-t-test` or `user-wilcoxon`; None when not compared."""
+        return self.rows[0].method if self.rows else None
 
 
-def _paired_frames(ref: RunGroup, other: RunGroup, read: Callable[[str], pd.DataFrame]
-                   ) -> tuple[pd.DataFrame, pd.DataFrame, tuple[int | None, ...]]:
-    if len(ref.runs) == 1 and len(other.runs) == 1:
-        pairs = [(ref.runs[0], other.runs[0])]  # two single runs: paired as the CLI does
-    else:
-        common = [s for s in ref.seeds if s in set(other.seeds)]
-        if not common:
-            raise ConfigError("seeds", f"{other.name!r} and {ref.name!r} have no seed in common, "
-                                       "so their users cannot be paired")
-        pairs = [(ref.run_for_seed(s), other.run_for_seed(s)) for s in common]  # type: ignore[misc]
-    frames_a, frames_b = [], []
-    for a_run, b_run in pairs:
-        a, b = read(a_run.run_id), read(b_run.run_id)
-        tag = f"{a_run.seed}:"
-        frames_a.append(a.assign(user=tag + a["user"].astype(str)))
-        frames_b.append(b.assign(user=tag + b["user"].astype(str)))
-    seeds = tuple(a.seed for a, _ in pairs)
-    return pd.concat(frames_a, ignore_index=True), pd.concat(frames_b, ignore_index=True), seeds
+def _seed_tables(ref: RunGroup, other: RunGroup, read: Callable[[str], pd.DataFrame]
+                 ) -> tuple[dict[int | None, pd.DataFrame], dict[int | None, pd.DataFrame]]:
+    """seed -> per-user table for each side, read only for the seeds both groups have."""
+    common = [s for s in ref.seeds if s in set(other.seeds)]
+    if not common:
+        raise ConfigError("seeds", f"{other.name!r} (seeds {_seed_list(other.seeds)}) and {ref.name!r} (seeds "
+                                   f"{_seed_list(ref.seeds)}) have no seed in common, so their users cannot be "
+                                   "paired: each seed has its own split")
+    tables_a = {s: read(ref.run_for_seed(s).run_id) for s in common}  # type: ignore[union-attr]
+    tables_b = {s: read(other.run_for_seed(s).run_id) for s in common}  # type: ignore[union-attr]
+    return tables_a, tables_b
+
+
+def _seed_list(seeds: Sequence[int | None]) -> str:
+    return ", ".join("?" if s is None else str(s) for s in seeds)
 
 
 def compare_groups(reference: RunGroup, others: Sequence[RunGroup], read: Callable[[str], pd.DataFrame],
                    metrics: Sequence[str] = TABLE_METRICS, *, n_boot: int = 2000,
                    alpha: float = 0.05) -> list[GroupComparison]:
-    """Each of `others` against `reference` on `metrics`; `read(run_id)` gives a per-user table.
+    """Each of `others` against `reference` on `metrics` with `compare_seeds`; `read(run_id)`
+    gives a per-user table.
 
-    A group that cannot be compared (no shared seed, different users, unreadable table)
-    gets a GroupComparison with `error` set; the others are unaffected.
+    A group that cannot be compared (another dataset or split than the reference, no shared
+    seed, different users, unreadable table) gets a GroupComparison with `error` set; the
+    others are unaffected.
     """
     out = []
+    ref_config = reference.runs[0].config if reference.runs else {}
     for g in others:
         if g.key == reference.key:
             continue
+        mismatch = setting_mismatch(ref_config, g.runs[0].config if g.runs else {})
+        if mismatch is not None:
+            out.append(GroupComparison(g.name, reference.name, (), 0, error=(
+                f"{g.name!r} is on {mismatch[1]} but the reference {reference.name!r} is on {mismatch[0]}; "
+                "runs on different datasets or splits cannot be compared")))
+            continue
         try:
-            a, b, seeds = _paired_frames(reference, g, read)
-            present = [m for m in metrics if m in a.columns and m in b.columns]
-            rows = compare_all(a, b, present, n_boot=n_boot, alpha=alpha)
+            a, b = _seed_tables(reference, g, read)
+            present = [m for m in metrics if all(m in t.columns for t in (*a.values(), *b.values()))]
+            rows = [compare_seeds(a, b, m, n_boot=n_boot, alpha=alpha) for m in present]
             n = rows[0].n_users if rows else 0
-            out.append(GroupComparison(g.name, reference.name, seeds, n, tuple(rows)))
+            seeds = rows[0].seeds if rows else tuple(a)
+            unpaired = tuple(s for s in (*reference.seeds, *g.seeds) if s not in a)
+            out.append(GroupComparison(g.name, reference.name, seeds, n, tuple(rows),
+                                       unpaired_seeds=tuple(dict.fromkeys(unpaired))))
         except (RecCoreError, OSError, KeyError, ValueError) as exc:
             out.append(GroupComparison(g.name, reference.name, (), 0, error=str(exc)))
     return out
 
 
-def verdict(c: PairedComparison) -> str:
+def random_reference(group: RunGroup, read_results: Callable[[str], dict[str, Any] | None]) -> dict[str, float]:
+    """Expected metrics of a uniformly random ranking, averaged over the group's runs (seeds).
+
+    From `results["test"]["primary"]["random"]`; runs written before it existed (or with an
+    unreadable results.json) are skipped, so {} means no run of the group has it.
+    """
+    values: dict[str, list[float]] = {}
+    for run in group.runs:
+        try:
+            random = (read_results(run.run_id) or {})["test"]["primary"]["random"]
+        except (KeyError, TypeError, RecCoreError, OSError, ValueError):
+            continue
+        if not isinstance(random, dict):
+            continue
+        for m, v in random.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+                values.setdefault(str(m), []).append(float(v))
+    return {m: sum(v) / len(v) for m, v in values.items()}
+
+
+def verdict(c: SeedAwareComparison) -> str:
     """`better` / `worse` when significant (p < alpha and the CI excludes 0), else `ns`."""
     if not c.significant:
         return "ns"
     return "better" if c.diff > 0 else "worse"
 
 
-def differences_table(comparisons: Sequence[GroupComparison]) -> pd.DataFrame:
+def differences_table(comparisons: Sequence[GroupComparison], random: dict[str, float] | None = None
+                      ) -> pd.DataFrame:
     """Long table: group, metric, reference, value, diff, rel_diff, ci_low, ci_high, p_value,
-    n_pairs, verdict (one row per group and metric; failed comparisons are left out)."""
+    n_pairs, n_seeds, method, verdict, x_random (one row per group and metric; failed comparisons
+    are left out). `x_random` = value / the random ranking's expected value of that metric
+    (`random`, e.g. `random_reference` of the reference group); NaN where unknown."""
+    random = random or {}
     records = [
         {"group": gc.group, "metric": c.metric, "reference": c.mean_a, "value": c.mean_b, "diff": c.diff,
          "rel_diff": c.rel_diff, "ci_low": c.ci_low, "ci_high": c.ci_high, "p_value": c.p_value,
-         "n_pairs": c.n_users, "verdict": verdict(c)}
+         "n_pairs": c.n_users, "n_seeds": c.n_seeds, "method": c.method, "verdict": verdict(c),
+         "x_random": c.mean_b / random[c.metric] if random.get(c.metric) else math.nan}
         for gc in comparisons if gc.error is None for c in gc.rows
     ]
     columns = ["group", "metric", "reference", "value", "diff", "rel_diff", "ci_low", "ci_high",
-               "p_value", "n_pairs", "verdict"]
+               "p_value", "n_pairs", "n_seeds", "method", "verdict", "x_random"]
     return pd.DataFrame.from_records(records, columns=columns)
 
 
@@ -231,7 +383,8 @@ def export_frame(summary: pd.DataFrame, diffs: pd.DataFrame, metrics: Sequence[s
             long.append({"group": row["group"], "metric": m, "mean": row[m], "std": row[f"{m} std"],
                          "n_runs": int(row["n"])})
     out = pd.DataFrame.from_records(long, columns=["group", "metric", "mean", "std", "n_runs"])
-    keep = ["group", "metric", "diff", "rel_diff", "ci_low", "ci_high", "p_value", "n_pairs", "verdict"]
+    keep = ["group", "metric", "diff", "rel_diff", "ci_low", "ci_high", "p_value", "n_pairs", "n_seeds", "method",
+            "verdict"]
     return out.merge(diffs[keep], on=["group", "metric"], how="left")
 
 

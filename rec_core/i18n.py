@@ -225,13 +225,48 @@ STRINGS: dict[str, tuple[str, str]] = {
     "compare.table_note": ("Hit, NDCG, Recall and MRR at K over all test users; ± is the standard deviation over seeds.",
                            "命中率、NDCG、召回率和 MRR 在全部测试用户上计算；± 为各种子间的标准差。"),
     "compare.diffs": ("Differences to {reference}", "与 {reference} 的差异"),
-    "compare.rule": ("A difference counts as an improvement only when it is significant: Wilcoxon signed-rank p < 0.05 "
-                     "over paired users **and** a 95% bootstrap confidence interval that excludes 0. Everything else is "
+    "compare.rule": ("A difference counts as an improvement only when it is significant: p < 0.05 **and** a 95% "
+                     "confidence interval that excludes 0. Users are paired within each seed, and seeds vary too: over "
+                     "2–4 seeds the interval and p come from a bootstrap that resamples seeds, then users within them; "
+                     "over 5 or more seeds p comes from a t-test over the per-seed differences; with one seed, from a "
+                     "Wilcoxon signed-rank test over users, which does not cover seed variation. Everything else is "
                      "reported as no significant difference, however large the mean difference looks.",
-                     "只有显著的差异才算提升：成对用户上的 Wilcoxon 符号秩检验 p < 0.05，**并且** 95% bootstrap 置信区间不包含 0。"
+                     "只有显著的差异才算提升：p < 0.05，**并且** 95% 置信区间不包含 0。用户在同一种子内成对比较，而种子本身也会带来波动："
+                     "2–4 个种子时，置信区间和 p 值来自先重抽种子、再在种子内重抽用户的分层 bootstrap；5 个及以上种子时，"
+                     "p 值来自对各种子差值的 t 检验；只有一个种子时，来自用户上的 Wilcoxon 符号秩检验，不涵盖种子间的波动。"
                      "其余情况一律记为无显著差异，无论均值差看起来多大。"),
-    "compare.sentence": ("**{group}** vs {reference} ({n} paired users, {seeds} seed(s)): {parts}.",
-                         "**{group}** 对比 {reference}（{n} 个成对用户，{seeds} 个种子）：{parts}。"),
+    "compare.sentence": ("**{group}** vs {reference} ({n} paired users, {seeds} seed(s), {method}): {parts}.",
+                         "**{group}** 对比 {reference}（{n} 个成对用户，{seeds} 个种子，{method}）：{parts}。"),
+    "compare.method_hierarchical-bootstrap": ("bootstrap over seeds and users", "种子与用户的分层 bootstrap"),
+    "compare.method_seed-t-test": ("t-test over seeds", "种子间 t 检验"),
+    "compare.method_user-wilcoxon": ("Wilcoxon over users", "用户上的 Wilcoxon 检验"),
+    "compare.method_cell": ("{method} · {seeds} seed(s), {n} users", "{method} · {seeds} 个种子，{n} 个用户"),
+    "compare.one_seed_note": ("One seed only: seed variation is not covered, so another seed may disagree.",
+                              "只有一个种子：未涵盖种子间的波动，换一个种子结论可能不同。"),
+    "compare.unpaired_seeds": ("Seeds only one side has were left out: {seeds}.", "只有一方具有的种子未参与比较：{seeds}。"),
+    "compare.col_p": ("p", "p 值"), "compare.col_method": ("Test", "检验"),
+    "compare.col_x_random": ("× random", "× 随机"),
+    "compare.random_row": ("Random ranking (expected)", "随机排序（期望值）"),
+    "compare.random_note": ("The random ranking row is the exact expected value of a uniformly random order of the "
+                            "same candidates, averaged over the reference's seeds; × random divides a value by it.",
+                            "“随机排序”一行是同一候选集合均匀随机排序的精确期望值，取参照模型各种子的平均；“× 随机”为数值与它之比。"),
+    "compare.show_stopped": ("Show stopped runs", "显示已停止的实验"),
+    "compare.show_stopped_help": ("Runs stopped before their planned end are left out unless this is on; they are "
+                                  "then marked as stopped and never grouped with finished runs.",
+                                  "默认不包含在计划结束前被停止的实验；打开后它们会被标为“已停止”，且不与已完成的实验合并。"),
+    "compare.stopped_mark": ("stopped", "已停止"),
+    "compare.only_stopped": ("Only stopped runs are available; turn on “Show stopped runs” to compare them.",
+                             "只有已停止的实验；打开“显示已停止的实验”即可对比它们。"),
+    "compare.reference_help": ("Default: finished runs of the MF baseline (else popularity) on the same dataset and "
+                               "split as the other models, the group with the most seeds; never simply the newest run.",
+                               "默认：与其他模型相同数据集和划分上、已完成的 MF 基线（没有则用流行度）实验，取种子最多的一组；从不按最新实验选择。"),
+    "compare.no_reference": ("No finished MF or popularity runs on the same dataset and split are selected; pick a "
+                             "reference to see differences and tests.",
+                             "所选模型中没有相同数据集和划分上已完成的 MF 或流行度实验；请选择一个参照模型以查看差异与检验。"),
+    "compare.pick_reference": ("Pick a reference", "请选择参照模型"),
+    "compare.latex_note": ("Best value per column in bold; † marks a significant improvement over the reference "
+                           "(p < 0.05 and 95% CI excluding 0, paired over users within seeds and over seeds).",
+                           "每列最优值加粗；† 表示相对参照模型显著提升（p < 0.05 且 95% 置信区间不含 0，在种子内按用户成对、并跨种子检验）。"),
     "compare.sentence_better": ("significantly better on {metrics}", "在 {metrics} 上显著更好"),
     "compare.sentence_worse": ("significantly worse on {metrics}", "在 {metrics} 上显著更差"),
     "compare.sentence_ns": ("no significant difference on {n} metric(s)", "在 {n} 个指标上无显著差异"),

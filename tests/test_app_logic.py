@@ -9,8 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rec_core.compare_table import (TABLE_METRICS, RunGroup, compare_groups, differences_table, export_frame, group_runs,
-                                    segment_table, single_groups, summary_table, to_latex)
+from rec_core.compare_table import (TABLE_METRICS, GroupComparison, RunGroup, compare_groups, default_reference,
+                                    differences_table, export_frame, group_runs, random_reference, segment_table,
+                                    setting_mismatch, single_groups, summary_table, to_latex)
+from rec_core.evaluate.compare import compare_seeds
 from rec_core.errors import ConfigError
 from rec_core.i18n import LANGS, STRINGS, format_duration, metric_label, t
 from rec_core.launch import build_configs, execute_argv, parse_seeds, save_upload
@@ -108,7 +110,10 @@ def test_groups_are_paired_by_seed_and_judged_by_p_and_ci(rows: list, tmp_path: 
                            n_boot=300)
     assert len(comps) == 1 and comps[0].error is None and comps[0].seeds == (0, 1)
     n_users = len(store.get(ref.runs[0].run_id).read_table("per_user_test"))
-    assert comps[0].n_pairs == 2 * n_users  # (seed, user) pairs over both seeds
+    assert comps[0].n_pairs == 2 * n_users  # paired users, summed over both seeds
+    # Seed-aware: two seeds -> the hierarchical bootstrap, one row per metric, each seed paired alone.
+    assert comps[0].method == "hierarchical-bootstrap"
+    assert all(c.n_seeds == 2 and [p.seed for p in c.per_seed] == [0, 1] for c in comps[0].rows)
     diffs = differences_table(comps)
     for _, d in diffs.iterrows():
         significant = d["p_value"] < 0.05 and (d["ci_low"] > 0 or d["ci_high"] < 0)
@@ -187,3 +192,117 @@ def test_duration_strings_are_rounded_sensibly() -> None:
     assert format_duration(0.4) == "0 s" and format_duration(59.6) == "1 min" and format_duration(61) == "1 min 1 s"
     assert format_duration(1800) == "30 min" and format_duration(7200, "zh") == "2 小时 0 分钟"
     assert json.loads(json.dumps(STRINGS))  # plain data, JSON-serialisable
+
+
+# -- reference rule, stopped runs, settings, random reference, verdicts over seeds --------------------
+def _row(run_id: str, model: str, seed: int, *, state: str = "done", dataset: str = "ml-100k",
+         split: str = "ratio", lr: float = 0.01, metrics: dict | None = None, data_dir: str = "/data") -> RunRow:
+    config = {"data": {"name": dataset, "data_dir": data_dir}, "split": {"kind": split, "seed": seed},
+              "model": {"name": model}, "train": {"lr": lr, "seed": seed}, "seed": seed}
+    return RunRow(run_id=run_id, state=state, name=run_id, model=model, preset="", backbone="", dataset=dataset,
+                  split=split, seed=seed, created_at=None, started_at=None, finished_at=None, duration_s=None,
+                  metrics={"ndcg@10": 0.1} if metrics is None else metrics, config=config, has_results=True)
+
+
+def _by_name(groups: list[RunGroup]) -> dict[str, RunGroup]:
+    return {g.name: g for g in groups}
+
+
+def test_default_reference_is_the_finished_baseline_with_most_seeds_never_the_newest() -> None:
+    rows = ([_row(f"enh-s{s}", "enhanced", s) for s in range(3)]  # newest first, as list_rows gives them
+            + [_row(f"mf-1m-s{s}", "mf", s, dataset="ml-1m") for s in range(5)]  # other dataset
+            + [_row(f"mf-cold-s{s}", "mf", s, split="cold-items") for s in range(5)]  # other split
+            + [_row(f"mf-stop-s{s}", "mf", s, state="stopped", lr=0.5) for s in range(4)]  # not finished
+            + [_row(f"pop-s{s}", "pop", s) for s in range(5)]
+            + [_row(f"mf-s{s}", "mf", s) for s in range(2)])
+    groups = group_runs(rows, include_stopped=True)
+    mf = next(g for g in groups if g.runs[0].run_id == "mf-s0")
+    assert default_reference(groups) == mf.key  # mf before pop, though pop has more seeds
+    enh = next(g for g in groups if g.model == "enhanced")
+    assert default_reference([enh]) is None  # no baseline selected: the user picks, no recency pick
+    assert default_reference([enh], candidates=groups) == mf.key  # proposed from all groups
+    no_mf = [g for g in groups if g.key != mf.key]
+    pop = next(g for g in groups if g.model == "pop")
+    assert default_reference(no_mf) == pop.key
+    # On ml-1m the only baseline is the ml-1m MF group.
+    one_m = next(g for g in groups if g.runs[0].run_id == "mf-1m-s0")
+    enh_1m = group_runs([_row(f"e1m-s{s}", "enhanced", s, dataset="ml-1m") for s in range(2)])[0]
+    assert default_reference([enh_1m, *groups]) == one_m.key
+    # Most seeds wins among baselines of the same model; then the seeds shared with the others.
+    more = group_runs([_row(f"mf2-s{s}", "mf", s, lr=0.02) for s in range(3)] + rows)
+    assert _by_name(more)[next(n for n in _by_name(more) if "lr=0.02" in n)].key == default_reference(more)
+    ties = group_runs([_row("x-s7", "mf", 7, lr=0.3), _row("y-s1", "mf", 1, lr=0.4), _row("e-s1", "enhanced", 1)])
+    assert default_reference(ties) == next(g.key for g in ties if g.runs[0].run_id == "y-s1")
+
+
+def test_stopped_runs_only_on_request_marked_and_runs_without_metrics_never() -> None:
+    rows = [_row("mf-s0", "mf", 0), _row("mf-s1", "mf", 1, state="stopped"), _row("mf-s2", "mf", 2, metrics={}),
+            _row("mf-s3", "mf", 3, state="failed")]
+    assert [g.seeds for g in group_runs(rows)] == [(0,)]
+    both = group_runs(rows, include_stopped=True, stopped_mark="已停止")
+    assert sorted(g.seeds for g in both) == [(0,), (1,)]  # never grouped with the finished run
+    stopped = next(g for g in both if g.stopped)
+    assert stopped.name.endswith("(已停止)") and not stopped.all_done
+    assert [g.key for g in single_groups(rows)] == ["mf-s0"]
+    singles = single_groups(rows, include_stopped=True)
+    assert [g.name for g in singles] == ["mf-s0", "mf-s1 (stopped)"]
+    assert default_reference(both) == next(g.key for g in both if not g.stopped)
+
+
+def test_groups_on_another_dataset_or_split_are_not_compared() -> None:
+    def never(run_id: str) -> pd.DataFrame:
+        raise AssertionError(f"read {run_id}: a mismatched group must not be read")
+
+    ref = group_runs([_row("mf-s0", "mf", 0)])[0]
+    other = group_runs([_row("e1m-s0", "enhanced", 0, dataset="ml-1m")])[0]
+    cold = group_runs([_row("ec-s0", "enhanced", 0, split="cold-items")])[0]
+    comps = compare_groups(ref, [other, cold], never, ["ndcg@10"], n_boot=20)
+    assert "ml-100k" in comps[0].error and "ml-1m" in comps[0].error and not comps[0].rows
+    assert "split ratio" in comps[1].error and "split cold-items" in comps[1].error
+    assert setting_mismatch(ref.runs[0].config, _row("mf-s9", "mf", 9, data_dir="/elsewhere").config) is None
+    assert setting_mismatch(ref.runs[0].config, other.runs[0].config) == ("dataset ml-100k, split ratio",
+                                                                          "dataset ml-1m, split ratio")
+
+
+def test_random_reference_and_times_random(rows: list, tmp_path: Path) -> None:
+    fake = {"a": {"test": {"primary": {"random": {"ndcg@10": 0.1, "hit@10": 0.3}}}},
+            "b": {"test": {"primary": {"random": {"ndcg@10": 0.2, "hit@10": None}}}},
+            "c": {"test": {"primary": {"metrics": {"ndcg@10": 0.5}}}}}  # an old run: no random reference
+    group = RunGroup("k", "g", tuple(_row(r, "mf", i) for i, r in enumerate("abc")))
+    assert random_reference(group, fake.get) == pytest.approx({"ndcg@10": 0.15, "hit@10": 0.3})
+    assert random_reference(RunGroup("k", "g", (_row("c", "mf", 0),)), fake.get) == {}
+    store = RunStore(tmp_path / "runs")
+    mf, enh = (g for g in sorted(group_runs(rows), key=lambda g: not g.name.startswith("mf")))
+    comps = compare_groups(mf, [enh], lambda rid: store.get(rid).read_table("per_user_test"), ["ndcg@10", "hit@10"],
+                           n_boot=100)
+    diffs = differences_table(comps, {"ndcg@10": 0.05})
+    nd = diffs[diffs["metric"] == "ndcg@10"].iloc[0]
+    assert nd["x_random"] == pytest.approx(nd["value"] / 0.05)
+    assert diffs[diffs["metric"] == "hit@10"]["x_random"].isna().all()
+    assert set(diffs["method"]) == {"hierarchical-bootstrap"} and set(diffs["n_seeds"]) == {2}
+    # The real runs write the random reference beside their metrics (absent on old runs).
+    real = random_reference(mf, lambda rid: store.get(rid).results())
+    if real:
+        assert 0 < real["ndcg@10"] < min(r.metrics["ndcg@10"] for r in mf.runs)
+
+
+def test_verdict_sentences_name_seeds_users_and_method() -> None:
+    from app_support.compare_view import differences_display, verdict_sentences
+    from tests.test_eval_compare import DISAGREE, _seed_case
+
+    a, b = _seed_case(DISAGREE)
+    three = compare_seeds(a, b, "ndcg@10", n_boot=300)
+    one = compare_seeds({0: a[0]}, {0: b[0]}, "ndcg@10", n_boot=300)
+    comps = [GroupComparison("new", "mf", three.seeds, three.n_users, (three,)),
+             GroupComparison("one", "mf", one.seeds, one.n_users, (one,), unpaired_seeds=(1, 2))]
+    en = verdict_sentences(comps, ["ndcg@10"], "en")
+    assert "1200 paired users, 3 seed(s), bootstrap over seeds and users" in en[0]
+    assert "no significant difference" in en[0] and "better" not in en[0]
+    assert "1 seed(s), Wilcoxon over users" in en[1] and "significantly better on NDCG@10" in en[1]
+    assert "seed variation is not covered" in en[1] and "left out: 1, 2" in en[1]
+    zh = verdict_sentences(comps, ["ndcg@10"], "zh")
+    assert "3 个种子" in zh[0] and "未涵盖种子间的波动" in zh[1]
+    table = differences_display(differences_table(comps, {"ndcg@10": 0.1}), ["ndcg@10"], "en")
+    assert {"p", "Test", "× random", "Verdict"} <= set(table.columns)
+    assert table["Test"].iloc[0] == "bootstrap over seeds and users · 3 seed(s), 1200 users"
+    assert table["× random"].iloc[0].endswith("×")

@@ -167,12 +167,18 @@ def test_compare_shows_table_tests_words_and_exports(runs: Path) -> None:
     at = page("pages/2_Compare.py")
     no_failure(at)
     table = at.dataframe[0].value
-    assert len(table) == 2 and "±" in table["NDCG@10"].iloc[0] and set(table["Runs"]) == {2}
+    groups = table[table["Model"] != "Random ranking (expected)"]
+    assert len(groups) == 2 and "±" in groups["NDCG@10"].iloc[0] and set(groups["Runs"]) == {2}
+    # The random reference row (mean over the reference's seeds), once the runs record it.
+    random_row = table[table["Model"] == "Random ranking (expected)"]
+    assert len(random_row) <= 1 and (random_row.empty or float(random_row["NDCG@10"].iloc[0]) > 0)
     body = texts(at)
     assert "p < 0.05" in body and "paired users" in body and "2 seed(s)" in body
+    assert "bootstrap over seeds and users" in body  # the verdict names the method it rests on
     diffs = at.dataframe[1].value
-    assert {"95% CI", "p (Wilcoxon)", "Verdict"} <= set(diffs.columns) and len(diffs) == 4
+    assert {"95% CI", "p", "Test", "Verdict", "× random"} <= set(diffs.columns) and len(diffs) == 4
     assert "Differences to mf-synthetic-ratio" in body  # the ID-only baseline is the reference
+    assert at.toggle(key="cmp_stopped").value is False  # stopped runs only on request
     labels = {b.label for b in at.download_button} if hasattr(at, "download_button") else set()
     assert {"Table as CSV", "Table as LaTeX", "All figures (PNG + SVG)"} <= labels
     charts = at.get("plotly_chart")
@@ -180,6 +186,8 @@ def test_compare_shows_table_tests_words_and_exports(runs: Path) -> None:
     at.segmented_control(key="cmp_k").set_value("all").run()
     assert len(at.dataframe[0].value.columns) == 2 + 12 and len(at.dataframe[1].value) == 12
     at.toggle(key="cmp_presentation").set_value(True).run()
+    no_failure(at)
+    at.toggle(key="cmp_stopped").set_value(True).run()  # stopped runs on request (none here)
     no_failure(at)
 
 
@@ -189,6 +197,12 @@ def test_compare_single_runs_and_chinese(runs: Path) -> None:
     no_failure(at)
     assert len(at.multiselect(key="cmp_sel").value) == 3
     assert "命中率@10" in at.dataframe[0].value.columns and "结论" in at.dataframe[1].value.columns
+    # Without a baseline among the selected the page does not pick one (by recency or otherwise).
+    enhanced = [k for k in at.multiselect(key="cmp_sel").value if k.startswith("enhanced")]
+    assert enhanced
+    at.multiselect(key="cmp_sel").set_value(enhanced).run()
+    no_failure(at)
+    assert at.selectbox(key="cmp_ref").value is None and "所选模型中没有" in texts(at)
 
 
 def test_compare_survives_corrupt_and_deleted_runs(runs: Path) -> None:
