@@ -1,10 +1,13 @@
 """Quality benchmark: models x seeds through the real pipeline, mean +- std, paired tests.
 
-    python bench/quality.py --suite ml100k-ratio-id --seeds 0 1 2
+    python bench/quality.py --suite ml100k-ratio-id            # seeds 0-4
 
 Each (model, seed) is a real run (the CLI's pipeline) in `bench/runs/`; the JSON summary goes
 to `bench/results/quality_<suite>.json` and a Markdown table is printed for the README.
 Selection (early stopping) uses the validation split only; test is read once per run.
+Metrics are tie-aware (expected over tied orderings); each table has the exact random-ranking
+row; differences to the reference use the seed-aware comparison of `rec_core.evaluate`
+(hierarchical bootstrap over seeds then users, t-test over seeds with >= 5 seeds).
 """
 from __future__ import annotations
 
@@ -15,17 +18,17 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 import pandas as pd
-from scipy.stats import wilcoxon
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rec_core.data import DataConfig  # noqa: E402
-from rec_core.evaluate import paired_compare, seed_summary  # noqa: E402
+from rec_core.evaluate import compare_seeds, seed_summary  # noqa: E402
 from rec_core.experiment import RunConfig, execute_run, start_run  # noqa: E402
+from rec_core.models.ease import EASEConfig  # noqa: E402
 from rec_core.models.enhanced import EnhancedConfig  # noqa: E402
 from rec_core.models.gpt2rec import GPT2RecConfig  # noqa: E402
+from rec_core.models.itemknn import ItemKNNConfig  # noqa: E402
 from rec_core.models.mf import MFConfig  # noqa: E402
 from rec_core.models.popularity import PopularityConfig  # noqa: E402
 from rec_core.runs import RunStore  # noqa: E402
@@ -50,8 +53,13 @@ def _suite(name: str) -> tuple[list[tuple[str, Callable[[int], RunConfig]]], str
     def run(model: Any, train: TrainConfig = MF_TRAIN, split: SplitConfig = ratio) -> Callable[[int], RunConfig]:
         return lambda seed: RunConfig(data=ml, split=split, model=model, train=train, seed=seed)
 
+    def closed_form(split: SplitConfig) -> list[tuple[str, Callable[[int], RunConfig]]]:
+        # Strong simple baselines, hyperparameters chosen on validation from their default grids;
+        # fitted in closed form (seconds): the train config is not used.
+        return [("EASE", run(EASEConfig(), split=split)), ("ItemKNN", run(ItemKNNConfig(), split=split))]
+
     if name == "ml100k-ratio-id":
-        return [("Popularity", run(PopularityConfig())), ("MF (BPR)", run(MF))], "Popularity"
+        return [("Popularity", run(PopularityConfig())), ("MF (BPR)", run(MF)), *closed_form(ratio)], "Popularity"
     if name in ("ml100k-ratio-text", "ml100k-cold-text"):
         split = ratio if name.endswith("ratio-text") else SplitConfig(kind="cold-items")
         text_models = [
@@ -65,7 +73,7 @@ def _suite(name: str) -> tuple[list[tuple[str, Callable[[int], RunConfig]]], str
             ("Ablation: attention off", EnhancedConfig(use_attention=False)),
             ("Ablation: contrastive 0", EnhancedConfig(contrastive_weight=0.0)),
         ]
-        plan = [("MF (BPR)", run(MF, split=split))]
+        plan = [("MF (BPR)", run(MF, split=split)), *closed_form(split)]
         if split.kind == "cold-items":
             plan.insert(0, ("Popularity", run(PopularityConfig(), split=split)))
         plan += [(label, run(cfg, TEXT_TRAIN, split)) for label, cfg in text_models]
@@ -74,27 +82,38 @@ def _suite(name: str) -> tuple[list[tuple[str, Callable[[int], RunConfig]]], str
     raise SystemExit(f"unknown suite {name!r}")
 
 
+def _config_key(config: dict[str, Any]) -> str:
+    """A run config as JSON with every default filled in: a run stored before a config field
+    was added still matches the same config made today."""
+    return json.dumps(RunConfig.from_dict(config).to_dict(), sort_keys=True)
+
+
 def _finished_runs(store: RunStore) -> dict[str, str]:
-    """config JSON -> run id of the runs in `store` that finished (status done)."""
+    """config key -> run id of the runs in `store` that finished (status done)."""
     out: dict[str, str] = {}
     for summary in store.list():
         if summary.state == "done":
-            out[json.dumps(summary.config, sort_keys=True)] = summary.run_id
+            out[_config_key(summary.config)] = summary.run_id
     return out
 
 
-def per_user(run_dir: RunStore, run_id: str) -> pd.DataFrame:
-    return run_dir.get(run_id).read_table("per_user_test").set_index("user")
+def per_user(store: RunStore, run_id: str) -> pd.DataFrame:
+    return store.get(run_id).read_table("per_user_test")
+
+
+RANDOM = "Random ranking (expected)"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--suite", required=True)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--runs-dir", default=str(HERE / "runs"))
     ap.add_argument("--out")
     ap.add_argument("--skip-new", nargs="*", default=[],
                     help="label prefixes not to train now (finished runs are still reused)")
+    ap.add_argument("--only", nargs="*", default=[],
+                    help="label prefixes to train now (the others are reused if finished, else skipped)")
     ap.add_argument("--summarize-only", action="store_true",
                     help="train nothing: summarise the finished runs already in the store")
     args = ap.parse_args()
@@ -102,17 +121,20 @@ def main() -> None:
     store = RunStore(Path(args.runs_dir) / args.suite)
     rows: dict[str, dict[int, dict[str, Any]]] = {}
     tables: dict[str, dict[int, pd.DataFrame]] = {}
+    random_rows: dict[int, dict[str, float]] = {}
     done = _finished_runs(store)
     for label, make in plan:
         for seed in args.seeds:
             cfg = make(seed)
             t = time.perf_counter()
-            key = json.dumps(cfg.to_dict(), sort_keys=True)
+            key = _config_key(cfg.to_dict())
+            skip = args.summarize_only or any(label.startswith(p) for p in args.skip_new) or (
+                args.only and not any(label.startswith(p) for p in args.only))
             if key in done:  # same config already finished in this store: reuse, don't retrain
                 run = store.get(done[key])
                 res = run.results()
-            elif args.summarize_only or any(label.startswith(p) for p in args.skip_new):
-                print(f"{label} seed {seed}: not run (summarize-only)", flush=True)
+            elif skip:
+                print(f"{label} seed {seed}: not run", flush=True)
                 continue
             else:
                 run = start_run(cfg, store)
@@ -121,68 +143,83 @@ def main() -> None:
             rows.setdefault(label, {})[seed] = {
                 "run_id": run.run_id, "metrics": {m: primary["metrics"][m] for m in METRICS},
                 "best_epoch": res["best_epoch"], "epochs_run": res["epochs_run"],
+                "best_phase": res.get("best_phase"),
                 "seconds": time.perf_counter() - t, "epoch_s_mean": res["timings"]["epoch_s_mean"],
             }
+            if "random" in primary:  # the same for every model of a seed: same split, masks, truth
+                random_rows[seed] = {m: primary["random"][m] for m in METRICS}
             if "all_items" in res["test"]:
                 rows[label][seed]["all_items"] = {m: res["test"]["all_items"]["metrics"][m] for m in METRICS}
             tables.setdefault(label, {})[seed] = per_user(store, run.run_id)
             print(f"{label} seed {seed}: ndcg@10 {primary['metrics']['ndcg@10']:.4f} "
                   f"hit@10 {primary['metrics']['hit@10']:.4f} ({time.perf_counter() - t:.0f}s)", flush=True)
-    missing = [label for label, _ in plan if label not in rows]
+    missing = [label for label, _ in plan if len(rows.get(label, {})) < len(args.seeds)]
     summary: dict[str, Any] = {}
     for label, by_seed in rows.items():
         entry: dict[str, Any] = {"per_seed": by_seed}
         for m in METRICS:
             mean, std = seed_summary([r["metrics"][m] for r in by_seed.values()])
             entry[m] = {"mean": mean, "std": std}
+        if random_rows:
+            entry["times_random"] = {m: entry[m]["mean"] / _seed_mean(random_rows, by_seed, m) for m in METRICS}
         if label != reference and reference in tables:
             entry["vs_reference"] = _versus(tables[reference], tables[label])
         if "GPT2Recommender" in tables and label.startswith(("Enhanced", "Ablation")):
             entry["vs_gpt2rec"] = _versus(tables["GPT2Recommender"], tables[label])
         summary[label] = entry
+    random_entry = {m: {"mean": seed_summary([r[m] for r in random_rows.values()])[0],
+                        "std": seed_summary([r[m] for r in random_rows.values()])[1]} for m in METRICS} \
+        if random_rows else {}
     out = {"suite": args.suite, "seeds": args.seeds, "reference": reference, "models": summary,
+           "random": {"per_seed": random_rows, **random_entry},
            "not_run": missing,
-           "protocol": "full ranking, train (and valid at test time) masked; selection on valid only"}
+           "protocol": "full ranking, train (and valid at test time) masked; selection on valid only; "
+                       "tie-aware metrics (expected over tied orderings); random row exact; differences "
+                       "seed-aware (t-test over seeds with >= 5 seeds, hierarchical bootstrap CI)"}
     path = Path(args.out) if args.out else HERE / "results" / f"quality_{args.suite}.json"
     path.write_text(json.dumps(out, indent=2, default=float) + "\n", encoding="utf-8")
     print(markdown(out))
 
 
+def _seed_mean(random_rows: dict[int, dict[str, float]], by_seed: dict[int, Any], metric: str) -> float:
+    """Mean random-ranking value over the seeds a model ran (its own yardstick)."""
+    values = [random_rows[s][metric] for s in by_seed if s in random_rows]
+    return sum(values) / len(values) if values else float("nan")
+
+
 def _versus(ref: dict[int, pd.DataFrame], other: dict[int, pd.DataFrame]) -> dict[str, Any]:
-    """Per seed: paired test over users; pooled: users' metrics averaged over seeds, then paired."""
-    out: dict[str, Any] = {}
-    for m in ("ndcg@10", "hit@10"):
-        per_seed = {}
-        for seed in other:
-            c = paired_compare(ref[seed].reset_index(), other[seed].reset_index(), m)
-            per_seed[seed] = {"diff": c.diff, "rel_diff": c.rel_diff, "ci": [c.ci_low, c.ci_high],
-                              "p_value": c.p_value, "significant": c.significant}
-        a = pd.concat([ref[s][m] for s in other], axis=1).mean(axis=1)
-        b = pd.concat([other[s][m] for s in other], axis=1).mean(axis=1)
-        a, b = a.align(b, join="inner")
-        d = (b - a).to_numpy()
-        p = float(wilcoxon(d).pvalue) if np.any(d != 0) else 1.0
-        out[m] = {"per_seed": per_seed, "pooled_rel_diff": float(d.mean() / a.mean()), "pooled_p_value": p,
-                  "significant_all_seeds": all(v["significant"] and v["diff"] > 0 for v in per_seed.values())}
-    return out
+    """Seed-aware comparison (one implementation: rec_core.evaluate.compare_seeds)."""
+    return {m: compare_seeds(ref, other, m).to_dict() for m in ("ndcg@10", "hit@10")}
+
+
+def _cmp_cell(vs: dict[str, Any] | None) -> str:
+    if not vs:
+        return "—"
+    sig = " *" if vs["significant"] else ""
+    return f"{100 * vs['rel_diff']:+.1f}% (p={vs['p_value']:.2g}{sig})"
 
 
 def markdown(out: dict[str, Any]) -> str:
-    lines = [f"Suite `{out['suite']}`, seeds {out['seeds']}, reference {out['reference']}", "",
-             "| model | seeds | NDCG@10 | Hit@10 | Recall@10 | MRR@10 | NDCG@10 vs ref (pooled p) | Hit@10 vs ref "
-             "| NDCG@10 vs GPT2Recommender |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [f"Suite `{out['suite']}`, seeds {out['seeds']}, reference {out['reference']}; "
+             "p: seed-aware (t-test over seeds), * significant at 0.05 with the CI excluding 0", "",
+             "| model | seeds | NDCG@10 | Hit@10 | Recall@10 | MRR@10 | × random (NDCG@10) "
+             "| NDCG@10 vs ref | Hit@10 vs ref | NDCG@10 vs GPT2Recommender |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    rnd = out.get("random") or {}
+    if rnd.get("ndcg@10"):
+        cells = [f"{rnd[m]['mean']:.4f}" for m in ("ndcg@10", "hit@10", "recall@10", "mrr@10")]
+        lines.append(f"| {RANDOM} | {len(rnd['per_seed'])} | " + " | ".join(cells) + " | 1.0 | | | |")
     for label, e in out["models"].items():
-        cmps = []
-        for m in ("ndcg@10", "hit@10"):
-            vs = e.get("vs_reference", {}).get(m)
-            cmps.append(f"{100 * vs['pooled_rel_diff']:+.1f}% (p={vs['pooled_p_value']:.2g})" if vs else "—")
-        g = e.get("vs_gpt2rec", {}).get("ndcg@10")
-        cmps.append(f"{100 * g['pooled_rel_diff']:+.1f}% (p={g['pooled_p_value']:.2g})" if g else "—")
+        cmps = [_cmp_cell(e.get("vs_reference", {}).get(m)) for m in ("ndcg@10", "hit@10")]
+        cmps.append(_cmp_cell(e.get("vs_gpt2rec", {}).get("ndcg@10")))
         cells = [f"{e[m]['mean']:.4f} ± {e[m]['std']:.4f}" for m in ("ndcg@10", "hit@10", "recall@10", "mrr@10")]
-        lines.append(f"| {label} | {len(e['per_seed'])} | " + " | ".join(cells) + " | " + " | ".join(cmps) + " |")
+        times = e.get("times_random", {}).get("ndcg@10")
+        times_cell = f"{times:.2f}" if times is not None else "—"
+        lines.append(f"| {label} | {len(e['per_seed'])} | " + " | ".join(cells) + f" | {times_cell} | "
+                     + " | ".join(cmps) + " |")
     for label in out.get("not_run", []):
-        lines.append(f"| {label} | 0 | not run within this session's compute budget | | | | | | |")
+        lines.append(f"| {label} | {len(out['models'].get(label, {}).get('per_seed', {}))} | "
+                     "not (fully) run within this session's compute budget | | | | | | | |")
     return "\n".join(lines)
 
 

@@ -34,8 +34,9 @@ def _agree(lists, ranks: pd.DataFrame) -> None:  # noqa: ANN001
     test item is in the list."""
     for row in ranks.itertuples():
         listed = lists.of(row.user)
+        assert float(row.rank).is_integer()  # distinct scores: no mid-rank
         if row.rank <= lists.k:
-            assert listed[row.rank - 1] == row.item
+            assert listed[int(row.rank) - 1] == row.item
         else:
             assert row.item not in listed
 
@@ -47,7 +48,16 @@ def test_top_lists_agree_with_evaluate(kind: str) -> None:
     model = _random_mf(data, split)
     result = evaluate(model, data, split, "test", with_ranks=True)
     lists = top_lists(model, data, split)
-    _agree(lists, result.ranks)
+    if kind != "cold-items":
+        _agree(lists, result.ranks)
+        return
+    # MF gives every unseen item the same score: each held-out item's rank is the mid-rank of
+    # all the user's candidates, whatever order the displayed list shows them in.
+    n_cand = len(split.candidates("test"))
+    for row in result.ranks.itertuples():
+        n_masked = int(np.isin(data.items[split.valid][data.users[split.valid] == row.user],
+                               split.candidates("test")).sum())
+        assert row.rank == pytest.approx((n_cand - n_masked + 1) / 2)
     per_user_hit = result.per_user.set_index("user")["hit@10"]
     for u, hit in per_user_hit.items():
         truth = set(held_out_items(data, split, int(u)).tolist())
@@ -59,18 +69,22 @@ def test_top_lists_agree_with_evaluate(kind: str) -> None:
         assert set(lists.items[lists.items >= 0].tolist()) <= set(split.candidates("test").tolist())
 
 
-def test_constant_scores_rank_by_item_index_like_evaluate() -> None:
+def test_constant_scores_list_by_index_but_rank_at_the_tie_midpoint() -> None:
     data = synthetic()
     split = split_of(data)
     model = _random_mf(data, split)
-    for p in model.parameters():  # every score equal: ties are broken by item index
+    for p in model.parameters():  # every score equal
         p.data.zero_()
     lists = top_lists(model, data, split)
-    _agree(lists, evaluate(model, data, split, "test", with_ranks=True).ranks)
+    ranks = evaluate(model, data, split, "test", with_ranks=True).ranks
     u = int(lists.users[0])
     masked = set(data.items[np.concatenate([split.train, split.valid])][
         data.users[np.concatenate([split.train, split.valid])] == u].tolist())
+    # A displayed list needs some order: item index, documented as such ...
     assert lists.of(u).tolist() == [i for i in range(data.n_items) if i not in masked][:10]
+    # ... while evaluation gives every held-out item the expected rank of a random tie order.
+    n_ranked = data.n_items - len(masked)
+    assert (ranks[ranks["user"] == u]["rank"] == (n_ranked + 1) / 2).all()
 
 
 @pytest.fixture(scope="module")

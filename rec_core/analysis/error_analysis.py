@@ -1,10 +1,12 @@
 """Where two runs differ, user by user: one user's case, who gains most, what is never found.
 
 Every top-10 here is ranked the way `rec_core.evaluate` ranks the test part: the user's
-training and validation items are masked, a cold-items split ranks its held-out candidates
-only, and equal scores are ordered by item index (`evaluate.top_k`). The rank of a test item
-comes from the run's stored `ranks_test` table, which `evaluate` wrote (`run_test_ranks` falls
-back to recomputing it with `evaluate`), so the page and the metrics never disagree.
+training and validation items are masked and a cold-items split ranks its held-out candidates
+only. A displayed list must show some order, so equal scores are listed by item index
+(`evaluate.top_k`); the metrics do not depend on that order (they are tie-aware). The rank of a
+test item comes from the run's stored `ranks_test` table, which `evaluate` wrote: the expected
+rank under random tie-breaking (x.5 inside an even tie), so the page and the metrics never
+disagree (`run_test_ranks` falls back to recomputing it with `evaluate`).
 """
 from __future__ import annotations
 
@@ -161,7 +163,8 @@ def held_out_table(data: InteractionData, split: Split, user: int, ranks: Mappin
                         "segment": [segment_label(segments[i], lang) for i in items]})
     for name, table in ranks.items():
         mine = table[table["user"] == user].set_index("item")["rank"]
-        out[name] = [int(mine[i]) if i in mine.index else None for i in items]
+        # Expected ranks: whole numbers unless the item ties with others (then x.5 may occur).
+        out[name] = [float(mine[i]) if i in mine.index else None for i in items]
     return out
 
 

@@ -5,7 +5,15 @@ masked, as PROTOCOL.md prescribes, with tie-aware metrics and an exact random re
 """
 from __future__ import annotations
 
-from rec_core.evaluate.compare import PairedComparison, compare_all, paired_compare, seed_summary
+from rec_core.evaluate.compare import (
+    PairedComparison,
+    SeedAwareComparison,
+    compare_all,
+    compare_seeds,
+    compare_seeds_all,
+    paired_compare,
+    seed_summary,
+)
 from rec_core.evaluate.metrics import (
     METRIC_NAMES,
     compute_metrics,
@@ -43,7 +51,10 @@ __all__ = [
     "METRIC_NAMES",
     "PairedComparison",
     "RankingTask",
+    "SeedAwareComparison",
     "compare_all",
+    "compare_seeds",
+    "compare_seeds_all",
     "compute_metrics",
     "dcg",
     "expected_metrics",
