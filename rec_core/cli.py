@@ -84,9 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
     execute.add_argument("--runs-dir", default="runs")
     execute.add_argument("--quiet", action="store_true")
 
-    cmp_ = sub.add_parser("compare", help="paired comparison of two runs over users")
-    cmp_.add_argument("run_a")
-    cmp_.add_argument("run_b")
+    cmp_ = sub.add_parser("compare", help="paired comparison of two runs, or two groups of runs paired by seed",
+                          description="B against A (the reference). Each side is one run or several runs of "
+                                      "different seeds: `compare A B`, `compare A1,A2,A3 B1,B2,B3` or "
+                                      "`compare --a A1 A2 A3 --b B1 B2 B3`. Runs pair up by seed; over several "
+                                      "seeds the test covers seed variation (hierarchical bootstrap; t-test "
+                                      "over seeds from 5 seeds on).")
+    cmp_.add_argument("run_a", nargs="?", help="reference run(s), comma-separated")
+    cmp_.add_argument("run_b", nargs="?", help="compared run(s), comma-separated")
+    cmp_.add_argument("--a", nargs="+", dest="runs_a", metavar="RUN", help="reference runs (instead of run_a)")
+    cmp_.add_argument("--b", nargs="+", dest="runs_b", metavar="RUN", help="compared runs (instead of run_b)")
     cmp_.add_argument("--runs-dir", default="runs")
     cmp_.add_argument("--metrics", default="hit@10,ndcg@10,recall@10,mrr@10,hit@20,ndcg@20")
     cmp_.add_argument("--n-boot", type=int, default=2000)
@@ -188,16 +195,70 @@ def _cmd_execute(args: argparse.Namespace) -> int:
     return _execute(RunStore(args.runs_dir).get(args.run_id), args.quiet)
 
 
+def _compare_side(name: str, positional: str | None, flagged: list[str] | None) -> list[str]:
+    """Run ids of one side of `compare`: `--a RUN RUN` or a positional `RUN,RUN` (not both)."""
+    if positional and flagged:
+        raise ConfigError(name, f"give run {name}'s runs either positionally or with --{name}, not both")
+    items = [x.strip() for v in (flagged or ([positional] if positional else [])) for x in v.split(",")]
+    ids = [x for x in items if x]
+    if not ids:
+        raise ConfigError(name, f"no run given for side {name} (usage: compare RUN_A RUN_B, or --a RUN... --b RUN...)")
+    return ids
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from rec_core.compare_table import setting_mismatch
+    from rec_core.evaluate.compare import compare_seeds_all
     from rec_core.progress import format_comparison
-    from rec_core.evaluate import compare_all
+    from rec_core.run_table import primary_test_metrics
     from rec_core.runs import RunStore
 
     store = RunStore(args.runs_dir)
-    a, b = store.get(args.run_a), store.get(args.run_b)
+    sides = {"a": _compare_side("a", args.run_a, args.runs_a), "b": _compare_side("b", args.run_b, args.runs_b)}
+    runs: dict[str, dict[Any, Any]] = {"a": {}, "b": {}}  # side -> seed -> Run
+    results: dict[str, Any] = {}
+    first: tuple[str, dict[str, Any]] | None = None
+    for side, ids in sides.items():
+        for run_id in ids:
+            run = store.get(run_id)
+            config = run.config()
+            res = run.results()
+            if not primary_test_metrics(res):  # e.g. stopped before any epoch: nothing to compare
+                raise ConfigError("run", f"run {run_id} has no test metrics, so it cannot be compared")
+            if first is None:
+                first = (run_id, config)
+            else:
+                mismatch = setting_mismatch(first[1], config)
+                if mismatch is not None:
+                    raise ConfigError("run", f"run {run_id} is on {mismatch[1]} but run {first[0]} is on "
+                                             f"{mismatch[0]}; runs on different datasets or splits cannot be compared")
+            seed = config.get("seed")
+            if seed in runs[side]:
+                raise ConfigError(side, f"runs {runs[side][seed].run_id} and {run_id} both have seed {seed}; "
+                                        "give one run per seed on each side")
+            runs[side][seed] = run
+            results[run_id] = res
+    common = [s for s in runs["a"] if s in runs["b"]]
+    if not common:
+        raise ConfigError("seed", f"no seed in common (a: {', '.join(map(str, runs['a']))}; b: "
+                                  f"{', '.join(map(str, runs['b']))}): each seed has its own split, so users "
+                                  "pair up only between runs of the same seed")
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
-    rows = compare_all(a.read_table("per_user_test"), b.read_table("per_user_test"), metrics, n_boot=args.n_boot)
-    print(format_comparison(a.run_id, b.run_id, rows))
+    tables = {side: {seed: run.read_table("per_user_test") for seed, run in by_seed.items() if seed in common}
+              for side, by_seed in runs.items()}
+    rows = compare_seeds_all(tables["a"], tables["b"], metrics, n_boot=args.n_boot)
+    # The random ranking's expected metrics: mean over the paired seeds of the reference side
+    # (the same split gives the same value on both sides); absent on runs older than it.
+    randoms = []
+    for seed in common:
+        rnd = ((results[runs["a"][seed].run_id].get("test") or {}).get("primary") or {}).get("random")
+        if isinstance(rnd, dict) and rnd:
+            randoms.append(rnd)
+    random = {m: sum(float(r[m]) for r in randoms) / len(randoms) for m in (randoms[0] if randoms else {})
+              if all(isinstance(r.get(m), (int, float)) and not isinstance(r.get(m), bool) for r in randoms)}
+    label_a = ", ".join(r.run_id for r in runs["a"].values())
+    label_b = ", ".join(r.run_id for r in runs["b"].values())
+    print(format_comparison(label_a, label_b, rows, random=random))
     return 0
 
 

@@ -91,18 +91,50 @@ def _metric_order(name: str) -> tuple[int, str]:
     return (int(k) if k.isdigit() else 0, f"{order.index(base) if base in order else 9}{base}")
 
 
-def format_comparison(a: str, b: str, rows: Sequence[Any]) -> str:
-    """Table of paired comparisons (B - A), with CI, p-value and a verdict in words."""
+_METHOD_WORDS = {
+    "hierarchical-bootstrap": "CI and p from a two-level bootstrap (seeds, then users within them)",
+    "seed-t-test": "p from a t-test over the per-seed differences; CI from a two-level bootstrap (seeds, then users)",
+    "user-wilcoxon": "Wilcoxon signed-rank p and paired bootstrap CI over users; ONE seed: seed variation not covered",
+}
+
+
+def format_comparison(a: str, b: str, rows: Sequence[Any], random: dict[str, float] | None = None) -> str:
+    """Table of seed-aware comparisons (B - A; `SeedAwareComparison` rows), with CI, p-value,
+    what they rest on (users, seeds, method), the random ranking's expected metrics and a
+    verdict in words: "better"/"worse" only when significant."""
+    random = random or {}
     body = []
     for r in rows:
-        verdict = ("B better" if r.diff > 0 else "A better") if r.significant else "no significant difference"
+        verdict = ("B better" if r.diff > 0 else "B worse") if r.significant else "no significant difference"
         rel = "nan" if math.isnan(r.rel_diff) else f"{100 * r.rel_diff:+.1f}%"
+        x_rnd = f"{r.mean_b / random[r.metric]:.1f}x" if random.get(r.metric) else "-"
         body.append([r.metric, r.mean_a, r.mean_b, f"{r.diff:+.4f}", rel,
-                     f"[{r.ci_low:+.4f}, {r.ci_high:+.4f}]", f"{r.p_value:.2g}", verdict])
-    n = rows[0].n_users if rows else 0
-    head = f"A = {a}\nB = {b}\npaired over {n} users; 95% bootstrap CI of B - A; Wilcoxon signed-rank p"
-    table = format_table(["metric", "A", "B", "B-A", "rel", "95% CI", "p", "verdict"], body)
-    return head + "\n" + table + "\n(an improvement is called only when p < 0.05 and the CI excludes 0)"
+                     f"[{r.ci_low:+.4f}, {r.ci_high:+.4f}]", f"{r.p_value:.2g}", x_rnd, verdict])
+    first = rows[0] if rows else None
+    seeds = tuple(getattr(first, "seeds", ()))
+    method = getattr(first, "method", "user-wilcoxon")
+    head = [f"A = {a} (reference)", f"B = {b}",
+            f"paired over {first.n_users if first else 0} users in {len(seeds) or 1} seed(s)"
+            + (f" ({', '.join(map(str, seeds))})" if seeds else "") + f"; {_METHOD_WORDS.get(method, method)}"]
+    if random:
+        shown = [m for m in (r.metric for r in rows) if m in random] or sorted(random, key=_metric_order)
+        head.append("random ranking (expected, mean over A's seeds): "
+                    + ", ".join(f"{m} {random[m]:.4f}" for m in shown))
+    else:
+        head.append("random ranking (expected): not recorded by these runs")
+    table = format_table(["metric", "A", "B", "B-A", "rel", "95% CI", "p", "B x random", "verdict"], body)
+    better = [r.metric for r in rows if r.significant and r.diff > 0]
+    worse = [r.metric for r in rows if r.significant and r.diff < 0]
+    parts = ([f"B significantly better on {', '.join(better)}"] if better else []) + (
+        [f"B significantly worse on {', '.join(worse)}"] if worse else [])
+    rest = len(rows) - len(better) - len(worse)
+    if rest:
+        parts.append(f"no significant difference on {rest} metric(s)")
+    lines = [*head, table, "verdict: " + ("; ".join(parts) or "nothing compared")]
+    if first is not None and getattr(first, "note", ""):
+        lines.append(f"note: {first.note}")
+    lines.append("(an improvement is called only when p < 0.05 and the CI excludes 0)")
+    return "\n".join(lines)
 
 
 def format_runs(summaries: Sequence[Any]) -> str:

@@ -111,3 +111,32 @@ def test_failed_run_records_its_error(tmp_path: Path) -> None:
     if code == 0:
         pytest.fail("expected the run to diverge")
     assert status["state"] == "failed" and "loss became" in status["error"]
+
+
+def test_compare_groups_of_runs_paired_by_seed(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    for seed in (0, 1):
+        assert _train(tmp_path, "--model", "pop", "--seed", str(seed), "--run-id", f"pop{seed}") == 0
+        assert _train(tmp_path, "--model", "mf", "--embed-dim", "16", "--seed", str(seed), "--run-id", f"mf{seed}") == 0
+    assert _train(tmp_path, "--model", "mf", "--embed-dim", "16", "--split", "loo", "--run-id", "mf-loo") == 0
+    capsys.readouterr()
+    common = ["--runs-dir", str(tmp_path), "--n-boot", "200", "--metrics", "ndcg@10,hit@10"]
+    assert main(["compare", "--a", "pop0", "pop1", "--b", "mf1", "mf0", *common]) == 0
+    out = capsys.readouterr().out
+    assert "A = pop0, pop1 (reference)" in out and "in 2 seed(s) (0, 1)" in out and "two-level bootstrap" in out
+    assert "random ranking (expected, mean over A's seeds): ndcg@10 0." in out and "B x random" in out
+    assert "verdict: " in out and "note: Paired over" in out
+    assert main(["compare", "pop0,pop1", "mf0,mf1", *common]) == 0  # comma-separated positional lists
+    assert capsys.readouterr().out.split("verdict")[1] == out.split("verdict")[1]  # same seeds, same numbers
+    # One run a side: per-user test, and it says that seed variation is not covered.
+    assert main(["compare", "pop0", "mf0", *common]) == 0
+    single = capsys.readouterr().out
+    assert "in 1 seed(s) (0)" in single and "seed variation not covered" in single
+    # Refusals: one line, exit code 2.
+    for argv, words in [(["pop0", "mf1"], "no seed in common"),
+                        (["pop0", "mf-loo"], "split loo"),
+                        (["--a", "pop0", "pop1", "--b", "mf0", "mf-loo"], "different datasets or splits"),
+                        (["pop0", "--a", "pop1", "--b", "mf0"], "not both"),
+                        (["--a", "pop0", "mf0", "--b", "mf1"], "both have seed 0")]:
+        assert main(["compare", *argv, "--runs-dir", str(tmp_path)]) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error:") and words in err[0], (argv, err)
