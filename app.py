@@ -8,6 +8,7 @@ from app_support import resources
 from app_support.errors import page_guard, show_error
 from app_support.session import init_page, language_switch
 from rec_core.i18n import format_duration, t
+from rec_core.run_table import RunRow
 
 
 
@@ -17,6 +18,16 @@ def backbone_list(rows: list[dict[str, object]], lang: str) -> None:
         text = t(f"backbone.{name}_long", lang, default=str(b["description"]))
         mark = ":material/check_circle:" if b.get("available") else ":material/remove_circle_outline:"
         st.markdown(f"{mark} **{name}** — {text if b.get('available') else t('home.bb_missing', lang)}")
+
+
+def best_epoch_cell(row: RunRow, lang: str) -> str:
+    """"3 (cached)": the restored epoch and, for a multi-phase run, its phase; "–" if none."""
+    if not row.best_epoch:
+        return "–"
+    phase = row.best_phase
+    if not phase or phase == "train":
+        return str(row.best_epoch)
+    return f"{row.best_epoch} ({t(f'phase_name.{phase}', lang, default=phase)})"
 
 
 @st.fragment(run_every=1.0)
@@ -74,9 +85,12 @@ with page_guard(lang):
             t("col.dataset", lang): [r.dataset for r in rows],
             t("col.split", lang): [r.split for r in rows],
             t("col.seed", lang): [r.seed for r in rows],
-            t("col.status", lang): [t(f"state.{r.state}", lang) for r in rows],
-            "NDCG@10": [r.metrics.get("ndcg@10") for r in rows],
-            "Hit@10": [r.metrics.get("hit@10") for r in rows],
+            t("col.status", lang): [t(f"state.{r.state}", lang) + (f" — {t('home.no_epoch', lang)}" if r.no_epoch else "")
+                                    for r in rows],
+            # Test-split metrics of the primary ranking, labelled so: never confused with validation.
+            t("col.test_ndcg10", lang): [r.metrics.get("ndcg@10") for r in rows],
+            t("col.test_hit10", lang): [r.metrics.get("hit@10") for r in rows],
+            t("col.best_epoch", lang): [best_epoch_cell(r, lang) for r in rows],
             t("col.started", lang): [r.started_at.astimezone().strftime("%m-%d %H:%M") if r.started_at else "–"
                                      for r in rows],
             t("col.duration", lang): [format_duration(r.duration_s, lang) if r.duration_s is not None else "–"
@@ -87,8 +101,9 @@ with page_guard(lang):
             table, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row", key="home_runs",
             column_config={
                 t("col.name", lang): st.column_config.TextColumn(width="medium"),
-                "NDCG@10": st.column_config.NumberColumn(format="%.4f"),
-                "Hit@10": st.column_config.NumberColumn(format="%.4f"),
+                t("col.test_ndcg10", lang): st.column_config.NumberColumn(format="%.4f"),
+                t("col.test_hit10", lang): st.column_config.NumberColumn(format="%.4f"),
+                t("col.best_epoch", lang): st.column_config.TextColumn(help=t("col.best_epoch_help", lang)),
                 t("col.open", lang): st.column_config.LinkColumn(display_text=t("col.open_text", lang)),
             },
         )

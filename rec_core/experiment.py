@@ -25,6 +25,7 @@ from rec_core.evaluate import EvalConfig, evaluate_all
 from rec_core.models.base import Recommender
 from rec_core.models.registry import MODELS, build_model, model_config_class
 from rec_core.runs import Run, RunStore, environment_info
+from rec_core.runs.summary import completion_summary
 from rec_core.split import Split, SplitConfig, make_split
 from rec_core.train import TrainConfig, Trainer
 
@@ -134,18 +135,29 @@ def execute_run(
     """
     emit = progress or (lambda info: None)
     t_start = time.perf_counter()
-    run.set_status("running", pid=os.getpid(), phase="loading data")
+    run.set_status("running", pid=os.getpid(), phase="loading data", completion=None)
+    live: dict[str, Any] = {}  # the trainer's epoch / best so far, for the status of a run that ends early
     try:
         config = RunConfig.from_dict(run.config())
-        results = _execute(run, config, emit, t_start, data, split)
+        results = _execute(run, config, emit, t_start, data, split, live)
     except KeyboardInterrupt:
-        run.set_status("stopped", phase="interrupted", error="interrupted (Ctrl-C) before the run finished")
+        completion = _live_completion("stopped", "interrupted", live)
+        run.set_status("stopped", phase="interrupted", error="interrupted (Ctrl-C) before the run finished",
+                       completion=completion)
         raise
     except Exception as exc:  # noqa: BLE001 - every failure must reach the run's status
         msg = str(exc) if isinstance(exc, RecCoreError) else f"{type(exc).__name__}: {exc}"
-        run.set_status("failed", phase="failed", error=msg, traceback=traceback.format_exc(limit=20))
+        run.set_status("failed", phase="failed", error=msg, traceback=traceback.format_exc(limit=20),
+                       completion=_live_completion("failed", "error", live))
         raise
     return results
+
+
+def _live_completion(state: str, reason: str, live: dict[str, Any]) -> dict[str, Any]:
+    """The completion record of a run that ended by an exception, from what training reached."""
+    completion = {"state": state, "reason": reason, "epochs_completed": int(live.get("epoch", 0)),
+                  "best_epoch": int(live.get("best_epoch", 0)), "best_phase": live.get("best_phase")}
+    return {**completion, "summary": completion_summary(completion)}
 
 
 def _execute(
@@ -155,6 +167,7 @@ def _execute(
     t_start: float,
     data: InteractionData | None,
     split: Split | None,
+    live: dict[str, Any],
 ) -> dict[str, Any]:
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -177,8 +190,10 @@ def _execute(
     epochs = config.train.epochs
 
     def on_epoch(tr: Trainer, record: dict[str, Any]) -> None:
+        live.update(epoch=tr.epoch, best_epoch=tr.best_epoch, best_phase=tr.best_phase)
         run.append_history(record)
-        run.set_status(phase="training", progress={"epoch": tr.epoch, "epochs": epochs, "best_epoch": tr.best_epoch})
+        run.set_status(phase="training", progress={"epoch": tr.epoch, "epochs": epochs, "best_epoch": tr.best_epoch,
+                                                   "training_phase": tr.phase, "best_phase": tr.best_phase})
         emit({"event": "epoch", **record, "epochs": epochs})
 
     def on_step(tr: Trainer, info: dict[str, Any]) -> None:
@@ -192,6 +207,37 @@ def _execute(
     timings["fit_s"] = fit["seconds"]
     epoch_secs = [h["seconds"] for h in fit["history"]]
     timings["epoch_s_mean"] = float(np.mean(epoch_secs)) if epoch_secs else 0.0
+    completion = _completion(trainer, model, fit)
+    base = {
+        "run_id": run.run_id,
+        "model": config.model.name,
+        "dataset": data.summary(),
+        "data_notes": list(data.notes),
+        "split": split.describe(),
+        "split_notes": list(split.notes),
+    }
+    record = {
+        "best_epoch": trainer.best_epoch,
+        "best_phase": trainer.best_phase,
+        "phases": fit["phases"],
+        "epochs_run": trainer.epoch,
+        "stopped": fit["stopped"],
+        "early_stopped": fit["early_stopped"],
+        "completion": completion,
+        "n_trainable_params": int(sum(p.numel() for p in model.parameters() if p.requires_grad)),
+    }
+    if completion["epochs_completed"] == 0 and completion["state"] == "stopped":
+        # Stopped before a gradient-trained model completed one epoch: its weights are the
+        # random init. No valid / test metrics, per-user tables or checkpoint that could pass
+        # for a trained model; the run is not comparable.
+        timings["total_s"] = time.perf_counter() - t_start
+        results = {**base, **record, "timings": timings,
+                   "environment": environment_info(str(trainer.device)),
+                   "model_info": getattr(model, "describe", lambda: {})()}
+        run.write_results(results)
+        run.set_status("stopped", phase="stopped", completion=completion)
+        emit({"event": "done", "results": results})
+        return results
     run.set_status(phase="testing")
     emit({"event": "phase", "phase": "testing"})
     t = time.perf_counter()
@@ -209,50 +255,122 @@ def _execute(
     run.save_checkpoint(state, {"model": config.model.name, "rec_core_checkpoint": "1"})
     timings["total_s"] = time.perf_counter() - t_start
     results = {
-        "run_id": run.run_id,
-        "model": config.model.name,
-        "dataset": data.summary(),
-        "data_notes": list(data.notes),
-        "split": split.describe(),
-        "split_notes": list(split.notes),
+        **base,
         "valid": {k: r.to_dict() for k, r in valid.items()},
         "test": {k: r.to_dict() for k, r in test.items()},
-        "best_epoch": trainer.best_epoch,
-        "epochs_run": trainer.epoch,
-        "stopped": fit["stopped"],
-        "early_stopped": fit["early_stopped"],
-        "n_trainable_params": int(sum(p.numel() for p in model.parameters() if p.requires_grad)),
+        **record,
         "timings": timings,
         "environment": environment_info(str(trainer.device)),
         "model_info": getattr(model, "describe", lambda: {})(),
     }
     run.write_results(results)
-    state_name = "stopped" if fit["stopped"] else "done"
-    run.set_status(state_name, phase=state_name)
+    state_name = "stopped" if completion["state"] == "stopped" else "done"
+    run.set_status(state_name, phase=state_name, completion=completion)
     emit({"event": "done", "results": results})
     return results
+
+
+PhasePlan = tuple[str, int, Callable[[], None] | None]  # (name, epochs, setup before its epochs)
+
+
+def _phase_plan(model: Recommender, epochs: int) -> list[PhasePlan]:
+    """The model's training schedule as (name, epochs, setup) phases.
+
+    `named_fit_phases(epochs)` gives names; a model with only `fit_phases(epochs)` ->
+    (epochs, setup) gets "phase1", "phase2", ...; any other model trains one phase, "train".
+    """
+    named = getattr(model, "named_fit_phases", None)
+    if named is not None:
+        return [(str(name), int(n), setup) for name, n, setup in named(epochs)]
+    plain = getattr(model, "fit_phases", None)
+    if plain is not None:
+        raw = list(plain(epochs))
+        return [("train" if len(raw) == 1 else f"phase{i + 1}", int(n), setup) for i, (n, setup) in enumerate(raw)]
+    return [("train", epochs, None)]
 
 
 def _fit_schedule(trainer: Trainer, model: Recommender, config: RunConfig) -> dict[str, Any]:
     """Run the model's training schedule: one fit, or the phases a model asks for.
 
-    A model may define `fit_phases()` -> list of (epochs, setup function) to run in order on
-    the same trainer (the enhanced model's scheme 3: cached epochs, then dynamic epochs).
+    Phases run in order on the same trainer (the enhanced model's scheme 3: cached epochs,
+    then dynamic epochs). A phase planned with 0 epochs only applies its setup. The last
+    phase with epochs is the final one: with `train.select_best == "final_phase"` the
+    restored weights are chosen within it (see `Trainer.begin_phase`).
     """
-    phases = getattr(model, "fit_phases", None)
-    plan = phases(config.train.epochs) if phases else [(config.train.epochs, None)]
+    plan = _phase_plan(model, config.train.epochs)
+    # Phases that train; with none (0 epochs, or a model without gradient training) the last
+    # one is still fitted once: that prepares the model and validates it.
+    active = [i for i, (_, n, _) in enumerate(plan) if n > 0] or [len(plan) - 1]
     history: list[dict[str, Any]] = []
     seconds, stopped, early = 0.0, False, False
-    for epochs, setup in plan:
+    for i, (name, epochs, setup) in enumerate(plan):
         if setup is not None:
             setup()
+        if i not in active:
+            continue
+        trainer.begin_phase(name, final=i == active[-1])
         res = trainer.fit(epochs)
         history += res.history
         seconds += res.seconds
         stopped, early = res.stopped, res.early_stopped
         if stopped:
             break
-    return {"history": history, "seconds": seconds, "stopped": stopped, "early_stopped": early}
+    # Every planned phase with epochs, with the epochs it actually ran (None: never started).
+    phases = []
+    for k, i in enumerate(active):  # trainer.phases has one entry per begin_phase, in this order
+        name, n, _ = plan[i]
+        done = trainer.phases[k] if k < len(trainer.phases) else {}
+        phases.append({"name": name, "epochs_planned": n, "first_epoch": done.get("first_epoch"),
+                       "last_epoch": done.get("last_epoch")})
+    return {"history": history, "seconds": seconds, "stopped": stopped, "early_stopped": early,
+            "phases": phases, "final_phase": plan[active[-1]][0]}
+
+
+def _completion(trainer: Trainer, model: Recommender, fit: dict[str, Any]) -> dict[str, Any]:
+    """How the run ended: state finished or stopped, why, and where its weights come from.
+
+    A model without gradient training (Popularity, closed-form models) is "finished" once
+    fitted, never "stopped before the first epoch".
+    """
+    trainable = bool(getattr(model, "trainable", True))
+    if not trainable:
+        state, reason = "finished", "fitted"
+    elif fit["stopped"]:
+        state, reason = "stopped", "user_stop"
+    else:
+        state, reason = "finished", "early_stopped" if fit["early_stopped"] else "max_epochs"
+    completion: dict[str, Any] = {
+        "state": state,
+        "reason": reason,
+        "epochs_completed": trainer.epoch,
+        "best_epoch": trainer.best_epoch,
+        "best_phase": trainer.best_phase,
+        "select_best": trainer.config.select_best,
+    }
+    note = _phase_note(trainer, fit)
+    if note:
+        completion["note"] = note
+    return {**completion, "summary": completion_summary(completion)}
+
+
+def _phase_note(trainer: Trainer, fit: dict[str, Any]) -> str:
+    """With several phases, why the restored weights are (or are not) from the final phase."""
+    if len(fit["phases"]) < 2 or trainer.epoch == 0:
+        return ""
+    final = fit["final_phase"]
+    final_ran = fit["phases"][-1]["first_epoch"] is not None
+    final_validated = any(h.get("phase") == final and "valid" in h for h in fit["history"])
+    peak = trainer.peak
+    if not final_ran:
+        return f"stopped before the {final} phase"
+    if trainer.best_phase != final:
+        if not final_validated:
+            return f"the {final} phase validated no epoch"
+        return f"the {final} phase did not improve validation"
+    if peak is not None and peak["phase"] != final:
+        return (f"selected within the {final} phase; validation peaked at epoch {peak['epoch']} "
+                f"({peak['phase']} phase): the {final} phase did not improve on it")
+    return ""
 
 
 def load_run_model(run: Run, data: InteractionData | None = None) -> tuple[Recommender, RunConfig]:

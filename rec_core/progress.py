@@ -6,6 +6,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from rec_core.runs.summary import best_epoch_text, completion_summary
+
 __all__ = ["ConsoleProgress", "format_results", "format_comparison", "format_runs", "format_table"]
 
 
@@ -33,6 +35,8 @@ class ConsoleProgress:
             valid = info.get("valid") or {}
             if "ndcg@10" in valid:
                 post["val_ndcg@10"] = f"{valid['ndcg@10']:.4f}"
+            if info.get("phase") not in (None, "train"):  # scheme 3: cached, then dynamic
+                post["phase"] = str(info["phase"])
             self._bar.set_postfix(post, refresh=True)
         elif event == "phase" and self._bar is None:
             print(f"{self.run_id}: {info['phase']}", file=sys.stderr)
@@ -69,8 +73,27 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _completion_line(results: dict[str, Any]) -> str:
+    """How the run ended, e.g. "finished: all 8 epochs; best epoch 3, cached phase: ..."."""
+    completion = results.get("completion")
+    if isinstance(completion, dict):
+        return completion.get("summary") or completion_summary(completion)
+    # A run written before the completion record existed.
+    best = best_epoch_text(results.get("best_epoch"), results.get("best_phase"))
+    return f"{best} of {results.get('epochs_run', '?')}" if best else ""
+
+
 def format_results(results: dict[str, Any]) -> str:
-    """Final metrics table of a run: rows = metrics, columns = valid / test (primary, all items)."""
+    """Final metrics table of a run: rows = metrics, columns = valid / test (primary, all items).
+
+    The head line says how the run ended (finished / stopped, best epoch and its phase) and
+    labels the headline number as a test metric. A run stopped before its first epoch has
+    no metrics: it gets that line alone.
+    """
+    where = f"{results['model']} on {results['dataset']['name']} ({results['split']['kind']} split)"
+    ended = _completion_line(results)
+    if "test" not in results:
+        return f"{where}: {ended or 'no test metrics'}; no test metrics (nothing was trained)"
     test = results["test"]
     valid = results["valid"]["primary"]["metrics"]
     cols = [("valid", valid), ("test", test["primary"]["metrics"])]
@@ -79,10 +102,18 @@ def format_results(results: dict[str, Any]) -> str:
                 ("test (all items)", test["all_items"]["metrics"])]
     names = sorted(cols[1][1], key=_metric_order)
     rows = [[m] + [c.get(m, float("nan")) for _, c in cols] for m in names]
-    head = (f"{results['model']} on {results['dataset']['name']} ({results['split']['kind']} split), "
-            f"best epoch {results['best_epoch']} of {results['epochs_run']}, "
-            f"{results['test']['primary']['n_users']} test users")
+    primary = test["primary"]["metrics"]
+    headline = ", ".join(f"test {_metric_label(m)} {primary[m]:.4f}" for m in ("ndcg@10", "hit@10") if m in primary)
+    head = (f"{where}, {ended}\n"
+            f"{headline + ' ' if headline else ''}({test['primary']['n_users']} test users)")
     return head + "\n" + format_table(["metric"] + [n for n, _ in cols], rows)
+
+
+def _metric_label(name: str) -> str:
+    """"ndcg@10" -> "NDCG@10", as papers write it."""
+    base, _, k = name.partition("@")
+    label = {"ndcg": "NDCG", "hit": "Hit", "recall": "Recall", "mrr": "MRR", "precision": "Precision"}.get(base, base)
+    return f"{label}@{k}" if k else label
 
 
 def _metric_order(name: str) -> tuple[int, str]:
@@ -138,14 +169,18 @@ def format_comparison(a: str, b: str, rows: Sequence[Any], random: dict[str, flo
 
 
 def format_runs(summaries: Sequence[Any]) -> str:
-    """One line per run: id, state, model, dataset, split, NDCG@10, Hit@10."""
+    """One line per run: id, state, model, dataset, split, test NDCG@10, test Hit@10, and how
+    it ended (best epoch and its phase; "stopped by the user: no epoch completed"); "-" where
+    a run has no test metrics."""
     rows = []
     for s in summaries:
         cfg = s.config or {}
         m = s.metrics or {}
+        completion = getattr(s, "completion", None) or {}
         rows.append([s.run_id, s.state, (cfg.get("model") or {}).get("name", "?"),
                      (cfg.get("data") or {}).get("name", "?"), (cfg.get("split") or {}).get("kind", "?"),
-                     m.get("ndcg@10", float("nan")), m.get("hit@10", float("nan"))])
+                     m.get("ndcg@10", "-"), m.get("hit@10", "-"), completion.get("summary") or "-"])
     if not rows:
         return "no runs"
-    return format_table(["run", "state", "model", "dataset", "split", "ndcg@10", "hit@10"], rows)
+    return format_table(["run", "state", "model", "dataset", "split", "test NDCG@10", "test Hit@10", "ended"],
+                        rows)

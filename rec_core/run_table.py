@@ -15,6 +15,7 @@ from typing import Any
 
 from rec_core.errors import RecCoreError
 from rec_core.runs import FINISHED_STATES, Run, RunStore
+from rec_core.runs.summary import best_epoch_text, completion_of
 
 _STAMP = re.compile(r"-\d{8}-\d{6}-[0-9a-f]{4}$")  # what new_run_id appends to a prefix
 
@@ -44,15 +45,42 @@ class RunRow:
     error: str | None = None  # failure text, or what is unreadable (names the file)
     config: dict[str, Any] = field(default_factory=dict)
     has_results: bool = False  # results.json was read successfully
+    # How a finished run ended: results["completion"] (else status.json's), {} while running
+    # or for runs older than the record. Keys: state (finished | stopped | failed), reason,
+    # epochs_completed, best_epoch, best_phase, note, summary (one line for people).
+    completion: dict[str, Any] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:
         return self.state in FINISHED_STATES
 
     @property
+    def no_epoch(self) -> bool:
+        """Stopped before a gradient-trained model completed one epoch: nothing to compare."""
+        return self.completion.get("state") == "stopped" and self.completion.get("epochs_completed") == 0
+
+    @property
     def comparable(self) -> bool:
-        """Whether the Compare page can use it: finished with readable results."""
-        return self.state in ("done", "stopped") and self.has_results
+        """Whether the Compare page can use it: finished with readable test metrics, and
+        at least one epoch trained (a run stopped before that has no test metrics)."""
+        return self.state in ("done", "stopped") and self.has_results and not self.no_epoch
+
+    @property
+    def best_epoch(self) -> int | None:
+        """Epoch of the restored weights (0: none, e.g. a model without epochs); None if unknown."""
+        value = self.completion.get("best_epoch")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    @property
+    def best_phase(self) -> str | None:
+        """Training phase of the restored weights ("cached", "dynamic", "train"), if known."""
+        value = self.completion.get("best_phase")
+        return str(value) if value else None
+
+    @property
+    def best_text(self) -> str:
+        """E.g. "best epoch 3, cached phase: the dynamic phase did not improve validation"."""
+        return best_epoch_text(self.best_epoch, self.best_phase, self.completion.get("note"))
 
 
 def short_name(run_id: str) -> str:
@@ -121,6 +149,7 @@ def read_row(run: Run) -> RunRow | None:
     error = config_error or status.get("error")
     metrics: dict[str, float] = {}
     has_results = False
+    completion: dict[str, Any] = {}
     if state in ("done", "stopped"):
         try:
             results = run.results()
@@ -128,6 +157,9 @@ def read_row(run: Run) -> RunRow | None:
             results, error = None, str(exc)
         metrics = primary_test_metrics(results)
         has_results = bool(metrics)
+        completion = completion_of(status, results)
+    elif state == "failed":
+        completion = completion_of(status, None)
         if results is None and error is None and state == "done":
             error = f"{run.path / 'results.json'}: no such file"
     started = parse_time(status.get("started_at"))
@@ -142,7 +174,7 @@ def read_row(run: Run) -> RunRow | None:
         preset=fields["preset"], backbone=fields["backbone"], dataset=fields["dataset"],
         split=fields["split"], seed=fields["seed"], created_at=parse_time(status.get("created_at")),
         started_at=started, finished_at=finished, duration_s=duration, metrics=metrics, phase=status.get("phase"),
-        progress=progress, error=error, config=config, has_results=has_results,
+        progress=progress, error=error, config=config, has_results=has_results, completion=completion,
     )
 
 

@@ -55,8 +55,10 @@ def test_home_shows_data_backbones_and_the_run_table(runs: Path) -> None:
     assert "ml-100k" in body and "synthetic" in body and "csv" in body
     assert "minilm" in body and "tiny-gpt2" in body and "gpt2" in body
     table = at.dataframe[0].value
-    assert len(table) == 4 and {"NDCG@10", "Hit@10", "Seed", "Status", "Preset", "Duration"} <= set(table.columns)
-    assert set(table["Status"]) == {"done"} and table["NDCG@10"].between(0, 1).all()
+    assert len(table) == 4 and {"test NDCG@10", "test Hit@10", "Best epoch", "Seed", "Status", "Preset",
+                                "Duration"} <= set(table.columns)
+    assert set(table["Status"]) == {"done"} and table["test NDCG@10"].between(0, 1).all()
+    assert table["Best epoch"].str.fullmatch(r"\d+( \(\w+\))?").all()
 
 
 def test_language_switch_reaches_every_page(runs: Path) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from rec_core.cli import main
+from rec_core.cli import build_parser, config_from_args, main
 from rec_core.evaluate import evaluate
-from rec_core.experiment import load_run_model, prepare_data
+from rec_core.experiment import load_run_model, prepare_data, start_run
 from rec_core.runs import RunStore
 
 SYN = ["--dataset", "synthetic", "--synthetic-users", "120", "--synthetic-items", "90"]
@@ -25,6 +25,7 @@ def test_train_writes_a_complete_run_that_reloads_identically(tmp_path: Path, ca
     assert _train(tmp_path, "--model", "mf", "--embed-dim", "16", "--run-id", "mf-a") == 0
     out = capsys.readouterr().out
     assert "ndcg@10" in out and "run folder" in out
+    assert "test NDCG@10" in out and "finished: all 3 epochs; best epoch" in out
     run = RunStore(tmp_path).get("mf-a")
     assert run.status()["state"] == "done"
     assert len(run.history()) == 3
@@ -70,6 +71,27 @@ def test_compare_and_runs_listing(tmp_path: Path, capsys: pytest.CaptureFixture)
     listing = capsys.readouterr().out
     assert "pop" in listing and "mf" in listing and "done" in listing
     assert "nan" not in listing  # the listing shows each run's NDCG@10 and Hit@10
+    assert "test NDCG@10" in listing and "test Hit@10" in listing
+    assert "finished: fitted" in listing and "finished: all 3 epochs" in listing
+
+
+def test_a_run_stopped_before_its_first_epoch_reports_no_metrics(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture) -> None:
+    parser_args = build_parser().parse_args(["train", *SYN, "--model", "mf", "--epochs", "3"])
+    run = start_run(config_from_args(parser_args), RunStore(tmp_path), "early")
+    run.request_stop()
+    assert main(["execute", "early", "--runs-dir", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "no epoch completed" in out and "no test metrics" in out and "test NDCG@10" not in out
+    assert main(["runs", "--runs-dir", str(tmp_path)]) == 0
+    listing = capsys.readouterr().out
+    assert "stopped by the user: no epoch completed" in listing and "nan" not in listing
+
+
+def test_select_best_flag(tmp_path: Path) -> None:
+    args = build_parser().parse_args(["train", *SYN, "--select-best", "any"])
+    assert config_from_args(args).train.select_best == "any"
+    assert config_from_args(build_parser().parse_args(["train", *SYN])).train.select_best == "final_phase"
 
 
 @pytest.mark.parametrize(
@@ -86,6 +108,7 @@ def test_compare_and_runs_listing(tmp_path: Path, capsys: pytest.CaptureFixture)
         (["--model", "enhanced", "--n-heads", "3", "--backbone", "tiny-gpt2"], "n_heads"),
         (["--model", "mf", "--use-cache", "true"], "use_cache"),
         (["--min-rating", "9", "--dataset", "ml-100k"], ""),
+        (["--select-best", "best"], "select_best"),
     ],
 )
 def test_bad_input_one_line_exit_2_no_run_folder(tmp_path: Path, args: list[str], field: str) -> None:

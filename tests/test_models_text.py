@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from rec_core.data import DataConfig
 from rec_core.errors import ConfigError
 from rec_core.evaluate import evaluate
+from rec_core.experiment import RunConfig, execute_run, load_run_model, start_run
 from rec_core.models.base import Batch, TrainContext
 from rec_core.models.enhanced import EnhancedConfig, GPT2RecommenderEnhanced
 from rec_core.models.losses import info_nce
 from rec_core.models.mf import MF, MFConfig
+from rec_core.runs import RunStore
 from rec_core.train import TrainConfig, Trainer
 from tests.helpers import split_of, synthetic
 
@@ -105,6 +109,37 @@ def test_switching_use_cache_between_fits_continues_training() -> None:
     # Scheme 3's schedule: cached epochs, then dynamic.
     phases = m.fit_phases(10)
     assert [e for e, _ in phases] == [5, 5]
+    assert [(name, e) for name, e, _ in m.named_fit_phases(10)] == [("cached", 5), ("dynamic", 5)]
+
+
+@pytest.mark.parametrize(("select_best", "best_epoch", "best_phase"), [("final_phase", 4, "dynamic"),
+                                                                        ("any", 2, "cached")])
+def test_scheme3_restores_a_dynamic_epoch_unless_told_otherwise(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, select_best: str, best_epoch: int, best_phase: str) -> None:
+    # Validation peaks in the cached phase (epoch 2), as it often did on real data: by default
+    # the restored weights still come from the dynamic (LoRA) phase; "any" keeps the old rule.
+    scores = {1: 0.5, 2: 0.9, 3: 0.3, 4: 0.4}
+    monkeypatch.setattr(Trainer, "validate", lambda self: {"ndcg@10": scores.get(self.epoch, 0.0)})
+    config = RunConfig(data=DataConfig(name="synthetic", synthetic_users=120, synthetic_items=90),
+                       model=EnhancedConfig.from_preset("scheme3", **TINY, dynamic_layers=1),
+                       train=TrainConfig(epochs=4, lr=0.01, batch_size=512, device="cpu", patience=0,
+                                         select_best=select_best))  # type: ignore[arg-type]
+    run = start_run(config, RunStore(tmp_path))
+    results = execute_run(run)
+    assert [h["phase"] for h in run.history()] == ["cached", "cached", "dynamic", "dynamic"]
+    assert results["phases"] == [{"name": "cached", "epochs_planned": 2, "first_epoch": 1, "last_epoch": 2},
+                                 {"name": "dynamic", "epochs_planned": 2, "first_epoch": 3, "last_epoch": 4}]
+    assert (results["best_epoch"], results["best_phase"]) == (best_epoch, best_phase)
+    completion = results["completion"]
+    assert (completion["best_epoch"], completion["best_phase"]) == (best_epoch, best_phase)
+    if select_best == "any":
+        assert "best epoch 2, cached phase: the dynamic phase did not improve validation" in completion["summary"]
+    else:
+        assert "best epoch 4, dynamic phase" in completion["summary"] and "peaked at epoch 2" in completion["summary"]
+    # The restored weights: LoRA's B matrices start at zero and learn only in the dynamic phase.
+    model, _ = load_run_model(run)
+    lora_b = [p for n, p in model.named_parameters() if "lora_B" in n]
+    assert lora_b and all(bool((p == 0).all()) for p in lora_b) == (best_phase == "cached")
 
 
 def test_invalid_switch_combinations_name_the_fields() -> None:

@@ -168,6 +168,7 @@ def test_stop_of_queued_and_running_runs(store: RunStore) -> None:
     queue.stop("waiting")
     st = store.get("waiting").status()
     assert st["state"] == "stopped" and st["finished_at"]
+    assert st["completion"]["epochs_completed"] == 0 and "no epoch completed" in st["completion"]["summary"]
     assert store.get("waiting").stop_requested()
     queue.stop("blocker")  # running: only asked, the process decides when
     assert state(store, "blocker") == "running" and blocker.stop_requested()

@@ -26,6 +26,7 @@ from rec_core.runs import (
     write_json_atomic,
 )
 from rec_core.runs.environment import process_start_token
+from rec_core.runs.summary import COMPLETION_STATES, completion_summary
 
 
 @pytest.fixture()
@@ -137,6 +138,11 @@ def test_round_trip_of_every_file_kind(store: RunStore) -> None:
 
     [summary] = store.list()
     assert summary.state == "done" and summary.metrics == {"NDCG@10": 0.25, "Hit@10": 0.7}
+    assert summary.completion == {}  # a run written before completion records existed
+    run.write_results({**results, "completion": {"state": "finished", "reason": "max_epochs", "epochs_completed": 3,
+                                                 "best_epoch": 2, "best_phase": "train"}})
+    assert store.list()[0].completion["best_epoch"] == 2
+    run.write_results(results)
     assert summary.config["dim"] == 64 and summary.duration_s is not None
     # No temporary files left beside the real ones.
     assert not [p for p in run.path.rglob("*.tmp")]
@@ -277,3 +283,25 @@ def test_environment_info_has_versions() -> None:
     assert info["cuda_device"] is None and info["torch_threads"] >= 1
     for key in ["python", "platform", "numpy", "transformers", "peft", "rec_core", "cpu_count"]:
         assert key in info
+
+
+def test_completion_summaries_say_how_a_run_ended() -> None:
+    assert completion_summary({"state": "finished", "reason": "early_stopped", "epochs_completed": 12,
+                               "best_epoch": 3, "best_phase": "cached",
+                               "note": "the dynamic phase did not improve validation"}) == (
+        "finished: early-stopped after 12 epochs; best epoch 3, cached phase: "
+        "the dynamic phase did not improve validation")
+    assert completion_summary({"state": "finished", "reason": "max_epochs", "epochs_completed": 5,
+                               "best_epoch": 5, "best_phase": "train"}) == "finished: all 5 epochs; best epoch 5"
+    assert completion_summary({"state": "finished", "reason": "fitted", "epochs_completed": 0, "best_epoch": 0,
+                               "best_phase": None}) == "finished: fitted (no gradient training)"
+    assert completion_summary({"state": "stopped", "reason": "user_stop", "epochs_completed": 0}) == (
+        "stopped by the user: no epoch completed")
+    assert completion_summary({"state": "stopped", "reason": "user_stop", "epochs_completed": 4,
+                               "best_epoch": 4, "best_phase": "dynamic"}) == (
+        "stopped by the user after epoch 4; best epoch 4, dynamic phase")
+    assert completion_summary({"state": "stopped", "reason": "interrupted", "epochs_completed": 2}) == (
+        "interrupted after epoch 2")
+    assert completion_summary({"state": "failed", "reason": "error", "epochs_completed": 0}) == (
+        "failed before the first epoch completed")
+    assert set(COMPLETION_STATES) == {"finished", "stopped", "failed"}

@@ -1,14 +1,21 @@
 """Trainer: reproducible, continues across fit calls, stops cooperatively, restores the best."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
+from rec_core.data import DataConfig
 from rec_core.errors import ConfigError
 from rec_core.evaluate import evaluate
+from rec_core.experiment import RunConfig, execute_run, start_run
 from rec_core.models.mf import MF, MFConfig
 from rec_core.models.popularity import Popularity
+from rec_core.models.registry import model_config_class
+from rec_core.run_table import read_row
+from rec_core.runs import Run, RunStore
 from rec_core.train import NegativeSampler, TrainConfig, Trainer, TrainingDiverged
 from tests.helpers import split_of, synthetic
 
@@ -122,3 +129,113 @@ def test_bad_train_config(kw: dict, field: str) -> None:
     with pytest.raises(ConfigError) as err:
         TrainConfig(**kw)
     assert err.value.field == field
+
+
+# -- phases and the selection of the restored epoch ---------------------------------------------
+def _scripted(monkeypatch: pytest.MonkeyPatch, scores: dict[int, float]) -> None:
+    """Validation returns `scores[epoch]` as ndcg@10: the best epoch is known in advance."""
+    monkeypatch.setattr(Trainer, "validate", lambda self: {"ndcg@10": scores.get(self.epoch, 0.0)})
+
+
+@pytest.mark.parametrize(("select_best", "best_epoch", "best_phase"), [("final_phase", 4, "late"), ("any", 2, "early")])
+def test_best_epoch_is_chosen_within_the_final_phase_by_default(
+        monkeypatch: pytest.MonkeyPatch, select_best: str, best_epoch: int, best_phase: str) -> None:
+    _scripted(monkeypatch, {1: 0.5, 2: 0.9, 3: 0.3, 4: 0.4})
+    t = _trainer(0, epochs=2, patience=0, select_best=select_best)
+    records: list[dict] = []
+    t.add_callback("on_epoch_end", lambda tr, rec: records.append(rec))
+    t.begin_phase("early", final=False)
+    t.fit(2)
+    state_after_2 = {k: v.clone() for k, v in t.model.state_dict().items()}
+    t.begin_phase("late", final=True)
+    res = t.fit(2)
+    assert [r["phase"] for r in records] == ["early", "early", "late", "late"]
+    assert (res.best_epoch, res.best_phase) == (best_epoch, best_phase)
+    assert (t.best_epoch, t.best_phase) == (best_epoch, best_phase)
+    assert t.peak == {"epoch": 2, "phase": "early", "score": 0.9}  # the overall peak, whatever is restored
+    assert [(p["name"], p["first_epoch"], p["last_epoch"]) for p in t.phases] == [("early", 1, 2), ("late", 3, 4)]
+    restored_cached = all(torch.equal(v, state_after_2[k]) for k, v in t.model.state_dict().items())
+    assert restored_cached == (best_phase == "early")
+
+
+def test_final_phase_without_a_validated_epoch_keeps_the_earlier_best(monkeypatch: pytest.MonkeyPatch) -> None:
+    _scripted(monkeypatch, {1: 0.5, 2: 0.9})
+    t = _trainer(0, epochs=2, patience=0)
+    t.begin_phase("early", final=False)
+    t.fit(2)
+    t.begin_phase("late", final=True)
+    t.set_stop_check(lambda: True)  # stopped before the final phase's first step
+    res = t.fit(2)
+    assert res.stopped and t.epoch == 2
+    assert (res.best_epoch, res.best_phase) == (2, "early")
+
+
+def test_single_phase_epochs_are_named_train() -> None:
+    t = _trainer(0, epochs=2)
+    res = t.fit()
+    assert [h["phase"] for h in res.history] == ["train", "train"] and res.best_phase == "train"
+
+
+def test_select_best_is_validated() -> None:
+    assert TrainConfig().select_best == "final_phase"
+    with pytest.raises(ConfigError) as err:
+        TrainConfig(select_best="best")  # type: ignore[arg-type]
+    assert err.value.field == "select_best" and "final_phase" in str(err.value) and "any" in str(err.value)
+
+
+# -- completeness of a run ------------------------------------------------------------------------
+def _run(tmp_path: Path, model: str = "mf", **train: object) -> Run:
+    """A created (queued) run of a tiny synthetic dataset; nothing trained yet."""
+    cfg = RunConfig(data=DataConfig(name="synthetic", synthetic_users=120, synthetic_items=90),
+                    model=model_config_class(model)(), seed=0,
+                    train=TrainConfig(**{"epochs": 2, "batch_size": 512, "device": "cpu", **train}))  # type: ignore[arg-type]
+    return start_run(cfg, RunStore(tmp_path))
+
+
+def test_stop_before_the_first_epoch_leaves_no_test_metrics(tmp_path: Path) -> None:
+    run = _run(tmp_path)
+    run.request_stop()  # e.g. the Stop button pressed while the model was being built
+    results = execute_run(run)
+    assert "test" not in results and "valid" not in results
+    assert run.results() is not None and "test" not in run.results()  # type: ignore[operator]
+    completion = results["completion"]
+    assert completion["state"] == "stopped" and completion["reason"] == "user_stop"
+    assert completion["epochs_completed"] == 0 and "no epoch completed" in completion["summary"]
+    status = run.status()
+    assert status["state"] == "stopped" and status["completion"]["epochs_completed"] == 0
+    assert not (run.path / "tables" / "per_user_test.parquet").exists()
+    row = read_row(run)
+    assert row is not None and row.state == "stopped" and not row.comparable and row.metrics == {}
+
+
+def test_finished_and_user_stopped_runs_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    done = execute_run(_run(tmp_path, patience=0))
+    assert done["completion"] | {"summary": ""} == {
+        "state": "finished", "reason": "max_epochs", "epochs_completed": 2, "best_epoch": done["best_epoch"],
+        "best_phase": "train", "select_best": "final_phase", "summary": ""}
+    assert done["phases"] == [{"name": "train", "epochs_planned": 2, "first_epoch": 1, "last_epoch": 2}]
+    run = _run(tmp_path, epochs=5)
+    # The stop comes from the run's STOP file, polled between steps.
+    original = Trainer._train_epoch
+
+    def stop_after_first(self: Trainer, model: object) -> dict | None:
+        record = original(self, model)
+        if self.epoch == 1:
+            run.request_stop()
+        return record
+
+    monkeypatch.setattr(Trainer, "_train_epoch", stop_after_first)
+    stopped = execute_run(run)
+    assert stopped["completion"]["state"] == "stopped" and stopped["completion"]["epochs_completed"] == 1
+    assert "stopped by the user after epoch 1" in stopped["completion"]["summary"]
+    assert "test" in stopped  # one epoch trained: tested, and comparable
+    row = read_row(run)
+    assert row is not None and row.comparable and row.best_epoch == 1
+
+
+def test_models_without_gradient_training_are_finished_even_when_stopped(tmp_path: Path) -> None:
+    run = _run(tmp_path, model="pop")
+    run.request_stop()
+    results = execute_run(run)
+    assert results["completion"]["state"] == "finished" and results["completion"]["reason"] == "fitted"
+    assert "test" in results and run.status()["state"] == "done"

@@ -15,6 +15,7 @@ view with its text view (symmetric InfoNCE).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -30,6 +31,7 @@ from rec_core.models.lora import freeze_all, inject_lora, unfreeze_top_blocks
 from rec_core.models.losses import bpr_loss, info_nce
 from rec_core.models.text_features import IdEmbedding, TextSide, encode_table
 from rec_core.text import TextEncoder, TextEncoderConfig
+from rec_core.text.layout import check_backbone_mode
 
 __all__ = ["EnhancedConfig", "GPT2RecommenderEnhanced", "PRESETS"]
 
@@ -104,6 +106,9 @@ class EnhancedConfig:
         if self.cached_epochs != 0 and self.use_cache:
             raise ConfigError("cached_epochs, use_cache",
                               "cached_epochs is the cached warm-up before dynamic epochs; it needs use_cache=false")
+        # A backbone that cannot run this mode is refused here, before any run folder exists.
+        check_backbone_mode(self.backbone, "lora" if self.use_peft else "dynamic" if self.trainable_backbone
+                            else "cached", self.dynamic_layers)
 
     @property
     def trainable_backbone(self) -> bool:
@@ -256,11 +261,16 @@ class GPT2RecommenderEnhanced(Recommender):
             rows = rows[pick]
         return info_nce(ids.raw(idx[rows]), views["text"][rows], self.config.temperature)
 
-    def fit_phases(self, epochs: int) -> list[tuple[int, Any]]:
-        """Scheme 3: `cached_epochs` in cache mode, then the rest dynamic; else one phase."""
+    def named_fit_phases(self, epochs: int) -> list[tuple[str, int, Callable[[], None] | None]]:
+        """(name, epochs, setup) per phase. Scheme 3: `cached_epochs` in cache mode ("cached"),
+        then the rest with dynamic encoding ("dynamic"); else one phase named after the mode.
+
+        The names go into every epoch record and the run's results (`best_phase`), so a run
+        says which phase its restored weights come from.
+        """
         c = self.config
         if c.cached_epochs == 0 or not c.trainable_backbone:
-            return [(epochs, None)]
+            return [("cached" if self.use_cache else "dynamic", epochs, None)]
         cached = epochs // 2 if c.cached_epochs < 0 else min(c.cached_epochs, epochs)
 
         def to_cache() -> None:
@@ -269,7 +279,11 @@ class GPT2RecommenderEnhanced(Recommender):
         def to_dynamic() -> None:
             self.use_cache = False
 
-        return [(cached, to_cache), (epochs - cached, to_dynamic)]
+        return [("cached", cached, to_cache), ("dynamic", epochs - cached, to_dynamic)]
+
+    def fit_phases(self, epochs: int) -> list[tuple[int, Any]]:
+        """`named_fit_phases` without the names: (epochs, setup) per phase."""
+        return [(n, setup) for _, n, setup in self.named_fit_phases(epochs)]
 
     # -- scoring ----------------------------------------------------------------------------
     def _tables(self) -> tuple[Tensor, Tensor]:

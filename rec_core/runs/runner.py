@@ -17,6 +17,7 @@ from typing import Any
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.runs.atomic import file_lock
 from rec_core.runs.store import RunStore, utc_now, validate_run_id
+from rec_core.runs.summary import completion_summary
 
 __all__ = ["LaunchError", "RunQueue", "launch"]
 
@@ -126,7 +127,7 @@ class RunQueue:
             run.clear_stop()
             run.set_status("queued", command=argv, queued_at=utc_now(), error=None,
                            started_at=None, finished_at=None, pid=None, hostname=None,
-                           pid_started=None)
+                           pid_started=None, completion=None)
             self._start_due()
 
     def tick(self) -> list[str]:
@@ -143,7 +144,10 @@ class RunQueue:
             run = self.store.get(run_id)
             run.request_stop()
             if run.status()["state"] == "queued":
-                run.set_status("stopped", error=None)
+                completion = {"state": "stopped", "reason": "user_stop", "epochs_completed": 0, "best_epoch": 0,
+                              "best_phase": None}
+                run.set_status("stopped", error=None,
+                               completion={**completion, "summary": completion_summary(completion)})
 
     def _start_due(self) -> list[str]:
         """Start due runs; the caller holds the queue lock."""

@@ -26,7 +26,7 @@ from rec_core.runs.atomic import (CorruptRunFile, RunFileNotFound, append_jsonl,
                                    write_bytes_atomic, write_json_atomic)
 from rec_core.runs.environment import hostname, owner_died, process_start_token
 from rec_core.runs.names import is_safe_name, new_run_id, utc_now, validate_run_id
-from rec_core.runs.summary import PRIMARY_METRICS, RunSummary, duration_s, primary_metrics
+from rec_core.runs.summary import PRIMARY_METRICS, RunSummary, completion_of, duration_s, primary_metrics
 
 if TYPE_CHECKING:  # heavy imports stay lazy: the app polls the store many times a minute
     import pandas as pd
@@ -288,10 +288,12 @@ class RunStore:
             run = Run(self.root / run_id)
             try:
                 st = run.status()
+                results = run.results()
                 summary = RunSummary(
                     run_id, st["state"], st.get("created_at"), st.get("finished_at"),
-                    config=run.config(), metrics=primary_metrics(run.results()),
+                    config=run.config(), metrics=primary_metrics(results),
                     error=st.get("error"), duration_s=duration_s(st),
+                    completion=completion_of(st, results) if st["state"] in FINISHED_STATES else {},
                 )
                 sort_key = summary.created_at or ""
             except (RecCoreError, OSError, ValueError, TypeError) as exc:

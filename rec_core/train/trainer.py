@@ -27,6 +27,11 @@ __all__ = ["TrainConfig", "Trainer", "FitResult", "TrainingDiverged", "resolve_d
 
 Event = Literal["on_fit_start", "on_step_end", "on_epoch_end", "on_fit_end"]
 Callback = Callable[["Trainer", dict[str, Any]], None]
+# How the restored epoch is chosen when a run trains in several phases (scheme 3: cached, then
+# dynamic). "final_phase": within the last phase only, so a row named after that phase (e.g.
+# "scheme 3 (LoRA)") really has its weights from it; "any": over all phases (the old rule).
+SelectBest = Literal["final_phase", "any"]
+SELECT_BEST: tuple[str, ...] = ("final_phase", "any")
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class TrainConfig:
     grad_clip: float = 0.0  # clip the gradient norm to this value; 0 disables
     threads: int = 0  # CPU threads for torch; 0 keeps torch's default. Small models on a busy
     # 2-core machine run several times faster with 1 (no OpenMP threads fighting for cores)
+    select_best: SelectBest = "final_phase"  # with several training phases, restore the best
+    # epoch of the final phase ("final_phase") or of any phase ("any"); one phase: no difference
 
     def __post_init__(self) -> None:
         if self.epochs < 0:
@@ -63,6 +70,8 @@ class TrainConfig:
             raise ConfigError("grad_clip", f"must be >= 0, got {self.grad_clip}")
         if self.threads < 0:
             raise ConfigError("threads", f"must be >= 0 (0: torch's default), got {self.threads}")
+        if self.select_best not in SELECT_BEST:
+            raise ConfigError("select_best", f"allowed: {', '.join(SELECT_BEST)}; got {self.select_best!r}")
         if "@" not in self.monitor:
             raise ConfigError("monitor", f"a metric like 'ndcg@10' is required, got {self.monitor!r}")
 
@@ -82,6 +91,8 @@ class FitResult:
     early_stopped: bool  # patience ran out
     seconds: float
     history: list[dict[str, Any]] = field(default_factory=list)
+    phase: str = "train"  # name of the phase this call trained in
+    best_phase: str | None = None  # phase of best_epoch (None when no epoch was validated)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -127,7 +138,18 @@ class Trainer:
         self.epoch = 0  # epochs completed over all fit calls
         self.best_score = -math.inf
         self.best_epoch = 0
+        self.best_phase: str | None = None  # phase of best_epoch
         self._best_state: dict[str, torch.Tensor] | None = None
+        # Phases: every epoch record carries the current phase's name; `phases` lists them in
+        # order with their first and last epoch (None until one of its epochs completes).
+        self.phase = "train"
+        self.phases: list[dict[str, Any]] = []
+        # The best validated epoch over all phases, whatever `select_best` restores: lets a run
+        # say "the dynamic phase did not improve validation".
+        self.peak: dict[str, Any] | None = None  # {"epoch", "phase", "score"}
+        # The best of earlier phases, set aside when the final phase starts (select_best
+        # "final_phase"); restored only if the final phase validates no epoch at all.
+        self._set_aside: tuple[float, int, str | None, dict[str, torch.Tensor] | None] | None = None
         self._stop = False
         self._stop_check: Callable[[], bool] | None = None
         self._optimizer: torch.optim.Optimizer | None = None
@@ -159,6 +181,29 @@ class Trainer:
         if not self._stop and self._stop_check is not None and self._stop_check():
             self._stop = True
         return self._stop
+
+    # -- phases --------------------------------------------------------------------------------
+    def begin_phase(self, name: str, *, final: bool = True) -> None:
+        """Start a named training phase; later epochs are recorded under `name`.
+
+        When `final` is set, an earlier phase exists and `config.select_best` is
+        "final_phase", the best epoch so far is set aside: the weights restored at the end
+        of `fit` then come from this phase (its first validated epoch starts the count).
+        """
+        if final and self.phases and self.config.select_best == "final_phase":
+            self._set_aside = (self.best_score, self.best_epoch, self.best_phase, self._best_state)
+            self.best_score, self.best_epoch, self.best_phase, self._best_state = -math.inf, 0, None, None
+        self.phase = name
+        self.phases.append({"name": name, "first_epoch": None, "last_epoch": None})
+
+    def _note_epoch(self) -> None:
+        """Record the completed epoch `self.epoch` in the current phase."""
+        if not self.phases:  # a fit without begin_phase: one implicit phase
+            self.phases.append({"name": self.phase, "first_epoch": None, "last_epoch": None})
+        current = self.phases[-1]
+        if current["first_epoch"] is None:
+            current["first_epoch"] = self.epoch
+        current["last_epoch"] = self.epoch
 
     # -- training --------------------------------------------------------------------------------
     def _trainable(self) -> list[torch.nn.Parameter]:
@@ -223,13 +268,16 @@ class Trainer:
                 record["valid"] = valid
                 record["eval_seconds"] = time.perf_counter() - t_eval
                 score = valid.get(self.config.monitor, float("nan"))
+                if self.peak is None or score > self.peak["score"]:
+                    self.peak = {"epoch": self.epoch, "phase": self.phase, "score": score}
                 if score > self.best_score:
-                    self.best_score, self.best_epoch = score, self.epoch
+                    self.best_score, self.best_epoch, self.best_phase = score, self.epoch, self.phase
                     self._best_state = self._snapshot()
                     bad_epochs = 0
                 else:
                     bad_epochs += 1
                 record["best_epoch"] = self.best_epoch
+                record["best_phase"] = self.best_phase
             history.append(record)
             self._emit("on_epoch_end", record)
             if self.config.patience and bad_epochs >= self.config.patience:
@@ -237,6 +285,11 @@ class Trainer:
                 break
         if not model.trainable and self.best_epoch == 0:
             self.best_score = self.validate().get(self.config.monitor, float("nan"))
+        if self._best_state is None and self._set_aside is not None:
+            # The final phase validated no epoch (stopped at once, or eval_every skipped it):
+            # restore the earlier phases' best, and say so through best_phase.
+            self.best_score, self.best_epoch, self.best_phase, self._best_state = self._set_aside
+            self._set_aside = None
         if self._best_state is not None:
             model.load_state_dict(self._best_state, strict=False)
         result = FitResult(
@@ -247,6 +300,8 @@ class Trainer:
             early_stopped=early,
             seconds=time.perf_counter() - t_fit,
             history=history,
+            phase=self.phase,
+            best_phase=self.best_phase,
         )
         self._emit("on_fit_end", {"result": result})
         return result
@@ -290,8 +345,10 @@ class Trainer:
                     {"epoch": self.epoch + 1, "step": step + 1, "steps": n_steps, "loss": float(total.detach())},
                 )
         self.epoch += 1
+        self._note_epoch()
         return {
             "epoch": self.epoch,
+            "phase": self.phase,
             "loss": {k: v / n for k, v in sums.items()},
             "seconds": time.perf_counter() - t0,
         }
