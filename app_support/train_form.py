@@ -13,7 +13,7 @@ import streamlit as st
 
 from rec_core.i18n import t
 
-__all__ = ["PRESET_SWITCHES", "init_state", "preset_picker", "model_fields", "common_fields", "config_dict",
+__all__ = ["PRESET_SWITCHES", "CLOSED_FORM_GRIDS", "init_state", "preset_picker", "model_fields", "common_fields", "config_dict",
            "presets"]
 
 # Enhanced-model switches the form shows, with their defaults when no preset is chosen.
@@ -62,6 +62,24 @@ def preset_picker(lang: str) -> str:
     return chosen
 
 
+# Closed-form models: their `<name>_grid` config fields, drawn as comma-separated text inputs.
+CLOSED_FORM_GRIDS: dict[str, tuple[str, ...]] = {"ease": ("l2_grid",), "itemknn": ("k_grid", "shrink_grid")}
+
+
+def _closed_form_fields(model: str, lang: str) -> dict[str, Any]:
+    """A one-line description and the candidate lists; RunConfig parses and checks them."""
+    from rec_core.models.registry import model_config_class  # torch: loaded once the page waited for it
+
+    st.caption(t(f"train.{model}_note", lang))
+    defaults = model_config_class(model)()
+    fields: dict[str, Any] = {"name": model}
+    for col, name in zip(st.columns(3), CLOSED_FORM_GRIDS[model]):
+        key = f"tr_{name}"
+        st.session_state.setdefault(key, ", ".join(f"{v:g}" for v in getattr(defaults, name)))
+        fields[name] = col.text_input(t(f"field.{name}", lang), key=key, help=t("field.grid_help", lang))
+    return fields
+
+
 def _backbone_options(backbones: list[dict[str, object]]) -> list[str]:
     return [str(b["name"]) for b in backbones if b.get("available")]
 
@@ -72,6 +90,8 @@ def model_fields(model: str, backbones: list[dict[str, object]], lang: str) -> d
     if model == "pop":
         st.caption(t("train.pop_note", lang))
         return fields
+    if model in CLOSED_FORM_GRIDS:
+        return _closed_form_fields(model, lang)
     c1, c2, c3 = st.columns(3)
     fields["embed_dim"] = c1.number_input(t("field.embed_dim", lang), 4, 1024, step=8, key="tr_embed_dim")
     if model in ("gpt2rec", "enhanced"):

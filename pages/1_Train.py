@@ -26,7 +26,7 @@ with page_guard(lang):
                            format_func=lambda d: t(f"dataset.{d}", lang))
     split = c2.selectbox(t("field.split", lang), ["ratio", "loo", "cold-items"], key="tr_split",
                          format_func=lambda s: t(f"split.{s}", lang))
-    model = c3.selectbox(t("field.model", lang), ["enhanced", "gpt2rec", "mf", "pop"], key="tr_model",
+    model = c3.selectbox(t("field.model", lang), ["enhanced", "gpt2rec", "mf", "ease", "itemknn", "pop"], key="tr_model",
                          format_func=lambda m: t(f"model.{m}", lang))
     ds_status = {str(d["name"]): d for d in resources.datasets()}.get(dataset)
     if ds_status is not None and ds_status["state"] != "ready":

@@ -32,13 +32,16 @@ from rec_core.run_table import RunRow
 from rec_core.runs.atomic import CorruptRunFile, RunFileNotFound, file_lock, read_json, write_json_atomic
 from rec_core.runs.environment import pid_alive
 
-__all__ = ["DatasetSize", "Estimate", "UnitCosts", "KNOWN_SIZES", "dataset_size", "cost_signature",
+__all__ = ["DatasetSize", "Estimate", "UnitCosts", "KNOWN_SIZES", "dataset_size", "cost_signature", "fits_per_run",
            "encode_signature", "observed_costs", "calibration_costs", "estimate", "cache_likely_warm", "calibration_error",
            "start_measurement", "measurement_pending", "CALIBRATION_FILE", "DEFAULT_STARTUP_S"]
 
 CALIBRATION_FILE = ".calibration.json"
 DEFAULT_STARTUP_S = 15.0  # used only until a calibration has timed the imports on this machine
 TEXT_MODELS = ("gpt2rec", "enhanced")
+# Models with no gradient epochs: one fit (and one validation) per candidate of their
+# `<name>_grid` fields instead (rec_core/train/closed_form.py); Popularity has one.
+CLOSED_FORM_MODELS = ("pop", "ease", "itemknn")
 # Model fields that change how long an epoch takes; the rest (lr, dropout, ...) do not.
 _COST_FIELDS = ("name", "embed_dim", "backbone", "max_length", "use_cache", "use_attention", "freeze_gpt2",
                 "use_peft", "n_heads", "lora_rank", "dynamic_layers", "cached_epochs", "use_user_text")
@@ -97,6 +100,19 @@ def train_fraction(split: dict[str, Any]) -> float:
 
 def _model(config: dict[str, Any]) -> dict[str, Any]:
     return config.get("model") if isinstance(config.get("model"), dict) else {}
+
+
+def fits_per_run(config: dict[str, Any]) -> int:
+    """Training rounds of a run: epochs, or for a closed-form model its number of grid
+    candidates (each fitted and validated once; history has one record per candidate)."""
+    model = _model(config)
+    if model.get("name") not in CLOSED_FORM_MODELS:
+        return int((config.get("train") or {}).get("epochs", 1))
+    n = 1
+    for key, value in model.items():
+        if key.endswith("_grid"):
+            n *= max(1, len(value.split(",")) if isinstance(value, str) else len(value or ()))
+    return n
 
 
 def cost_signature(config: dict[str, Any]) -> str:
@@ -211,7 +227,7 @@ def estimate(config: dict[str, Any], size: DatasetSize, costs: UnitCosts, *, cac
              measured_at: str | None = None) -> Estimate:
     """Seconds for `config` on a dataset of `size`: startup + encoding + epochs x (train +
     validate) + the final validation and test passes."""
-    epochs = int((config.get("train") or {}).get("epochs", 1))
+    epochs = fits_per_run(config)
     n_train = size.n_interactions * train_fraction(config.get("split") or {})
     scores = size.n_users * size.n_items
     text = encode_signature(config) is not None
@@ -312,8 +328,13 @@ def measure(config: dict[str, Any], t0: float | None = None) -> dict[str, Any]:
     # The first epoch pays one-off costs (allocations, lazy init); keep the later ones if any.
     steady = history[1:] or history
     evals = [h["eval_seconds"] for h in steady if "eval_seconds" in h]
+    if not evals:  # no round recorded (Popularity): time one validation pass directly
+        t = time.perf_counter()
+        trainer.validate()
+        evals = [time.perf_counter() - t]
     return {
-        "train_s_per_triple": statistics.mean(h["seconds"] for h in steady) / len(split.train),
+        # Popularity records no round at all: nothing to train.
+        "train_s_per_triple": (statistics.mean(h["seconds"] for h in steady) if steady else 0.0) / len(split.train),
         "eval_s_per_score": (statistics.mean(evals) if evals else 0.0) / (data.n_users * data.n_items),
         "encode_s_per_text": max(0.0, cold - warm) / (data.n_users + data.n_items),
         "load_s": warm if cfg.model.name in TEXT_MODELS else 0.0,

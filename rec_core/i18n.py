@@ -85,6 +85,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "model.enhanced": ("LLM-enhanced (attention fusion)", "大模型增强（注意力融合）"),
     "model.gpt2rec": ("GPT2Rec (frozen text + ID)", "GPT2Rec（冻结文本 + ID）"),
     "model.mf": ("Matrix factorisation (ID only)", "矩阵分解（仅 ID）"), "model.pop": ("Popularity", "流行度"),
+    "model.ease": ("EASE (closed-form item-item, ID only)", "EASE（闭式解物品-物品模型，仅 ID）"),
+    "model.itemknn": ("ItemKNN (item neighbours, ID only)", "ItemKNN（物品近邻，仅 ID）"),
     "train.preset": ("Training scheme (one click sets the switches below)", "训练方案（一键设置下方开关）"),
     "preset.scheme1": ("Scheme 1 · fast", "方案一 · 快速"), "preset.scheme2": ("Scheme 2 · end-to-end", "方案二 · 端到端"),
     "preset.scheme3": ("Scheme 3 · mixed", "方案三 · 混合"),
@@ -117,6 +119,22 @@ STRINGS: dict[str, tuple[str, str]] = {
     "train.switches": ("Switches of the enhanced model", "增强模型的开关"),
     "train.pop_note": ("Popularity has no hyperparameters: it ranks items by their training count.",
                        "流行度模型没有超参数：按训练集中的交互次数排序。"),
+    "train.ease_note": ("EASE (Steck, 2019): item-to-item weights solved in closed form from the training matrix; "
+                        "a strong simple baseline that fits in seconds. Epochs, learning rate, batch size and "
+                        "patience do not apply.",
+                        "EASE（Steck，2019）：由训练矩阵闭式求解物品到物品的权重；几秒即可拟合的强基线。"
+                        "训练轮数、学习率、批大小和早停耐心不适用。"),
+    "train.itemknn_note": ("ItemKNN: recommends the items most similar (cosine over shared users, with shrinkage) "
+                           "to those the user already has; sparse, no training epochs. Epochs, learning rate, "
+                           "batch size and patience do not apply.",
+                           "ItemKNN：推荐与用户已有物品最相似（基于共同用户的余弦相似度，带收缩）的物品；"
+                           "稀疏计算，无需训练轮次。训练轮数、学习率、批大小和早停耐心不适用。"),
+    "field.grid_help": ("Comma-separated values. Each value (each combination, for two lists) is fitted and "
+                        "the one best on the validation split is kept; a single value: no search.",
+                        "用逗号分隔。每个取值（两个列表时为每种组合）都会拟合一次，保留验证集上最好的；只填一个值则不搜索。"),
+    "field.l2_grid": ("L2 weights to try", "待选 L2 正则权重"),
+    "field.k_grid": ("Neighbours per item to try", "待选每个物品的近邻数"),
+    "field.shrink_grid": ("Shrinkage values to try", "待选收缩项"),
     "train.confirm_long": ("I know this may take longer than {limit} (or has no estimate yet) and want to start it",
                            "我知道这可能超过 {limit}（或尚无估计），仍要启动"),
     "train.estimate": ("Estimate duration", "估计耗时"), "train.launch": ("Launch", "启动"),

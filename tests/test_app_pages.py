@@ -115,6 +115,19 @@ def test_presets_set_the_switches_and_stay_editable(runs: Path) -> None:
     assert at.toggle(key="tr_use_cache").value is True and at.number_input(key="tr_cached_epochs").value == 0
 
 
+@pytest.mark.parametrize(("model", "key", "bad"), [("ease", "tr_l2_grid", "0"), ("itemknn", "tr_k_grid", "5, x")])
+def test_closed_form_models_show_their_grids_and_check_them(runs: Path, model: str, key: str, bad: str) -> None:
+    at = page("pages/1_Train.py")
+    at.selectbox(key="tr_model").set_value(model).run()
+    no_failure(at)
+    assert "do not apply" in texts(at) and at.text_input(key=key).value
+    button(at, "Estimate duration").click().run()
+    no_failure(at)
+    at.text_input(key=key).set_value(bad)
+    button(at, "Estimate duration").click().run()
+    assert any(key.removeprefix("tr_") in e.value for e in at.error), [e.value for e in at.error]
+
+
 CSV_OK = b"user,item,rating,time\nu1,i1,5,100\nu1,i2,3,200\nu2,i1,4,150\nu2,i3,2,160\nu3,i2,5,170\nu3,i3,1,180\n"
 
 

@@ -7,8 +7,10 @@ import torch
 
 from rec_core.configs import config_from_dict, config_to_dict
 from rec_core.models.base import Batch, Recommender, TrainContext
+from rec_core.models.ease import EASEConfig
 from rec_core.models.enhanced import EnhancedConfig
 from rec_core.models.gpt2rec import GPT2RecConfig
+from rec_core.models.itemknn import ItemKNNConfig
 from rec_core.models.mf import MFConfig
 from rec_core.models.popularity import PopularityConfig
 from rec_core.models.registry import build_model
@@ -17,6 +19,8 @@ from tests.helpers import split_of, synthetic
 CONFIGS = {
     "pop": PopularityConfig(),
     "mf": MFConfig(embed_dim=16),
+    "ease": EASEConfig(),
+    "itemknn": ItemKNNConfig(k_grid=(10, 40), shrink_grid=(0.0, 5.0)),
     "gpt2rec": GPT2RecConfig(embed_dim=16, backbone="tiny-gpt2", max_length=32),
     "enhanced-cache": EnhancedConfig(embed_dim=16, backbone="tiny-gpt2", max_length=32, n_heads=2),
     "enhanced-simple": EnhancedConfig.from_preset("scheme1", embed_dim=16, backbone="tiny-gpt2", max_length=32),

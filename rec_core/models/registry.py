@@ -6,8 +6,10 @@ from typing import Any
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError
 from rec_core.models.base import Recommender
+from rec_core.models.ease import EASE, EASEConfig
 from rec_core.models.enhanced import EnhancedConfig, GPT2RecommenderEnhanced
 from rec_core.models.gpt2rec import GPT2RecConfig, GPT2Recommender
+from rec_core.models.itemknn import ItemKNN, ItemKNNConfig
 from rec_core.models.mf import MF, MFConfig
 from rec_core.models.popularity import Popularity, PopularityConfig
 
@@ -17,6 +19,8 @@ __all__ = ["MODELS", "build_model", "model_config_class"]
 MODELS: dict[str, tuple[type, type[Recommender]]] = {
     "pop": (PopularityConfig, Popularity),
     "mf": (MFConfig, MF),
+    "ease": (EASEConfig, EASE),
+    "itemknn": (ItemKNNConfig, ItemKNN),
     "gpt2rec": (GPT2RecConfig, GPT2Recommender),
     "enhanced": (EnhancedConfig, GPT2RecommenderEnhanced),
 }

@@ -21,6 +21,7 @@ from rec_core.errors import ConfigError, RecCoreError
 from rec_core.evaluate import EvalConfig, evaluate
 from rec_core.models.base import Batch, Recommender, TrainContext
 from rec_core.split import Split
+from rec_core.train.closed_form import select_on_validation
 from rec_core.train.sampling import NegativeSampler
 
 __all__ = ["TrainConfig", "Trainer", "FitResult", "TrainingDiverged", "resolve_device"]
@@ -284,7 +285,11 @@ class Trainer:
                 early = True
                 break
         if not model.trainable and self.best_epoch == 0:
-            self.best_score = self.validate().get(self.config.monitor, float("nan"))
+            # Closed-form models (EASE, ItemKNN) fit each candidate of their grid and keep the
+            # validation-best (train/closed_form.py); Popularity is validated once.
+            self.best_score = select_on_validation(
+                model, self.validate, self.config.monitor,
+                lambda record: (history.append(record), self._emit("on_epoch_end", record)))
         if self._best_state is None and self._set_aside is not None:
             # The final phase validated no epoch (stopped at once, or eval_every skipped it):
             # restore the earlier phases' best, and say so through best_phase.
