@@ -16,7 +16,7 @@ from rec_core.evaluate.compare import compare_seeds
 from rec_core.errors import ConfigError
 from rec_core.i18n import LANGS, STRINGS, format_duration, metric_label, t
 from rec_core.launch import build_configs, execute_argv, parse_seeds, save_upload
-from rec_core.run_table import list_rows, parse_time, short_name
+from rec_core.run_table import RunRow, list_rows, parse_time, short_name
 from rec_core.runs import RunStore
 from tests.app_store import copy_store
 
@@ -45,7 +45,7 @@ def test_every_string_key_used_by_the_app_exists_in_both_languages() -> None:
 def test_dynamic_keys_cover_every_state_phase_and_name() -> None:
     for prefix, names in {"state": ["queued", "running", "done", "failed", "stopped", "corrupt"],
                           "dataset": ["ml-100k", "ml-1m", "synthetic", "csv"],
-                          "split": ["ratio", "loo", "cold-items"], "model": ["enhanced", "gpt2rec", "mf", "pop"],
+                          "split": ["ratio", "loo", "cold-items"], "model": ["enhanced", "gpt2rec", "mf", "ease", "itemknn", "pop"],
                           "preset": ["scheme1", "scheme2", "scheme3"], "verdict": ["better", "worse", "ns"],
                           "segment": ["cold", "tail", "torso", "head", "low", "mid", "high"],
                           "loss": ["bpr", "contrastive", "total"]}.items():
