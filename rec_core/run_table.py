@@ -158,10 +158,10 @@ def read_row(run: Run) -> RunRow | None:
         metrics = primary_test_metrics(results)
         has_results = bool(metrics)
         completion = completion_of(status, results)
-    elif state == "failed":
-        completion = completion_of(status, None)
         if results is None and error is None and state == "done":
             error = f"{run.path / 'results.json'}: no such file"
+    elif state == "failed":
+        completion = completion_of(status, None)
     started = parse_time(status.get("started_at"))
     finished = parse_time(status.get("finished_at"))
     if finished is None and state in FINISHED_STATES:

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from rec_core.errors import ConfigError
+from rec_core.run_table import list_rows
 from rec_core.runs import (
     CorruptRunFile,
     RunFileNotFound,
@@ -305,3 +306,15 @@ def test_completion_summaries_say_how_a_run_ended() -> None:
     assert completion_summary({"state": "failed", "reason": "error", "epochs_completed": 0}) == (
         "failed before the first epoch completed")
     assert set(COMPLETION_STATES) == {"finished", "stopped", "failed"}
+
+
+def test_rows_of_failed_and_stopped_runs_carry_their_completion(store: RunStore) -> None:
+    failed = store.create({"model": {"name": "mf"}}, run_id="failed")
+    failed.set_status("failed", error="boom", completion={"state": "failed", "reason": "error",
+                                                          "epochs_completed": 2, "summary": "failed after epoch 2"})
+    stopped = store.create({"model": {"name": "mf"}}, run_id="stopped")
+    stopped.set_status("stopped", completion={"state": "stopped", "reason": "user_stop", "epochs_completed": 0,
+                                              "summary": "stopped by the user: no epoch completed"})
+    rows = {r.run_id: r for r in list_rows(store)}
+    assert rows["failed"].completion["reason"] == "error" and rows["failed"].error == "boom"
+    assert rows["stopped"].no_epoch and not rows["stopped"].comparable and rows["stopped"].error is None
