@@ -100,13 +100,25 @@ def format_results(results: dict[str, Any]) -> str:
     if "all_items" in test:
         cols = [("valid (cold)", valid), ("test (cold items)", test["primary"]["metrics"]),
                 ("test (all items)", test["all_items"]["metrics"])]
+    # The exact expected metrics of a random ranking of the same test candidates: the floor.
+    rand = test["primary"].get("random") or {}
+    if rand:
+        cols.insert(2, ("random (test, expected)", rand))
     names = sorted(cols[1][1], key=_metric_order)
     rows = [[m] + [c.get(m, float("nan")) for _, c in cols] for m in names]
     primary = test["primary"]["metrics"]
-    headline = ", ".join(f"test {_metric_label(m)} {primary[m]:.4f}" for m in ("ndcg@10", "hit@10") if m in primary)
+    headline = ", ".join(f"test {_metric_label(m)} {primary[m]:.4f}" + _times_random(primary[m], rand.get(m))
+                         for m in ("ndcg@10", "hit@10") if m in primary)
     head = (f"{where}, {ended}\n"
             f"{headline + ' ' if headline else ''}({test['primary']['n_users']} test users)")
     return head + "\n" + format_table(["metric"] + [n for n, _ in cols], rows)
+
+
+def _times_random(value: float, random: float | None) -> str:
+    """` (random 0.0759: 2.31x)`, or "" when the run has no random reference (older runs)."""
+    if random is None or not random > 0 or value is None:
+        return ""
+    return f" (random {random:.4f}: {value / random:.2f}x)"
 
 
 def _metric_label(name: str) -> str:

@@ -32,6 +32,10 @@ def test_train_writes_a_complete_run_that_reloads_identically(tmp_path: Path, ca
     results = run.results()
     assert results is not None
     assert set(results["test"]["primary"]["metrics"]) >= {"ndcg@10", "hit@10", "recall@20", "mrr@5"}
+    # The random-ranking reference is stored and printed next to the test metrics.
+    rand = results["test"]["primary"]["random"]
+    assert set(rand) == set(results["test"]["primary"]["metrics"]) and 0 < rand["ndcg@10"] < 1
+    assert f"random {rand['ndcg@10']:.4f}" in out and "random (test, expected)" in out
     assert results["environment"]["torch"]
     assert {"cold", "head"} & set(results["test"]["primary"]["segments"])
     per_user = run.read_table("per_user_test")
