@@ -10,8 +10,8 @@ from app_support.compare_view import (cached_comparisons, differences_display, g
 from app_support.errors import page_guard
 from app_support.session import init_page
 from rec_core.compare_table import (TABLE_METRICS, default_reference, differences_table, export_frame, group_runs,
-                                    random_reference, segment_table, single_groups, summary_table, to_latex,
-                                    usable_row)
+                                    random_reference, segment_table, single_groups, summary_table,
+                                    tested_weights_table, to_latex, usable_row)
 from rec_core.figures import Style, metric_bars, segment_bars, training_curves
 from rec_core.i18n import metric_label, t
 
@@ -82,6 +82,12 @@ with page_guard(lang):
     st.dataframe(summary_display(summary, metrics, lang, random, len(reference.runs) if reference else 0),
                  hide_index=True, width="stretch")
     st.caption(t("compare.table_note", lang) + (" " + t("compare.random_note", lang) if random else ""))
+    with st.expander(t("compare.tested_weights", lang)):
+        weights = tested_weights_table(selected)
+        weights["best_phase"] = [t(f"phase_name.{p}", lang, default=p) if p else "–" for p in weights["best_phase"]]
+        st.dataframe(weights.rename(columns={
+            "group": t("col.group", lang), "seed": t("col.seed", lang), "best_epoch": t("col.best_epoch", lang),
+            "best_phase": t("col.best_phase", lang), "summary": t("col.ended", lang)}), hide_index=True, width="stretch")
 
     comparisons = []
     if reference is None:

@@ -31,6 +31,7 @@ from rec_core.evaluate.compare import SeedAwareComparison, compare_seeds
 from rec_core.run_table import RunRow
 
 __all__ = [
+    "tested_weights_table",
     "TABLE_METRICS", "ITEM_SEGMENT_ORDER", "USER_SEGMENT_ORDER", "RunGroup", "GroupComparison",
     "group_runs", "single_groups", "summary_table", "format_mean_std", "compare_groups",
     "differences_table", "verdict", "export_frame", "to_latex", "segment_table", "seedless_config",
@@ -471,3 +472,14 @@ def segment_table(groups: Sequence[RunGroup], read_results: Callable[[str], dict
                                                         "n_users"])
     order = {s: i for i, s in enumerate(ITEM_SEGMENT_ORDER + USER_SEGMENT_ORDER)}
     return frame.sort_values(by="segment", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+
+
+def tested_weights_table(groups: Sequence[RunGroup]) -> pd.DataFrame:
+    """Which weights each run tested: group, seed, best epoch, its training phase and the run's
+    completion note (e.g. scheme 3 whose dynamic phase never beat the cached one). One row per
+    run; `best_phase` is None for runs that predate phase records."""
+    records = [{"group": g.name, "seed": r.seed, "best_epoch": r.best_epoch, "best_phase": r.best_phase,
+                "summary": r.completion.get("summary") or r.best_text}
+               for g in groups for r in g.runs]
+    return pd.DataFrame.from_records(records, columns=["group", "seed", "best_epoch", "best_phase", "summary"])
+

@@ -306,3 +306,20 @@ def test_verdict_sentences_name_seeds_users_and_method() -> None:
     assert {"p", "Test", "× random", "Verdict"} <= set(table.columns)
     assert table["Test"].iloc[0] == "bootstrap over seeds and users · 3 seed(s), 1200 users"
     assert table["× random"].iloc[0].endswith("×")
+
+
+def test_tested_weights_table_names_the_phase_of_each_runs_restored_weights() -> None:
+    import dataclasses
+
+    from rec_core.compare_table import tested_weights_table
+
+    done = {"state": "finished", "best_epoch": 10, "best_phase": "dynamic", "summary": "finished: all 10 epochs"}
+    cached = {"state": "finished", "best_epoch": 3, "best_phase": "cached",
+              "note": "the dynamic phase did not improve validation", "summary": ""}
+    rows = [dataclasses.replace(_row("s3-s0", "enhanced", 0), completion=done),
+            dataclasses.replace(_row("s3-s1", "enhanced", 1), completion=cached)]
+    table = tested_weights_table(group_runs(rows)).set_index("seed")
+    assert table.loc[0, "best_phase"] == "dynamic" and table.loc[0, "best_epoch"] == 10
+    assert table.loc[0, "summary"] == "finished: all 10 epochs"
+    # Without a summary line the row falls back to the epoch/phase text, note included.
+    assert table.loc[1, "best_phase"] == "cached" and "did not improve" in table.loc[1, "summary"]

@@ -190,7 +190,10 @@ def test_compare_shows_table_tests_words_and_exports(runs: Path) -> None:
     body = texts(at)
     assert "p < 0.05" in body and "paired users" in body and "2 seed(s)" in body
     assert "bootstrap over seeds and users" in body  # the verdict names the method it rests on
-    diffs = at.dataframe[1].value
+    weights = at.dataframe[1].value  # which weights each run tested (in an expander)
+    assert {"Seed", "Best epoch", "Phase", "How the run ended"} <= set(weights.columns) and len(weights) == 4
+    assert set(weights["Phase"]) <= {"train", "cached", "dynamic"}  # every run of the store records its phase
+    diffs = at.dataframe[2].value
     assert {"95% CI", "p", "Test", "Verdict", "× random"} <= set(diffs.columns) and len(diffs) == 4
     assert "Differences to mf-synthetic-ratio" in body  # the ID-only baseline is the reference
     assert at.toggle(key="cmp_stopped").value is False  # stopped runs only on request
@@ -199,7 +202,7 @@ def test_compare_shows_table_tests_words_and_exports(runs: Path) -> None:
     charts = at.get("plotly_chart")
     assert len(charts) == 4  # metrics, item segments, user segments, training curves
     at.segmented_control(key="cmp_k").set_value("all").run()
-    assert len(at.dataframe[0].value.columns) == 2 + 12 and len(at.dataframe[1].value) == 12
+    assert len(at.dataframe[0].value.columns) == 2 + 12 and len(at.dataframe[2].value) == 12
     at.toggle(key="cmp_presentation").set_value(True).run()
     no_failure(at)
     at.toggle(key="cmp_stopped").set_value(True).run()  # stopped runs on request (none here)
@@ -211,7 +214,7 @@ def test_compare_single_runs_and_chinese(runs: Path) -> None:
     at.segmented_control(key="cmp_mode").set_value("runs").run()
     no_failure(at)
     assert len(at.multiselect(key="cmp_sel").value) == 3
-    assert "命中率@10" in at.dataframe[0].value.columns and "结论" in at.dataframe[1].value.columns
+    assert "命中率@10" in at.dataframe[0].value.columns and "结论" in at.dataframe[2].value.columns
     # Without a baseline among the selected the page does not pick one (by recency or otherwise).
     enhanced = [k for k in at.multiselect(key="cmp_sel").value if k.startswith("enhanced")]
     assert enhanced
