@@ -1,24 +1,17 @@
 """LoRA adapters (through peft) on the top blocks of a text backbone, and which weights train.
 
 Only the top `k` blocks ever run with gradients (the lower ones are cached), so adapters and
-unfrozen weights are limited to those blocks; everything else stays frozen.
+unfrozen weights are limited to those blocks; everything else stays frozen. The blocks and the
+modules LoRA adapts are found per architecture by `rec_core.text.layout` (GPT-2 `c_attn`, BERT
+`query`/`value`, Llama, Qwen2, Mistral, Phi `q_proj`/`v_proj`, Phi-3 `qkv_proj`, ...).
 """
 from __future__ import annotations
 
-from torch import nn
-
+from rec_core.errors import ConfigError
 from rec_core.text import TextEncoder
+from rec_core.text.layout import LORA_SUPPORTED, lora_targets
 
-__all__ = ["inject_lora", "unfreeze_top_blocks", "freeze_all"]
-
-
-def _layout(encoder: TextEncoder) -> tuple[str, list[str], bool]:
-    """(layers_pattern, target_modules, fan_in_fan_out) of the backbone's architecture."""
-    model_type = getattr(encoder.model.config, "model_type", "")
-    if model_type == "gpt2":
-        # GPT-2 uses Conv1D (weights stored transposed), hence fan_in_fan_out.
-        return "h", ["c_attn"], True
-    return "layer", ["query", "value"], False
+__all__ = ["inject_lora", "lora_target_modules", "unfreeze_top_blocks", "freeze_all"]
 
 
 def freeze_all(encoder: TextEncoder) -> None:
@@ -26,15 +19,27 @@ def freeze_all(encoder: TextEncoder) -> None:
         p.requires_grad_(False)
 
 
+def lora_target_modules(encoder: TextEncoder, k: int) -> tuple[list[str], bool]:
+    """(full module names LoRA adapts in the top `k` blocks, fan_in_fan_out).
+
+    GPT-2's Conv1D stores its weight transposed, hence fan_in_fan_out for it.
+    """
+    targets, fan = lora_targets(encoder.split_plan().layout, k)
+    if not targets:
+        kind = getattr(encoder.model.config, "model_type", "?")
+        raise ConfigError("use_peft", f"lora mode found no linear layer to adapt in the blocks "
+                                      f"of {encoder.backbone.name} ({kind!r}). "
+                                      f"Supported: {LORA_SUPPORTED}")
+    return targets, fan
+
+
 def inject_lora(encoder: TextEncoder, k: int, rank: int, alpha: int, dropout: float) -> int:
     """Add LoRA adapters to the attention of the top `k` blocks; returns adapter parameter count."""
     from peft import LoraConfig, inject_adapter_in_model
 
-    pattern, targets, fan = _layout(encoder)
-    n = encoder.n_layers
+    targets, fan = lora_target_modules(encoder, k)
     config = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets,
-                        fan_in_fan_out=fan, layers_to_transform=list(range(n - k, n)),
-                        layers_pattern=pattern, bias="none")
+                        fan_in_fan_out=fan, bias="none")
     inject_adapter_in_model(config, encoder.model)
     count = 0
     for name, p in encoder.model.named_parameters():
@@ -46,15 +51,14 @@ def inject_lora(encoder: TextEncoder, k: int, rank: int, alpha: int, dropout: fl
 
 def unfreeze_top_blocks(encoder: TextEncoder, k: int) -> int:
     """Make every weight of the top `k` blocks trainable; returns their parameter count."""
-    blocks: nn.ModuleList = encoder._layout()[0]
+    layout = encoder.split_plan().layout
     count = 0
-    for block in blocks[encoder.n_layers - k:]:
+    for block in layout.blocks[layout.n_layers - k:]:
         for p in block.parameters():
             p.requires_grad_(True)
             count += p.numel()
-    final = encoder._layout()[1]
-    if final is not None:  # GPT-2's ln_f runs after the top block: it is part of the top
-        for p in final.parameters():
+    if layout.final is not None:  # a final norm (GPT-2's ln_f) runs after the top block
+        for p in layout.final.parameters():
             p.requires_grad_(True)
             count += p.numel()
     return count

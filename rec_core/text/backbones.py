@@ -242,9 +242,20 @@ def _quiet_from_pretrained(path: Path) -> nn.Module:
 
 
 def _kind_of(config: object) -> Literal["causal", "encoder"]:
+    """"causal" for decoder-only LMs: the listed types, any type transformers has a causal LM
+    class for but no masked LM class (BERT and RoBERTa have both), a saved ForCausalLM, or a
+    config marked as decoder."""
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+        MODEL_FOR_MASKED_LM_MAPPING_NAMES,
+    )
+
     archs = getattr(config, "architectures", None) or []
+    model_type = getattr(config, "model_type", "")
     causal = (
-        getattr(config, "model_type", "") in _CAUSAL_TYPES
+        model_type in _CAUSAL_TYPES
+        or (model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+            and model_type not in MODEL_FOR_MASKED_LM_MAPPING_NAMES)
         or any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs)
         or bool(getattr(config, "is_decoder", False))
     )
