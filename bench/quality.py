@@ -32,6 +32,7 @@ from rec_core.models.itemknn import ItemKNNConfig  # noqa: E402
 from rec_core.models.mf import MFConfig  # noqa: E402
 from rec_core.models.popularity import PopularityConfig  # noqa: E402
 from rec_core.runs import RunStore  # noqa: E402
+from rec_core.runs.environment import code_fingerprint  # noqa: E402
 from rec_core.split import SplitConfig  # noqa: E402
 from rec_core.train import TrainConfig  # noqa: E402
 
@@ -88,11 +89,19 @@ def _config_key(config: dict[str, Any]) -> str:
     return json.dumps(RunConfig.from_dict(config).to_dict(), sort_keys=True)
 
 
-def _finished_runs(store: RunStore) -> dict[str, str]:
-    """config key -> run id of the runs in `store` that finished (status done)."""
+def _finished_runs(store: RunStore, stale_ok: bool = False) -> dict[str, str]:
+    """config key -> run id of the runs in `store` that finished (status done) with today's
+    training code: a run made before a model or trainer change is not the same experiment,
+    even when its config (with new fields defaulted) looks identical. `stale_ok` lists them
+    anyway (for --summarize-only on an old store, said in the output)."""
     out: dict[str, str] = {}
+    current = code_fingerprint()
     for summary in store.list():
-        if summary.state == "done":
+        if summary.state != "done":
+            continue
+        results = store.get(summary.run_id).results() or {}
+        made_with = (results.get("environment") or {}).get("code")
+        if made_with == current or stale_ok:
             out[_config_key(summary.config)] = summary.run_id
     return out
 
@@ -119,13 +128,15 @@ def main() -> None:
                     help="label prefixes to train now (the others are reused if finished, else skipped)")
     ap.add_argument("--summarize-only", action="store_true",
                     help="train nothing: summarise the finished runs already in the store")
+    ap.add_argument("--accept-stale", action="store_true",
+                    help="also reuse runs made with other training code (older runs record none)")
     args = ap.parse_args()
     plan, reference = _suite(args.suite)
     store = RunStore(Path(args.runs_dir) / args.suite)
     rows: dict[str, dict[int, dict[str, Any]]] = {}
     tables: dict[str, dict[int, pd.DataFrame]] = {}
     random_rows: dict[int, dict[str, float]] = {}
-    done = _finished_runs(store)
+    done = _finished_runs(store, stale_ok=args.accept_stale)
     for label, make in plan:
         for seed in args.seeds:
             cfg = make(seed)
@@ -146,7 +157,7 @@ def main() -> None:
             rows.setdefault(label, {})[seed] = {
                 "run_id": run.run_id, "metrics": {m: primary["metrics"][m] for m in METRICS},
                 "best_epoch": res["best_epoch"], "epochs_run": res["epochs_run"],
-                "best_phase": res.get("best_phase"),
+                "best_phase": res.get("best_phase"), "code": (res.get("environment") or {}).get("code"),
                 "seconds": time.perf_counter() - t, "epoch_s_mean": res["timings"]["epoch_s_mean"],
             }
             if "random" in primary:  # the same for every model of a seed: same split, masks, truth
@@ -156,6 +167,9 @@ def main() -> None:
             tables.setdefault(label, {})[seed] = per_user(store, run.run_id)
             print(f"{label} seed {seed}: ndcg@10 {primary['metrics']['ndcg@10']:.4f} "
                   f"hit@10 {primary['metrics']['hit@10']:.4f} ({time.perf_counter() - t:.0f}s)", flush=True)
+    if not rows:  # never overwrite a committed summary with an empty one
+        raise SystemExit(f"no finished run of suite {args.suite!r} with this code ({code_fingerprint()}); "
+                         "nothing written (--accept-stale also reuses runs made with other code)")
     missing = [label for label, _ in plan if len(rows.get(label, {})) < len(args.seeds)]
     summary: dict[str, Any] = {}
     for label, by_seed in rows.items():
@@ -179,6 +193,7 @@ def main() -> None:
                         "std": seed_summary([r[m] for r in random_rows.values()])[1]} for m in METRICS} \
         if random_rows else {}
     out = {"suite": args.suite, "seeds": args.seeds, "reference": reference, "strongest_baseline": strongest,
+           "code": sorted({(r.get("code") or "unrecorded") for by_seed in rows.values() for r in by_seed.values()}),
            "models": summary,
            "random": {"per_seed": random_rows, **random_entry},
            "not_run": missing,

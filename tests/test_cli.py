@@ -37,6 +37,10 @@ def test_train_writes_a_complete_run_that_reloads_identically(tmp_path: Path, ca
     assert set(rand) == set(results["test"]["primary"]["metrics"]) and 0 < rand["ndcg@10"] < 1
     assert f"random {rand['ndcg@10']:.4f}" in out and "random (test, expected)" in out
     assert results["environment"]["torch"]
+    # The training-code fingerprint: two runs are the same experiment only when it matches.
+    from rec_core.runs.environment import code_fingerprint
+
+    assert results["environment"]["code"] == code_fingerprint() and len(code_fingerprint()) == 16
     assert {"cold", "head"} & set(results["test"]["primary"]["segments"])
     per_user = run.read_table("per_user_test")
     assert len(per_user) == results["test"]["primary"]["n_users"]

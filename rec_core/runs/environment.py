@@ -9,7 +9,30 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-__all__ = ["environment_info", "hostname", "owner_died", "pid_alive", "process_start_token"]
+__all__ = ["code_fingerprint", "environment_info", "hostname", "owner_died", "pid_alive", "process_start_token"]
+
+# The code that decides what a run trains: a change here can change any run's numbers, so two
+# runs are only the same experiment when these files were the same (bench/ reuses runs on that).
+_TRAINING_CODE = ("models", "text", "train", "split.py", "data")
+_FINGERPRINT: str | None = None
+
+
+def code_fingerprint() -> str:
+    """A 16-hex-digit SHA-256 over the source of the modules that train a model (models, text,
+    train, split, data), computed once per process. Evaluation is left out on purpose: its
+    numbers are recomputed from a run's checkpoint whenever it changes."""
+    global _FINGERPRINT
+    if _FINGERPRINT is None:
+        import hashlib
+
+        root = Path(__file__).resolve().parent.parent
+        digest = hashlib.sha256()
+        for name in _TRAINING_CODE:
+            path = root / name
+            for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+                digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes() + b"\0")
+        _FINGERPRINT = digest.hexdigest()[:16]
+    return _FINGERPRINT
 
 
 def _dist_version(name: str) -> str | None:
@@ -51,6 +74,7 @@ def environment_info(device: str) -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "rec_core": rec_core.__version__,
+        "code": code_fingerprint(),
         "torch": torch.__version__,
         "numpy": _dist_version("numpy"),
         "pandas": _dist_version("pandas"),
