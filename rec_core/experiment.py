@@ -28,6 +28,7 @@ from rec_core.runs import Run, RunStore, environment_info
 from rec_core.runs.summary import completion_summary
 from rec_core.split import Split, SplitConfig, make_split
 from rec_core.train import TrainConfig, Trainer
+from rec_core.warm_start import apply_warm_start, check_warm_start
 
 __all__ = ["RunConfig", "execute_run", "start_run", "load_run_model", "seed_everything", "prepare_data"]
 
@@ -112,6 +113,7 @@ def prepare_data(config: RunConfig) -> tuple[InteractionData, Split]:
 
 def start_run(config: RunConfig, store: RunStore, run_id: str | None = None) -> Run:
     """Create the run folder (queued) for `config`; nothing is trained yet."""
+    check_warm_start(config, store)  # a bad `init_from_run` leaves no run folder behind
     return store.create(config.to_dict(), run_id=run_id, prefix=config.run_prefix())
 
 
@@ -184,6 +186,7 @@ def _execute(
     emit({"event": "phase", "phase": phase})
     t = time.perf_counter()
     model = build_model(config.model, data)
+    apply_warm_start(model, config, RunStore(run.path.parent))  # `init_from_run`: MF run's ID weights
     timings["build_model_s"] = time.perf_counter() - t
     trainer = Trainer(model, data, split, config.train, config.eval)
     trainer.set_stop_check(run.stop_requested)

@@ -99,13 +99,16 @@ def test_switching_use_cache_between_fits_continues_training() -> None:
     cfg = EnhancedConfig.from_preset("scheme3", **TINY, dynamic_layers=1)
     m, data, split = _model(cfg)
     trainer = Trainer(m, data, split, TrainConfig(epochs=2, lr=0.01, batch_size=512, device="cpu", patience=0))
+    # LoRA weights as each epoch ends (before fit restores its best validated epoch).
+    at_epoch: dict[int, dict[str, torch.Tensor]] = {}
+    trainer.add_callback("on_epoch_end", lambda tr, record: at_epoch.__setitem__(
+        tr.epoch, {n: p.detach().clone() for n, p in m.named_parameters() if "lora_" in n}))
     m.use_cache = True
     first = trainer.fit(1)
-    lora = {n: p.detach().clone() for n, p in m.named_parameters() if "lora_" in n}
     m.use_cache = False
     second = trainer.fit(1)
     assert trainer.epoch == 2 and first.epochs_run == 1 and second.epochs_run == 1
-    assert any(not torch.equal(p.detach(), lora[n]) for n, p in m.named_parameters() if "lora_" in n)
+    assert any(not torch.equal(p, at_epoch[1][n]) for n, p in at_epoch[2].items())
     # Scheme 3's schedule: cached epochs, then dynamic.
     phases = m.fit_phases(10)
     assert [e for e, _ in phases] == [5, 5]
@@ -161,8 +164,9 @@ def test_loss_reports_bpr_contrastive_total() -> None:
                   torch.randint(0, data.n_items, (64,), generator=g),
                   torch.randint(0, data.n_items, (64,), generator=g))
     parts = m.loss(batch)
-    assert set(parts) == {"bpr", "contrastive", "total"}
-    assert parts["total"].item() == pytest.approx(parts["bpr"].item() + 0.5 * parts["contrastive"].item(), rel=1e-5)
+    assert set(parts) == {"bpr", "reg", "contrastive", "total"}
+    assert parts["total"].item() == pytest.approx(
+        parts["bpr"].item() + parts["reg"].item() + 0.5 * parts["contrastive"].item(), rel=1e-5)
 
 
 @pytest.mark.slow

@@ -1,8 +1,10 @@
 """The one model contract every recommender implements (ARCHITECTURE.md, "Contracts")."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 import torch
@@ -13,6 +15,7 @@ from rec_core.errors import ConfigError
 __all__ = ["Batch", "Recommender", "TrainContext", "View"]
 
 View = Literal["id", "text", "fused"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,17 @@ class Recommender(nn.Module):
     Subclasses set `name` and `config` (a frozen dataclass in the model's file) and implement
     `loss`, `full_scores` and the embedding views. A model knows which ids it saw in training
     (`seen_users`, `seen_items` buffers) so that unseen ids can be given a neutral embedding.
+
+    Scoring passes: models whose scores need a table of every user and item (the text
+    models) build it once per *scoring pass* and drop it when the pass ends; outside a pass
+    every `full_scores` / `score` call computes from the current weights. Nothing is keyed on
+    weights' version counters, so weights changed through `.data`, a dtype or device move, or
+    a checkpoint load can never leave old scores behind. An evaluation wraps its calls:
+
+        with model.scoring():
+            for users in chunks: model.full_scores(users)
+
+    Inside a pass the weights must not change (no optimizer step, no checkpoint load).
     """
 
     name: ClassVar[str] = "base"
@@ -59,6 +73,8 @@ class Recommender(nn.Module):
         # Buffers so they travel with state_dict (and the checkpoint) and with .to(device).
         self.register_buffer("seen_users", torch.zeros(n_users, dtype=torch.bool))
         self.register_buffer("seen_items", torch.zeros(n_items, dtype=torch.bool))
+        self._scoring_depth = 0  # > 0 inside `scoring()` (passes may nest; the outermost owns the tables)
+        self._scoring_memo: dict[Any, Any] = {}  # what `scoring_table` built in the current pass
 
     # -- training ---------------------------------------------------------------------------
     def prepare(self, ctx: TrainContext) -> None:
@@ -86,6 +102,42 @@ class Recommender(nn.Module):
         """Scores of aligned (user, item) pairs: (B,). Default: gather from full scores."""
         return self.full_scores(users).gather(1, items.view(-1, 1)).squeeze(1)
 
+    # -- scoring passes -----------------------------------------------------------------------
+    def begin_scoring(self) -> None:
+        """Start a scoring pass (see the class docstring); pair with `end_scoring`."""
+        self._scoring_depth += 1
+
+    def end_scoring(self) -> None:
+        """End a scoring pass; the outermost end drops every table the pass built."""
+        if self._scoring_depth <= 0:
+            raise RuntimeError("end_scoring() without begin_scoring()")
+        self._scoring_depth -= 1
+        if self._scoring_depth == 0:
+            self._scoring_memo.clear()
+
+    @contextmanager
+    def scoring(self) -> Iterator["Recommender"]:
+        """`with model.scoring(): ...`: one scoring pass; tables are built at most once in it."""
+        self.begin_scoring()
+        try:
+            yield self
+        finally:
+            self.end_scoring()
+
+    @property
+    def in_scoring_pass(self) -> bool:
+        return self._scoring_depth > 0
+
+    def scoring_table(self, key: Any, build: Callable[[], T]) -> T:
+        """`build()` once per scoring pass under `key` (the mode it depends on, e.g. training
+        or cache mode); outside a pass, `build()` on every call."""
+        if self._scoring_depth == 0:
+            return build()
+        full_key = (key, self.training)
+        if full_key not in self._scoring_memo:
+            self._scoring_memo[full_key] = build()
+        return self._scoring_memo[full_key]
+
     # -- checkpoints --------------------------------------------------------------------------
     def checkpoint_state(self) -> dict[str, Tensor]:
         """What a checkpoint must hold to rebuild this model (default: the whole state).
@@ -97,6 +149,7 @@ class Recommender(nn.Module):
 
     def load_checkpoint_state(self, state: dict[str, Tensor]) -> None:
         """Inverse of `checkpoint_state`; a key missing from `state` is an error."""
+        self._scoring_memo.clear()  # loading inside a pass would otherwise keep its tables
         missing, unexpected = self.load_state_dict(state, strict=False)
         expected = set(self.checkpoint_state())
         missing = [k for k in missing if k in expected]

@@ -3,7 +3,15 @@
 Metadata embeddings are precomputed once with a frozen backbone (pooled over tokens),
 concatenated with the ID embedding and projected:
 
-    user = W_u [e_u ; z(meta_u)],  item = W_i [e_i ; z(meta_i)],  score = <user, item>
+    user = W_u [q_u ; z(meta_u)],  item = W_i [q_i ; z(meta_i)]
+    score(u, i) = <e_u, e_i> + b_i  +  <user, gate * item>
+
+The first two terms are the MF part, exactly as models/mf.py (e: the ID embedding, 0 for
+unseen ids; b: item bias); the gated projection is the seed's model (q: the ID embedding with
+a learned neutral vector for unseen ids). A zero gate scores exactly as MF with the same ID
+weights, so the text side can add to MF but never has to subtract from it. A dropped id
+(`id_dropout`) enters the projection as the neutral vector (and, with `mf_dropout`, scores 0
+in the MF part too).
 
 where z standardises each feature dimension over the entities and scales vectors to unit
 norm (GPT-2 states have dimensions in the hundreds; unscaled, they would swamp the ID half of
@@ -21,7 +29,8 @@ from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError
 from rec_core.models.base import Batch, Recommender, View
 from rec_core.models.losses import bpr_loss
-from rec_core.models.text_features import IdEmbedding, encode_table
+from rec_core.models.mf import mf_full_scores, mf_l2, mf_pair_scores, seen_rows
+from rec_core.models.text_features import IdEmbedding, check_mf_part, encode_table
 from rec_core.text import TextEncoder, TextEncoderConfig
 
 __all__ = ["GPT2RecConfig", "GPT2Recommender"]
@@ -39,6 +48,11 @@ class GPT2RecConfig:
     id_dropout: float = 0.1  # share of batch ids replaced by the neutral ID embedding (cold start)
     init_std: float = 0.1  # std of the ID embeddings' normal init
     use_user_text: bool = True  # concatenate user profile embeddings too (off: users ID-only)
+    gate_init: float = 0.1  # initial value of every dimension of the learned gate on the text part (0: start as pure MF)
+    item_bias: bool = True  # MF part: a learned per-item bias (0 for unseen items), as MFConfig.item_bias
+    reg_weight: float = 5e-3  # MF part: L2 on the batch's ID embeddings added to the loss, as MFConfig.reg_weight
+    mf_dropout: bool = False  # id_dropout also zeroes a dropped id's MF part (DropoutNet-style, for cold items); False: it only swaps the projected part's ID for the neutral one
+    init_from_run: str = ""  # warm start: id of a finished MF run (same data, split, seed, embed_dim) whose ID embeddings and item bias start the MF part; "" off
 
     def __post_init__(self) -> None:
         for name in ("embed_dim", "max_length"):
@@ -50,6 +64,7 @@ class GPT2RecConfig:
             raise ConfigError("init_std", f"must be > 0, got {self.init_std}")
         if self.pooling not in ("auto", "last", "mean"):
             raise ConfigError("pooling", f"allowed: auto, last, mean; got {self.pooling!r}")
+        check_mf_part(self)
 
 
 def _standardise(x: Tensor) -> Tensor:
@@ -86,63 +101,113 @@ class GPT2Recommender(Recommender):
         self.user_id = IdEmbedding(n_users, d, c.init_std, c.id_dropout)
         self.item_id = IdEmbedding(n_items, d, c.init_std, c.id_dropout)
         self.item_proj = nn.Linear(d + h, d)
-        self._memo: tuple[object, Tensor, Tensor] | None = None
+        # MF part's item bias (zero-initialised, as in MF) and the gate of the text part.
+        self.bias = nn.Parameter(torch.zeros(n_items)) if c.item_bias else None
+        self.gate = nn.Parameter(torch.full((d,), float(c.gate_init)))
 
-    def _vec(self, side: Side, idx: Tensor) -> Tensor:
+    def _vec(self, side: Side, idx: Tensor, keep: Tensor | None = None) -> Tensor:
+        """The seed's projected vectors W [q ; z(meta)] of `idx` (B,) (ID-only users: q)."""
         if side == "item":
-            e = self.item_id(idx, self.seen_items)
-            return self.item_proj(torch.cat([e, self.item_meta[idx]], dim=-1))
-        e = self.user_id(idx, self.seen_users)
+            q = self.item_id(idx, self.seen_items, keep)
+            return self.item_proj(torch.cat([q, self.item_meta[idx]], dim=-1))
+        q = self.user_id(idx, self.seen_users, keep)
         if not self.use_user_text:
-            return e
-        return self.user_proj(torch.cat([e, self.user_meta[idx]], dim=-1))
+            return q
+        return self.user_proj(torch.cat([q, self.user_meta[idx]], dim=-1))
 
     def loss(self, batch: Batch) -> dict[str, Tensor]:
-        u = self._vec("user", batch.users)
-        bpr = bpr_loss((u * self._vec("item", batch.pos_items)).sum(-1),
-                       (u * self._vec("item", batch.neg_items)).sum(-1))
-        return {"bpr": bpr, "total": bpr}
+        keep = {"u": self.user_id.keep(batch.users, self.seen_users),
+                "p": self.item_id.keep(batch.pos_items, self.seen_items),
+                "n": self.item_id.keep(batch.neg_items, self.seen_items)}
+        # MF part: unseen ids (and, with `mf_dropout`, dropped ones) score with zero vectors.
+        mf_keep = keep if self.config.mf_dropout else {
+            "u": self.seen_users[batch.users], "p": self.seen_items[batch.pos_items],
+            "n": self.seen_items[batch.neg_items]}
+        eu = self.user_id.raw(batch.users) * mf_keep["u"].unsqueeze(1)
+        ep = self.item_id.raw(batch.pos_items) * mf_keep["p"].unsqueeze(1)
+        en = self.item_id.raw(batch.neg_items) * mf_keep["n"].unsqueeze(1)
+        u = self._vec("user", batch.users, keep["u"])
+        pos = (eu * ep).sum(-1) + (u * self.gate * self._vec("item", batch.pos_items, keep["p"])).sum(-1)
+        neg = (eu * en).sum(-1) + (u * self.gate * self._vec("item", batch.neg_items, keep["n"])).sum(-1)
+        if self.bias is not None:
+            pos = pos + self.bias[batch.pos_items] * mf_keep["p"]
+            neg = neg + self.bias[batch.neg_items] * mf_keep["n"]
+        bpr = bpr_loss(pos, neg)
+        parts = {"bpr": bpr}
+        total = bpr
+        if self.config.reg_weight > 0:
+            parts["reg"] = mf_l2(self.config.reg_weight, eu, ep, en)
+            total = total + parts["reg"]
+        parts["total"] = total
+        return parts
 
-    def _tables(self) -> tuple[Tensor, Tensor]:
-        stamp = (self.training, tuple(p._version for p in self.parameters()),
-                 self.seen_items._version, self.seen_users._version)
-        if self._memo is None or self._memo[0] != stamp:
-            with torch.no_grad():
-                dev = self.seen_items.device
-                self._memo = (stamp, self._vec("user", torch.arange(self.n_users, device=dev)),
-                              self._vec("item", torch.arange(self.n_items, device=dev)))
-        return self._memo[1], self._memo[2]
+    def _tables(self) -> dict[str, Tensor | None]:
+        """Scoring vectors of every user and item: once per scoring pass, else on every call."""
+        return self.scoring_table("tables", self._scoring_tables)
+
+    def _scoring_tables(self) -> dict[str, Tensor | None]:
+        t = self._build_tables()
+        with torch.no_grad():
+            t["text_items"] = t.pop("fused_items") * self.gate
+        return t
+
+    def _build_tables(self) -> dict[str, Tensor | None]:
+        with torch.no_grad():
+            dev = self.seen_items.device
+            return {
+                "users": seen_rows(self.user_id.table.weight, self.seen_users),
+                "items": seen_rows(self.item_id.table.weight, self.seen_items),
+                "bias": None if self.bias is None else self.bias * self.seen_items,
+                "text_users": self._vec("user", torch.arange(self.n_users, device=dev)),
+                "fused_items": self._vec("item", torch.arange(self.n_items, device=dev)),
+            }
 
     def full_scores(self, users: Tensor) -> Tensor:
-        u, i = self._tables()
-        return u[users] @ i.T
+        t = self._tables()
+        mf = mf_full_scores(t["users"], t["items"], t["bias"], users)
+        return mf + t["text_users"][users] @ t["text_items"].T
+
+    def score(self, users: Tensor, items: Tensor) -> Tensor:
+        t = self._tables()
+        mf = mf_pair_scores(t["users"], t["items"], t["bias"], users, items)
+        return mf + (t["text_users"][users] * t["text_items"][items]).sum(-1)
 
     def user_embeddings(self, view: View = "fused") -> Tensor:
+        """`id`: the MF part's embeddings (0 for unseen ids); `text`: standardised metadata
+        features; `fused`: the seed's projected vectors W[q ; z], the text part of the score
+        (score = <id_u, id_i> + b_i + <fused_u, gate * fused_i>)."""
         self._check_view(view)
-        if view == "id":
-            return self.user_id.table.weight.detach().cpu()
         if view == "text":
             if not self.use_user_text:
                 raise ConfigError("view", "this model has no user text")
             return self.user_meta.detach().cpu()
-        return self._eval_tables()[0]
+        t = self._eval_tables()
+        return t["users"] if view == "id" else t["text_users"]
 
     def item_embeddings(self, view: View = "fused") -> Tensor:
+        """As `user_embeddings` (the fused view without the gate)."""
         self._check_view(view)
-        if view == "id":
-            return self.item_id.table.weight.detach().cpu()
         if view == "text":
             return self.item_meta.detach().cpu()
-        return self._eval_tables()[1]
+        t = self._eval_tables()
+        return t["items"] if view == "id" else t["fused_items"]
 
-    def _eval_tables(self) -> tuple[Tensor, Tensor]:
+    def _eval_tables(self) -> dict[str, Tensor]:
         was = self.training
         self.eval()
         try:
-            u, i = self._tables()
-            return u.detach().cpu(), i.detach().cpu()
+            return {k: v.detach().cpu() for k, v in self._build_tables().items() if v is not None}
         finally:
             self.train(was)
+
+    def load_id_weights(self, users: Tensor, items: Tensor, bias: Tensor | None) -> None:
+        """Warm start: copy an MF model's ID embeddings (n, d) and item bias (n,) into the MF
+        part (`init_from_run`; see rec_core/warm_start.py)."""
+        with torch.no_grad():
+            self.user_id.table.weight.copy_(users)
+            self.item_id.table.weight.copy_(items)
+            if self.bias is not None:
+                self.bias.copy_(bias if bias is not None else torch.zeros_like(self.bias))
 
     def describe(self) -> dict[str, object]:
         return {**self.backbone_info, "text_cache_hits": self.cache_hits, "use_user_text": self.use_user_text}

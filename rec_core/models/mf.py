@@ -11,7 +11,41 @@ from torch import Tensor, nn
 from rec_core.errors import ConfigError
 from rec_core.models.base import Batch, Recommender, View
 
-__all__ = ["MFConfig", "MF"]
+__all__ = ["MFConfig", "MF", "mf_full_scores", "mf_pair_scores", "mf_l2", "mf_l2_unique", "seen_rows"]
+
+
+# The MF score, shared with the text models: their score is this "MF part" plus a gated text
+# part, so that a zero gate reproduces MF exactly (same operations in the same order).
+def seen_rows(weight: Tensor, seen: Tensor) -> Tensor:
+    """`weight` (n, d) with the rows of ids never seen in training zeroed (the neutral vector)."""
+    return weight * seen.unsqueeze(1)
+
+
+def mf_full_scores(users_table: Tensor, items_table: Tensor, bias: Tensor | None, users: Tensor) -> Tensor:
+    """(B, n_items) MF scores of `users` from masked tables (`seen_rows`) and masked bias."""
+    s = users_table[users] @ items_table.T
+    return s if bias is None else s + bias
+
+
+def mf_pair_scores(users_table: Tensor, items_table: Tensor, bias: Tensor | None, users: Tensor,
+                   items: Tensor) -> Tensor:
+    """(B,) MF scores of aligned (user, item) pairs."""
+    s = (users_table[users] * items_table[items]).sum(-1)
+    return s if bias is None else s + bias[items]
+
+
+def mf_l2(reg_weight: float, u: Tensor, p: Tensor, n: Tensor) -> Tensor:
+    """MF's L2 term on a batch's user, positive and negative embeddings (B, d) each."""
+    return reg_weight * (u.pow(2).sum() + p.pow(2).sum() + n.pow(2).sum()) / len(u)
+
+
+def mf_l2_unique(reg_weight: float, users: Tensor, user_counts: Tensor, items: Tensor, item_counts: Tensor,
+                 batch_size: int) -> Tensor:
+    """`mf_l2` from the batch's unique users and items (n, d) and how often each occurs in it
+    (items: as positive or negative): the same value without gathering a row per triple."""
+    sq_u = (users.pow(2).sum(1) * user_counts).sum()
+    sq_i = (items.pow(2).sum(1) * item_counts).sum()
+    return reg_weight * (sq_u + sq_i) / batch_size
 
 
 @dataclass(frozen=True)
@@ -62,30 +96,26 @@ class MF(Recommender):
         parts = {"bpr": bpr}
         total = bpr
         if self.config.reg_weight > 0:
-            reg = self.config.reg_weight * (u.pow(2).sum() + p.pow(2).sum() + n.pow(2).sum()) / len(u)
+            reg = mf_l2(self.config.reg_weight, u, p, n)
             parts["reg"] = reg
             total = total + reg
         parts["total"] = total
         return parts
 
     def _users(self) -> Tensor:
-        return self.user_emb.weight * self.seen_users.unsqueeze(1)
+        return seen_rows(self.user_emb.weight, self.seen_users)
 
     def _items(self) -> Tensor:
-        return self.item_emb.weight * self.seen_items.unsqueeze(1)
+        return seen_rows(self.item_emb.weight, self.seen_items)
 
     def _bias(self) -> Tensor | None:
         return None if self.bias is None else self.bias * self.seen_items
 
     def full_scores(self, users: Tensor) -> Tensor:
-        s = self._users()[users] @ self._items().T  # (B, n_items)
-        b = self._bias()
-        return s if b is None else s + b
+        return mf_full_scores(self._users(), self._items(), self._bias(), users)  # (B, n_items)
 
     def score(self, users: Tensor, items: Tensor) -> Tensor:
-        s = (self._users()[users] * self._items()[items]).sum(-1)
-        b = self._bias()
-        return s if b is None else s + b[items]
+        return mf_pair_scores(self._users(), self._items(), self._bias(), users, items)
 
     def user_embeddings(self, view: View = "id") -> Tensor:
         self._check_view(view)

@@ -1,0 +1,82 @@
+"""Warm start of a text model's ID part from a finished MF run (`init_from_run` in the config).
+
+The text models (GPT2Recommender, GPT2RecommenderEnhanced) score with an MF part plus a gated
+text part. Starting their ID embeddings and item bias from an MF run of the same data, split
+and seed makes the text side's value measurable as a delta over that very MF: with
+`gate_init=0` the model scores exactly as the MF run before its first step.
+
+`check_warm_start` runs before a run folder is created (a bad reference leaves nothing behind);
+`apply_warm_start` copies the weights into a built model. Both raise `ConfigError` naming
+`init_from_run` when the run is missing, not MF, not finished, or on other data / split / seed.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from rec_core.errors import ConfigError, RecCoreError
+from rec_core.runs import Run, RunStore
+
+__all__ = ["check_warm_start", "apply_warm_start"]
+
+FIELD = "init_from_run"
+
+
+def _source_run(config: Any, store: RunStore) -> Run | None:
+    """The MF run `config.model.init_from_run` names, checked against `config`; None if unset."""
+    run_id = getattr(config.model, FIELD, "")
+    if not run_id:
+        return None
+    from rec_core.experiment import RunConfig  # experiment imports this module
+
+    try:
+        run = store.get(run_id)
+    except RecCoreError as exc:
+        raise ConfigError(FIELD, f"no run {run_id!r} in the runs directory {store.root}") from exc
+    try:
+        source = RunConfig.from_dict(run.config())
+        state = run.status().get("state")
+    except RecCoreError as exc:
+        raise ConfigError(FIELD, f"run {run_id!r} cannot be read: {exc}") from exc
+    if source.model.name != "mf":
+        raise ConfigError(FIELD, f"run {run_id!r} is a {source.model.name!r} run; warm start needs an 'mf' run")
+    if state != "done":
+        raise ConfigError(FIELD, f"run {run_id!r} is not finished (state {state!r}); warm start needs a done MF run")
+    for section in ("data", "split"):
+        ours, theirs = getattr(config, section), getattr(source, section)
+        for f in dataclasses.fields(ours):
+            a, b = getattr(ours, f.name), getattr(theirs, f.name, None)
+            if a != b:
+                raise ConfigError(FIELD, f"run {run_id!r} used {section}.{f.name}={b!r}, this run "
+                                         f"{section}.{f.name}={a!r}; warm start needs the same data, split and seed")
+    if source.seed != config.seed:
+        raise ConfigError(FIELD, f"run {run_id!r} used seed {source.seed}, this run seed {config.seed}; "
+                                 f"warm start needs the same data, split and seed")
+    if source.model.embed_dim != config.model.embed_dim:
+        raise ConfigError(FIELD, f"run {run_id!r} has embed_dim {source.model.embed_dim}, this model "
+                                 f"{config.model.embed_dim}; they must be equal")
+    return run
+
+
+def check_warm_start(config: Any, store: RunStore) -> None:
+    """Refuse (ConfigError naming `init_from_run`) a warm start that cannot work."""
+    _source_run(config, store)
+
+
+def apply_warm_start(model: Any, config: Any, store: RunStore) -> str | None:
+    """Copy the MF run's ID embeddings and item bias into `model`; returns the run id used."""
+    run = _source_run(config, store)
+    if run is None:
+        return None
+    if not hasattr(model, "load_id_weights"):
+        raise ConfigError(FIELD, f"model {config.model.name!r} cannot be warm-started")
+    try:
+        state, _meta = run.load_checkpoint()
+    except RecCoreError as exc:
+        raise ConfigError(FIELD, f"run {run.run_id!r} has no readable checkpoint: {exc}") from exc
+    users, items = state.get("user_emb.weight"), state.get("item_emb.weight")
+    if users is None or items is None or users.shape != (model.n_users, config.model.embed_dim) \
+            or items.shape != (model.n_items, config.model.embed_dim):
+        raise ConfigError(FIELD, f"run {run.run_id!r}'s checkpoint does not hold MF embeddings of this dataset")
+    model.load_id_weights(users, items, state.get("bias"))
+    return run.run_id
