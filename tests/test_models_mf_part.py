@@ -323,3 +323,17 @@ def test_zero_gate_trains_as_mf_unless_mf_dropout(key: str) -> None:
     assert losses[False]["bpr"] == pytest.approx(expected["bpr"], rel=1e-5)
     assert losses[False]["reg"] == pytest.approx(expected["reg"], rel=1e-5)
     assert losses[True]["bpr"] != pytest.approx(expected["bpr"], rel=1e-3)
+
+
+@pytest.mark.parametrize("query_grad", [True, False])
+def test_query_grad_decides_whether_the_text_part_trains_the_id_embeddings(query_grad: bool) -> None:
+    model, data, _ = _prepared(dataclasses.replace(TEXT_CONFIGS["enhanced"], query_grad=query_grad))
+    model.train()
+    for side, n in (("item", data.n_items), ("user", data.n_users)):
+        ids = model.item_id if side == "item" else model.user_id
+        seen = model.seen_items if side == "item" else model.seen_users
+        for f in (model._fusion_all(side, seen), model.represent(side, torch.arange(n), seen)["fusion"]):
+            ids.table.weight.grad = None
+            (f * torch.linspace(-1, 1, f.shape[1])).sum().backward()  # any non-constant function of f
+            grad = ids.table.weight.grad
+            assert (grad is not None and bool(grad.abs().sum() > 0)) == query_grad

@@ -96,6 +96,7 @@ class EnhancedConfig:
     reg_weight: float = 5e-3  # MF part: L2 on the batch's ID embeddings added to the loss, as MFConfig.reg_weight
     text_residual: bool = False  # text part f = LayerNorm(q + attention) as the seed's fused vector; False: LayerNorm(attention), the ID only steering attention (the MF part carries it)
     mf_dropout: bool = False  # id_dropout also zeroes a dropped id's MF part (DropoutNet-style, for cold items: the text part learns to score alone); False: it only swaps the text part's query for the neutral one
+    query_grad: bool = True  # the text part's gradient reaches the ID embeddings through the query; False: they learn from the MF part and InfoNCE only (the text part cannot become a second, unregularised ID model)
     init_from_run: str = ""  # warm start: id of a finished MF run (same data, split, seed, embed_dim) whose ID embeddings and item bias start the MF part; "" off
 
     def __post_init__(self) -> None:
@@ -242,7 +243,7 @@ class GPT2RecommenderEnhanced(Recommender):
         ids, seen, proj, fuse = self._parts(side)
         if keep is None:
             keep = ids.keep(idx, seen)
-        q = ids(idx, seen, keep)
+        q = ids(idx, seen, keep, detach_rows=not self.config.query_grad)
         out = {"query": q}
         if self._side(side) is None:  # ID-only users
             out["fusion"] = q
@@ -263,7 +264,8 @@ class GPT2RecommenderEnhanced(Recommender):
         cache, no gather): with most entities in every batch this is cheaper than gathering
         the batch's states, and it builds the evaluation tables."""
         ids, seen, proj, fuse = self._parts(side)
-        q = torch.where(keep.unsqueeze(1), ids.table.weight, ids.neutral)
+        rows = ids.table.weight if self.config.query_grad else ids.table.weight.detach()
+        q = torch.where(keep.unsqueeze(1), rows, ids.neutral)
         text = self._side(side)
         if text is None:
             return q

@@ -52,14 +52,17 @@ class IdEmbedding(nn.Module):
             keep = keep & (torch.rand(idx.shape, device=idx.device) >= self.id_dropout)
         return keep
 
-    def forward(self, idx: Tensor, seen: Tensor, keep: Tensor | None = None) -> Tensor:
+    def forward(self, idx: Tensor, seen: Tensor, keep: Tensor | None = None, *, detach_rows: bool = False) -> Tensor:
         """(B, d) embeddings of `idx` (B,); `seen` is the (n,) bool mask of training ids.
 
         `keep` (from `self.keep`) lets a caller use the same dropout draw elsewhere (the text
-        models drop an id from their MF part and their text query together)."""
+        models drop an id from their MF part and their text query together). `detach_rows`:
+        no gradient reaches the table rows through this use (the neutral vector still learns)."""
         if keep is None:
             keep = self.keep(idx, seen)
-        return torch.where(keep.unsqueeze(-1), self.table(idx), self.neutral.expand(len(idx), -1))
+        rows = self.table(idx)
+        return torch.where(keep.unsqueeze(-1), rows.detach() if detach_rows else rows,
+                           self.neutral.expand(len(idx), -1))
 
     def raw(self, idx: Tensor) -> Tensor:
         """(B, d) the table rows themselves (the ID view for contrastive learning)."""
