@@ -51,7 +51,10 @@ def test_presentation_mode_enlarges_fonts_and_lines(store: RunStore) -> None:
     assert big.data[0].line.width > normal.data[0].line.width and big.layout.height > normal.layout.height
     # Several runs: one legend entry per run (total loss), the metric panel shares it.
     assert sum(1 for tr in normal.data if tr.showlegend is not False) == len(histories)
-    one = training_curves(dict(list(histories.items())[:1]), Style("en"))
+    # A run whose loss is BPR alone: its BPR curve equals the total and is not drawn twice.
+    bpr_only = [{"epoch": e, "loss": {"bpr": 1.0 / e, "total": 1.0 / e}, "valid": {"ndcg@10": 0.1 * e}}
+                for e in (1, 2, 3)]
+    one = training_curves({"run": bpr_only}, Style("en"))
     assert {tr.name for tr in one.data} == {"total loss", "NDCG@10"}  # bpr alone equals the total
     parts = [{"epoch": e, "loss": {"bpr": 1.0 / e, "contrastive": 2.0 / e, "total": 1.2 / e},
               "valid": {"ndcg@10": 0.1 * e}} for e in (1, 2, 3)]

@@ -10,6 +10,7 @@ disagree (`run_test_ranks` falls back to recomputing it with `evaluate`).
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -87,7 +88,8 @@ def top_lists(model: Any, data: InteractionData, split: Split, users: Sequence[i
     was = model.training
     model.eval()
     try:
-        with torch.inference_mode():
+        scoring = getattr(model, "scoring", None)  # one scoring pass: tables built once
+        with torch.inference_mode(), (scoring() if scoring is not None else contextlib.nullcontext()):
             for a in range(0, len(users), _CHUNK):
                 chunk = users[a:a + _CHUNK]
                 scores = model.full_scores(torch.from_numpy(chunk)).float().clamp(

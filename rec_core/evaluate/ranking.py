@@ -11,6 +11,7 @@ also carries the exact expected metrics of a uniformly random ranking (`EvalResu
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import weakref
 from dataclasses import dataclass, field
@@ -289,7 +290,9 @@ def evaluate(
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
-        with torch.inference_mode():
+        # One scoring pass: a text model builds its user/item tables once for all chunks.
+        scoring = getattr(model, "scoring", None)
+        with torch.inference_mode(), (scoring() if scoring is not None else contextlib.nullcontext()):
             non_cand = None if task.non_candidate is None else task.non_candidate.to(device)
             for a in range(0, n_users, config.chunk_size):
                 b = min(a + config.chunk_size, n_users)

@@ -42,8 +42,8 @@ from rec_core.models.explain import Explanation, explanation
 from rec_core.models.fusion import CrossAttentionFusion
 from rec_core.models.lora import freeze_all, inject_lora, unfreeze_top_blocks
 from rec_core.models.losses import bpr_loss, info_nce
-from rec_core.models.mf import mf_full_scores, mf_l2_unique, mf_pair_scores, seen_rows
-from rec_core.models.text_features import IdEmbedding, TextSide, check_mf_part, encode_table
+from rec_core.models.mf import mf_l2_unique, seen_rows
+from rec_core.models.text_features import IdEmbedding, MFPlusText, TextSide, check_mf_part, encode_table
 from rec_core.text import TextEncoder, TextEncoderConfig
 from rec_core.text.layout import check_backbone_mode
 
@@ -145,7 +145,7 @@ class EnhancedConfig:
         return EnhancedConfig(**{**PRESETS[preset], "preset": preset, **overrides})
 
 
-class GPT2RecommenderEnhanced(Recommender):
+class GPT2RecommenderEnhanced(MFPlusText, Recommender):
     name: ClassVar[str] = "enhanced"
     needs_data: ClassVar[bool] = True
     views: ClassVar[tuple[str, ...]] = ("id", "text", "fused")
@@ -419,16 +419,6 @@ class GPT2RecommenderEnhanced(Recommender):
                  for s in range(0, n, chunk)]
         return torch.cat(parts)
 
-    def full_scores(self, users: Tensor) -> Tensor:
-        t = self._tables()
-        mf = mf_full_scores(t["users"], t["items"], t["bias"], users)
-        return mf + t["text_users"][users] @ t["text_items"].T
-
-    def score(self, users: Tensor, items: Tensor) -> Tensor:
-        t = self._tables()
-        mf = mf_pair_scores(t["users"], t["items"], t["bias"], users, items)
-        return mf + (t["text_users"][users] * t["text_items"][items]).sum(-1)
-
     def user_embeddings(self, view: View = "fused") -> Tensor:
         self._check_view(view)
         if view == "text" and not self.use_user_text:
@@ -508,11 +498,3 @@ class GPT2RecommenderEnhanced(Recommender):
             "use_user_text": self.use_user_text,
         }
 
-    def load_id_weights(self, users: Tensor, items: Tensor, bias: Tensor | None) -> None:
-        """Warm start: copy an MF model's ID embeddings (n, d) and item bias (n,) into the MF
-        part (`init_from_run`; see rec_core/warm_start.py)."""
-        with torch.no_grad():
-            self.user_id.table.weight.copy_(users)
-            self.item_id.table.weight.copy_(items)
-            if self.bias is not None:
-                self.bias.copy_(bias if bias is not None else torch.zeros_like(self.bias))

@@ -29,8 +29,8 @@ from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError
 from rec_core.models.base import Batch, Recommender, View
 from rec_core.models.losses import bpr_loss
-from rec_core.models.mf import mf_full_scores, mf_l2, mf_pair_scores, seen_rows
-from rec_core.models.text_features import IdEmbedding, check_mf_part, encode_table
+from rec_core.models.mf import mf_l2, seen_rows
+from rec_core.models.text_features import IdEmbedding, MFPlusText, check_mf_part, encode_table
 from rec_core.text import TextEncoder, TextEncoderConfig
 
 __all__ = ["GPT2RecConfig", "GPT2Recommender"]
@@ -73,7 +73,7 @@ def _standardise(x: Tensor) -> Tensor:
     return (x - x.mean(0)) / x.std(0).clamp_min(1e-6) / x.shape[1] ** 0.5
 
 
-class GPT2Recommender(Recommender):
+class GPT2Recommender(MFPlusText, Recommender):
     name: ClassVar[str] = "gpt2rec"
     needs_data: ClassVar[bool] = True
     views: ClassVar[tuple[str, ...]] = ("id", "text", "fused")
@@ -162,16 +162,6 @@ class GPT2Recommender(Recommender):
                 "fused_items": self._vec("item", torch.arange(self.n_items, device=dev)),
             }
 
-    def full_scores(self, users: Tensor) -> Tensor:
-        t = self._tables()
-        mf = mf_full_scores(t["users"], t["items"], t["bias"], users)
-        return mf + t["text_users"][users] @ t["text_items"].T
-
-    def score(self, users: Tensor, items: Tensor) -> Tensor:
-        t = self._tables()
-        mf = mf_pair_scores(t["users"], t["items"], t["bias"], users, items)
-        return mf + (t["text_users"][users] * t["text_items"][items]).sum(-1)
-
     def user_embeddings(self, view: View = "fused") -> Tensor:
         """`id`: the MF part's embeddings (0 for unseen ids); `text`: standardised metadata
         features; `fused`: the seed's projected vectors W[q ; z], the text part of the score
@@ -199,15 +189,6 @@ class GPT2Recommender(Recommender):
             return {k: v.detach().cpu() for k, v in self._build_tables().items() if v is not None}
         finally:
             self.train(was)
-
-    def load_id_weights(self, users: Tensor, items: Tensor, bias: Tensor | None) -> None:
-        """Warm start: copy an MF model's ID embeddings (n, d) and item bias (n,) into the MF
-        part (`init_from_run`; see rec_core/warm_start.py)."""
-        with torch.no_grad():
-            self.user_id.table.weight.copy_(users)
-            self.item_id.table.weight.copy_(items)
-            if self.bias is not None:
-                self.bias.copy_(bias if bias is not None else torch.zeros_like(self.bias))
 
     def describe(self) -> dict[str, object]:
         return {**self.backbone_info, "text_cache_hits": self.cache_hits, "use_user_text": self.use_user_text}
