@@ -54,7 +54,7 @@ with page_guard(lang):
             if dataset == "csv" and csv_data is None:
                 raise RecCoreError(t("csv.validate_first", lang))
             seeds = parse_seeds(common["seeds"])
-            configs = build_configs(config, seeds)
+            configs = build_configs(config, seeds, resources.store())
         except RecCoreError as exc:
             show_error(exc, lang, "train.invalid")
         if configs:

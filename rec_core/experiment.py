@@ -186,7 +186,7 @@ def _execute(
     emit({"event": "phase", "phase": phase})
     t = time.perf_counter()
     model = build_model(config.model, data)
-    apply_warm_start(model, config, RunStore(run.path.parent))  # `init_from_run`: MF run's ID weights
+    warm_from = apply_warm_start(model, config, RunStore(run.path.parent))  # `init_from_run`: MF run's ID weights
     timings["build_model_s"] = time.perf_counter() - t
     trainer = Trainer(model, data, split, config.train, config.eval)
     trainer.set_stop_check(run.stop_requested)
@@ -265,6 +265,7 @@ def _execute(
         "timings": timings,
         "environment": environment_info(str(trainer.device)),
         "model_info": getattr(model, "describe", lambda: {})(),
+        "warm_start_run": warm_from,  # the MF run whose ID weights started this one ("auto" resolved)
     }
     run.write_results(results)
     state_name = "stopped" if completion["state"] == "stopped" else "done"

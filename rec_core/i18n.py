@@ -151,6 +151,16 @@ STRINGS: dict[str, tuple[str, str]] = {
                               "{name} 不在本地：运行时会尝试下载，离线时将失败。放置目录见首页。"),
     "field.dataset": ("Dataset", "数据集"), "field.split": ("Split", "数据划分"), "field.model": ("Model", "模型"),
     "field.backbone": ("Text backbone", "文本骨干模型"), "field.max_length": ("Tokens per text", "每条文本的词元数"),
+    "field.warm_start": ("Warm start from MF", "从 MF 热启动"),
+    "field.warm_start_help": ("Start the ID embeddings and item bias from the finished MF run of the same dataset, "
+                              "split and seed (train it first). With gate 0 the model then starts exactly as "
+                              "that MF, so the text side's value is a delta over the very same MF.",
+                              "用同一数据集、划分和种子下已完成的 MF 运行初始化 ID 嵌入和物品偏置（需先训练该 MF）。"
+                              "门控为 0 时模型起点与该 MF 完全相同，文本部分的价值即相对这个 MF 的增量。"),
+    "field.gate_init": ("Text gate (initial)", "文本门控（初值）"),
+    "field.gate_init_help": ("Initial weight of the text part of the score (score = MF part + gate x text part); "
+                             "0 starts as plain MF.", "得分中文本部分的初始权重（得分 = MF 部分 + 门控 × 文本部分）；"
+                             "0 表示从纯 MF 开始。"),
     "field.max_length_help": ("Longer texts are cut; encoding time grows with it.", "超出部分会被截断；编码时间随之增长。"),
     "field.embed_dim": ("Embedding size", "嵌入维度"), "field.epochs": ("Epochs", "训练轮数"),
     "field.lr": ("Learning rate", "学习率"), "field.batch_size": ("Batch size", "批大小"),

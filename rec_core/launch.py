@@ -69,14 +69,20 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def build_configs(base: dict[str, Any], seeds: Sequence[int]) -> list[RunConfig]:
+def build_configs(base: dict[str, Any], seeds: Sequence[int], store: RunStore | None = None) -> list[RunConfig]:
     """One validated RunConfig per seed from a config dict (sections data, split, model, ...).
 
-    Raises ConfigError naming the offending field when any value is out of range.
+    Raises ConfigError naming the offending field when any value is out of range; with
+    `store`, also when a seed's warm start (`init_from_run`) cannot be made from it.
     """
     from rec_core.experiment import RunConfig
+    from rec_core.warm_start import check_warm_start
 
-    return [RunConfig.from_dict({**base, "seed": int(seed)}) for seed in seeds]
+    configs = [RunConfig.from_dict({**base, "seed": int(seed)}) for seed in seeds]
+    if store is not None:
+        for config in configs:
+            check_warm_start(config, store)
+    return configs
 
 
 def execute_argv(run_id: str, runs_dir: str | Path) -> list[str]:
@@ -102,8 +108,11 @@ def submit_runs(store: RunStore, queue: RunQueue, configs: Sequence[RunConfig]) 
     clicking at once safe); the rest wait their turn in the store.
     """
     from rec_core.experiment import start_run
+    from rec_core.warm_start import check_warm_start
 
     children_import_this_checkout()
+    for config in configs:  # every seed checked before any folder exists: no half-launched group
+        check_warm_start(config, store)
     ids = []
     for config in configs:
         run = start_run(config, store)

@@ -5,6 +5,10 @@ text part. Starting their ID embeddings and item bias from an MF run of the same
 and seed makes the text side's value measurable as a delta over that very MF: with
 `gate_init=0` the model scores exactly as the MF run before its first step.
 
+`init_from_run="auto"` picks the newest finished MF run of the same data, split, seed and
+embedding size in the runs directory, so that a launch over several seeds warm-starts each
+seed from its own MF run; the run id actually used is recorded in the results.
+
 `check_warm_start` runs before a run folder is created (a bad reference leaves nothing behind);
 `apply_warm_start` copies the weights into a built model. Both raise `ConfigError` naming
 `init_from_run` when the run is missing, not MF, not finished, or on other data / split / seed.
@@ -17,9 +21,47 @@ from typing import Any
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.runs import Run, RunStore
 
-__all__ = ["check_warm_start", "apply_warm_start"]
+__all__ = ["AUTO", "check_warm_start", "apply_warm_start"]
 
 FIELD = "init_from_run"
+AUTO = "auto"  # the newest matching finished MF run
+
+
+def _same_setting(config: Any, source: Any) -> str | None:
+    """Why `source` (an MF run's RunConfig) cannot warm-start `config`, or None if it can."""
+    for section in ("data", "split"):
+        ours, theirs = getattr(config, section), getattr(source, section)
+        for f in dataclasses.fields(ours):
+            a, b = getattr(ours, f.name), getattr(theirs, f.name, None)
+            if a != b:
+                return f"used {section}.{f.name}={b!r}, this run {section}.{f.name}={a!r}; warm start needs " \
+                       f"the same data, split and seed"
+    if source.seed != config.seed:
+        return f"used seed {source.seed}, this run seed {config.seed}; warm start needs the same data, split and seed"
+    if source.model.embed_dim != config.model.embed_dim:
+        return f"has embed_dim {source.model.embed_dim}, this model {config.model.embed_dim}; they must be equal"
+    return None
+
+
+def _find_auto(config: Any, store: RunStore) -> str:
+    """Id of the newest finished MF run that can warm-start `config` (ConfigError if none)."""
+    from rec_core.experiment import RunConfig  # experiment imports this module
+
+    found: list[tuple[str, str]] = []
+    for summary in store.list():
+        if summary.state != "done" or (summary.config.get("model") or {}).get("name") != "mf":
+            continue
+        try:
+            source = RunConfig.from_dict(summary.config)
+        except RecCoreError:
+            continue
+        if _same_setting(config, source) is None:
+            found.append((summary.finished_at or "", summary.run_id))
+    if not found:
+        raise ConfigError(FIELD, f"'auto' found no finished MF run of dataset {config.data.name!r}, split "
+                                 f"{config.split.kind!r}, seed {config.seed}, embed_dim {config.model.embed_dim} in "
+                                 f"{store.root}; train that MF run first")
+    return max(found)[1]
 
 
 def _source_run(config: Any, store: RunStore) -> Run | None:
@@ -29,6 +71,8 @@ def _source_run(config: Any, store: RunStore) -> Run | None:
         return None
     from rec_core.experiment import RunConfig  # experiment imports this module
 
+    if run_id == AUTO:
+        run_id = _find_auto(config, store)
     try:
         run = store.get(run_id)
     except RecCoreError as exc:
@@ -42,19 +86,9 @@ def _source_run(config: Any, store: RunStore) -> Run | None:
         raise ConfigError(FIELD, f"run {run_id!r} is a {source.model.name!r} run; warm start needs an 'mf' run")
     if state != "done":
         raise ConfigError(FIELD, f"run {run_id!r} is not finished (state {state!r}); warm start needs a done MF run")
-    for section in ("data", "split"):
-        ours, theirs = getattr(config, section), getattr(source, section)
-        for f in dataclasses.fields(ours):
-            a, b = getattr(ours, f.name), getattr(theirs, f.name, None)
-            if a != b:
-                raise ConfigError(FIELD, f"run {run_id!r} used {section}.{f.name}={b!r}, this run "
-                                         f"{section}.{f.name}={a!r}; warm start needs the same data, split and seed")
-    if source.seed != config.seed:
-        raise ConfigError(FIELD, f"run {run_id!r} used seed {source.seed}, this run seed {config.seed}; "
-                                 f"warm start needs the same data, split and seed")
-    if source.model.embed_dim != config.model.embed_dim:
-        raise ConfigError(FIELD, f"run {run_id!r} has embed_dim {source.model.embed_dim}, this model "
-                                 f"{config.model.embed_dim}; they must be equal")
+    why = _same_setting(config, source)
+    if why is not None:
+        raise ConfigError(FIELD, f"run {run_id!r} {why}")
     return run
 
 

@@ -243,3 +243,18 @@ def test_compare_with_an_empty_store_points_to_train(tmp_path: Path, monkeypatch
     at = page("pages/2_Compare.py")
     no_failure(at)
     assert "No finished run" in texts(at)
+
+
+def test_train_form_warm_start_refuses_a_seed_without_its_mf_run(runs: Path) -> None:
+    at = page("pages/1_Train.py")
+    at.selectbox(key="tr_model").set_value("enhanced").run()
+    no_failure(at)
+    before = set(RunStore(runs).run_ids())
+    at.toggle(key="tr_warm_start").set_value(True)
+    at.number_input(key="tr_gate_init").set_value(0.0)
+    at.text_input(key="tr_seeds").set_value("7")  # the store has no MF run of seed 7
+    button(at, "Launch").click().run()
+    assert not at.exception  # a clear message, no traceback
+    assert any("init_from_run" in e.value and "seed 7" in e.value for e in at.error), [e.value for e in at.error]
+    assert set(RunStore(runs).run_ids()) == before
+    assert at.number_input(key="tr_gate_init").value == 0.0

@@ -258,6 +258,20 @@ def test_warm_start_runs_end_to_end(mf_store: tuple[RunStore, Any]) -> None:
                        train=dataclasses.replace(FAST, epochs=1))
     results = execute_run(start_run(config, store))
     assert results["completion"]["state"] == "finished"
+    assert results["warm_start_run"] == "mf-s0"
+
+
+def test_warm_start_auto_finds_the_mf_run_of_the_same_seed(mf_store: tuple[RunStore, Any]) -> None:
+    store, _ = mf_store
+    model = EnhancedConfig(**TINY, n_heads=2, init_from_run="auto")
+    results = execute_run(start_run(RunConfig(data=DATA, model=model, train=dataclasses.replace(FAST, epochs=1)),
+                                    store))
+    assert results["warm_start_run"] == "mf-s0"  # the queued MF run and the Popularity run are skipped
+    before = {p.name for p in Path(store.root).iterdir()}
+    with pytest.raises(ConfigError, match="init_from_run") as err:  # no finished MF run of seed 1
+        start_run(RunConfig(data=DATA, model=model, seed=1), store)
+    assert "'auto' found no finished MF run" in str(err.value) and "seed 1" in str(err.value)
+    assert {p.name for p in Path(store.root).iterdir()} == before
 
 
 @pytest.mark.parametrize(("run_config", "message"), [
