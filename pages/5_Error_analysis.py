@@ -8,6 +8,7 @@ from app_support import analysis_pages as ap
 from app_support import resources
 from app_support.errors import page_guard, show_error
 from app_support.session import init_page
+from rec_core.compare_table import BASELINE_MODELS
 from rec_core.i18n import metric_label, segment_label, t
 
 USER_KEY = "err_user_id"
@@ -37,7 +38,8 @@ with page_guard(lang):
         row_a = next(r for r in rows if r.run_id == run_a)
         same = [r for r in rows if r.run_id != run_a and r.seed == row_a.seed and
                 all(r.config.get(k) == row_a.config.get(k) for k in ("data", "split"))]
-        base = next((r.run_id for r in same if r.model in ("mf", "pop")), same[0].run_id if same else None)
+        base = next((r.run_id for m in BASELINE_MODELS for r in same if r.model == m and r.state == "done"),
+                    same[0].run_id if same else None)  # MF first, then Popularity, as Compare picks
         run_b = ap.run_picker(t("an.run_b", lang), [r for r in rows if r.run_id != run_a], "err_run_b", lang,
                               default=wanted[1] if len(wanted) > 1 else base, remember=False)
     a, b = ap.load(run_a, lang), ap.load(run_b, lang)
