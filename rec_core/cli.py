@@ -1,12 +1,15 @@
 """Command line: `python -m rec_core train|compare|runs|execute|datasets`.
 
 Every config field has a flag, generated from the dataclasses so the two never drift apart.
-Bad input prints one line naming the field and exits with code 2; no traceback.
+Bad input prints one line naming the field and exits with code 2; a run that fails (or any
+unexpected error) prints one line and exits with code 1; never a traceback (the run's
+status.json keeps it; REC_CORE_DEBUG=1 shows it here too).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tomllib
 from pathlib import Path
@@ -110,7 +113,12 @@ def _read_config_file(path: str) -> dict[str, Any]:
     p = Path(path)
     if not p.is_file():
         raise ConfigError("config", f"file not found: {path}")
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError("config", f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError("config", f"cannot read {path}: {exc.strerror or exc}") from None
     try:
         if p.suffix.lower() == ".toml":
             return tomllib.loads(text)
@@ -155,15 +163,17 @@ def config_from_args(args: argparse.Namespace) -> Any:
 def _cmd_train(args: argparse.Namespace) -> int:
     from rec_core.experiment import prepare_data, start_run
     from rec_core.runs import RunStore, validate_run_id
+    from rec_core.runs.store import check_store_root
 
     if args.run_id is not None:
         validate_run_id(args.run_id)
+    check_store_root(args.runs_dir)  # a file, under a file, not writable: before any work
     config = config_from_args(args)
     # Load and split before the run folder exists: bad data is an input error that must leave
-    # nothing behind.
+    # nothing behind (and so is a model too large for the memory: start_run checks it).
     data, split = prepare_data(config)
     store = RunStore(args.runs_dir)
-    run = start_run(config, store, args.run_id)
+    run = start_run(config, store, args.run_id, data=data)
     return _execute(run, args.quiet, data, split)
 
 
@@ -174,25 +184,37 @@ def _execute(run: Any, quiet: bool, data: Any = None, split: Any = None) -> int:
     progress = ConsoleProgress(run.run_id, enabled=not quiet)
     try:
         results = execute_run(run, progress, data=data, split=split)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         progress.close()
-        print(f"stopped: {run.run_id} (interrupted)", file=sys.stderr)
-        return 130
-    except RecCoreError as exc:
+        try:
+            what = run.raw_status().get("error") or "interrupted"
+        except (RecCoreError, OSError):
+            what = "interrupted"
+        print(f"stopped: {run.run_id} ({what})", file=sys.stderr)
+        return 143 if getattr(exc, "signal_name", "") == "SIGTERM" else 130
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback; status.json keeps it
         progress.close()
-        print(f"error: {exc} (run {run.run_id} marked failed)", file=sys.stderr)
+        if os.environ.get("REC_CORE_DEBUG"):
+            raise
+        text = str(exc) if isinstance(exc, RecCoreError) else f"{type(exc).__name__}: {exc}"
+        note = getattr(exc, "status_note", None)
+        where = f"; {note}" if note else "; traceback in its status.json" if not isinstance(exc, RecCoreError) else ""
+        print(f"error: {text} (run {run.run_id} marked failed{where})", file=sys.stderr)
         return EXIT_BAD_INPUT if isinstance(exc, (ConfigError,)) else 1
     finally:
         progress.close()
     print(format_results(results))
     print(f"run folder: {run.path}")
+    signal_name = (results.get("completion") or {}).get("signal")
+    if signal_name:  # stopped by SIGINT / SIGTERM: saved, but the caller asked it to end
+        return 143 if signal_name == "SIGTERM" else 130
     return 0
 
 
 def _cmd_execute(args: argparse.Namespace) -> int:
     from rec_core.runs import RunStore
 
-    return _execute(RunStore(args.runs_dir).get(args.run_id), args.quiet)
+    return _execute(RunStore(args.runs_dir, create=False).get(args.run_id), args.quiet)
 
 
 def _compare_side(name: str, positional: str | None, flagged: list[str] | None) -> list[str]:
@@ -213,7 +235,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from rec_core.run_table import primary_test_metrics
     from rec_core.runs import RunStore
 
-    store = RunStore(args.runs_dir)
+    store = RunStore(args.runs_dir, create=False)
     sides = {"a": _compare_side("a", args.run_a, args.runs_a), "b": _compare_side("b", args.run_b, args.runs_b)}
     runs: dict[str, dict[Any, Any]] = {"a": {}, "b": {}}  # side -> seed -> Run
     results: dict[str, Any] = {}
@@ -222,7 +244,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         for run_id in ids:
             run = store.get(run_id)
             config = run.config()
+            state = run.status()["state"]
+            if state not in ("done", "stopped"):
+                raise ConfigError("run", f"run {run_id} is {state}, not finished: only done or stopped runs can "
+                                         "be compared")
             res = run.results()
+            problem = run.check_files(res)
+            if problem is not None:
+                raise ConfigError("run", f"run {run_id} is corrupt ({problem}); it cannot be compared")
             if not primary_test_metrics(res):  # e.g. stopped before any epoch: nothing to compare
                 raise ConfigError("run", f"run {run_id} has no test metrics, so it cannot be compared")
             if first is None:
@@ -266,7 +295,7 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     from rec_core.progress import format_runs
     from rec_core.runs import RunStore
 
-    print(format_runs(RunStore(args.runs_dir).list()))
+    print(format_runs(RunStore(args.runs_dir, create=False).list()))
     return 0
 
 
@@ -288,3 +317,24 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, RecCoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # `runs | head`: the reader left. Point stdout at /dev/null so the interpreter's own
+        # flush at exit does not complain again, and exit quietly.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        if os.environ.get("REC_CORE_DEBUG"):
+            raise
+        if isinstance(exc, OSError) and exc.filename:
+            text = f"{exc.strerror or exc}: {exc.filename}"
+        else:
+            text = f"{type(exc).__name__}: {exc}"
+        print(f"error: {text} (unexpected; REC_CORE_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1

@@ -8,6 +8,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
+import signal
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -25,12 +28,14 @@ from rec_core.evaluate import EvalConfig, evaluate_all
 from rec_core.models.base import Recommender
 from rec_core.models.registry import MODELS, build_model, model_config_class
 from rec_core.runs import Run, RunStore, environment_info
+from rec_core.runs.store import sweep_stale_tmp
 from rec_core.runs.summary import completion_summary
 from rec_core.split import Split, SplitConfig, make_split
 from rec_core.train import TrainConfig, Trainer
 from rec_core.warm_start import apply_warm_start, check_warm_start
 
-__all__ = ["RunConfig", "execute_run", "start_run", "load_run_model", "seed_everything", "prepare_data"]
+__all__ = ["CheckpointMismatch", "RunConfig", "RunInterrupted", "execute_run", "start_run", "load_run_model", "seed_everything",
+           "prepare_data", "check_memory", "memory_estimate"]
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,7 @@ class RunConfig:
             if key in sub:
                 kwargs[key] = config_from_dict(sub[key], value, key + ".")
             elif key == "seed":
-                kwargs[key] = int(value)
+                kwargs[key] = _seed(value)
             elif key == "label":
                 kwargs[key] = str(value)
             else:
@@ -96,6 +101,67 @@ class RunConfig:
         preset = getattr(self.model, "preset", "") or ""
         parts = [self.model.name, preset, self.data.name, self.split.kind, f"s{self.seed}"]
         return "-".join(p for p in parts if p)
+
+
+def _seed(value: Any) -> int:
+    """The run's seed from a config value: an integer (or an integer string / 3.0), never 1.7."""
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ConfigError("seed", f"must be an integer, got {value!r}")
+    try:
+        seed = int(value.strip()) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError("seed", f"must be an integer, got {value!r}") from None
+    if seed < 0:
+        raise ConfigError("seed", f"must be >= 0, got {seed}")
+    return seed
+
+
+# Bytes per trainable parameter while training: the weights, their gradient, Adam's two
+# moments and the copy of the best epoch's weights, in float32.
+_BYTES_PER_PARAM = 5 * 4
+
+
+def memory_estimate(config: RunConfig, n_users: int, n_items: int) -> tuple[int, int]:
+    """(parameters, bytes): a lower bound on what training `config` on n_users x n_items
+    allocates: the ID embeddings (and biases) of models with `embed_dim`, times
+    `_BYTES_PER_PARAM` (weights, gradients, 2 Adam states, best-epoch copy)."""
+    dim = getattr(config.model, "embed_dim", None)
+    if not isinstance(dim, int) or isinstance(dim, bool) or dim <= 0:
+        return 0, 0
+    params = (n_users + n_items) * (dim + 1)
+    return params, params * _BYTES_PER_PARAM
+
+
+def _available_memory(device: str) -> tuple[int, str] | None:
+    """(free bytes, where) of the memory a run on `device` allocates from; None if unknown."""
+    if device in ("cuda", "auto") and torch.cuda.is_available():
+        try:
+            free, _total = torch.cuda.mem_get_info()
+            return int(free), "GPU memory free"
+        except RuntimeError:
+            return None
+    try:
+        import psutil
+    except ImportError:
+        return None
+    return int(psutil.virtual_memory().available), "memory available"
+
+
+def check_memory(config: RunConfig, n_users: int, n_items: int) -> None:
+    """ConfigError("model.embed_dim", ...) with the numbers when the model's parameters and
+    optimiser state alone cannot fit in the memory available now (checked before anything
+    is allocated or any run folder exists)."""
+    params, need = memory_estimate(config, n_users, n_items)
+    if need == 0:
+        return
+    have = _available_memory(config.train.device)
+    if have is None or need <= have[0]:
+        return
+    raise ConfigError(
+        "model.embed_dim",
+        f"{config.model.embed_dim} needs at least {need / 1e9:.1f} GB to train ({params:,} parameters for "
+        f"{n_users:,} users and {n_items:,} items x {_BYTES_PER_PARAM} bytes: weights, gradients, Adam "
+        f"states, best-epoch copy) but {have[0] / 1e9:.1f} GB of {have[1]}; lower embed_dim")
 
 
 def seed_everything(seed: int) -> None:
@@ -111,9 +177,23 @@ def prepare_data(config: RunConfig) -> tuple[InteractionData, Split]:
     return data, make_split(data, config.split)
 
 
-def start_run(config: RunConfig, store: RunStore, run_id: str | None = None) -> Run:
-    """Create the run folder (queued) for `config`; nothing is trained yet."""
+def start_run(config: RunConfig, store: RunStore, run_id: str | None = None,
+              data: InteractionData | None = None) -> Run:
+    """Create the run folder (queued) for `config`; nothing is trained yet.
+
+    Refused before any folder exists: a bad `init_from_run`, or a model whose parameters and
+    optimiser state cannot fit in memory (`check_memory`, with the dataset's size from
+    `data`, else from the config when it is known without loading).
+    """
     check_warm_start(config, store)  # a bad `init_from_run` leaves no run folder behind
+    if data is not None:
+        check_memory(config, data.n_users, data.n_items)
+    else:
+        from rec_core.estimate import dataset_size
+
+        size = dataset_size(config.to_dict().get("data") or {})
+        if size is not None:
+            check_memory(config, size.n_users, size.n_items)
     return store.create(config.to_dict(), run_id=run_id, prefix=config.run_prefix())
 
 
@@ -137,22 +217,117 @@ def execute_run(
     """
     emit = progress or (lambda info: None)
     t_start = time.perf_counter()
-    run.set_status("running", pid=os.getpid(), phase="loading data", completion=None)
+    run.reserve_failure_note()  # room to record a failure even if the disk fills up later
+    run.set_status("running", pid=os.getpid(), phase="loading data", completion=None, stop_signal=None)
     live: dict[str, Any] = {}  # the trainer's epoch / best so far, for the status of a run that ends early
+    guard = _SignalGuard()
     try:
-        config = RunConfig.from_dict(run.config())
-        results = _execute(run, config, emit, t_start, data, split, live)
-    except KeyboardInterrupt:
+        with guard:
+            config = RunConfig.from_dict(run.config())
+            results = _execute(run, config, emit, t_start, data, split, live, guard)
+    except KeyboardInterrupt as exc:
         completion = _live_completion("stopped", "interrupted", live)
-        run.set_status("stopped", phase="interrupted", error="interrupted (Ctrl-C) before the run finished",
-                       completion=completion)
+        if isinstance(exc, RunInterrupted):
+            error = exc.describe(live)
+        else:
+            error = "interrupted (Ctrl-C) before the run finished; nothing saved"
+        _record_end(run, exc, "stopped", phase="interrupted", error=error, completion=completion,
+                    stop_signal=getattr(exc, "signal_name", None))
         raise
     except Exception as exc:  # noqa: BLE001 - every failure must reach the run's status
         msg = str(exc) if isinstance(exc, RecCoreError) else f"{type(exc).__name__}: {exc}"
-        run.set_status("failed", phase="failed", error=msg, traceback=traceback.format_exc(limit=20),
-                       completion=_live_completion("failed", "error", live))
+        _record_end(run, exc, "failed", phase="failed", error=msg, traceback=traceback.format_exc(limit=20),
+                    completion=_live_completion("failed", "error", live))
         raise
+    finally:
+        sweep_stale_tmp(run.path, recursive=True)
     return results
+
+
+def _record_end(run: Run, exc: BaseException, state: str, **fields: Any) -> None:
+    """Write the final state of a run that ended by `exc`; never raises.
+
+    If its results and files were complete already (the exception came after them), the
+    run keeps the state they say. If status.json cannot be written (a full disk), the error
+    goes into the space failure.json reserved at start, and `exc.status_note` says so.
+    """
+    try:
+        results = run.results()
+        completion = results.get("completion") if isinstance(results, dict) else None
+        if (state == "failed" and isinstance(completion, dict) and isinstance(results.get("files"), dict)
+                and run.check_files(results) is None):
+            done = "stopped" if completion.get("state") == "stopped" else "done"
+            run.set_status(done, phase=done, completion=completion,
+                           note=f"after its results were complete: {fields.get('error')}")
+            return
+        run.set_status(state, **fields)
+    except Exception as write_exc:  # noqa: BLE001 - the original exception is what matters
+        cause = f"{type(write_exc).__name__}: {write_exc}"
+        kept = run.record_failure_in_place(str(fields.get("error")), os.getpid())
+        where = "recorded in failure.json" if kept else "not recorded anywhere: see this message"
+        try:
+            exc.status_note = f"status.json could not be written ({cause}); {where}"  # type: ignore[attr-defined]
+        except AttributeError:
+            pass
+
+
+class CheckpointMismatch(RecCoreError, ValueError):
+    """A run's checkpoint does not fit the model its config builds on the given data."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run aborted by a signal: a second SIGINT / SIGTERM, or one before training began."""
+
+    def __init__(self, signal_name: str, second: bool, stage: str) -> None:
+        self.signal_name, self.second, self.stage = signal_name, second, stage
+        super().__init__(f"{signal_name} ({'second signal' if second else stage})")
+
+    def describe(self, live: dict[str, Any]) -> str:
+        if self.second:
+            return (f"aborted by a second {self.signal_name} while {self.stage} (after epoch {live.get('epoch', 0)});"
+                    " nothing saved")
+        return f"interrupted by {self.signal_name} while {self.stage}, before training began; nothing trained"
+
+
+class _SignalGuard:
+    """SIGINT and SIGTERM during a run, in the main thread of its process.
+
+    The first signal while training asks the trainer for the same cooperative stop as the
+    app's Stop (best epoch restored, tested, saved; state "stopped"). Before training there
+    is nothing to save: it aborts at once. After training it lets the run finish writing.
+    A second signal aborts at once (`RunInterrupted`, recorded as such).
+    """
+
+    def __init__(self) -> None:
+        self.received: str | None = None
+        self.stage = "loading data"
+        self.training = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "_SignalGuard":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    self._previous[sig] = signal.signal(sig, self._handle)
+                except (ValueError, OSError):
+                    pass
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        name = signal.Signals(signum).name
+        if self.received is not None:
+            raise RunInterrupted(name, True, self.stage)
+        self.received = name
+        if not self.training and self.stage != "finishing":
+            raise RunInterrupted(name, False, self.stage)
+        what = ("stopping after the current step: the best epoch is restored, tested and saved"
+                if self.training else "finishing the results first")
+        print(f"{name} received: {what}; send it again to abort at once", file=sys.stderr, flush=True)
 
 
 def _live_completion(state: str, reason: str, live: dict[str, Any]) -> dict[str, Any]:
@@ -170,6 +345,7 @@ def _execute(
     data: InteractionData | None,
     split: Split | None,
     live: dict[str, Any],
+    guard: _SignalGuard,
 ) -> dict[str, Any]:
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -182,6 +358,8 @@ def _execute(
     timings["split_s"] = time.perf_counter() - t
     seed_everything(config.seed)
     phase = "encoding text" if getattr(MODELS[config.model.name][1], "needs_data", False) else "building model"
+    guard.stage = phase
+    check_memory(config, data.n_users, data.n_items)
     run.set_status(phase=phase)
     emit({"event": "phase", "phase": phase})
     t = time.perf_counter()
@@ -189,7 +367,7 @@ def _execute(
     warm_from = apply_warm_start(model, config, RunStore(run.path.parent))  # `init_from_run`: MF run's ID weights
     timings["build_model_s"] = time.perf_counter() - t
     trainer = Trainer(model, data, split, config.train, config.eval)
-    trainer.set_stop_check(run.stop_requested)
+    trainer.set_stop_check(lambda: guard.received is not None or run.stop_requested())
     epochs = config.train.epochs
 
     def on_epoch(tr: Trainer, record: dict[str, Any]) -> None:
@@ -206,11 +384,13 @@ def _execute(
     trainer.add_callback("on_step_end", on_step)
     run.set_status(phase="preparing model", progress={"epoch": 0, "epochs": epochs})
     emit({"event": "phase", "phase": "preparing model"})
+    guard.stage, guard.training = "training", True
     fit = _fit_schedule(trainer, model, config)
+    guard.stage, guard.training = "finishing", False
     timings["fit_s"] = fit["seconds"]
     epoch_secs = [h["seconds"] for h in fit["history"]]
     timings["epoch_s_mean"] = float(np.mean(epoch_secs)) if epoch_secs else 0.0
-    completion = _completion(trainer, model, fit)
+    completion = _completion(trainer, model, fit, guard.received)
     base = {
         "run_id": run.run_id,
         "model": config.model.name,
@@ -236,9 +416,9 @@ def _execute(
         timings["total_s"] = time.perf_counter() - t_start
         results = {**base, **record, "timings": timings,
                    "environment": environment_info(str(trainer.device)),
-                   "model_info": getattr(model, "describe", lambda: {})()}
+                   "model_info": getattr(model, "describe", lambda: {})(), "files": {}}
         run.write_results(results)
-        run.set_status("stopped", phase="stopped", completion=completion)
+        run.set_status("stopped", phase="stopped", completion=completion, stop_signal=guard.received)
         emit({"event": "done", "results": results})
         return results
     run.set_status(phase="testing")
@@ -255,7 +435,11 @@ def _execute(
         run.write_table("per_user_test_all_items", test["all_items"].per_user)
     run.write_table("per_user_valid", valid["primary"].per_user)
     state = {k: v.detach().cpu() for k, v in model.checkpoint_state().items()}
-    run.save_checkpoint(state, {"model": config.model.name, "rec_core_checkpoint": "1"})
+    run.save_checkpoint(state, {"model": config.model.name, "rec_core_checkpoint": "1",
+                                "dataset": str(data.summary().get("name", config.data.name)),
+                                "n_users": str(data.n_users), "n_items": str(data.n_items)})
+    # Sizes and checksums of what was written, verified when listing (sizes) and loading.
+    written = sorted(f"tables/{p.name}" for p in (run.path / "tables").glob("*.parquet")) + ["model.safetensors"]
     timings["total_s"] = time.perf_counter() - t_start
     results = {
         **base,
@@ -266,10 +450,12 @@ def _execute(
         "environment": environment_info(str(trainer.device)),
         "model_info": getattr(model, "describe", lambda: {})(),
         "warm_start_run": warm_from,  # the MF run whose ID weights started this one ("auto" resolved)
+        "files": run.file_manifest(written),
     }
+    # results.json is written after every file it records, and the final state after it.
     run.write_results(results)
     state_name = "stopped" if completion["state"] == "stopped" else "done"
-    run.set_status(state_name, phase=state_name, completion=completion)
+    run.set_status(state_name, phase=state_name, completion=completion, stop_signal=guard.received)
     emit({"event": "done", "results": results})
     return results
 
@@ -330,7 +516,8 @@ def _fit_schedule(trainer: Trainer, model: Recommender, config: RunConfig) -> di
             "phases": phases, "final_phase": plan[active[-1]][0]}
 
 
-def _completion(trainer: Trainer, model: Recommender, fit: dict[str, Any]) -> dict[str, Any]:
+def _completion(trainer: Trainer, model: Recommender, fit: dict[str, Any],
+                signal_name: str | None = None) -> dict[str, Any]:
     """How the run ended: state finished or stopped, why, and where its weights come from.
 
     A model without gradient training (Popularity, closed-form models) is "finished" once
@@ -340,7 +527,7 @@ def _completion(trainer: Trainer, model: Recommender, fit: dict[str, Any]) -> di
     if not trainable:
         state, reason = "finished", "fitted"
     elif fit["stopped"]:
-        state, reason = "stopped", "user_stop"
+        state, reason = "stopped", "signal" if signal_name else "user_stop"
     else:
         state, reason = "finished", "early_stopped" if fit["early_stopped"] else "max_epochs"
     completion: dict[str, Any] = {
@@ -351,6 +538,8 @@ def _completion(trainer: Trainer, model: Recommender, fit: dict[str, Any]) -> di
         "best_phase": trainer.best_phase,
         "select_best": trainer.config.select_best,
     }
+    if reason == "signal":
+        completion["signal"] = signal_name
     note = _phase_note(trainer, fit)
     if note:
         completion["note"] = note
@@ -383,7 +572,17 @@ def load_run_model(run: Run, data: InteractionData | None = None) -> tuple[Recom
     if data is None:
         data = load_dataset(config.data)
     model = build_model(config.model, data)
-    state, _meta = run.load_checkpoint()
-    model.load_checkpoint_state(state)
+    state, meta = run.load_checkpoint()
+    for key, have in (("n_users", data.n_users), ("n_items", data.n_items)):
+        if meta.get(key) not in (None, str(have)):
+            raise ConfigError("data", f"run {run.run_id}'s checkpoint was trained with {meta[key]} {key[2:]}, but "
+                                      f"this data has {have}: load it with the data of its config")
+    try:
+        model.load_checkpoint_state(state)
+    except (RuntimeError, ValueError, KeyError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointMismatch(f"run {run.run_id}'s checkpoint does not fit the model built from its config on "
+                                  f"this data ({data.n_users} users, {data.n_items} items): it was trained on other "
+                                  f"data or another model ({first[:200]})") from exc
     model.eval()
     return model, config

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -180,19 +181,27 @@ def format_comparison(a: str, b: str, rows: Sequence[Any], random: dict[str, flo
     return "\n".join(lines)
 
 
+def short_reason(text: Any, width: int = 70) -> str:
+    """The first line of an error, cut to `width` characters ("-" when there is none)."""
+    line = str(text or "").strip().splitlines()[0] if str(text or "").strip() else ""
+    line = re.sub(r"^/\S*/(?=[^/\s]+:)", "", line)  # "/long/runs/<id>/results.json: ..." -> "results.json: ..."
+    return "-" if not line else line if len(line) <= width else line[: width - 3] + "..."
+
+
 def format_runs(summaries: Sequence[Any]) -> str:
-    """One line per run: id, state, model, dataset, split, test NDCG@10, test Hit@10, and how
-    it ended (best epoch and its phase; "stopped by the user: no epoch completed"); "-" where
-    a run has no test metrics."""
+    """One line per run: id, state, model, dataset, split, test NDCG@10, test Hit@10, how it
+    ended (best epoch and its phase; "stopped by the user: no epoch completed") and, for a
+    failed or corrupt run, the reason (short); "-" where a run has no test metrics."""
     rows = []
     for s in summaries:
         cfg = s.config or {}
         m = s.metrics or {}
         completion = getattr(s, "completion", None) or {}
+        reason = short_reason(s.error) if s.state in ("failed", "corrupt") else "-"
         rows.append([s.run_id, s.state, (cfg.get("model") or {}).get("name", "?"),
                      (cfg.get("data") or {}).get("name", "?"), (cfg.get("split") or {}).get("kind", "?"),
-                     m.get("ndcg@10", "-"), m.get("hit@10", "-"), completion.get("summary") or "-"])
+                     m.get("ndcg@10", "-"), m.get("hit@10", "-"), completion.get("summary") or "-", reason])
     if not rows:
         return "no runs"
-    return format_table(["run", "state", "model", "dataset", "split", "test NDCG@10", "test Hit@10", "ended"],
-                        rows)
+    return format_table(["run", "state", "model", "dataset", "split", "test NDCG@10", "test Hit@10", "ended",
+                         "reason"], rows)

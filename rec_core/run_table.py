@@ -160,6 +160,13 @@ def read_row(run: Run) -> RunRow | None:
         completion = completion_of(status, results)
         if results is None and error is None and state == "done":
             error = f"{run.path / 'results.json'}: no such file"
+        try:
+            problem = run.check_files(results) if results is not None else None
+        except (RecCoreError, OSError, ValueError) as exc:
+            problem = str(exc)
+        if problem is not None or (state == "done" and results is None):
+            # Never called done when its results or files are missing or truncated.
+            state, error, metrics, has_results = "corrupt", problem or error, {}, False
     elif state == "failed":
         completion = completion_of(status, None)
     started = parse_time(status.get("started_at"))

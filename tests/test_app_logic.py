@@ -78,7 +78,8 @@ def test_rows_survive_corrupt_and_odd_files(tmp_path: Path) -> None:
     (store.root / ids[0] / "results.json").write_text("{not json")
     (store.root / ids[1] / "config.json").write_text("[]")
     rows = {r.run_id: r for r in list_rows(store)}
-    assert rows[ids[0]].state == "done" and not rows[ids[0]].comparable and "results.json" in rows[ids[0]].error
+    # Never "done" without readable results (the state rule of the fault corpus, tests/faults).
+    assert rows[ids[0]].state == "corrupt" and not rows[ids[0]].comparable and "results.json" in rows[ids[0]].error
     assert rows[ids[1]].state == "corrupt" and "config.json" in rows[ids[1]].error
     assert rows[ids[2]].comparable and rows[ids[3]].comparable
     assert parse_time(1_795_823_219.0) is not None and parse_time("2026-01-01T00:00:00+00:00") is not None

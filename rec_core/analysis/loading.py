@@ -73,7 +73,7 @@ def load_model(run: Run, data: InteractionData) -> Any:
     A missing, unreadable or mismatching checkpoint raises RunNotAnalysable: a page shows it
     as a message, not a traceback.
     """
-    from rec_core.experiment import load_run_model
+    from rec_core.experiment import CheckpointMismatch, load_run_model
 
     run_config(run)  # a config from another version fails here, with its own message
     found = _checkpoint_format(run)
@@ -85,7 +85,7 @@ def load_model(run: Run, data: InteractionData) -> Any:
     except (RunFileNotFound, CorruptRunFile) as exc:  # removed or damaged since the check above
         raise RunNotAnalysable(f"The checkpoint of run {run.run_id!r} cannot be read: {exc}") from exc
     except (ValueError, RuntimeError, KeyError) as exc:  # missing keys, shape mismatches
-        if isinstance(exc, RecCoreError):
+        if isinstance(exc, RecCoreError) and not isinstance(exc, CheckpointMismatch):
             raise
         name = run.config().get("model", {}).get("name", "?")
         raise RunNotAnalysable(f"The checkpoint of run {run.run_id!r} does not fit the {name} model of this "

@@ -75,8 +75,13 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     # os.open with 0o666 lets the umask decide permissions, as a plain open() would
     # (mkstemp would force 0600 and hide results from other users of a shared store).
     os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    mode = os.stat(tmp).st_mode & 0o777  # what the umask allows for a new file
     try:
         yield tmp
+        # Some writers (safetensors) replace the file they are given and create it 0600:
+        # give the result the same permissions as every other run file.
+        if os.stat(tmp).st_mode & 0o777 != mode:
+            os.chmod(tmp, mode)
         fd = os.open(tmp, os.O_RDONLY)
         try:
             os.fsync(fd)

@@ -7,15 +7,28 @@
                     tables/<name>.parquet, artifacts/<name>.json, model.safetensors
                     STOP               present once a stop was requested
                     log.txt            stdout + stderr of a launched process
+                    failure.json       space reserved at start for the cause of a failure that
+                                       could not be written to status.json (a full disk)
+
+Order of writes at the end of a run: tables and checkpoint, then results.json (which records
+the size and SHA-256 of each of them under "files"), then the final state in status.json.
+The state read back follows one rule: a run whose results and files are complete is never
+called failed (a process killed after writing results.json reads as done or stopped), and
+one whose files are missing or truncated is never called done (it lists as "corrupt",
+naming the file). Sizes are checked when listing, checksums when a file is loaded.
 
 Readers never lock and never rewrite files: writers replace whole files atomically, and
 derived facts (a "running" run whose process died) are computed on read.
 """
 from __future__ import annotations
 
+import errno
+import hashlib
+import json
 import os
 import secrets
 import shutil
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +52,77 @@ RUN_STATES = ("queued", "running", "done", "failed", "stopped")
 FINISHED_STATES = frozenset({"done", "failed", "stopped"})
 _CONFIG, _STATUS, _HISTORY, _RESULTS = "config.json", "status.json", "history.jsonl", "results.json"
 _CHECKPOINT, _STOP, _STATUS_LOCK = "model.safetensors", "STOP", ".status.lock"
+_FAILURE, _FAILURE_BYTES = "failure.json", 4096
+# Temporary files and folders older than this are leftovers of a killed writer (the longest
+# write, a checkpoint of a few GB, takes well under a minute).
+STALE_TMP_S = 600.0
+_SWEPT: set[str] = set()  # store roots swept by this process (once per process)
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 hex digest of a file's bytes (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _stale(path: Path, now: float, max_age_s: float) -> bool:
+    try:
+        return now - path.lstat().st_mtime > max_age_s
+    except FileNotFoundError:
+        return False
+
+
+def sweep_stale_tmp(folder: str | Path, max_age_s: float = STALE_TMP_S, *, recursive: bool = False) -> int:
+    """Remove `.*.tmp` files (and `.tmp-*` / `.trash-*` folders) older than `max_age_s`
+    under `folder`: leftovers of writers that were killed. Returns how many were removed."""
+    removed, now = 0, time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for e in entries:
+        path = Path(e.path)
+        try:
+            is_dir = e.is_dir(follow_symlinks=False)
+        except OSError:
+            continue
+        if is_dir and (e.name.startswith(".tmp-") or e.name.startswith(".trash-")):
+            if _stale(path, now, max_age_s):
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+        elif is_dir and recursive and not e.name.startswith("."):
+            removed += sweep_stale_tmp(path, max_age_s, recursive=True)
+        elif not is_dir and e.name.startswith(".") and e.name.endswith(".tmp") and _stale(path, now, max_age_s):
+            try:
+                path.unlink()
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
+def check_store_root(root: str | Path) -> Path:
+    """`root` if a run store can be made there (it exists as a writable folder, or can be
+    created); else ConfigError("runs_dir", ...) saying what is wrong. Creates nothing."""
+    path = Path(root)
+    probe = path
+    while not probe.exists():
+        if probe.is_symlink():  # a dangling link
+            raise ConfigError("runs_dir", f"{probe} is a broken link; give a folder")
+        parent = probe.parent
+        if parent == probe:
+            break
+        probe = parent
+    if not probe.is_dir():
+        what = "is a file" if probe == path else f"is under {probe}, which is a file"
+        raise ConfigError("runs_dir", f"{path} {what}; give a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        where = "" if probe == path else f" (in {probe})"
+        raise ConfigError("runs_dir", f"{path} is not writable{where}; give a folder you can write to")
+    return path
 
 
 class RunNotFound(RecCoreError, LookupError):
@@ -69,8 +153,12 @@ class Run:
         return read_json(self.path / _STATUS)
 
     def status(self) -> dict[str, Any]:
-        """status.json, with a "running" run whose process died reported as "failed".
+        """status.json, with what a "running" run's files say about how it really ended.
 
+        A "running" run whose process died reads as "done" / "stopped" when its results and
+        files are complete (killed after writing them), else as "failed" with the cause its
+        process left in failure.json (a full disk), else "died without finishing (killed?)".
+        A "running" run whose process recorded a failure in failure.json reads as failed.
         Keys: state, error, created_at, started_at, finished_at, pid, hostname, phase,
         progress, updated_at (plus whatever writers added, e.g. command, queued_at).
         Raises CorruptRunFile if the file is unreadable or holds an unknown state.
@@ -80,11 +168,88 @@ class Run:
             # Re-read: the process may have written its final state just before exiting.
             st = self.raw_status()
             if owner_died(st):
-                st = {**st, "state": "failed",
-                      "error": f"process {st['pid']} died without finishing (killed?)"}
+                st = self._ended_without_status(st)
+        if st.get("state") == "running":
+            failure = self.recorded_failure(st)
+            if failure is not None:
+                st = {**st, "state": "failed", "error": failure}
         if st.get("state") not in RUN_STATES:
             raise CorruptRunFile(self.path / _STATUS, f"unknown state {st.get('state')!r}")
         return st
+
+    def _ended_without_status(self, st: dict[str, Any]) -> dict[str, Any]:
+        """The state of a "running" run whose process is gone, from the files it left."""
+        try:
+            results = self.results()
+        except (RecCoreError, OSError):
+            results = None
+        completion = results.get("completion") if isinstance(results, dict) else None
+        if (isinstance(completion, dict) and completion.get("state") in ("finished", "stopped")
+                and isinstance(results.get("files"), dict) and self.check_files(results) is None):
+            state = "stopped" if completion["state"] == "stopped" else "done"
+            try:
+                ended = datetime.fromtimestamp((self.path / _RESULTS).stat().st_mtime, timezone.utc)
+                finished_at = ended.isoformat(timespec="microseconds")
+            except OSError:
+                finished_at = st.get("updated_at")
+            return {**st, "state": state, "phase": state, "error": None, "completion": completion,
+                    "finished_at": finished_at,
+                    "note": "the process ended before recording its final state; results and files are complete"}
+        failure = self.recorded_failure(st)
+        return {**st, "state": "failed",
+                "error": failure or f"process {st['pid']} died without finishing (killed?)"}
+
+    # -- the failure note: written in place when status.json cannot be written -----------
+    def reserve_failure_note(self) -> None:
+        """Allocate failure.json (blank) now, so that a failure can be recorded later even on a
+        full disk: rewriting reserved bytes in place needs no new space. Best effort."""
+        try:
+            fd = os.open(self.path / _FAILURE, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o666)
+            try:
+                os.write(fd, b" " * (_FAILURE_BYTES - 1) + b"\n")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
+
+    def record_failure_in_place(self, error: str, pid: int) -> bool:
+        """Write {"pid", "error"} over the reserved failure.json; True if it was written."""
+        record = {"pid": pid, "pid_started": process_start_token(pid), "at": utc_now(), "error": error}
+        data = json.dumps(record, ensure_ascii=True).encode()
+        while len(data) > _FAILURE_BYTES - 1 and len(record["error"]) > 20:
+            record["error"] = record["error"][: len(record["error"]) // 2] + "..."
+            data = json.dumps(record, ensure_ascii=True).encode()
+        try:
+            fd = os.open(self.path / _FAILURE, os.O_WRONLY)
+        except OSError:
+            return False
+        try:
+            os.write(fd, data.ljust(_FAILURE_BYTES - 1) + b"\n")
+            os.fsync(fd)
+            return True
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
+
+    def recorded_failure(self, st: dict[str, Any]) -> str | None:
+        """The error a process recorded in failure.json while `st` was its status, if any."""
+        try:
+            raw = (self.path / _FAILURE).read_bytes()
+        except OSError:
+            return None
+        if not raw.strip():
+            return None
+        try:
+            record = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(record, dict) or record.get("pid") != st.get("pid"):
+            return None  # left by an earlier attempt of this run
+        if st.get("pid_started") and record.get("pid_started") and record["pid_started"] != st["pid_started"]:
+            return None
+        return f"{record.get('error')} (recorded in {_FAILURE}: status.json could not be written)"
 
     def set_status(self, state: str | None = None, **fields: Any) -> dict[str, Any]:
         """Merge `fields` (and `state`) into status.json atomically; return the new status.
@@ -134,6 +299,67 @@ class Run:
         except RunFileNotFound:
             return None
 
+    def file_manifest(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        """{relative path: {"size", "sha256"}} of the run files `names` that exist, for
+        results["files"]: what `check_files` and the loaders verify later."""
+        manifest: dict[str, dict[str, Any]] = {}
+        for name in names:
+            path = self.path / name
+            if path.is_file():
+                manifest[name] = {"size": path.stat().st_size, "sha256": file_sha256(path)}
+        return manifest
+
+    def _recorded_file(self, name: str, results: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        if results is None:
+            try:
+                results = self.results()
+            except (RecCoreError, OSError):
+                return None
+        files = results.get("files") if isinstance(results, dict) else None
+        record = files.get(name) if isinstance(files, dict) else None
+        return record if isinstance(record, dict) else None
+
+    def check_files(self, results: dict[str, Any] | None = None, *, checksums: bool = False) -> str | None:
+        """What is wrong with the files results.json records ("model.safetensors: missing ..."
+        / "...: truncated ...", the path relative to the run folder), or None when each exists with its recorded size (and, with
+        `checksums`, its SHA-256). Runs written before the record are not checked."""
+        if results is None:
+            results = self.results()
+        files = results.get("files") if isinstance(results, dict) else None
+        if not isinstance(files, dict):
+            return None
+        for name, record in files.items():
+            if not isinstance(name, str) or ".." in Path(name).parts or Path(name).is_absolute():
+                return f"{self.path / _RESULTS}: bad file entry {name!r}"
+            problem = self._check_one(name, record, checksums)
+            if problem:
+                return problem
+        return None
+
+    def _check_one(self, name: str, record: Any, checksum: bool) -> str | None:
+        path = self.path / name
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return f"{name}: missing (results.json records it)"
+        except OSError as exc:
+            return f"{name}: unreadable ({exc.strerror})"
+        if not isinstance(record, dict):
+            return None
+        if isinstance(record.get("size"), int) and size != record["size"]:
+            return f"{name}: truncated or changed ({size} bytes, results.json records {record['size']})"
+        if checksum and isinstance(record.get("sha256"), str) and file_sha256(path) != record["sha256"]:
+            return f"{name}: checksum differs from the one results.json records (file changed or damaged)"
+        return None
+
+    def _verify_before_load(self, name: str) -> None:
+        """CorruptRunFile if `name` differs from its size / SHA-256 in results.json."""
+        record = self._recorded_file(name)
+        if record is not None:
+            problem = self._check_one(name, record, True)
+            if problem:
+                raise CorruptRunFile(self.path / name, problem.split(": ", 1)[1])
+
     # -- tables, checkpoint, artifacts -------------------------------------------------
     def write_table(self, name: str, df: pd.DataFrame) -> None:
         """Write `df` to tables/<name>.parquet atomically (e.g. "per_user_test")."""
@@ -141,6 +367,7 @@ class Run:
         folder.mkdir(exist_ok=True)
         with atomic_path(folder / f"{validate_run_id(name, 'name')}.parquet") as tmp:
             df.to_parquet(tmp)
+        self._rerecord(f"tables/{name}.parquet")
 
     def read_table(self, name: str) -> pd.DataFrame:
         """Read tables/<name>.parquet; RunFileNotFound / CorruptRunFile on failure."""
@@ -149,6 +376,7 @@ class Run:
         path = self.path / "tables" / f"{validate_run_id(name, 'name')}.parquet"
         if not path.is_file():
             raise RunFileNotFound(path)
+        self._verify_before_load(f"tables/{name}.parquet")
         try:
             return pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises several unrelated types for bad files
@@ -168,6 +396,20 @@ class Run:
         prepared = {name: t.detach().to("cpu").contiguous().clone() for name, t in tensors.items()}
         with atomic_path(self.path / _CHECKPOINT) as tmp:
             save_file(prepared, str(tmp), metadata=dict(metadata))
+        self._rerecord(_CHECKPOINT)
+
+    def _rerecord(self, name: str) -> None:
+        """After the store rewrote `name` of a finished run, update its size and checksum in
+        results.json, so that only changes made behind the store's back read as damage."""
+        try:
+            results = self.results()
+        except (RecCoreError, OSError):
+            return
+        if self._recorded_file(name, results) is None:
+            return
+        assert results is not None
+        results["files"].update(self.file_manifest([name]))
+        self.write_results(results)
 
     def load_checkpoint(self) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
         """Return (tensors on CPU, metadata) from model.safetensors."""
@@ -176,6 +418,7 @@ class Run:
         path = self.path / _CHECKPOINT
         if not path.is_file():
             raise RunFileNotFound(path)
+        self._verify_before_load(_CHECKPOINT)
         try:
             with safe_open(str(path), framework="pt") as f:
                 metadata = dict(f.metadata() or {})
@@ -220,9 +463,34 @@ class Run:
 class RunStore:
     """A folder of runs. Safe to use from several processes at once."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, create: bool = True) -> None:
+        """Open the store at `root`, creating the folder unless `create` is False (read-only
+        commands: then a missing folder is a ConfigError("runs_dir", ...)). A path that is a
+        file, lies under a file or cannot be created is a ConfigError("runs_dir", ...).
+        Stale temporary files of killed writers are swept once per process."""
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        if not create:
+            if not self.root.is_dir():
+                what = "is not a folder" if self.root.exists() else "does not exist"
+                raise ConfigError("runs_dir", f"{self.root} {what}")
+        elif not self.root.is_dir():
+            check_store_root(self.root)
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError("runs_dir", f"cannot create {self.root}: {exc.strerror or exc}") from exc
+        key = str(self.root.resolve())
+        if key not in _SWEPT:
+            _SWEPT.add(key)
+            self.sweep()
+
+    def sweep(self, max_age_s: float = STALE_TMP_S) -> int:
+        """Remove stale temporary files and folders (see `sweep_stale_tmp`) in the store and
+        its run folders; returns how many. Never raises."""
+        try:
+            return sweep_stale_tmp(self.root, max_age_s, recursive=True)
+        except OSError:
+            return 0
 
     def __repr__(self) -> str:
         return f"RunStore({str(self.root)!r})"
@@ -244,7 +512,13 @@ class RunStore:
         if final.exists():
             raise ConfigError("run_id", f"{run_id!r} already exists")
         tmp = self.root / f".tmp-{run_id}-{secrets.token_hex(4)}"
-        tmp.mkdir()
+        try:
+            tmp.mkdir()
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise ConfigError("runs_dir", f"cannot create a run folder in {self.root}: {exc.strerror}; "
+                                              "give a folder you can write to") from exc
+            raise
         try:
             write_json_atomic(tmp / _CONFIG, config)
             now = utc_now()
@@ -289,10 +563,17 @@ class RunStore:
             try:
                 st = run.status()
                 results = run.results()
+                state, error = st["state"], st.get("error")
+                if state in ("done", "stopped"):
+                    problem = run.check_files(results)
+                    if problem is None and state == "done" and results is None:
+                        problem = f"{_RESULTS}: missing"
+                    if problem is not None:
+                        state, error = "corrupt", problem
                 summary = RunSummary(
-                    run_id, st["state"], st.get("created_at"), st.get("finished_at"),
-                    config=run.config(), metrics=primary_metrics(results),
-                    error=st.get("error"), duration_s=duration_s(st),
+                    run_id, state, st.get("created_at"), st.get("finished_at"),
+                    config=run.config(), metrics=primary_metrics(results) if state != "corrupt" else {},
+                    error=error, duration_s=duration_s(st),
                     completion=completion_of(st, results) if st["state"] in FINISHED_STATES else {},
                 )
                 sort_key = summary.created_at or ""

@@ -16,9 +16,11 @@ PRIMARY_METRICS = ("ndcg@10", "hit@10", "recall@10", "mrr@10")
 # results["completion"] / status["completion"]: how a run ended. "state" is one of
 # COMPLETION_STATES; "reason" one of COMPLETION_REASONS: early_stopped (patience ran out),
 # max_epochs (all epochs ran), fitted (a model without gradient training, fitted at once),
-# user_stop (a stop request), interrupted (Ctrl-C / signal), error (an exception).
+# user_stop (a stop request), signal (SIGINT / SIGTERM: the same cooperative stop, its name in
+# "signal"), interrupted (aborted: a second signal, or one before training; nothing saved),
+# error (an exception).
 COMPLETION_STATES = ("finished", "stopped", "failed")
-COMPLETION_REASONS = ("early_stopped", "max_epochs", "fitted", "user_stop", "interrupted", "error")
+COMPLETION_REASONS = ("early_stopped", "max_epochs", "fitted", "user_stop", "signal", "interrupted", "error")
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,8 @@ def completion_summary(completion: dict[str, Any]) -> str:
                 "max_epochs": f"finished: all {n} epochs",
                 "fitted": "finished: fitted (no gradient training)"}.get(str(reason), "finished")
     elif state == "stopped":
-        who = "interrupted" if reason == "interrupted" else "stopped by the user"
+        who = {"interrupted": "interrupted", "signal": f"stopped by {completion.get('signal') or 'a signal'}"}.get(
+            str(reason), "stopped by the user")
         head = f"{who} after epoch {n}" if n else f"{who}: no epoch completed"
         if reason == "interrupted":
             return head  # nothing was tested or saved: no restored weights to speak of

@@ -1,0 +1,128 @@
+"""Bad input and unexpected failures reach the user as one line, never a traceback."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rec_core.cli import main
+from rec_core.errors import ConfigError
+from rec_core.experiment import load_run_model
+from rec_core.runs import RunStore
+from rec_core.runs.store import check_store_root
+from tests.faults.util import REPO, SYN, cli, env, one_error_line
+from tests.helpers import synthetic
+
+TRAIN = ["train", *SYN, "--model", "mf", "--embed-dim", "8", "--epochs", "2", "--batch-size", "256", "--quiet"]
+
+
+def _no_run_folder(runs: Path) -> bool:
+    return not runs.exists() or not [p for p in runs.iterdir() if not p.name.startswith(".")]
+
+
+def test_runs_dir_that_is_a_file_or_under_a_file(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    for runs_dir, words in [(afile, "is a file"), (afile / "runs", "which is a file")]:
+        proc = cli(tmp_path, *TRAIN, "--runs-dir", str(runs_dir))
+        assert proc.returncode == 2, proc.stderr
+        line = one_error_line(proc.stderr)
+        assert "runs_dir" in line and words in line
+        for command in (["runs"], ["compare", "a", "b"]):
+            proc = cli(tmp_path, *command, "--runs-dir", str(runs_dir))
+            assert proc.returncode == 2 and "runs_dir" in one_error_line(proc.stderr)
+    assert afile.read_text(encoding="utf-8") == "x"
+
+
+def test_runs_dir_not_writable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As root every folder is writable, so the permission check is exercised directly.
+    monkeypatch.setattr(os, "access", lambda *a, **k: False)
+    with pytest.raises(ConfigError, match="not writable") as info:
+        check_store_root(tmp_path / "runs")
+    assert info.value.field == "runs_dir"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_runs_dir_not_writable_for_real(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    proc = cli(tmp_path, *TRAIN, "--runs-dir", str(locked / "runs"))
+    assert proc.returncode == 2 and "not writable" in one_error_line(proc.stderr)
+
+
+def test_read_only_commands_create_nothing_and_say_the_folder_does_not_exist(tmp_path: Path) -> None:
+    missing = tmp_path / "typo" / "runs"
+    for command in (["runs"], ["compare", "a", "b"], ["execute", "a"]):
+        proc = cli(tmp_path, *command, "--runs-dir", str(missing))
+        assert proc.returncode == 2, proc.stderr
+        assert "does not exist" in one_error_line(proc.stderr)
+    assert not (tmp_path / "typo").exists()
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (b'{"seed": 1, "label": "caf\xe9"}', "not UTF-8"),
+    (b'{"seed": "abc"}', "seed: must be an integer"),
+    (b'{"seed": 1.7}', "seed: must be an integer"),
+    (b'{"seed": true}', "seed: must be an integer"),
+])
+def test_bad_config_files_are_refused(tmp_path: Path, content: bytes, words: str) -> None:
+    cfg = tmp_path / "run.json"
+    cfg.write_bytes(content)
+    proc = cli(tmp_path, *TRAIN, "--config", str(cfg), "--runs-dir", str(tmp_path / "runs"))
+    assert proc.returncode == 2, proc.stderr
+    assert words in one_error_line(proc.stderr)
+    assert _no_run_folder(tmp_path / "runs")
+
+
+def test_seed_flag_refuses_fractions(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    for seed in ("1.7", "abc"):
+        assert main([*TRAIN, "--seed", seed, "--runs-dir", str(tmp_path / "runs")]) == 2
+        assert "seed" in one_error_line(capsys.readouterr().err)
+    assert _no_run_folder(tmp_path / "runs")
+
+
+def test_huge_embed_dim_is_refused_before_the_run_folder_exists(tmp_path: Path) -> None:
+    proc = cli(tmp_path, "train", "--dataset", "synthetic", "--synthetic-users", "2000", "--synthetic-items", "1000",
+               "--model", "mf", "--embed-dim", str(10**7), "--epochs", "1", "--quiet",
+               "--runs-dir", str(tmp_path / "runs"))
+    assert proc.returncode == 2, proc.stderr
+    line = one_error_line(proc.stderr)
+    assert "embed_dim" in line and "GB" in line and "lower embed_dim" in line
+    assert _no_run_folder(tmp_path / "runs")
+
+
+def test_unexpected_exception_is_one_line_exit_1_with_the_traceback_in_the_status(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    import rec_core.experiment as experiment
+
+    def boom(*_a: object, **_k: object) -> None:
+        raise RuntimeError("something no one expected")
+
+    monkeypatch.setattr(experiment, "_fit_schedule", boom)
+    assert main([*TRAIN, "--runs-dir", str(tmp_path), "--run-id", "x"]) == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert "RuntimeError: something no one expected" in line and "traceback in its status.json" in line
+    st = RunStore(tmp_path).get("x").status()
+    assert st["state"] == "failed" and "Traceback" in st["traceback"] and "boom" in st["traceback"]
+
+
+def test_checkpoint_of_another_dataset_is_a_clear_error(tmp_path: Path) -> None:
+    assert main([*TRAIN, "--runs-dir", str(tmp_path), "--run-id", "m"]) == 0
+    run = RunStore(tmp_path).get("m")
+    with pytest.raises(ConfigError, match="trained with 120 users") as info:
+        load_run_model(run, data=synthetic(150, 100))
+    assert info.value.field == "data"
+
+
+def test_runs_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs")
+    for i in range(500):  # ~90 kB of listing: more than a pipe buffer
+        store.create({"model": {"name": "mf"}}, run_id=f"r{i:03d}-" + "x" * 120)
+    cmd = f"{sys.executable} -m rec_core runs --runs-dir {store.root} | head -n 1"
+    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, env=env(tmp_path), cwd=REPO,
+                          timeout=120)
+    assert proc.stdout.startswith("run ") and proc.stderr == "", proc.stderr

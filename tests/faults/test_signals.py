@@ -1,0 +1,103 @@
+"""SIGTERM / SIGINT in the middle of training take the app's Stop path; a second one aborts.
+
+Real processes (`python -m rec_core train`) and real signals: the run must end `stopped`
+with its best epoch restored, tested and saved (results, per-user table, model), the CLI
+must say so without a traceback, and the model must reload.
+"""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rec_core.experiment import load_run_model
+from rec_core.runs import RunStore
+from tests.faults.util import REPO, SYN, env, wait_for
+
+# Many epochs, no early stop: the run is still training when the signal comes.
+LONG = ["--model", "mf", "--embed-dim", "16", "--epochs", "400", "--patience", "0", "--batch-size", "64"]
+
+
+def _start(tmp_path: Path, run_id: str) -> subprocess.Popen[str]:
+    argv = [sys.executable, "-m", "rec_core", "train", *SYN, *LONG, "--runs-dir", str(tmp_path / "runs"),
+            "--run-id", run_id, "--quiet"]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(tmp_path),
+                            cwd=REPO)
+
+
+def _epochs_logged(tmp_path: Path, run_id: str) -> int:
+    history = tmp_path / "runs" / run_id / "history.jsonl"
+    return history.read_text(encoding="utf-8").count("\n") if history.is_file() else 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_mid_training_stops_like_the_app_and_keeps_the_model(tmp_path: Path, sig: signal.Signals) -> None:
+    proc = _start(tmp_path, "sig")
+    try:
+        wait_for(lambda: _epochs_logged(tmp_path, "sig") >= 2 or proc.poll() is not None)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "Traceback" not in err, err
+    assert proc.returncode == (143 if sig == signal.SIGTERM else 130), err
+    assert f"{sig.name} received" in err and "run folder" in out
+    run = RunStore(tmp_path / "runs").get("sig")
+    st = run.status()
+    assert st["state"] == "stopped" and st["stop_signal"] == sig.name and not st.get("error")
+    completion = st["completion"]
+    assert completion["reason"] == "signal" and completion["signal"] == sig.name
+    assert 2 <= completion["epochs_completed"] < 400 and 1 <= completion["best_epoch"] <= completion["epochs_completed"]
+    assert f"stopped by {sig.name} after epoch" in completion["summary"]
+    results = run.results()
+    assert results is not None and results["test"]["primary"]["metrics"]["ndcg@10"] >= 0
+    assert set(results["files"]) >= {"model.safetensors", "tables/per_user_test.parquet"}
+    assert run.check_files(checksums=True) is None
+    model, _config = load_run_model(run)  # the best epoch's model was kept and reloads
+    assert model is not None
+    listed = {s.run_id: s for s in RunStore(tmp_path / "runs").list()}
+    assert listed["sig"].state == "stopped" and listed["sig"].metrics
+
+
+# The same command, with testing slowed down so that the second signal surely comes while the
+# run is finishing after the first (standard signals sent back to back may merge into one).
+SLOW_TEST = (
+    "import sys, time; sys.path.insert(0, sys.argv[1]); import rec_core.experiment as e; "
+    "real = e.evaluate_all; e.evaluate_all = lambda *a, **k: (time.sleep(3), real(*a, **k))[1]; "
+    "from rec_core.cli import main; sys.exit(main(sys.argv[2:]))"
+)
+
+
+def test_second_signal_aborts_at_once_and_says_so(tmp_path: Path) -> None:
+    argv = [sys.executable, "-c", SLOW_TEST, str(REPO), "train", *SYN, *LONG, "--runs-dir", str(tmp_path / "runs"),
+            "--run-id", "twice", "--quiet"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(tmp_path),
+                            cwd=REPO)
+    try:
+        wait_for(lambda: _epochs_logged(tmp_path, "twice") >= 1 or proc.poll() is not None)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.stderr is not None
+        first = proc.stderr.readline()  # the run says it is stopping cooperatively
+        assert "SIGTERM received" in first, first
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "Traceback" not in err, err
+    assert proc.returncode == 143
+    assert "aborted by a second SIGTERM" in err
+    run = RunStore(tmp_path / "runs").get("twice")
+    st = run.status()
+    assert st["state"] == "stopped" and st["stop_signal"] == "SIGTERM"
+    assert "aborted by a second SIGTERM" in st["error"] and "nothing saved" in st["error"]
+    assert st["completion"]["reason"] == "interrupted" and st["completion"]["epochs_completed"] >= 1
+    assert run.results() is None  # aborted: no results that could pass for a finished run
+    listed = {s.run_id: s for s in RunStore(tmp_path / "runs").list()}
+    assert listed["twice"].state == "stopped" and not listed["twice"].metrics
