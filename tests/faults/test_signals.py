@@ -101,3 +101,31 @@ def test_second_signal_aborts_at_once_and_says_so(tmp_path: Path) -> None:
     assert run.results() is None  # aborted: no results that could pass for a finished run
     listed = {s.run_id: s for s in RunStore(tmp_path / "runs").list()}
     assert listed["twice"].state == "stopped" and not listed["twice"].metrics
+
+
+def test_signal_before_training_aborts_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture) -> None:
+    """Nothing to save yet (loading data): the run stops at once, recorded as interrupted."""
+    import os
+
+    import rec_core.experiment as experiment
+    from rec_core.cli import main
+
+    real = experiment.make_split
+
+    def split_then_signal(*args: object, **kw: object) -> object:
+        os.kill(os.getpid(), signal.SIGTERM)  # handled by the run's guard, in this thread
+        return real(*args, **kw)
+
+    monkeypatch.setattr(experiment, "make_split", split_then_signal)
+    runs = tmp_path / "runs"
+    parser_args = experiment.RunConfig.from_dict({"data": {"name": "synthetic", "synthetic_users": 120,
+                                                           "synthetic_items": 90}, "train": {"epochs": 2}})
+    run = experiment.start_run(parser_args, RunStore(runs), "early")
+    assert main(["execute", "early", "--runs-dir", str(runs), "--quiet"]) == 143
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "interrupted by SIGTERM while loading data" in err
+    st = run.status()
+    assert st["state"] == "stopped" and st["completion"]["reason"] == "interrupted"
+    assert "before training began" in st["error"] and run.results() is None
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the run's handlers are gone again
