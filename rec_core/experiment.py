@@ -218,6 +218,8 @@ def execute_run(
     emit = progress or (lambda info: None)
     t_start = time.perf_counter()
     run.reserve_failure_note()  # room to record a failure even if the disk fills up later
+    # An earlier attempt's results would make this attempt read as complete if it is killed.
+    (run.path / "results.json").unlink(missing_ok=True)
     run.set_status("running", pid=os.getpid(), phase="loading data", completion=None, stop_signal=None)
     live: dict[str, Any] = {}  # the trainer's epoch / best so far, for the status of a run that ends early
     guard = _SignalGuard()

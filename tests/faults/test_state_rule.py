@@ -145,3 +145,13 @@ def test_runs_shows_the_reason_of_failed_and_corrupt_runs(store: RunStore, tmp_p
     assert " failed " in lines["bad"] and "loss became" in lines["bad"]
     assert " corrupt " in lines["b"] and "model.safetensors" in lines["b"] and "missing" in lines["b"]
     assert " done " in lines["a"]
+
+
+def test_rerun_killed_midway_does_not_pass_for_the_earlier_attempt(store: RunStore, tmp_path: Path) -> None:
+    store.get("a").set_status("queued")
+    argv = [sys.executable, "-c", KILL_AT, str(REPO), "append_history", "*", "execute", "a",
+            "--runs-dir", str(store.root), "--quiet"]
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env(tmp_path), cwd=REPO, timeout=300)
+    assert proc.returncode == -9, proc.stderr
+    st = store.get("a").status()
+    assert st["state"] == "failed" and "died without finishing" in st["error"]
