@@ -74,6 +74,13 @@ def run_picker(label: str, rows: Sequence[RunRow], key: str, lang: str, default:
     runs that read text, what these pages explain), else the newest run."""
     ids = [r.run_id for r in rows]
     by_id = {r.run_id: r for r in rows}
+    if default and default not in ids:
+        # A ?run= link to a run that cannot be analysed (corrupt: a file missing or truncated,
+        # failed, still running): say why instead of silently showing another run.
+        row = next((r for r in resources.rows() if r.run_id == default), None)
+        if row is not None:
+            state = t(f"state.{row.state}", lang, default=row.state)
+            st.warning(f"{t('an.cannot_open', lang)} {row.run_id} ({state})" + (f": {row.error}" if row.error else ""))
     if st.session_state.get(key) not in ids:
         liked = [r.run_id for r in rows if (prefer or (lambda x: x.model in ("enhanced", "gpt2rec")))(r)]
         last = st.session_state.get(LAST_RUN_KEY) if remember else None
