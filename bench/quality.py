@@ -184,6 +184,11 @@ def main() -> None:
         if "GPT2Recommender" in tables and label.startswith(("Enhanced", "Ablation")):
             entry["vs_gpt2rec"] = _versus(tables["GPT2Recommender"], tables[label])
         summary[label] = entry
+    # Each ablation against the full model it ablates (same seeds): what the switch is worth.
+    full = "Enhanced attention + contrastive (cached)"
+    for label in summary:
+        if label.startswith("Ablation") and full in tables:
+            summary[label]["vs_full_model"] = _versus(tables[full], tables[label])
     present = [b for b in ID_BASELINES if b in summary]
     strongest = max(present, key=lambda b: summary[b]["ndcg@10"]["mean"]) if present else None
     for label, entry in summary.items():
@@ -226,7 +231,8 @@ def _cmp_cell(vs: dict[str, Any] | None) -> str:
 def markdown(out: dict[str, Any]) -> str:
     strongest = out.get("strongest_baseline")
     lines = [f"Suite `{out['suite']}`, seeds {out['seeds']}, reference {out['reference']}, strongest ID baseline "
-             f"{strongest}; p: seed-aware (t-test over seeds), * significant at 0.05 with the CI excluding 0", "",
+             f"{strongest}; p: seed-aware (t-test over 5 seeds; two-level bootstrap over seeds and users with fewer, "
+             f"floored at 1/2000), * significant at 0.05 with the CI excluding 0", "",
              "| model | seeds | NDCG@10 | Hit@10 | Recall@10 | MRR@10 | × random (NDCG@10) "
              "| NDCG@10 vs ref | Hit@10 vs ref | NDCG@10 vs strongest baseline | NDCG@10 vs GPT2Recommender |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -243,9 +249,15 @@ def markdown(out: dict[str, Any]) -> str:
         times_cell = f"{times:.2f}" if times is not None else "—"
         lines.append(f"| {label} | {len(e['per_seed'])} | " + " | ".join(cells) + f" | {times_cell} | "
                      + " | ".join(cmps) + " |")
+    partial = []
     for label in out.get("not_run", []):
-        lines.append(f"| {label} | {len(out['models'].get(label, {}).get('per_seed', {}))} | "
-                     "not (fully) run within this session's compute budget | | | | | | | | |")
+        n = len(out["models"].get(label, {}).get("per_seed", {}))
+        if n == 0:
+            lines.append(f"| {label} | 0 | not run within this session's compute budget | | | | | | | | |")
+        else:
+            partial.append(f"{label}: {n} of {len(out['seeds'])} seeds (compute budget)")
+    if partial:
+        lines += ["", "Fewer seeds: " + "; ".join(partial) + "."]
     return "\n".join(lines)
 
 
