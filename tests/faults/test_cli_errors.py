@@ -1,7 +1,6 @@
 """Bad input and unexpected failures reach the user as one line, never a traceback."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
