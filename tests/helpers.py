@@ -17,3 +17,14 @@ def synthetic(users: int = 120, items: int = 90, seed: int = 0) -> InteractionDa
 @lru_cache(maxsize=8)
 def split_of(data: InteractionData, kind: str = "ratio", seed: int = 0) -> Split:
     return make_split(data, SplitConfig(kind=kind, seed=seed))  # type: ignore[arg-type]
+
+
+# Item texts in the shape the MovieLens templates produce, with an empty and a one-letter text.
+SAMPLE_TEXTS = [
+    "Toy Story (1995). Genres: Animation, Children's, Comedy.",
+    "Heat (1995). Genres: Action, Crime, Thriller.",
+    "a",
+    "",
+    "Star Wars (1977). Genres: Action, Adventure, Romance, Sci-Fi, War. Age: 24.",
+    "Fargo (1996). Genres: Crime.",
+]

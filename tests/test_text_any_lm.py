@@ -34,15 +34,9 @@ from rec_core.text import (
 from rec_core.text.backbones import _kind_of
 from rec_core.text.layout import check_backbone_mode, find_layout
 from rec_core.train import TrainConfig, Trainer
-from tests.helpers import split_of, synthetic
+from tests.helpers import SAMPLE_TEXTS, split_of, synthetic
 
-TEXTS = [
-    "Toy Story (1995). Genres: Animation, Children's, Comedy.",
-    "Heat (1995). Genres: Action, Crime, Thriller.",
-    "a",
-    "",
-    "Star Wars (1977). Genres: Action, Adventure, Romance, Sci-Fi, War. Age: 24.",
-]
+TEXTS = SAMPLE_TEXTS[:5]
 ARCHS = ("gpt2", "llama", "qwen2", "bert")
 # Per architecture: block list, final norm, LoRA targets (leaf names), fan_in_fan_out.
 EXPECTED = {

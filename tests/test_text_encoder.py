@@ -7,15 +7,9 @@ import torch.nn.functional as F
 
 from rec_core.errors import ConfigError
 from rec_core.text import MINILM, TINY_GPT2, TextEncoder, TextEncoderConfig, load_backbone
+from tests.helpers import SAMPLE_TEXTS
 
-TEXTS = [
-    "Toy Story (1995). Genres: Animation, Children's, Comedy.",
-    "Heat (1995). Genres: Action, Crime, Thriller.",
-    "a",
-    "",
-    "Star Wars (1977). Genres: Action, Adventure, Romance, Sci-Fi, War. Age: 24.",
-    "Fargo (1996). Genres: Crime.",
-]
+TEXTS = SAMPLE_TEXTS
 
 
 @pytest.fixture(scope="module")
