@@ -6,7 +6,9 @@ kept (token states, the input of the top k layers), the storage dtype and the ex
 Change any of them and the cache misses; nothing is keyed by a model name alone.
 
 Files are written to a temporary name and renamed (atomic), so a reader never sees half a
-file. Token states are stored as float16 by default: half the disk and load time, at a
+file. Each entry carries the SHA-256 of its tensor bytes, verified on every read: an entry
+whose bytes changed (zeros or NaN written into it, a bad disk) is deleted and re-encoded.
+Features with NaN or inf are never stored (and never returned: the encoder is named instead). Token states are stored as float16 by default: half the disk and load time, at a
 relative rounding error of about 5e-4; `store_dtype="float32"` keeps them exact. Pooled
 vectors are always float32. Loaded features are float32 again.
 """
@@ -27,10 +29,10 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import Tensor
 
-from rec_core.errors import ConfigError
+from rec_core.errors import ConfigError, RecCoreError
 from rec_core.text.encoder import EncodedTexts, TextEncoder
 
-__all__ = ["FeatureCache", "default_cache_root"]
+__all__ = ["FeatureCache", "TextFeaturesNotFinite", "default_cache_root"]
 
 FORMAT_VERSION = 1  # bump when the file layout changes: old entries then miss
 _FLOAT16_MAX = 65504.0
@@ -51,6 +53,22 @@ def _float(x: Tensor | None) -> Tensor | None:
     return None if x is None else x.float()
 
 
+def _tensors_sha256(tensors: dict[str, Tensor]) -> str:
+    """SHA-256 over the names, dtypes, shapes and bytes of `tensors`, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().to("cpu").contiguous()
+        digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return digest.hexdigest()
+
+
+def _non_finite(tensors: dict[str, Tensor]) -> list[str]:
+    """Names of the floating-point tensors holding NaN or inf."""
+    return [name for name, t in sorted(tensors.items())
+            if t.is_floating_point() and t.numel() and not bool(torch.isfinite(t).all())]
+
+
 def _texts_sha256(texts: Sequence[str]) -> str:
     digest = hashlib.sha256()
     for text in texts:
@@ -58,6 +76,16 @@ def _texts_sha256(texts: Sequence[str]) -> str:
         digest.update(len(data).to_bytes(8, "little"))  # length prefix: no ambiguous joins
         digest.update(data)
     return digest.hexdigest()
+
+
+class TextFeaturesNotFinite(RecCoreError):
+    """The encoder produced NaN or inf features; they are neither stored nor used."""
+
+    def __init__(self, key: str, names: list[str]) -> None:
+        self.names = names
+        super().__init__(f"text features: the encoder produced NaN or inf values (in {', '.join(names)}); "
+                         "nothing was cached. The backbone's weights or its float precision are broken for "
+                         "these texts: try another backbone or float32")
 
 
 class FeatureCache:
@@ -104,6 +132,15 @@ class FeatureCache:
             return None
         if meta.get("key") != key or meta.get("format") != str(FORMAT_VERSION):
             log.warning("feature cache: ignoring %s written for another key or format", path)
+            return None
+        # Entries written before checksums existed have none: those are checked for NaN / inf only.
+        damaged = ("its tensor bytes differ from their checksum"
+                   if meta.get("sha256") and _tensors_sha256(tensors) != meta["sha256"] else
+                   f"NaN or inf in {', '.join(_non_finite(tensors))}" if _non_finite(tensors) else None)
+        if damaged:
+            log.warning("feature cache: %s is damaged (%s); deleting it, the texts are encoded again",
+                        path, damaged)
+            path.unlink(missing_ok=True)
             return None
         top = meta.get("top_layers", "")
         return EncodedTexts(pooled=tensors["pooled"].float(), mask=tensors["mask"].bool(),
@@ -161,8 +198,12 @@ class FeatureCache:
             value = getattr(stored, name)
             if value is not None:
                 tensors[name] = value.contiguous()
+        bad = _non_finite(tensors)
+        if bad:
+            raise TextFeaturesNotFinite(key, bad)
         meta = {"format": str(FORMAT_VERSION), "key": key, "n": str(len(stored)),
-                "top_layers": "" if stored.top_layers is None else str(stored.top_layers)}
+                "top_layers": "" if stored.top_layers is None else str(stored.top_layers),
+                "sha256": _tensors_sha256(tensors)}
         path = self.path_for(key)
         # Same directory as the target, so os.replace is an atomic rename, never a copy.
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
