@@ -229,7 +229,7 @@ def _compare_side(name: str, positional: str | None, flagged: list[str] | None) 
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from rec_core.compare_table import setting_mismatch
+    from rec_core.setting import setting_mismatch
     from rec_core.evaluate.compare import compare_seeds_all
     from rec_core.progress import format_comparison
     from rec_core.run_table import primary_test_metrics

@@ -29,6 +29,7 @@ from rec_core.errors import ConfigError, RecCoreError
 from rec_core.evaluate import seed_summary
 from rec_core.evaluate.compare import SeedAwareComparison, compare_seeds
 from rec_core.run_table import RunRow
+from rec_core.setting import data_split, describe_setting, setting_mismatch
 
 __all__ = [
     "tested_weights_table",
@@ -45,8 +46,6 @@ USER_SEGMENT_ORDER: tuple[str, ...] = ("low", "mid", "high")
 _SEED_PATHS = (("seed",), ("label",), ("split", "seed"), ("train", "seed"))
 BASELINE_MODELS: tuple[str, ...] = ("mf", "pop")  # the default reference, in order of preference
 PRIMARY_METRIC = "ndcg@10"
-# Data fields that say where the files are or how to fetch them, not which data it is.
-_DATA_LOCATION_FIELDS = ("data_dir", "download")
 
 
 @dataclass(frozen=True)
@@ -171,36 +170,6 @@ def single_groups(rows: Sequence[RunRow], include_stopped: bool = False, stopped
         name = r.name if names.count(r.name) == 1 else r.run_id
         out.append(RunGroup(r.run_id, f"{name} ({stopped_mark})" if r.state == "stopped" else name, (r,)))
     return out
-
-
-def data_split(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """What a run's users and test items depend on: its data config (without where the files
-    are) and its split config (without the seed, which groups vary)."""
-    data = config.get("data") if isinstance(config.get("data"), dict) else {}
-    split = config.get("split") if isinstance(config.get("split"), dict) else {}
-    data = {k: v for k, v in data.items() if k not in _DATA_LOCATION_FIELDS}
-    return data, {k: v for k, v in split.items() if k != "seed"}
-
-
-def describe_setting(config: dict[str, Any], fields: Sequence[str] = ()) -> str:
-    """`dataset ml-100k, split cold-items` plus the `section.field=value` settings in `fields`."""
-    data, split = data_split(config)
-    text = f"dataset {data.get('name', '?')}, split {split.get('kind', '?')}"
-    flat = {**{f"data.{k}": v for k, v in data.items()}, **{f"split.{k}": v for k, v in split.items()}}
-    extra = [f"{f}={flat.get(f)}" for f in fields if f not in ("data.name", "split.kind")]
-    return text + (f" ({', '.join(extra)})" if extra else "")
-
-
-def setting_mismatch(reference: dict[str, Any], other: dict[str, Any]) -> tuple[str, str] | None:
-    """None when two run configs share dataset and split (seed aside); else both described,
-    naming the settings that differ: ("dataset ml-100k, split ratio", "dataset ml-1m, split ratio")."""
-    da, sa = data_split(reference)
-    db, sb = data_split(other)
-    if json.dumps([da, sa], sort_keys=True, default=str) == json.dumps([db, sb], sort_keys=True, default=str):
-        return None
-    fields = sorted({f"data.{k}" for k in {*da, *db} if da.get(k) != db.get(k)}
-                    | {f"split.{k}" for k in {*sa, *sb} if sa.get(k) != sb.get(k)})
-    return describe_setting(reference, fields), describe_setting(other, fields)
 
 
 def _setting_key(g: RunGroup) -> str:

@@ -15,11 +15,11 @@ seed from its own MF run; the run id actually used is recorded in the results.
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.runs import Run, RunStore
+from rec_core.setting import differing_fields
 
 __all__ = ["AUTO", "check_warm_start", "apply_warm_start"]
 
@@ -29,13 +29,10 @@ AUTO = "auto"  # the newest matching finished MF run
 
 def _same_setting(config: Any, source: Any) -> str | None:
     """Why `source` (an MF run's RunConfig) cannot warm-start `config`, or None if it can."""
-    for section in ("data", "split"):
-        ours, theirs = getattr(config, section), getattr(source, section)
-        for f in dataclasses.fields(ours):
-            a, b = getattr(ours, f.name), getattr(theirs, f.name, None)
-            if a != b:
-                return f"used {section}.{f.name}={b!r}, this run {section}.{f.name}={a!r}; warm start needs " \
-                       f"the same data, split and seed"
+    differ = differing_fields(config.to_dict(), source.to_dict(), compare_location=True)
+    if differ:
+        field, (ours, theirs) = next(iter(differ.items()))  # the first, by name
+        return f"used {field}={theirs!r}, this run {field}={ours!r}; warm start needs the same data, split and seed"
     if source.seed != config.seed:
         return f"used seed {source.seed}, this run seed {config.seed}; warm start needs the same data, split and seed"
     if source.model.embed_dim != config.model.embed_dim:

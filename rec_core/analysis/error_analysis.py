@@ -25,6 +25,7 @@ from rec_core.data.interactions import InteractionData
 from rec_core.errors import RecCoreError
 from rec_core.evaluate import ITEM_SEGMENTS, evaluate, top_k, user_activity_groups
 from rec_core.i18n import segment_label
+from rec_core.setting import setting_mismatch
 from rec_core.split import Split
 
 __all__ = ["TOP_K", "TopLists", "check_same_split", "top_lists", "run_test_ranks", "user_profile", "training_history",
@@ -52,11 +53,13 @@ class TopLists:
 
 
 def check_same_split(config_a: Any, config_b: Any) -> None:
-    """RecCoreError unless two RunConfigs share data and split (users can then be paired)."""
-    if config_a.data != config_b.data or config_a.split != config_b.split:
-        raise RecCoreError("The two runs were tested on different data or splits (dataset, split kind or seed "
-                           "differ), so their users cannot be compared one by one. Pick two runs with the same "
-                           "dataset, split and seed.")
+    """RecCoreError unless two RunConfigs share data, split and seed (users can then be paired)."""
+    mismatch = setting_mismatch(config_a.to_dict(), config_b.to_dict(), compare_location=True)
+    if mismatch is None and config_a.seed == config_b.seed:
+        return
+    differ = f"{mismatch[0]} vs {mismatch[1]}" if mismatch else f"seed {config_a.seed} vs seed {config_b.seed}"
+    raise RecCoreError(f"The two runs were tested on different data or splits ({differ}), so their users cannot "
+                       "be compared one by one. Pick two runs with the same dataset, split and seed.")
 
 
 def _masked_items(data: InteractionData, split: Split) -> tuple[np.ndarray, np.ndarray]:
