@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rec_core.configs import config_from_dict, config_to_dict
+from rec_core.configs import coerce_value, config_from_dict, config_to_dict
 from rec_core.data import DataConfig, load_dataset
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError, RecCoreError
@@ -105,11 +105,9 @@ class RunConfig:
 
 def _seed(value: Any) -> int:
     """The run's seed from a config value: an integer (or an integer string / 3.0), never 1.7."""
-    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise ConfigError("seed", f"must be an integer, got {value!r}")
     try:
-        seed = int(value.strip()) if isinstance(value, str) else int(value)
-    except (TypeError, ValueError, OverflowError):
+        seed = coerce_value("seed", int, value)  # the integer rule of every config field
+    except ConfigError:
         raise ConfigError("seed", f"must be an integer, got {value!r}") from None
     if seed < 0:
         raise ConfigError("seed", f"must be >= 0, got {seed}")
