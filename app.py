@@ -7,8 +7,8 @@ import streamlit as st
 from app_support import resources
 from app_support.errors import page_guard, show_error
 from app_support.session import init_page, language_switch
-from rec_core.i18n import format_duration, t
-from rec_core.run_table import RunRow
+from rec_app.i18n import format_duration, t
+from rec_app.run_table import RunRow
 
 
 

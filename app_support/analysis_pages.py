@@ -20,9 +20,9 @@ from streamlit.errors import StreamlitAPIException
 
 from app_support import resources, session
 from app_support.charts import FORMAT_KEY, show_figure
-from rec_core.figures import Style, export_images
-from rec_core.i18n import t
-from rec_core.run_table import RunRow
+from rec_app.figures import Style, export_images
+from rec_app.i18n import t
+from rec_app.run_table import RunRow
 
 __all__ = ["PRESENTATION_KEY", "Loaded", "sidebar", "finished_rows", "run_picker", "load", "projection",
            "agreement", "attributes", "top_lists", "show", "csv_download", "query_value", "entity_picker", "ranks"]

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import plotly.graph_objects as go
 import streamlit as st
 
-from rec_core.figures import chart_config, export_zip
-from rec_core.i18n import t
+from rec_app.figures import chart_config, export_zip
+from rec_app.i18n import t
 
 __all__ = ["show_figure", "export_all_button", "FORMAT_KEY"]
 

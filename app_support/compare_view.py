@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from app_support import resources
-from rec_core.compare_table import (GroupComparison, RunGroup, compare_groups, format_mean_std)
-from rec_core.i18n import metric_label, t
+from rec_app.compare_table import (GroupComparison, RunGroup, compare_groups, format_mean_std)
+from rec_app.i18n import metric_label, t
 
 __all__ = ["group_label", "summary_display", "differences_display", "verdict_sentences", "cached_comparisons",
            "format_p", "method_label", "format_x_random"]

@@ -19,8 +19,8 @@ from typing import Any
 import streamlit as st
 
 from rec_core.errors import RecCoreError
-from rec_core.i18n import t
-from rec_core.launch import save_upload
+from rec_app.i18n import t
+from rec_app.launch import save_upload
 
 __all__ = ["csv_section", "read_header", "VALIDATED_KEY"]
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from rec_core.errors import RecCoreError
-from rec_core.i18n import t
+from rec_app.i18n import t
 
 __all__ = ["page_guard", "show_error", "error_text"]
 

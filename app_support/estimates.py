@@ -12,8 +12,8 @@ from typing import Any
 import streamlit as st
 
 from app_support import resources
-from rec_core import estimate as est
-from rec_core.i18n import format_duration, t
+from rec_app import estimate as est
+from rec_app.i18n import format_duration, t
 
 __all__ = ["Outcome", "compute", "show", "confirm_over_s"]
 

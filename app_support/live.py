@@ -14,9 +14,9 @@ import streamlit as st
 
 from app_support import resources
 from app_support.errors import show_error
-from rec_core.figures import Style, chart_config, training_curves
-from rec_core.i18n import metric_label, t
-from rec_core.run_table import RunRow
+from rec_app.figures import Style, chart_config, training_curves
+from rec_app.i18n import metric_label, t
+from rec_app.run_table import RunRow
 from rec_core.runs import Run
 
 __all__ = ["LAUNCHED_KEY", "POLL_SECONDS", "live_runs", "remember_launched"]

@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rec_core.launch import children_import_this_checkout, max_parallel, runs_root
-from rec_core.run_table import RunRow, list_rows
+from rec_app.launch import children_import_this_checkout, max_parallel, runs_root
+from rec_app.run_table import RunRow, list_rows
 from rec_core.runs import Run, RunQueue, RunStore
 
 __all__ = ["store", "queue", "rows", "backbones", "backbones_nowait", "wait_library", "datasets", "per_user_table",

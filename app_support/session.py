@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from rec_core.i18n import LANGS, t
+from rec_app.i18n import LANGS, t
 
 __all__ = ["LANG_KEY", "init_page", "lang", "language_switch"]
 

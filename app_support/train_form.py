@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from rec_core.i18n import t
+from rec_app.i18n import t
 
 __all__ = ["PRESET_SWITCHES", "CLOSED_FORM_GRIDS", "init_state", "preset_picker", "model_fields", "common_fields", "config_dict",
            "presets"]

@@ -80,7 +80,7 @@ def render_times(runs: Path) -> dict[str, Any]:
 
 def first_epoch(runs: Path, cache: Path) -> dict[str, Any]:
     """Seconds from Launch to the first epoch's metrics in the store, for the default settings."""
-    from rec_core.launch import build_configs, submit_runs
+    from rec_app.launch import build_configs, submit_runs
     from rec_core.runs import RunQueue, RunStore
 
     os.environ["REC_CORE_CACHE"] = str(cache)  # the child process inherits it

@@ -9,10 +9,10 @@ from app_support.errors import page_guard, show_error
 from app_support.estimates import compute, confirm_over_s, show
 from app_support.live import live_runs, remember_launched
 from app_support.session import init_page
-from rec_core import estimate as est
+from rec_app import estimate as est
 from rec_core.errors import RecCoreError
-from rec_core.i18n import format_duration, t
-from rec_core.launch import build_configs, parse_seeds, submit_runs
+from rec_app.i18n import format_duration, t
+from rec_app.launch import build_configs, parse_seeds, submit_runs
 
 lang = init_page("train.title", ":material/rocket_launch:")
 with page_guard(lang):

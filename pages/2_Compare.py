@@ -9,11 +9,11 @@ from app_support.compare_view import (cached_comparisons, differences_display, g
                                       verdict_sentences)
 from app_support.errors import page_guard
 from app_support.session import init_page
-from rec_core.compare_table import (TABLE_METRICS, default_reference, differences_table, export_frame, group_runs,
+from rec_app.compare_table import (TABLE_METRICS, default_reference, differences_table, export_frame, group_runs,
                                     random_reference, segment_table, single_groups, summary_table,
                                     tested_weights_table, to_latex, usable_row)
-from rec_core.figures import Style, metric_bars, segment_bars, training_curves
-from rec_core.i18n import metric_label, t
+from rec_app.figures import Style, metric_bars, segment_bars, training_curves
+from rec_app.i18n import metric_label, t
 
 MAX_CURVES = 12  # overlaid training curves; more is unreadable on a slide
 

@@ -6,7 +6,7 @@ import streamlit as st
 from app_support import analysis_pages as ap
 from app_support.errors import page_guard
 from app_support.session import init_page
-from rec_core.i18n import t
+from rec_app.i18n import t
 
 lang = init_page("attn.title", ":material/visibility:")
 with page_guard(lang):
@@ -23,7 +23,7 @@ with page_guard(lang):
     from rec_core.analysis import (EntityNotFound, RunNotAnalysable, explain_many, explain_pair, field_table,
                                    has_attention, recommended_items, require_attention, resolve_entity, shared_max,
                                    token_table)
-    from rec_core.analysis.figures_analysis import attention_heatmaps, field_bars, field_heatmap
+    from rec_app.figures_analysis import attention_heatmaps, field_bars, field_heatmap
 
     rows = sorted(rows, key=lambda r: not has_attention(r.config.get("model", {})))  # explainable runs first
     run_id = ap.run_picker(t("an.run", lang), rows, "attn_run", lang, default=ap.query_value("run"),

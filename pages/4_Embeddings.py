@@ -6,7 +6,7 @@ import streamlit as st
 from app_support import analysis_pages as ap
 from app_support.errors import page_guard
 from app_support.session import init_page
-from rec_core.i18n import t
+from rec_app.i18n import t
 
 lang = init_page("emb.title", ":material/scatter_plot:")
 with page_guard(lang):
@@ -21,7 +21,7 @@ with page_guard(lang):
         st.stop()
 
     from rec_core.analysis import UmapParams, colourings, projection_warm
-    from rec_core.analysis.figures_analysis import projection_figure
+    from rec_app.figures_analysis import projection_figure
     from rec_core.errors import ConfigError
 
     c1, c2 = st.columns(2)

@@ -8,8 +8,8 @@ from app_support import analysis_pages as ap
 from app_support import resources
 from app_support.errors import page_guard, show_error
 from app_support.session import init_page
-from rec_core.compare_table import BASELINE_MODELS
-from rec_core.i18n import metric_label, segment_label, t
+from rec_app.compare_table import BASELINE_MODELS
+from rec_app.i18n import metric_label, segment_label, t
 
 USER_KEY = "err_user_id"
 
@@ -26,7 +26,7 @@ with page_guard(lang):
 
     from rec_core.analysis import (EntityNotFound, check_same_split, never_retrieved, resolve_entity, held_out_table,
                                    top_lists, top_side_by_side, training_history, user_differences, user_profile)
-    from rec_core.analysis.figures_analysis import difference_histogram
+    from rec_app.figures_analysis import difference_histogram
     from rec_core.errors import RecCoreError
 
     wanted = st.query_params.get_all("run")

@@ -232,7 +232,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from rec_core.setting import setting_mismatch
     from rec_core.evaluate.compare import compare_seeds_all
     from rec_core.progress import format_comparison
-    from rec_core.run_table import primary_test_metrics
+    from rec_app.run_table import primary_test_metrics
     from rec_core.runs import RunStore
 
     store = RunStore(args.runs_dir, create=False)

@@ -11,10 +11,10 @@ import pytest
 from rec_core.analysis import (EntityNotFound, RunNotAnalysable, explain, explain_many, explain_pair, field_matrix,
                                field_table, join_pieces, load_model, open_run, recommended_items, require_attention,
                                resolve_entity, run_config, search_entities, shared_max, token_table, token_view)
-from rec_core.analysis.figures_analysis import attention_heatmaps, field_bars, field_heatmap
+from rec_app.figures_analysis import attention_heatmaps, field_bars, field_heatmap
 from rec_core.data.interactions import TextTable
 from rec_core.experiment import prepare_data
-from rec_core.figures import FONT_FAMILY, Style
+from rec_app.figures import FONT_FAMILY, Style
 from rec_core.runs import RunStore
 from rec_core.text import MINILM, TINY_GPT2, TextEncoder, TextEncoderConfig
 from rec_core.text.tokens import token_labels
@@ -137,7 +137,7 @@ def test_figures_share_one_scale_and_follow_presentation_mode(loaded: tuple) -> 
 
 
 def test_figure_exports_svg_and_png_at_slide_size(loaded: tuple, tmp_path: Path) -> None:
-    from rec_core.figures import export_images
+    from rec_app.figures import export_images
 
     model, data, _ = loaded
     fig = attention_heatmaps([explain(model, data, "item", 0)], Style("zh"), "注意力")

@@ -8,10 +8,10 @@ import pytest
 from rec_core.analysis import (UmapParams, colourings, cosine_knn, embeddings, entity_attributes, load_model,
                                neighbour_overlap, neighbourhood_agreement, open_run, project, projection_warm,
                                run_config, view_agreement)
-from rec_core.analysis.figures_analysis import category_colours, projection_figure
+from rec_app.figures_analysis import category_colours, projection_figure
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.experiment import prepare_data
-from rec_core.figures import Style
+from rec_app.figures import Style
 from rec_core.runs import RunStore
 from tests.analysis_runs import analysis_runs
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from rec_core import estimate as est
-from rec_core.compare_table import group_runs, summary_table
-from rec_core.figures import FONT_FAMILY, SLIDE, Style, chart_config, export_images, metric_bars, training_curves
-from rec_core.run_table import list_rows
+from rec_app import estimate as est
+from rec_app.compare_table import group_runs, summary_table
+from rec_app.figures import FONT_FAMILY, SLIDE, Style, chart_config, export_images, metric_bars, training_curves
+from rec_app.run_table import list_rows
 from rec_core.runs import RunStore
 from tests.app_store import copy_store, tiny_config
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rec_core.compare_table import (TABLE_METRICS, GroupComparison, RunGroup, compare_groups, default_reference,
+from rec_app.compare_table import (TABLE_METRICS, GroupComparison, RunGroup, compare_groups, default_reference,
                                     differences_table, export_frame, group_runs, random_reference, segment_table,
                                     setting_mismatch, single_groups, summary_table, to_latex)
 from rec_core.evaluate.compare import compare_seeds
 from rec_core.errors import ConfigError
-from rec_core.i18n import LANGS, STRINGS, format_duration, metric_label, t
-from rec_core.launch import build_configs, execute_argv, parse_seeds, save_upload
-from rec_core.run_table import RunRow, list_rows, parse_time, short_name
+from rec_app.i18n import LANGS, STRINGS, format_duration, metric_label, t
+from rec_app.launch import build_configs, execute_argv, parse_seeds, save_upload
+from rec_app.run_table import RunRow, list_rows, parse_time, short_name
 from rec_core.runs import RunStore
 from tests.app_store import copy_store
 
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 APP_FILES = [REPO / "app.py", REPO / "pages" / "1_Train.py", REPO / "pages" / "2_Compare.py",
              *[REPO / "app_support" / f"{m}.py" for m in ("charts", "compare_view", "csv_upload", "errors",
                                                           "estimates", "live", "resources", "session", "train_form")],
-             REPO / "rec_core" / "figures.py"]
+             REPO / "rec_app" / "figures.py"]
 
 
 # -- strings ------------------------------------------------------------------------------------------
@@ -312,7 +312,7 @@ def test_verdict_sentences_name_seeds_users_and_method() -> None:
 def test_tested_weights_table_names_the_phase_of_each_runs_restored_weights() -> None:
     import dataclasses
 
-    from rec_core.compare_table import tested_weights_table
+    from rec_app.compare_table import tested_weights_table
 
     done = {"state": "finished", "best_epoch": 10, "best_phase": "dynamic", "summary": "finished: all 10 epochs"}
     cached = {"state": "finished", "best_epoch": 3, "best_phase": "cached",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rec_core.launch import submit_runs
+from rec_app.launch import submit_runs
 from rec_core.runs import RunQueue, RunStore
 from tests.app_store import tiny_config
 

@@ -24,7 +24,7 @@ from rec_core.analysis.entities import entity_labels, item_segment_of, train_cou
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import RecCoreError
 from rec_core.evaluate import ITEM_SEGMENTS, evaluate, top_k, user_activity_groups
-from rec_core.i18n import segment_label
+from rec_app.i18n import segment_label
 from rec_core.setting import setting_mismatch
 from rec_core.split import Split
 

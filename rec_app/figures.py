@@ -1,4 +1,4 @@
-"""Plotly figures of the app, in one visual style, with every label from `rec_core.i18n`.
+"""Plotly figures of the app, in one visual style, with every label from `rec_app.i18n`.
 
 `Style(lang, presentation)` sets the language and the size of fonts, lines and markers
 (presentation mode is for a projector: everything larger). The font family names a CJK font
@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from rec_core.i18n import metric_label, segment_label, t
+from rec_app.i18n import metric_label, segment_label, t
 
 __all__ = ["FONT_FAMILY", "SLIDE", "Style", "metric_bars", "segment_bars", "training_curves",
            "chart_config", "export_images", "export_zip"]

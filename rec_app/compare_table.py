@@ -28,7 +28,7 @@ import pandas as pd
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.evaluate import seed_summary
 from rec_core.evaluate.compare import SeedAwareComparison, compare_seeds
-from rec_core.run_table import RunRow
+from rec_app.run_table import RunRow
 from rec_core.setting import data_split, describe_setting, setting_mismatch
 
 __all__ = [

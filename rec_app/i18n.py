@@ -395,7 +395,7 @@ def format_duration(seconds: float | None, lang: str = "en") -> str:
 
 
 # The analysis pages keep their strings in rec_core/i18n_analysis.py; merged so `t` finds them.
-from rec_core.i18n_analysis import STRINGS as _ANALYSIS_STRINGS  # noqa: E402
+from rec_app.i18n_analysis import STRINGS as _ANALYSIS_STRINGS  # noqa: E402
 
 for _key, _texts in _ANALYSIS_STRINGS.items():
     STRINGS.setdefault(_key, (_texts["en"], _texts["zh"]))

@@ -1,4 +1,4 @@
-"""Plotly figures of the analysis pages, in the app's style (`rec_core.figures.Style`).
+"""Plotly figures of the analysis pages, in the app's style (`rec_app.figures.Style`).
 
 Attention heatmaps put the tokens in columns (by position, so a repeated token keeps its
 own column; tick labels coloured by field) and the heads plus their mean in rows, hover
@@ -18,8 +18,8 @@ from plotly.subplots import make_subplots
 
 from rec_core.analysis.attention_view import TokenView, field_matrix, ordered_fields
 from rec_core.analysis.projection import CONTINUOUS, log_scale, nice_log_ticks
-from rec_core.figures import FONT_FAMILY, PALETTE, Style
-from rec_core.i18n import t
+from rec_app.figures import FONT_FAMILY, PALETTE, Style
+from rec_app.i18n import t
 
 __all__ = ["FIELD_COLOURS", "field_name", "attention_heatmaps", "field_heatmap", "field_bars",
            "projection_figure", "category_colours", "HEAT_SCALE", "difference_histogram"]

@@ -6,7 +6,7 @@ Two sources, both measured here, never guessed from hardware names:
    text length, cache / attention / LoRA switches, embedding size, batch size, device):
    their seconds per training triple, per scored (user, item) pair and per encoded text.
 2. A calibration: the same settings run for one epoch on a small synthetic dataset in a
-   background process (`python -m rec_core.estimate measure ...`), cached in the runs
+   background process (`python -m rec_app.estimate measure ...`), cached in the runs
    folder (`.calibration.json`). It also times the process start (imports).
 
 Costs scale linearly with the target dataset (triples, users x items, texts); that is the
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rec_core.run_table import RunRow
+from rec_app.run_table import RunRow
 from rec_core.runs.atomic import CorruptRunFile, RunFileNotFound, file_lock, read_json, write_json_atomic
 from rec_core.runs.environment import pid_alive
 
@@ -269,7 +269,7 @@ def start_measurement(runs_root: str | Path, config: dict[str, Any]) -> bool:
             return False
         config_file = root / f".calibration-{os.getpid()}-{time.time_ns()}.json"
         write_json_atomic(config_file, config)
-        argv = [sys.executable, "-m", "rec_core.estimate", "measure", str(root), str(config_file),
+        argv = [sys.executable, "-m", "rec_app.estimate", "measure", str(root), str(config_file),
                 "--t0", repr(time.time())]
         # The child imports this very rec_core, wherever the caller's working directory is.
         package_parent = str(Path(__file__).resolve().parent.parent)
@@ -352,7 +352,7 @@ def _record(root: Path, config: dict[str, Any], entry: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rec_core.estimate")
+    parser = argparse.ArgumentParser(prog="python -m rec_app.estimate")
     sub = parser.add_subparsers(dest="command", required=True)
     m = sub.add_parser("measure", help="calibrate the settings of a run config on this machine")
     m.add_argument("runs_dir")

@@ -1,7 +1,7 @@
 """UI strings of the analysis pages (Attention, Embeddings, Error analysis) and their figures.
 
-Kept apart from `rec_core.i18n` so the two halves of the app can grow without editing one
-file; `rec_core.i18n` merges this table, so `t(key, lang)` finds these keys too. Keys are
+Kept apart from `rec_app.i18n` so the two halves of the app can grow without editing one
+file; `rec_app.i18n` merges this table, so `t(key, lang)` finds these keys too. Keys are
 namespaced (`an.` shared, `attn.`, `emb.`, `err.` per page) and must not clash with i18n's.
 Pure data; no imports.
 """
