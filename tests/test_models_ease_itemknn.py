@@ -238,7 +238,7 @@ def test_cli_trains_searches_and_reloads(tmp_path: Path, capsys: pytest.CaptureF
 
 # -- duration estimate ---------------------------------------------------------------------------
 def test_estimate_counts_grid_candidates_not_epochs() -> None:
-    from rec_core import estimate as est
+    from rec_app import estimate as est
     from rec_core.experiment import RunConfig
 
     ease = RunConfig(model=EASEConfig(), train=TrainConfig(epochs=300)).to_dict()
