@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from rec_app.run_table import RunRow
+from rec_core.data.sizes import KNOWN_SIZES, DatasetSize, dataset_size
 from rec_core.runs.atomic import CorruptRunFile, RunFileNotFound, file_lock, read_json, write_json_atomic
 from rec_core.runs.environment import pid_alive
 
@@ -48,17 +49,6 @@ _COST_FIELDS = ("name", "embed_dim", "backbone", "max_length", "use_cache", "use
 
 
 @dataclass(frozen=True)
-class DatasetSize:
-    n_users: int
-    n_items: int
-    n_interactions: int
-
-
-# Sizes of the GroupLens files (before any min_rating filter, so an upper bound).
-KNOWN_SIZES = {"ml-100k": DatasetSize(943, 1682, 100_000), "ml-1m": DatasetSize(6040, 3706, 1_000_209)}
-
-
-@dataclass(frozen=True)
 class UnitCosts:
     train_s_per_triple: float  # one (user, pos, neg) triple through forward + backward
     eval_s_per_score: float  # one (user, item) score in a full-ranking pass
@@ -75,17 +65,6 @@ class Estimate:
     n_runs: int = 0  # finished runs the costs come from (basis "runs")
     measured_at: str | None = None  # when the calibration was made (basis "calibration")
     cache_warm: bool = False  # the text features are probably cached already
-
-
-def dataset_size(data: dict[str, Any]) -> DatasetSize | None:
-    """Size of a built-in or synthetic dataset from its config; None for CSV (measure it)."""
-    name = data.get("name")
-    if name in KNOWN_SIZES:
-        return KNOWN_SIZES[name]
-    if name == "synthetic":
-        users, items = int(data.get("synthetic_users", 600)), int(data.get("synthetic_items", 500))
-        return DatasetSize(users, items, users * int(data.get("synthetic_interactions_per_user", 40)))
-    return None
 
 
 def train_fraction(split: dict[str, Any]) -> float:

@@ -15,11 +15,11 @@ from typing import Any
 
 from rec_core.errors import RecCoreError
 from rec_core.runs import FINISHED_STATES, Run, RunStore
-from rec_core.runs.summary import best_epoch_text, completion_of
+from rec_core.runs.summary import best_epoch_text, completion_of, primary_test_metrics
 
 _STAMP = re.compile(r"-\d{8}-\d{6}-[0-9a-f]{4}$")  # what new_run_id appends to a prefix
 
-__all__ = ["short_name", "RunRow", "read_row", "list_rows", "primary_test_metrics", "parse_time"]
+__all__ = ["short_name", "RunRow", "read_row", "list_rows", "parse_time"]
 
 
 @dataclass(frozen=True)
@@ -99,18 +99,6 @@ def parse_time(value: Any) -> datetime | None:
             return None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
     return None
-
-
-def primary_test_metrics(results: dict[str, Any] | None) -> dict[str, float]:
-    """Test metrics of the primary ranking (e.g. {"ndcg@10": 0.12, ...}); {} if absent."""
-    try:
-        metrics = results["test"]["primary"]["metrics"]  # type: ignore[index]
-    except (KeyError, TypeError):
-        return {}
-    if not isinstance(metrics, dict):
-        return {}
-    return {str(k): float(v) for k, v in metrics.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 def _config_fields(config: dict[str, Any]) -> dict[str, Any]:

@@ -232,8 +232,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from rec_core.setting import setting_mismatch
     from rec_core.evaluate.compare import compare_seeds_all
     from rec_core.progress import format_comparison
-    from rec_app.run_table import primary_test_metrics
     from rec_core.runs import RunStore
+    from rec_core.runs.summary import primary_test_metrics
 
     store = RunStore(args.runs_dir, create=False)
     sides = {"a": _compare_side("a", args.run_a, args.runs_a), "b": _compare_side("b", args.run_b, args.runs_b)}

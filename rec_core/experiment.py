@@ -187,7 +187,7 @@ def start_run(config: RunConfig, store: RunStore, run_id: str | None = None,
     if data is not None:
         check_memory(config, data.n_users, data.n_items)
     else:
-        from rec_app.estimate import dataset_size
+        from rec_core.data.sizes import dataset_size
 
         size = dataset_size(config.to_dict().get("data") or {})
         if size is not None:

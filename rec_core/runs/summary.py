@@ -8,7 +8,7 @@ from typing import Any
 from rec_core.runs.names import utc_now
 
 __all__ = ["COMPLETION_REASONS", "COMPLETION_STATES", "PRIMARY_METRICS", "RunSummary", "best_epoch_text",
-           "completion_of", "completion_summary", "duration_s", "primary_metrics"]
+           "completion_of", "completion_summary", "duration_s", "primary_metrics", "primary_test_metrics"]
 
 # Test metrics a RunSummary shows when results.json has them (matched case-insensitively).
 PRIMARY_METRICS = ("ndcg@10", "hit@10", "recall@10", "mrr@10")
@@ -64,6 +64,18 @@ def primary_metrics(results: dict[str, Any] | None) -> dict[str, float]:
                if isinstance(v, (int, float)) and not isinstance(v, bool)}
     primary = {k: v for k, v in numeric.items() if k.lower() in PRIMARY_METRICS}
     return primary or numeric
+
+
+def primary_test_metrics(results: dict[str, Any] | None) -> dict[str, float]:
+    """Test metrics of the primary ranking (e.g. {"ndcg@10": 0.12, ...}); {} if absent."""
+    try:
+        metrics = results["test"]["primary"]["metrics"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return {}
+    if not isinstance(metrics, dict):
+        return {}
+    return {str(k): float(v) for k, v in metrics.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 def completion_of(status: dict[str, Any] | None, results: dict[str, Any] | None) -> dict[str, Any]:
