@@ -9,7 +9,8 @@ from app_support import resources
 from app_support.errors import page_guard, show_error
 from app_support.session import init_page
 from rec_app.compare_table import BASELINE_MODELS
-from rec_app.i18n import metric_label, segment_label, t
+from rec_app.analysis_tables import localized
+from rec_app.i18n import metric_label, t
 
 USER_KEY = "err_user_id"
 
@@ -54,7 +55,7 @@ with page_guard(lang):
     metric = st.selectbox(t("err.metric", lang), ["ndcg@10", "hit@10", "recall@10", "mrr@10"], key="err_metric",
                           format_func=lambda m: metric_label(m, lang))
     per_a, per_b = resources.per_user_table(run_a), resources.per_user_table(run_b)
-    a_wins, b_wins = user_differences(per_a, per_b, data, split, metric, n=25, lang=lang)
+    a_wins, b_wins = user_differences(per_a, per_b, data, split, metric, n=25)
     if USER_KEY not in st.session_state:  # ?user=ID, else the user A helps most
         first = a_wins if not a_wins.empty else b_wins
         st.session_state[USER_KEY] = st.query_params.get("user") or (first["id"].iat[0] if not first.empty else
@@ -88,7 +89,7 @@ with page_guard(lang):
             ap.csv_download(history, f"history-user-{raw}", "err_csv_history", lang)
         with h2:
             ranks = {name_a: ap.ranks(a.run_dir, a.stamp), name_b: ap.ranks(b.run_dir, b.stamp)}
-            held = held_out_table(data, split, user, ranks, lang)
+            held = localized(held_out_table(data, split, user, ranks), lang)
             st.markdown(f"**{t('err.test_items', lang, n=len(held))}**")
             if held.empty:
                 st.info(t("err.no_test_items", lang))
@@ -117,7 +118,7 @@ with page_guard(lang):
     st.caption(t("err.lists_note", lang, metric=metric_label(metric, lang)))
 
     def shown(table: pd.DataFrame) -> pd.DataFrame:
-        out = table.drop(columns=["user"]).assign(activity=[segment_label(x, lang) for x in table["activity"]])
+        out = table.drop(columns=["user"])
         label = metric_label(metric, lang)
         return out.rename(columns={f"{metric} A": f"{label} · A", f"{metric} B": f"{label} · B"}).rename(
             columns=lambda c: t(f"err.col.{c}", lang, default=c))
@@ -129,6 +130,7 @@ with page_guard(lang):
                 st.session_state[USER_KEY] = str(table["id"].iat[picked[0]])
         return open_user
 
+    a_wins, b_wins = localized(a_wins, lang), localized(b_wins, lang)
     l1, l2 = st.columns(2)
     for col, table, key, title_key in ((l1, a_wins, "err_a_wins", "err.a_wins"), (l2, b_wins, "err_b_wins", "err.b_wins")):
         with col:
@@ -152,7 +154,8 @@ with page_guard(lang):
     st.subheader(t("err.never", lang))
     st.caption(t("err.never_note", lang))
     summary, items = never_retrieved(data, split, {name_a: ap.top_lists(a.run_dir, a.stamp),
-                                                   name_b: ap.top_lists(b.run_dir, b.stamp)}, lang)
+                                                   name_b: ap.top_lists(b.run_dir, b.stamp)})
+    summary, items = localized(summary, lang), localized(items, lang)
     n1, n2 = st.columns([2, 3])
     with n1:
         st.dataframe(summary.rename(columns=lambda c: t(f"err.col.{c}", lang, default=c)), hide_index=True,

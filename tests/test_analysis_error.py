@@ -13,11 +13,13 @@ from rec_core.analysis import (check_same_split, load_model, never_retrieved, op
                                user_profile)
 from rec_core.analysis.error_analysis import held_out_items
 from rec_core.errors import RecCoreError
-from rec_core.evaluate import evaluate, item_segments
+from rec_core.evaluate import ITEM_SEGMENTS, evaluate, item_segments
 from rec_core.experiment import prepare_data
 from rec_core.models.base import TrainContext
 from rec_core.models.mf import MF, MFConfig
 from rec_core.runs import RunFileNotFound, RunStore
+from rec_app.analysis_tables import localized
+from rec_app.i18n import segment_label
 from tests.analysis_runs import analysis_runs
 from tests.helpers import split_of, synthetic
 
@@ -139,7 +141,14 @@ def test_user_differences_and_never_retrieved(two_runs: tuple) -> None:
     assert (b_wins["diff"] < 0).all() and b_wins["diff"].is_monotonic_increasing
     both = per_a.merge(per_b, on="user", suffixes=("_a", "_b"))
     assert a_wins["diff"].iat[0] == pytest.approx((both["ndcg@10_a"] - both["ndcg@10_b"]).max())
-    assert set(a_wins["activity"]) <= {"low", "mid", "high"} and a_wins["test_segments"].str.len().gt(0).all()
+    assert set(a_wins["activity"]) <= {"low", "mid", "high"}
+    for counts, user in zip(a_wins["test_segments"], a_wins["user"]):  # data, in ITEM_SEGMENTS order
+        assert counts and list(counts) == [s for s in ITEM_SEGMENTS if s in counts]
+        assert sum(counts.values()) == len(held_out_items(data, split, int(user)))
+    shown = localized(a_wins, "en")  # the page's text: `2 tail, 1 head`
+    first = a_wins["test_segments"].iat[0]
+    assert shown["test_segments"].iat[0] == ", ".join(f"{n} {segment_label(s, 'en')}" for s, n in first.items())
+    assert set(localized(a_wins, "zh")["activity"]) <= {segment_label(x, "zh") for x in ("low", "mid", "high")}
     with pytest.raises(RecCoreError, match="no per-user"):
         user_differences(per_a, per_b.drop(columns=["ndcg@10"]), data, split)
     lists = {"A": top_lists(model_a, data, split), "B": top_lists(model_b, data, split)}
@@ -150,7 +159,7 @@ def test_user_differences_and_never_retrieved(two_runs: tuple) -> None:
         missed = set(test_items) - set(tl.items[tl.items >= 0].tolist())
         assert summary[name].sum() == len(missed) and set(items.loc[items[name], "item"]) == missed
     assert summary["test_items"].sum() == len(test_items)
-    assert set(items["segment"]) <= set(segments)
+    assert set(items["segment"]) <= set(segments) and set(summary["segment"]) <= set(ITEM_SEGMENTS)
 
 
 def test_runs_on_other_splits_cannot_be_paired(two_runs: tuple) -> None:

@@ -24,13 +24,12 @@ from rec_core.analysis.entities import entity_labels, item_segment_of, train_cou
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import RecCoreError
 from rec_core.evaluate import ITEM_SEGMENTS, evaluate, top_k, user_activity_groups
-from rec_app.i18n import segment_label
 from rec_core.setting import setting_mismatch
 from rec_core.split import Split
 
 __all__ = ["TOP_K", "TopLists", "check_same_split", "top_lists", "run_test_ranks", "user_profile", "training_history",
            "held_out_items", "held_out_table", "top_side_by_side", "user_differences", "never_retrieved",
-           "segment_counts_text"]
+           "segment_counts"]
 
 TOP_K = 10
 _CHUNK = 1024  # users scored at once: chunk x n_items floats
@@ -158,14 +157,14 @@ def held_out_items(data: InteractionData, split: Split, user: int) -> np.ndarray
     return items if cand is None else items[np.isin(items, cand)]
 
 
-def held_out_table(data: InteractionData, split: Split, user: int, ranks: Mapping[str, pd.DataFrame],
-                     lang: str = "en") -> pd.DataFrame:
-    """The user's held-out test items: id, title, segment, then the rank each run gives it."""
+def held_out_table(data: InteractionData, split: Split, user: int, ranks: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The user's held-out test items: id, title, segment (head, torso, tail, cold), then the
+    rank each run gives it."""
     items = held_out_items(data, split, user)
     labels = entity_labels(data, "item")
     segments = item_segment_of(data, split)
     out = pd.DataFrame({"item": items, "id": data.item_ids[items].astype(str), "title": [labels[i] for i in items],
-                        "segment": [segment_label(segments[i], lang) for i in items]})
+                        "segment": [str(segments[i]) for i in items]})
     for name, table in ranks.items():
         mine = table[table["user"] == user].set_index("item")["rank"]
         # Expected ranks: whole numbers unless the item ties with others (then x.5 may occur).
@@ -186,18 +185,20 @@ def top_side_by_side(data: InteractionData, split: Split, user: int, tops: Mappi
     return out
 
 
-def segment_counts_text(items: np.ndarray, segments: np.ndarray, lang: str = "en") -> str:
-    """`2 tail, 1 head`: how many of `items` fall in each popularity segment."""
+def segment_counts(items: np.ndarray, segments: np.ndarray) -> dict[str, int]:
+    """How many of `items` fall in each popularity segment, e.g. {"tail": 2, "head": 1}, in
+    ITEM_SEGMENTS order; segments holding none of them are left out."""
     found = pd.Series(segments[items]).value_counts()
-    return ", ".join(f"{int(found[s])} {segment_label(s, lang)}" for s in ITEM_SEGMENTS if s in found.index)
+    return {s: int(found[s]) for s in ITEM_SEGMENTS if s in found.index}
 
 
 def user_differences(per_user_a: pd.DataFrame, per_user_b: pd.DataFrame, data: InteractionData, split: Split,
-                     metric: str = "ndcg@10", n: int = 20, lang: str = "en") -> tuple[pd.DataFrame, pd.DataFrame]:
+                     metric: str = "ndcg@10", n: int = 20) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Users where run A beats run B most and the reverse, by the per-user `metric` difference.
 
     Each table: user, id, diff (A - B), metric of A and B, activity (low, mid, high: tertiles
-    as evaluate's user segments), n_train, test_segments, profile.
+    as evaluate's user segments), n_train, test_segments (`segment_counts` of the user's
+    held-out items), profile.
     """
     for name, table in (("A", per_user_a), ("B", per_user_b)):
         if metric not in table.columns:
@@ -216,7 +217,7 @@ def user_differences(per_user_a: pd.DataFrame, per_user_b: pd.DataFrame, data: I
     def finish(part: pd.DataFrame) -> pd.DataFrame:
         users = part["user"].to_numpy()
         part = part.assign(id=data.user_ids[users].astype(str), profile=[labels[u] for u in users],
-                           test_segments=[segment_counts_text(held_out_items(data, split, u), segments, lang)
+                           test_segments=[segment_counts(held_out_items(data, split, u), segments)
                                           for u in users])
         cols = ["user", "id", "diff", f"{metric} A", f"{metric} B", "activity", "n_train", "test_segments", "profile"]
         return part[cols].reset_index(drop=True)
@@ -227,8 +228,8 @@ def user_differences(per_user_a: pd.DataFrame, per_user_b: pd.DataFrame, data: I
     return finish(a_wins), finish(b_wins[b_wins["diff"] < 0].head(n))
 
 
-def never_retrieved(data: InteractionData, split: Split, tops: Mapping[str, TopLists],
-                    lang: str = "en") -> tuple[pd.DataFrame, pd.DataFrame]:
+def never_retrieved(data: InteractionData, split: Split,
+                    tops: Mapping[str, TopLists]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Test items that no user's top-k retrieves, per run.
 
     Returns (summary, items). summary: one row per popularity segment with the number of
@@ -248,7 +249,7 @@ def never_retrieved(data: InteractionData, split: Split, tops: Mapping[str, TopL
         in_seg = segments[items] == seg
         if not in_seg.any():
             continue
-        row: dict[str, object] = {"segment": segment_label(seg, lang), "test_items": int(in_seg.sum())}
+        row: dict[str, object] = {"segment": seg, "test_items": int(in_seg.sum())}
         for name, miss in missed.items():
             row[name] = int((miss & in_seg).sum())
         rows.append(row)
@@ -258,7 +259,7 @@ def never_retrieved(data: InteractionData, split: Split, tops: Mapping[str, TopL
     keep = items[any_miss]
     counts = train_counts(data, split, "item")
     table = pd.DataFrame({"item": keep, "id": data.item_ids[keep].astype(str), "title": [labels[i] for i in keep],
-                          "segment": [segment_label(segments[i], lang) for i in keep],
+                          "segment": [str(segments[i]) for i in keep],
                           "train_count": counts[keep], "test_users": n_users[any_miss]})
     for name, miss in missed.items():
         table[name] = miss[any_miss]
