@@ -388,7 +388,7 @@ def _execute(
     fit = _fit_schedule(trainer, model, config)
     guard.stage, guard.training = "finishing", False
     timings["fit_s"] = fit["seconds"]
-    epoch_secs = [h["seconds"] for h in fit["history"]]
+    epoch_secs = [h["seconds"] for h in fit["history"] if h.get("phase") != "initial"]  # trained epochs only
     timings["epoch_s_mean"] = float(np.mean(epoch_secs)) if epoch_secs else 0.0
     completion = _completion(trainer, model, fit, guard.received)
     base = {

@@ -351,3 +351,42 @@ def test_query_grad_decides_whether_the_text_part_trains_the_id_embeddings(query
             (f * torch.linspace(-1, 1, f.shape[1])).sum().backward()  # any non-constant function of f
             grad = ids.table.weight.grad
             assert (grad is not None and bool(grad.abs().sum() > 0)) == query_grad
+
+
+# -- never below the warm-start MF on validation ---------------------------------------------------
+@pytest.mark.parametrize("key", ["enhanced", "gpt2rec"])
+def test_a_warm_started_run_keeps_the_mf_weights_unless_an_epoch_validates_better(
+        key: str, mf_store: tuple[RunStore, Any]) -> None:
+    # A learning rate that wrecks the text part: every epoch validates worse than the MF run it
+    # started from, so the run restores the initial (MF) weights and its test metrics are MF's.
+    store, mf_results = mf_store
+    cfg = dataclasses.replace(TEXT_CONFIGS[key], init_from_run="mf-s0", gate_init=0.0, freeze_mf=True)
+    config = RunConfig(data=DATA, model=cfg, train=dataclasses.replace(FAST, epochs=2, lr=50.0, patience=0))
+    results = execute_run(start_run(config, store))
+    history = store.get(results["run_id"]).history()
+    assert history[0]["epoch"] == 0 and history[0]["phase"] == "initial"
+    assert history[0]["valid"] == mf_results["valid"]["primary"]["metrics"]
+    assert all(h["valid"]["ndcg@10"] < history[0]["valid"]["ndcg@10"] for h in history[1:])
+    assert (results["best_epoch"], results["best_phase"]) == (0, "initial")
+    assert results["test"]["primary"]["metrics"] == mf_results["test"]["primary"]["metrics"]
+    assert "initial (warm-start) weights" in results["completion"]["summary"]
+
+
+@pytest.mark.parametrize("key", ["enhanced", "gpt2rec"])
+def test_freeze_mf_keeps_the_warm_started_mf_part_fixed(key: str, mf_store: tuple[RunStore, Any]) -> None:
+    store, _ = mf_store
+    cfg = dataclasses.replace(TEXT_CONFIGS[key], init_from_run="mf-s0", freeze_mf=True)
+    config = RunConfig(data=DATA, model=cfg, train=FAST)
+    data, split = prepare_data(config)
+    model = build_model(cfg, data)
+    apply_warm_start(model, config, store)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    trainer = Trainer(model, data, split, config.train, config.eval)
+    trainer.fit(2)
+    after = dict(model.named_parameters())
+    frozen = {"user_id.table.weight", "item_id.table.weight", "bias"}
+    assert all(torch.equal(before[n], after[n]) for n in frozen)
+    assert any(not torch.equal(before[n], p) for n, p in after.items() if p.requires_grad)  # the text part learnt
+    with pytest.raises(ConfigError, match="freeze_mf") as err:
+        dataclasses.replace(TEXT_CONFIGS[key], freeze_mf=True)
+    assert "init_from_run" in str(err.value)

@@ -93,6 +93,14 @@ class Recommender(nn.Module):
         """False for models with nothing to fit by gradient (Popularity)."""
         return any(p.requires_grad for p in self.parameters())
 
+    @property
+    def validate_initial(self) -> bool:
+        """Whether the trainer validates the weights before the first epoch and may restore
+        them (epoch 0, phase "initial"). True for a warm-started text model: its initial
+        weights are a finished MF run's, so the weights it keeps can never validate worse
+        than that MF."""
+        return False
+
     # -- scoring ----------------------------------------------------------------------------
     def full_scores(self, users: Tensor) -> Tensor:
         """Scores of `users` (B,) against every item: (B, n_items). Higher is better."""

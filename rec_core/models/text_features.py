@@ -24,7 +24,7 @@ __all__ = ["IdEmbedding", "MFPlusText", "TextSide", "check_mf_part", "encode_tab
 
 def check_mf_part(config: Any) -> None:
     """Rules on the fields both text models share for their MF part and its gate:
-    `gate_init`, `reg_weight`, `init_from_run`."""
+    `gate_init`, `reg_weight`, `init_from_run`, `freeze_mf`."""
     if not math.isfinite(config.gate_init):
         raise ConfigError("gate_init", f"must be a finite number, got {config.gate_init}")
     if config.reg_weight < 0:
@@ -33,6 +33,9 @@ def check_mf_part(config: Any) -> None:
     if not isinstance(run_id, str) or any(ch in run_id for ch in "/\\") or run_id in (".", ".."):
         raise ConfigError("init_from_run", f"must be a run id (a folder name in the runs directory) or empty; "
                                            f"got {run_id!r}")
+    if config.freeze_mf and not run_id:
+        raise ConfigError("freeze_mf", "freezes the MF part a warm start copied from an MF run; it needs "
+                                       "init_from_run (a run id or 'auto')")
 
 
 class IdEmbedding(nn.Module):
@@ -264,9 +267,23 @@ class MFPlusText:
 
     def load_id_weights(self, users: Tensor, items: Tensor, bias: Tensor | None) -> None:
         """Warm start: copy an MF model's ID embeddings (n, d) and item bias (n,) into the MF
-        part (`init_from_run`; see rec_core/warm_start.py)."""
+        part (`init_from_run`; see rec_core/warm_start.py). With `freeze_mf` they stay fixed:
+        the text part then learns a residual over that very MF."""
+        mf_part = [self.user_id.table.weight, self.item_id.table.weight]  # type: ignore[attr-defined]
+        if self.bias is not None:  # type: ignore[attr-defined]
+            mf_part.append(self.bias)  # type: ignore[attr-defined]
         with torch.no_grad():
-            self.user_id.table.weight.copy_(users)  # type: ignore[attr-defined]
-            self.item_id.table.weight.copy_(items)  # type: ignore[attr-defined]
-            if self.bias is not None:  # type: ignore[attr-defined]
-                self.bias.copy_(bias if bias is not None else torch.zeros_like(self.bias))  # type: ignore[attr-defined]
+            mf_part[0].copy_(users)
+            mf_part[1].copy_(items)
+            if len(mf_part) == 3:
+                mf_part[2].copy_(bias if bias is not None else torch.zeros_like(mf_part[2]))
+        if self.config.freeze_mf:  # type: ignore[attr-defined]
+            for p in mf_part:
+                p.requires_grad_(False)
+        self.warm_started = True
+
+    @property
+    def validate_initial(self) -> bool:
+        """A warm-started model validates its initial weights (see `Recommender`): with
+        `gate_init` 0 they score exactly as the MF run they came from."""
+        return bool(getattr(self, "warm_started", False))

@@ -92,6 +92,8 @@ def best_epoch_text(best_epoch: Any, best_phase: Any = None, note: Any = None) -
 
     The phase is named unless it is the implicit "train" phase of a one-phase run.
     """
+    if best_phase == "initial":  # a warm start whose MF weights no epoch beat on validation
+        return "best: the initial (warm-start) weights" + (f": {note}" if note else "")
     if not isinstance(best_epoch, int) or isinstance(best_epoch, bool) or best_epoch <= 0:
         return ""
     text = f"best epoch {best_epoch}"

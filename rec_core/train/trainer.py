@@ -87,6 +87,7 @@ class FitResult:
 
     epochs_run: int
     best_epoch: int  # global epoch number (across fit calls) of the restored weights; 0 if none
+    # (or the initial weights, when best_phase is "initial": see Recommender.validate_initial)
     best_score: float  # validation `monitor` at best_epoch (nan when never validated)
     stopped: bool  # a cooperative stop ended the call
     early_stopped: bool  # patience ran out
@@ -156,6 +157,7 @@ class Trainer:
         self._optimizer: torch.optim.Optimizer | None = None
         self._opt_params: tuple[int, ...] = ()
         self._prepared = False
+        self._initial_validated = False  # the initial weights were validated (model.validate_initial)
         self._generator = torch.Generator().manual_seed(config.seed)
         tr = split.train
         self._train_users = torch.from_numpy(data.users[tr].astype(np.int64))
@@ -233,6 +235,23 @@ class Trainer:
         result = evaluate(self.model, self.data, self.split, "valid", self.eval_config, device=self.device)
         return dict(result.metrics)
 
+    def _validate_initial(self) -> dict[str, Any]:
+        """Validate the weights before any training (epoch 0, phase "initial") and make them
+        the best so far: a warm-started model keeps them unless an epoch validates better."""
+        t_eval = time.perf_counter()
+        valid = self.validate()
+        score = valid.get(self.config.monitor, float("nan"))
+        self._initial_validated = True
+        self.peak = {"epoch": 0, "phase": "initial", "score": score}
+        if score > self.best_score:  # NaN (no validation users) keeps nothing
+            self.best_score, self.best_epoch, self.best_phase = score, 0, "initial"
+            self._best_state = self._snapshot()
+        record = {"epoch": 0, "phase": "initial", "loss": {}, "seconds": 0.0, "valid": valid,
+                  "eval_seconds": time.perf_counter() - t_eval, "best_epoch": self.best_epoch,
+                  "best_phase": self.best_phase}
+        self._emit("on_epoch_end", record)
+        return record
+
     def fit(self, epochs: int | None = None) -> FitResult:
         """Train up to `epochs` more epochs (default `config.epochs`); returns what happened."""
         n_epochs = self.config.epochs if epochs is None else epochs
@@ -257,6 +276,8 @@ class Trainer:
         if not model.trainable:
             n_epochs = 0  # nothing to fit by gradient (Popularity); still validated once below
         bad_epochs = 0
+        if n_epochs and self.epoch == 0 and not self._initial_validated and model.validate_initial:
+            history.append(self._validate_initial())
         for _ in range(n_epochs):
             if self._should_stop():
                 break
