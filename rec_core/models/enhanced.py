@@ -77,7 +77,7 @@ class EnhancedConfig:
     use_attention: bool = True  # cross-attention fusion (else: ID + MLP(pooled text))
     freeze_gpt2: bool = True  # keep the backbone frozen (ignored by LoRA, which freezes the base)
     use_peft: bool = False  # LoRA adapters on the top `dynamic_layers` blocks (needs dynamic mode)
-    contrastive_weight: float = 0.1  # weight of the InfoNCE term between ID and text views; 0 off
+    contrastive_weight: float = 0.0  # weight of the InfoNCE term between ID and text views; 0 off (no weight helped on validation: bench/results/search_text_*.json; schemes 2 and 3 keep the design's 0.1)
     temperature: float = 0.2  # InfoNCE temperature
     contrastive_sample: int = 256  # entities per side in each step's InfoNCE (cost grows with its square)
     n_heads: int = 4  # cross-attention heads; must divide embed_dim
