@@ -1,4 +1,4 @@
-"""Command line: `python -m rec_core train|compare|runs|execute|datasets`.
+"""Command line: `python -m rec_core train|compare|runs|execute|datasets` (or `rec-core ...`).
 
 Every config field has a flag, generated from the dataclasses so the two never drift apart.
 Bad input prints one line naming the field and exits with code 2; a run that fails (or any
@@ -12,13 +12,14 @@ import json
 import os
 import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from rec_core.configs import coerce_value, field_types
 from rec_core.errors import ConfigError, RecCoreError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "entry_point", "build_parser"]
 
 EXIT_BAD_INPUT = 2
 
@@ -67,20 +68,48 @@ def _flag_table() -> dict[str, tuple[str, str, Any]]:
     return table
 
 
+class _CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser that can add arguments on first use (parsing it or showing its
+    help) through `late_arguments`. `train` has one flag per config field; the model configs
+    live beside their models, whose modules import torch, and `--help` or another command must
+    not pay for that import."""
+
+    late_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+
+    def _add_late_arguments(self) -> None:
+        add, self.late_arguments = self.late_arguments, None
+        if add is not None:
+            add(self)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self._add_late_arguments()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        self._add_late_arguments()
+        return super().format_help()
+
+
+def _add_config_flags(train: argparse.ArgumentParser) -> None:
+    for flag, (section, name, _) in sorted(_flag_table().items()):
+        train.add_argument(f"--{flag}", dest=f"cfg__{section}__{name}", metavar="VALUE", help=f"{section}.{name}")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rec_core", description="Train and compare recommenders.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    """The command line's parser; building it imports neither torch nor any model module."""
+    prog = "rec-core" if Path(sys.argv[0]).name == "rec-core" else "python -m rec_core"  # the console script's name
+    parser = argparse.ArgumentParser(prog=prog, description="Train and compare recommenders.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_CommandParser)
 
     train = sub.add_parser("train", help="train one model and write a run folder")
+    assert isinstance(train, _CommandParser)
+    train.late_arguments = _add_config_flags
     train.add_argument("--config", help="JSON or TOML file with sections data, split, model, train, eval")
     train.add_argument("--runs-dir", default="runs", help="run store folder (default: runs)")
     train.add_argument("--run-id", help="name of the run folder (default: generated)")
     train.add_argument("--seed", help="seed of the split, the init and the sampling (default 0)")
     train.add_argument("--label", help="free text shown in the app")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
-    for flag, (section, name, tp) in sorted(_flag_table().items()):
-        train.add_argument(f"--{flag}", dest=f"cfg__{section}__{name}", metavar="VALUE",
-                           help=f"{section}.{name}")
 
     execute = sub.add_parser("execute", help="carry out a queued run folder (used by the app's queue)")
     execute.add_argument("run_id")
@@ -338,3 +367,19 @@ def main(argv: list[str] | None = None) -> int:
             text = f"{type(exc).__name__}: {exc}"
         print(f"error: {text} (unexpected; REC_CORE_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 1
+
+
+def entry_point() -> int:
+    """`python -m rec_core` and the `rec-core` console script: `main`, then stdout flushed
+    inside the guard, since a reader such as `runs | head` may close the pipe before that."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader left; point stdout at /dev/null so the flush at exit stays quiet.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141
+    return code

@@ -1,0 +1,110 @@
+"""The library stays lean and apart from the app.
+
+`import rec_core` and the command line's parser load no deep-learning, plotting or app package
+(each checked in a fresh interpreter, from a folder outside the checkout, so the installed
+package is what runs); the library's modules never import the app's packages, and the
+plotting / projection packages only inside the functions that use them.
+"""
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+# Never loaded by `import rec_core`, `--help` or building the parser.
+HEAVY = {"torch", "transformers", "peft", "plotly", "kaleido", "streamlit", "umap"}
+# Never loaded by the library, whatever part of it is imported.
+APP_ONLY = {"streamlit", "plotly", "kaleido", "umap", "rec_app", "app_support"}
+# Imported by rec_core only inside a function (a projection, an export), never at module level.
+LAZY_ONLY = {"plotly", "kaleido", "umap"}
+
+
+def _imported(args: list[str], cwd: Path) -> tuple[set[str], str]:
+    """Top-level packages a fresh `python -X importtime ARGS` imported, and its stdout."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    names = set()
+    for line in proc.stderr.splitlines():
+        # import time: <self us> | <cumulative us> | <indented module name>
+        parts = line.removeprefix("import time:").split("|")
+        if line.startswith("import time:") and len(parts) == 3 and parts[0].strip().isdigit():
+            names.add(parts[2].strip().split(".")[0])
+    assert "rec_core" in names, "the import-time report listed no rec_core module"
+    return names, proc.stdout
+
+
+def test_import_rec_core_loads_no_heavy_package(tmp_path: Path) -> None:
+    names, _ = _imported(["-c", "import rec_core"], tmp_path)
+    assert not names & HEAVY, sorted(names & HEAVY)
+
+
+def test_cli_help_and_parser_load_no_heavy_package(tmp_path: Path) -> None:
+    names, out = _imported(["-m", "rec_core", "--help"], tmp_path)
+    assert not names & HEAVY, sorted(names & HEAVY)
+    assert out.startswith("usage: python -m rec_core") and "compare" in out
+    parse = ("from rec_core.cli import build_parser; p = build_parser(); "
+             "[p.parse_args(a) for a in (['runs'], ['datasets'], ['execute', 'r1'], ['compare', 'a', 'b'])]")
+    names, _ = _imported(["-c", parse], tmp_path)
+    assert not names & HEAVY, sorted(names & HEAVY)
+
+
+def test_train_flags_are_added_when_train_is_parsed(capsys: pytest.CaptureFixture[str]) -> None:
+    from rec_core.cli import build_parser
+
+    args = build_parser().parse_args(["train", "--model", "mf", "--embed-dim", "8"])
+    assert args.cfg__model__name == "mf" and args.cfg__model__embed_dim == "8"
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["train", "--help"])
+    assert exited.value.code == 0
+    assert "--embed-dim" in capsys.readouterr().out
+
+
+def test_library_modules_load_no_app_package(tmp_path: Path) -> None:
+    modules = ["rec_core", "rec_core.models", "rec_core.evaluate", "rec_core.analysis", "rec_core.experiment",
+               "rec_core.text", "rec_core.runs", "rec_core.train", "rec_core.data", "rec_core.cli"]
+    names, _ = _imported(["-c", f"import {', '.join(modules)}"], tmp_path)
+    assert not names & APP_ONLY, sorted(names & APP_ONLY)
+
+
+def _imports(tree: ast.AST) -> list[tuple[str, bool]]:
+    """(top-level package, at module level) for every import statement of a module."""
+    found = []
+    function_nodes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        if isinstance(node, ast.Import):
+            found.extend((a.name.split(".")[0], not in_function) for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.append((node.module.split(".")[0], not in_function))
+        for child in ast.iter_child_nodes(node):
+            visit(child, in_function or isinstance(node, function_nodes))
+
+    visit(tree, False)
+    return found
+
+
+def test_rec_core_source_never_imports_the_app() -> None:
+    files = sorted((REPO / "rec_core").rglob("*.py"))
+    assert len(files) > 40
+    for path in files:
+        for package, module_level in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+            where = path.relative_to(REPO)
+            assert package not in {"rec_app", "app_support", "streamlit"}, f"{where} imports {package}"
+            assert not (module_level and package in LAZY_ONLY), f"{where} imports {package} at module level"
+
+
+def test_console_script_is_the_cli() -> None:
+    (script,) = importlib.metadata.entry_points(group="console_scripts", name="rec-core")
+    assert script.value == "rec_core.cli:entry_point"
+    exe = shutil.which("rec-core")
+    if exe is None:
+        pytest.fail("rec-core is not on PATH: install the project (pip install -r requirements-dev.txt)")
+    proc = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: rec-core"), proc.stderr[-2000:]
