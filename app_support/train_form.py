@@ -22,7 +22,7 @@ _DEFAULTS: dict[str, Any] = {
     "tr_backbone": "minilm", "tr_max_length": 64, "tr_embed_dim": 64, "tr_epochs": 20, "tr_lr": 0.001,
     "tr_batch_size": 2048, "tr_patience": 10, "tr_seeds": "0", "tr_label": "", "tr_n_heads": 4,
     "tr_lora_rank": 8, "tr_dynamic_layers": 2, "tr_syn_users": 600, "tr_syn_items": 500, "tr_preset": "scheme1",
-    "tr_warm_start": False, "tr_gate_init": 0.1,
+    "tr_warm_start": False, "tr_freeze_mf": True, "tr_gate_init": 0.1,
 }
 
 
@@ -103,10 +103,14 @@ def model_fields(model: str, backbones: list[dict[str, object]], lang: str) -> d
                                           format_func=lambda b: t(f"backbone.{b}", lang, default=b))
         fields["max_length"] = c3.number_input(t("field.max_length", lang), 8, 512, step=8, key="tr_max_length",
                                                help=t("field.max_length_help", lang))
-        w1, w2 = st.columns([2, 1])
+        w1, w3, w2 = st.columns([2, 2, 1])
         # "auto": each seed starts from the finished MF run of its own dataset, split and seed.
-        fields["init_from_run"] = "auto" if w1.toggle(t("field.warm_start", lang), key="tr_warm_start",
-                                                      help=t("field.warm_start_help", lang)) else ""
+        warm = w1.toggle(t("field.warm_start", lang), key="tr_warm_start", help=t("field.warm_start_help", lang))
+        fields["init_from_run"] = "auto" if warm else ""
+        # Only a warm start has an MF part to keep fixed (the config refuses it otherwise); inside
+        # the form the toggle cannot follow the warm-start one before submit, so it applies only then.
+        fields["freeze_mf"] = w3.toggle(t("field.freeze_mf", lang), key="tr_freeze_mf",
+                                        help=t("field.freeze_mf_help", lang)) and warm
         fields["gate_init"] = w2.number_input(t("field.gate_init", lang), 0.0, 10.0, step=0.05, format="%.2f",
                                               key="tr_gate_init", help=t("field.gate_init_help", lang))
     if model != "enhanced":

@@ -157,6 +157,12 @@ STRINGS: dict[str, tuple[str, str]] = {
                               "that MF, so the text side's value is a delta over the very same MF.",
                               "用同一数据集、划分和种子下已完成的 MF 运行初始化 ID 嵌入和物品偏置（需先训练该 MF）。"
                               "门控为 0 时模型起点与该 MF 完全相同，文本部分的价值即相对这个 MF 的增量。"),
+    "field.freeze_mf": ("Keep the MF part fixed", "固定 MF 部分"),
+    "field.freeze_mf_help": ("With a warm start: the MF run's embeddings and item bias stay as they are and the "
+                             "text part learns what MF misses. The run validates its starting weights too and keeps "
+                             "them unless an epoch validates better, so on validation it never falls below that MF.",
+                             "热启动时：MF 运行的嵌入和物品偏置保持不变，文本部分学习 MF 遗漏的信号。运行也会在验证集上"
+                             "评估起始权重，除非某轮验证更好否则保留它们，因此在验证集上不会低于该 MF。"),
     "field.gate_init": ("Text gate (initial)", "文本门控（初值）"),
     "field.gate_init_help": ("Initial weight of the text part of the score (score = MF part + gate x text part); "
                              "0 starts as plain MF.", "得分中文本部分的初始权重（得分 = MF 部分 + 门控 × 文本部分）；"

@@ -258,3 +258,17 @@ def test_train_form_warm_start_refuses_a_seed_without_its_mf_run(runs: Path) -> 
     assert any("init_from_run" in e.value and "seed 7" in e.value for e in at.error), [e.value for e in at.error]
     assert set(RunStore(runs).run_ids()) == before
     assert at.number_input(key="tr_gate_init").value == 0.0
+
+
+def test_train_form_keeps_the_mf_part_fixed_only_with_a_warm_start(runs: Path) -> None:
+    at = page("pages/1_Train.py")
+    at.selectbox(key="tr_model").set_value("enhanced").run()
+    no_failure(at)
+    assert at.toggle(key="tr_freeze_mf").value is True  # on by default, applied with a warm start only
+    button(at, "Estimate duration").click().run()  # checks the whole config, launches nothing
+    assert not at.error, [e.value for e in at.error]
+    at.toggle(key="tr_warm_start").set_value(True)
+    at.text_input(key="tr_seeds").set_value("7")  # no MF run of seed 7: the warm start is what is refused
+    button(at, "Launch").click().run()
+    errors = [e.value for e in at.error]
+    assert any("init_from_run" in e for e in errors) and not any("freeze_mf" in e for e in errors), errors
