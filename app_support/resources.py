@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rec_app.launch import children_import_this_checkout, max_parallel, runs_root
+from rec_app.launch import max_parallel, runs_root
 from rec_app.run_table import RunRow, list_rows
 from rec_core.runs import Run, RunQueue, RunStore
 
@@ -60,7 +60,6 @@ class _Ticker:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _queue(root: str, parallel: int) -> tuple[RunQueue, _Ticker]:
-    children_import_this_checkout()  # the ticker launches `python -m rec_core execute ...`
     run_queue = RunQueue(RunStore(root), max_parallel=parallel)
     return run_queue, _Ticker(run_queue)
 

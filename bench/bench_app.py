@@ -27,10 +27,29 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 POLL_S = 2.0  # app_support.live.POLL_SECONDS: the page shows a new epoch at most this late
 TARGETS = {"render_s": 2.0, "first_epoch_cold_s": 60.0, "first_epoch_warm_s": 15.0}
+
+
+def tiny_config(model: str, seed: int, epochs: int) -> Any:
+    """A run of the tiny synthetic dataset: `mf` or `enhanced` (tiny-gpt2, scheme 1); the same
+    settings as the app tests' store (tests/app_store.py)."""
+    from rec_core.data import DataConfig
+    from rec_core.evaluate import EvalConfig
+    from rec_core.experiment import RunConfig
+    from rec_core.models.enhanced import EnhancedConfig
+    from rec_core.models.mf import MFConfig
+    from rec_core.split import SplitConfig
+    from rec_core.train import TrainConfig
+
+    model_cfg: Any = MFConfig(embed_dim=16)
+    if model != "mf":
+        model_cfg = EnhancedConfig.from_preset("scheme1", backbone="tiny-gpt2", max_length=32, embed_dim=16, n_heads=2)
+    return RunConfig(data=DataConfig(name="synthetic", synthetic_users=120, synthetic_items=90),
+                     split=SplitConfig(kind="ratio"), model=model_cfg,
+                     train=TrainConfig(epochs=epochs, batch_size=512, patience=0, device="cpu"),
+                     eval=EvalConfig(), seed=seed)
 
 
 def seed_store(root: Path) -> float:
@@ -39,7 +58,6 @@ def seed_store(root: Path) -> float:
 
     from rec_core.experiment import execute_run, start_run
     from rec_core.runs import RunStore
-    from tests.app_store import tiny_config
 
     store = RunStore(root)
     t0 = time.perf_counter()

@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,14 +21,12 @@ from typing import Any
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from rec_core.analysis import UmapParams, embeddings, neighbourhood_agreement, project  # noqa: E402
-from rec_core.data import DataConfig, load_dataset  # noqa: E402
-from rec_core.models.mf import MF, MFConfig  # noqa: E402
-from rec_core.runs import environment_info  # noqa: E402
-from rec_core.split import SplitConfig, make_split  # noqa: E402
-from rec_core.train import TrainConfig, Trainer  # noqa: E402
+from rec_core.analysis import UmapParams, embeddings, neighbourhood_agreement, project
+from rec_core.data import DataConfig, load_dataset
+from rec_core.models.mf import MF, MFConfig
+from rec_core.runs import environment_info
+from rec_core.split import SplitConfig, make_split
+from rec_core.train import TrainConfig, Trainer
 
 HERE = Path(__file__).resolve().parent
 TARGET_S = 10.0

@@ -250,13 +250,9 @@ def start_measurement(runs_root: str | Path, config: dict[str, Any]) -> bool:
         write_json_atomic(config_file, config)
         argv = [sys.executable, "-m", "rec_app.estimate", "measure", str(root), str(config_file),
                 "--t0", repr(time.time())]
-        # The child imports this very rec_core, wherever the caller's working directory is.
-        package_parent = str(Path(__file__).resolve().parent.parent)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [package_parent, *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]])}
         with open(root / ".calibration.log", "ab") as log:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True, close_fds=True, env=env)  # noqa: S603
+                                    start_new_session=True, close_fds=True)  # noqa: S603
         _reap(proc)
         write_json_atomic(_pending_file(root, config), {"pid": proc.pid, "start": process_start_token(proc.pid)})
     return True

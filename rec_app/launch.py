@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from rec_core.experiment import RunConfig
 
 __all__ = ["RUNS_ENV", "MAX_SEEDS", "runs_root", "max_parallel", "parse_seeds", "build_configs",
-           "execute_argv", "submit_runs", "children_import_this_checkout", "save_upload", "UPLOADS_DIR"]
+           "execute_argv", "submit_runs", "save_upload", "UPLOADS_DIR"]
 
 RUNS_ENV = "REC_CORE_RUNS"
 PARALLEL_ENV = "REC_CORE_MAX_PARALLEL"
@@ -91,16 +91,6 @@ def execute_argv(run_id: str, runs_dir: str | Path) -> list[str]:
             "--quiet"]
 
 
-def children_import_this_checkout() -> None:
-    """Make `python -m rec_core ...` children import this very rec_core, whatever the working
-    directory (the package is used from a checkout, not pip-installed): prepend its parent
-    folder to PYTHONPATH in this process's environment, which launched processes inherit."""
-    checkout = str(Path(__file__).resolve().parent.parent)
-    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if checkout not in paths:
-        os.environ["PYTHONPATH"] = os.pathsep.join([checkout, *paths])
-
-
 def submit_runs(store: RunStore, queue: RunQueue, configs: Sequence[RunConfig]) -> list[str]:
     """Create a queued run folder per config and hand each to the queue; returns the run ids.
 
@@ -110,7 +100,6 @@ def submit_runs(store: RunStore, queue: RunQueue, configs: Sequence[RunConfig]) 
     from rec_core.experiment import start_run
     from rec_core.warm_start import check_warm_start
 
-    children_import_this_checkout()
     for config in configs:  # every seed checked before any folder exists: no half-launched group
         check_warm_start(config, store)
     ids = []

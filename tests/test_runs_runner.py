@@ -14,12 +14,10 @@ import pytest
 from rec_core.errors import ConfigError
 from rec_core.runs import LaunchError, RunQueue, RunStore, launch, runner, utc_now
 
-REPO = str(Path(__file__).resolve().parents[1])
-
 # A stand-in for `python -m rec_core train ...`: sleeps, prints, marks its run done.
 CHILD = (
-    "import os, sys, time; sys.path.insert(0, sys.argv[1]); "
-    "from rec_core.runs import RunStore; time.sleep(float(sys.argv[2])); "
+    "import os, sys, time; "
+    "from rec_core.runs import RunStore; time.sleep(float(sys.argv[1])); "
     "print('child unbuffered=' + os.environ['PYTHONUNBUFFERED']); "
     "store = RunStore(os.environ['REC_CORE_RUNS_ROOT']); "
     "store.get(os.environ['REC_CORE_RUN_ID']).set_status('done')"
@@ -27,7 +25,7 @@ CHILD = (
 
 
 def child_argv(sleep_s: float = 0.0) -> list[str]:
-    return [sys.executable, "-c", CHILD, REPO, str(sleep_s)]
+    return [sys.executable, "-c", CHILD, str(sleep_s)]
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -63,11 +61,11 @@ def test_launch_runs_detached_and_finishes(store: RunStore) -> None:
 def test_launched_run_outlives_its_launcher(store: RunStore) -> None:
     store.create({}, run_id="r1")
     launcher = (
-        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "import sys; "
         "from rec_core.runs import RunStore, launch; "
-        "launch(RunStore(sys.argv[2]), 'r1', sys.argv[3:])"
+        "launch(RunStore(sys.argv[1]), 'r1', sys.argv[2:])"
     )
-    subprocess.run([sys.executable, "-c", launcher, REPO, str(store.root), *child_argv(0.5)],
+    subprocess.run([sys.executable, "-c", launcher, str(store.root), *child_argv(0.5)],
                    check=True, timeout=30)
     # The launcher has exited; the child is still running (or already done), never failed.
     assert state(store, "r1") in ("running", "done")

@@ -67,14 +67,14 @@ def test_signal_mid_training_stops_like_the_app_and_keeps_the_model(tmp_path: Pa
 # The same command, with testing slowed down so that the second signal surely comes while the
 # run is finishing after the first (standard signals sent back to back may merge into one).
 SLOW_TEST = (
-    "import sys, time; sys.path.insert(0, sys.argv[1]); import rec_core.experiment as e; "
+    "import sys, time; import rec_core.experiment as e; "
     "real = e.evaluate_all; e.evaluate_all = lambda *a, **k: (time.sleep(3), real(*a, **k))[1]; "
-    "from rec_core.cli import main; sys.exit(main(sys.argv[2:]))"
+    "from rec_core.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 
 
 def test_second_signal_aborts_at_once_and_says_so(tmp_path: Path) -> None:
-    argv = [sys.executable, "-c", SLOW_TEST, str(REPO), "train", *SYN, *LONG, "--runs-dir", str(tmp_path / "runs"),
+    argv = [sys.executable, "-c", SLOW_TEST, "train", *SYN, *LONG, "--runs-dir", str(tmp_path / "runs"),
             "--run-id", "twice", "--quiet"]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(tmp_path),
                             cwd=REPO)

@@ -26,19 +26,19 @@ TRAIN = ["train", *SYN, "--model", "mf", "--embed-dim", "8", "--epochs", "2", "-
 # Runs the CLI with one store method replaced by "kill this process with SIGKILL", at the
 # moment the method is called with the given first argument (or at all, when it is "*").
 KILL_AT = (
-    "import os, signal, sys; sys.path.insert(0, sys.argv[1]); from rec_core.runs.store import Run; "
-    "method, when = sys.argv[2], sys.argv[3]; real = getattr(Run, method)\n"
+    "import os, signal, sys; from rec_core.runs.store import Run; "
+    "method, when = sys.argv[1], sys.argv[2]; real = getattr(Run, method)\n"
     "def killer(self, *a, **k):\n"
     "    if when == '*' or (a and a[0] == when): os.kill(os.getpid(), signal.SIGKILL)\n"
     "    return real(self, *a, **k)\n"
     "setattr(Run, method, killer)\n"
-    "from rec_core.cli import main; sys.exit(main(sys.argv[4:]))"
+    "from rec_core.cli import main; sys.exit(main(sys.argv[3:]))"
 )
 
 
 def _killed_run(tmp_path: Path, method: str, when: str) -> RunStore:
     runs = tmp_path / "runs"
-    argv = [sys.executable, "-c", KILL_AT, str(REPO), method, when, *TRAIN, "--runs-dir", str(runs),
+    argv = [sys.executable, "-c", KILL_AT, method, when, *TRAIN, "--runs-dir", str(runs),
             "--run-id", "k"]
     proc = subprocess.run(argv, capture_output=True, text=True, env=env(tmp_path), cwd=REPO, timeout=300)
     assert proc.returncode == -9, proc.stderr  # it really was killed
@@ -149,7 +149,7 @@ def test_runs_shows_the_reason_of_failed_and_corrupt_runs(store: RunStore, tmp_p
 
 def test_rerun_killed_midway_does_not_pass_for_the_earlier_attempt(store: RunStore, tmp_path: Path) -> None:
     store.get("a").set_status("queued")
-    argv = [sys.executable, "-c", KILL_AT, str(REPO), "append_history", "*", "execute", "a",
+    argv = [sys.executable, "-c", KILL_AT, "append_history", "*", "execute", "a",
             "--runs-dir", str(store.root), "--quiet"]
     proc = subprocess.run(argv, capture_output=True, text=True, env=env(tmp_path), cwd=REPO, timeout=300)
     assert proc.returncode == -9, proc.stderr

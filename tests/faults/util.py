@@ -13,7 +13,7 @@ SYN = ["--dataset", "synthetic", "--synthetic-users", "120", "--synthetic-items"
 
 
 def env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "REC_CORE_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    return {**os.environ, "REC_CORE_CACHE": str(tmp_path / "cache")}
 
 
 def cli(tmp_path: Path, *args: str, timeout: float = 300, **kw: object) -> subprocess.CompletedProcess[str]:
