@@ -123,7 +123,7 @@ with page_guard(lang):
         return out.rename(columns={f"{metric} A": f"{label} · A", f"{metric} B": f"{label} · B"}).rename(
             columns=lambda c: t(f"err.col.{c}", lang, default=c))
 
-    def opener(table: pd.DataFrame, key: str):  # noqa: ANN202 - a Streamlit callback
+    def opener(table: pd.DataFrame, key: str):  # returns a Streamlit on_select callback
         def open_user() -> None:
             picked = st.session_state[key].selection.rows
             if picked:

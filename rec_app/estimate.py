@@ -252,7 +252,7 @@ def start_measurement(runs_root: str | Path, config: dict[str, Any]) -> bool:
                 "--t0", repr(time.time())]
         with open(root / ".calibration.log", "ab") as log:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True, close_fds=True)  # noqa: S603
+                                    start_new_session=True, close_fds=True)
         _reap(proc)
         write_json_atomic(_pending_file(root, config), {"pid": proc.pid, "start": process_start_token(proc.pid)})
     return True
@@ -338,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     config = json.loads(config_path.read_text(encoding="utf-8"))
     try:
         _record(root, config, measure(config, args.t0))
-    except Exception as exc:  # noqa: BLE001 - recorded so the page can say why there is no estimate
+    except Exception as exc:  # recorded so the page can say why there is no estimate
         _record(root, config, {"error": f"{type(exc).__name__}: {exc}", "measured_at": time.strftime("%Y-%m-%d %H:%M")})
         raise
     finally:

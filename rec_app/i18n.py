@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from rec_app.i18n_analysis import STRINGS as _ANALYSIS_STRINGS
+
 __all__ = ["LANGS", "STRINGS", "t", "metric_label", "segment_label", "format_duration"]
 
 LANGS: tuple[str, ...] = ("en", "zh")
@@ -400,8 +402,6 @@ def format_duration(seconds: float | None, lang: str = "en") -> str:
     return t("duration.h_min", lang, h=s // 3600, m=(s % 3600) // 60)
 
 
-# The analysis pages keep their strings in rec_core/i18n_analysis.py; merged so `t` finds them.
-from rec_app.i18n_analysis import STRINGS as _ANALYSIS_STRINGS  # noqa: E402
-
+# The analysis pages keep their strings in rec_app/i18n_analysis.py; merged so `t` finds them.
 for _key, _texts in _ANALYSIS_STRINGS.items():
     STRINGS.setdefault(_key, (_texts["en"], _texts["zh"]))

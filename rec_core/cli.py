@@ -221,7 +221,7 @@ def _execute(run: Any, quiet: bool, data: Any = None, split: Any = None) -> int:
             what = "interrupted"
         print(f"stopped: {run.run_id} ({what})", file=sys.stderr)
         return 143 if getattr(exc, "signal_name", "") == "SIGTERM" else 130
-    except Exception as exc:  # noqa: BLE001 - one line, never a traceback; status.json keeps it
+    except Exception as exc:  # one line, never a traceback; status.json keeps it
         progress.close()
         if os.environ.get("REC_CORE_DEBUG"):
             raise
@@ -358,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+    except Exception as exc:  # one line, never a traceback
         if os.environ.get("REC_CORE_DEBUG"):
             raise
         if isinstance(exc, OSError) and exc.filename:

@@ -234,7 +234,7 @@ def execute_run(
         _record_end(run, exc, "stopped", phase="interrupted", error=error, completion=completion,
                     stop_signal=getattr(exc, "signal_name", None))
         raise
-    except Exception as exc:  # noqa: BLE001 - every failure must reach the run's status
+    except Exception as exc:  # every failure must reach the run's status
         msg = str(exc) if isinstance(exc, RecCoreError) else f"{type(exc).__name__}: {exc}"
         _record_end(run, exc, "failed", phase="failed", error=msg, traceback=traceback.format_exc(limit=20),
                     completion=_live_completion("failed", "error", live))

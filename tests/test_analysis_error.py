@@ -24,14 +24,14 @@ from tests.analysis_runs import analysis_runs
 from tests.helpers import split_of, synthetic
 
 
-def _random_mf(data, split, seed: int = 0) -> MF:  # noqa: ANN001 - test data objects
+def _random_mf(data, split, seed: int = 0) -> MF:
     torch.manual_seed(seed)
     model = MF(data.n_users, data.n_items, MFConfig(embed_dim=8))
     model.prepare(TrainContext(data.n_users, data.n_items, data.users[split.train], data.items[split.train]))
     return model.eval()
 
 
-def _agree(lists, ranks: pd.DataFrame) -> None:  # noqa: ANN001
+def _agree(lists, ranks: pd.DataFrame) -> None:
     """Every test item ranked <= k sits at exactly that place of the user's list, and no other
     test item is in the list."""
     for row in ranks.itertuples():

@@ -6,7 +6,9 @@ import os
 import shutil
 import struct
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,11 +92,15 @@ def test_dataset_sizes() -> None:
     assert est.dataset_size({"name": "csv"}) is None
 
 
+def _reader(store: RunStore) -> Callable[[str], tuple[Any, Any]]:
+    """What `observed_costs` reads of a run: its results and its history."""
+    return lambda rid: (store.get(rid).results(), store.get(rid).history())
+
+
 def test_estimate_from_finished_runs_matches_their_measured_time(store: RunStore) -> None:
     rows = list_rows(store)
     mf = next(r for r in rows if r.model == "mf")
-    read = lambda rid: (store.get(rid).results(), store.get(rid).history())  # noqa: E731
-    costs, n = est.observed_costs(mf.config, rows, read)
+    costs, n = est.observed_costs(mf.config, rows, _reader(store))
     assert n == 2 and costs.train_s_per_triple > 0 and costs.eval_s_per_score > 0
     size = est.dataset_size(mf.config["data"])
     e = est.estimate(mf.config, size, costs, cache_warm=True, startup_s=0.0)
@@ -115,14 +121,13 @@ def test_text_cache_warmth_and_encoding_cost(store: RunStore) -> None:
     other = json.loads(json.dumps(enh.config))
     other["data"]["synthetic_users"] = 500
     assert not est.cache_likely_warm(other, rows)
-    read = lambda rid: (store.get(rid).results(), store.get(rid).history())  # noqa: E731
-    costs, _ = est.observed_costs(other, rows, read)  # same cost settings, other data
+    costs, _ = est.observed_costs(other, rows, _reader(store))  # same cost settings, other data
     cold = est.estimate(other, est.dataset_size(other["data"]), costs, cache_warm=False)
     warm = est.estimate(other, est.dataset_size(other["data"]), costs, cache_warm=True)
     assert cold.parts["encoding"] >= warm.parts["encoding"] >= 0
     unknown = json.loads(json.dumps(enh.config))
     unknown["model"]["embed_dim"] = 32
-    assert est.observed_costs(unknown, rows, read) is None  # never ran: no made-up number
+    assert est.observed_costs(unknown, rows, _reader(store)) is None  # never ran: no made-up number
 
 
 @pytest.mark.slow

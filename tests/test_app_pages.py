@@ -42,7 +42,7 @@ def no_failure(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
-def button(at: AppTest, label: str):  # noqa: ANN201 - AppTest's widget type
+def button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
 

@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rec_app.launch import submit_runs
+from rec_core.experiment import RunConfig
 from rec_core.runs import RunQueue, RunStore
 from tests.app_store import tiny_config
 
@@ -46,7 +47,7 @@ def train_page() -> AppTest:
     return at.run()
 
 
-def button(at: AppTest, label: str):  # noqa: ANN201
+def button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
 
@@ -110,10 +111,10 @@ def test_two_tabs_launching_at_once_never_start_a_run_twice(store: RunStore) -> 
     ids: list[list[str]] = []
     errors: list[BaseException] = []
 
-    def tab(config: object) -> None:  # each tab has its own queue object, as in two sessions
+    def tab(config: RunConfig) -> None:  # each tab has its own queue object, as in two sessions
         try:
-            ids.append(submit_runs(store, RunQueue(store, max_parallel=1), [config]))  # type: ignore[list-item]
-        except BaseException as exc:  # noqa: BLE001
+            ids.append(submit_runs(store, RunQueue(store, max_parallel=1), [config]))
+        except BaseException as exc:  # noqa: BLE001 - any failure in a thread is asserted on below
             errors.append(exc)
 
     threads = [threading.Thread(target=tab, args=(c,)) for c in configs]

@@ -100,7 +100,7 @@ def test_item_template_drops_missing_values(values: dict[str, object], text: str
     rendered, spans = TextTemplate.parse(ITEM).render(values)
     assert rendered == text
     assert "None" not in rendered and "nan" not in rendered
-    for name, start, end in spans:
+    for _name, start, end in spans:
         assert rendered[start:end] and rendered[start:end] in text
 
 

@@ -26,7 +26,7 @@ class _Server:
         routes, release = self.routes, self.release
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 if self.path == "/hang":
                     release.wait(10)
                     return

@@ -42,7 +42,7 @@ def test_fields_texts_and_time_order(synthetic: InteractionData) -> None:
     assert set(synthetic.ratings.tolist()) <= {1.0, 2.0, 3.0, 4.0, 5.0}
     text = synthetic.item_text.texts[0]
     assert text.endswith(".") and "Genres: " in text
-    for name, start, end in synthetic.item_text.spans[0]:
+    for _name, start, end in synthetic.item_text.spans[0]:
         assert text[start:end]
     # User text is demographic only: no genre name leaks into it.
     assert not any(g in t for t in synthetic.user_text.texts for g in SYNTHETIC_GENRE_NAMES)

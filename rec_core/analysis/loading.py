@@ -62,7 +62,7 @@ def _checkpoint_format(run: Run) -> str | None:
     try:
         with safe_open(str(path), framework="pt") as f:
             return (f.metadata() or {}).get("rec_core_checkpoint")
-    except Exception as exc:  # noqa: BLE001 - SafetensorError and OSError alike mean "unreadable"
+    except Exception as exc:  # SafetensorError and OSError alike mean "unreadable"
         raise RunNotAnalysable(f"The checkpoint of run {run.run_id!r} is damaged and cannot be read. Train it "
                                "again to analyse it.") from exc
 

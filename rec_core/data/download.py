@@ -156,7 +156,7 @@ def _open_with_deadline(url: str, timeout: float) -> IO[bytes]:
 
     def worker() -> None:
         try:
-            result["response"] = urllib.request.urlopen(url, timeout=timeout)  # noqa: S310 - https/http URL from a spec or a test
+            result["response"] = urllib.request.urlopen(url, timeout=timeout)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller
             result["error"] = exc
 

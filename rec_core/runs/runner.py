@@ -75,7 +75,7 @@ def launch(
     }
     try:
         with open(run.path / log_name, "ab") as log:
-            proc = subprocess.Popen(  # noqa: S603 - argv is a list, no shell
+            proc = subprocess.Popen(  # argv is a list, no shell
                 argv,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

@@ -51,7 +51,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 120)
     while time.monotonic() < deadline:
         assert proc.poll() is None, "streamlit exited early"
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:  # noqa: S310 - localhost
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.read().strip() == b"ok":
                     return
         except OSError:
@@ -66,8 +66,8 @@ def app(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     port = _free_port()
     runs = tmp_path / "runs"
     env = {**os.environ, "REC_CORE_RUNS": str(runs), "REC_CORE_CACHE": str(tmp_path / "cache")}
-    log = open(tmp_path / "streamlit.log", "wb")  # noqa: SIM115 - closed in teardown
-    proc = subprocess.Popen(  # noqa: S603
+    log = open(tmp_path / "streamlit.log", "wb")  # closed in teardown
+    proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -84,12 +84,12 @@ def app(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         log.close()
 
 
-def _select(page, label: str, option: str) -> None:  # noqa: ANN001 - playwright Page
+def _select(page, label: str, option: str) -> None:  # page: a playwright Page
     page.get_by_test_id("stSelectbox").filter(has_text=label).first.click()
     page.get_by_role("option", name=option).first.click()
 
 
-def _number(page, label: str, value: int) -> None:  # noqa: ANN001
+def _number(page, label: str, value: int) -> None:  # page: a playwright Page
     box = page.get_by_label(label, exact=True)
     box.fill(str(value))
     box.press("Tab")

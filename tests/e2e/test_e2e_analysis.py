@@ -53,7 +53,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     runs = copy_analysis_store(tmp)
     port = _free_port()
     env = {**os.environ, "REC_CORE_RUNS": str(runs), "REC_CORE_CACHE": os.environ.get("REC_CORE_CACHE", str(tmp))}
-    log = open(tmp / "server.log", "wb")  # noqa: SIM115 - closed in the teardown below
+    log = open(tmp / "server.log", "wb")  # closed in the teardown below
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                                "--server.headless", "true"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -79,7 +79,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-def _settle(page) -> None:  # noqa: ANN001 - playwright Page
+def _settle(page) -> None:  # page: a playwright Page
     """Wait until the script run is over (no running indicator) and the page has painted."""
     page.wait_for_timeout(1000)
     page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=SLOW_MS)
