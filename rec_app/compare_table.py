@@ -254,9 +254,16 @@ def _seed_tables(ref: RunGroup, other: RunGroup, read: Callable[[str], pd.DataFr
         raise ConfigError("seeds", f"{other.name!r} (seeds {_seed_list(other.seeds)}) and {ref.name!r} (seeds "
                                    f"{_seed_list(ref.seeds)}) have no seed in common, so their users cannot be "
                                    "paired: each seed has its own split")
-    tables_a = {s: read(ref.run_for_seed(s).run_id) for s in common}  # type: ignore[union-attr]
-    tables_b = {s: read(other.run_for_seed(s).run_id) for s in common}  # type: ignore[union-attr]
+    tables_a = {s: read(_run_of(ref, s)) for s in common}
+    tables_b = {s: read(_run_of(other, s)) for s in common}
     return tables_a, tables_b
+
+
+def _run_of(group: RunGroup, seed: int | None) -> str:
+    """The id of `group`'s run of `seed` (a seed of the group's own list)."""
+    row = group.run_for_seed(seed)
+    assert row is not None, (group.name, seed)
+    return row.run_id
 
 
 def _seed_list(seeds: Sequence[int | None]) -> str:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from rec_app.run_table import RunRow
+from rec_core.configs import sub_table
 from rec_core.data.sizes import KNOWN_SIZES, DatasetSize, dataset_size
 from rec_core.runs.atomic import CorruptRunFile, RunFileNotFound, file_lock, read_json, write_json_atomic
 from rec_core.runs.environment import pid_alive
@@ -78,7 +79,7 @@ def train_fraction(split: dict[str, Any]) -> float:
 
 
 def _model(config: dict[str, Any]) -> dict[str, Any]:
-    return config.get("model") if isinstance(config.get("model"), dict) else {}
+    return sub_table(config, "model")
 
 
 def fits_per_run(config: dict[str, Any]) -> int:
@@ -140,7 +141,9 @@ def observed_costs(config: dict[str, Any], rows: Sequence[RunRow],
     the same backbone and text length whose text cache was cold.
     """
     sig, enc_sig = cost_signature(config), encode_signature(config)
-    same, encodes, loads = [], [], []
+    same: list[dict[str, float]] = []
+    encodes: list[dict[str, float]] = []
+    loads: list[dict[str, float]] = []
     for row in rows:
         if not row.comparable:
             continue

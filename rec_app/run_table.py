@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from rec_core.configs import sub_table
 from rec_core.errors import RecCoreError
 from rec_core.runs import FINISHED_STATES, Run, RunStore
 from rec_core.runs.summary import best_epoch_text, completion_of, primary_test_metrics
@@ -102,9 +103,7 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def _config_fields(config: dict[str, Any]) -> dict[str, Any]:
-    model = config.get("model") if isinstance(config.get("model"), dict) else {}
-    data = config.get("data") if isinstance(config.get("data"), dict) else {}
-    split = config.get("split") if isinstance(config.get("split"), dict) else {}
+    model, data, split = sub_table(config, "model"), sub_table(config, "data"), sub_table(config, "split")
     seed = config.get("seed")
     return {
         "model": str(model.get("name", "?")),
@@ -163,7 +162,7 @@ def read_row(run: Run) -> RunRow | None:
         finished = parse_time(status.get("updated_at"))
     end = finished or (datetime.now(timezone.utc) if state == "running" else parse_time(status.get("updated_at")))
     duration = max(0.0, (end - started).total_seconds()) if started and end else None
-    progress = status.get("progress") if isinstance(status.get("progress"), dict) else {}
+    progress = sub_table(status, "progress")
     return RunRow(
         run_id=run.run_id, state=state, name=fields["label"] or short_name(run.run_id), model=fields["model"],
         preset=fields["preset"], backbone=fields["backbone"], dataset=fields["dataset"],

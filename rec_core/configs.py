@@ -8,9 +8,16 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from rec_core.errors import ConfigError
 
-__all__ = ["config_to_dict", "config_from_dict", "field_types", "coerce_value"]
+__all__ = ["config_to_dict", "config_from_dict", "field_types", "coerce_value", "sub_table"]
 
 T = TypeVar("T")
+
+
+def sub_table(record: Any, key: str) -> dict[str, Any]:
+    """`record[key]` when it is a table (a dict), else {}: a section of a config or status read
+    from JSON, where a missing or malformed section must not stop the reader."""
+    value = record.get(key) if isinstance(record, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 def config_to_dict(cfg: Any) -> dict[str, Any]:

@@ -77,7 +77,7 @@ class RunConfig:
             for key, value in PRESETS[preset].items():
                 model_d.setdefault(key, value)
         model_cls = model_config_class(str(model_d.get("name", "mf")))
-        model = config_from_dict(model_cls, model_d, "model.")
+        model: Any = config_from_dict(model_cls, model_d, "model.")  # the kind's own config class
         sub = {
             "data": DataConfig,
             "split": SplitConfig,
@@ -254,7 +254,8 @@ def _record_end(run: Run, exc: BaseException, state: str, **fields: Any) -> None
     try:
         results = run.results()
         completion = results.get("completion") if isinstance(results, dict) else None
-        if (state == "failed" and isinstance(completion, dict) and isinstance(results.get("files"), dict)
+        if (state == "failed" and isinstance(results, dict) and isinstance(completion, dict)
+                and isinstance(results.get("files"), dict)
                 and run.check_files(results) is None):
             done = "stopped" if completion.get("state") == "stopped" else "done"
             run.set_status(done, phase=done, completion=completion,
@@ -266,7 +267,7 @@ def _record_end(run: Run, exc: BaseException, state: str, **fields: Any) -> None
         kept = run.record_failure_in_place(str(fields.get("error")), os.getpid())
         where = "recorded in failure.json" if kept else "not recorded anywhere: see this message"
         try:
-            exc.status_note = f"status.json could not be written ({cause}); {where}"  # type: ignore[attr-defined]
+            exc.status_note = f"status.json could not be written ({cause}); {where}"  # type: ignore[attr-defined]  # read back with getattr
         except AttributeError:
             pass
 

@@ -175,8 +175,9 @@ def format_comparison(a: str, b: str, rows: Sequence[Any], random: dict[str, flo
     if rest:
         parts.append(f"no significant difference on {rest} metric(s)")
     lines = [*head, table, "verdict: " + ("; ".join(parts) or "nothing compared")]
-    if first is not None and getattr(first, "note", ""):
-        lines.append(f"note: {first.note}")
+    note = getattr(first, "note", None)
+    if note:
+        lines.append(f"note: {note}")
     lines.append("(an improvement is called only when p < 0.05 and the CI excludes 0)")
     return "\n".join(lines)
 

@@ -4,8 +4,10 @@ or one must start from the other: Compare, the CLI `compare`, warm start, error 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
+
+from rec_core.configs import sub_table
 
 __all__ = ["data_split", "describe_setting", "differing_fields", "setting_mismatch"]
 
@@ -17,14 +19,13 @@ _DATA_LOCATION_FIELDS = ("data_dir", "download")
 def data_split(config: dict[str, Any], compare_location: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
     """What a run's users and test items depend on: its data config (without where the files
     are, unless `compare_location`) and its split config (without the seed, which groups vary)."""
-    data = config.get("data") if isinstance(config.get("data"), dict) else {}
-    split = config.get("split") if isinstance(config.get("split"), dict) else {}
+    data, split = sub_table(config, "data"), sub_table(config, "split")
     if not compare_location:
         data = {k: v for k, v in data.items() if k not in _DATA_LOCATION_FIELDS}
     return data, {k: v for k, v in split.items() if k != "seed"}
 
 
-def describe_setting(config: dict[str, Any], fields: Sequence[str] = ()) -> str:
+def describe_setting(config: dict[str, Any], fields: Iterable[str] = ()) -> str:
     """`dataset ml-100k, split cold-items` plus the `section.field=value` settings in `fields`."""
     data, split = data_split(config, compare_location=True)
     text = f"dataset {data.get('name', '?')}, split {split.get('kind', '?')}"

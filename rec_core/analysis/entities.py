@@ -29,9 +29,11 @@ class EntityNotFound(RecCoreError, LookupError):
 
 def check_side(side: str) -> Side:
     """`side` if it is "user" or "item", else a RecCoreError saying so."""
-    if side not in ("user", "item"):
-        raise RecCoreError(f"side must be 'user' or 'item', got {side!r}")
-    return side  # type: ignore[return-value]
+    if side == "user":
+        return "user"
+    if side == "item":
+        return "item"
+    raise RecCoreError(f"side must be 'user' or 'item', got {side!r}")
 
 
 def _cut(text: str) -> str:

@@ -152,22 +152,23 @@ def _open_with_deadline(url: str, timeout: float) -> IO[bytes]:
     The socket timeout does not bound DNS resolution, which can hang on a machine without a
     resolver; the open runs in a daemon thread so a hang cannot outlive the deadline.
     """
-    result: dict[str, object] = {}
+    responses: list[IO[bytes]] = []
+    errors: list[BaseException] = []
 
     def worker() -> None:
         try:
-            result["response"] = urllib.request.urlopen(url, timeout=timeout)
+            responses.append(urllib.request.urlopen(url, timeout=timeout))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller
-            result["error"] = exc
+            errors.append(exc)
 
     thread = threading.Thread(target=worker, name="rec_core-download", daemon=True)
     thread.start()
     thread.join(timeout + 1.0)
     if thread.is_alive():
         raise TimeoutError(f"no connection within {timeout + 1.0:.0f} s")
-    if "error" in result:
-        raise result["error"]  # type: ignore[misc]
-    return result["response"]  # type: ignore[return-value]
+    if errors:
+        raise errors[0]
+    return responses[0]
 
 
 def _fetch(url: str, dest: Path, timeout: float, spec: DatasetSpec, target: Path) -> None:

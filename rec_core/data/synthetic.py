@@ -153,7 +153,7 @@ def generate_synthetic(config: DataConfig) -> InteractionData:
 
     users, items, ratings, times = [], [], [], []
     for u in range(n_users):
-        liked = member[:, prefs[u]].any(axis=1)
+        liked = np.asarray(member[:, prefs[u]].any(axis=1))  # (n_items,) bool
         pool = np.flatnonzero(liked)
         n_pref = min(int(rng.binomial(counts[u], PREFERRED_SHARE)), len(pool))
         chosen = pool[_top_k(rng, log_pop[pool], n_pref)]

@@ -169,7 +169,7 @@ MIN_SEEDS_T_TEST = 5
 class SeedDiff:
     """One seed's paired comparison (b - a over the users of that seed's split)."""
 
-    seed: int
+    seed: int | None  # None: runs without a recorded seed
     n_users: int
     mean_a: float
     mean_b: float
@@ -182,7 +182,7 @@ class SeedAwareComparison:
     """Group b against group a on one metric, paired over users within seeds and over seeds."""
 
     metric: str
-    seeds: tuple[int, ...]  # the seeds both groups have (the only ones used), ascending
+    seeds: tuple[int | None, ...]  # the seeds both groups have (the only ones used), ascending
     n_seeds: int
     n_users: int  # paired users summed over the seeds
     mean_a: float  # mean over seeds of the per-seed mean of a (each seed weighs the same)
@@ -196,7 +196,7 @@ class SeedAwareComparison:
     method: str  # METHOD_HIERARCHICAL | METHOD_SEED_T | METHOD_USER_WILCOXON
     per_seed: tuple[SeedDiff, ...]
     note: str  # what the numbers rest on, in plain words
-    unpaired_seeds: tuple[int, ...] = ()  # seeds only one side has: left out
+    unpaired_seeds: tuple[int | None, ...] = ()  # seeds only one side has: left out
     alpha: float = 0.05
     n_boot: int = 2000
 
@@ -248,8 +248,8 @@ def _hierarchical_means(diffs: list[np.ndarray], n_boot: int, rng: np.random.Gen
 
 
 def compare_seeds(
-    ref: Mapping[int, pd.DataFrame],
-    other: Mapping[int, pd.DataFrame],
+    ref: Mapping[int | None, pd.DataFrame],
+    other: Mapping[int | None, pd.DataFrame],
     metric: str,
     *,
     n_boot: int = 2000,
@@ -342,8 +342,8 @@ def compare_seeds(
 
 
 def compare_seeds_all(
-    ref: Mapping[int, pd.DataFrame],
-    other: Mapping[int, pd.DataFrame],
+    ref: Mapping[int | None, pd.DataFrame],
+    other: Mapping[int | None, pd.DataFrame],
     metrics: list[str] | None = None,
     *,
     n_boot: int = 2000,

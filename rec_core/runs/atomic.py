@@ -20,7 +20,7 @@ from rec_core.errors import RecCoreError
 try:  # POSIX only; on other systems locks degrade to no-ops (see `file_lock`).
     import fcntl
 except ImportError:  # pragma: no cover - exercised only on Windows
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # no fcntl module there: `file_lock` checks for None
 
 __all__ = [
     "CorruptRunFile",

@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rec_core.configs import sub_table
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.runs.atomic import (CorruptRunFile, RunFileNotFound, append_jsonl, atomic_path,
                                    file_lock, load_json, read_json, read_jsonl,
@@ -183,10 +184,11 @@ class Run:
             results = self.results()
         except (RecCoreError, OSError):
             results = None
-        completion = results.get("completion") if isinstance(results, dict) else None
-        if (isinstance(completion, dict) and completion.get("state") in ("finished", "stopped")
+        completion = sub_table(results, "completion")
+        if (isinstance(results, dict) and completion.get("state") in ("finished", "stopped")
                 and isinstance(results.get("files"), dict) and self.check_files(results) is None):
             state = "stopped" if completion["state"] == "stopped" else "done"
+            finished_at: str | None
             try:
                 ended = datetime.fromtimestamp((self.path / _RESULTS).stat().st_mtime, timezone.utc)
                 finished_at = ended.isoformat(timespec="microseconds")
@@ -215,7 +217,7 @@ class Run:
 
     def record_failure_in_place(self, error: str, pid: int) -> bool:
         """Write {"pid", "error"} over the reserved failure.json; True if it was written."""
-        record = {"pid": pid, "pid_started": process_start_token(pid), "at": utc_now(), "error": error}
+        record: dict[str, Any] = {"pid": pid, "pid_started": process_start_token(pid), "at": utc_now(), "error": error}
         data = json.dumps(record, ensure_ascii=True).encode()
         while len(data) > _FAILURE_BYTES - 1 and len(record["error"]) > 20:
             record["error"] = record["error"][: len(record["error"]) // 2] + "..."

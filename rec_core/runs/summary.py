@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from rec_core.configs import sub_table
 from rec_core.runs.names import utc_now
 
 __all__ = ["COMPLETION_REASONS", "COMPLETION_STATES", "PRIMARY_METRICS", "RunSummary", "best_epoch_text",
@@ -68,12 +69,7 @@ def primary_metrics(results: dict[str, Any] | None) -> dict[str, float]:
 
 def primary_test_metrics(results: dict[str, Any] | None) -> dict[str, float]:
     """Test metrics of the primary ranking (e.g. {"ndcg@10": 0.12, ...}); {} if absent."""
-    try:
-        metrics = results["test"]["primary"]["metrics"]  # type: ignore[index]
-    except (KeyError, TypeError):
-        return {}
-    if not isinstance(metrics, dict):
-        return {}
+    metrics = sub_table(sub_table(sub_table(results, "test"), "primary"), "metrics")
     return {str(k): float(v) for k, v in metrics.items()
             if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
