@@ -155,25 +155,28 @@ def load(run_id: str, lang: str) -> Loaded:
 def projection(run_dir: str, stamp: float, side: str, view: str, params: Any) -> np.ndarray:
     """(n, 2) UMAP layout of the run's `side` embeddings in `view` (cached per run and view)."""
     from rec_core.analysis import embeddings, project
+    from rec_core.analysis.entities import check_side
 
-    return project(embeddings(_model(run_dir, stamp).model, side, view), params)  # type: ignore[arg-type]
+    return project(embeddings(_model(run_dir, stamp).model, check_side(side), view), params)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def agreement(run_dir: str, stamp: float, side: str, k: int) -> Any:
     """The run's ID-vs-text neighbourhood agreement (None for a model without a text view)."""
     from rec_core.analysis import view_agreement
+    from rec_core.analysis.entities import check_side
 
-    return view_agreement(_model(run_dir, stamp).model, side, k)  # type: ignore[arg-type]
+    return view_agreement(_model(run_dir, stamp).model, check_side(side), k)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def attributes(run_dir: str, stamp: float, side: str) -> pd.DataFrame:
     """Colour attributes and hover labels of the run's users or items."""
     from rec_core.analysis import entity_attributes
+    from rec_core.analysis.entities import check_side
 
     loaded = _model(run_dir, stamp)
-    return entity_attributes(loaded.data, loaded.split, side)  # type: ignore[arg-type]
+    return entity_attributes(loaded.data, loaded.split, check_side(side))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -216,12 +219,13 @@ def entity_picker(data: Any, side: str, key: str, lang: str, multi: bool = False
     """Search box plus a choice among the matches (ids, titles, user descriptions); returns
     the chosen entity indices. The chosen ones stay offered while the search text changes."""
     from rec_core.analysis import entity_labels, search_entities
+    from rec_core.analysis.entities import check_side
 
     n = data.n_items if side == "item" else data.n_users
-    labels = entity_labels(data, side)  # type: ignore[arg-type]
+    labels = entity_labels(data, check_side(side))
     ids = (data.item_ids if side == "item" else data.user_ids).astype(str)
     query = st.text_input(t(f"an.search_{side}", lang), key=f"{key}_q", placeholder=t(f"an.search_{side}_hint", lang))
-    found = search_entities(data, side, query, limit=200)  # type: ignore[arg-type]
+    found = search_entities(data, check_side(side), query, limit=200)
     if query.strip() and found.empty:
         st.warning(t("an.no_match", lang, query=query.strip()))
     if key in st.session_state:  # what the user chose (possibly nothing: an empty selection stays empty)
@@ -237,8 +241,8 @@ def entity_picker(data: Any, side: str, key: str, lang: str, multi: bool = False
                                 placeholder=t("an.pick_hint", lang))
         return [int(k) for k in picked]
     st.session_state[key] = chosen[0] if chosen else None
-    picked = st.selectbox(t(f"an.pick_{side}", lang), options, key=key, format_func=fmt)
-    return [] if picked is None else [int(picked)]
+    one = st.selectbox(t(f"an.pick_{side}", lang), options, key=key, format_func=fmt)
+    return [] if one is None else [int(one)]
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -89,8 +89,8 @@ def _validate(files: dict[str, bytes], names: dict[str, str], mapping: dict[str,
 
     with tempfile.TemporaryDirectory(prefix="rec_core-upload-") as tmp:
         paths = {kind: str(Path(tmp) / f"{kind}.csv") for kind in files}
-        for kind, data in files.items():
-            Path(paths[kind]).write_bytes(data)
+        for kind, content in files.items():
+            Path(paths[kind]).write_bytes(content)
         try:
             config = DataConfig(name="csv", csv_interactions=paths["interactions"], csv_items=paths.get("items"),
                                 csv_users=paths.get("users"), download=False, **mapping)
@@ -101,9 +101,8 @@ def _validate(files: dict[str, bytes], names: dict[str, str], mapping: dict[str,
     stored = {kind: str(save_upload(runs_root, f"{kind}.csv", files[kind])) for kind in files}
     final = DataConfig(name="csv", csv_interactions=stored["interactions"], csv_items=stored.get("items"),
                        csv_users=stored.get("users"), download=False, **mapping)
-    summary = data.summary()
     return {"data": asdict(final), "notes": [_readable(n, paths, names) for n in data.notes],
-            "size": [int(summary["n_users"]), int(summary["n_items"]), int(summary["n_interactions"])]}
+            "size": [int(data.n_users), int(data.n_items), int(data.n_interactions)]}
 
 
 def csv_section(runs_root: Path, lang: str) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ here holds it, so reruns, page switches and closed tabs do not affect it.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Literal
 
 import streamlit as st
 
@@ -44,14 +45,16 @@ def _phase_text(row: RunRow, lang: str) -> str:
     return t(f"state.{row.state}", lang)
 
 
-def _status_state(row: RunRow) -> str:
-    return {"done": "complete", "stopped": "complete", "failed": "error", "corrupt": "error"}.get(row.state, "running")
+def _status_state(row: RunRow) -> Literal["running", "complete", "error"]:
+    if row.state in ("done", "stopped"):
+        return "complete"
+    return "error" if row.state in ("failed", "corrupt") else "running"
 
 
 def _draw_run(row: RunRow, lang: str) -> None:
     label = f"{row.name} — {_phase_text(row, lang)}"
     active = row.state in ("queued", "running")
-    with st.status(label, state=_status_state(row), expanded=active):  # type: ignore[arg-type]
+    with st.status(label, state=_status_state(row), expanded=active):
         st.caption(f"`{row.run_id}` · {row.model}{' · ' + row.preset if row.preset else ''} · {row.dataset} · "
                    f"{t('field.seed', lang)} {row.seed}")
         progress = row.progress or {}
