@@ -16,7 +16,7 @@ def synthetic(users: int = 120, items: int = 90, seed: int = 0) -> InteractionDa
 
 @lru_cache(maxsize=8)
 def split_of(data: InteractionData, kind: str = "ratio", seed: int = 0) -> Split:
-    return make_split(data, SplitConfig(kind=kind, seed=seed))  # type: ignore[arg-type]
+    return make_split(data, SplitConfig(kind=kind, seed=seed))  # type: ignore[arg-type]  # kind: a plain str
 
 
 # Item texts in the shape the MovieLens templates produce, with an empty and a one-letter text.

@@ -48,7 +48,7 @@ def _decoded(value: object) -> object:
 
 def figures(at: AppTest) -> list[dict]:
     """The page's plotly figures as plain JSON (lists, not typed arrays)."""
-    return [_decoded(json.loads(e.proto.spec)) for e in at.get("plotly_chart")]  # type: ignore[misc]
+    return [_decoded(json.loads(e.proto.spec)) for e in at.get("plotly_chart")]  # type: ignore[misc]  # AppTest's generic element has .proto
 
 
 def no_failure(at: AppTest) -> None:

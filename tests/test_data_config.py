@@ -18,7 +18,7 @@ def test_defaults_are_valid_frozen_and_hashable() -> None:
     assert config.name == "ml-100k" and config.min_rating is None and config.download
     assert hash(config) == hash(DataConfig())
     with pytest.raises(dataclasses.FrozenInstanceError):
-        config.name = "ml-1m"  # type: ignore[misc]
+        config.name = "ml-1m"  # type: ignore[misc]  # frozen: must raise
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,7 @@ def test_defaults_are_valid_frozen_and_hashable() -> None:
 )
 def test_bad_fields_name_themselves(kwargs: dict[str, object], field: str, allowed: str) -> None:
     with pytest.raises(ConfigError) as err:
-        DataConfig(**kwargs)  # type: ignore[arg-type]
+        DataConfig(**kwargs)  # type: ignore[arg-type]  # bad values on purpose
     assert err.value.field == field
     assert allowed in str(err.value)
 

@@ -27,7 +27,7 @@ def _config(folder: Path, **overrides: object) -> DataConfig:
         "csv_time_col": "time",
     }
     base.update(overrides)
-    return DataConfig(**base)  # type: ignore[arg-type]
+    return DataConfig(**base)  # type: ignore[arg-type]  # fields from a dict of mixed values
 
 
 def test_load_with_item_template(csv_dir: Path) -> None:

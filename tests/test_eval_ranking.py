@@ -313,7 +313,7 @@ def test_other_config_errors() -> None:
         EvalConfig(metrics=("auc",))
     data, parts, scores = random_case(seed=2)
     with pytest.raises(ConfigError, match="part"):
-        evaluate(FixedScores(scores), data, make_split(parts), "train")  # type: ignore[arg-type]
+        evaluate(FixedScores(scores), data, make_split(parts), "train")  # type: ignore[arg-type]  # a stand-in, not a Recommender
     empty = make_split(parts, np.array([], dtype=np.int64), None)
     with pytest.raises(DataError, match="candidates"):
         evaluate(FixedScores(scores), data, empty, "valid")
@@ -333,7 +333,7 @@ def test_model_modes_restored_and_inference_mode() -> None:
         seen.append((model.training, torch.is_inference_mode_enabled()))
         return original(users)
 
-    model.full_scores = spy  # type: ignore[method-assign]
+    model.full_scores = spy  # type: ignore[method-assign]  # a spy around the method
     evaluate(model, data, make_split(parts), "valid")
     assert seen and all(s == (False, True) for s in seen)
     assert model.training and not model.inner.training

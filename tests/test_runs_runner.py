@@ -136,7 +136,7 @@ def test_concurrent_ticks_start_each_run_once(
     def slow_launch(s: RunStore, run_id: str, argv: list[str], **kw: object) -> int:
         calls.append(run_id)
         time.sleep(0.2)  # widens the window in which an unlocked tick would double-start
-        return real_launch(s, run_id, argv, **kw)  # type: ignore[arg-type]
+        return real_launch(s, run_id, argv, **kw)  # type: ignore[arg-type]  # **kw passed through as received
 
     monkeypatch.setattr(runner, "launch", slow_launch)
     barrier = threading.Barrier(2)
@@ -184,5 +184,5 @@ def test_submit_validation(store: RunStore) -> None:
     with pytest.raises(ConfigError, match="running"):
         queue.submit("busy", child_argv())
     with pytest.raises(ConfigError) as info:
-        queue.submit("busy", "python -c pass")  # type: ignore[arg-type]
+        queue.submit("busy", "python -c pass")  # type: ignore[arg-type]  # a string, not an argv list, on purpose
     assert info.value.field == "argv"

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 import pytest
@@ -45,7 +46,7 @@ def visible_entries(store: RunStore) -> list[str]:
 )
 def test_invalid_run_ids_raise_config_error_naming_run_id(bad: object) -> None:
     with pytest.raises(ConfigError) as info:
-        validate_run_id(bad)  # type: ignore[arg-type]
+        validate_run_id(bad)  # type: ignore[arg-type]  # non-strings on purpose
     assert info.value.field == "run_id"
 
 
@@ -119,7 +120,7 @@ def test_round_trip_of_every_file_kind(store: RunStore) -> None:
         assert torch.equal(loaded[name], tensor)
     assert meta == {"model": "mf", "config": json.dumps({"dim": 3})}
     with pytest.raises(ConfigError):
-        run.save_checkpoint(tensors, {"epochs": 3})  # type: ignore[dict-item]
+        run.save_checkpoint(tensors, {"epochs": 3})  # type: ignore[dict-item]  # a non-tensor on purpose
 
     run.write_artifact("attention_user_7", {"heads": [[0.5, 0.5]], "tokens": ["a", "b"]})
     run.write_artifact("order", [3, 1, 2])
@@ -159,8 +160,8 @@ def test_write_json_atomic_keeps_old_file_on_failure(tmp_path: Path) -> None:
 
 
 # -- atomic create -----------------------------------------------------------------------
-def _fail_json_dump_midway(obj: object, f: object, **kwargs: object) -> None:
-    f.write('{"half": ')  # type: ignore[attr-defined]
+def _fail_json_dump_midway(obj: object, f: IO[str], **kwargs: object) -> None:
+    f.write('{"half": ')
     raise OSError("disk full")
 
 

@@ -12,7 +12,7 @@ from tests.helpers import synthetic
 @pytest.mark.parametrize("kind", ["ratio", "loo", "cold-items"])
 def test_parts_are_disjoint_and_cover_every_row(kind: str) -> None:
     data = synthetic()
-    s = make_split(data, SplitConfig(kind=kind, seed=3))  # type: ignore[arg-type]
+    s = make_split(data, SplitConfig(kind=kind, seed=3))  # type: ignore[arg-type]  # kind: a parametrized str
     rows = np.concatenate([s.train, s.valid, s.test])
     assert len(rows) == data.n_interactions
     assert len(np.unique(rows)) == data.n_interactions
@@ -21,9 +21,9 @@ def test_parts_are_disjoint_and_cover_every_row(kind: str) -> None:
 @pytest.mark.parametrize("kind", ["ratio", "loo", "cold-items"])
 def test_same_seed_same_split_other_seed_other_split(kind: str) -> None:
     data = synthetic()
-    a = make_split(data, SplitConfig(kind=kind, seed=1))  # type: ignore[arg-type]
-    b = make_split(data, SplitConfig(kind=kind, seed=1))  # type: ignore[arg-type]
-    c = make_split(data, SplitConfig(kind=kind, seed=2))  # type: ignore[arg-type]
+    a = make_split(data, SplitConfig(kind=kind, seed=1))  # type: ignore[arg-type]  # kind: a parametrized str
+    b = make_split(data, SplitConfig(kind=kind, seed=1))  # type: ignore[arg-type]  # kind: a parametrized str
+    c = make_split(data, SplitConfig(kind=kind, seed=2))  # type: ignore[arg-type]  # kind: a parametrized str
     assert np.array_equal(a.test, b.test) and np.array_equal(a.train, b.train)
     if kind != "loo":  # loo is by time: no randomness at all
         assert not np.array_equal(a.test, c.test)

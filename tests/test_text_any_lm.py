@@ -180,7 +180,7 @@ def test_enhanced_lora_in_dynamic_mode(arch: str, model_dirs: dict[str, Path],
     model.eval()
     idx = torch.arange(12)
     for side in ("item", "user"):
-        text = model._side(side)  # type: ignore[arg-type]
+        text = model._side(side)  # type: ignore[arg-type]  # side: a loop str
         cached, dynamic = text.cached(idx), text.dynamic(model.encoder, idx)
         t = dynamic[0].shape[1]
         torch.testing.assert_close(dynamic[0], cached[0][:, :t], rtol=2e-3, atol=2e-3)

@@ -37,7 +37,7 @@ def _single(encoder: TextEncoder, text: str) -> torch.Tensor:
 ])
 def test_config_rejects_bad_values(field: str, kwargs: dict[str, object]) -> None:
     with pytest.raises(ConfigError) as info:
-        TextEncoderConfig(**kwargs)  # type: ignore[arg-type]
+        TextEncoderConfig(**kwargs)  # type: ignore[arg-type]  # bad values on purpose
     assert info.value.field == field
 
 
