@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
-import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -103,8 +103,8 @@ def test_rec_core_source_never_imports_the_app() -> None:
 def test_console_script_is_the_cli() -> None:
     (script,) = importlib.metadata.entry_points(group="console_scripts", name="rec-core")
     assert script.value == "rec_core.cli:entry_point"
-    exe = shutil.which("rec-core")
-    if exe is None:
-        pytest.fail("rec-core is not on PATH: install the project (pip install -r requirements-dev.txt)")
-    proc = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=120, check=False)
+    # Where pip put it for this interpreter (a PATH shim may not exist yet, e.g. under pyenv).
+    exe = Path(sysconfig.get_path("scripts")) / "rec-core"
+    assert exe.is_file(), f"{exe} missing: install the project (pip install -r requirements-dev.txt)"
+    proc = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0 and proc.stdout.startswith("usage: rec-core"), proc.stderr[-2000:]
