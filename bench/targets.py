@@ -1,0 +1,100 @@
+"""The Enhanced model's targets, checked against the committed quality results.
+
+    python bench/targets.py      # prints the table; writes bench/results/targets_enhanced.json
+
+Reads bench/results/quality_ml100k-{ratio,cold}-text.json (made by bench/quality.py) and says,
+for each target, what was measured and whether it is met. Nothing is re-run and nothing is
+weakened: a target whose rows are missing reads "not measured".
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+def _load(suite: str) -> dict[str, Any] | None:
+    path = RESULTS / f"quality_{suite}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def _best_enhanced(models: dict[str, Any], *, exclude: tuple[str, ...] = ("scheme 3",)) -> str | None:
+    """The Enhanced row with the highest mean test NDCG@10 (scheme 3 has its own target)."""
+    rows = [k for k in models if k.startswith("Enhanced") and not any(x in k for x in exclude)]
+    return max(rows, key=lambda k: models[k]["ndcg@10"]["mean"]) if rows else None
+
+
+def _rel_ci(cmp: dict[str, Any]) -> tuple[float, float, float]:
+    """(relative difference, CI low, CI high) of a seed-aware comparison, relative to its reference."""
+    ref = cmp["mean_a"]
+    return cmp["rel_diff"], cmp["ci_low"] / ref, cmp["ci_high"] / ref
+
+
+def _fmt(cmp: dict[str, Any]) -> str:
+    rel, lo, hi = _rel_ci(cmp)
+    sig = "significant" if cmp["significant"] else "not significant"
+    return f"{100 * rel:+.1f}% (CI {100 * lo:+.1f}% to {100 * hi:+.1f}%, p={cmp['p_value']:.2g}, {sig}, {cmp['n_seeds']} seeds)"
+
+
+def check() -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    ratio, cold = _load("ml100k-ratio-text"), _load("ml100k-cold-text")
+
+    def add(split: str, what: str, target: str, measured: str, met: bool | None) -> None:
+        out.append({"split": split, "comparison": what, "target": target, "measured": measured,
+                    "met": met})
+
+    if ratio:
+        m = ratio["models"]
+        best = _best_enhanced(m)
+        if best:
+            vs_mf = m[best].get("vs_reference", {}).get("ndcg@10")
+            if vs_mf:
+                rel, lo, _ = _rel_ci(vs_mf)
+                add("ratio", f"best Enhanced ({best}) vs MF", "mean difference >= 0 and CI low end above -1%",
+                    _fmt(vs_mf), rel >= 0 and lo > -0.01)
+                add("ratio", f"best Enhanced ({best}) vs MF (stretch)", ">= +3%, significant", _fmt(vs_mf),
+                    rel >= 0.03 and vs_mf["significant"])
+            for key, name in (("vs_gpt2rec", "GPT2Recommender (searched, same warm start)"),
+                              ("vs_gpt2rec_from_scratch", "GPT2Recommender (from scratch)")):
+                cmp = m[best].get(key, {}).get("ndcg@10")
+                if cmp:
+                    add("ratio", f"best Enhanced ({best}) vs {name}", ">= +3% NDCG@10, significant", _fmt(cmp),
+                        cmp["rel_diff"] >= 0.03 and cmp["significant"])
+    if cold:
+        m = cold["models"]
+        best = _best_enhanced(m)
+        if best:
+            cmp = m[best].get("vs_gpt2rec", {}).get("ndcg@10")
+            if cmp:
+                add("cold-items", f"Enhanced ({best}) vs GPT2Recommender", ">= +20% NDCG@10, significant",
+                    _fmt(cmp), cmp["rel_diff"] >= 0.20 and cmp["significant"])
+            times = m[best].get("times_random", {}).get("ndcg@10")
+            add("cold-items", f"Enhanced ({best}) vs random ranking", ">= 4x",
+                f"{times:.2f}x" if times is not None else "not measured", None if times is None else times >= 4)
+    for split, res in (("ratio", ratio), ("cold-items", cold)):
+        rows = [(k, v) for k, v in (res or {}).get("models", {}).items() if "scheme 3" in k]
+        for label, entry in rows:
+            seeds = entry["per_seed"]
+            dynamic = sum(1 for r in seeds.values() if r.get("best_phase") == "dynamic")
+            add(split, f"{label}: best epoch in its dynamic phase", "measured on at least 3 seeds",
+                f"{len(seeds)} seeds, best epoch in the dynamic phase on {dynamic}; NDCG@10 "
+                f"{entry['ndcg@10']['mean']:.4f}", len(seeds) >= 3 and dynamic >= 3)
+    return out
+
+
+def main() -> None:
+    rows = check()
+    (RESULTS / "targets_enhanced.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    print("| split | comparison | target | measured | met |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        met = "not measured" if r["met"] is None else ("**met**" if r["met"] else "**not met**")
+        print(f"| {r['split']} | {r['comparison']} | {r['target']} | {r['measured']} | {met} |")
+
+
+if __name__ == "__main__":
+    main()
