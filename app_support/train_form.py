@@ -1,7 +1,8 @@
 """The Train page's hyperparameter widgets and the config dict they describe.
 
 Widget keys start with `tr_`, so a preset can set the switches it controls before the form
-is drawn (one click sets them; they stay visible and editable). Widget bounds catch values
+is drawn (one click sets them; they stay visible and editable), and the form's values are
+kept for the whole session across pages and model switches (`rec_app.form_state`). Widget bounds catch values
 that are out of range on their own; `RunConfig` then checks the rules between fields (for
 example: heads must divide the embedding size, LoRA needs dynamic encoding).
 """
@@ -11,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from rec_app.form_state import SAVED_KEY, apply_preset, sync
 from rec_app.i18n import t
 
 __all__ = ["PRESET_SWITCHES", "CLOSED_FORM_GRIDS", "init_state", "preset_picker", "model_fields", "common_fields", "config_dict",
@@ -34,20 +36,16 @@ def presets() -> dict[str, dict[str, Any]]:
 
 
 def _apply_preset() -> None:
-    name = st.session_state.get("tr_preset")
-    if name in presets():
-        for key, value in presets()[name].items():
-            st.session_state[f"tr_{key}"] = value
+    apply_preset(st.session_state, st.session_state.get("tr_preset"), presets())
 
 
 def init_state() -> None:
-    """Default widget values, set once per session (the preset's switches included)."""
-    if st.session_state.get("tr_initialised"):
-        return
-    for key, value in _DEFAULTS.items():
-        st.session_state.setdefault(key, value)
-    _apply_preset()
-    st.session_state["tr_initialised"] = True
+    """The form's values for this run: those of the last run, whatever page or model came
+    between (see rec_app.form_state); the defaults and the default preset the first time."""
+    first = SAVED_KEY not in st.session_state
+    sync(st.session_state, _DEFAULTS)
+    if first:
+        _apply_preset()
 
 
 def preset_picker(lang: str) -> str:
