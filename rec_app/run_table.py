@@ -1,26 +1,23 @@
-"""Rows of the app's runs table, read from a RunStore one run at a time and never failing.
+"""Rows of the app's runs table: `RunRow` is a `rec_core.runs.summary.RunSummary` (the one run
+reader, never failing for one odd run) with the names, times and flags the pages show.
 
-`RunStore.list()` gives up on a whole run when one of its files is odd; the app needs more:
-a finished run whose results.json is corrupt must still show its name, model and state
-(with the problem in words), and a run deleted while it is being read is simply left out.
-Metrics come from `results["test"]["primary"]["metrics"]` (what `execute_run` writes).
+A finished run whose results.json is corrupt still shows its name, model and state (with the
+problem in words), and a run deleted while it is being read is simply left out.
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from rec_core.configs import sub_table
-from rec_core.errors import RecCoreError
 from rec_core.runs import FINISHED_STATES, Run, RunStore
-from rec_core.runs.summary import best_epoch_text, completion_of, primary_test_metrics
+from rec_core.runs.summary import RunSummary, best_epoch_text, parse_time, read_summary
 
 _STAMP = re.compile(r"-\d{8}-\d{6}-[0-9a-f]{4}$")  # what new_run_id appends to a prefix
 
-__all__ = ["short_name", "RunRow", "read_row", "list_rows", "parse_time"]
+__all__ = ["short_name", "RunRow", "read_row", "row_of", "list_rows", "parse_time"]
 
 
 @dataclass(frozen=True)
@@ -89,19 +86,6 @@ def short_name(run_id: str) -> str:
     return _STAMP.sub("", run_id) or run_id
 
 
-def parse_time(value: Any) -> datetime | None:
-    """A status timestamp as an aware datetime: ISO 8601 strings and Unix seconds both occur."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return datetime.fromtimestamp(float(value), timezone.utc)
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    return None
-
-
 def _config_fields(config: dict[str, Any]) -> dict[str, Any]:
     model, data, split = sub_table(config, "model"), sub_table(config, "data"), sub_table(config, "split")
     seed = config.get("seed")
@@ -116,73 +100,31 @@ def _config_fields(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def read_row(run: Run) -> RunRow | None:
-    """The row of `run`; None if its folder vanished meanwhile (deleted while being read)."""
-    try:
-        config = run.config()
-        config_error = None
-    except (RecCoreError, OSError, ValueError) as exc:
-        config, config_error = {}, str(exc)
-    try:
-        status = run.status()
-    except (RecCoreError, OSError, ValueError) as exc:
-        if not run.path.is_dir():
-            return None
-        status, config_error = {"state": "corrupt"}, config_error or str(exc)
-    if not run.path.is_dir():
-        return None
-    fields = _config_fields(config)
-    state = "corrupt" if config_error else str(status.get("state"))
-    error = config_error or status.get("error")
-    metrics: dict[str, float] = {}
-    has_results = False
-    completion: dict[str, Any] = {}
-    if state in ("done", "stopped"):
-        try:
-            results = run.results()
-        except (RecCoreError, OSError, ValueError) as exc:
-            results, error = None, str(exc)
-        metrics = primary_test_metrics(results)
-        has_results = bool(metrics)
-        completion = completion_of(status, results)
-        if results is None and error is None and state == "done":
-            error = f"{run.path / 'results.json'}: no such file"
-        try:
-            problem = run.check_files(results) if results is not None else None
-        except (RecCoreError, OSError, ValueError) as exc:
-            problem = str(exc)
-        if problem is not None or (state == "done" and results is None):
-            # Never called done when its results or files are missing or truncated.
-            state, error, metrics, has_results = "corrupt", problem or error, {}, False
-    elif state == "failed":
-        completion = completion_of(status, None)
-    started = parse_time(status.get("started_at"))
-    finished = parse_time(status.get("finished_at"))
-    if finished is None and state in FINISHED_STATES:
-        finished = parse_time(status.get("updated_at"))
-    end = finished or (datetime.now(timezone.utc) if state == "running" else parse_time(status.get("updated_at")))
-    duration = max(0.0, (end - started).total_seconds()) if started and end else None
-    progress = sub_table(status, "progress")
+def row_of(summary: RunSummary) -> RunRow:
+    """The row the pages show for `summary`."""
+    fields = _config_fields(summary.config)
+    finished = parse_time(summary.finished_at)
+    if finished is None and summary.state in FINISHED_STATES:
+        finished = parse_time(summary.updated_at)
     return RunRow(
-        run_id=run.run_id, state=state, name=fields["label"] or short_name(run.run_id), model=fields["model"],
-        preset=fields["preset"], backbone=fields["backbone"], dataset=fields["dataset"],
-        split=fields["split"], seed=fields["seed"], created_at=parse_time(status.get("created_at")),
-        started_at=started, finished_at=finished, duration_s=duration, metrics=metrics, phase=status.get("phase"),
-        progress=progress, error=error, config=config, has_results=has_results, completion=completion,
+        run_id=summary.run_id, state=summary.state, name=fields["label"] or short_name(summary.run_id),
+        model=fields["model"], preset=fields["preset"], backbone=fields["backbone"], dataset=fields["dataset"],
+        split=fields["split"], seed=fields["seed"], created_at=parse_time(summary.created_at),
+        started_at=parse_time(summary.started_at), finished_at=finished, duration_s=summary.duration_s,
+        metrics=summary.metrics, phase=summary.phase, progress=summary.progress, error=summary.error,
+        config=summary.config, has_results=summary.has_results, completion=summary.completion,
     )
 
 
+def read_row(run: Run) -> RunRow | None:
+    """The row of `run`; None if its folder vanished meanwhile (deleted while being read)."""
+    summary = read_summary(run)
+    return None if summary is None else row_of(summary)
+
+
 def list_rows(store: RunStore) -> list[RunRow]:
-    """Rows of every run in `store`, newest first (by creation time, then id)."""
-    rows: list[RunRow] = []
+    """Rows of every run in `store`, newest first (`RunStore.list`'s order)."""
     try:
-        run_ids = store.run_ids()
+        return [row_of(summary) for summary in store.list()]
     except FileNotFoundError:  # the runs folder itself was removed
         return []
-    for run_id in run_ids:
-        row = read_row(Run(store.root / run_id))
-        if row is not None:
-            rows.append(row)
-    epoch = datetime.min.replace(tzinfo=timezone.utc)
-    rows.sort(key=lambda r: (r.created_at or epoch, r.run_id), reverse=True)
-    return rows

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
@@ -28,7 +29,7 @@ from rec_core.runs import (
     write_json_atomic,
 )
 from rec_core.runs.environment import process_start_token
-from rec_core.runs.summary import COMPLETION_STATES, completion_summary
+from rec_core.runs.summary import COMPLETION_STATES, completion_summary, duration_s, primary_test_metrics
 
 
 @pytest.fixture()
@@ -319,3 +320,44 @@ def test_rows_of_failed_and_stopped_runs_carry_their_completion(store: RunStore)
     rows = {r.run_id: r for r in list_rows(store)}
     assert rows["failed"].completion["reason"] == "error" and rows["failed"].error == "boom"
     assert rows["stopped"].no_epoch and not rows["stopped"].comparable and rows["stopped"].error is None
+
+
+# -- one run listing: the app's rows are the store's summaries ---------------------------
+def test_app_rows_and_store_summaries_agree_on_every_fact(store: RunStore) -> None:
+    metrics = {"ndcg@10": 0.25, "hit@10": 0.5, "ndcg@20": 0.3}
+    done = store.create({"model": {"name": "mf"}}, run_id="done")
+    done.write_results({"test": {"primary": {"metrics": metrics, "n_users": 9}}})
+    done.set_status("running")
+    done.set_status("done")
+    stopped = store.create({"model": {"name": "mf"}}, run_id="stopped-bad-results")
+    stopped.set_status("stopped")
+    (stopped.path / "results.json").write_text('{"test": ')
+    store.create({"model": {"name": "mf"}}, run_id="queued")
+    bad_config = store.create({}, run_id="bad-config")
+    (bad_config.path / "config.json").write_text("[]")
+
+    summaries = {s.run_id: s for s in store.list()}
+    rows = {r.run_id: r for r in list_rows(store)}
+    assert [r.run_id for r in list_rows(store)] == [s.run_id for s in store.list()]
+    for run_id, summary in summaries.items():
+        row = rows[run_id]
+        assert (row.state, row.error, row.metrics, row.duration_s, row.completion, row.has_results) == (
+            summary.state, summary.error, summary.metrics, summary.duration_s, summary.completion,
+            summary.has_results), run_id
+    assert summaries["done"].metrics == metrics and rows["done"].comparable  # all metrics, no n_users
+    assert rows["stopped-bad-results"].state == "corrupt" and "results.json" in (rows["stopped-bad-results"].error or "")
+    assert rows["bad-config"].state == "corrupt" and "config.json" in (rows["bad-config"].error or "")
+    assert rows["queued"].state == "queued" and rows["queued"].metrics == {}
+
+
+def test_duration_and_metric_helpers_read_every_stored_layout() -> None:
+    start = "2026-01-01T00:00:00+00:00"
+    assert duration_s({"state": "done", "started_at": start, "finished_at": "2026-01-01T00:01:30+00:00"}) == 90.0
+    assert duration_s({"state": "failed", "started_at": start, "updated_at": "2026-01-01T00:00:10+00:00"}) == 10.0
+    assert duration_s({"state": "running", "started_at": 1_767_225_600.0},  # Unix seconds occur too
+                      now=datetime(2026, 1, 1, 0, 0, 5, tzinfo=timezone.utc)) == 5.0
+    assert duration_s({"state": "queued"}) is None and duration_s({"state": "done", "started_at": "x"}) is None
+    assert primary_test_metrics({"test": {"primary": {"metrics": {"ndcg@10": 0.5, "hit@10": None}}}}) == {
+        "ndcg@10": 0.5}
+    assert primary_test_metrics({"test": {"NDCG@10": 0.25, "n_users": 943}}) == {"NDCG@10": 0.25}
+    assert primary_test_metrics(None) == {} and primary_test_metrics({"test": []}) == {}

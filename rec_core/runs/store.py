@@ -40,7 +40,7 @@ from rec_core.runs.atomic import (CorruptRunFile, RunFileNotFound, append_jsonl,
                                    write_bytes_atomic, write_json_atomic)
 from rec_core.runs.environment import hostname, owner_died, process_start_token
 from rec_core.runs.names import is_safe_name, new_run_id, utc_now, validate_run_id
-from rec_core.runs.summary import PRIMARY_METRICS, RunSummary, completion_of, duration_s, primary_metrics
+from rec_core.runs.summary import PRIMARY_METRICS, RunSummary, parse_time, read_summary
 
 if TYPE_CHECKING:  # heavy imports stay lazy: the app polls the store many times a minute
     import pandas as pd
@@ -554,39 +554,25 @@ class RunStore:
             return [e.name for e in entries if is_safe_name(e.name) and e.is_dir()]
 
     def list(self) -> list[RunSummary]:
-        """Summaries of all runs, newest first; never raises for one bad run.
+        """Summaries of all runs (`read_summary`), newest first; never raises for one bad run.
 
         A run whose files are missing or corrupt appears with state "corrupt" and the error
-        text (which names the file); a run deleted while being read is left out.
+        text (which names the file); a run deleted while being read is left out. Runs without
+        a readable creation time sort by their folder's modification time.
         """
-        rows: list[tuple[str, RunSummary]] = []
+        rows: list[tuple[datetime, RunSummary]] = []
         for run_id in self.run_ids():
             run = Run(self.root / run_id)
-            try:
-                st = run.status()
-                results = run.results()
-                state, error = st["state"], st.get("error")
-                if state in ("done", "stopped"):
-                    problem = run.check_files(results)
-                    if problem is None and state == "done" and results is None:
-                        problem = f"{_RESULTS}: missing"
-                    if problem is not None:
-                        state, error = "corrupt", problem
-                summary = RunSummary(
-                    run_id, state, st.get("created_at"), st.get("finished_at"),
-                    config=run.config(), metrics=primary_metrics(results) if state != "corrupt" else {},
-                    error=error, duration_s=duration_s(st),
-                    completion=completion_of(st, results) if st["state"] in FINISHED_STATES else {},
-                )
-                sort_key = summary.created_at or ""
-            except (RecCoreError, OSError, ValueError, TypeError) as exc:
+            summary = read_summary(run)
+            if summary is None:
+                continue  # deleted between listing and reading
+            created = parse_time(summary.created_at)
+            if created is None:
                 try:
-                    modified = datetime.fromtimestamp(run.path.stat().st_mtime, timezone.utc)
+                    created = datetime.fromtimestamp(run.path.stat().st_mtime, timezone.utc)
                 except FileNotFoundError:
-                    continue  # deleted between listing and reading
-                summary = RunSummary(run_id, "corrupt", None, None, error=str(exc))
-                sort_key = modified.isoformat(timespec="microseconds")
-            rows.append((sort_key, summary))
+                    continue
+            rows.append((created, summary))
         rows.sort(key=lambda row: (row[0], row[1].run_id), reverse=True)
         return [summary for _, summary in rows]
 

@@ -1,17 +1,28 @@
-"""RunSummary: one row of the runs table, and the facts it derives from a run's files."""
+"""RunSummary: one row of the runs table, and the facts it derives from a run's files.
+
+`read_summary` is the one reader behind `RunStore.list()`, the CLI's `list` and the app's runs
+table (`rec_app.run_table` builds its rows on it): it never raises for one odd run, and it
+applies the state rule of the store (a run whose results or files are unreadable, missing or
+truncated lists as "corrupt", naming the file).
+"""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 from rec_core.configs import sub_table
-from rec_core.runs.names import utc_now
+from rec_core.errors import RecCoreError
+
+if TYPE_CHECKING:  # store.py imports this module
+    from rec_core.runs.store import Run
 
 __all__ = ["COMPLETION_REASONS", "COMPLETION_STATES", "PRIMARY_METRICS", "RunSummary", "best_epoch_text",
-           "completion_of", "completion_summary", "duration_s", "primary_metrics", "primary_test_metrics"]
+           "completion_of", "completion_summary", "duration_s", "parse_time", "primary_test_metrics",
+           "read_summary"]
 
-# Test metrics a RunSummary shows when results.json has them (matched case-insensitively).
+# The test metrics a short listing shows first (lower case; results use e.g. "ndcg@10").
 PRIMARY_METRICS = ("ndcg@10", "hit@10", "recall@10", "mrr@10")
 
 # results["completion"] / status["completion"]: how a run ended. "state" is one of
@@ -22,56 +33,127 @@ PRIMARY_METRICS = ("ndcg@10", "hit@10", "recall@10", "mrr@10")
 # error (an exception).
 COMPLETION_STATES = ("finished", "stopped", "failed")
 COMPLETION_REASONS = ("early_stopped", "max_epochs", "fitted", "user_stop", "signal", "interrupted", "error")
+_FINISHED = ("done", "failed", "stopped")  # store.FINISHED_STATES (store.py imports this module)
+_READ_ERRORS = (RecCoreError, OSError, ValueError, TypeError)
 
 
 @dataclass(frozen=True)
 class RunSummary:
-    """One row of the runs table, built from a run's files by `RunStore.list`."""
+    """One run as its files describe it, built by `read_summary`; every field has a safe value
+    even for a broken run. Timestamps are kept as stored (ISO 8601 UTC strings)."""
 
     run_id: str
     state: str  # a RUN_STATES value, or "corrupt" when the run's files cannot be read
     created_at: str | None  # ISO 8601 UTC
     finished_at: str | None
-    config: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, float] = field(default_factory=dict)  # primary test metrics
-    error: str | None = None  # failure text, or what is wrong with a corrupt run
+    config: dict[str, Any] = field(default_factory=dict)  # {} when config.json is unreadable
+    metrics: dict[str, float] = field(default_factory=dict)  # test metrics of the primary ranking
+    error: str | None = None  # failure text, or what is wrong with a corrupt run (names the file)
     duration_s: float | None = None  # started -> finished (or -> now while running)
     completion: dict[str, Any] = field(default_factory=dict)  # how the run ended ({} while running)
+    started_at: str | None = None
+    updated_at: str | None = None  # last status write (when a run whose process died was last heard of)
+    phase: str | None = None  # what a running run is doing ("encoding text", "training", ...)
+    progress: dict[str, Any] = field(default_factory=dict)  # {"epoch": k, "epochs": n, ...}
+    has_results: bool = False  # results.json was read and holds test metrics
 
 
-def duration_s(st: dict[str, Any]) -> float | None:
-    """Seconds from started_at to finished_at (to now while running, else to updated_at)."""
-    start = st.get("started_at")
-    end = st.get("finished_at") or (utc_now() if st["state"] == "running" else st.get("updated_at"))
-    if not start or not end:
+def parse_time(value: Any) -> datetime | None:
+    """A status timestamp as an aware datetime (ISO 8601 strings and Unix seconds both occur);
+    None when absent or unreadable."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return datetime.fromtimestamp(float(value), timezone.utc)
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return None
+
+
+def duration_s(st: dict[str, Any], now: datetime | None = None) -> float | None:
+    """Seconds from started_at to finished_at (to `now` while running, else to updated_at);
+    None when a timestamp is missing or unreadable."""
+    start = parse_time(st.get("started_at"))
+    end = parse_time(st.get("finished_at"))
+    if end is None:
+        end = (now or datetime.now(timezone.utc)) if st.get("state") == "running" else parse_time(st.get("updated_at"))
+    if start is None or end is None:
         return None
-    return max(0.0, (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds())
-
-
-def primary_metrics(results: dict[str, Any] | None) -> dict[str, float]:
-    """Numeric test metrics from results["test"]["primary"]["metrics"] (what execute_run
-    writes), or results["test"]["metrics"] / results["test"].
-
-    Keeps only PRIMARY_METRICS when any is present, so the runs table stays narrow.
-    """
-    test = results.get("test") if isinstance(results, dict) else None
-    if isinstance(test, dict) and isinstance(test.get("primary"), dict):
-        test = test["primary"]
-    if isinstance(test, dict) and isinstance(test.get("metrics"), dict):
-        test = test["metrics"]
-    if not isinstance(test, dict):
-        return {}
-    numeric = {str(k): float(v) for k, v in test.items()
-               if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    primary = {k: v for k, v in numeric.items() if k.lower() in PRIMARY_METRICS}
-    return primary or numeric
+    return max(0.0, (end - start).total_seconds())
 
 
 def primary_test_metrics(results: dict[str, Any] | None) -> dict[str, float]:
-    """Test metrics of the primary ranking (e.g. {"ndcg@10": 0.12, ...}); {} if absent."""
-    metrics = sub_table(sub_table(sub_table(results, "test"), "primary"), "metrics")
-    return {str(k): float(v) for k, v in metrics.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    """Numeric test metrics of the primary ranking (e.g. {"ndcg@10": 0.12, ...}); {} if absent.
+
+    Reads results["test"]["primary"]["metrics"] (what execute_run writes), else the older
+    layouts results["test"]["metrics"] and results["test"]. Metric names have the form
+    "name@k"; other numbers beside them (n_users) and NaN written as null are left out.
+    """
+    test = sub_table(results, "test")
+    if "primary" in test:
+        test = sub_table(test, "primary")
+    if "metrics" in test:
+        test = sub_table(test, "metrics")
+    return {str(k): float(v) for k, v in test.items()
+            if "@" in str(k) and isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def read_summary(run: Run) -> RunSummary | None:
+    """The summary of `run`; None if its folder vanished meanwhile (deleted while being read).
+
+    Never raises for unreadable files: config.json, status.json or results.json that cannot
+    be read, or files results.json records that are missing or truncated (sizes are checked,
+    not checksums), give state "corrupt" with the problem in `error`; what could be read is
+    kept (a run with a corrupt results.json still shows its config).
+    """
+    problems: list[str] = []
+    try:
+        config = run.config()
+        if not isinstance(config, dict):
+            raise ValueError(f"{run.path / 'config.json'}: not a JSON object")
+    except _READ_ERRORS as exc:
+        config = {}
+        problems.append(str(exc))
+    try:
+        status = run.status()
+    except _READ_ERRORS as exc:
+        status = {}
+        problems.append(str(exc))
+    results: dict[str, Any] | None = None
+    try:
+        results = run.results()
+    except _READ_ERRORS as exc:
+        problems.append(str(exc))
+    if not run.path.is_dir():
+        return None
+    state = str(status.get("state", "corrupt"))
+    error = status.get("error")
+    if not problems and state in ("done", "stopped"):
+        try:
+            problem = run.check_files(results)
+        except _READ_ERRORS as exc:
+            problem = str(exc)
+        if problem is None and state == "done" and results is None:
+            problem = f"{run.path / 'results.json'}: no such file"
+        if problem is not None:  # never called done when its results or files are missing or truncated
+            problems.append(problem)
+    if problems:
+        state, error = "corrupt", problems[0]
+    metrics = primary_test_metrics(results) if state != "corrupt" else {}
+    return RunSummary(
+        run_id=run.run_id, state=state, created_at=_text(status.get("created_at")),
+        finished_at=_text(status.get("finished_at")), config=config, metrics=metrics,
+        error=str(error) if error is not None else None, duration_s=duration_s(status),
+        completion=completion_of(status, results) if status.get("state") in _FINISHED else {},
+        started_at=_text(status.get("started_at")), updated_at=_text(status.get("updated_at")),
+        phase=_text(status.get("phase")), progress=sub_table(status, "progress"), has_results=bool(metrics),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def completion_of(status: dict[str, Any] | None, results: dict[str, Any] | None) -> dict[str, Any]:
