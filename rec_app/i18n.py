@@ -11,7 +11,7 @@ import math
 
 from rec_app.i18n_analysis import STRINGS as _ANALYSIS_STRINGS
 
-__all__ = ["LANGS", "STRINGS", "t", "metric_label", "segment_label", "format_duration"]
+__all__ = ["LANGS", "STRINGS", "t", "metric_label", "part_metric_label", "segment_label", "format_duration"]
 
 LANGS: tuple[str, ...] = ("en", "zh")
 
@@ -279,7 +279,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "compare.pick": ("Models to compare", "参与对比的模型"), "compare.pick_hint": ("Pick at least one.", "请至少选择一个。"),
     "compare.n_seeds": ("{n} seeds", "{n} 个种子"), "compare.reference": ("Reference", "参照模型"),
     "compare.cutoff": ("Cut-off K", "截断 K"), "compare.all_k": ("all", "全部"),
-    "compare.table": ("Metrics", "指标"),
+    "compare.table": ("Test metrics", "测试集指标"),
     "compare.tested_weights": ("Which weights were tested (best epoch and its training phase, per run)",
                                "测试的是哪些权重（每次运行的最佳轮次及其训练阶段）"),
     "col.best_phase": ("Phase", "阶段"), "col.ended": ("How the run ended", "运行如何结束"),
@@ -386,6 +386,7 @@ def t(key: str, lang: str = "en", default: str | None = None, **fmt: object) -> 
         except (KeyError, IndexError, ValueError):
             return text
     return text
+    "metric.on_test": ("test {metric}", "测试集 {metric}"), "metric.on_valid": ("validation {metric}", "验证集 {metric}"),
 
 
 def metric_label(metric: str, lang: str = "en") -> str:
@@ -413,6 +414,12 @@ def format_duration(seconds: float | None, lang: str = "en") -> str:
         return t("duration.min_s", lang, m=s // 60, s=s % 60)
     if s < 3600:
         return t("duration.min", lang, m=int(round(s / 60)))
+def part_metric_label(metric: str, part: str, lang: str = "en") -> str:
+    """`ndcg@10` on `test` -> `test NDCG@10` / `测试集 NDCG@10` (`valid`: validation): metric
+    tables and axes say which split their numbers come from."""
+    return t(f"metric.on_{part}", lang, metric=metric_label(metric, lang))
+
+
     return t("duration.h_min", lang, h=s // 3600, m=(s % 3600) // 60)
 
 

@@ -128,7 +128,7 @@ def test_train_a_tiny_run_then_see_it_in_compare(app: tuple[str, Path]) -> None:
         assert results["model"] == "enhanced" and results["model_info"]["backbone"] == "tiny-gpt2"
 
         page.get_by_role("link", name="Compare runs").first.click()
-        page.get_by_text("Metrics", exact=True).wait_for()
+        page.get_by_text("Test metrics", exact=True).wait_for()
         # The table is a canvas grid; its accessible cells carry the text.
         cells = page.locator('[role="gridcell"]')
         cells.first.wait_for(state="attached")
