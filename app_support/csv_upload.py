@@ -1,15 +1,15 @@
 """The Train page's CSV section: upload, column mapping, text templates, validation.
 
-Nothing reaches the run store before the files pass `rec_core`'s own loader: they are
-checked from a temporary folder, and only then stored (content-addressed) in the runs
+A file that is not CSV text (an image renamed .csv, UTF-16) is refused in one sentence as it
+is uploaded; the column choices are detected anew for each new file. Nothing reaches the run
+store before the files pass `rec_core`'s own loader and the chosen split's own rules: they
+are checked from a temporary folder, and only then stored (content-addressed) in the runs
 folder, where the run's config points at them. Error messages name the uploaded file, not
-the temporary path.
+the temporary path, and the on-screen label of the column or field they are about.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import tempfile
 from dataclasses import asdict
@@ -18,23 +18,22 @@ from typing import Any
 
 import streamlit as st
 
-from rec_core.errors import RecCoreError
+from app_support.errors import error_text
+from rec_app.csv_checks import CsvProblem, file_identity, read_header, split_feasibility
+from rec_app.field_labels import labelled_message
 from rec_app.i18n import t
 from rec_app.launch import save_upload
+from rec_core.errors import RecCoreError
 
-__all__ = ["csv_section", "read_header", "VALIDATED_KEY"]
+__all__ = ["csv_section", "VALIDATED_KEY"]
 
 VALIDATED_KEY = "csv_validated"
+MAPPED_KEY = "csv_mapped_files"  # the file each table's column choices were made for
+# Column choices of each table: dropped when another file is uploaded, so they are detected anew.
+_MAPPING_KEYS = {"interactions": ("csv_user_col", "csv_item_col", "csv_rating_col", "csv_time_col"),
+                 "item": ("csv_item_id_col",), "user": ("csv_user_id_col",)}
 _SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _NONE = "—"
-
-
-def read_header(data: bytes, sep: str) -> list[str]:
-    """Column names of a CSV's first line ([] for an empty file). Undecodable bytes are
-    replaced here: the full validation reports the encoding problem with its line number."""
-    text = data[:65536].decode("utf-8-sig", errors="replace")
-    first = next(csv.reader(io.StringIO(text), delimiter=sep), [])
-    return [c.strip() for c in first if c.strip()]
 
 
 def _guess(columns: list[str], names: tuple[str, ...], fallback: int | None) -> int | None:
@@ -53,11 +52,33 @@ def _column(label: str, columns: list[str], names: tuple[str, ...], key: str, op
     return None if choice == _NONE else choice
 
 
-def _table_mapping(kind: str, upload: Any, sep: str, lang: str) -> dict[str, Any] | None:
-    """Id column and template of an item or user table; None if the file is unusable."""
-    columns = read_header(upload.getvalue(), sep)
+def _columns(upload: Any, sep: str, table: str, lang: str) -> list[str] | None:
+    """The header of an uploaded file, or None after saying in one sentence why there is none.
+
+    A new file (or another separator) drops the column choices made for the previous one,
+    so that they are detected again from this header."""
+    data = upload.getvalue()
+    mapped = st.session_state.setdefault(MAPPED_KEY, {})
+    identity = file_identity(upload.name, data, sep)
+    if mapped.get(table) != identity:
+        for key in _MAPPING_KEYS[table]:
+            st.session_state.pop(key, None)
+        mapped[table] = identity
+    try:
+        columns = read_header(data, sep)
+    except CsvProblem as problem:
+        st.error(t(problem.key, lang, name=upload.name, **problem.params))
+        return None
     if not columns:
         st.error(t("csv.empty", lang, name=upload.name))
+        return None
+    return columns
+
+
+def _table_mapping(kind: str, upload: Any, sep: str, lang: str) -> dict[str, Any] | None:
+    """Id column and template of an item or user table; None if the file is unusable."""
+    columns = _columns(upload, sep, kind, lang)
+    if columns is None:
         return None
     id_col = _column(t(f"csv.{kind}_id_col", lang), columns, (kind, f"{kind}_id", "id", f"{kind}id"),
                      f"csv_{kind}_id_col", optional=False)
@@ -82,9 +103,27 @@ def _readable(message: str, paths: dict[str, str], names: dict[str, str]) -> str
     return message
 
 
-def _validate(files: dict[str, bytes], names: dict[str, str], mapping: dict[str, Any],
+def _problem_text(exc: BaseException, paths: dict[str, str], names: dict[str, str], lang: str) -> str:
+    """One message for a file or split problem: the user's file names, the field's label."""
+    field = getattr(exc, "field", None)
+    if not isinstance(exc, RecCoreError) or not isinstance(field, str):
+        return _readable(error_text(exc, lang), paths, names)
+    return labelled_message(field, _readable(str(exc), paths, names), lang)
+
+
+def _feasibility(data: Any, split: str, lang: str, paths: dict[str, str] | None = None,
+                 names: dict[str, str] | None = None) -> dict[str, Any]:
+    """{"counts": Feasibility as a dict} or {"error": why the split cannot be made}."""
+    try:
+        return {"counts": asdict(split_feasibility(data, split))}
+    except RecCoreError as exc:
+        return {"error": _problem_text(exc, paths or {}, names or {}, lang)}
+
+
+def _validate(files: dict[str, bytes], names: dict[str, str], mapping: dict[str, Any], split: str,
               runs_root: Path, lang: str) -> dict[str, Any] | None:
-    """Load the files with rec_core from a temporary folder; on success store them for runs."""
+    """Load the files with rec_core from a temporary folder and run the split's rules on them;
+    on success store them for runs."""
     from rec_core.data import DataConfig, load_csv
 
     with tempfile.TemporaryDirectory(prefix="rec_core-upload-") as tmp:
@@ -95,19 +134,49 @@ def _validate(files: dict[str, bytes], names: dict[str, str], mapping: dict[str,
             config = DataConfig(name="csv", csv_interactions=paths["interactions"], csv_items=paths.get("items"),
                                 csv_users=paths.get("users"), download=False, **mapping)
             data = load_csv(config)
-        except (RecCoreError, ValueError) as exc:
-            st.error(t("csv.invalid", lang) + "\n\n" + _readable(str(exc), paths, names))
+        except Exception as exc:  # noqa: BLE001 - any unreadable file gets one message; the page stays usable
+            st.error(t("csv.invalid", lang) + "\n\n" + _problem_text(exc, paths, names, lang))
             return None
+        feasible = _feasibility(data, split, lang, paths, names)
     stored = {kind: str(save_upload(runs_root, f"{kind}.csv", files[kind])) for kind in files}
     final = DataConfig(name="csv", csv_interactions=stored["interactions"], csv_items=stored.get("items"),
                        csv_users=stored.get("users"), download=False, **mapping)
     return {"data": asdict(final), "notes": [_readable(n, paths, names) for n in data.notes],
-            "size": [int(data.n_users), int(data.n_items), int(data.n_interactions)]}
+            "size": [int(data.n_users), int(data.n_items), int(data.n_interactions)],
+            "feasibility": {split: feasible}}
 
 
-def csv_section(runs_root: Path, lang: str) -> dict[str, Any] | None:
+def _split_check(validated: dict[str, Any], split: str, lang: str) -> dict[str, Any]:
+    """The split's rules on files validated under another split (loaded from the store)."""
+    known = validated.setdefault("feasibility", {})
+    if split not in known:
+        from rec_core.data import DataConfig, load_csv
+
+        try:
+            known[split] = _feasibility(load_csv(DataConfig(**validated["data"])), split, lang)
+        except Exception as exc:  # noqa: BLE001 - e.g. the stored upload was deleted meanwhile
+            known[split] = {"error": error_text(exc, lang)}
+    return dict(known[split])
+
+
+def _show_feasibility(result: dict[str, Any], split: str, lang: str) -> bool:
+    """Say what the split leaves to train and evaluate; False when it cannot be made."""
+    name = t(f"split.{split}", lang)
+    if "error" in result:
+        st.error(t("csv.infeasible", lang, split=name) + "\n\n" + str(result["error"]))
+        return False
+    c = result["counts"]
+    st.info(t("csv.feasible", lang, split=name, test_users=c["test_users"], users=c["n_users"],
+              train_items=c["train_items"], items=c["n_items"], valid_users=c["valid_users"]))
+    if not c["valid_users"]:
+        st.warning(t("csv.no_valid", lang))
+    return True
+
+
+def csv_section(runs_root: Path, split: str, lang: str) -> dict[str, Any] | None:
     """Draw the CSV section; returns {"data": DataConfig dict, "size": [...], "notes": [...]}
-    once the current files and mapping were validated, else None."""
+    once the current files and mapping were validated and `split` can be made from them,
+    else None."""
     st.caption(t("csv.help", lang))
     sep = st.selectbox(t("csv.sep", lang), list(_SEPARATORS), key="csv_sep",
                        format_func=lambda s: t(f"csv.sep_{_SEPARATORS[s]}", lang))
@@ -118,9 +187,8 @@ def csv_section(runs_root: Path, lang: str) -> dict[str, Any] | None:
     if inter is None:
         st.info(t("csv.need_interactions", lang))
         return None
-    columns = read_header(inter.getvalue(), sep)
-    if not columns:
-        st.error(t("csv.empty", lang, name=inter.name))
+    columns = _columns(inter, sep, "interactions", lang)
+    if columns is None:
         return None
     m1, m2, m3, m4 = st.columns(4)
     with m1:
@@ -151,7 +219,7 @@ def csv_section(runs_root: Path, lang: str) -> dict[str, Any] | None:
         return None
     fingerprint = _fingerprint(files, mapping)
     if st.button(t("csv.validate", lang), key="csv_validate"):
-        checked = _validate(files, names, mapping, runs_root, lang)
+        checked = _validate(files, names, mapping, split, runs_root, lang)
         st.session_state[VALIDATED_KEY] = {**checked, "fingerprint": fingerprint} if checked else None
     validated = st.session_state.get(VALIDATED_KEY)
     if not validated or validated.get("fingerprint") != fingerprint:
@@ -161,4 +229,6 @@ def csv_section(runs_root: Path, lang: str) -> dict[str, Any] | None:
     st.success(t("csv.valid", lang, users=n_users, items=n_items, interactions=n_inter))
     for note in validated["notes"]:
         st.warning(note)
+    if not _show_feasibility(_split_check(validated, split, lang), split, lang):
+        return None
     return validated

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from rec_core.errors import RecCoreError
+from rec_app.field_labels import labelled_message
 from rec_app.i18n import t
 
 __all__ = ["page_guard", "show_error", "error_text"]
@@ -21,10 +22,12 @@ __all__ = ["page_guard", "show_error", "error_text"]
 log = logging.getLogger("rec_core.app")
 
 
-def error_text(exc: BaseException) -> str:
-    """The message to show for `exc`: its own text for our errors, type + text otherwise."""
+def error_text(exc: BaseException, lang: str = "en") -> str:
+    """The message to show for `exc`: its own text for our errors (led by the on-screen label
+    of the field it names, the field in parentheses), type + text otherwise."""
     if isinstance(exc, RecCoreError):
-        return str(exc)
+        field = getattr(exc, "field", None)
+        return labelled_message(field, str(exc), lang) if isinstance(field, str) else str(exc)
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -33,7 +36,7 @@ def show_error(exc: BaseException, lang: str, context_key: str = "error.generic"
     """`st.error` with a translated lead-in and the error's message."""
     if not isinstance(exc, RecCoreError):
         log.error("unexpected error in the app", exc_info=exc)
-    st.error(f"{t(context_key, lang)}\n\n{error_text(exc)}", icon="⚠️")
+    st.error(f"{t(context_key, lang)}\n\n{error_text(exc, lang)}", icon="⚠️")
 
 
 @contextmanager

@@ -34,7 +34,10 @@ with page_guard(lang):
     csv_data = None
     if dataset == "csv":
         with st.expander(t("csv.title", lang), expanded=True):
-            csv_data = csv_section(resources.store().root, lang)
+            try:
+                csv_data = csv_section(resources.store().root, split, lang)
+            except Exception as exc:  # noqa: BLE001 - whatever the files are, the rest of the page stays usable
+                show_error(exc, lang, "csv.invalid")
     preset = train_form.preset_picker(lang) if model == "enhanced" else ""
 
     with st.form("train_form", border=True):

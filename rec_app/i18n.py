@@ -239,6 +239,24 @@ STRINGS: dict[str, tuple[str, str]] = {
     "csv.invalid": ("The files cannot be used:", "这些文件无法使用："),
     "csv.valid": ("Files OK: {users} users, {items} items, {interactions} interactions.",
                   "文件检查通过：{users} 个用户，{items} 个物品，{interactions} 条交互。"),
+    "csv.binary_kind": ("{name} is not a CSV text file: it is a {kind} file. Save the table as CSV (UTF-8) and "
+                        "upload that file.", "{name} 不是 CSV 文本文件：它是 {kind} 文件。请将表格另存为 CSV（UTF-8）后上传。"),
+    "csv.binary": ("{name} is not a CSV text file: it holds binary data. Save the table as CSV (UTF-8) and upload "
+                   "that file.", "{name} 不是 CSV 文本文件：其中包含二进制数据。请将表格另存为 CSV（UTF-8）后上传。"),
+    "csv.utf16": ("{name} is UTF-16 text, not UTF-8: save it as \"CSV UTF-8\" and upload it again.",
+                  "{name} 是 UTF-16 文本而不是 UTF-8：请另存为“CSV UTF-8”后重新上传。"),
+    "csv.not_utf8_header": ("{name} is not UTF-8 text: byte {byte} on line 1 cannot be decoded. Save it as CSV "
+                            "UTF-8 and upload it again.", "{name} 不是 UTF-8 文本：第 1 行的字节 {byte} 无法解码。"
+                            "请另存为 CSV UTF-8 后重新上传。"),
+    "csv.unreadable": ("{name} cannot be read as CSV on line 1 ({error}).", "{name} 的第 1 行无法按 CSV 读取（{error}）。"),
+    "csv.feasible": ("With the split “{split}”: {test_users} of {users} users have a test item (they are "
+                     "evaluated), {valid_users} have a validation item, and {train_items} of {items} items occur "
+                     "in training.", "按“{split}”划分：{users} 个用户中有 {test_users} 个有测试物品（参与评估），"
+                     "{valid_users} 个有验证物品；{items} 个物品中有 {train_items} 个出现在训练集中。"),
+    "csv.infeasible": ("These files cannot be split with “{split}”:", "这些文件无法按“{split}”划分："),
+    "csv.no_valid": ("No user has a validation item: early stopping and the choice of the best epoch have "
+                     "nothing to go by. Add interactions or choose another split.",
+                     "没有用户有验证物品：早停和最佳轮次的选择将无所依据。请补充交互数据或换一种划分。"),
     # -- duration estimate ---------------------------------------------------------------------------
     "estimate.one_run": ("Estimated duration of one run: about {total} ({parts}).", "单次实验预计耗时约 {total}（{parts}）。"),
     "estimate.all_runs": ("All {n} runs: about {total} with the queue.", "全部 {n} 次实验（经队列）：约 {total}。"),
@@ -368,6 +386,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "segment.high": ("high activity", "高活跃"),
     "metric.hit": ("Hit", "命中率"), "metric.ndcg": ("NDCG", "NDCG"), "metric.recall": ("Recall", "召回率"),
     "metric.mrr": ("MRR", "MRR"), "metric.precision": ("Precision", "精确率"),
+    "metric.on_test": ("test {metric}", "测试集 {metric}"), "metric.on_valid": ("validation {metric}", "验证集 {metric}"),
     "duration.s": ("{s} s", "{s} 秒"), "duration.min": ("{m} min", "{m} 分钟"), "duration.min_s": ("{m} min {s} s", "{m} 分 {s} 秒"),
     "duration.h_min": ("{h} h {m} min", "{h} 小时 {m} 分钟"),
 }
@@ -386,7 +405,6 @@ def t(key: str, lang: str = "en", default: str | None = None, **fmt: object) -> 
         except (KeyError, IndexError, ValueError):
             return text
     return text
-    "metric.on_test": ("test {metric}", "测试集 {metric}"), "metric.on_valid": ("validation {metric}", "验证集 {metric}"),
 
 
 def metric_label(metric: str, lang: str = "en") -> str:
@@ -394,6 +412,12 @@ def metric_label(metric: str, lang: str = "en") -> str:
     base, _, k = metric.partition("@")
     name = t(f"metric.{base}", lang, default=base)
     return f"{name}@{k}" if k else name
+
+
+def part_metric_label(metric: str, part: str, lang: str = "en") -> str:
+    """`ndcg@10` on `test` -> `test NDCG@10` / `测试集 NDCG@10` (`valid`: validation): metric
+    tables and axes say which split their numbers come from."""
+    return t(f"metric.on_{part}", lang, metric=metric_label(metric, lang))
 
 
 def segment_label(segment: str, lang: str = "en") -> str:
@@ -414,12 +438,6 @@ def format_duration(seconds: float | None, lang: str = "en") -> str:
         return t("duration.min_s", lang, m=s // 60, s=s % 60)
     if s < 3600:
         return t("duration.min", lang, m=int(round(s / 60)))
-def part_metric_label(metric: str, part: str, lang: str = "en") -> str:
-    """`ndcg@10` on `test` -> `test NDCG@10` / `测试集 NDCG@10` (`valid`: validation): metric
-    tables and axes say which split their numbers come from."""
-    return t(f"metric.on_{part}", lang, metric=metric_label(metric, lang))
-
-
     return t("duration.h_min", lang, h=s // 3600, m=(s % 3600) // 60)
 
 

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app_store import copy_store
+from rec_core.runs import RunStore
 from tests.test_app_pages import button, no_failure, page, texts
 
 
@@ -79,3 +80,89 @@ def test_a_preset_sets_every_field_it_names_after_coming_back(runs: Path) -> Non
         widget = at.toggle(key=f"tr_{field}") if isinstance(value, bool) else at.number_input(key=f"tr_{field}")
         assert widget.value == pytest.approx(value), field
     assert "custom configuration" not in texts(at)
+
+
+# -- 6-9. CSV uploads ------------------------------------------------------------------------------
+CSV_OK = b"user,item,rating,time\nu1,i1,5,100\nu1,i2,3,200\nu2,i1,4,150\nu2,i3,2,160\nu3,i2,5,170\nu3,i3,1,180\n"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00\x1f\xf3\xffa"
+
+
+def csv_train_page() -> AppTest:
+    at = page("pages/1_Train.py")
+    at.selectbox(key="tr_dataset").set_value("csv").run()
+    no_failure(at)
+    return at
+
+
+def upload(at: AppTest, key: str, name: str, data: bytes) -> AppTest:
+    at.file_uploader(key=key).set_value((name, data, "text/csv"))
+    return at.run()
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (PNG, "ratings.csv is not a CSV text file: it is a PNG file."),
+    (bytes(range(256)) * 40, "ratings.csv is not a CSV text file: it holds binary data."),
+    ("user,item\nu1,i1\n".encode("utf-16"), "ratings.csv is UTF-16 text, not UTF-8"),
+], ids=["png", "binary", "utf16"])
+def test_a_file_that_is_not_csv_text_gets_one_sentence_and_the_page_stays_usable(
+        runs: Path, data: bytes, expected: str) -> None:
+    at = upload(csv_train_page(), "csv_inter_file", "ratings.csv", data)
+    assert not at.exception
+    assert [e.value for e in at.error] == [next(e.value for e in at.error if e.value.startswith(expected))]
+    assert "new-line character" not in texts(at) and "must be different" not in texts(at)
+    # Still usable: the form is there and another dataset can be chosen and launched from.
+    assert any(b.label == "Launch" for b in at.button)
+    at.selectbox(key="tr_dataset").set_value("synthetic").run()
+    no_failure(at)
+    assert at.number_input(key="tr_syn_users").value
+
+
+def test_the_column_mapping_is_detected_anew_for_each_new_file(runs: Path) -> None:
+    at = upload(csv_train_page(), "csv_inter_file", "first.csv", b"uid,iid\nu1,i1\nu2,i2\n")
+    assert at.selectbox(key="csv_rating_col").value == "—" and at.selectbox(key="csv_time_col").value == "—"
+    at = upload(at, "csv_inter_file", "second.csv", b"user,item,rating,time\nu1,i1,5,100\nu2,i2,4,90\n")
+    no_failure(at)
+    assert at.selectbox(key="csv_user_col").value == "user" and at.selectbox(key="csv_item_col").value == "item"
+    assert at.selectbox(key="csv_rating_col").value == "rating" and at.selectbox(key="csv_time_col").value == "time"
+
+
+@pytest.mark.parametrize("data", [b"user,item\nu1,i1\n", b"user,item\nu1,i1\nu2,i2\nu3,i3\n"],
+                         ids=["1-interaction", "3-users-1-each"])
+def test_files_the_split_cannot_use_are_refused_before_launch(runs: Path, data: bytes) -> None:
+    before = set(RunStore(runs).run_ids())
+    at = upload(csv_train_page(), "csv_inter_file", "tiny.csv", data)
+    button(at, "Check the files").click().run()
+    assert not at.exception
+    assert not any("Files OK" in s.value for s in at.success) or any("cannot be split" in e.value for e in at.error)
+    assert any("cannot be split" in e.value and "no user has enough interactions for a test item" in e.value
+               for e in at.error), [e.value for e in at.error]
+    button(at, "Launch").click().run()
+    assert set(RunStore(runs).run_ids()) == before
+
+
+def test_usable_files_say_how_many_users_and_items_qualify_for_the_split(runs: Path) -> None:
+    at = upload(csv_train_page(), "csv_inter_file", "ratings.csv", CSV_OK)
+    button(at, "Check the files").click().run()
+    no_failure(at)
+    assert "3 of 3 users have a test item" in texts(at) and "of 3 items occur in training" in texts(at)
+    at.selectbox(key="tr_split").set_value("cold-items").run()  # another split: its own rules, no new click
+    assert any("cannot be split with “Cold items (new-item shelf)”" in e.value for e in at.error)
+    assert "cold-items needs at least 2 held-out items" in " ".join(e.value for e in at.error)
+
+
+# -- 9. errors name the on-screen label, the field in parentheses ----------------------------------
+@pytest.mark.parametrize(("lang", "expected"), [("en", "LoRA adapters, Cached text features (use_peft, use_cache): "),
+                                                ("zh", "LoRA 适配器, 缓存文本特征 (use_peft, use_cache): ")])
+def test_form_errors_show_the_label_and_the_field(runs: Path, lang: str, expected: str) -> None:
+    at = page("pages/1_Train.py", lang=lang)
+    at.selectbox(key="tr_model").set_value("enhanced").run()
+    at.toggle(key="tr_use_peft").set_value(True)
+    button(at, "Estimate duration" if lang == "en" else "估计耗时").click().run()
+    assert any(expected in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_csv_errors_show_the_column_label_and_the_field(runs: Path) -> None:
+    at = upload(csv_train_page(), "csv_inter_file", "ratings.csv", b"user,item,rating\nu1,i1,five\nu2,i1,4\n")
+    button(at, "Check the files").click().run()
+    assert any("Rating column (csv_rating_col): ratings.csv line 2" in e.value for e in at.error), \
+        [e.value for e in at.error]
