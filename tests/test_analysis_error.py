@@ -13,7 +13,8 @@ from rec_core.analysis import (check_same_split, load_model, never_retrieved, op
                                user_profile)
 from rec_core.analysis.error_analysis import held_out_items
 from rec_core.errors import RecCoreError
-from rec_core.evaluate import ITEM_SEGMENTS, evaluate, item_segments
+from rec_core.analysis import recommended_items
+from rec_core.evaluate import ITEM_SEGMENTS, evaluate, item_segments, top_items
 from rec_core.experiment import prepare_data
 from rec_core.models.base import TrainContext
 from rec_core.models.mf import MF, MFConfig
@@ -87,6 +88,51 @@ def test_constant_scores_list_by_index_but_rank_at_the_tie_midpoint() -> None:
     # ... while evaluation gives every held-out item the expected rank of a random tie order.
     n_ranked = data.n_items - len(masked)
     assert (ranks[ranks["user"] == u]["rank"] == (n_ranked + 1) / 2).all()
+
+
+def test_analysis_lists_are_evaluates_top_items() -> None:
+    """The Error analysis lists and the Attention page's recommendations are
+    `evaluate.top_items` itself: same users, same items, also for a user without test items."""
+    data = synthetic()
+    split = split_of(data, "loo")
+    model = _random_mf(data, split)
+    lists = top_lists(model, data, split)
+    users, items = top_items(model, data, split, k=10)
+    assert np.array_equal(lists.users, users) and np.array_equal(lists.items, items)
+    assert np.array_equal(users, evaluate(model, data, split, "test").per_user["user"].to_numpy())
+    no_test = sorted(set(range(data.n_users)) - set(data.users[split.test].tolist()))
+    picked = [int(users[0]), *no_test[:1], int(users[-1])]
+    one_by_one = top_lists(model, data, split, users=picked)
+    _, expected = top_items(model, data, split, picked, k=10)
+    assert np.array_equal(one_by_one.items, expected)
+    for u in picked:
+        assert recommended_items(model, data, split, u, k=5) == top_items(model, data, split, [u], k=5)[1][0].tolist()
+
+
+class _Float64Scores(torch.nn.Module):
+    """Scores that differ only below float32 precision: item i scores 1 + i * 1e-12."""
+
+    def __init__(self, n_items: int) -> None:
+        super().__init__()
+        self.n_items = n_items
+
+    def full_scores(self, users: torch.Tensor) -> torch.Tensor:
+        return (1.0 + torch.arange(self.n_items, dtype=torch.float64) * 1e-12).expand(len(users), -1).clone()
+
+
+def test_lists_rank_the_scores_evaluate_ranks_not_a_rounded_copy() -> None:
+    # evaluate ranks float64 scores as they are (highest index first here); a list computed on
+    # float32-rounded scores would see one big tie and list the lowest indices instead.
+    data = synthetic()
+    split = split_of(data)
+    model = _Float64Scores(data.n_items)
+    lists = top_lists(model, data, split)
+    ranks = evaluate(model, data, split, "test", with_ranks=True).ranks
+    _agree(lists, ranks)
+    u = int(lists.users[0])
+    masked = set(data.items[np.concatenate([split.train, split.valid])][
+        data.users[np.concatenate([split.train, split.valid])] == u].tolist())
+    assert lists.of(u).tolist() == [i for i in reversed(range(data.n_items)) if i not in masked][:10]
 
 
 @pytest.fixture(scope="module")

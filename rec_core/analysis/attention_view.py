@@ -17,10 +17,10 @@ import pandas as pd
 import torch
 
 from rec_core.analysis.entities import Side, check_side, entity_labels
-from rec_core.analysis.error_analysis import top_lists
 from rec_core.analysis.loading import RunNotAnalysable
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError, RecCoreError
+from rec_core.evaluate import top_items
 from rec_core.split import Split
 
 __all__ = ["FIELD_ORDER", "TokenView", "PairView", "display_token", "join_pieces", "token_view", "explain",
@@ -145,8 +145,9 @@ def explain_pair(model: Any, data: InteractionData, user: int, item: int, join: 
 
 
 def recommended_items(model: Any, data: InteractionData, split: Split, user: int, k: int = 5) -> list[int]:
-    """The user's top-k items, ranked as the test evaluation ranks them (seen items masked)."""
-    items = top_lists(model, data, split, users=[int(user)], k=k).items[0]
+    """The user's top-k items, ranked as the test evaluation ranks them (`evaluate.top_items`:
+    seen items masked, the split's candidates only)."""
+    items = top_items(model, data, split, [int(user)], k, "test")[1][0]
     return [int(i) for i in items if i >= 0]
 
 

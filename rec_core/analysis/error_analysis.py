@@ -2,28 +2,26 @@
 
 Every top-10 here is ranked the way `rec_core.evaluate` ranks the test part: the user's
 training and validation items are masked and a cold-items split ranks its held-out candidates
-only. A displayed list must show some order, so equal scores are listed by item index
-(`evaluate.top_k`); the metrics do not depend on that order (they are tie-aware). The rank of a
-test item comes from the run's stored `ranks_test` table, which `evaluate` wrote: the expected
-rank under random tie-breaking (x.5 inside an even tie), so the page and the metrics never
-disagree (`run_test_ranks` falls back to recomputing it with `evaluate`).
+only (`rec_core.evaluate.top_items`, the evaluation's own masking). A displayed list must
+show some order, so equal scores are listed by item index (`evaluate.top_k`); the metrics do
+not depend on that order (they are tie-aware). The rank of a test item comes from the run's
+stored `ranks_test` table, which `evaluate` wrote: the expected rank under random
+tie-breaking (x.5 inside an even tie), so the page and the metrics never disagree
+(`run_test_ranks` falls back to recomputing it with `evaluate`).
 """
 from __future__ import annotations
 
-import contextlib
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from rec_core.analysis.entities import entity_labels, item_segment_of, train_counts
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import RecCoreError
-from rec_core.evaluate import ITEM_SEGMENTS, evaluate, top_k, user_activity_groups
+from rec_core.evaluate import ITEM_SEGMENTS, evaluate, top_items, user_activity_groups
 from rec_core.setting import setting_mismatch
 from rec_core.split import Split
 
@@ -32,7 +30,6 @@ __all__ = ["TOP_K", "TopLists", "check_same_split", "top_lists", "run_test_ranks
            "segment_counts"]
 
 TOP_K = 10
-_CHUNK = 1024  # users scored at once: chunk x n_items floats
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,52 +58,12 @@ def check_same_split(config_a: Any, config_b: Any) -> None:
                        "be compared one by one. Pick two runs with the same dataset, split and seed.")
 
 
-def _masked_items(data: InteractionData, split: Split) -> tuple[np.ndarray, np.ndarray]:
-    """CSR (pointers (n_users + 1,), items) of what the test ranking masks: train + valid items."""
-    rows = np.concatenate([split.train, split.valid])
-    users, items = data.users[rows], data.items[rows]
-    order = np.argsort(users, kind="stable")
-    ptr = np.zeros(data.n_users + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum(np.bincount(users, minlength=data.n_users))
-    return ptr, items[order].astype(np.int64)
-
-
 def top_lists(model: Any, data: InteractionData, split: Split, users: Sequence[int] | np.ndarray | None = None,
               k: int = TOP_K) -> TopLists:
-    """Top-k of `users` (default: every user with test items) for the test part."""
-    if users is None:
-        users = np.unique(data.users[split.test])
-    users = np.unique(np.asarray(users, dtype=np.int64))
-    if len(users) and (users.min() < 0 or users.max() >= data.n_users):
-        raise RecCoreError(f"user indices must be in [0, {data.n_users})")
-    ptr, masked = _masked_items(data, split)
-    cand = split.candidates("test")
-    non_candidate = None
-    if cand is not None:
-        non_candidate = torch.ones(data.n_items, dtype=torch.bool)
-        non_candidate[torch.as_tensor(np.asarray(cand), dtype=torch.long)] = False
-    k_list = min(k, data.n_items)
-    out = np.full((len(users), k), -1, dtype=np.int64)
-    was = model.training
-    model.eval()
-    try:
-        scoring = getattr(model, "scoring", None)  # one scoring pass: tables built once
-        with torch.inference_mode(), (scoring() if scoring is not None else contextlib.nullcontext()):
-            for a in range(0, len(users), _CHUNK):
-                chunk = users[a:a + _CHUNK]
-                scores = model.full_scores(torch.from_numpy(chunk)).float().clamp(
-                    min=torch.finfo(torch.float32).min, max=torch.finfo(torch.float32).max).clone()
-                if non_candidate is not None:
-                    scores.masked_fill_(non_candidate, -math.inf)
-                rows = np.repeat(np.arange(len(chunk)), ptr[chunk + 1] - ptr[chunk])
-                cols = np.concatenate([masked[ptr[u]:ptr[u + 1]] for u in chunk]) if len(chunk) else rows
-                scores[torch.from_numpy(rows), torch.from_numpy(cols)] = -math.inf
-                vals, idx = top_k(scores, k_list)
-                idx[vals == -math.inf] = -1  # nothing left to rank: fewer than k items
-                out[a:a + len(chunk), :k_list] = idx.numpy()
-    finally:
-        model.train(was)
-    return TopLists(users=users, items=out, k=k)
+    """Top-k of `users` (default: every user the test evaluation ranks) for the test part,
+    from `rec_core.evaluate.top_items`: the evaluation's own candidates, masks and scores."""
+    ranked, items = top_items(model, data, split, None if users is None else np.asarray(users), k, "test")
+    return TopLists(users=ranked, items=items, k=k)
 
 
 def run_test_ranks(run: Any, model: Any | None = None, data: InteractionData | None = None,

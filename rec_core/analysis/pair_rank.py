@@ -4,7 +4,7 @@ The Attention page shows a user-item score; a score alone means nothing to a rea
 among the user's candidates does. The ranking is the test part's (PROTOCOL.md): every item, or
 a cold-items split's held-out candidates, with the user's training and validation items masked;
 the rank is the expected rank under random tie-breaking, computed by `evaluate`'s own mid-rank
-function on the scores prepared as `evaluate` prepares them.
+function on the scores and masks `evaluate` ranks (`rec_core.evaluate.ranking_scores`).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import torch
 
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import RecCoreError
-from rec_core.evaluate.ranking import _mid_ranks, _prepare_scores
+from rec_core.evaluate.ranking import _mid_ranks, ranking_scores
 from rec_core.split import Split
 
 __all__ = ["PairRank", "pair_rank"]
@@ -47,22 +47,11 @@ def pair_rank(model: Any, data: InteractionData, split: Split, user: int, item: 
     cand = split.candidates("test")
     train = data.items[split.train[data.users[split.train] == user]]
     valid = data.items[split.valid[data.users[split.valid] == user]]
-    masked = np.unique(np.concatenate([train, valid])).astype(np.int64)
-    was = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            scores = _prepare_scores(model.full_scores(torch.tensor([int(user)])), 1, data.n_items)
-            score = float(scores[0, item])
-            if cand is not None:
-                outside = np.ones(data.n_items, dtype=bool)
-                outside[np.asarray(cand)] = False
-                scores[0, torch.from_numpy(outside)] = -math.inf
-            scores[0, torch.from_numpy(masked)] = -math.inf
-            n_ranked = int((scores[0] > -math.inf).sum())
-            rank = float(_mid_ranks(scores, torch.tensor([0]), scores[0, item:item + 1])[0])
-    finally:
-        model.train(was)
+    _, scores, ranked = ranking_scores(model, data, split, [int(user)], "test")
+    score = float(scores[0, item])
+    masked = scores.masked_fill(~ranked, -math.inf)
+    n_ranked = int(ranked[0].sum())
+    rank = float(_mid_ranks(masked, torch.tensor([0]), masked[0, item:item + 1])[0])
     reason: Reason | None = None
     if item in set(train.tolist()):
         reason = "train"

@@ -33,7 +33,9 @@ from rec_core.evaluate.ranking import (
     evaluate,
     evaluate_all,
     random_metrics,
+    ranking_scores,
     ranking_task,
+    top_items,
     top_k,
 )
 from rec_core.evaluate.segments import (
@@ -69,9 +71,11 @@ __all__ = [
     "paired_compare",
     "precision",
     "random_metrics",
+    "ranking_scores",
     "ranking_task",
     "recall",
     "seed_summary",
+    "top_items",
     "top_k",
     "user_activity_groups",
     "user_segment_metrics",

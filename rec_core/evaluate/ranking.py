@@ -7,13 +7,16 @@ equally scored items (tie-aware metrics, McSherry and Najork 2008), exact and de
 MovieLens ids follow popularity, so breaking ties by item index would hand a model that scores
 many items alike (MF and Popularity on cold items) a popularity ranking for free. Each result
 also carries the exact expected metrics of a uniformly random ranking (`EvalResult.random`).
-`top_k` (display lists of the analysis pages) orders ties by index, and says so.
+`top_k` (display lists of the analysis pages) orders ties by index, and says so; `top_items`
+gives those lists under exactly this protocol (same candidates, masks and scores), and
+`ranking_scores` the scores and what is ranked (an item's rank for one user).
 """
 from __future__ import annotations
 
 import contextlib
 import math
 import weakref
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -35,7 +38,7 @@ from rec_core.models.base import Recommender
 from rec_core.split import Split
 
 __all__ = ["EvalConfig", "EvalResult", "RankingTask", "evaluate", "evaluate_all", "random_metrics", "ranking_task",
-           "top_k"]
+           "ranking_scores", "top_items", "top_k"]
 
 Part = Literal["valid", "test"]
 CandidateMode = Literal["auto", "all"]
@@ -79,7 +82,8 @@ class RankingTask:
     """Everything one (split, part, candidate mode) ranking needs, built once and reused.
 
     Positions 0..E-1 index the evaluated users: those with >= 1 ground-truth item among the
-    ranked candidates. The trainer evaluates valid every epoch; `ranking_task` caches these.
+    ranked candidates (or the users `build` was given, for display lists: `top_items`). The
+    trainer evaluates valid every epoch; `ranking_task` caches these.
     """
 
     part: str
@@ -101,8 +105,10 @@ class RankingTask:
     candidate_items_per_segment: np.ndarray  # (len(ITEM_SEGMENTS),)
 
     @classmethod
-    def build(cls, data: InteractionData, split: Split, part: Part, candidates: CandidateMode = "auto") -> RankingTask:
-        """Precompute masks and ground truth of `part` as CSR index arrays."""
+    def build(cls, data: InteractionData, split: Split, part: Part, candidates: CandidateMode = "auto",
+              users: np.ndarray | None = None) -> RankingTask:
+        """Precompute masks and ground truth of `part` as CSR index arrays, for the users with
+        ground truth, or for `users` (ascending, unique, in range) with or without it."""
         if part not in ("valid", "test"):
             raise ConfigError("part", f"must be 'valid' or 'test', got {part!r}")
         if candidates not in ("auto", "all"):
@@ -124,9 +130,11 @@ class RankingTask:
         # the cold-items split every held-out row is a candidate and nothing is dropped.
         keep = is_cand[gt_i]
         gt_u, gt_i = gt_u[keep], gt_i[keep]
-        users = np.unique(gt_u).astype(np.int64)
+        users = np.unique(gt_u).astype(np.int64) if users is None else np.asarray(users, dtype=np.int64)
         pos_of = np.full(data.n_users, -1, dtype=np.int64)
         pos_of[users] = np.arange(len(users))
+        keep = pos_of[gt_u] >= 0  # all of them unless `users` was given
+        gt_u, gt_i = gt_u[keep], gt_i[keep]
 
         mask_rows = split.train if part == "valid" else np.concatenate([split.train, split.valid])
         m_u, m_i = data.users[mask_rows], data.items[mask_rows]
@@ -179,6 +187,95 @@ def ranking_task(data: InteractionData, split: Split, part: Part, candidates: Ca
     task = RankingTask.build(data, split, part, candidates)
     per_split[(part, candidates)] = (weakref.ref(data), task)
     return task
+
+
+def _mask_seen(scores: Tensor, task: RankingTask, a: int, b: int, non_candidate: Tensor | None = None) -> None:
+    """Set to -inf, in place, what the ranking of `task` leaves out for its users a..b-1 (the
+    rows of `scores`): non-candidate items (`non_candidate`, task.non_candidate on the scores'
+    device) and each user's masked items (train, and valid when testing)."""
+    if non_candidate is not None:
+        scores.masked_fill_(non_candidate, -math.inf)
+    lo, hi = task.mask_ptr[a], task.mask_ptr[b]
+    device = scores.device
+    scores[(task.mask_pos[lo:hi] - a).to(device), task.mask_items[lo:hi].to(device)] = -math.inf
+
+
+def _display_task(data: InteractionData, split: Split, part: Part, candidates: CandidateMode,
+                  users: np.ndarray | Sequence[int] | None) -> RankingTask:
+    """The ranking task of `users` (ascending, deduplicated; default: evaluate's own users)."""
+    if users is None:
+        return ranking_task(data, split, part, candidates)
+    wanted = np.unique(np.asarray(users, dtype=np.int64))
+    if len(wanted) and (wanted.min() < 0 or wanted.max() >= data.n_users):
+        raise RecCoreError(f"user indices must be in [0, {data.n_users})")
+    return RankingTask.build(data, split, part, candidates, users=wanted)
+
+
+@contextlib.contextmanager
+def _scoring(model: Recommender) -> Iterator[None]:
+    """Eval mode and inference mode for one scoring pass (a text model builds its user/item
+    tables once); the modes of the model's modules are restored afterwards."""
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        scoring = getattr(model, "scoring", None)
+        with torch.inference_mode(), (scoring() if scoring is not None else contextlib.nullcontext()):
+            yield
+    finally:
+        for module, mode in modes:
+            module.training = mode
+
+
+def ranking_scores(model: Recommender, data: InteractionData, split: Split, users: np.ndarray | Sequence[int],
+                   part: Part = "test", *, candidates: CandidateMode = "auto",
+                   device: torch.device | str = "cpu") -> tuple[np.ndarray, Tensor, Tensor]:
+    """What `evaluate` ranks for a few `users` in `part`: (users, scores, ranked).
+
+    users (U,) int64 ascending and deduplicated; scores (U, n_items) the model's scores
+    prepared as `evaluate` prepares them (finite, the model's float dtype); ranked (U, n_items)
+    bool, False where the ranking leaves an item out (the user's train items, and valid items
+    when testing; non-candidates). `scores.masked_fill(~ranked, -inf)` is what evaluate ranks.
+    All U rows are held at once.
+    """
+    task = _display_task(data, split, part, candidates, users)
+    device = torch.device(device)
+    with _scoring(model):
+        non_cand = None if task.non_candidate is None else task.non_candidate.to(device)
+        batch = torch.from_numpy(task.users).to(device)
+        scores = _prepare_scores(model.full_scores(batch), len(task.users), task.n_items)
+        masked = scores.clone()
+        _mask_seen(masked, task, 0, len(task.users), non_cand)
+    return task.users, scores, masked > -math.inf
+
+
+def top_items(model: Recommender, data: InteractionData, split: Split, users: np.ndarray | Sequence[int] | None = None,
+              k: int = 10, part: Part = "test", config: EvalConfig = EvalConfig(), *,
+              candidates: CandidateMode = "auto", device: torch.device | str = "cpu") -> tuple[np.ndarray, np.ndarray]:
+    """The top-k items of `users` ranked exactly as `evaluate` ranks `part`: the same
+    candidates, the same masked items (train, and valid when testing), the same prepared
+    scores; equal scores listed by item index (`top_k`: a display list needs some order, the
+    metrics are tie-aware and do not depend on it).
+
+    `users` default to the users `evaluate` scores (those with ground truth in `part`); others
+    may be given (a user without test items still gets a list). Returns (users, items):
+    users (U,) int64 ascending and deduplicated, items (U, k) int64, -1 where fewer than k
+    items can be ranked. Modes of the model's modules are restored afterwards.
+    """
+    task = _display_task(data, split, part, candidates, users)
+    device = torch.device(device)
+    k_list = min(k, task.n_items)
+    out = np.full((len(task.users), k), -1, dtype=np.int64)
+    with _scoring(model):
+        non_cand = None if task.non_candidate is None else task.non_candidate.to(device)
+        for a in range(0, len(task.users), config.chunk_size):
+            b = min(a + config.chunk_size, len(task.users))
+            batch = torch.from_numpy(task.users[a:b]).to(device)
+            scores = _prepare_scores(model.full_scores(batch), b - a, task.n_items)
+            _mask_seen(scores, task, a, b, non_cand)
+            vals, idx = top_k(scores, k_list)
+            idx[vals == -math.inf] = -1  # nothing left to rank: fewer than k items
+            out[a:b, :k_list] = idx.cpu().numpy()
+    return task.users, out
 
 
 def top_k(scores: Tensor, k: int) -> tuple[Tensor, Tensor]:
@@ -298,10 +395,7 @@ def evaluate(
                 b = min(a + config.chunk_size, n_users)
                 users = torch.from_numpy(task.users[a:b]).to(device)
                 scores = _prepare_scores(model.full_scores(users), b - a, task.n_items)
-                if non_cand is not None:
-                    scores.masked_fill_(non_cand, -math.inf)
-                lo, hi = task.mask_ptr[a], task.mask_ptr[b]
-                scores[(task.mask_pos[lo:hi] - a).to(device), task.mask_items[lo:hi].to(device)] = -math.inf
+                _mask_seen(scores, task, a, b, non_cand)
                 stats.add_chunk(scores, a, b, k_list)
             return _result(task, config, stats)
     finally:
