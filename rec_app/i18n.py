@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from rec_app.i18n_analysis import STRINGS as _ANALYSIS_STRINGS
+from rec_app.i18n_report import STRINGS as _REPORT_STRINGS
 
 __all__ = ["LANGS", "STRINGS", "t", "metric_label", "part_metric_label", "segment_label", "format_duration"]
 
@@ -441,6 +442,7 @@ def format_duration(seconds: float | None, lang: str = "en") -> str:
     return t("duration.h_min", lang, h=s // 3600, m=(s % 3600) // 60)
 
 
-# The analysis pages keep their strings in rec_app/i18n_analysis.py; merged so `t` finds them.
-for _key, _texts in _ANALYSIS_STRINGS.items():
+# The analysis pages and the defence report keep their strings in rec_app/i18n_analysis.py and
+# rec_app/i18n_report.py; merged so `t` finds them.
+for _key, _texts in (*_ANALYSIS_STRINGS.items(), *_REPORT_STRINGS.items()):
     STRINGS.setdefault(_key, (_texts["en"], _texts["zh"]))

@@ -170,4 +170,25 @@ STRINGS: dict[str, dict[str, str]] = {
     "err.col.test_segments": _s("test items by segment", "测试物品分组"),
     "err.col.test_items": _s("test items", "测试物品数"), "err.col.train_count": _s("training count", "训练次数"),
     "err.col.test_users": _s("test users", "测试用户数"),
+    "err.col.rank_of": _s("rank · {run}", "名次 · {run}"), "err.hit_of": _s("hit · {run}", "命中 · {run}"),
+    "err.hit_help": _s("Ticked: a held-out test item of this user (a hit).", "勾选：该用户留出的测试物品（命中）。"),
+    "err.col.never_by": _s("never in {run}", "{run} 未检索到"),
+    "err.col.never_count": _s("never retrieved · {run}", "未检索到 · {run}"),
+    "err.never_legend": _s("Columns A and B: A = {a}, B = {b}. A tick under A (B) means that no test user's top-10 "
+                           "under run A (B) contains the item; the counts per segment count those items.",
+                           "A 列与 B 列：A = {a}，B = {b}。A（B）列下的勾表示在实验 A（B）下，没有任何测试用户的前 10 推荐包含该物品；"
+                           "各分组的计数即这些物品的数量。"),
+    "err.never_tick_help": _s("Ticked: no test user's top-10 under {run} contains this item.",
+                              "勾选：在 {run} 下没有任何测试用户的前 10 推荐包含该物品。"),
+    # -- attention page: the rank of a user-item pair ---------------------------------------------------
+    "attn.rank": _s("Rank among the user's items", "在该用户物品中的名次"),
+    "attn.rank_value": _s("{rank} of {n}", "第 {rank} / {n}"),
+    "attn.rank_help": _s("Where the test ranking puts this item for this user: among the {n} items ranked for the "
+                         "user, with the user's training and validation items masked as in the test metrics; tied "
+                         "scores count as their mean position.",
+                         "测试排序中该物品对该用户的名次：在为该用户排序的 {n} 个物品中（与测试指标一样屏蔽该用户的训练与验证物品）；"
+                         "同分时取平均名次。"),
+    "attn.rank_none_train": _s("not ranked: a training item of this user", "不参与排序：该用户的训练物品"),
+    "attn.rank_none_valid": _s("not ranked: a validation item of this user", "不参与排序：该用户的验证物品"),
+    "attn.rank_none_not_candidate": _s("not ranked: not a held-out (cold) item", "不参与排序：不是留出的冷启动物品"),
 }
