@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rec_core.errors import ConfigError
-from rec_core.runs import LaunchError, RunQueue, RunStore, launch, runner, utc_now
+from rec_core.runs import LaunchError, QueueTicker, RunQueue, RunStore, launch, runner, utc_now
 
 # A stand-in for `python -m rec_core train ...`: sleeps, prints, marks its run done.
 CHILD = (
@@ -186,3 +186,34 @@ def test_submit_validation(store: RunStore) -> None:
     with pytest.raises(ConfigError) as info:
         queue.submit("busy", "python -c pass")  # type: ignore[arg-type]  # a string, not an argv list, on purpose
     assert info.value.field == "argv"
+
+
+def test_queue_ticker_logs_what_a_tick_raises_and_keeps_ticking(
+        store: RunStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    queue = RunQueue(store)
+    calls: list[int] = []
+
+    def failing_tick() -> list[str]:
+        calls.append(1)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(queue, "tick", failing_tick)
+    ticker = QueueTicker(queue, interval=0.01)
+    try:
+        with caplog.at_level("ERROR", logger="rec_core.runs.runner"):
+            wait_for(lambda: len(calls) >= 2)  # the thread survived the first failure
+    finally:
+        ticker.stop(timeout=5)
+    assert not ticker.thread.is_alive()
+    failures = [r for r in caplog.records if r.name == "rec_core.runs.runner" and r.levelname == "ERROR"]
+    assert failures and "queue tick failed" in failures[0].getMessage()
+    assert failures[0].exc_info is not None and "No space left" in str(failures[0].exc_info[1])
+
+
+def test_queue_logs_a_run_it_could_not_start(store: RunStore, caplog: pytest.LogCaptureFixture) -> None:
+    queue = RunQueue(store)
+    store.create({}, run_id="broken")
+    with caplog.at_level("WARNING", logger="rec_core.runs.runner"):
+        queue.submit("broken", ["/nonexistent/program"])
+    assert state(store, "broken") == "failed"
+    assert any("broken could not be started" in r.getMessage() for r in caplog.records)

@@ -13,7 +13,7 @@ from rec_core.runs.atomic import (
     write_json_atomic,
 )
 from rec_core.runs.environment import environment_info, hostname, pid_alive
-from rec_core.runs.runner import LaunchError, RunQueue, launch
+from rec_core.runs.runner import LaunchError, QueueTicker, RunQueue, launch
 from rec_core.runs.store import (
     FINISHED_STATES,
     PRIMARY_METRICS,
@@ -33,6 +33,7 @@ __all__ = [
     "RUN_STATES",
     "CorruptRunFile",
     "LaunchError",
+    "QueueTicker",
     "Run",
     "RunFileNotFound",
     "RunNotFound",

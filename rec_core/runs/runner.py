@@ -4,9 +4,11 @@ The app never trains inline: it records a command in a run folder and a process 
 here does the work, writing into the same folder. Because the queue is nothing but
 status.json files ("queued" + "command"), any process (two browser tabs, a restarted app,
 a cron job) can call `RunQueue.tick()`; a lock file in the store root makes that safe.
+`QueueTicker` calls it from a daemon thread (the app's server) and logs what a tick raises.
 """
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import threading
@@ -19,9 +21,10 @@ from rec_core.runs.atomic import file_lock
 from rec_core.runs.store import RunStore, utc_now, validate_run_id
 from rec_core.runs.summary import completion_summary
 
-__all__ = ["LaunchError", "RunQueue", "launch"]
+__all__ = ["LaunchError", "QueueTicker", "RunQueue", "launch"]
 
 _QUEUE_LOCK = ".queue.lock"
+log = logging.getLogger(__name__)
 
 
 class LaunchError(RecCoreError):
@@ -156,8 +159,11 @@ class RunQueue:
         for run_id in self.store.run_ids():
             try:
                 st = self.store.get(run_id).status()
-            except (RecCoreError, OSError):
-                continue  # corrupt or deleted meanwhile: nothing the queue can start
+            except (RecCoreError, OSError) as exc:
+                # Corrupt or deleted meanwhile: nothing the queue can start. Debug level: a
+                # corrupt run would otherwise repeat this line on every tick.
+                log.debug("queue: skipping run %s: %s", run_id, exc)
+                continue
             if st["state"] == "running":
                 active += 1
             elif st["state"] == "queued" and st.get("command") is not None:
@@ -170,12 +176,50 @@ class RunQueue:
             try:
                 argv = _check_argv(command)
             except ConfigError as exc:  # a hand-edited status.json: fail it, do not retry
+                log.warning("queue: run %s has a bad queued command and is marked failed: %s", run_id, exc)
                 self.store.get(run_id).set_status("failed", error=f"queued command: {exc}")
                 continue
             try:
                 launch(self.store, run_id, argv)
-            except (RecCoreError, OSError):
-                continue  # LaunchError already marked it failed; or it was just deleted
+            except (RecCoreError, OSError) as exc:  # LaunchError already marked it failed; or it was just deleted
+                log.warning("queue: run %s could not be started: %s", run_id, exc)
+                continue
             active += 1
             started.append(run_id)
         return started
+
+
+class QueueTicker:
+    """A daemon thread that calls `queue.tick()` every `interval` seconds, so queued runs start
+    while no one is looking (the app's server holds one).
+
+    A tick that raises (a store folder removed, a full disk) is logged with its traceback on
+    this module's logger and the next tick goes on: the thread never dies silently.
+    """
+
+    def __init__(self, queue: RunQueue, interval: float = 2.0, *, start: bool = True) -> None:
+        self.queue, self.interval = queue, interval
+        self._stopped = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="rec_core-queue-ticker", daemon=True)
+        if start:
+            self.thread.start()
+
+    def tick_once(self) -> list[str]:
+        """One tick: the started run ids, or [] after logging what went wrong."""
+        try:
+            self.queue.store.root.mkdir(parents=True, exist_ok=True)  # recreated if it was removed
+            return self.queue.tick()
+        except Exception:  # one bad tick must not end the thread; logged, not lost
+            log.exception("queue tick failed in %s; trying again in %.1f s", self.queue.store.root, self.interval)
+            return []
+
+    def stop(self, timeout: float | None = None) -> None:
+        """End the loop after the current tick (and wait up to `timeout` s for the thread)."""
+        self._stopped.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stopped.is_set():
+            self.tick_once()
+            self._stopped.wait(self.interval)
