@@ -28,7 +28,7 @@ from rec_core.evaluate import EvalConfig, evaluate_all
 from rec_core.models.base import Recommender
 from rec_core.models.registry import MODELS, build_model, model_config_class
 from rec_core.runs import Run, RunStore, environment_info
-from rec_core.runs.store import sweep_stale_tmp
+from rec_core.runs.store import sweep_stale_tmp, utc_now
 from rec_core.runs.summary import completion_summary
 from rec_core.split import Split, SplitConfig, make_split
 from rec_core.train import TrainConfig, Trainer
@@ -113,6 +113,8 @@ def _seed(value: Any) -> int:
         raise ConfigError("seed", f"must be >= 0, got {seed}")
     return seed
 
+
+STEP_STATUS_S = 1.0  # status.json gets a running epoch's step progress at most this often
 
 # Bytes per trainable parameter while training: the weights, their gradient, Adam's two
 # moments and the copy of the best epoch's weights, in float32.
@@ -218,7 +220,8 @@ def execute_run(
     run.reserve_failure_note()  # room to record a failure even if the disk fills up later
     # An earlier attempt's results would make this attempt read as complete if it is killed.
     (run.path / "results.json").unlink(missing_ok=True)
-    run.set_status("running", pid=os.getpid(), phase="loading data", completion=None, stop_signal=None)
+    run.set_status("running", pid=os.getpid(), phase="loading data", phase_started_at=utc_now(), completion=None,
+                   stop_signal=None)
     live: dict[str, Any] = {}  # the trainer's epoch / best so far, for the status of a run that ends early
     guard = _SignalGuard()
     try:
@@ -361,7 +364,7 @@ def _execute(
     phase = "encoding text" if getattr(MODELS[config.model.name][1], "needs_data", False) else "building model"
     guard.stage = phase
     check_memory(config, data.n_users, data.n_items)
-    run.set_status(phase=phase)
+    run.set_status(phase=phase, phase_started_at=utc_now())
     emit({"event": "phase", "phase": phase})
     t = time.perf_counter()
     model = build_model(config.model, data)
@@ -371,19 +374,38 @@ def _execute(
     trainer.set_stop_check(lambda: guard.received is not None or run.stop_requested())
     epochs = config.train.epochs
 
+    shown: dict[str, Any] = {"epoch": 0, "epochs": epochs}  # the progress status.json holds
+
     def on_epoch(tr: Trainer, record: dict[str, Any]) -> None:
         live.update(epoch=tr.epoch, best_epoch=tr.best_epoch, best_phase=tr.best_phase)
         run.append_history(record)
-        run.set_status(phase="training", progress={"epoch": tr.epoch, "epochs": epochs, "best_epoch": tr.best_epoch,
-                                                   "training_phase": tr.phase, "best_phase": tr.best_phase})
+        shown.clear()
+        shown.update(epoch=tr.epoch, epochs=epochs, best_epoch=tr.best_epoch, training_phase=tr.phase,
+                     best_phase=tr.best_phase)
+        run.set_status(phase="training", progress=dict(shown))
         emit({"event": "epoch", **record, "epochs": epochs})
 
+    clock: dict[str, Any] = {}
+
     def on_step(tr: Trainer, info: dict[str, Any]) -> None:
-        emit({"event": "step", **info})
+        emit({"event": "step", **info, "epochs": epochs})
+        # Step progress in status.json, so a page shows life inside a long epoch: the first step
+        # of each epoch, then at most every STEP_STATUS_S, with the rate since that first step.
+        now = time.perf_counter()
+        step = {"step": info["step"], "steps": info["steps"], "step_epoch": info["epoch"]}
+        if info["step"] == 1 or clock.get("epoch") != info["epoch"]:
+            clock.update(epoch=info["epoch"], first=now, written=now)
+        elif now - clock["written"] >= STEP_STATUS_S:
+            clock["written"] = now
+            rate = (info["step"] - 1) / max(now - clock["first"], 1e-9)
+            step.update(steps_per_s=round(rate, 4), epoch_eta_s=round((info["steps"] - info["step"]) / rate, 1))
+        else:
+            return
+        run.set_status(phase="training", progress={**shown, **step})
 
     trainer.add_callback("on_epoch_end", on_epoch)
     trainer.add_callback("on_step_end", on_step)
-    run.set_status(phase="preparing model", progress={"epoch": 0, "epochs": epochs})
+    run.set_status(phase="preparing model", phase_started_at=utc_now(), progress=dict(shown))
     emit({"event": "phase", "phase": "preparing model"})
     guard.stage, guard.training = "training", True
     fit = _fit_schedule(trainer, model, config)
@@ -422,7 +444,7 @@ def _execute(
         run.set_status("stopped", phase="stopped", completion=completion, stop_signal=guard.received)
         emit({"event": "done", "results": results})
         return results
-    run.set_status(phase="testing")
+    run.set_status(phase="testing", phase_started_at=utc_now())
     emit({"event": "phase", "phase": "testing"})
     t = time.perf_counter()
     valid = evaluate_all(model, data, split, "valid", config.eval, device=trainer.device)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,36 +14,74 @@ __all__ = ["ConsoleProgress", "format_results", "format_comparison", "format_run
 
 
 class ConsoleProgress:
-    """Receives `execute_run` progress events and draws a tqdm bar over epochs (stderr)."""
+    """Receives `execute_run` progress events and draws them on stderr: a tqdm bar over epochs
+    and, below it, one over the steps of the running epoch (with tqdm's rate and ETA), so a
+    long epoch shows life; each phase before training is a line with the seconds it took."""
 
     def __init__(self, run_id: str, enabled: bool = True) -> None:
         self.run_id = run_id
         self.enabled = enabled
         self._bar: Any = None
+        self._steps: Any = None  # the running epoch's step bar
+        self._steps_epoch: int | None = None
+        self._phase: tuple[str, float] | None = None  # (name, time.monotonic() when it began)
+
+    def _epoch_bar(self, epochs: int) -> Any:
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=epochs, desc=self.run_id, unit="epoch", file=sys.stderr, dynamic_ncols=True,
+                             position=0)
+        return self._bar
+
+    def _end_phase(self) -> None:
+        if self._phase is not None:
+            name, began = self._phase
+            print(f"{self.run_id}: {name} took {time.monotonic() - began:.1f} s", file=sys.stderr)
+            self._phase = None
+
+    def _close_steps(self) -> None:
+        if self._steps is not None:
+            self._steps.close()
+            self._steps, self._steps_epoch = None, None
 
     def __call__(self, info: dict[str, Any]) -> None:
         if not self.enabled:
             return
         event = info.get("event")
-        if event == "epoch":
-            if self._bar is None:
+        if event == "step":
+            self._end_phase()
+            self._epoch_bar(int(info.get("epochs") or 0))
+            if self._steps is None or self._steps_epoch != info["epoch"]:
                 from tqdm import tqdm
 
-                self._bar = tqdm(total=info["epochs"], desc=self.run_id, unit="epoch", file=sys.stderr,
-                                 dynamic_ncols=True)
-            self._bar.total = max(self._bar.total, info["epoch"])
-            self._bar.update(info["epoch"] - self._bar.n)
+                self._close_steps()
+                self._steps = tqdm(total=info["steps"], desc=f"epoch {info['epoch']}", unit="step", leave=False,
+                                   file=sys.stderr, dynamic_ncols=True, position=1)
+                self._steps_epoch = info["epoch"]
+            self._steps.update(info["step"] - self._steps.n)
+            self._steps.set_postfix({"loss": f"{info.get('loss', float('nan')):.4f}"}, refresh=False)
+        elif event == "epoch":
+            self._end_phase()
+            self._close_steps()
+            bar = self._epoch_bar(info["epochs"])
+            bar.total = max(bar.total, info["epoch"])
+            bar.update(info["epoch"] - bar.n)
             post = {"loss": f"{info['loss'].get('total', float('nan')):.4f}"}
             valid = info.get("valid") or {}
             if "ndcg@10" in valid:
                 post["val_ndcg@10"] = f"{valid['ndcg@10']:.4f}"
             if info.get("phase") not in (None, "train"):  # scheme 3: cached, then dynamic
                 post["phase"] = str(info["phase"])
-            self._bar.set_postfix(post, refresh=True)
-        elif event == "phase" and self._bar is None:
-            print(f"{self.run_id}: {info['phase']}", file=sys.stderr)
+            bar.set_postfix(post, refresh=True)
+        elif event == "phase":
+            self._end_phase()
+            if self._bar is None:  # before training: one line per phase, then how long it took
+                print(f"{self.run_id}: {info['phase']}...", file=sys.stderr)
+                self._phase = (str(info["phase"]), time.monotonic())
 
     def close(self) -> None:
+        self._close_steps()
         if self._bar is not None:
             self._bar.close()
             self._bar = None
