@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from rec_core.analysis import RunNotAnalysable, has_attention, load_model, open_run, run_config
-from rec_core.experiment import prepare_data
-from rec_core.runs import RunStore
+from rec_core.experiment import CheckpointMismatch, prepare_data
+from rec_core.runs import RunNotFound, RunStore
 from tests.analysis_runs import copy_analysis_store
 
 
@@ -31,7 +31,7 @@ def test_finished_runs_open_and_others_are_refused(store: RunStore) -> None:
     (store.root / "noattn" / "results.json").unlink()
     with pytest.raises(RunNotAnalysable, match="no results.json"):
         open_run(store, "noattn")
-    with pytest.raises(Exception, match="not found"):
+    with pytest.raises(RunNotFound, match="not found"):
         open_run(store, "no-such-run")
 
 
@@ -58,8 +58,9 @@ def test_missing_damaged_and_foreign_checkpoints(store: RunStore) -> None:
         load_model(run, data)
     key = next(k for k, v in state.items() if v.ndim == 2)
     run.save_checkpoint({**state, key: torch.zeros(3, 3)}, meta)  # shapes from other settings
-    with pytest.raises(RunNotAnalysable, match="another version"):
+    with pytest.raises(RunNotAnalysable, match="another version") as info:
         load_model(run, data)
+    assert isinstance(info.value.__cause__, CheckpointMismatch)  # the project's error, raised where it loads
     # Restored through the store: bytes written behind its back would differ from the size and
     # checksum results.json records (tests/faults), and a store write updates the record.
     run.save_checkpoint(state, meta)
@@ -76,3 +77,20 @@ def test_a_config_from_another_version(store: RunStore) -> None:
     with pytest.raises(RunNotAnalysable, match="another version of rec_core"):
         run_config(run)
     shutil.rmtree(run.path)
+
+
+def test_an_unrelated_error_while_loading_is_not_called_another_version(
+        store: RunStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Only a checkpoint that does not fit (CheckpointMismatch) reads as "another version"; a
+    # bug elsewhere in loading keeps its own type and message.
+    import rec_core.experiment as experiment
+
+    data, _ = _data(store, "mf")
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise ValueError("a bug, not a checkpoint")
+
+    monkeypatch.setattr(experiment, "build_model", broken)
+    with pytest.raises(ValueError, match="a bug, not a checkpoint") as info:
+        load_model(store.get("mf"), data)
+    assert not isinstance(info.value, RunNotAnalysable)

@@ -84,13 +84,11 @@ def load_model(run: Run, data: InteractionData) -> Any:
         model, config = load_run_model(run, data)
     except (RunFileNotFound, CorruptRunFile) as exc:  # removed or damaged since the check above
         raise RunNotAnalysable(f"The checkpoint of run {run.run_id!r} cannot be read: {exc}") from exc
-    except (ValueError, RuntimeError, KeyError) as exc:  # missing keys, shape mismatches
-        if isinstance(exc, RecCoreError) and not isinstance(exc, CheckpointMismatch):
-            raise
+    except CheckpointMismatch as exc:  # missing keys, shape mismatches: said at the load site
         name = run.config().get("model", {}).get("name", "?")
         raise RunNotAnalysable(f"The checkpoint of run {run.run_id!r} does not fit the {name} model of this "
                                "version (saved by another version of rec_core, or with other settings). Train it "
-                               "again to analyse it.") from exc
+                               f"again to analyse it. ({exc})") from exc
     model.eval()
     return model
 
