@@ -161,8 +161,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "train.needs_confirm_unknown": ("There is no estimate for these settings yet (a short measurement has started). "
                                     "Click Estimate in a minute, or tick the confirmation box to start anyway.",
                                     "这些设置还没有耗时估计（已开始一次简短测量）。请一分钟后点击“估计耗时”，或勾选确认框直接启动。"),
-    "train.launched": ("{n} run(s) queued. Follow them below; they keep running if you leave this page.",
-                       "已加入队列 {n} 次实验。可在下方查看进度；离开本页也会继续运行。"),
+    "train.launched": ("{n} run(s) launched. Follow them below; they keep running if you leave this page.",
+                       "已启动 {n} 次实验。可在下方查看进度；离开本页也会继续运行。"),
     "train.dataset_missing": ("{name} is not on disk: the run will try to download it and fail when offline. "
                               "See the home page for the folder to put it in.",
                               "{name} 不在本地：运行时会尝试下载，离线时将失败。放置目录见首页。"),
@@ -288,6 +288,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "live.stopped": ("Stopped on request; the best epoch's weights were tested.", "已按请求停止；已测试最佳轮次的权重。"),
     "live.failed": ("The run failed:", "实验失败："), "live.no_error_text": ("no error text was recorded", "没有记录错误信息"),
     "live.deleted": ("Run `{run}` was deleted while shown here.", "实验 `{run}` 在显示期间被删除。"),
+    "live.queued_at": ("waiting in the queue (place {k})", "排队等待中（第 {k} 位）"),
+    "live.step": ("step {s} of {n}", "第 {s} / {n} 步"),
+    "live.rate_steps": ("{rate} steps/s", "每秒 {rate} 步"), "live.rate_seconds": ("{seconds} s per step", "每步 {seconds} 秒"),
+    "live.epoch_eta": ("about {eta} left in this epoch", "本轮约剩 {eta}"),
+    "live.epoch_done": ("{k} of {n} epochs done", "已完成 {k} / {n} 轮"),
+    "live.phase_left": ("{phase}: {spent} so far, about {left} left (estimated)", "{phase}：已用 {spent}，预计还需约 {left}"),
+    "live.phase_over": ("{phase}: {spent} so far, longer than estimated", "{phase}：已用 {spent}，超出预计"),
+    "live.phase_spent": ("{phase}: {spent} so far", "{phase}：已用 {spent}"),
+    "live.stop_run": ("Stop seed {seed}", "停止种子 {seed}"),
+    "live.still_queued": ("{queued} of the {n} run(s) launched here are waiting in the queue (at most {parallel} "
+                          "at a time); each starts when a place is free.",
+                          "本页启动的 {n} 次实验中有 {queued} 次在排队（最多同时运行 {parallel} 次）；有空位时依次开始。"),
     # -- compare page --------------------------------------------------------------------------------
     "compare.title": ("Compare", "对比"),
     "compare.intro": ("Test metrics over the test users; groups merge runs that differ only by seed (mean ± standard deviation over seeds).",
