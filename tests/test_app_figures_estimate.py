@@ -16,7 +16,8 @@ from rec_app import estimate as est
 from rec_app.compare_table import group_runs, summary_table
 from rec_app.figures import FONT_FAMILY, SLIDE, Style, chart_config, export_images, metric_bars, training_curves
 from rec_app.run_table import list_rows
-from rec_core.runs import RunStore
+from rec_core.runs import RunStore, write_json_atomic
+from rec_core.runs.environment import process_start_token
 from tests.app_store import copy_store, tiny_config
 
 
@@ -135,7 +136,6 @@ def test_calibration_runs_in_the_background_and_is_cached(tmp_path: Path) -> Non
     config = tiny_config("mf", 0, epochs=1).to_dict()
     assert est.calibration_costs(config, tmp_path) is None
     assert est.start_measurement(tmp_path, config)
-    assert not est.start_measurement(tmp_path, config) or not est.measurement_pending(tmp_path, config)
     deadline = time.monotonic() + 240
     while est.calibration_costs(config, tmp_path) is None:
         assert time.monotonic() < deadline, (tmp_path / ".calibration.log").read_text(errors="replace")
@@ -146,3 +146,11 @@ def test_calibration_runs_in_the_background_and_is_cached(tmp_path: Path) -> Non
     e = est.estimate(config, est.DatasetSize(943, 1682, 100_000), costs, cache_warm=True, basis="calibration")
     assert e.total_s > e.parts["startup"] > 0
     assert not list(tmp_path.glob(".calibration-*.pending"))
+    # While a measurement of the same settings runs (a live process in its pending file: this
+    # one, so the check does not race a real measurement's end), another is refused.
+    pending = est._pending_file(tmp_path, config)
+    write_json_atomic(pending, {"pid": os.getpid(), "start": process_start_token(os.getpid())})
+    assert est.measurement_pending(tmp_path, config)
+    assert est.start_measurement(tmp_path, config) is False
+    pending.unlink()
+    assert not est.measurement_pending(tmp_path, config)

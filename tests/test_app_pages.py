@@ -183,10 +183,10 @@ def test_compare_shows_table_tests_words_and_exports(runs: Path) -> None:
     no_failure(at)
     table = at.dataframe[0].value
     groups = table[table["Model"] != "Random ranking (expected)"]
-    assert len(groups) == 2 and "±" in groups["NDCG@10"].iloc[0] and set(groups["Runs"]) == {2}
+    assert len(groups) == 2 and "±" in groups["test NDCG@10"].iloc[0] and set(groups["Runs"]) == {2}
     # The random reference row (mean over the reference's seeds), once the runs record it.
     random_row = table[table["Model"] == "Random ranking (expected)"]
-    assert len(random_row) <= 1 and (random_row.empty or float(random_row["NDCG@10"].iloc[0]) > 0)
+    assert len(random_row) <= 1 and (random_row.empty or float(random_row["test NDCG@10"].iloc[0]) > 0)
     body = texts(at)
     assert "p < 0.05" in body and "paired users" in body and "2 seed(s)" in body
     assert "bootstrap over seeds and users" in body  # the verdict names the method it rests on
@@ -195,7 +195,7 @@ def test_compare_shows_table_tests_words_and_exports(runs: Path) -> None:
     assert set(weights["Phase"]) <= {"train", "cached", "dynamic"}  # every run of the store records its phase
     diffs = at.dataframe[2].value
     assert {"95% CI", "p", "Test", "Verdict", "× random"} <= set(diffs.columns) and len(diffs) == 4
-    assert "Differences to mf-synthetic-ratio" in body  # the ID-only baseline is the reference
+    assert "Differences to MF (BPR)" in body  # the ID-only baseline is the reference
     assert at.toggle(key="cmp_stopped").value is False  # stopped runs only on request
     labels = {b.label for b in at.download_button} if hasattr(at, "download_button") else set()
     assert {"Table as CSV", "Table as LaTeX", "All figures (PNG + SVG)"} <= labels
@@ -214,7 +214,7 @@ def test_compare_single_runs_and_chinese(runs: Path) -> None:
     at.segmented_control(key="cmp_mode").set_value("runs").run()
     no_failure(at)
     assert len(at.multiselect(key="cmp_sel").value) == 3
-    assert "命中率@10" in at.dataframe[0].value.columns and "结论" in at.dataframe[2].value.columns
+    assert "测试集 命中率@10" in at.dataframe[0].value.columns and "结论" in at.dataframe[2].value.columns
     # Without a baseline among the selected the page does not pick one (by recency or otherwise).
     enhanced = [k for k in at.multiselect(key="cmp_sel").value if k.startswith("enhanced")]
     assert enhanced

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from rec_core.configs import config_from_dict, config_to_dict
+from rec_core.errors import ConfigError
 from rec_core.models.base import Batch, Recommender, TrainContext
 from rec_core.models.ease import EASEConfig
 from rec_core.models.enhanced import EnhancedConfig
@@ -111,8 +112,9 @@ class TestModelContract:
             assert items.shape[0] == data.n_items and torch.isfinite(items).all()
             users = model.user_embeddings(view)
             assert users.shape[0] == data.n_users and torch.isfinite(users).all()
-        with pytest.raises(Exception, match="view"):
+        with pytest.raises(ConfigError, match="view") as info:
             model.item_embeddings("nonsense")  # type: ignore[arg-type]
+        assert info.value.field == "view"
 
     def test_unseen_items_score_without_their_random_init(self, key: str) -> None:
         # Two unseen items with the same text must score the same for every user: an unseen id
