@@ -18,16 +18,17 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from app_support import resources, session
-from app_support.charts import FORMAT_KEY, show_figure
+from app_support import page_frame, resources, session
+from app_support.charts import show_figure
 from rec_app.figures import Style, export_images
 from rec_app.i18n import t
+from rec_app.model_names import model_display_name
 from rec_app.run_table import RunRow
 
 __all__ = ["PRESENTATION_KEY", "Loaded", "sidebar", "finished_rows", "run_picker", "load", "projection",
            "agreement", "attributes", "top_lists", "show", "csv_download", "query_value", "entity_picker", "ranks"]
 
-PRESENTATION_KEY = "cmp_presentation"  # the Compare page's toggle: one switch for every page
+PRESENTATION_KEY = page_frame.PRESENTATION_KEY  # the Compare page's toggle: one switch for every page
 LAST_RUN_KEY = "analysis_last_run"  # the run last picked on an analysis page, offered first on the others
 _PAGES = (("pages/3_Attention.py", "nav.attention", ":material/visibility:"),
           ("pages/4_Embeddings.py", "nav.embeddings", ":material/scatter_plot:"),
@@ -35,8 +36,9 @@ _PAGES = (("pages/3_Attention.py", "nav.attention", ":material/visibility:"),
 
 
 def sidebar(lang: str) -> Style:
-    """Links to the analysis pages (those the shared navigation lacks), the presentation
-    toggle and the toolbar image format, both shared with Compare; returns the figure Style."""
+    """Links to the analysis pages (those the shared navigation lacks), the language switch,
+    the presentation toggle and the toolbar image format (shared with Compare, remembered
+    across pages); returns the figure Style."""
     listed = {path for path, _, _ in getattr(session, "_NAV", ())}
     with st.sidebar:
         for path, key, icon in _PAGES:
@@ -45,12 +47,7 @@ def sidebar(lang: str) -> Style:
                     st.page_link(path, label=t(key, lang), icon=icon)
                 except StreamlitAPIException:
                     pass  # a page run on its own has no multipage app to link into
-        # The same widget keys as the Compare page: the choice follows the user across pages.
-        presentation = st.toggle(t("compare.presentation", lang), key=PRESENTATION_KEY,
-                                 help=t("compare.presentation_help", lang))
-        st.radio(t("compare.image_format", lang), ["png", "svg"], key=FORMAT_KEY, horizontal=True,
-                 format_func=str.upper, help=t("compare.image_format_help", lang))
-    return Style(lang, bool(presentation))
+    return page_frame.figure_options(page_frame.language_sidebar())
 
 
 def finished_rows() -> list[RunRow]:
@@ -74,6 +71,7 @@ def run_picker(label: str, rows: Sequence[RunRow], key: str, lang: str, default:
     runs that read text, what these pages explain), else the newest run."""
     ids = [r.run_id for r in rows]
     by_id = {r.run_id: r for r in rows}
+    page_frame.remember(key)  # the pick survives a visit to another page
     if default and default not in ids:
         # A ?run= link to a run that cannot be analysed (corrupt: a file missing or truncated,
         # failed, still running): say why instead of silently showing another run.
@@ -88,7 +86,7 @@ def run_picker(label: str, rows: Sequence[RunRow], key: str, lang: str, default:
 
     def fmt(run_id: str) -> str:
         r = by_id[run_id]
-        text = f"{r.name} · {t(f'model.{r.model}', lang, default=r.model)}"
+        text = f"{r.name} · {model_display_name(r.config, lang)}"
         extra = note(r) if note else ""
         return f"{text} · {extra}" if extra else text
 
@@ -224,6 +222,8 @@ def entity_picker(data: Any, side: str, key: str, lang: str, multi: bool = False
     n = data.n_items if side == "item" else data.n_users
     labels = entity_labels(data, check_side(side))
     ids = (data.item_ids if side == "item" else data.user_ids).astype(str)
+    page_frame.remember(f"{key}_q")  # the search and the choice survive a visit to another page
+    page_frame.remember(key)
     query = st.text_input(t(f"an.search_{side}", lang), key=f"{key}_q", placeholder=t(f"an.search_{side}_hint", lang))
     found = search_entities(data, check_side(side), query, limit=200)
     if query.strip() and found.empty:

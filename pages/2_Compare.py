@@ -1,24 +1,28 @@
-"""Compare: runs or seed groups side by side, paired tests against a reference, figures."""
+"""Compare: runs or seed groups side by side, paired tests against a reference, figures, the report."""
 from __future__ import annotations
 
 import streamlit as st
 
 from app_support import resources
-from app_support.charts import FORMAT_KEY, export_all_button, show_figure
+from app_support.charts import export_all_button, show_figure
 from app_support.compare_view import (cached_comparisons, differences_display, group_label, summary_display,
                                       verdict_sentences)
 from app_support.errors import page_guard
+from app_support.page_frame import figure_options, language_sidebar, page_icon, remember
+from app_support.report_button import REPORT_FIGURES_KEY, report_buttons
 from app_support.session import init_page
 from rec_app.compare_table import (TABLE_METRICS, default_reference, differences_table, export_frame, group_runs,
                                     random_reference, segment_table, single_groups, summary_table,
                                     tested_weights_table, to_latex, usable_row)
-from rec_app.figures import Style, metric_bars, segment_bars, training_curves
-from rec_app.i18n import metric_label, t
+from rec_app.figures import metric_bars, run_colours, segment_bars, training_curves
+from rec_app.i18n import metric_label, part_metric_label, t
+from rec_app.report import ReportInputs
 
 MAX_CURVES = 12  # overlaid training curves; more is unreadable on a slide
 
-lang = init_page("compare.title", ":material/bar_chart:")
+lang = init_page("compare.title", page_icon("compare"))
 with page_guard(lang):
+    lang = language_sidebar()
     st.title(t("compare.title", lang))
     st.caption(t("compare.intro", lang))
     rows = resources.rows()
@@ -26,24 +30,23 @@ with page_guard(lang):
         st.info(t("compare.no_runs", lang))
         st.page_link("pages/1_Train.py", label=t("nav.train", lang), icon=":material/rocket_launch:")
         st.stop()
+    style = figure_options(lang)
 
-    with st.sidebar:
-        presentation = st.toggle(t("compare.presentation", lang), key="cmp_presentation",
-                                 help=t("compare.presentation_help", lang))
-        st.radio(t("compare.image_format", lang), ["png", "svg"], key=FORMAT_KEY, horizontal=True,
-                 format_func=str.upper, help=t("compare.image_format_help", lang))
-    style = Style(lang, presentation)
-
-    mode = st.segmented_control(t("compare.mode", lang), ["groups", "runs"], key="cmp_mode", default="groups",
+    # Every widget below keeps its value when the user visits another page and comes back.
+    remember("cmp_mode", "groups")
+    mode = st.segmented_control(t("compare.mode", lang), ["groups", "runs"], key="cmp_mode",
                                 format_func=lambda m: t(f"compare.mode_{m}", lang)) or "groups"
-    show_stopped = st.toggle(t("compare.show_stopped", lang), key="cmp_stopped", value=False,
+    remember("cmp_stopped", False)
+    show_stopped = st.toggle(t("compare.show_stopped", lang), key="cmp_stopped",
                              help=t("compare.show_stopped_help", lang))
-    make_groups = group_runs if mode == "groups" else single_groups
-    groups = make_groups(rows, include_stopped=show_stopped, stopped_mark=t("compare.stopped_mark", lang))
+    stopped_mark = t("compare.stopped_mark", lang)
+    groups = (group_runs(rows, include_stopped=show_stopped, stopped_mark=stopped_mark, lang=lang) if mode == "groups"
+              else single_groups(rows, include_stopped=show_stopped, stopped_mark=stopped_mark))
     if not groups:
         st.info(t("compare.only_stopped", lang))
         st.stop()
     by_key = {g.key: g for g in groups}
+    remember("cmp_sel")
     wanted = st.session_state.pop("compare_runs", None) or st.query_params.get_all("run")
     if wanted:  # from the home page's selection or a ?run= link
         st.session_state["cmp_sel"] = [g.key for g in groups if any(r.run_id in wanted for r in g.runs)]
@@ -62,17 +65,19 @@ with page_guard(lang):
         st.info(t("compare.pick_hint", lang))
         st.stop()
     selected = [by_key[k] for k in chosen]
+    colours = run_colours([g.name for g in selected])  # one colour per model in every figure of this page
     c1, c2 = st.columns([3, 2])
     # Never by recency: finished baseline runs on the same dataset and split, the most seeds
     # (`default_reference`); when none is selected the user picks one.
+    remember("cmp_ref")
     if st.session_state.get("cmp_ref") not in chosen:
         st.session_state["cmp_ref"] = default_reference(selected)
     ref_key = c1.selectbox(t("compare.reference", lang), chosen, format_func=lambda k: group_label(by_key[k], lang),
                            key="cmp_ref", placeholder=t("compare.pick_reference", lang),
                            help=t("compare.reference_help", lang))
-    k_choice = c2.segmented_control(t("compare.cutoff", lang), ["5", "10", "20", "all"], default="10",
-                                    key="cmp_k", format_func=lambda k: t("compare.all_k", lang) if k == "all" else
-                                    f"@{k}") or "10"
+    remember("cmp_k", "10")
+    k_choice = c2.segmented_control(t("compare.cutoff", lang), ["5", "10", "20", "all"], key="cmp_k",
+                                    format_func=lambda k: t("compare.all_k", lang) if k == "all" else f"@{k}") or "10"
     metrics = [m for m in TABLE_METRICS if k_choice == "all" or m.endswith(f"@{k_choice}")]
     reference = by_key[ref_key] if ref_key in by_key else None
     random = random_reference(reference, resources.run_results) if reference is not None else {}
@@ -117,20 +122,25 @@ with page_guard(lang):
     e2.download_button(t("export.latex", lang), latex, file_name="comparison.tex", mime="text/x-tex", on_click="ignore")
 
     st.subheader(t("compare.figures", lang))
-    seg_metric = st.selectbox(t("compare.segment_metric", lang), list(TABLE_METRICS), index=4, key="cmp_seg_metric",
-                              format_func=lambda m: metric_label(m, lang))
+    remember("cmp_seg_metric", "ndcg@10")
+    seg_metric = st.selectbox(t("compare.segment_metric", lang), list(TABLE_METRICS), key="cmp_seg_metric",
+                              format_func=lambda m: part_metric_label(m, "test", lang))
     segments = segment_table(selected, resources.run_results, seg_metric)
     curve_runs = [r for g in selected for r in g.runs][:MAX_CURVES]
-    histories = {(r.name if mode == "runs" else f"{g.name} · s{r.seed}"): resources.run_history(r.run_id)
-                 for g in selected for r in g.runs if r in curve_runs}
+    # One curve per run, named by the run (or group and seed), in its group's colour.
+    curves = {(r.name if mode == "runs" else f"{g.name} · s{r.seed}"): (g.name, r.run_id)
+              for g in selected for r in g.runs if r in curve_runs}
+    histories = {name: resources.run_history(run_id) for name, (_, run_id) in curves.items()}
+    curve_group = {name: group for name, (group, _) in curves.items()}
+    curve_colours = {name: colours[group] for name, group in curve_group.items()}
 
     def figures() -> dict[str, object]:
-        figs = {"metrics": metric_bars(summary, metrics, style)}
+        figs = {"metrics": metric_bars(summary, metrics, style, colours=colours)}
         for kind in ("item", "user"):
             if (segments["kind"] == kind).any():
-                figs[f"segments-{kind}"] = segment_bars(segments, seg_metric, kind, style)
+                figs[f"segments-{kind}"] = segment_bars(segments, seg_metric, kind, style, colours=colours)
         if any(histories.values()):
-            figs["training-curves"] = training_curves(histories, style)
+            figs["training-curves"] = training_curves(histories, style, colours=curve_colours)
         return figs
 
     for name, fig in figures().items():
@@ -138,3 +148,10 @@ with page_guard(lang):
     if len(curve_runs) < sum(len(g.runs) for g in selected):
         st.caption(t("compare.curves_capped", lang, n=MAX_CURVES))
     export_all_button(figures, "figures.zip", lang)
+
+    st.subheader(t("report.heading", lang))
+    results = {r.run_id: resources.run_results(r.run_id) for g in selected for r in g.runs}
+    report_buttons(ReportInputs(groups=selected, reference=reference, comparisons=comparisons, results=results,
+                                histories=histories, curve_groups=curve_group, metrics=metrics,
+                                segment_metric=seg_metric, presentation=style.presentation),
+                   st.session_state.get(REPORT_FIGURES_KEY, {}), lang)

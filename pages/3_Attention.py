@@ -1,14 +1,19 @@
 """Attention: what the enhanced model's ID query reads in an item's or a user's metadata."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from app_support import analysis_pages as ap
 from app_support.errors import page_guard
+from app_support.page_frame import page_icon, remember
+from app_support.report_button import offer_report_figure
 from app_support.session import init_page
 from rec_app.i18n import t
+from rec_app.report import ReportFigure
 
-lang = init_page("attn.title", ":material/visibility:")
+lang = init_page("attn.title", page_icon("attention"))
 with page_guard(lang):
     st.title(t("attn.title", lang))
     st.caption(t("attn.intro", lang))
@@ -21,8 +26,8 @@ with page_guard(lang):
 
     # The analysis library pulls in torch: imported once there is something to analyse.
     from rec_core.analysis import (EntityNotFound, RunNotAnalysable, explain_many, explain_pair, field_table,
-                                   has_attention, recommended_items, require_attention, resolve_entity, shared_max,
-                                   token_table)
+                                   has_attention, pair_rank, recommended_items, require_attention, resolve_entity,
+                                   shared_max, token_table)
     from rec_app.figures_analysis import attention_heatmaps, field_bars, field_heatmap
 
     rows = sorted(rows, key=lambda r: not has_attention(r.config.get("model", {})))  # explainable runs first
@@ -38,9 +43,11 @@ with page_guard(lang):
     data = loaded.data
 
     c1, c2 = st.columns([3, 1])
-    mode = c1.segmented_control(t("attn.mode", lang), ["item", "user", "pair", "top"], key="attn_mode", default="item",
+    remember("attn_mode", "item")
+    mode = c1.segmented_control(t("attn.mode", lang), ["item", "user", "pair", "top"], key="attn_mode",
                                 format_func=lambda m: t(f"attn.mode_{m}", lang)) or "item"
-    join = c2.toggle(t("attn.join", lang), value=True, key="attn_join", help=t("attn.join_help", lang))
+    remember("attn_join", True)
+    join = c2.toggle(t("attn.join", lang), key="attn_join", help=t("attn.join_help", lang))
     for side in ("item", "user"):  # ?item=ID / ?user=ID open that entity
         wanted = ap.query_value(side)
         if wanted is not None and st.session_state.get(f"attn_from_query_{side}") != wanted:
@@ -51,6 +58,7 @@ with page_guard(lang):
             except EntityNotFound as exc:
                 st.error(str(exc))
 
+    titles: Callable[[str], tuple[str, list[str]]]  # heatmap title and panel titles in a language
     try:  # a model whose users read no text cannot explain users: say so, then stop
         if mode in ("item", "user"):
             picked = ap.entity_picker(data, mode, f"attn_{mode}s", lang, multi=True)
@@ -58,8 +66,11 @@ with page_guard(lang):
                 st.info(t("an.pick_hint", lang))
                 st.stop()
             views = explain_many(loaded.model, data, mode, picked, join)
-            subtitles = [f"{v.entity_id} · {v.label}" for v in views]
-            title = t(f"attn.heat_title_{mode}", lang, n=len(views))
+
+            def entity_titles(code: str, views=views, mode=mode) -> tuple[str, list[str]]:
+                return t(f"attn.heat_title_{mode}", code, n=len(views)), [f"{v.entity_id} · {v.label}" for v in views]
+
+            titles = entity_titles
         elif mode == "pair":
             p1, p2 = st.columns(2)
             with p1:
@@ -71,22 +82,41 @@ with page_guard(lang):
                 st.stop()
             pair = explain_pair(loaded.model, data, user[0], item[0], join)
             views = [pair.user, pair.item]
-            st.metric(t("attn.score", lang), f"{pair.score:.3f}", help=t("attn.score_help", lang))
-            subtitles = [f"{t('an.user', lang)} {pair.user.entity_id} · {pair.user.label}",
-                         f"{t('an.item', lang)} {pair.item.entity_id} · {pair.item.label}"]
-            title = t("attn.heat_title_pair", lang, score=f"{pair.score:.3f}")
+            # The score alone says little: where it puts the item among all of the user's items does.
+            placed = pair_rank(loaded.model, data, loaded.split, user[0], item[0])
+            m1, m2, _ = st.columns([1, 1, 2])
+            m1.metric(t("attn.score", lang), f"{pair.score:.3f}", help=t("attn.score_help", lang))
+
+            def rank_text(code: str, placed=placed) -> str:
+                if placed.rank is None:
+                    return t(f"attn.rank_none_{placed.reason}", code)
+                return t("attn.rank_value", code, rank=f"{placed.rank:g}", n=placed.n_ranked)
+
+            m2.metric(t("attn.rank", lang), rank_text(lang), help=t("attn.rank_help", lang, n=placed.n_ranked))
+
+            def pair_titles(code: str, pair=pair, rank_text=rank_text) -> tuple[str, list[str]]:
+                return (t("attn.heat_title_pair", code, score=f"{pair.score:.3f}") + " · " + rank_text(code),
+                        [f"{t('an.user', code)} {pair.user.entity_id} · {pair.user.label}",
+                         f"{t('an.item', code)} {pair.item.entity_id} · {pair.item.label}"])
+
+            titles = pair_titles
         else:
             p1, p2 = st.columns([3, 1])
             with p1:
                 user = ap.entity_picker(data, "user", "attn_one_user", lang)
-            k = p2.slider(t("attn.top_k", lang), 1, 10, 5, key="attn_top_k")
+            remember("attn_top_k", 5)
+            k = p2.slider(t("attn.top_k", lang), 1, 10, key="attn_top_k")
             if not user:
                 st.info(t("an.pick_hint", lang))
                 st.stop()
             items = recommended_items(loaded.model, data, loaded.split, user[0], k)
             views = explain_many(loaded.model, data, "item", items, join)
-            subtitles = [f"#{n + 1} · {v.entity_id} · {v.label}" for n, v in enumerate(views)]
-            title = t("attn.heat_title_top", lang, k=len(views), user=data.user_ids[user[0]])
+
+            def top_titles(code: str, views=views, user_id=data.user_ids[user[0]]) -> tuple[str, list[str]]:
+                return (t("attn.heat_title_top", code, k=len(views), user=user_id),
+                        [f"#{n + 1} · {v.entity_id} · {v.label}" for n, v in enumerate(views)])
+
+            titles = top_titles
     except RunNotAnalysable as exc:
         st.warning(str(exc), icon=":material/visibility_off:")
         st.stop()
@@ -94,8 +124,17 @@ with page_guard(lang):
     if any(not v.seen_in_training for v in views):
         st.caption(t("attn.unseen_note", lang))
     st.caption(t("attn.read_note", lang))
+    title, subtitles = titles(lang)
     ap.show(attention_heatmaps(views, style, title, subtitles, zmax=shared_max(views)), "attention-tokens",
             "attn_fig_tokens", lang)
+    run_name = next((r.name for r in rows if r.run_id == run_id), run_id)
+    entities = ", ".join(v.entity_id for v in views)
+    # The defence report takes this selection's heatmaps, drawn again in the report's language.
+    offer_report_figure(ReportFigure(
+        "attention", "attention-tokens",
+        lambda s: attention_heatmaps(views, s, *titles(s.lang), zmax=shared_max(views)),
+        lambda code: t("report.attention_caption", code, run=run_name,
+                       what=f"{t(f'attn.mode_{mode}', code)}: {entities}")))
     st.subheader(t("attn.fields", lang))
     fields_fig = (field_heatmap(views[0], style, t("attn.field_title_one", lang, entity=subtitles[0]))
                   if len(views) == 1 else field_bars(views, style, t("attn.field_title_many", lang)))

@@ -5,10 +5,14 @@ import streamlit as st
 
 from app_support import analysis_pages as ap
 from app_support.errors import page_guard
+from app_support.page_frame import page_icon, remember
+from app_support.report_button import offer_report_figure
 from app_support.session import init_page
+from rec_app.figures import run_colours
 from rec_app.i18n import t
+from rec_app.report import ReportFigure
 
-lang = init_page("emb.title", ":material/scatter_plot:")
+lang = init_page("emb.title", page_icon("embeddings"))
 with page_guard(lang):
     st.title(t("emb.title", lang))
     st.caption(t("emb.intro", lang))
@@ -25,9 +29,11 @@ with page_guard(lang):
     from rec_core.errors import ConfigError
 
     c1, c2 = st.columns(2)
-    layout = c1.segmented_control(t("emb.layout", lang), ["views", "runs"], key="emb_layout", default="views",
+    remember("emb_layout", "views")
+    layout = c1.segmented_control(t("emb.layout", lang), ["views", "runs"], key="emb_layout",
                                   format_func=lambda m: t(f"emb.layout_{m}", lang)) or "views"
-    side = c2.segmented_control(t("emb.side", lang), ["item", "user"], key="emb_side", default="item",
+    remember("emb_side", "item")
+    side = c2.segmented_control(t("emb.side", lang), ["item", "user"], key="emb_side",
                                 format_func=lambda s: t(f"an.{s}s", lang)) or "item"
     r1, r2 = st.columns(2)
     with r1:
@@ -40,11 +46,13 @@ with page_guard(lang):
             run_b = ap.run_picker(t("an.run_b", lang), others, "emb_run_b", lang, remember=False)
     with st.expander(t("emb.umap_settings", lang)):
         u1, u2, u3 = st.columns(3)
+        for key, first in (("emb_nn", 15), ("emb_md", 0.1), ("emb_seed", 0)):
+            remember(key, first)
         params = UmapParams(
-            n_neighbors=u1.slider(t("emb.n_neighbors", lang), 2, 100, 15, key="emb_nn", help=t("emb.n_neighbors_help", lang)),
-            min_dist=u2.slider(t("emb.min_dist", lang), 0.0, 1.0, 0.1, step=0.05, key="emb_md",
+            n_neighbors=u1.slider(t("emb.n_neighbors", lang), 2, 100, key="emb_nn", help=t("emb.n_neighbors_help", lang)),
+            min_dist=u2.slider(t("emb.min_dist", lang), 0.0, 1.0, step=0.05, key="emb_md",
                                help=t("emb.min_dist_help", lang)),
-            seed=int(u3.number_input(t("emb.seed", lang), 0, 2**31 - 1, 0, key="emb_seed", help=t("emb.seed_help", lang))))
+            seed=int(u3.number_input(t("emb.seed", lang), 0, 2**31 - 1, key="emb_seed", help=t("emb.seed_help", lang))))
 
     runs = [ap.load(run_a, lang)] + ([ap.load(run_b, lang)] if run_b else [])
     names = {r.run_id: r.name for r in rows}
@@ -53,17 +61,19 @@ with page_guard(lang):
         st.stop()
     attributes = ap.attributes(runs[0].run_dir, runs[0].stamp, side)
     options = colourings(attributes, side)
+    remember("emb_colour", options[0] if options else None, options)
     colour = st.selectbox(t("emb.colour", lang), options, key="emb_colour",
                           format_func=lambda c: t(f"an.colour.{c}", lang, default=c))
     if layout == "runs":
         common = [v for v in runs[0].model.views if v in runs[1].model.views]
-        view = st.segmented_control(t("emb.view", lang), common, key="emb_view", default="fused" if "fused" in common
-                                    else common[0], format_func=lambda v: t(f"an.view.{v}", lang)) or common[0]
+        remember("emb_view", "fused" if "fused" in common else common[0], common)
+        view = st.segmented_control(t("emb.view", lang), common, key="emb_view",
+                                    format_func=lambda v: t(f"an.view.{v}", lang)) or common[0]
         wanted = [(r, view) for r in runs]
     else:
         wanted = [(runs[0], v) for v in runs[0].model.views]
 
-    panels, skipped = [], []
+    panels, panel_views, skipped = [], [], []
     spinner = t("emb.projecting" if projection_warm() else "emb.compiling", lang)
     with st.spinner(spinner):
         for loaded, view in wanted:
@@ -74,6 +84,7 @@ with page_guard(lang):
                 continue
             label = t(f"an.view.{view}", lang) if layout == "views" else f"{names.get(loaded.run_id, loaded.run_id)}"
             panels.append((label, coords))
+            panel_views.append(view)
         agreements = [(loaded, ap.agreement(loaded.run_dir, loaded.stamp, side, 10)) for loaded in runs]
     if skipped:
         st.caption(t("emb.skipped_views", lang, views=", ".join(skipped)))
@@ -89,9 +100,26 @@ with page_guard(lang):
     if not panels:
         st.info(t("emb.nothing", lang))
         st.stop()
-    what = t(f"an.{side}s", lang)
-    title = (t("emb.title_views", lang, what=what, run=names.get(run_a, run_a)) if layout == "views"
-             else t("emb.title_runs", lang, what=what, view=t(f"an.view.{wanted[0][1]}", lang)))
-    ap.show(projection_figure(panels, attributes, colour, style, title), f"projection-{side}s-{colour}",
-            "emb_fig", lang)
+    first_view = wanted[0][1]
+
+    def title_of(code: str) -> str:
+        what = t(f"an.{side}s", code)
+        return (t("emb.title_views", code, what=what, run=names.get(run_a, run_a)) if layout == "views"
+                else t("emb.title_runs", code, what=what, view=t(f"an.view.{first_view}", code)))
+
+    # Two runs side by side: each panel in its run's colour (one colour per run on this page).
+    colours = run_colours([label for label, _ in panels]) if layout == "runs" else None
+    ap.show(projection_figure(panels, attributes, colour, style, title_of(lang), colours),
+            f"projection-{side}s-{colour}", "emb_fig", lang)
+
+    def panels_in(code: str) -> list[tuple[str, object]]:  # panel titles of the views in another language
+        if layout == "runs":
+            return panels
+        return [(t(f"an.view.{v}", code), xy) for v, (_, xy) in zip(panel_views, panels)]
+
+    # The defence report takes this projection (the same points), drawn again in the report's language.
+    offer_report_figure(ReportFigure(
+        "projection", "projection",
+        lambda s: projection_figure(panels_in(s.lang), attributes, colour, s, title_of(s.lang), colours),
+        title_of))
     st.caption(t("emb.read_note", lang, k=params.n_neighbors, d=params.min_dist, seed=params.seed))

@@ -7,14 +7,16 @@ import streamlit as st
 from app_support import analysis_pages as ap
 from app_support import resources
 from app_support.errors import page_guard, show_error
+from app_support.page_frame import page_icon, remember
 from app_support.session import init_page
 from rec_app.compare_table import BASELINE_MODELS
 from rec_app.analysis_tables import localized
-from rec_app.i18n import metric_label, t
+from rec_app.figures import run_colours
+from rec_app.i18n import part_metric_label, t
 
 USER_KEY = "err_user_id"
 
-lang = init_page("err.title", ":material/troubleshoot:")
+lang = init_page("err.title", page_icon("error_analysis"))
 with page_guard(lang):
     st.title(t("err.title", lang))
     st.caption(t("err.intro", lang))
@@ -51,11 +53,20 @@ with page_guard(lang):
         st.stop()
     names = {r.run_id: r.name for r in rows}
     name_a, name_b = f"A · {names[run_a]}", f"B · {names[run_b]}"
+    colours = run_colours([name_a, name_b])  # A and B keep these colours in every chart of the page
+    # Columns say only "A" or "B" (a run's name would not fit beside the others); this legend and
+    # each column's tooltip name the runs.
+    st.markdown(" &nbsp; ".join(f'<span style="color:{colours[n]}">■</span> **{n}**' for n in (name_a, name_b)),
+                unsafe_allow_html=True)
     data, split = a.data, a.split
-    metric = st.selectbox(t("err.metric", lang), ["ndcg@10", "hit@10", "recall@10", "mrr@10"], key="err_metric",
-                          format_func=lambda m: metric_label(m, lang))
+    metric_options = ["ndcg@10", "hit@10", "recall@10", "mrr@10"]
+    remember("err_metric", "ndcg@10", metric_options)
+    metric = st.selectbox(t("err.metric", lang), metric_options, key="err_metric",
+                          format_func=lambda m: part_metric_label(m, "test", lang))
+    metric_text = part_metric_label(metric, "test", lang)
     per_a, per_b = resources.per_user_table(run_a), resources.per_user_table(run_b)
     a_wins, b_wins = user_differences(per_a, per_b, data, split, metric, n=25)
+    remember(USER_KEY)
     if USER_KEY not in st.session_state:  # ?user=ID, else the user A helps most
         first = a_wins if not a_wins.empty else b_wins
         st.session_state[USER_KEY] = st.query_params.get("user") or (first["id"].iat[0] if not first.empty else
@@ -78,8 +89,8 @@ with page_guard(lang):
         if not mine_a.empty and not mine_b.empty:
             m1, m2, _ = st.columns([1, 1, 2])
             va, vb = float(mine_a[metric].iat[0]), float(mine_b[metric].iat[0])
-            m1.metric(f"{metric_label(metric, lang)} · A", f"{va:.3f}", f"{va - vb:+.3f}" if va != vb else None)
-            m2.metric(f"{metric_label(metric, lang)} · B", f"{vb:.3f}", f"{vb - va:+.3f}" if va != vb else None)
+            m1.metric(f"{metric_text} · A", f"{va:.3f}", f"{va - vb:+.3f}" if va != vb else None)
+            m2.metric(f"{metric_text} · B", f"{vb:.3f}", f"{vb - va:+.3f}" if va != vb else None)
         h1, h2 = st.columns(2)
         with h1:
             history = training_history(data, split, user)
@@ -88,18 +99,22 @@ with page_guard(lang):
                          hide_index=True, width="stretch", height=min(320, 38 + 35 * max(1, len(history))))
             ap.csv_download(history, f"history-user-{raw}", "err_csv_history", lang)
         with h2:
-            ranks = {name_a: ap.ranks(a.run_dir, a.stamp), name_b: ap.ranks(b.run_dir, b.stamp)}
+            ranks = {"A": ap.ranks(a.run_dir, a.stamp), "B": ap.ranks(b.run_dir, b.stamp)}
             held = localized(held_out_table(data, split, user, ranks), lang)
             st.markdown(f"**{t('err.test_items', lang, n=len(held))}**")
             if held.empty:
                 st.info(t("err.no_test_items", lang))
             else:
                 st.dataframe(held.drop(columns=["item"]).rename(columns=lambda c: t(f"err.col.{c}", lang, default=c)),
-                             hide_index=True, width="stretch")
+                             hide_index=True, width="stretch", column_config={
+                                 x: st.column_config.NumberColumn(t("err.col.rank_of", lang, run=x), width="small",
+                                                                  help=name, format="%g")
+                                 for x, name in (("A", name_a), ("B", name_b))})
                 st.caption(t("err.rank_note", lang))
-            ap.csv_download(held, f"test-items-user-{raw}", "err_csv_test", lang)
+            ap.csv_download(held.rename(columns={"A": f"rank {name_a}", "B": f"rank {name_b}"}),
+                            f"test-items-user-{raw}", "err_csv_test", lang)
         tops = {}
-        for name, loaded in ((name_a, a), (name_b, b)):
+        for name, loaded in (("A", a), ("B", b)):
             lists = ap.top_lists(loaded.run_dir, loaded.stamp)
             try:
                 tops[name] = lists.of(user)
@@ -109,17 +124,19 @@ with page_guard(lang):
         st.markdown(f"**{t('err.top10', lang)}**")
         st.dataframe(side, hide_index=True, width="stretch", column_config={
             "rank": st.column_config.NumberColumn(t("err.col.rank", lang), width="small"),
-            f"{name_a} hit": st.column_config.CheckboxColumn(t("err.hit", lang), width="small"),
-            f"{name_b} hit": st.column_config.CheckboxColumn(t("err.hit", lang), width="small")})
-        ap.csv_download(side, f"top10-user-{raw}", "err_csv_top", lang)
+            **{x: st.column_config.TextColumn(x, help=name) for x, name in (("A", name_a), ("B", name_b))},
+            **{f"{x} hit": st.column_config.CheckboxColumn(t("err.hit_of", lang, run=x), width="small",
+                                                           help=t("err.hit_help", lang)) for x in "AB"}})
+        ap.csv_download(side.rename(columns={"A": name_a, "B": name_b, "A hit": f"{name_a} hit",
+                                             "B hit": f"{name_b} hit"}), f"top10-user-{raw}", "err_csv_top", lang)
 
     # -- who gains, who loses ---------------------------------------------------------------------------
     st.subheader(t("err.lists", lang))
-    st.caption(t("err.lists_note", lang, metric=metric_label(metric, lang)))
+    st.caption(t("err.lists_note", lang, metric=metric_text))
 
     def shown(table: pd.DataFrame) -> pd.DataFrame:
         out = table.drop(columns=["user"])
-        label = metric_label(metric, lang)
+        label = metric_text
         return out.rename(columns={f"{metric} A": f"{label} · A", f"{metric} B": f"{label} · B"}).rename(
             columns=lambda c: t(f"err.col.{c}", lang, default=c))
 
@@ -141,27 +158,36 @@ with page_guard(lang):
             st.dataframe(shown(table), hide_index=True, width="stretch", height=300, key=key,
                          on_select=opener(table, key), selection_mode="single-row",
                          column_config={t("err.col.diff", lang): st.column_config.NumberColumn(format="%+.3f"),
-                                        **{f"{metric_label(metric, lang)} · {x}": st.column_config.NumberColumn(
+                                        **{f"{metric_text} · {x}": st.column_config.NumberColumn(
                                             format="%.3f") for x in "AB"}})
             ap.csv_download(table, key.replace("_", "-"), f"{key}_csv", lang)
     merged = per_a[["user", metric]].merge(per_b[["user", metric]], on="user", suffixes=(" A", " B"))
     ap.show(difference_histogram((merged[f"{metric} A"] - merged[f"{metric} B"]).to_numpy(), style,
-                                 t("err.hist_title", lang, metric=metric_label(metric, lang)),
-                                 t("err.hist_axis", lang, metric=metric_label(metric, lang)), (name_a, name_b)),
+                                 t("err.hist_title", lang, metric=metric_text),
+                                 t("err.hist_axis", lang, metric=metric_text), (name_a, name_b), colours),
             "per-user-differences", "err_fig_hist", lang)
 
     # -- items nobody is shown ----------------------------------------------------------------------------
     st.subheader(t("err.never", lang))
     st.caption(t("err.never_note", lang))
-    summary, items = never_retrieved(data, split, {name_a: ap.top_lists(a.run_dir, a.stamp),
-                                                   name_b: ap.top_lists(b.run_dir, b.stamp)})
+    summary, items = never_retrieved(data, split, {"A": ap.top_lists(a.run_dir, a.stamp),
+                                                   "B": ap.top_lists(b.run_dir, b.stamp)})
     summary, items = localized(summary, lang), localized(items, lang)
+    # What a tick means, said once for both tables (the columns are too narrow to say it).
+    st.caption(t("err.never_legend", lang, a=name_a, b=name_b))
     n1, n2 = st.columns([2, 3])
     with n1:
         st.dataframe(summary.rename(columns=lambda c: t(f"err.col.{c}", lang, default=c)), hide_index=True,
-                     width="stretch")
-        ap.csv_download(summary, "never-retrieved-by-segment", "err_csv_never_summary", lang)
+                     width="stretch", column_config={
+                         x: st.column_config.NumberColumn(t("err.col.never_count", lang, run=x), help=name)
+                         for x, name in (("A", name_a), ("B", name_b))})
+        ap.csv_download(summary.rename(columns={"A": name_a, "B": name_b}), "never-retrieved-by-segment",
+                        "err_csv_never_summary", lang)
     with n2:
         st.dataframe(items.drop(columns=["item"]).rename(columns=lambda c: t(f"err.col.{c}", lang, default=c)),
-                     hide_index=True, width="stretch", height=320)
-        ap.csv_download(items, "never-retrieved-items", "err_csv_never_items", lang)
+                     hide_index=True, width="stretch", height=320, column_config={
+                         x: st.column_config.CheckboxColumn(t("err.col.never_by", lang, run=x), width="small",
+                                                            help=t("err.never_tick_help", lang, run=name))
+                         for x, name in (("A", name_a), ("B", name_b))})
+        ap.csv_download(items.rename(columns={"A": f"never retrieved by {name_a}", "B": f"never retrieved by {name_b}"}),
+                        "never-retrieved-items", "err_csv_never_items", lang)

@@ -28,6 +28,7 @@ import pandas as pd
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.evaluate import seed_summary
 from rec_core.evaluate.compare import SeedAwareComparison, compare_seeds
+from rec_app.model_names import model_display_name
 from rec_app.run_table import RunRow
 from rec_core.setting import data_split, describe_setting, setting_mismatch
 
@@ -37,7 +38,7 @@ __all__ = [
     "group_runs", "single_groups", "summary_table", "format_mean_std", "compare_groups",
     "differences_table", "verdict", "export_frame", "to_latex", "segment_table", "seedless_config",
     "BASELINE_MODELS", "PRIMARY_METRIC", "usable_row", "data_split", "describe_setting", "setting_mismatch",
-    "default_reference", "random_reference",
+    "default_reference", "random_reference", "flatten_config",
 ]
 
 TABLE_METRICS: tuple[str, ...] = tuple(f"{m}@{k}" for m in ("hit", "ndcg", "recall", "mrr") for k in (5, 10, 20))
@@ -113,9 +114,16 @@ def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _base_name(row: RunRow) -> str:
-    parts = [row.model, row.preset, row.backbone if row.backbone else "", row.dataset, row.split]
-    return "-".join(p for p in parts if p)
+def flatten_config(config: dict[str, Any]) -> dict[str, Any]:
+    """`{"model.lr": 0.01, ...}`: a nested config as dotted keys, in the config's order."""
+    return _flatten(config)
+
+
+def _base_name(row: RunRow, lang: str, with_setting: bool) -> str:
+    """The model's display name (`model_display_name`), with dataset and split when the groups
+    on offer span several of them."""
+    name = model_display_name(row.config, lang)
+    return f"{name} · {row.dataset} · {row.split}" if with_setting else name
 
 
 def _disambiguate(names: list[str], configs: list[dict[str, Any]]) -> list[str]:
@@ -134,13 +142,15 @@ def _disambiguate(names: list[str], configs: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def group_runs(rows: Sequence[RunRow], include_stopped: bool = False, stopped_mark: str = "stopped"
-               ) -> list[RunGroup]:
+def group_runs(rows: Sequence[RunRow], include_stopped: bool = False, stopped_mark: str = "stopped",
+               lang: str = "en") -> list[RunGroup]:
     """Usable runs (`usable_row`) grouped by seedless config, in the order of each group's newest run.
 
-    Stopped runs (only with `include_stopped`) never share a group with finished ones: their
-    metrics come from weights picked before the planned end. Such groups' names end with
-    `(stopped_mark)`.
+    A group is named by its runs' common label, else by its model's display name in `lang`
+    (`rec_app.model_names`), plus dataset and split when the groups span several, plus the
+    settings that differ when two names would still collide. Stopped runs (only with
+    `include_stopped`) never share a group with finished ones: their metrics come from weights
+    picked before the planned end. Such groups' names end with `(stopped_mark)`.
     """
     buckets: dict[str, list[RunRow]] = {}
     for row in rows:
@@ -148,11 +158,12 @@ def group_runs(rows: Sequence[RunRow], include_stopped: bool = False, stopped_ma
             key = _key(row.config) + (":stopped" if row.state == "stopped" else "")
             buckets.setdefault(key, []).append(row)
     keys = list(buckets)
+    several = len({_setting_key(RunGroup(k, "", tuple(buckets[k]))) for k in keys}) > 1
     names = []
     for key in keys:
         labels = {r.config.get("label") or "" for r in buckets[key]}
         label = labels.pop() if len(labels) == 1 else ""
-        names.append(label or _base_name(buckets[key][0]))
+        names.append(label or _base_name(buckets[key][0], lang, several))
     names = _disambiguate(names, [buckets[k][0].config for k in keys])
     names = [f"{n} ({stopped_mark})" if k.endswith(":stopped") else n for n, k in zip(names, keys)]
     return [RunGroup(k, n, tuple(sorted(buckets[k], key=lambda r: (r.seed is None, r.seed or 0))))
@@ -352,14 +363,15 @@ def differences_table(comparisons: Sequence[GroupComparison], random: dict[str, 
 
 
 def export_frame(summary: pd.DataFrame, diffs: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
-    """Long table for CSV: one row per (group, metric) with mean, std, n and the difference
-    columns to the reference (empty for the reference itself)."""
+    """Long table for CSV: one row per (group, metric) with the split the numbers come from
+    (`part`: test), mean, std, n and the difference columns to the reference (empty for the
+    reference itself)."""
     long = []
     for _, row in summary.iterrows():
         for m in metrics:
-            long.append({"group": row["group"], "metric": m, "mean": row[m], "std": row[f"{m} std"],
+            long.append({"group": row["group"], "metric": m, "part": "test", "mean": row[m], "std": row[f"{m} std"],
                          "n_runs": int(row["n"])})
-    out = pd.DataFrame.from_records(long, columns=["group", "metric", "mean", "std", "n_runs"])
+    out = pd.DataFrame.from_records(long, columns=["group", "metric", "part", "mean", "std", "n_runs"])
     keep = ["group", "metric", "diff", "rel_diff", "ci_low", "ci_high", "p_value", "n_pairs", "n_seeds", "method",
             "verdict"]
     return out.merge(diffs[keep], on=["group", "metric"], how="left")

@@ -20,15 +20,32 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from rec_app.i18n import metric_label, segment_label, t
+from rec_app.i18n import metric_label, part_metric_label, segment_label, t
 
-__all__ = ["FONT_FAMILY", "SLIDE", "Style", "metric_bars", "segment_bars", "training_curves",
-           "chart_config", "export_images", "export_zip"]
+__all__ = ["FONT_FAMILY", "SLIDE", "PALETTE", "Style", "run_colours", "metric_bars", "segment_bars",
+           "training_curves", "chart_config", "export_images", "export_zip"]
 
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, Arial, sans-serif"
 SLIDE = {"width": 1600, "height": 900, "scale": 2}  # 16:9 at 3200 x 1800 pixels
 # Colour-blind-safe palette (Okabe-Ito), so groups stay distinguishable on any projector.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+
+
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")  # runs sharing a colour (seeds of a group)
+
+
+def run_colours(names: Sequence[str]) -> dict[str, str]:
+    """One colour per run or group name, in the order given (the palette repeats after 8).
+
+    A page builds this map once and hands it to every figure it draws, so a run keeps its
+    colour in bars, curves and projections alike, whatever subset a figure shows."""
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(dict.fromkeys(names))}
+
+
+def _colour_of(colours: Mapping[str, str] | None, name: str, index: int) -> str:
+    if colours and name in colours:
+        return colours[name]
+    return PALETTE[index % len(PALETTE)]
 
 
 @dataclass(frozen=True)
@@ -109,10 +126,12 @@ def _error_bars(values: list[float], visible: bool, style: Style) -> dict[str, A
             "width": style.marker, "color": "#333"}
 
 
-def metric_bars(summary: pd.DataFrame, metrics: Sequence[str], style: Style, title: str | None = None) -> go.Figure:
+def metric_bars(summary: pd.DataFrame, metrics: Sequence[str], style: Style, title: str | None = None,
+                colours: Mapping[str, str] | None = None) -> go.Figure:
     """Grouped bars: x = metrics, one bar per group (summary row), error bars = std over seeds.
 
-    `summary` has columns `group`, `n`, `<metric>`, `<metric> std` (compare_table.summary_table).
+    `summary` has columns `group`, `n`, `<metric>`, `<metric> std` (compare_table.summary_table);
+    `colours` maps group names to colours (`run_colours`; default: the palette in row order).
     """
     labels = [metric_label(m, style.lang) for m in metrics]
     data = []
@@ -120,16 +139,19 @@ def metric_bars(summary: pd.DataFrame, metrics: Sequence[str], style: Style, tit
         several = int(row["n"]) > 1
         stds = [(_finite(row[f"{m} std"]) or 0.0) if several else 0.0 for m in metrics]
         data.append({"type": "bar", "name": str(row["group"]), "x": labels, "y": [_finite(row[m]) for m in metrics],
-                     "marker": {"color": PALETTE[i % len(PALETTE)]}, "error_y": _error_bars(stds, several, style),
+                     "marker": {"color": _colour_of(colours, str(row["group"]), i)},
+                     "error_y": _error_bars(stds, several, style),
                      "hovertemplate": "%{x}: %{y:.4f}<extra>%{fullData.name}</extra>"})
     return _figure(data, style, title or t("fig.metrics_title", style.lang), barmode="group", bargap=0.25,
                    xaxis=_axis(style, False),
                    yaxis=_axis(style, True, title={"text": t("fig.value", style.lang)}, rangemode="tozero"))
 
 
-def segment_bars(segments: pd.DataFrame, metric: str, kind: str, style: Style) -> go.Figure:
+def segment_bars(segments: pd.DataFrame, metric: str, kind: str, style: Style,
+                 colours: Mapping[str, str] | None = None) -> go.Figure:
     """Bars per segment (x) and group (colour) for item popularity (`kind="item"`) or user
-    activity (`kind="user"`) segments; `segments` as compare_table.segment_table returns."""
+    activity (`kind="user"`) segments of the test metric `metric`; `segments` as
+    compare_table.segment_table returns, `colours` as in `metric_bars`."""
     frame = segments[segments["kind"] == kind]
     data = []
     for i, group in enumerate(dict.fromkeys(frame["group"])):
@@ -137,29 +159,34 @@ def segment_bars(segments: pd.DataFrame, metric: str, kind: str, style: Style) -
         several = bool((part["n_runs"] > 1).any())
         stds = [float(s) if n > 1 else 0.0 for s, n in zip(part["std"], part["n_runs"])]
         data.append({"type": "bar", "name": str(group), "x": [segment_label(s, style.lang) for s in part["segment"]],
-                     "y": [float(v) for v in part["mean"]], "marker": {"color": PALETTE[i % len(PALETTE)]},
+                     "y": [float(v) for v in part["mean"]], "marker": {"color": _colour_of(colours, str(group), i)},
                      "error_y": _error_bars(stds, several, style), "customdata": [float(n) for n in part["n_users"]],
                      "hovertemplate": "%{x}: %{y:.4f} (%{customdata:.0f} users)<extra></extra>"})
     key = "fig.segments_item" if kind == "item" else "fig.segments_user"
-    return _figure(data, style, t(key, style.lang, metric=metric_label(metric, style.lang)), barmode="group",
+    shown = part_metric_label(metric, "test", style.lang)
+    return _figure(data, style, t(key, style.lang, metric=shown), barmode="group",
                    bargap=0.25, xaxis=_axis(style, False, title={"text": t(key + "_axis", style.lang)}),
-                   yaxis=_axis(style, True, title={"text": metric_label(metric, style.lang)}, rangemode="tozero"))
+                   yaxis=_axis(style, True, title={"text": shown}, rangemode="tozero"))
 
 
 def training_curves(histories: Mapping[str, Sequence[dict[str, Any]]], style: Style,
-                    metric: str = "ndcg@10") -> go.Figure:
+                    metric: str = "ndcg@10", colours: Mapping[str, str] | None = None) -> go.Figure:
     """Two panels over epochs: training loss (left) and validation `metric` (right).
 
     One run: every loss part (bpr, contrastive, total) in its own colour. Several runs: each
-    run's total loss and metric in the run's colour, one legend entry per run. The legend
-    sits below the panels (names of seed groups are long).
+    run's total loss and metric in the run's colour (`colours`, keyed by history name, e.g.
+    every seed of a group in the group's colour; runs sharing a colour get their own dash),
+    one legend entry per run. The legend sits below the panels (names of seed groups are long).
     """
     single = len(histories) == 1
     longest = max((len(h) for h in histories.values()), default=0)
     mode = "lines+markers" if longest <= 30 else "lines"  # markers only while they stay apart
     data: list[dict[str, Any]] = []
+    used: dict[str, int] = {}
     for i, (name, history) in enumerate(histories.items()):
-        color = PALETTE[i % len(PALETTE)]
+        color = _colour_of(colours, name, i)
+        dash = DASHES[used.get(color, 0) % len(DASHES)]
+        used[color] = used.get(color, 0) + 1
         epochs = [h.get("epoch") for h in history]
         parts = sorted({k for h in history for k in (h.get("loss") or {})}, key=lambda k: (k == "total", k))
         if not single or len(parts) <= 2:  # one part besides the total equals the total: draw it once
@@ -168,13 +195,15 @@ def training_curves(histories: Mapping[str, Sequence[dict[str, Any]]], style: St
             data.append({"type": "scatter", "mode": mode, "x": epochs,
                          "y": [(h.get("loss") or {}).get(part) for h in history],
                          "name": t(f"loss.{part}", style.lang, default=part) if single else name, "legendgroup": name,
-                         "line": {"color": PALETTE[j % len(PALETTE)] if single else color, "width": style.line},
+                         "line": {"color": PALETTE[j % len(PALETTE)] if single else color, "width": style.line,
+                                  "dash": "solid" if single else dash},
                          "marker": {"size": style.marker}, "xaxis": "x", "yaxis": "y"})
         valid = [(h.get("epoch"), (h.get("valid") or {}).get(metric)) for h in history if h.get("valid")]
         data.append({"type": "scatter", "mode": mode, "x": [e for e, _ in valid],
                      "y": [v for _, v in valid], "name": metric_label(metric, style.lang) if single else name,
                      "legendgroup": name, "showlegend": single,
-                     "line": {"color": PALETTE[3] if single else color, "width": style.line},
+                     "line": {"color": PALETTE[3] if single else color, "width": style.line,
+                              "dash": "solid" if single else dash},
                      "marker": {"size": style.marker}, "xaxis": "x2", "yaxis": "y2"})
     epoch_axis = {"title": {"text": t("fig.epoch", style.lang)}, "dtick": 1 if longest <= 12 else None}
     # Two panels side by side by axis domains, each titled by an annotation.

@@ -9,7 +9,7 @@ same category colours and the same continuous scale in every panel.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -164,9 +164,11 @@ def _category(colour: str, value: object, lang: str) -> str:
 
 
 def projection_figure(panels: Sequence[tuple[str, np.ndarray]], attributes: pd.DataFrame, colour: str,
-                      style: Style, title: str) -> go.Figure:
+                      style: Style, title: str, run_colours: Mapping[str, str] | None = None) -> go.Figure:
     """Scatter panels side by side (one per (subtitle, (n, 2) coords)), all coloured by the
-    same attribute with the same colours; hover shows each point's label and value."""
+    same attribute with the same colours; hover shows each point's label and value. With
+    `run_colours` (panel subtitle -> colour, the page's run colours) a panel showing a run has
+    its title and frame in that run's colour."""
     lang = style.lang
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[0] for p in panels], horizontal_spacing=0.04)
     labels = attributes["label"].astype(str).to_numpy()
@@ -205,21 +207,29 @@ def projection_figure(panels: Sequence[tuple[str, np.ndarray]], attributes: pd.D
                     marker={**marker, "color": col}, hovertemplate=hover,
                     customdata=np.stack([labels[members], cats[members]], axis=1)), row=1, col=c)
         fig.update_layout(legend={"title": {"text": colour_name}, "itemsizing": "constant"})
-    for c in range(1, len(panels) + 1):
+    for c, (subtitle, _) in enumerate(panels, start=1):
+        own = (run_colours or {}).get(subtitle)
+        if own is not None:  # the run's colour, as in the page's other charts
+            fig.layout.annotations[c - 1].font.color = own
+            fig.update_xaxes(showline=True, mirror=True, linecolor=own, linewidth=3, row=1, col=c)
+            fig.update_yaxes(showline=True, mirror=True, linecolor=own, linewidth=3, row=1, col=c)
         fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, title_text="UMAP 1", row=1, col=c)
         fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, title_text="UMAP 2" if c == 1 else None,
                          scaleanchor=f"x{c if c > 1 else ''}", scaleratio=1, row=1, col=c)
     return _frame(fig, style, title, 640 if style.presentation else 520)
 
 
-def difference_histogram(diffs: np.ndarray, style: Style, title: str, axis_title: str, names: tuple[str, str]
-                         ) -> go.Figure:
-    """Histogram of per-user differences (A - B); users where A wins on the right, B on the left."""
+def difference_histogram(diffs: np.ndarray, style: Style, title: str, axis_title: str, names: tuple[str, str],
+                         colours: Mapping[str, str] | None = None) -> go.Figure:
+    """Histogram of per-user differences (A - B); users where A wins on the right, B on the left,
+    each in its run's colour (`colours`: run name -> colour, default the palette's first two)."""
     diffs = np.asarray(diffs, dtype="float64")
     diffs = diffs[np.isfinite(diffs)]
     fig = go.Figure()
-    for label, part, colour in ((names[1], diffs[diffs < 0], PALETTE[1]), (t("an.tie", style.lang), diffs[diffs == 0],
-                                "#9a9a9a"), (names[0], diffs[diffs > 0], PALETTE[0])):
+    own = colours or {}
+    for label, part, colour in ((names[1], diffs[diffs < 0], own.get(names[1], PALETTE[1])),
+                                (t("an.tie", style.lang), diffs[diffs == 0], "#9a9a9a"),
+                                (names[0], diffs[diffs > 0], own.get(names[0], PALETTE[0]))):
         fig.add_trace(go.Histogram(x=part, name=f"{label} ({len(part)})", marker_color=colour,
                                    xbins={"size": 0.05}, hovertemplate="%{x}: %{y}<extra></extra>"))
     fig.update_layout(barmode="overlay", bargap=0.05, legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})

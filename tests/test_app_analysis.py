@@ -90,7 +90,9 @@ def test_attention_modes(runs: Path, mode: str) -> None:
         assert np.allclose(np.array(tr["z"], dtype=float).sum(axis=1), 1.0, atol=1e-5)
     assert sum(tr["type"] == "heatmap" for tr in heat["data"]) == n
     if mode == "pair":
-        assert len(at.metric) == 1 and np.isfinite(float(at.metric[0].value))
+        # The score and, beside it, the pair's rank among the user's items (item 11 of issue 11).
+        assert len(at.metric) == 2 and np.isfinite(float(at.metric[0].value))
+        assert at.metric[1].label == "Rank among the user's items" and " of " in at.metric[1].value
 
 
 def test_attention_bad_input_gives_messages_not_tracebacks(runs: Path) -> None:

@@ -97,7 +97,7 @@ def test_runs_differing_only_by_seed_form_one_group(rows: list) -> None:
     assert len(groups) == 2 and all(len(g.runs) == 2 and g.seeds == (0, 1) for g in groups)
     assert len(single_groups(rows)) == 4
     summary = summary_table(groups)
-    mf = summary[summary["group"].str.startswith("mf")].iloc[0]
+    mf = summary[summary["group"] == next(g.name for g in groups if g.model == "mf")].iloc[0]
     values = [r.metrics["ndcg@10"] for r in rows if r.model == "mf"]
     assert mf["ndcg@10"] == pytest.approx(sum(values) / 2)
     assert mf["ndcg@10 std"] == pytest.approx(pd.Series(values).std(ddof=1))
@@ -106,7 +106,7 @@ def test_runs_differing_only_by_seed_form_one_group(rows: list) -> None:
 def test_groups_are_paired_by_seed_and_judged_by_p_and_ci(rows: list, tmp_path: Path) -> None:
     store = RunStore(tmp_path / "runs")
     groups = group_runs(rows)
-    ref, other = (g for g in sorted(groups, key=lambda g: g.name.startswith("enhanced")))
+    ref, other = (g for g in sorted(groups, key=lambda g: g.model == "enhanced"))
     comps = compare_groups(ref, [other], lambda rid: store.get(rid).read_table("per_user_test"), ["ndcg@10", "hit@10"],
                            n_boot=300)
     assert len(comps) == 1 and comps[0].error is None and comps[0].seeds == (0, 1)
@@ -123,7 +123,7 @@ def test_groups_are_paired_by_seed_and_judged_by_p_and_ci(rows: list, tmp_path: 
 
 def test_a_group_without_shared_seed_gets_a_message_not_an_exception(rows: list, tmp_path: Path) -> None:
     store = RunStore(tmp_path / "runs")
-    mf, enh = (g for g in sorted(group_runs(rows), key=lambda g: not g.name.startswith("mf")))
+    mf, enh = (g for g in sorted(group_runs(rows), key=lambda g: g.model != "mf"))
     shifted = RunGroup(enh.key, enh.name, tuple(dataclasses.replace(r, seed=r.seed + 5) for r in enh.runs))
     comps = compare_groups(mf, [shifted], lambda rid: store.get(rid).read_table("per_user_test"), ["ndcg@10"],
                            n_boot=50)
@@ -273,7 +273,7 @@ def test_random_reference_and_times_random(rows: list, tmp_path: Path) -> None:
     assert random_reference(group, fake.get) == pytest.approx({"ndcg@10": 0.15, "hit@10": 0.3})
     assert random_reference(RunGroup("k", "g", (_row("c", "mf", 0),)), fake.get) == {}
     store = RunStore(tmp_path / "runs")
-    mf, enh = (g for g in sorted(group_runs(rows), key=lambda g: not g.name.startswith("mf")))
+    mf, enh = (g for g in sorted(group_runs(rows), key=lambda g: g.model != "mf"))
     comps = compare_groups(mf, [enh], lambda rid: store.get(rid).read_table("per_user_test"), ["ndcg@10", "hit@10"],
                            n_boot=100)
     diffs = differences_table(comps, {"ndcg@10": 0.05})
