@@ -265,9 +265,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "estimate.part_training": ("training", "训练"), "estimate.part_evaluation": ("evaluation", "评估"),
     "estimate.basis_runs": ("Based on the measured speed of {n} finished run(s) with the same settings on this machine, "
                             "scaled to this dataset.", "依据本机上 {n} 次相同设置的已完成实验的实测速度，按本数据集规模换算。"),
-    "estimate.basis_calibration": ("Based on a one-epoch measurement of these settings on a small synthetic dataset on "
-                                   "this machine ({when}), scaled to this dataset; rough.",
-                                   "依据本机上用小型合成数据对这些设置进行的一轮实测（{when}），按本数据集规模换算；仅供粗略参考。"),
+    "estimate.basis_calibration": ("Based on a measurement of these settings on this dataset on this machine ({when}): "
+                                   "real training steps, a validation and a test pass.",
+                                   "依据本机上对这些设置在本数据集上的实测（{when}）：真实的训练步、一次验证和一次测试。"),
+    "estimate.scaled": ("Measured on another dataset and scaled to this one: rough.", "在另一个数据集上测得并按规模换算：仅供粗略参考。"),
+    "estimate.part_loading": ("loading", "加载"), "estimate.part_testing": ("testing", "测试"),
+    "estimate.early_stop": ("At most: early stopping can end a run sooner.", "这是上限：早停可能让实验更早结束。"),
+    "estimate.all_done": ("All {n} runs done in about {end} ({parallel} at a time).",
+                          "全部 {n} 次实验约 {end} 后完成（最多同时运行 {parallel} 次）。"),
+    "estimate.queue": ("{ahead} run(s) ahead in the queue: these start in about {start} and are all done in about {end}.",
+                       "队列中前面还有 {ahead} 次实验：这些实验约 {start} 后开始，约 {end} 后全部完成。"),
+    "estimate.queue_unknown": ("{k} of the runs ahead have no estimate: their time is not included.",
+                               "前面的实验中有 {k} 次没有耗时估计：其时间未计入。"),
     "estimate.cache_warm": ("The text features are probably cached already.", "文本特征很可能已在缓存中。"),
     "estimate.cache_cold": ("The texts are encoded first (then cached for later runs).", "需要先编码文本（之后的实验会使用缓存）。"),
     "estimate.measuring": ("Measuring these settings on this machine in the background (about a minute). Click "
