@@ -36,3 +36,16 @@ def test_id_models_and_warm_starts() -> None:
     warm = model_display_name(_config(init_from_run="auto", freeze_mf=True))
     assert "on a fixed MF" in warm
     assert model_display_name(_config(), backbone=False).endswith(")")
+
+
+def test_the_preset_table_read_without_torch_is_the_models_own() -> None:
+    import subprocess
+    import sys
+
+    # A fresh interpreter: the home page names runs without importing torch.
+    code = ("import sys; from rec_app.model_names import _presets; p = _presets(); "
+            "assert 'torch' not in sys.modules; import json; print(json.dumps(p, sort_keys=True))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    import json
+
+    assert json.loads(out) == json.loads(json.dumps(PRESETS, sort_keys=True))
