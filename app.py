@@ -7,6 +7,7 @@ import streamlit as st
 from app_support import resources
 from app_support.errors import page_guard, show_error
 from app_support.session import init_page, language_switch
+from rec_app.datasets import availability
 from rec_app.i18n import format_duration, t
 from rec_app.run_table import RunRow
 
@@ -56,11 +57,12 @@ with page_guard(lang):
     with left:
         st.subheader(t("home.datasets", lang))
         for ds in resources.datasets():
-            name, state, path, url = ds["name"], ds["state"], ds.get("path"), ds.get("url")
-            if state == "ready":
+            name, path, url = ds["name"], ds.get("path"), ds.get("url")
+            where_now = availability(ds)
+            if where_now == "ready":
                 where = t("home.ds_generated", lang) if path is None else t("home.ds_on_disk", lang, path=path)
                 st.markdown(f":material/check_circle: **{name}** — {where}")
-            elif "incomplete" in str(ds.get("detail", "")):
+            elif where_now == "incomplete":
                 st.markdown(f":material/warning: **{name}** — {t('home.ds_incomplete', lang, path=path)}")
             else:
                 st.markdown(f":material/download: **{name}** — {t('home.ds_downloadable', lang, path=path, url=url)}")

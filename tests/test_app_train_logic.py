@@ -2,6 +2,8 @@
 dataset availability, CSV checks, error labels, live-panel rows, estimates (issue 11)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from rec_app.form_state import SAVED_KEY, apply_preset, sync
 
 
@@ -29,3 +31,13 @@ def test_a_preset_sets_the_widget_and_the_saved_copy() -> None:
     assert state["tr_use_cache"] is False
     apply_preset(state, None, {"p": {}})  # no preset: nothing changes
     assert state["tr_use_cache"] is False
+
+
+def test_dataset_availability_comes_from_the_folder_not_the_wording(tmp_path: Path) -> None:
+    from rec_app.datasets import availability
+
+    assert availability({"state": "ready", "path": None}) == "ready"
+    folder = tmp_path / "ml-100k"
+    assert availability({"state": "missing", "path": str(folder), "detail": "incomplete: reworded"}) == "downloadable"
+    folder.mkdir()
+    assert availability({"state": "missing", "path": str(folder), "detail": "any words at all"}) == "incomplete"
