@@ -163,9 +163,11 @@ STRINGS: dict[str, tuple[str, str]] = {
                                     "这些设置还没有耗时估计（已开始一次简短测量）。请一分钟后点击“估计耗时”，或勾选确认框直接启动。"),
     "train.launched": ("{n} run(s) launched. Follow them below; they keep running if you leave this page.",
                        "已启动 {n} 次实验。可在下方查看进度；离开本页也会继续运行。"),
-    "train.dataset_missing": ("{name} is not on disk: the run will try to download it and fail when offline. "
-                              "See the home page for the folder to put it in.",
-                              "{name} 不在本地：运行时会尝试下载，离线时将失败。放置目录见首页。"),
+    "train.dataset_downloadable": ("{name} is not on disk: the run will try to download it and fail when offline. "
+                                   "See the home page for the folder to put it in.",
+                                   "{name} 不在本地：运行时会尝试下载，离线时将失败。放置目录见首页。"),
+    "train.dataset_incomplete": ("{name} is incomplete: files are missing in `{path}`, so the run will fail; unzip "
+                                 "the dataset there again.", "{name} 不完整：`{path}` 中缺少文件，运行将失败；请重新解压数据集到该目录。"),
     "field.dataset": ("Dataset", "数据集"), "field.split": ("Split", "数据划分"), "field.model": ("Model", "模型"),
     "field.backbone": ("Text backbone", "文本骨干模型"), "field.max_length": ("Tokens per text", "每条文本的词元数"),
     "field.warm_start": ("Warm start from MF", "从 MF 热启动"),
@@ -263,8 +265,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "estimate.all_runs": ("All {n} runs: about {total} with the queue.", "全部 {n} 次实验（经队列）：约 {total}。"),
     "estimate.part_startup": ("start-up", "启动"), "estimate.part_encoding": ("text encoding", "文本编码"),
     "estimate.part_training": ("training", "训练"), "estimate.part_evaluation": ("evaluation", "评估"),
-    "estimate.basis_runs": ("Based on the measured speed of {n} finished run(s) with the same settings on this machine, "
-                            "scaled to this dataset.", "依据本机上 {n} 次相同设置的已完成实验的实测速度，按本数据集规模换算。"),
+    "estimate.basis_runs": ("Based on the measured times of {n} finished run(s) with the same settings on this machine.",
+                            "依据本机上 {n} 次相同设置的已完成实验的实测耗时。"),
     "estimate.basis_calibration": ("Based on a measurement of these settings on this dataset on this machine ({when}): "
                                    "real training steps, a validation and a test pass.",
                                    "依据本机上对这些设置在本数据集上的实测（{when}）：真实的训练步、一次验证和一次测试。"),
@@ -279,8 +281,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                                "前面的实验中有 {k} 次没有耗时估计：其时间未计入。"),
     "estimate.cache_warm": ("The text features are probably cached already.", "文本特征很可能已在缓存中。"),
     "estimate.cache_cold": ("The texts are encoded first (then cached for later runs).", "需要先编码文本（之后的实验会使用缓存）。"),
-    "estimate.measuring": ("Measuring these settings on this machine in the background (about a minute). Click "
-                           "Estimate again afterwards.", "正在后台实测这些设置在本机的速度（约一分钟）。稍后请再次点击“估计耗时”。"),
+    "estimate.measuring": ("Measuring these settings on this dataset in the background (a minute or two); the "
+                           "estimate appears here when it is done.", "正在后台用本数据集实测这些设置（一两分钟）；完成后估计会显示在这里。"),
     "estimate.unknown": ("No estimate yet: nothing with these settings has run on this machine. Click Estimate to "
                          "measure them (about a minute).", "暂无估计：本机尚未运行过这些设置。点击“估计耗时”进行测量（约一分钟）。"),
     "estimate.measure_failed": ("Measuring these settings failed: {error}", "测量这些设置失败：{error}"),
