@@ -1,9 +1,10 @@
 """Command line: `python -m rec_core train|compare|runs|execute|datasets` (or `rec-core ...`).
 
 Every config field has a flag, generated from the dataclasses so the two never drift apart.
-Bad input prints one line naming the field and exits with code 2; a run that fails (or any
-unexpected error) prints one line and exits with code 1; never a traceback (the run's
-status.json keeps it; REC_CORE_DEBUG=1 shows it here too).
+Every error is one line, never a traceback (a run's status.json keeps it; REC_CORE_DEBUG=1
+shows it here too), and the exit code follows one rule, `EXIT_CODES` (also in `--help`):
+2 bad input, 1 a failed run or an unexpected error, 128 + the signal's number when
+interrupted (130 for Ctrl-C).
 """
 from __future__ import annotations
 
@@ -21,7 +22,26 @@ from rec_core.errors import ConfigError, RecCoreError
 
 __all__ = ["main", "entry_point", "build_parser"]
 
-EXIT_BAD_INPUT = 2
+# Exit codes: one rule for every command (`--help` shows EXIT_CODES; README "Command line").
+EXIT_OK = 0
+EXIT_FAILED = 1  # a run started and failed (its status.json says why), or an unexpected error
+EXIT_BAD_INPUT = 2  # input the command cannot use; refused before any run starts, nothing written
+EXIT_INTERRUPTED = 130  # 128 + SIGINT (Ctrl-C); a SIGTERM gives 128 + 15 = 143
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: the reader of the output left (`runs | head`)
+EXIT_CODES = """\
+exit codes (every command):
+  0    done
+  1    a run started and failed (its status.json says why), or an unexpected error
+  2    bad input: a flag, config file, folder, run or dataset the command cannot use;
+       refused before any run starts, nothing is written, one line names the field
+  130  interrupted by Ctrl-C (SIGINT); 143 for SIGTERM: 128 + the signal's number, as
+       shells report it (a run stopped so is saved as stopped; see its status.json)
+  141  the output's reader left early (e.g. `runs | head`)"""
+
+
+def _signal_exit(signal_name: str | None) -> int:
+    """The exit code of a command ended by `signal_name` (128 + its number; Ctrl-C: 130)."""
+    return 128 + 15 if signal_name == "SIGTERM" else EXIT_INTERRUPTED
 
 
 def _sections() -> dict[str, list[type]]:
@@ -98,7 +118,8 @@ def _add_config_flags(train: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The command line's parser; building it imports neither torch nor any model module."""
     prog = "rec-core" if Path(sys.argv[0]).name == "rec-core" else "python -m rec_core"  # the console script's name
-    parser = argparse.ArgumentParser(prog=prog, description="Train and compare recommenders.")
+    parser = argparse.ArgumentParser(prog=prog, description="Train and compare recommenders.", epilog=EXIT_CODES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_CommandParser)
 
     train = sub.add_parser("train", help="train one model and write a run folder")
@@ -198,19 +219,43 @@ def _cmd_train(args: argparse.Namespace) -> int:
         validate_run_id(args.run_id)
     check_store_root(args.runs_dir)  # a file, under a file, not writable: before any work
     config = config_from_args(args)
+    _join_processes(config.train.device)  # torchrun: every rank joins before any work
     # Load and split before the run folder exists: bad data is an input error that must leave
     # nothing behind (and so is a model too large for the memory: start_run checks it).
     data, split = prepare_data(config)
-    store = RunStore(args.runs_dir)
-    run = start_run(config, store, args.run_id, data=data)
-    return _execute(run, args.quiet, data, split)
+    return _execute(_rank_run(lambda: start_run(config, RunStore(args.runs_dir), args.run_id, data=data)),
+                    args.quiet, data, split)
+
+
+def _join_processes(device: str) -> None:
+    """Under torchrun (WORLD_SIZE > 1), join the process group (rec_core/distributed.py)."""
+    from rec_core import distributed
+
+    distributed.init_from_env(device)
+
+
+def _rank_run(make: Any) -> Any:
+    """The run `make()` creates or opens on rank 0, shared with the other ranks (which get a
+    read-only view); an input error on rank 0 ends every rank with the same message."""
+    from rec_core import distributed
+    from rec_core.experiment import share_run
+
+    if not distributed.is_main():
+        return share_run(None)
+    try:
+        run = make()
+    except RecCoreError as exc:
+        return share_run(None, exc)
+    return share_run(run)
 
 
 def _execute(run: Any, quiet: bool, data: Any = None, split: Any = None) -> int:
     from rec_core.experiment import execute_run
     from rec_core.progress import ConsoleProgress, format_results
 
-    progress = ConsoleProgress(run.run_id, enabled=not quiet)
+    from rec_core import distributed
+
+    progress = ConsoleProgress(run.run_id, enabled=not quiet and distributed.is_main())
     try:
         results = execute_run(run, progress, data=data, split=split)
     except KeyboardInterrupt as exc:
@@ -220,7 +265,7 @@ def _execute(run: Any, quiet: bool, data: Any = None, split: Any = None) -> int:
         except (RecCoreError, OSError):
             what = "interrupted"
         print(f"stopped: {run.run_id} ({what})", file=sys.stderr)
-        return 143 if getattr(exc, "signal_name", "") == "SIGTERM" else 130
+        return _signal_exit(getattr(exc, "signal_name", None))
     except Exception as exc:  # one line, never a traceback; status.json keeps it
         progress.close()
         if os.environ.get("REC_CORE_DEBUG"):
@@ -229,21 +274,47 @@ def _execute(run: Any, quiet: bool, data: Any = None, split: Any = None) -> int:
         note = getattr(exc, "status_note", None)
         where = f"; {note}" if note else "; traceback in its status.json" if not isinstance(exc, RecCoreError) else ""
         print(f"error: {text} (run {run.run_id} marked failed{where})", file=sys.stderr)
-        return EXIT_BAD_INPUT if isinstance(exc, (ConfigError,)) else 1
+        return EXIT_FAILED  # the run had started: whatever the cause, it failed
+    except BaseException as exc:  # not an Exception: a Rust panic in tokenizers / safetensors (pyo3)
+        if isinstance(exc, (SystemExit, GeneratorExit)):
+            raise
+        progress.close()
+        if os.environ.get("REC_CORE_DEBUG"):
+            raise
+        text = f"{type(exc).__name__}: {exc}"
+        _mark_failed(run, text)
+        print(f"error: {text} (run {run.run_id} marked failed; unexpected, REC_CORE_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return EXIT_FAILED
     finally:
         progress.close()
+    if not distributed.is_main():  # rank 0 reports the run
+        return 0
     print(format_results(results))
     print(f"run folder: {run.path}")
     signal_name = (results.get("completion") or {}).get("signal")
     if signal_name:  # stopped by SIGINT / SIGTERM: saved, but the caller asked it to end
-        return 143 if signal_name == "SIGTERM" else 130
-    return 0
+        return _signal_exit(signal_name)
+    return EXIT_OK
+
+
+def _mark_failed(run: Any, text: str) -> None:
+    """Mark `run` failed if it still says running: `execute_run` records every Exception, but
+    not a BaseException such as a pyo3 panic. Best effort; the process is about to exit."""
+    import traceback
+
+    try:
+        if run.raw_status().get("state") == "running":
+            run.set_status("failed", phase="failed", error=text, traceback=traceback.format_exc(limit=20))
+    except (RecCoreError, OSError, AttributeError):
+        pass
 
 
 def _cmd_execute(args: argparse.Namespace) -> int:
     from rec_core.runs import RunStore
 
-    return _execute(RunStore(args.runs_dir, create=False).get(args.run_id), args.quiet)
+    _join_processes("auto")
+    return _execute(_rank_run(lambda: RunStore(args.runs_dir, create=False).get(args.run_id)), args.quiet)
 
 
 def _compare_side(name: str, positional: str | None, flagged: list[str] | None) -> list[str]:
@@ -343,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
                 "runs": _cmd_runs, "datasets": _cmd_datasets}
     try:
         return handlers[args.command](args)
-    except (ConfigError, RecCoreError) as exc:
+    except RecCoreError as exc:  # raised before any run started (a run's own errors end in _execute)
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:
@@ -354,19 +425,19 @@ def main(argv: list[str] | None = None) -> int:
             os.dup2(devnull, sys.stdout.fileno())
         except (OSError, ValueError):
             pass
-        return 141
+        return EXIT_CLOSED_PIPE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # one line, never a traceback
-        if os.environ.get("REC_CORE_DEBUG"):
+        return EXIT_INTERRUPTED
+    except BaseException as exc:  # one line, never a traceback (also a pyo3 panic, not an Exception)
+        if isinstance(exc, (SystemExit, GeneratorExit)) or os.environ.get("REC_CORE_DEBUG"):
             raise
         if isinstance(exc, OSError) and exc.filename:
             text = f"{exc.strerror or exc}: {exc.filename}"
         else:
             text = f"{type(exc).__name__}: {exc}"
         print(f"error: {text} (unexpected; REC_CORE_DEBUG=1 shows the traceback)", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
 
 
 def entry_point() -> int:
@@ -381,5 +452,5 @@ def entry_point() -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         except (OSError, ValueError):
             pass
-        return 141
+        return EXIT_CLOSED_PIPE
     return code

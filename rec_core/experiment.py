@@ -15,11 +15,13 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from rec_core import distributed
 from rec_core.configs import coerce_value, config_from_dict, config_to_dict
 from rec_core.data import DataConfig, load_dataset
 from rec_core.data.interactions import InteractionData
@@ -217,9 +219,11 @@ def execute_run(
     """
     emit = progress or (lambda info: None)
     t_start = time.perf_counter()
+    main = not isinstance(run, RankRun)  # torchrun: rank 0 writes the folder, the others only compute
     run.reserve_failure_note()  # room to record a failure even if the disk fills up later
     # An earlier attempt's results would make this attempt read as complete if it is killed.
-    (run.path / "results.json").unlink(missing_ok=True)
+    if main:
+        (run.path / "results.json").unlink(missing_ok=True)
     run.set_status("running", pid=os.getpid(), phase="loading data", phase_started_at=utc_now(), completion=None,
                    stop_signal=None)
     live: dict[str, Any] = {}  # the trainer's epoch / best so far, for the status of a run that ends early
@@ -239,11 +243,15 @@ def execute_run(
         raise
     except Exception as exc:  # every failure must reach the run's status
         msg = str(exc) if isinstance(exc, RecCoreError) else f"{type(exc).__name__}: {exc}"
+        world = distributed.current()[1]
+        if world > 1:  # a peer that failed first breaks this rank's next collective operation
+            msg += f" (one of {world} processes; if another rank failed first, its output has the cause)"
         _record_end(run, exc, "failed", phase="failed", error=msg, traceback=traceback.format_exc(limit=20),
                     completion=_live_completion("failed", "error", live))
         raise
     finally:
-        sweep_stale_tmp(run.path, recursive=True)
+        if main:  # another rank must not remove the files rank 0 is writing
+            sweep_stale_tmp(run.path, recursive=True)
     return results
 
 
@@ -273,6 +281,60 @@ def _record_end(run: Run, exc: BaseException, state: str, **fields: Any) -> None
             exc.status_note = f"status.json could not be written ({cause}); {where}"  # type: ignore[attr-defined]  # read back with getattr
         except AttributeError:
             pass
+
+
+class RankRun:
+    """A run as a rank other than 0 of a multi-process run sees it (rec_core/distributed.py):
+    its id, folder and config as rank 0 sent them; it reads the stop request and writes
+    nothing (status, history, tables, checkpoint and results are rank 0's)."""
+
+    def __init__(self, run_id: str, path: str | Path, config: dict[str, Any]) -> None:
+        self.run_id, self.path, self._config = run_id, Path(path), config
+
+    def config(self) -> dict[str, Any]:
+        return self._config
+
+    def stop_requested(self) -> bool:
+        return (self.path / "STOP").exists()
+
+    def results(self) -> None:
+        return None
+
+    def raw_status(self) -> dict[str, Any]:
+        return {}
+
+    def file_manifest(self, written: Any) -> dict[str, Any]:
+        return {}
+
+    def record_failure_in_place(self, error: str, pid: int) -> bool:
+        return False
+
+    def _ignore(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    reserve_failure_note = set_status = append_history = write_results = write_table = save_checkpoint = _ignore
+
+
+def share_run(run: Run | None, error: BaseException | None = None) -> Run | RankRun:
+    """torchrun: rank 0 passes the run it created (or the input error that stopped it) to the
+    other ranks, which get a `RankRun`; outside a multi-process group, `run` itself."""
+    rank, world = distributed.current()
+    if world == 1:
+        assert run is not None or error is not None
+        if error is not None:
+            raise error
+        return run  # type: ignore[return-value]  # one of them is set
+    if rank == 0:
+        message = ("error", type(error).__name__, str(error)) if error is not None else \
+            ("run", run.run_id, str(run.path), run.config())  # type: ignore[union-attr]  # run is set when error is None
+        distributed.broadcast_object(message)
+        if error is not None:
+            raise error
+        return run  # type: ignore[return-value]
+    message = distributed.broadcast_object(None)
+    if message[0] == "error":
+        raise (ConfigError("run", message[2]) if message[1] == "ConfigError" else RecCoreError(message[2]))
+    return RankRun(message[1], message[2], message[3])
 
 
 class CheckpointMismatch(RecCoreError, ValueError):
@@ -431,6 +493,7 @@ def _execute(
         "early_stopped": fit["early_stopped"],
         "completion": completion,
         "n_trainable_params": int(sum(p.numel() for p in model.parameters() if p.requires_grad)),
+        "processes": distributed.current()[1],  # > 1: trained by torchrun's processes (each batch_size triples a step)
     }
     if completion["epochs_completed"] == 0 and completion["state"] == "stopped":
         # Stopped before a gradient-trained model completed one epoch: its weights are the

@@ -25,6 +25,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from rec_core import distributed
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError, DataError, RecCoreError
 from rec_core.evaluate.metrics import METRIC_NAMES, expected_metrics
@@ -49,7 +50,8 @@ class EvalConfig:
     """What `evaluate` reports: cutoffs, metrics, and how many users it scores at once."""
 
     ks: tuple[int, ...] = (5, 10, 20)  # cutoffs K; each must be > 0
-    chunk_size: int = 2048  # users scored at once; memory is about chunk_size x n_items floats
+    chunk_size: int = 2048  # users scored at once (at most); memory is about chunk_size x n_items floats
+    memory_mb: float = 1024.0  # bound on one chunk's scores and temporaries: large catalogues get smaller chunks
     metrics: tuple[str, ...] = METRIC_NAMES  # any of hit, ndcg, recall, mrr, precision
 
     def __post_init__(self) -> None:
@@ -61,6 +63,9 @@ class EvalConfig:
         if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, (int, np.integer)) \
                 or self.chunk_size <= 0:
             raise ConfigError("chunk_size", f"must be an integer > 0, got {self.chunk_size!r}")
+        if not (isinstance(self.memory_mb, (int, float)) and not isinstance(self.memory_mb, bool)
+                and math.isfinite(self.memory_mb) and self.memory_mb > 0):
+            raise ConfigError("memory_mb", f"must be a number of megabytes > 0, got {self.memory_mb!r}")
         metrics = tuple(self.metrics)
         unknown = [m for m in metrics if m not in METRIC_NAMES]
         if not metrics or unknown:
@@ -355,6 +360,13 @@ def _prepare_scores(scores: Tensor, n_users: int, n_items: int) -> Tensor:
     return scores.clamp(min=info.min, max=info.max)
 
 
+def chunk_users(n_items: int, config: EvalConfig) -> int:
+    """Users scored at once: `config.chunk_size`, fewer when their (users x items) scores and
+    the evaluation's temporaries (about four such matrices) would pass `config.memory_mb`."""
+    per_user = 4 * 4 * max(1, n_items)  # bytes: float32 scores plus comparisons and top-k copies
+    return max(1, min(config.chunk_size, int(config.memory_mb * 2**20) // per_user))
+
+
 def evaluate(
     model: Recommender,
     data: InteractionData,
@@ -391,12 +403,17 @@ def evaluate(
         scoring = getattr(model, "scoring", None)
         with torch.inference_mode(), (scoring() if scoring is not None else contextlib.nullcontext()):
             non_cand = None if task.non_candidate is None else task.non_candidate.to(device)
-            for a in range(0, n_users, config.chunk_size):
-                b = min(a + config.chunk_size, n_users)
+            chunk = chunk_users(task.n_items, config)
+            rank, world = distributed.current()
+            # Several processes (torchrun): chunks are dealt out to the ranks, then gathered.
+            for a in list(range(0, n_users, chunk))[rank::world]:
+                b = min(a + chunk, n_users)
                 users = torch.from_numpy(task.users[a:b]).to(device)
                 scores = _prepare_scores(model.full_scores(users), b - a, task.n_items)
                 _mask_seen(scores, task, a, b, non_cand)
                 stats.add_chunk(scores, a, b, k_list)
+            if world > 1:
+                stats.gather()
             return _result(task, config, stats)
     finally:
         for module, mode in modes:
@@ -411,6 +428,7 @@ class _TieStats:
 
     def __init__(self, task: RankingTask, ks: tuple[int, ...], with_ranks: bool) -> None:
         self.task, self.ks, self.with_ranks = task, ks, with_ranks
+        self.starts: list[int] = []  # first user of each chunk added, in the order added
         self.above: list[np.ndarray] = []
         self.tied: list[np.ndarray] = []
         self.ranks: list[np.ndarray] = []
@@ -435,11 +453,28 @@ class _TieStats:
         if bool(at_kth.any()):  # the group at the list's edge continues outside the list
             n_kth = (scores == kth[:, None]).sum(1)
             tied = torch.where(at_kth, n_kth[g_pos], tied)
+        self.starts.append(a)
         self.above.append(above.cpu().numpy())
         self.tied.append(tied.clamp(min=1).cpu().numpy())  # below the list: size irrelevant
         self._add_coverage(scores, vals, idx)
         if self.with_ranks:
             self.ranks.append(_mid_ranks(scores, g_pos, x))
+
+    def gather(self) -> None:
+        """Merge every rank's chunks (torch.distributed): per-item lists in user order,
+        coverage OR-ed and summed. Every rank ends with the statistics of all users."""
+        mine = (self.starts, self.above, self.tied, self.ranks,
+                {k: v.numpy() for k, v in self.covered.items()}, {k: v.numpy() for k, v in self.log_miss.items()})
+        parts = distributed.all_gather_objects(mine)
+        chunks = sorted((start, above, tied, ranks[i] if ranks else None)
+                        for starts, aboves, tieds, ranks, _, _ in parts
+                        for i, (start, above, tied) in enumerate(zip(starts, aboves, tieds)))
+        self.starts = [c[0] for c in chunks]
+        self.above, self.tied = [c[1] for c in chunks], [c[2] for c in chunks]
+        self.ranks = [c[3] for c in chunks if c[3] is not None]
+        for k in self.ks:
+            self.covered[k] = torch.from_numpy(np.logical_or.reduce([p[4][k] for p in parts]))
+            self.log_miss[k] = torch.from_numpy(np.sum([p[5][k] for p in parts], axis=0))
 
     def _add_coverage(self, scores: Tensor, vals: Tensor, idx: Tensor) -> None:
         k_list = vals.shape[1]

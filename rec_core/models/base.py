@@ -88,6 +88,11 @@ class Recommender(nn.Module):
         """Named loss parts, always including `total` (the one that is back-propagated)."""
         raise NotImplementedError
 
+    def forward(self, batch: Batch) -> dict[str, Tensor]:
+        """`loss(batch)`: what a training step calls, through DistributedDataParallel when
+        several processes train one run (DDP hooks `forward`)."""
+        return self.loss(batch)
+
     @property
     def trainable(self) -> bool:
         """False for models with nothing to fit by gradient (Popularity)."""

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from rec_core import distributed
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.evaluate import EvalConfig, evaluate
@@ -159,6 +160,10 @@ class Trainer:
         self._prepared = False
         self._initial_validated = False  # the initial weights were validated (model.validate_initial)
         self._generator = torch.Generator().manual_seed(config.seed)
+        # Several processes (torchrun): this rank's place; the same seed draws the same epoch
+        # on every rank and each takes its part of every global batch (rec_core/distributed.py).
+        self._rank, self._world = distributed.current()
+        self._step_model: torch.nn.Module | None = None
         tr = split.train
         self._train_users = torch.from_numpy(data.users[tr].astype(np.int64))
         self._train_items = torch.from_numpy(data.items[tr].astype(np.int64))
@@ -183,6 +188,8 @@ class Trainer:
     def _should_stop(self) -> bool:
         if not self._stop and self._stop_check is not None and self._stop_check():
             self._stop = True
+        if self._world > 1:  # every rank stops at the same step, or the others would wait forever
+            self._stop = distributed.any_rank(self._stop)
         return self._stop
 
     # -- phases --------------------------------------------------------------------------------
@@ -270,6 +277,7 @@ class Trainer:
                 )
             )
             self._prepared = True
+        self._step_model = self._wrap(model)
         self._emit("on_fit_start", {"epochs": n_epochs, "start_epoch": self.epoch})
         history: list[dict[str, Any]] = []
         early = False
@@ -332,6 +340,19 @@ class Trainer:
         self._emit("on_fit_end", {"result": result})
         return result
 
+    def _wrap(self, model: Recommender) -> torch.nn.Module:
+        """The module a training step calls: the model itself, or with several processes the
+        model in DistributedDataParallel (built per fit: a phase may change what trains).
+        DDP broadcasts rank 0's weights when built, so every rank starts the same."""
+        if self._world == 1 or not model.trainable:
+            return model
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index or 0] if self.device.type == "cuda" else None
+        # Not every parameter takes part in every step (the neutral ID vectors, a side without
+        # texts): DDP must not wait for their gradients.
+        return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=True)
+
     def _train_epoch(self, model: Recommender) -> dict[str, Any] | None:
         cfg = self.config
         optimizer = self._ensure_optimizer()
@@ -343,14 +364,21 @@ class Trainer:
         pos = self._train_items[perm]
         neg = self._sampler.sample(users, self._generator)
         sums: dict[str, float] = defaultdict(float)
-        n_steps = math.ceil(n / cfg.batch_size)
+        # With W processes a step covers W x batch_size triples, this rank its contiguous part.
+        step_size = cfg.batch_size * self._world
+        n_steps = math.ceil(n / step_size)
         params = self._trainable()
+        step_model = self._step_model if self._step_model is not None else model
         for step in range(n_steps):
             if self._should_stop():
                 return None
-            sl = slice(step * cfg.batch_size, (step + 1) * cfg.batch_size)
-            batch = Batch(users[sl], pos[sl], neg[sl]).to(self.device)
-            parts = model.loss(batch)
+            lo, hi = step * step_size, min(n, (step + 1) * step_size)
+            if hi - lo < self._world:  # a tail too short to give every rank a triple (same on all ranks)
+                break
+            a = lo + (hi - lo) * self._rank // self._world
+            b = lo + (hi - lo) * (self._rank + 1) // self._world
+            batch = Batch(users[a:b], pos[a:b], neg[a:b]).to(self.device)
+            parts = step_model(batch)
             total = parts["total"]
             if not torch.isfinite(total):
                 raise TrainingDiverged(
@@ -358,7 +386,9 @@ class Trainer:
                     f"lower the learning rate (lr={cfg.lr})"
                 )
             optimizer.zero_grad(set_to_none=True)
-            total.backward()
+            # DDP averages the ranks' gradients; weighting each rank's mean loss by its share
+            # of the global batch makes that average the gradient of the global batch's mean.
+            (total * ((b - a) * self._world / (hi - lo)) if self._world > 1 else total).backward()
             if cfg.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
             optimizer.step()
@@ -372,6 +402,8 @@ class Trainer:
                 )
         self.epoch += 1
         self._note_epoch()
+        if self._world > 1:  # every rank's share of the epoch's loss sums
+            sums = defaultdict(float, distributed.sum_floats(dict(sums)))
         return {
             "epoch": self.epoch,
             "phase": self.phase,
