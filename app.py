@@ -6,9 +6,11 @@ import streamlit as st
 
 from app_support import resources
 from app_support.errors import page_guard, show_error
+from app_support.page_frame import language_sidebar, page_icon
 from app_support.session import init_page, language_switch
 from rec_app.datasets import availability
 from rec_app.i18n import format_duration, t
+from rec_app.model_names import model_display_name
 from rec_app.run_table import RunRow
 
 
@@ -45,8 +47,9 @@ def backbones_pending(lang: str) -> None:
     st.caption(t("home.bb_checking", lang))
 
 
-lang = init_page("home.title", ":material/home:")
+lang = init_page("home.title", page_icon("home"))
 with page_guard(lang):
+    language_sidebar()
     head, switch = st.columns([5, 1])
     with switch:
         lang = language_switch()
@@ -82,7 +85,7 @@ with page_guard(lang):
     else:
         table = pd.DataFrame({
             t("col.name", lang): [r.name for r in rows],
-            t("col.model", lang): [r.model for r in rows],
+            t("col.model", lang): [model_display_name(r.config, lang) for r in rows],
             t("col.preset", lang): [r.preset or "–" for r in rows],
             t("col.dataset", lang): [r.dataset for r in rows],
             t("col.split", lang): [r.split for r in rows],

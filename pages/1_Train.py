@@ -8,13 +8,14 @@ from app_support.csv_upload import csv_section
 from app_support.errors import page_guard, show_error
 from app_support.estimates import compute, confirm_over_s, show
 from app_support.live import live_runs, remember_launched
+from app_support.page_frame import language_sidebar, page_icon
 from app_support.session import init_page
 from rec_app import estimate as est
 from rec_core.errors import RecCoreError
 from rec_app.i18n import format_duration, t
 from rec_app.launch import build_configs, parse_seeds, submit_runs
 
-lang = init_page("train.title", ":material/rocket_launch:")
+lang = init_page("train.title", page_icon("train"))
 with page_guard(lang):
     st.title(t("train.title", lang))
     st.caption(t("train.intro", lang))
@@ -34,6 +35,7 @@ with page_guard(lang):
     csv_data = None
     if dataset == "csv":
         with st.expander(t("csv.title", lang), expanded=True):
+    language_sidebar()
             try:
                 csv_data = csv_section(resources.store().root, split, lang)
             except Exception as exc:  # noqa: BLE001 - whatever the files are, the rest of the page stays usable
