@@ -14,28 +14,25 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from rec_core.data import DataConfig  # noqa: E402
-from rec_core.evaluate import compare_seeds, seed_summary  # noqa: E402
-from rec_core.experiment import RunConfig, execute_run, start_run  # noqa: E402
-from rec_core.models.ease import EASEConfig  # noqa: E402
-from rec_core.models.enhanced import PRESETS, EnhancedConfig  # noqa: E402
-from rec_core.models.gpt2rec import GPT2RecConfig  # noqa: E402
-from rec_core.models.itemknn import ItemKNNConfig  # noqa: E402
-from rec_core.models.mf import MFConfig  # noqa: E402
-from rec_core.models.popularity import PopularityConfig  # noqa: E402
-from rec_core.runs import RunStore  # noqa: E402
-from rec_core.runs.environment import code_fingerprint  # noqa: E402
-from rec_core.split import SplitConfig  # noqa: E402
-from rec_core.train import TrainConfig  # noqa: E402
+from rec_core.data import DataConfig
+from rec_core.evaluate import compare_seeds, seed_summary
+from rec_core.experiment import RunConfig, execute_run, start_run
+from rec_core.models.ease import EASEConfig
+from rec_core.models.enhanced import PRESETS, EnhancedConfig
+from rec_core.models.gpt2rec import GPT2RecConfig
+from rec_core.models.itemknn import ItemKNNConfig
+from rec_core.models.mf import MFConfig
+from rec_core.models.popularity import PopularityConfig
+from rec_core.runs import RunStore
+from rec_core.runs.environment import code_fingerprint
+from rec_core.split import SplitConfig
+from rec_core.train import TrainConfig
 
 HERE = Path(__file__).resolve().parent
 METRICS = ("ndcg@10", "hit@10", "recall@10", "mrr@10", "ndcg@20", "hit@20")

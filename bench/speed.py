@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,14 +19,12 @@ from typing import Any, Callable
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from rec_core.data import DataConfig, load_dataset  # noqa: E402
-from rec_core.evaluate import evaluate  # noqa: E402
-from rec_core.models.mf import MF, MFConfig  # noqa: E402
-from rec_core.runs import environment_info  # noqa: E402
-from rec_core.split import SplitConfig, make_split  # noqa: E402
-from rec_core.train import TrainConfig, Trainer  # noqa: E402
+from rec_core.data import DataConfig, load_dataset
+from rec_core.evaluate import evaluate
+from rec_core.models.mf import MF, MFConfig
+from rec_core.runs import environment_info
+from rec_core.split import SplitConfig, make_split
+from rec_core.train import TrainConfig, Trainer
 
 HERE = Path(__file__).resolve().parent
 
