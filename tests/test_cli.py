@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from rec_core.cli import build_parser, config_from_args, main
+from rec_core.cli import (EXIT_BAD_INPUT, EXIT_CLOSED_PIPE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, build_parser,
+                          config_from_args, main)
 from rec_core.evaluate import evaluate
 from rec_core.experiment import load_run_model, prepare_data, start_run
 from rec_core.runs import RunStore
+from tests.faults.util import one_error_line
 
 SYN = ["--dataset", "synthetic", "--synthetic-users", "120", "--synthetic-items", "90"]
 
@@ -102,35 +105,53 @@ def test_select_best_flag(tmp_path: Path) -> None:
     assert config_from_args(build_parser().parse_args(["train", *SYN])).train.select_best == "final_phase"
 
 
-@pytest.mark.parametrize(
-    ("args", "field"),
-    [
-        (["--dataset", "netflix"], "name"),
-        (["--lr", "-0.1"], "lr"),
-        (["--lr", "abc"], "lr"),
-        (["--ks", "0,10"], "ks"),
-        (["--split-ratios", "0.5,0.3,0.3"], "split_ratios"),
-        (["--run-id", "../escape"], "run_id"),
-        (["--run-id", "a/b"], "run_id"),
-        (["--model", "enhanced", "--use-peft", "true", "--use-cache", "true", "--backbone", "tiny-gpt2"], "use_peft"),
-        (["--model", "enhanced", "--n-heads", "3", "--backbone", "tiny-gpt2"], "n_heads"),
-        (["--model", "mf", "--use-cache", "true"], "use_cache"),
-        (["--min-rating", "9", "--dataset", "ml-100k"], ""),
-        (["--select-best", "best"], "select_best"),
-    ],
-)
-def test_bad_input_one_line_exit_2_no_run_folder(tmp_path: Path, args: list[str], field: str) -> None:
+BAD_INPUT = [
+    (["--dataset", "netflix"], "name"),
+    (["--lr", "-0.1"], "lr"),
+    (["--lr", "abc"], "lr"),
+    (["--ks", "0,10"], "ks"),
+    (["--split-ratios", "0.5,0.3,0.3"], "split_ratios"),
+    (["--run-id", "../escape"], "run_id"),
+    (["--run-id", "a/b"], "run_id"),
+    (["--model", "enhanced", "--use-peft", "true", "--use-cache", "true", "--backbone", "tiny-gpt2"], "use_peft"),
+    (["--model", "enhanced", "--n-heads", "3", "--backbone", "tiny-gpt2"], "n_heads"),
+    (["--model", "mf", "--use-cache", "true"], "use_cache"),
+    (["--select-best", "best"], "select_best"),
+]
+
+
+def _refused(runs: Path, capsys: pytest.CaptureFixture, args: list[str]) -> str:
+    """Run `train ARGS` in this process; check exit code 2, one error line and no run folder."""
+    base = ["train", "--runs-dir", str(runs), "--quiet", "--epochs", "1"]
+    code = main(base + (args if "--dataset" in args else [*SYN, *args]))
+    line = one_error_line(capsys.readouterr().err)
+    assert code == EXIT_BAD_INPUT == 2, line
+    assert not runs.exists() or not [p for p in runs.iterdir() if not p.name.startswith(".")]
+    return line
+
+
+@pytest.mark.parametrize(("args", "field"), BAD_INPUT)
+def test_bad_input_one_line_exit_2_no_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture, args: list[str],
+                                                 field: str) -> None:
+    assert field in _refused(tmp_path / "runs", capsys, args)
+
+
+def test_a_min_rating_above_every_rating_names_min_rating(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                          ml100k_dir: Path) -> None:
+    line = _refused(tmp_path / "runs", capsys, ["--dataset", "ml-100k", "--data-dir", str(ml100k_dir.parent),
+                                                "--min-rating", "9"])
+    assert line.startswith("error: min_rating:") and "ratings range 1..5" in line
+
+
+def test_bad_input_in_a_real_process(tmp_path: Path) -> None:
+    # The one bad-input case that runs `python -m rec_core` for real: exit status, stderr and
+    # no traceback as a shell sees them (the others call main() in this process).
     runs = tmp_path / "runs"
     env = {**os.environ, "REC_CORE_CACHE": str(tmp_path / "cache")}
-    base = [sys.executable, "-m", "rec_core", "train", "--runs-dir", str(runs), "--quiet", "--epochs", "1"]
-    if "--dataset" not in args:
-        base += SYN
-    proc = subprocess.run(base + args, capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run([sys.executable, "-m", "rec_core", "train", "--runs-dir", str(runs), "--quiet", *SYN,
+                           "--lr", "abc"], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 2, proc.stderr
-    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert field in lines[0]
+    assert "lr" in one_error_line(proc.stderr) and proc.stdout == ""
     assert not runs.exists() or not [p for p in runs.iterdir() if not p.name.startswith(".")]
 
 
@@ -139,8 +160,7 @@ def test_failed_run_records_its_error(tmp_path: Path) -> None:
     code = _train(tmp_path, "--model", "mf", "--embed-dim", "16", "--lr", "1e30", "--init-std", "10",
                   "--epochs", "20", "--run-id", "boom")
     status = RunStore(tmp_path).get("boom").status()
-    if code == 0:
-        pytest.fail("expected the run to diverge")
+    assert code == EXIT_FAILED == 1  # a run that started and failed
     assert status["state"] == "failed" and "loss became" in status["error"]
 
 
@@ -171,3 +191,55 @@ def test_compare_groups_of_runs_paired_by_seed(tmp_path: Path, capsys: pytest.Ca
         assert main(["compare", *argv, "--runs-dir", str(tmp_path)]) == 2, argv
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error:") and words in err[0], (argv, err)
+
+
+# -- exit codes: one rule, in --help and the README ----------------------------------------------
+def test_exit_codes_are_one_rule_in_help_and_readme(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    help_text = capsys.readouterr().out
+    epilog = help_text[help_text.index("exit codes"):]
+    in_help = {int(m) for m in re.findall(r"^  (\d+) {2,}", epilog, flags=re.M)}
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Command line"):]
+    in_readme = {int(m) for m in re.findall(r"^\| (\d+) +\|", section[:section.index("\n## ")], flags=re.M)}
+    assert in_help == in_readme == {EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_CLOSED_PIPE}
+    assert (EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED) == (0, 1, 2, 130)
+
+
+def test_a_run_interrupted_by_ctrl_c_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture) -> None:
+    import rec_core.experiment as experiment
+
+    def ctrl_c(*_a: object, **_k: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(experiment, "_fit_schedule", ctrl_c)
+    assert _train(tmp_path, "--model", "mf", "--embed-dim", "8", "--run-id", "int") == EXIT_INTERRUPTED
+    err = capsys.readouterr().err
+    assert err.startswith("stopped: int") and "Traceback" not in err
+    assert RunStore(tmp_path).get("int").status()["state"] == "stopped"
+
+
+class PanicException(BaseException):
+    """What a Rust panic in tokenizers or safetensors raises through pyo3: not an Exception."""
+
+
+@pytest.mark.parametrize("error", [RuntimeError("weights in an unknown layout"), PanicException("index out of bounds")],
+                         ids=["exception", "pyo3-panic"])
+def test_an_unexpected_error_loading_a_backbone_is_one_line_exit_1(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, error: BaseException) -> None:
+    import rec_core.text.encoder as encoder
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise error
+
+    monkeypatch.setattr(encoder, "load_backbone", broken)
+    code = _train(tmp_path, "--model", "enhanced", "--backbone", "tiny-gpt2", "--max-length", "16", "--n-heads", "2",
+                  "--embed-dim", "8", "--epochs", "1", "--run-id", "bb")
+    line = one_error_line(capsys.readouterr().err)
+    assert code == EXIT_FAILED
+    assert f"{type(error).__name__}: {error}" in line and "run bb marked failed" in line
+    status = RunStore(tmp_path).get("bb").status()
+    assert status["state"] == "failed" and str(error) in status["error"] and "Traceback" in status["traceback"]

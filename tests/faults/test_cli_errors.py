@@ -1,4 +1,9 @@
-"""Bad input and unexpected failures reach the user as one line, never a traceback."""
+"""Bad input and unexpected failures reach the user as one line, never a traceback.
+
+Bad input runs `main(argv)` in this process (exit code and stderr as the CLI gives them);
+tests/test_cli.py has the one bad-input case run as a real `python -m rec_core` process, and
+the closed pipe below needs one too.
+"""
 from __future__ import annotations
 
 import os
@@ -13,7 +18,7 @@ from rec_core.errors import ConfigError
 from rec_core.experiment import load_run_model
 from rec_core.runs import RunStore
 from rec_core.runs.store import check_store_root
-from tests.faults.util import REPO, SYN, cli, env, one_error_line
+from tests.faults.util import REPO, SYN, env, one_error_line
 from tests.helpers import synthetic
 
 TRAIN = ["train", *SYN, "--model", "mf", "--embed-dim", "8", "--epochs", "2", "--batch-size", "256", "--quiet"]
@@ -23,17 +28,22 @@ def _no_run_folder(runs: Path) -> bool:
     return not runs.exists() or not [p for p in runs.iterdir() if not p.name.startswith(".")]
 
 
-def test_runs_dir_that_is_a_file_or_under_a_file(tmp_path: Path) -> None:
+def _refused(capsys: pytest.CaptureFixture, *args: str) -> str:
+    """`main(ARGS)` in this process: exit code 2 and the one error line (returned)."""
+    code = main(list(args))
+    line = one_error_line(capsys.readouterr().err)
+    assert code == 2, line
+    return line
+
+
+def test_runs_dir_that_is_a_file_or_under_a_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     afile = tmp_path / "afile"
     afile.write_text("x", encoding="utf-8")
     for runs_dir, words in [(afile, "is a file"), (afile / "runs", "which is a file")]:
-        proc = cli(tmp_path, *TRAIN, "--runs-dir", str(runs_dir))
-        assert proc.returncode == 2, proc.stderr
-        line = one_error_line(proc.stderr)
+        line = _refused(capsys, *TRAIN, "--runs-dir", str(runs_dir))
         assert "runs_dir" in line and words in line
         for command in (["runs"], ["compare", "a", "b"]):
-            proc = cli(tmp_path, *command, "--runs-dir", str(runs_dir))
-            assert proc.returncode == 2 and "runs_dir" in one_error_line(proc.stderr)
+            assert "runs_dir" in _refused(capsys, *command, "--runs-dir", str(runs_dir))
     assert afile.read_text(encoding="utf-8") == "x"
 
 
@@ -45,7 +55,7 @@ def test_runs_dir_not_writable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert info.value.field == "runs_dir"
 
 
-def test_runs_dir_not_writable_for_real(tmp_path: Path) -> None:
+def test_runs_dir_not_writable_for_real(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     # A real read-only folder. Root may write anywhere (CI runs as root), so there the folder is
     # a read-only tmpfs mount (EROFS binds root too); other users get a 0555 folder.
     locked = tmp_path / "locked"
@@ -63,8 +73,7 @@ def test_runs_dir_not_writable_for_real(tmp_path: Path) -> None:
     else:
         locked.chmod(0o555)
     try:
-        proc = cli(tmp_path, *TRAIN, "--runs-dir", str(locked / "runs"))
-        assert proc.returncode == 2 and "not writable" in one_error_line(proc.stderr), proc.stderr
+        assert "not writable" in _refused(capsys, *TRAIN, "--runs-dir", str(locked / "runs"))
         assert not (locked / "runs").exists()
     finally:
         if mounted:
@@ -73,12 +82,11 @@ def test_runs_dir_not_writable_for_real(tmp_path: Path) -> None:
             locked.chmod(0o755)
 
 
-def test_read_only_commands_create_nothing_and_say_the_folder_does_not_exist(tmp_path: Path) -> None:
+def test_read_only_commands_create_nothing_and_say_the_folder_does_not_exist(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     missing = tmp_path / "typo" / "runs"
     for command in (["runs"], ["compare", "a", "b"], ["execute", "a"]):
-        proc = cli(tmp_path, *command, "--runs-dir", str(missing))
-        assert proc.returncode == 2, proc.stderr
-        assert "does not exist" in one_error_line(proc.stderr)
+        assert "does not exist" in _refused(capsys, *command, "--runs-dir", str(missing))
     assert not (tmp_path / "typo").exists()
 
 
@@ -88,28 +96,25 @@ def test_read_only_commands_create_nothing_and_say_the_folder_does_not_exist(tmp
     (b'{"seed": 1.7}', "seed: must be an integer"),
     (b'{"seed": true}', "seed: must be an integer"),
 ])
-def test_bad_config_files_are_refused(tmp_path: Path, content: bytes, words: str) -> None:
+def test_bad_config_files_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture, content: bytes,
+                                      words: str) -> None:
     cfg = tmp_path / "run.json"
     cfg.write_bytes(content)
-    proc = cli(tmp_path, *TRAIN, "--config", str(cfg), "--runs-dir", str(tmp_path / "runs"))
-    assert proc.returncode == 2, proc.stderr
-    assert words in one_error_line(proc.stderr)
+    assert words in _refused(capsys, *TRAIN, "--config", str(cfg), "--runs-dir", str(tmp_path / "runs"))
     assert _no_run_folder(tmp_path / "runs")
 
 
 def test_seed_flag_refuses_fractions(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     for seed in ("1.7", "abc"):
-        assert main([*TRAIN, "--seed", seed, "--runs-dir", str(tmp_path / "runs")]) == 2
-        assert "seed" in one_error_line(capsys.readouterr().err)
+        assert "seed" in _refused(capsys, *TRAIN, "--seed", seed, "--runs-dir", str(tmp_path / "runs"))
     assert _no_run_folder(tmp_path / "runs")
 
 
-def test_huge_embed_dim_is_refused_before_the_run_folder_exists(tmp_path: Path) -> None:
-    proc = cli(tmp_path, "train", "--dataset", "synthetic", "--synthetic-users", "2000", "--synthetic-items", "1000",
-               "--model", "mf", "--embed-dim", str(10**7), "--epochs", "1", "--quiet",
-               "--runs-dir", str(tmp_path / "runs"))
-    assert proc.returncode == 2, proc.stderr
-    line = one_error_line(proc.stderr)
+def test_huge_embed_dim_is_refused_before_the_run_folder_exists(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture) -> None:
+    line = _refused(capsys, "train", "--dataset", "synthetic", "--synthetic-users", "2000", "--synthetic-items", "1000",
+                    "--model", "mf", "--embed-dim", str(10**7), "--epochs", "1", "--quiet",
+                    "--runs-dir", str(tmp_path / "runs"))
     assert "embed_dim" in line and "GB" in line and "lower embed_dim" in line
     assert _no_run_folder(tmp_path / "runs")
 

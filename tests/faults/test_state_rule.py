@@ -123,16 +123,15 @@ def test_same_size_damage_is_caught_by_the_checksum_on_load(store: RunStore) -> 
     assert "checksum" in (store.get("a").check_files(checksums=True) or "")
 
 
-def test_compare_refuses_failed_and_corrupt_runs(store: RunStore, tmp_path: Path) -> None:
+def test_compare_refuses_failed_and_corrupt_runs(store: RunStore, capsys: pytest.CaptureFixture) -> None:
     root = str(store.root)
-    ok = cli(tmp_path, "compare", "a", "b", "--runs-dir", root, "--n-boot", "50")
-    assert ok.returncode == 0, ok.stderr
-    failed = cli(tmp_path, "compare", "a", "bad", "--runs-dir", root)
-    assert failed.returncode == 2 and "run bad is failed" in one_error_line(failed.stderr)
+    assert main(["compare", "a", "b", "--runs-dir", root, "--n-boot", "50"]) == 0
+    capsys.readouterr()
+    assert main(["compare", "a", "bad", "--runs-dir", root]) == 2
+    assert "run bad is failed" in one_error_line(capsys.readouterr().err)
     (store.root / "b" / "tables" / "per_user_test.parquet").unlink()
-    corrupt = cli(tmp_path, "compare", "a", "b", "--runs-dir", root)
-    assert corrupt.returncode == 2
-    line = one_error_line(corrupt.stderr)
+    assert main(["compare", "a", "b", "--runs-dir", root]) == 2
+    line = one_error_line(capsys.readouterr().err)
     assert "run b is corrupt" in line and "per_user_test.parquet" in line
 
 
