@@ -1,5 +1,5 @@
 """Shared, cached things the pages read: the run store and its queue, the background queue
-ticker, backbone and dataset status, and run files (cached by path and modification time).
+ticker and its warm worker, backbone and dataset status, and run files (cached by path and modification time).
 
 `st.cache_resource` holds one object per server process (bounded by `max_entries`);
 `st.cache_data` holds derived tables. A run being trained is never cached here: it lives in
@@ -8,8 +8,7 @@ its own process and the pages only read its files.
 from __future__ import annotations
 
 import importlib
-import threading
-import time
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,12 +18,13 @@ import streamlit as st
 
 from rec_app.launch import max_parallel, runs_root
 from rec_app.run_table import RunRow, list_rows
-from rec_core.runs import Run, RunQueue, RunStore
+from rec_core.runs import QueueTicker, Run, RunQueue, RunStore
 
 __all__ = ["store", "queue", "rows", "backbones", "backbones_nowait", "wait_library", "datasets", "per_user_table",
            "run_results", "run_history", "file_stamp", "TICK_SECONDS"]
 
-TICK_SECONDS = 2.0  # how often the server starts queued runs whose turn has come
+TICK_SECONDS = 1.0  # how often the server starts queued runs whose turn has come
+WARM_ENV = "REC_CORE_WARM_WORKER"
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -40,33 +40,22 @@ def store() -> RunStore:
     return s
 
 
-class _Ticker:
-    """A daemon thread that calls `RunQueue.tick()` so queued runs start while no tab is open."""
-
-    def __init__(self, run_queue: RunQueue) -> None:
-        self.queue = run_queue
-        self.thread = threading.Thread(target=self._loop, name="rec_core-queue-ticker", daemon=True)
-        self.thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                self.queue.store.root.mkdir(parents=True, exist_ok=True)
-                self.queue.tick()
-            except Exception:  # noqa: BLE001 - a bad run folder must not kill the ticker
-                pass
-            time.sleep(TICK_SECONDS)
+def warm_worker_enabled() -> bool:
+    """Whether the queue keeps a warm worker ($REC_CORE_WARM_WORKER, default 1; the tests set 0:
+    each store would otherwise start a process that imports torch)."""
+    return os.environ.get(WARM_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _queue(root: str, parallel: int) -> tuple[RunQueue, _Ticker]:
-    run_queue = RunQueue(RunStore(root), max_parallel=parallel)
-    return run_queue, _Ticker(run_queue)
+def _queue(root: str, parallel: int, warm: bool) -> tuple[RunQueue, QueueTicker]:
+    run_queue = RunQueue(RunStore(root), max_parallel=parallel, warm=warm)
+    return run_queue, QueueTicker(run_queue, TICK_SECONDS)
 
 
 def queue() -> RunQueue:
-    """The store's queue (at most $REC_CORE_MAX_PARALLEL runs at once), with its ticker."""
-    return _queue(str(store().root), max_parallel())[0]
+    """The store's queue (at most $REC_CORE_MAX_PARALLEL runs at once, a warm worker waiting
+    for the next run), with its ticker (`rec_core.runs.QueueTicker`: it logs a failed tick)."""
+    return _queue(str(store().root), max_parallel(), warm_worker_enabled())[0]
 
 
 def rows() -> list[RunRow]:

@@ -54,3 +54,10 @@ def _hermetic_feature_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Encoded text features go to a per-session temp folder, never the user's cache."""
     if not os.environ.get("REC_CORE_CACHE"):
         os.environ["REC_CORE_CACHE"] = str(tmp_path_factory.mktemp("rec_core_cache"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_warm_worker() -> None:
+    """The app's queue keeps a warm worker process (it imports torch); tests that serve the app
+    would start one per store. Off unless a test asks for it (tests/test_warm_worker.py)."""
+    os.environ.setdefault("REC_CORE_WARM_WORKER", "0")

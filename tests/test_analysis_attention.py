@@ -18,7 +18,6 @@ from rec_app.figures import FONT_FAMILY, Style
 from rec_core.runs import RunStore
 from rec_core.text import MINILM, TINY_GPT2, TextEncoder, TextEncoderConfig
 from rec_core.text.tokens import token_labels
-from tests.analysis_runs import analysis_runs
 
 TEXT = "Unbelievable Toy Story (1995). Genres: Animation, Children's."
 TABLE = TextTable(texts=(TEXT,), spans=((("title", 0, 22), ("year", 24, 28), ("genres", 39, 60)),))
@@ -41,8 +40,8 @@ def _explanation(backbone: str, heads: int = 3) -> FakeExplanation:
 
 
 @pytest.fixture(scope="module")
-def loaded() -> tuple:
-    run = open_run(RunStore(analysis_runs()), "attn-c0")
+def loaded(analysis_runs: Path) -> tuple:
+    run = open_run(RunStore(analysis_runs), "attn-c0")
     data, split = prepare_data(run_config(run))
     return load_model(run, data), data, split
 
@@ -108,8 +107,8 @@ def test_pair_top_items_and_search(loaded: tuple) -> None:
         resolve_entity(data, "item", "999999")
 
 
-def test_models_without_attention_are_refused_in_words() -> None:
-    store = RunStore(analysis_runs())
+def test_models_without_attention_are_refused_in_words(analysis_runs: Path) -> None:
+    store = RunStore(analysis_runs)
     for run_id, words in (("noattn", "without cross-attention"), ("mf", r"\(mf model\) has no cross-attention")):
         run = open_run(store, run_id)
         data, _ = prepare_data(run_config(run))

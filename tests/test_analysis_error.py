@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,6 @@ from rec_core.models.mf import MF, MFConfig
 from rec_core.runs import RunFileNotFound, RunStore
 from rec_app.analysis_tables import localized
 from rec_app.i18n import segment_label
-from tests.analysis_runs import analysis_runs
 from tests.helpers import split_of, synthetic
 
 
@@ -136,8 +136,8 @@ def test_lists_rank_the_scores_evaluate_ranks_not_a_rounded_copy() -> None:
 
 
 @pytest.fixture(scope="module")
-def two_runs() -> tuple:
-    store = RunStore(analysis_runs())
+def two_runs(analysis_runs: Path) -> tuple:
+    store = RunStore(analysis_runs)
     a, b = open_run(store, "attn-c0"), open_run(store, "mf")
     data, split = prepare_data(run_config(a))
     return a, b, load_model(a, data), load_model(b, data), data, split

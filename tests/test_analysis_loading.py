@@ -10,12 +10,11 @@ import torch
 from rec_core.analysis import RunNotAnalysable, has_attention, load_model, open_run, run_config
 from rec_core.experiment import CheckpointMismatch, prepare_data
 from rec_core.runs import RunNotFound, RunStore
-from tests.analysis_runs import copy_analysis_store
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> RunStore:
-    return RunStore(copy_analysis_store(tmp_path))
+def store(analysis_runs_copy: Path) -> RunStore:
+    return RunStore(analysis_runs_copy)
 
 
 def _data(store: RunStore, run_id: str) -> tuple:

@@ -1,6 +1,8 @@
 """rec_core.analysis.projection: exact cosine neighbours, agreement, UMAP layouts, colour attributes."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,7 +15,6 @@ from rec_core.errors import ConfigError, RecCoreError
 from rec_core.experiment import prepare_data
 from rec_app.figures import Style
 from rec_core.runs import RunStore
-from tests.analysis_runs import analysis_runs
 
 
 def _brute_knn(x: np.ndarray, k: int) -> np.ndarray:
@@ -72,8 +73,8 @@ def test_projection_is_finite_deterministic_and_tolerates_duplicates() -> None:
         project(x[:3])
 
 
-def test_run_embeddings_views_attributes_and_figure() -> None:
-    store = RunStore(analysis_runs())
+def test_run_embeddings_views_attributes_and_figure(analysis_runs: Path) -> None:
+    store = RunStore(analysis_runs)
     run = open_run(store, "attn-c01")
     data, split = prepare_data(run_config(run))
     model = load_model(run, data)

@@ -12,15 +12,14 @@ from streamlit.testing.v1 import AppTest
 from rec_core.evaluate import evaluate
 from rec_core.experiment import load_run_model, prepare_data
 from rec_core.runs import RunStore
-from tests.analysis_runs import copy_analysis_store
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 300  # a page's first run imports torch; the first projection compiles UMAP (numba)
 
 
 @pytest.fixture()
-def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = copy_analysis_store(tmp_path)
+def runs(analysis_runs_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = analysis_runs_copy
     monkeypatch.setenv("REC_CORE_RUNS", str(root))
     return root
 

@@ -18,12 +18,12 @@ from rec_app.figures import FONT_FAMILY, SLIDE, Style, chart_config, export_imag
 from rec_app.run_table import list_rows
 from rec_core.runs import RunStore, write_json_atomic
 from rec_core.runs.environment import process_start_token
-from tests.app_store import copy_store, tiny_config
+from tests.app_store import tiny_config
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> RunStore:
-    return RunStore(copy_store(tmp_path))
+def store(app_runs: Path) -> RunStore:
+    return RunStore(app_runs)
 
 
 def _chromium() -> str:

@@ -18,7 +18,6 @@ from rec_app.i18n import LANGS, STRINGS, format_duration, metric_label, t
 from rec_app.launch import build_configs, execute_argv, parse_seeds, save_upload
 from rec_app.run_table import RunRow, list_rows, parse_time, short_name
 from rec_core.runs import RunStore
-from tests.app_store import copy_store
 
 REPO = Path(__file__).resolve().parents[1]
 # The files of the app's first part (home, Train, Compare); the analysis pages test their own.
@@ -64,16 +63,16 @@ def test_t_formats_and_falls_back_visibly() -> None:
 
 
 # -- run rows -----------------------------------------------------------------------------------------
-def test_rows_read_seeded_runs_with_metrics_and_durations(tmp_path: Path) -> None:
-    rows = list_rows(RunStore(copy_store(tmp_path)))
+def test_rows_read_seeded_runs_with_metrics_and_durations(app_runs: Path) -> None:
+    rows = list_rows(RunStore(app_runs))
     assert len(rows) == 4 and all(r.state == "done" and r.comparable for r in rows)
     assert all(0 < r.metrics["ndcg@10"] < 1 and r.duration_s is not None for r in rows)
     assert {r.model for r in rows} == {"mf", "enhanced"} and {r.seed for r in rows} == {0, 1}
     assert all(not re.search(r"\d{8}-\d{6}", r.name) for r in rows)  # short names in tables
 
 
-def test_rows_survive_corrupt_and_odd_files(tmp_path: Path) -> None:
-    store = RunStore(copy_store(tmp_path))
+def test_rows_survive_corrupt_and_odd_files(app_runs: Path) -> None:
+    store = RunStore(app_runs)
     ids = sorted(store.run_ids())
     (store.root / ids[0] / "results.json").write_text("{not json")
     (store.root / ids[1] / "config.json").write_text("[]")
@@ -88,8 +87,8 @@ def test_rows_survive_corrupt_and_odd_files(tmp_path: Path) -> None:
 
 # -- groups, tables, tests ----------------------------------------------------------------------------
 @pytest.fixture()
-def rows(tmp_path: Path) -> list:
-    return list_rows(RunStore(copy_store(tmp_path)))
+def rows(app_runs: Path) -> list:
+    return list_rows(RunStore(app_runs))
 
 
 def test_runs_differing_only_by_seed_form_one_group(rows: list) -> None:

@@ -8,15 +8,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rec_core.runs import RunStore
-from tests.app_store import copy_store
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 120  # the first run of a page imports torch and transformers (seconds on a small CPU)
 
 
 @pytest.fixture()
-def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = copy_store(tmp_path)
+def runs(app_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = app_runs
     monkeypatch.setenv("REC_CORE_RUNS", str(root))
     monkeypatch.setenv("REC_CORE_CACHE", str(tmp_path / "cache"))
     return root

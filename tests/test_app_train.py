@@ -8,15 +8,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app_store import copy_store
 from rec_core.runs import RunStore
 from tests.test_app_pages import button, no_failure, page, texts
 
 
 @pytest.fixture()
-def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def runs(app_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the app tests' store of real tiny runs, and a private text cache."""
-    root = copy_store(tmp_path)
+    root = app_runs
     monkeypatch.setenv("REC_CORE_RUNS", str(root))
     monkeypatch.setenv("REC_CORE_CACHE", str(tmp_path / "cache"))
     return root

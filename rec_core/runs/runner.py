@@ -20,6 +20,7 @@ from rec_core.errors import ConfigError, RecCoreError
 from rec_core.runs.atomic import file_lock
 from rec_core.runs.store import RunStore, utc_now, validate_run_id
 from rec_core.runs.summary import completion_summary
+from rec_core.runs.worker import WarmWorker, is_execute_command
 
 __all__ = ["LaunchError", "QueueTicker", "RunQueue", "launch"]
 
@@ -51,6 +52,7 @@ def launch(
     log_name: str = "log.txt",
     cwd: str | Path | None = None,
     extra_env: Mapping[str, str] | None = None,
+    worker: WarmWorker | None = None,
 ) -> int:
     """Start `argv` as a detached process for run `run_id`; return its pid.
 
@@ -60,6 +62,9 @@ def launch(
     REC_CORE_RUNS_ROOT and REC_CORE_RUN_ID. The run is marked "running" with the pid and
     the command. If the command cannot be started the run is marked "failed" with the
     reason and LaunchError is raised. A run already running is refused (ConfigError).
+
+    With `worker` (a waiting `WarmWorker`, for the library's `execute` command) the run is
+    handed to that process, which has imported everything already, instead of a new one.
     """
     argv = _check_argv(argv)
     validate_run_id(log_name, "log_name")
@@ -76,6 +81,11 @@ def launch(
         "REC_CORE_RUNS_ROOT": str(store.root.resolve()),
         "REC_CORE_RUN_ID": run_id,
     }
+    if worker is not None:
+        pid = worker.assign(argv, env, cwd, run.path / log_name)
+        if pid is not None:
+            run.set_status(pid=pid)
+            return pid
     try:
         with open(run.path / log_name, "ab") as log:
             proc = subprocess.Popen(  # argv is a list, no shell
@@ -107,14 +117,57 @@ class RunQueue:
     "queued" run without one belongs to a process that created it and runs it itself.
     Every "running" run in the store takes a slot, whoever started it, since they share
     the same machine.
+
+    With `warm=True` (the app) one `WarmWorker` waits with torch and transformers imported and
+    takes the next run whose command is the library's `execute`, so it skips the seconds of
+    imports. A new worker is started when the last one was taken and either no run is
+    running (nothing to slow down) or runs wait in the queue (they will need it).
     """
 
-    def __init__(self, store: RunStore, max_parallel: int = 1) -> None:
+    def __init__(self, store: RunStore, max_parallel: int = 1, *, warm: bool = False) -> None:
         if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or max_parallel < 1:
             raise ConfigError("max_parallel", f"must be an integer >= 1, not {max_parallel!r}")
         self.store = store
         self.max_parallel = max_parallel
+        self.warm = warm
         self._lock_path = store.root / _QUEUE_LOCK
+        self._worker: WarmWorker | None = None
+        self._worker_lock = threading.Lock()
+        if warm:
+            self._replenish(active=0, waiting=0)
+
+    def warm_worker(self) -> WarmWorker | None:
+        """The waiting worker, if any (alive)."""
+        worker = self._worker
+        return worker if worker is not None and worker.alive() else None
+
+    def close(self) -> None:
+        """Let the waiting worker end (runs already handed over go on)."""
+        with self._worker_lock:
+            if self._worker is not None:
+                self._worker.close()
+                self._worker = None
+
+    def _take_worker(self, argv: list[str]) -> WarmWorker | None:
+        if not self.warm or not is_execute_command(argv):
+            return None
+        with self._worker_lock:
+            worker, self._worker = self._worker, None
+        return worker if worker is not None and worker.alive() else None
+
+    def _replenish(self, active: int, waiting: int) -> None:
+        if not self.warm:
+            return
+        with self._worker_lock:
+            if self._worker is not None and self._worker.alive():
+                return
+            if active and not waiting:
+                return  # a run is using the CPU and nothing waits: start one once it is done
+            try:
+                self._worker = WarmWorker(self.store.root)
+            except OSError as exc:
+                log.warning("queue: could not start a warm worker: %s", exc)
+                self._worker = None
 
     def submit(self, run_id: str, argv: list[str]) -> None:
         """Queue run `run_id` to execute `argv`, and start it now if a slot is free.
@@ -180,12 +233,13 @@ class RunQueue:
                 self.store.get(run_id).set_status("failed", error=f"queued command: {exc}")
                 continue
             try:
-                launch(self.store, run_id, argv)
+                launch(self.store, run_id, argv, worker=self._take_worker(argv))
             except (RecCoreError, OSError) as exc:  # LaunchError already marked it failed; or it was just deleted
                 log.warning("queue: run %s could not be started: %s", run_id, exc)
                 continue
             active += 1
             started.append(run_id)
+        self._replenish(active, len(due) - len(started))
         return started
 
 
