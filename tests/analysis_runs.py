@@ -1,7 +1,8 @@
-"""Real tiny runs for the analysis tests, trained once per test process (synthetic data, seconds).
+"""Real tiny runs for the analysis tests (synthetic data, seconds): what they hold and how to build them.
 
-Like `tests/app_store.py` (whose enhanced runs fuse without attention): a module-level
-cache, and tests that change a store work on their own copy (`copy_analysis_store`).
+Like `tests/app_store.py` (whose enhanced runs fuse without attention): built once per test
+session by the `analysis_runs` fixture (tests/conftest.py); a test that changes a store takes
+`analysis_runs_copy`, a private copy.
 
     attn-c0    enhanced, tiny-gpt2, cross-attention, contrastive weight 0
     attn-c01   the same with contrastive weight 0.1
@@ -11,10 +12,6 @@ cache, and tests that change a store work on their own copy (`copy_analysis_stor
 from __future__ import annotations
 
 import dataclasses
-import os
-import shutil
-import tempfile
-from functools import lru_cache
 from pathlib import Path
 
 from rec_core.experiment import execute_run, start_run
@@ -30,11 +27,8 @@ def _attention(contrastive: float) -> EnhancedConfig:
                           contrastive_weight=contrastive)
 
 
-@lru_cache(maxsize=1)
-def analysis_runs() -> Path:
-    """The root of a run store holding RUN_IDS, all done."""
-    root = Path(tempfile.mkdtemp(prefix="rec_core-analysis-runs-"))
-    os.environ.setdefault("REC_CORE_CACHE", str(root / "cache"))
+def build_analysis_runs(root: Path) -> Path:
+    """Build, under `root`, a run store holding RUN_IDS, all done; returns the store's folder."""
     store = RunStore(root / "runs")
     configs = {
         "attn-c0": dataclasses.replace(tiny_config("enhanced", 0, epochs=2), model=_attention(0.0), label="attn-c0"),
@@ -45,10 +39,3 @@ def analysis_runs() -> Path:
     for run_id, config in configs.items():
         execute_run(start_run(config, store, run_id=run_id))
     return store.root
-
-
-def copy_analysis_store(dest: Path) -> Path:
-    """A private copy of the analysis store under `dest` (tests may break it freely)."""
-    target = dest / "runs"
-    shutil.copytree(analysis_runs(), target)
-    return target

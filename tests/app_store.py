@@ -1,14 +1,11 @@
-"""Real tiny runs for the app tests, made once per test process (synthetic data, seconds).
+"""Real tiny runs for the app tests (synthetic data, seconds): what they hold and how to build them.
 
-A module-level cache rather than a session fixture: the app test modules each import it,
-and every test that changes a store works on its own copy (`copy_store`).
+The store is built once per test session by the `seeded_runs` fixture (tests/conftest.py);
+a test that changes a store takes the `app_runs` fixture, a private copy.
 """
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
-from functools import lru_cache
 from pathlib import Path
 
 from rec_core.data import DataConfig
@@ -35,11 +32,9 @@ def tiny_config(model: str, seed: int, epochs: int = 3, label: str = "") -> RunC
                      eval=EvalConfig(), seed=seed, label=label)
 
 
-@lru_cache(maxsize=1)
-def seeded_runs() -> Path:
-    """A run store with mf (seeds 0, 1) and enhanced tiny-gpt2 (seeds 0, 1), all done."""
-    root = Path(tempfile.mkdtemp(prefix="rec_core-app-runs-"))
-    os.environ.setdefault("REC_CORE_CACHE", str(root / "cache"))
+def seed_store(root: Path) -> Path:
+    """Build, under `root`, a run store with mf (seeds 0, 1) and enhanced tiny-gpt2 (seeds 0, 1),
+    all done; returns the store's folder."""
     store = RunStore(root / "runs")
     for model in ("mf", "enhanced"):
         for seed in (0, 1):
@@ -47,8 +42,8 @@ def seeded_runs() -> Path:
     return store.root
 
 
-def copy_store(dest: Path) -> Path:
-    """A private copy of the seeded store under `dest` (tests may break it freely)."""
+def copy_store(source: Path, dest: Path) -> Path:
+    """A private copy of the store at `source`, as `dest`/runs (tests may break it freely)."""
     target = dest / "runs"
-    shutil.copytree(seeded_runs(), target)
+    shutil.copytree(source, target)
     return target

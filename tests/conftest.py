@@ -1,8 +1,16 @@
-"""Shared pytest fixtures. Keep this small and additive: one fixture per shared need."""
+"""Shared pytest fixtures and the suite's two modes. Keep this small and additive.
+
+Local runs (`python -m pytest`) are fast: tests marked `slow` or `browser` are deselected, and
+the summary says how many. In CI (`CI=true`, which .ci/run sets) nothing is deselected and a
+skip is a failure: a check that cannot run there is a broken check, not a pass. Locally,
+`--all` (or naming files, or any `-m` expression) runs the marked tests too.
+"""
 from __future__ import annotations
 
 import os
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,14 +58,114 @@ def ml100k_dir() -> Path:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _hermetic_feature_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Encoded text features go to a per-session temp folder, never the user's cache."""
-    if not os.environ.get("REC_CORE_CACHE"):
-        os.environ["REC_CORE_CACHE"] = str(tmp_path_factory.mktemp("rec_core_cache"))
+def _hermetic_feature_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Encoded text features go to a per-session temp folder, never the user's cache
+    (REC_CORE_CACHE set for the session and restored after it, unless the caller set one)."""
+    with pytest.MonkeyPatch.context() as patch:
+        if not os.environ.get("REC_CORE_CACHE"):
+            patch.setenv("REC_CORE_CACHE", str(tmp_path_factory.mktemp("rec_core_cache")))
+        yield
+
+
+# -- real tiny run stores, built once per session ---------------------------------------------------
+@pytest.fixture(scope="session")
+def seeded_runs(tmp_path_factory: pytest.TempPathFactory, _hermetic_feature_cache: None) -> Path:
+    """The app tests' store (tests/app_store.py: mf and enhanced, seeds 0 and 1, all done).
+    Shared by the session: read it only; `app_runs` is a copy to change."""
+    from tests.app_store import seed_store
+
+    return seed_store(tmp_path_factory.mktemp("app-runs"))
+
+
+@pytest.fixture()
+def app_runs(seeded_runs: Path, tmp_path: Path) -> Path:
+    """A private copy of `seeded_runs` under tmp_path (tests may break it freely)."""
+    from tests.app_store import copy_store
+
+    return copy_store(seeded_runs, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def analysis_runs(tmp_path_factory: pytest.TempPathFactory, _hermetic_feature_cache: None) -> Path:
+    """The analysis tests' store (tests/analysis_runs.py: RUN_IDS, all done). Shared by the
+    session: read it only; `analysis_runs_copy` is a copy to change."""
+    from tests.analysis_runs import build_analysis_runs
+
+    return build_analysis_runs(tmp_path_factory.mktemp("analysis-runs"))
+
+
+@pytest.fixture()
+def analysis_runs_copy(analysis_runs: Path, tmp_path: Path) -> Path:
+    """A private copy of `analysis_runs` under tmp_path (tests may break it freely)."""
+    from tests.app_store import copy_store
+
+    return copy_store(analysis_runs, tmp_path)
+
+
+# -- local and CI modes ------------------------------------------------------------------------------
+LOCAL_DESELECT = ("slow", "browser")  # markers left out of a plain local run
+_DESELECTED = pytest.StashKey[int]()
+
+
+def in_ci() -> bool:
+    """Whether this is CI (CI=true): everything runs, nothing may skip."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--all", action="store_true", dest="run_all",
+                     help=f"also run the tests marked {' / '.join(LOCAL_DESELECT)} (CI=true always does)")
+
+
+def _runs_everything(config: pytest.Config) -> bool:
+    # Named files or node ids, or a marker expression, say what to run: honour them as given.
+    named = config.args_source == pytest.Config.ArgsSource.ARGS
+    return in_ci() or bool(config.getoption("run_all")) or bool(config.getoption("markexpr")) or named
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _runs_everything(config):
+        return
+    keep = [item for item in items if not any(item.get_closest_marker(m) for m in LOCAL_DESELECT)]
+    dropped = [item for item in items if item not in set(keep)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+    config.stash[_DESELECTED] = len(dropped)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if in_ci():
+        return "rec_core tests: CI mode (CI=true): every test runs, a skip fails"
+    if _runs_everything(config):
+        return "rec_core tests: local mode, everything selected"
+    return f"rec_core tests: local mode, {' and '.join(LOCAL_DESELECT)} tests deselected (--all runs them)"
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    n = config.stash.get(_DESELECTED, 0)
+    if n:
+        terminalreporter.write_line(f"{n} {' / '.join(LOCAL_DESELECT)} tests deselected in this local run; "
+                                    "`python -m pytest --all` or CI=true runs them", yellow=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every test must run (CI=true): {reason}"
+    return report
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _no_warm_worker() -> None:
+def _no_warm_worker() -> Iterator[None]:
     """The app's queue keeps a warm worker process (it imports torch); tests that serve the app
-    would start one per store. Off unless a test asks for it (tests/test_warm_worker.py)."""
-    os.environ.setdefault("REC_CORE_WARM_WORKER", "0")
+    would start one per store. Off unless a test asks for it (tests/test_warm_worker.py), or
+    the caller set REC_CORE_WARM_WORKER; restored after the session."""
+    with pytest.MonkeyPatch.context() as patch:
+        if "REC_CORE_WARM_WORKER" not in os.environ:
+            patch.setenv("REC_CORE_WARM_WORKER", "0")
+        yield
