@@ -74,8 +74,8 @@ def test_toolbar_exports_at_slide_resolution() -> None:
 
 
 @pytest.mark.slow
-def test_export_renders_png_and_svg_with_chinese_labels(store: RunStore) -> None:
-    os.environ.setdefault("BROWSER_PATH", _chromium())
+def test_export_renders_png_and_svg_with_chinese_labels(store: RunStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BROWSER_PATH", _chromium())
     summary = summary_table(group_runs(list_rows(store)))
     images = export_images({"bars": metric_bars(summary, ["hit@10"], Style("zh"))})
     png, svg = images["bars.png"], images["bars.svg"].decode("utf-8")
