@@ -1,18 +1,24 @@
 """Every UI string and figure label of the app, in English and Simplified Chinese, in one place.
 
 `t(key, lang, **fmt)` returns the string in `lang` ("en" or "zh"), formatted with `fmt`.
-A missing key falls back to `default` if given, else to the key itself in brackets, so a
-forgotten translation is visible in the page instead of crashing it (the tests check that
-every key the app uses exists in both languages). Pure data; no Streamlit.
+A missing key falls back to `default` if given, else to the key itself in brackets, and a
+string that cannot be formatted with `fmt` is shown unformatted, so a forgotten translation is
+visible in the page instead of crashing it. In strict mode ($REC_APP_STRICT_STRINGS=1, which
+the tests set) both raise instead: `MissingString`, `StringFormatError`.
+
+One table format: key -> (English, 简体中文). The analysis pages and the defence report keep
+their tables in `i18n_analysis.py` and `i18n_report.py` in the same format; they are merged
+here, and a key defined twice is an error. Pure data; no Streamlit.
 """
 from __future__ import annotations
 
 import math
+import os
 
 from rec_app.i18n_analysis import STRINGS as _ANALYSIS_STRINGS
 from rec_app.i18n_report import STRINGS as _REPORT_STRINGS
 
-__all__ = ["LANGS", "STRINGS", "t", "metric_label", "part_metric_label", "segment_label", "format_duration"]
+__all__ = ["LANGS", "STRICT_ENV", "STRINGS", "MissingString", "StringFormatError", "strict", "t", "metric_label", "part_metric_label", "segment_label", "format_duration"]
 
 LANGS: tuple[str, ...] = ("en", "zh")
 
@@ -416,19 +422,40 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 
 
+STRICT_ENV = "REC_APP_STRICT_STRINGS"
+
+
+class MissingString(KeyError):
+    """Strict mode: `t` was asked for a key no table defines (and given no default)."""
+
+
+class StringFormatError(ValueError):
+    """Strict mode: a string could not be formatted with the values `t` was given."""
+
+
+def strict() -> bool:
+    """Whether `t` raises on a missing key or a format error ($REC_APP_STRICT_STRINGS set and not 0)."""
+    return os.environ.get(STRICT_ENV, "").strip() not in ("", "0")
+
+
 def t(key: str, lang: str = "en", default: str | None = None, **fmt: object) -> str:
     """The string `key` in `lang`, formatted with `fmt`; see the module docstring for misses."""
     pair = STRINGS.get(key)
-    if pair is None:
-        text = default if default is not None else f"[{key}]"
-    else:
+    if pair is not None:
         text = pair[1] if lang == "zh" else pair[0]
-    if fmt:
-        try:
-            return text.format(**fmt)
-        except (KeyError, IndexError, ValueError):
-            return text
-    return text
+    elif default is not None:
+        text = default
+    elif strict():
+        raise MissingString(f"no string {key!r} in rec_app/i18n*.py")
+    else:
+        return f"[{key}]"
+    try:
+        return text.format(**fmt)  # also without fmt: `{{` means a literal brace everywhere
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        if strict():
+            raise StringFormatError(f"string {key!r} ({lang}) cannot be formatted with "
+                                    f"{sorted(fmt) or 'no values'}: {type(exc).__name__}: {exc}") from exc
+        return text
 
 
 def metric_label(metric: str, lang: str = "en") -> str:
@@ -465,7 +492,15 @@ def format_duration(seconds: float | None, lang: str = "en") -> str:
     return t("duration.h_min", lang, h=s // 3600, m=(s % 3600) // 60)
 
 
+def _merge(*tables: dict[str, tuple[str, str]]) -> None:
+    """Add the other tables (same format) to STRINGS; a key defined twice is an error."""
+    for table in tables:
+        for key, pair in table.items():
+            if key in STRINGS:
+                raise ValueError(f"string key {key!r} is defined twice in rec_app/i18n*.py")
+            STRINGS[key] = pair
+
+
 # The analysis pages and the defence report keep their strings in rec_app/i18n_analysis.py and
 # rec_app/i18n_report.py; merged so `t` finds them.
-for _key, _texts in (*_ANALYSIS_STRINGS.items(), *_REPORT_STRINGS.items()):
-    STRINGS.setdefault(_key, (_texts["en"], _texts["zh"]))
+_merge(_ANALYSIS_STRINGS, _REPORT_STRINGS)

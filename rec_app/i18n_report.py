@@ -8,60 +8,57 @@ from __future__ import annotations
 __all__ = ["STRINGS"]
 
 
-def _s(en: str, zh: str) -> dict[str, str]:
-    return {"en": en, "zh": zh}
-
-
-STRINGS: dict[str, dict[str, str]] = {
+# key -> (English, 简体中文): the table format of rec_app.i18n
+STRINGS: dict[str, tuple[str, str]] = {
     # -- the Compare page's export --------------------------------------------------------------------
-    "report.export": _s("Export report", "导出报告"),
-    "report.export_help": _s("One self-contained HTML file of this comparison: runs and configs, the tables with the "
+    "report.export": ("Export report", "导出报告"),
+    "report.export_help": ("One self-contained HTML file of this comparison: runs and configs, the tables with the "
                              "verdicts in words, every figure (and the attention heatmaps and projections last shown on "
                              "the analysis pages), the protocol, versions and the machine. Opens offline; print it to "
                              "PDF from the browser.",
                              "本次对比的单个自包含 HTML 文件：实验与配置、表格与文字结论、全部图表（以及分析页上最后显示的注意力热力图与"
                              "嵌入投影）、评估协议、版本与机器。可离线打开；在浏览器中打印即可存为 PDF。"),
-    "report.export_zip": _s("Report parts (ZIP)", "报告各部分（ZIP）"),
-    "report.export_zip_help": _s("The report's HTML, its tables as CSV, each run's config.json and every figure as "
+    "report.export_zip": ("Report parts (ZIP)", "报告各部分（ZIP）"),
+    "report.export_zip_help": ("The report's HTML, its tables as CSV, each run's config.json and every figure as "
                                  "SVG (rendering takes a few seconds).",
                                  "报告的 HTML、CSV 格式的表格、各实验的 config.json，以及 SVG 格式的全部图表（渲染需要几秒钟）。"),
-    "report.heading": _s("Defence report", "答辩报告"),
-    "report.extras": _s("Figures from the analysis pages in the report", "报告中包含的分析页图表"),
-    "report.extras_help": _s("The attention heatmaps and embedding projections last shown on the Attention and "
+    "report.heading": ("Defence report", "答辩报告"),
+    "report.extras": ("Figures from the analysis pages in the report", "报告中包含的分析页图表"),
+    "report.extras_help": ("The attention heatmaps and embedding projections last shown on the Attention and "
                              "Embeddings pages in this session.", "本次会话中在注意力页和嵌入投影页上最后显示的注意力热力图和嵌入投影。"),
-    "report.no_extras": _s("Attention heatmaps and embedding projections join the report once shown on their pages.",
+    "report.no_extras": ("Attention heatmaps and embedding projections join the report once shown on their pages.",
                            "在注意力页和嵌入投影页上显示过的热力图和投影会加入报告。"),
     # -- the report -----------------------------------------------------------------------------------
-    "report.title": _s("Defence report: {models}", "答辩报告：{models}"),
-    "report.generated": _s("Generated {when} by rec_core {version}; {n} run(s) in {groups} group(s); reference: "
+    "report.title": ("Defence report: {models}", "答辩报告：{models}"),
+    "report.generated": ("Generated {when} by rec_core {version}; {n} run(s) in {groups} group(s); reference: "
                            "{reference}.", "由 rec_core {version} 于 {when} 生成；共 {n} 次实验，{groups} 组；参照：{reference}。"),
-    "report.no_reference": _s("none", "无"),
-    "report.contents": _s("Contents", "目录"),
-    "report.print_hint": _s("To save as PDF: print this page from the browser (Ctrl+P / ⌘P) and choose “Save as PDF”.",
+    "report.no_reference": ("none", "无"),
+    "report.contents": ("Contents", "目录"),
+    "report.print_hint": ("To save as PDF: print this page from the browser (Ctrl+P / ⌘P) and choose “Save as PDF”.",
                             "存为 PDF：在浏览器中打印本页（Ctrl+P / ⌘P），选择“另存为 PDF”。"),
-    "report.s_runs": _s("Runs and their configurations", "实验及其配置"),
-    "report.runs_note": _s("Each group merges runs whose configurations differ only by the seed. Settings that differ "
+    "report.s_runs": ("Runs and their configurations", "实验及其配置"),
+    "report.runs_note": ("Each group merges runs whose configurations differ only by the seed. Settings that differ "
                            "between groups are in bold.", "每组合并只有种子不同的实验。各组之间不同的设置以粗体显示。"),
-    "report.col_run": _s("Run", "实验"), "report.col_state": _s("State", "状态"),
-    "report.col_setting": _s("Setting", "设置"),
-    "report.s_comparison": _s("Comparison on the test split", "测试集上的对比"),
-    "report.verdicts": _s("Verdicts in words", "文字结论"),
-    "report.differences": _s("Differences to the reference {reference}", "与参照 {reference} 的差异"),
-    "report.no_differences": _s("No difference was tested (pick a reference and a second model on Compare).",
+    "report.col_run": ("Run", "实验"), "report.col_state": ("State", "状态"),
+    "report.col_setting": ("Setting", "设置"),
+    "report.s_comparison": ("Comparison on the test split", "测试集上的对比"),
+    "report.verdicts": ("Verdicts in words", "文字结论"),
+    "report.differences": ("Differences to the reference {reference}", "与参照 {reference} 的差异"),
+    "report.no_differences": ("No difference was tested (pick a reference and a second model on Compare).",
                                 "未进行差异检验（请在对比页选择参照模型和另一个模型）。"),
-    "report.s_segments": _s("Test metrics by segment", "按分组的测试指标"),
-    "report.s_curves": _s("Training curves", "训练曲线"),
-    "report.curves_note": _s("Training loss and validation metric per epoch; the weights of the best validation epoch "
+    "report.s_segments": ("Test metrics by segment", "按分组的测试指标"),
+    "report.s_curves": ("Training curves", "训练曲线"),
+    "report.curves_note": ("Training loss and validation metric per epoch; the weights of the best validation epoch "
                              "were tested.", "每轮的训练损失和验证集指标；测试使用的是验证集最佳轮次的权重。"),
-    "report.s_attention": _s("Attention heatmaps", "注意力热力图"),
-    "report.s_projections": _s("Embedding projections", "嵌入投影"),
-    "report.none_attention": _s("No attention heatmap was selected: open the Attention page, pick what to explain, "
+    "report.s_attention": ("Attention heatmaps", "注意力热力图"),
+    "report.s_projections": ("Embedding projections", "嵌入投影"),
+    "report.none_attention": ("No attention heatmap was selected: open the Attention page, pick what to explain, "
                                 "then export again.", "未选择注意力热力图：请打开注意力页选择要解释的对象，然后重新导出。"),
-    "report.none_projection": _s("No embedding projection was selected: open the Embeddings page, then export again.",
+    "report.none_projection": ("No embedding projection was selected: open the Embeddings page, then export again.",
                                  "未选择嵌入投影：请打开嵌入投影页，然后重新导出。"),
-    "report.no_figure": _s("Nothing to draw for this selection.", "当前选择没有可绘制的内容。"),
-    "report.s_protocol": _s("Evaluation protocol", "评估协议"),
-    "report.protocol": _s(
+    "report.no_figure": ("Nothing to draw for this selection.", "当前选择没有可绘制的内容。"),
+    "report.s_protocol": ("Evaluation protocol", "评估协议"),
+    "report.protocol": (
         "Every metric is computed by full ranking: for each test user, every item (on the cold-items split, every "
         "held-out item) is ranked, with the user's training and validation items masked; no negatives are sampled. Hit, "
         "NDCG, Recall and MRR at K are averaged over the users that have test items. Ties are not broken by item id: "
@@ -80,23 +77,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "两个模型在每个种子内按用户成对比较，并跨种子比较：一个种子时用用户上的 Wilcoxon 符号秩检验（不涵盖种子间波动），"
         "2 到 4 个种子时用先重抽种子再重抽用户的 bootstrap，5 个及以上种子时用对各种子差值的 t 检验。只有当 p < 0.05 "
         "且 95% 置信区间不含 0 时，才称为更好或更差。"),
-    "report.s_environment": _s("Versions and machine", "版本与机器"),
-    "report.environment_note": _s("As recorded by each run when it was tested; the last column is the machine that "
+    "report.s_environment": ("Versions and machine", "版本与机器"),
+    "report.environment_note": ("As recorded by each run when it was tested; the last column is the machine that "
                                   "wrote this report.", "各实验测试时记录的环境；最后一列是生成本报告的机器。"),
-    "report.this_machine": _s("this report", "本报告"),
-    "report.env.python": _s("Python", "Python"), "report.env.platform": _s("platform", "平台"),
-    "report.env.rec_core": _s("rec_core", "rec_core"), "report.env.code": _s("code fingerprint", "代码指纹"),
-    "report.env.device": _s("device", "设备"), "report.env.cpu_count": _s("CPU cores", "CPU 核数"),
-    "report.env.torch_threads": _s("torch threads", "torch 线程数"), "report.env.cuda_device": _s("GPU", "GPU"),
-    "report.env.cuda_version": _s("CUDA", "CUDA"),
-    "report.parts_readme": _s(
+    "report.this_machine": ("this report", "本报告"),
+    "report.env.python": ("Python", "Python"), "report.env.platform": ("platform", "平台"),
+    "report.env.rec_core": ("rec_core", "rec_core"), "report.env.code": ("code fingerprint", "代码指纹"),
+    "report.env.device": ("device", "设备"), "report.env.cpu_count": ("CPU cores", "CPU 核数"),
+    "report.env.torch_threads": ("torch threads", "torch 线程数"), "report.env.cuda_device": ("GPU", "GPU"),
+    "report.env.cuda_version": ("CUDA", "CUDA"),
+    "report.parts_readme": (
         "Parts of the defence report: report.html (the whole report, opens offline), tables/*.csv (UTF-8), "
         "configs/<run>.json (each run's config), figures/*.svg (every figure; figures/*.json are the same figures as "
         "Plotly JSON).",
         "答辩报告的各部分：report.html（完整报告，可离线打开）、tables/*.csv（UTF-8）、configs/<实验>.json（各实验的配置）、"
         "figures/*.svg（全部图表；figures/*.json 为相同图表的 Plotly JSON）。"),
-    "report.svg_failed": _s("The figures could not be rendered as SVG ({error}); figures/*.json hold them as Plotly JSON.",
+    "report.svg_failed": ("The figures could not be rendered as SVG ({error}); figures/*.json hold them as Plotly JSON.",
                             "图表无法渲染为 SVG（{error}）；figures/*.json 以 Plotly JSON 格式保存了它们。"),
-    "report.attention_caption": _s("Run {run}: {what}", "实验 {run}：{what}"),
-    "report.projection_caption": _s("{what}", "{what}"),
+    "report.attention_caption": ("Run {run}: {what}", "实验 {run}：{what}"),
+    "report.projection_caption": ("{what}", "{what}"),
 }
