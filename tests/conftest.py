@@ -67,6 +67,15 @@ def _hermetic_feature_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _strict_strings() -> Iterator[None]:
+    """The app's strings are strict in tests: a missing key or a string that cannot be formatted
+    raises (rec_app.i18n.MissingString / StringFormatError) instead of showing [key]."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REC_APP_STRICT_STRINGS", "1")
+        yield
+
+
 # -- real tiny run stores, built once per session ---------------------------------------------------
 @pytest.fixture(scope="session")
 def seeded_runs(tmp_path_factory: pytest.TempPathFactory, _hermetic_feature_cache: None) -> Path:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.analysis_runs import copy_analysis_store
+from tests.app_store import copy_store
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -46,11 +46,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_url(tmp_path_factory: pytest.TempPathFactory, analysis_runs: Path) -> Iterator[str]:
     """A Streamlit server of this checkout on a private copy of the analysis runs."""
     _chromium()
     tmp = tmp_path_factory.mktemp("e2e-analysis")
-    runs = copy_analysis_store(tmp)
+    runs = copy_store(analysis_runs, tmp)
     port = _free_port()
     env = {**os.environ, "REC_CORE_RUNS": str(runs), "REC_CORE_CACHE": os.environ.get("REC_CORE_CACHE", str(tmp))}
     log = open(tmp / "server.log", "wb")  # closed in the teardown below
