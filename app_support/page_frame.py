@@ -81,7 +81,9 @@ def remember(key: str, default: Any = None, options: Sequence[Any] | None = None
     if options is not None and key in st.session_state and st.session_state[key] not in list(options):
         del st.session_state[key]
     if key in st.session_state:
-        st.session_state[_KEPT + key] = st.session_state[key]
+        # Set again through the session state API: a widget of the same key on another page is
+        # another widget to Streamlit, and takes over only a value set this way.
+        st.session_state[key] = st.session_state[_KEPT + key] = st.session_state[key]
     elif default is not None:
         st.session_state[key] = default
 

@@ -39,7 +39,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "report.s_runs": ("Runs and their configurations", "实验及其配置"),
     "report.runs_note": ("Each group merges runs whose configurations differ only by the seed. Settings that differ "
                            "between groups are in bold.", "每组合并只有种子不同的实验。各组之间不同的设置以粗体显示。"),
-    "report.col_run": ("Run", "实验"), "report.col_state": ("State", "状态"),
+    "report.col_what": ("What it ran", "模型设置"), "report.col_run": ("Run", "实验"), "report.col_state": ("State", "状态"),
     "report.col_setting": ("Setting", "设置"),
     "report.s_comparison": ("Comparison on the test split", "测试集上的对比"),
     "report.verdicts": ("Verdicts in words", "文字结论"),

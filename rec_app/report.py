@@ -31,6 +31,7 @@ from rec_app.compare_table import (TABLE_METRICS, GroupComparison, RunGroup, dif
 from rec_app.compare_text import differences_display, summary_display, verdict_sentences
 from rec_app.figures import Style, export_images, metric_bars, run_colours, segment_bars, training_curves
 from rec_app.i18n import part_metric_label, t
+from rec_app.model_names import model_display_name
 
 __all__ = ["ReportFigure", "ReportInputs", "Report", "SECTIONS", "build_report", "report_zip"]
 
@@ -94,7 +95,8 @@ def _table(frame: pd.DataFrame, bold_rows: Sequence[bool] | None = None) -> str:
 
 def _runs_table(groups: Sequence[RunGroup], lang: str) -> pd.DataFrame:
     label = part_metric_label("ndcg@10", "test", lang)
-    records = [{t("col.group", lang): g.name, t("report.col_run", lang): r.run_id, t("col.seed", lang): r.seed,
+    records = [{t("col.group", lang): g.name, t("report.col_what", lang): model_display_name(r.config, lang),
+                t("report.col_run", lang): r.run_id, t("col.seed", lang): r.seed,
                 t("report.col_state", lang): t(f"state.{r.state}", lang, default=r.state),
                 t("col.best_epoch", lang): r.best_text or "–",
                 t("col.ended", lang): r.completion.get("summary") or "–",
