@@ -1,29 +1,27 @@
-"""The Train page's duration estimate: which measured costs apply, and how it is worded.
+"""The Train page's duration estimate: which measured costs apply, the queue ahead, the words.
 
 Order of sources: finished runs with the same cost-relevant settings, else a calibration of
-those settings on this machine (started in the background on request), else no number.
+those settings on the target dataset (started in the background on request), else no
+number (`rec_app.estimate`, `rec_app.calibration`). The queue is read from the store: what is
+left of each running run and all of each queued one come before the runs being estimated.
 """
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
 from app_support import resources
+from rec_app import calibration as cal
 from rec_app import estimate as est
 from rec_app.i18n import format_duration, t
+from rec_app.run_table import RunRow
 
-__all__ = ["Outcome", "compute", "show", "confirm_over_s"]
+__all__ = ["Outcome", "compute", "show", "phase_estimate_s", "run_estimate"]
 
-
-def confirm_over_s() -> float:
-    """Runs estimated longer than this need an explicit confirmation (default 30 min)."""
-    try:
-        return float(os.environ.get("REC_CORE_CONFIRM_OVER_S", "1800"))
-    except ValueError:
-        return 1800.0
+_CACHE_KEY = "_estimates_of_runs"  # run id -> Estimate of runs in the queue (they do not change)
 
 
 @dataclass(frozen=True)
@@ -33,43 +31,118 @@ class Outcome:
     error: str | None = None  # the last calibration failed with this message
     size_known: bool = True
     text_model: bool = False  # the model encodes texts (the cache sentence applies)
+    n_runs: int = 1
+    parallel: int = 1
+    own_s: float | None = None  # these runs alone, in waves of `parallel` (what a confirmation is about)
+    start_s: float | None = None  # until the first of them starts (the queue ahead)
+    end_s: float | None = None  # until the last of them is done
+    ahead: int = 0  # runs running or queued before them
+    unknown_ahead: int = 0  # of those, runs without an estimate (not counted in start_s / end_s)
 
 
-def _read(run_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+def _read(run_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]], dict[str, Any] | None]:
     try:
-        return resources.run_results(run_id), resources.run_history(run_id)
+        return resources.run_results(run_id), resources.run_history(run_id), resources.store().get(run_id).raw_status()
     except Exception:  # noqa: BLE001 - a vanished or corrupt run just does not count
-        return None, []
+        return None, [], None
 
 
-def compute(config: dict[str, Any], size: est.DatasetSize | None, *, measure_if_unknown: bool) -> Outcome:
-    """The estimate of one run of `config` (seed-independent); may start a calibration."""
+def _startup_s(profile: est.Profile) -> float:
+    """A run handed to the queue's warm worker skips the imports; else a fresh process's."""
+    if getattr(resources.queue(), "warm", False):
+        return est.WARM_STARTUP_S
+    return profile.startup_s if profile.startup_s is not None else est.COLD_STARTUP_S
+
+
+def run_estimate(config: Mapping[str, Any], size: est.DatasetSize | None, rows: list[RunRow]
+                 ) -> est.Estimate | None:
+    """The estimate of one run of `config` from finished runs or a calibration; None if neither."""
     if size is None:
-        return Outcome(None, size_known=False)
-    rows = resources.rows()
+        return None
+    config = dict(config)
     root = resources.store().root
-    warm = est.cache_likely_warm(config, rows)
-    text = est.encode_signature(config) is not None
-    calibration = est.calibration_costs(config, root)
-    startup = calibration[0].startup_s if calibration else None
-    observed = est.observed_costs(config, rows, _read)
+    calibration = cal.calibrated(config, root)
+    warm = est.cache_likely_warm(config, rows, calibrated=calibration is not None)
+    observed = est.observed_profile(config, rows, _read)
     if observed is not None:
-        costs, n = observed
-        return Outcome(est.estimate(config, size, costs, cache_warm=warm, startup_s=startup, basis="runs", n_runs=n),
-                       text_model=text)
+        profile, n = observed
+        return est.estimate(config, size, profile, cache_warm=warm, startup_s=_startup_s(profile), basis="runs",
+                            n_runs=n)
     if calibration is not None:
-        costs, when = calibration
-        return Outcome(est.estimate(config, size, costs, cache_warm=warm, basis="calibration", measured_at=when),
-                       text_model=text)
-    pending = est.measurement_pending(root, config)
-    error = est.calibration_error(config, root)
-    if measure_if_unknown and not pending:
-        pending = est.start_measurement(root, config)
-        error = None
-    return Outcome(None, pending=pending, error=None if pending else error)
+        profile, when = calibration
+        return est.estimate(config, size, profile, cache_warm=warm, startup_s=_startup_s(profile),
+                            basis="calibration", measured_at=when)
+    return None
 
 
-def show(outcome: Outcome, n_seeds: int, parallel: int, lang: str) -> None:
+def _size(config: Mapping[str, Any]) -> est.DatasetSize | None:
+    return est.dataset_size(config.get("data") or {})
+
+
+def _estimate_of_run(row: RunRow, rows: list[RunRow]) -> est.Estimate | None:
+    """A queued or running run's own estimate (kept for the session once known)."""
+    known: dict[str, est.Estimate] = st.session_state.setdefault(_CACHE_KEY, {})
+    if row.run_id not in known:
+        found = run_estimate(row.config, _size(row.config), rows)
+        if found is None:
+            return None
+        known[row.run_id] = found
+    return known[row.run_id]
+
+
+def phase_estimate_s(row: RunRow) -> float | None:
+    """Estimated seconds of the phase a running run is in before it trains (encoding texts, or
+    loading), for the live panel's "about N s left"; None when unknown."""
+    found = _estimate_of_run(row, resources.rows())
+    if found is None:
+        return None
+    if row.phase == "encoding text":
+        return found.parts.get("encoding", 0.0) + found.parts.get("loading", 0.0) or None
+    if row.phase in ("loading data", "building model"):
+        return found.parts.get("loading") or None
+    return None
+
+
+def compute(config: dict[str, Any], size: est.DatasetSize | None, n_runs: int, *,
+            measure_if_unknown: bool) -> Outcome:
+    """The estimate of `n_runs` runs of `config` (seed-independent) behind the current queue;
+    may start a calibration (`measure_if_unknown`)."""
+    text = est.encode_signature(config) is not None
+    parallel = resources.queue().max_parallel
+    if size is None:
+        return Outcome(None, size_known=False, n_runs=n_runs, parallel=parallel)
+    rows = resources.rows()
+    found = run_estimate(config, size, rows)
+    if found is None:
+        root = resources.store().root
+        pending = cal.measurement_pending(root, config)
+        error = cal.calibration_error(config, root)
+        if measure_if_unknown and not pending:
+            pending = cal.start_measurement(root, config)
+            error = None
+        return Outcome(None, pending=pending, error=None if pending else error, text_model=text, n_runs=n_runs,
+                       parallel=parallel)
+    running = [r for r in rows if r.state == "running"]
+    queued = sorted((r for r in rows if r.state == "queued"), key=lambda r: (r.created_at is None, r.created_at))
+    left: list[float] = []
+    waiting: list[float] = []
+    unknown = 0
+    for row in running:
+        rest = est.remaining_s(row, _estimate_of_run(row, rows))
+        unknown += rest is None
+        left.append(rest or 0.0)
+    for row in queued:
+        own = _estimate_of_run(row, rows)
+        unknown += own is None
+        waiting.append(own.total_s if own else 0.0)
+    mine = [found.total_s] * n_runs
+    start, end = est.schedule(left, waiting, mine, parallel)
+    _, own_end = est.schedule([], [], mine, parallel)
+    return Outcome(found, text_model=text, n_runs=n_runs, parallel=parallel, own_s=own_end, start_s=start,
+                   end_s=end, ahead=len(running) + len(queued), unknown_ahead=unknown)
+
+
+def show(outcome: Outcome, lang: str) -> None:
     """Write the estimate (or why there is none) into the page."""
     if not outcome.size_known:
         st.info(t("estimate.size_unknown", lang))
@@ -83,16 +156,27 @@ def show(outcome: Outcome, n_seeds: int, parallel: int, lang: str) -> None:
         else:
             st.info(t("estimate.unknown", lang), icon="⏱️")
         return
-    waves = -(-n_seeds // max(1, parallel))  # runs finish in waves of `parallel`
-    parts = ", ".join(f"{t(f'estimate.part_{k}', lang)} {format_duration(v, lang)}" for k, v in e.parts.items() if v >= 0.5)
-    head = t("estimate.one_run", lang, total=format_duration(e.total_s, lang), parts=parts)
-    if n_seeds > 1:
-        head += " " + t("estimate.all_runs", lang, n=n_seeds, total=format_duration(e.total_s * waves, lang))
+    parts = ", ".join(f"{t(f'estimate.part_{k}', lang)} {format_duration(v, lang)}" for k, v in e.parts.items()
+                      if v >= 0.5)
+    lines = [t("estimate.one_run", lang, total=format_duration(e.total_s, lang), parts=parts)]
+    if e.early_stop_possible:
+        lines[0] += " " + t("estimate.early_stop", lang)
+    if outcome.ahead:
+        queue = t("estimate.queue", lang, ahead=outcome.ahead, start=format_duration(outcome.start_s, lang),
+                  end=format_duration(outcome.end_s, lang))
+        if outcome.unknown_ahead:
+            queue += " " + t("estimate.queue_unknown", lang, k=outcome.unknown_ahead)
+        lines.append(queue)
+    elif outcome.n_runs > 1:
+        lines.append(t("estimate.all_done", lang, n=outcome.n_runs, end=format_duration(outcome.end_s, lang),
+                       parallel=outcome.parallel))
     basis = (t("estimate.basis_runs", lang, n=e.n_runs) if e.basis == "runs"
              else t("estimate.basis_calibration", lang, when=e.measured_at or "?"))
+    if not e.same_data:
+        basis += " " + t("estimate.scaled", lang)
     cache = t("estimate.cache_warm" if e.cache_warm else "estimate.cache_cold", lang) if outcome.text_model else ""
-    text = f"{head}\n\n{basis} {cache}".rstrip()
-    if e.total_s * waves > confirm_over_s():
+    text = "\n\n".join(lines) + f"\n\n{basis} {cache}".rstrip()
+    if est.needs_confirmation(outcome.own_s, "") == "long":
         st.warning(text, icon="⏳")
     else:
         st.info(text, icon="⏱️")

@@ -1,5 +1,6 @@
-"""Live view of runs, polled from the run store: phase, progress, loss and validation curves,
-and a Stop button. Drawn in a fragment that reruns on its own every `POLL_SECONDS`.
+"""Live view of runs, polled from the run store: state icon, progress (steps within the epoch,
+rate and ETA), loss and validation curves, and a Stop button per run. Drawn in a fragment
+that reruns on its own every `POLL_SECONDS`; what each row says is `rec_app.live_view`'s.
 
 Shown: every queued or running run in the store (whoever started it, in any tab), the runs
 this session launched or stopped, and runs that finished in the last `RECENT_S` (so a
@@ -9,61 +10,56 @@ here holds it, so reruns, page switches and closed tabs do not affect it.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Literal
+from typing import Any
 
 import streamlit as st
 
 from app_support import resources
 from app_support.errors import show_error
+from app_support.estimates import phase_estimate_s
 from rec_app.figures import Style, chart_config, training_curves
 from rec_app.i18n import metric_label, t
+from rec_app.live_view import STATE_ICONS, ordered, progress_view, queue_positions, row_labels
 from rec_app.run_table import RunRow
 from rec_core.runs import Run
 
-__all__ = ["LAUNCHED_KEY", "POLL_SECONDS", "live_runs", "remember_launched"]
+__all__ = ["LAUNCHED_KEY", "LAST_LAUNCH_KEY", "POLL_SECONDS", "live_runs", "remember_launched"]
 
 LAUNCHED_KEY = "launched_runs"
+LAST_LAUNCH_KEY = "last_launch"  # the run ids of this session's last Launch click
 DELETED_KEY = "deleted_runs"
-POLL_SECONDS = 2.0
+POLL_SECONDS = 1.0
 _SHOWN_FINISHED = 6  # finished runs kept in view
 RECENT_S = 900  # runs that finished this recently are shown to every session
 
 
-def remember_launched(run_ids: list[str]) -> None:
-    """Add runs launched from this session to the live view (newest first)."""
+def remember_launched(run_ids: list[str], *, click: bool = False) -> None:
+    """Add runs launched from this session to the live view (newest first); `click`: they are
+    the last Launch's runs (the panel says while some of them wait in the queue)."""
     st.session_state[LAUNCHED_KEY] = run_ids + [r for r in st.session_state.get(LAUNCHED_KEY, []) if r not in run_ids]
+    if click:
+        st.session_state[LAST_LAUNCH_KEY] = list(run_ids)
 
 
-def _phase_text(row: RunRow, lang: str) -> str:
-    progress = row.progress or {}
-    if row.state == "queued":
-        return t("live.queued", lang)
-    if row.state == "running":
-        if row.phase == "training" and progress.get("epochs"):
-            return t("live.epoch", lang, k=progress.get("epoch", 0), n=progress["epochs"])
-        return t(f"phase.{row.phase}", lang, default=str(row.phase or t("phase.starting", lang)))
-    return t(f"state.{row.state}", lang)
+def _status(row: RunRow) -> dict[str, Any]:
+    """status.json of an active run as stored (phase start, queued_at); {} if unreadable."""
+    if row.state not in ("queued", "running"):
+        return {}
+    try:
+        return Run(resources.store().root / row.run_id).raw_status()
+    except Exception:  # noqa: BLE001 - deleted or being rewritten: the row still draws
+        return {}
 
 
-def _status_state(row: RunRow) -> Literal["running", "complete", "error"]:
-    if row.state in ("done", "stopped"):
-        return "complete"
-    return "error" if row.state in ("failed", "corrupt") else "running"
-
-
-def _draw_run(row: RunRow, lang: str) -> None:
-    label = f"{row.name} — {_phase_text(row, lang)}"
+def _draw_run(row: RunRow, label: str, status: dict[str, Any], place: int | None, lang: str) -> None:
     active = row.state in ("queued", "running")
-    with st.status(label, state=_status_state(row), expanded=active):
+    estimate = phase_estimate_s(row) if row.state == "running" and not (row.progress or {}).get("steps") else None
+    view = progress_view(row, status, lang, phase_estimate_s=estimate, queue_position=place)
+    with st.expander(f"{label} — {view.text}", expanded=active, icon=STATE_ICONS.get(row.state, ":material/help:")):
         st.caption(f"`{row.run_id}` · {row.model}{' · ' + row.preset if row.preset else ''} · {row.dataset} · "
                    f"{t('field.seed', lang)} {row.seed}")
-        progress = row.progress or {}
-        epochs = int(progress.get("epochs") or 0)
-        if row.state == "running" and epochs:
-            done = min(int(progress.get("epoch") or 0), epochs)
-            st.progress(done / epochs, text=t("live.epoch", lang, k=done, n=epochs))
-        elif row.state == "running":
-            st.progress(0.0, text=_phase_text(row, lang))
+        if view.fraction is not None:
+            st.progress(view.fraction, text=view.text)
         if row.state == "failed" or row.state == "corrupt":
             st.error(t("live.failed", lang) + "\n\n" + (row.error or t("live.no_error_text", lang)))
         if row.state == "stopped":
@@ -75,18 +71,28 @@ def _draw_run(row: RunRow, lang: str) -> None:
                     col.metric(metric_label(m, lang), f"{row.metrics[m]:.4f}")
         history = Run(resources.store().root / row.run_id).history()
         if history:
-            fig = training_curves({row.name: history}, Style(lang))
+            fig = training_curves({label: history}, Style(lang))
             st.plotly_chart(fig, key=f"live_curve_{row.run_id}", theme=None,
                             config=chart_config(f"curves-{row.run_id}"))
         stopping = active and Run(resources.store().root / row.run_id).stop_requested()
         if stopping:
             st.caption(t("live.stopping", lang))
         if active:
-            if st.button(t("live.stop", lang), key=f"stop_{row.run_id}", help=t("live.stop_help", lang),
-                         disabled=stopping):
+            stop_label = t("live.stop_run", lang, seed=row.seed) if row.seed is not None else t("live.stop", lang)
+            if st.button(stop_label, key=f"stop_{row.run_id}", help=t("live.stop_help", lang), disabled=stopping):
                 resources.queue().stop(row.run_id)
                 remember_launched([row.run_id])  # keep showing it once stopped, with its results
-                st.toast(t("live.stop_requested", lang, name=row.name))
+                st.toast(t("live.stop_requested", lang, name=label))
+
+
+def _still_queued(rows: list[RunRow], lang: str) -> None:
+    """While runs of the last Launch wait in the queue, say so; never once none does."""
+    launched = st.session_state.get(LAST_LAUNCH_KEY) or []
+    by_id = {r.run_id: r for r in rows}
+    queued = sum(1 for run_id in launched if run_id in by_id and by_id[run_id].state == "queued")
+    if queued:
+        st.info(t("live.still_queued", lang, queued=queued, n=len(launched), parallel=resources.queue().max_parallel),
+                icon=":material/hourglass_top:")
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -114,6 +120,7 @@ def live_runs(lang: str) -> None:
         for run_id in st.session_state.get(DELETED_KEY, []):
             st.warning(t("live.deleted", lang, run=run_id))
         st.subheader(t("live.title", lang))
+        _still_queued(everything, lang)
         if not rows:
             st.caption(t("live.none", lang))
             return
@@ -121,7 +128,11 @@ def live_runs(lang: str) -> None:
         running = sum(r.state == "running" for r in rows)
         st.caption(t("live.summary", lang, running=running, queued=queued,
                      parallel=resources.queue().max_parallel))
+        statuses = {r.run_id: _status(r) for r in rows}
+        rows = ordered(rows, statuses)
+        labels = row_labels(rows, lang)
+        places = queue_positions(rows, statuses)
         for row in rows:
-            _draw_run(row, lang)
+            _draw_run(row, labels[row.run_id], statuses[row.run_id], places.get(row.run_id), lang)
     except Exception as exc:  # noqa: BLE001 - the panel must keep polling after a bad read
         show_error(exc, lang)

@@ -6,17 +6,36 @@ import streamlit as st
 from app_support import resources, train_form
 from app_support.csv_upload import csv_section
 from app_support.errors import page_guard, show_error
-from app_support.estimates import compute, confirm_over_s, show
+from app_support.estimates import compute, show
 from app_support.live import live_runs, remember_launched
 from app_support.page_frame import language_sidebar, page_icon
 from app_support.session import init_page
 from rec_app import estimate as est
-from rec_core.errors import RecCoreError
+from rec_app.datasets import availability
 from rec_app.i18n import format_duration, t
 from rec_app.launch import build_configs, parse_seeds, submit_runs
+from rec_core.errors import RecCoreError
+
+ESTIMATE_KEY = "tr__estimate_request"  # what the estimate box is about; dropped when it no longer applies
+
+
+@st.fragment(run_every=2.0)
+def estimate_box(lang: str) -> None:
+    """The estimate of the last Estimate / Launch click, recomputed as the queue moves and a
+    calibration finishes; nothing once the request is dropped (other choices, or launched)."""
+    request = st.session_state.get(ESTIMATE_KEY)
+    if not request:
+        return
+    try:
+        size = est.DatasetSize(*request["size"]) if request["size"] else None
+        show(compute(request["config"], size, request["n_runs"], measure_if_unknown=False), lang)
+    except Exception as exc:  # noqa: BLE001 - the box must not take the page down
+        show_error(exc, lang)
+
 
 lang = init_page("train.title", page_icon("train"))
 with page_guard(lang):
+    language_sidebar()
     st.title(t("train.title", lang))
     st.caption(t("train.intro", lang))
     with st.spinner(t("train.loading_library", lang)):
@@ -30,12 +49,11 @@ with page_guard(lang):
     model = c3.selectbox(t("field.model", lang), ["enhanced", "gpt2rec", "mf", "ease", "itemknn", "pop"], key="tr_model",
                          format_func=lambda m: t(f"model.{m}", lang))
     ds_status = {str(d["name"]): d for d in resources.datasets()}.get(dataset)
-    if ds_status is not None and ds_status["state"] != "ready":
-        st.warning(t("train.dataset_missing", lang, name=dataset))
+    if ds_status is not None and availability(ds_status) != "ready":
+        st.warning(t(f"train.dataset_{availability(ds_status)}", lang, name=dataset, path=ds_status.get("path")))
     csv_data = None
     if dataset == "csv":
         with st.expander(t("csv.title", lang), expanded=True):
-    language_sidebar()
             try:
                 csv_data = csv_section(resources.store().root, split, lang)
             except Exception as exc:  # noqa: BLE001 - whatever the files are, the rest of the page stays usable
@@ -45,13 +63,17 @@ with page_guard(lang):
     with st.form("train_form", border=True):
         model_section = train_form.model_fields(model, resources.backbones(), lang)
         common = train_form.common_fields(dataset, lang)
-        confirm = st.checkbox(t("train.confirm_long", lang, limit=format_duration(confirm_over_s(), lang)),
+        confirm = st.checkbox(t("train.confirm_long", lang, limit=format_duration(est.confirm_over_s(), lang)),
                               key="tr_confirm_long")
         b1, b2, _ = st.columns([1, 1, 3])
         estimate_clicked = b1.form_submit_button(t("train.estimate", lang))
         launch_clicked = b2.form_submit_button(t("train.launch", lang), type="primary")
 
+    choices = [dataset, split, model, preset]
+    if (st.session_state.get(ESTIMATE_KEY) or {}).get("choices") != choices:
+        st.session_state.pop(ESTIMATE_KEY, None)  # an estimate of other choices no longer applies
     if estimate_clicked or launch_clicked:
+        st.session_state.pop(ESTIMATE_KEY, None)
         config = train_form.config_dict(dataset, split, model_section, common, preset,
                                         csv_data["data"] if csv_data else None)
         configs = []
@@ -64,19 +86,22 @@ with page_guard(lang):
             show_error(exc, lang, "train.invalid")
         if configs:
             size = est.DatasetSize(*csv_data["size"]) if csv_data else est.dataset_size(config["data"])
-            outcome = compute(configs[0].to_dict(), size,
-                              measure_if_unknown=estimate_clicked or dataset != "synthetic")
-            parallel = resources.queue().max_parallel
-            show(outcome, len(seeds), parallel, lang)
-            waves = -(-len(seeds) // parallel)
-            too_long = outcome.estimate is not None and outcome.estimate.total_s * waves > confirm_over_s()
-            unknown = outcome.estimate is None and dataset != "synthetic"
-            if launch_clicked and (too_long or unknown) and not confirm:
-                st.warning(t("train.needs_confirm" if too_long else "train.needs_confirm_unknown", lang))
+            run_config = configs[0].to_dict()
+            outcome = compute(run_config, size, len(configs), measure_if_unknown=estimate_clicked or dataset != "synthetic")
+            request = {"config": run_config, "n_runs": len(configs),
+                       "size": [size.n_users, size.n_items, size.n_interactions] if size else None,
+                       "choices": choices}
+            reason = est.needs_confirmation(outcome.own_s, dataset) if outcome.size_known else None
+            if launch_clicked and reason and not confirm:
+                st.session_state[ESTIMATE_KEY] = request
+                st.warning(t("train.needs_confirm" if reason == "long" else "train.needs_confirm_unknown", lang))
             elif launch_clicked:
                 run_ids = submit_runs(resources.store(), resources.queue(), configs)
-                remember_launched(run_ids)
-                st.success(t("train.launched", lang, n=len(run_ids)))
+                remember_launched(run_ids, click=True)
+                st.toast(t("train.launched", lang, n=len(run_ids)), icon=":material/rocket_launch:")
+            else:
+                st.session_state[ESTIMATE_KEY] = request
+    estimate_box(lang)
 
     st.divider()
     live_runs(lang)

@@ -1,74 +1,115 @@
-"""How long a run will take, before it is launched, from costs measured on this machine.
+"""How long a run will take, and when it will be done behind the queue, before it is launched.
 
-Two sources, both measured here, never guessed from hardware names:
+Every number comes from seconds measured on this machine, never from hardware names. A
+`Profile` holds what one run of a cost signature (model kind, backbone, text length, cache /
+attention / LoRA switches, sizes, batch size, device) spends on each part, per training phase:
+reading and splitting the data, building the model, encoding texts (cold cache), one training
+epoch, one validation pass, the final test. Two sources, the first that applies wins:
 
-1. Finished runs in the store with the same cost-relevant settings (model kind, backbone,
-   text length, cache / attention / LoRA switches, embedding size, batch size, device):
-   their seconds per training triple, per scored (user, item) pair and per encoded text.
-2. A calibration: the same settings run for one epoch on a small synthetic dataset in a
-   background process (`python -m rec_app.estimate measure ...`), cached in the runs
-   folder (`.calibration.json`). It also times the process start (imports).
+1. finished runs in the store with the same signature (their timings and history), on the
+   same dataset if any, else scaled from another one;
+2. a calibration (`rec_app.calibration`): a few real training steps, a validation and a test
+   pass of these settings on the target dataset itself, in a background process.
 
-Costs scale linearly with the target dataset (triples, users x items, texts); that is the
-main approximation, and the page says which source an estimate is based on.
+Costs scale linearly (training with the training interactions, evaluation with users x items,
+encoding with the number of texts) only when the profile comes from another dataset. A run
+with several phases (scheme 3: cached epochs, then dynamic ones) is priced phase by phase. The
+queue is simulated: runs ahead (what is left of the running ones, all of the queued ones) are
+placed on the free slots first (`schedule`).
 """
 from __future__ import annotations
 
-import argparse
+import heapq
 import json
 import math
 import os
 import statistics
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rec_app.run_table import RunRow
 from rec_core.configs import sub_table
 from rec_core.data.sizes import KNOWN_SIZES, DatasetSize, dataset_size
-from rec_core.runs.atomic import CorruptRunFile, RunFileNotFound, file_lock, read_json, write_json_atomic
-from rec_core.runs.environment import pid_alive
+from rec_core.runs.summary import parse_time
 
-__all__ = ["DatasetSize", "Estimate", "UnitCosts", "KNOWN_SIZES", "dataset_size", "cost_signature", "fits_per_run",
-           "encode_signature", "observed_costs", "calibration_costs", "estimate", "cache_likely_warm", "calibration_error",
-           "start_measurement", "measurement_pending", "CALIBRATION_FILE", "DEFAULT_STARTUP_S"]
+__all__ = ["DatasetSize", "Estimate", "Profile", "KNOWN_SIZES", "dataset_size", "cost_signature", "data_key",
+           "fits_per_run", "encode_signature", "phase_plan", "validations", "observed_profile", "estimate",
+           "cache_likely_warm", "schedule", "remaining_s", "confirm_over_s", "needs_confirmation",
+           "profile_of_run", "COLD_STARTUP_S", "WARM_STARTUP_S", "TEXT_MODELS", "CLOSED_FORM_MODELS"]
 
-CALIBRATION_FILE = ".calibration.json"
-DEFAULT_STARTUP_S = 15.0  # used only until a calibration has timed the imports on this machine
+COLD_STARTUP_S = 10.0  # a fresh process's imports, until a calibration has timed them here
+WARM_STARTUP_S = 1.0  # handing a run to the queue's warm worker (bench/bench_app.py measures it)
 TEXT_MODELS = ("gpt2rec", "enhanced")
 # Models with no gradient epochs: one fit (and one validation) per candidate of their
 # `<name>_grid` fields instead (rec_core/train/closed_form.py); Popularity has one.
 CLOSED_FORM_MODELS = ("pop", "ease", "itemknn")
 # Model fields that change how long an epoch takes; the rest (lr, dropout, ...) do not.
 _COST_FIELDS = ("name", "embed_dim", "backbone", "max_length", "use_cache", "use_attention", "freeze_gpt2",
-                "use_peft", "n_heads", "lora_rank", "dynamic_layers", "cached_epochs", "use_user_text")
+                "use_peft", "n_heads", "lora_rank", "dynamic_layers", "cached_epochs", "use_user_text",
+                "text_rank", "contrastive_sample")
 
 
 @dataclass(frozen=True)
-class UnitCosts:
-    train_s_per_triple: float  # one (user, pos, neg) triple through forward + backward
-    eval_s_per_score: float  # one (user, item) score in a full-ranking pass
-    encode_s_per_text: float = 0.0  # one text through the frozen backbone (cold cache)
-    load_s: float = 0.0  # building the model with a warm cache (backbone load, cache read)
-    startup_s: float | None = None  # process start: imports (calibration only)
+class Profile:
+    """Seconds one run of a cost signature spends on each part, measured on one dataset."""
+
+    n_train: int  # training interactions of the dataset it was measured on
+    n_users: int
+    n_items: int
+    epoch_s: Mapping[str, float]  # phase -> one training epoch ("fit" -> one closed-form candidate)
+    valid_s: Mapping[str, float]  # phase -> one validation pass
+    load_s: float = 0.0  # reading and splitting the data
+    build_s: float = 0.0  # building the model (text features read from a warm cache), preparing it
+    encode_s: float = 0.0  # more when the texts must be encoded first (cold cache)
+    test_s: float = 0.0  # the final validation and test passes, tables and checkpoint
+    startup_s: float | None = None  # a fresh process's imports (None: not measured)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(d: Mapping[str, Any]) -> Profile:
+        return Profile(int(d["n_train"]), int(d["n_users"]), int(d["n_items"]),
+                       {str(k): float(v) for k, v in dict(d["epoch_s"]).items()},
+                       {str(k): float(v) for k, v in dict(d["valid_s"]).items()},
+                       float(d.get("load_s", 0.0)), float(d.get("build_s", 0.0)), float(d.get("encode_s", 0.0)),
+                       float(d.get("test_s", 0.0)),
+                       None if d.get("startup_s") is None else float(d["startup_s"]))
+
+    def scaled(self, size: DatasetSize, n_train: int) -> Profile:
+        """This profile moved to a dataset of `size` with `n_train` training interactions."""
+        if (size.n_users, size.n_items, n_train) == (self.n_users, self.n_items, self.n_train):
+            return self
+        train = n_train / max(1, self.n_train)
+        scores = size.n_users * size.n_items / max(1, self.n_users * self.n_items)
+        texts = (size.n_users + size.n_items) / max(1, self.n_users + self.n_items)
+        return Profile(n_train, size.n_users, size.n_items, {k: v * train for k, v in self.epoch_s.items()},
+                       {k: v * scores for k, v in self.valid_s.items()}, self.load_s * train, self.build_s * texts,
+                       self.encode_s * texts, self.test_s * scores, self.startup_s)
 
 
 @dataclass(frozen=True)
 class Estimate:
-    total_s: float
-    parts: dict[str, float] = field(default_factory=dict)  # startup, encoding, training, evaluation
+    total_s: float  # one run, start-up included
+    parts: dict[str, float] = field(default_factory=dict)  # startup, loading, encoding, training, evaluation, testing
     basis: str = "runs"  # runs | calibration
     n_runs: int = 0  # finished runs the costs come from (basis "runs")
     measured_at: str | None = None  # when the calibration was made (basis "calibration")
     cache_warm: bool = False  # the text features are probably cached already
+    same_data: bool = True  # measured on this dataset (else scaled from another one)
+    early_stop_possible: bool = False  # patience can end the run before its last epoch
 
 
-def train_fraction(split: dict[str, Any]) -> float:
+def _model(config: Mapping[str, Any]) -> dict[str, Any]:
+    return sub_table(config, "model")
+
+
+def _train(config: Mapping[str, Any]) -> dict[str, Any]:
+    return sub_table(config, "train")
+
+
+def train_fraction(split: Mapping[str, Any]) -> float:
     """Share of interactions in the training part (approximate for loo and cold-items)."""
     kind = split.get("kind", "ratio")
     if kind == "ratio":
@@ -78,16 +119,12 @@ def train_fraction(split: dict[str, Any]) -> float:
     return 0.95  # loo: two interactions per user held out
 
 
-def _model(config: dict[str, Any]) -> dict[str, Any]:
-    return sub_table(config, "model")
-
-
-def fits_per_run(config: dict[str, Any]) -> int:
+def fits_per_run(config: Mapping[str, Any]) -> int:
     """Training rounds of a run: epochs, or for a closed-form model its number of grid
     candidates (each fitted and validated once; history has one record per candidate)."""
     model = _model(config)
     if model.get("name") not in CLOSED_FORM_MODELS:
-        return int((config.get("train") or {}).get("epochs", 1))
+        return int(_train(config).get("epochs", 1))
     n = 1
     for key, value in model.items():
         if key.endswith("_grid"):
@@ -95,10 +132,10 @@ def fits_per_run(config: dict[str, Any]) -> int:
     return n
 
 
-def cost_signature(config: dict[str, Any]) -> str:
-    """Key of the settings that decide the seconds per triple and per score."""
+def cost_signature(config: Mapping[str, Any]) -> str:
+    """Key of the settings that decide the seconds per epoch and per validation."""
     model = _model(config)
-    train = config.get("train") or {}
+    train = _train(config)
     key = {f: model.get(f) for f in _COST_FIELDS if f in model}
     key["cached_epochs"] = bool(model.get("cached_epochs"))
     key["contrastive"] = bool(model.get("contrastive_weight"))
@@ -107,7 +144,14 @@ def cost_signature(config: dict[str, Any]) -> str:
     return json.dumps(key, sort_keys=True)
 
 
-def encode_signature(config: dict[str, Any]) -> str | None:
+def data_key(config: Mapping[str, Any]) -> str:
+    """Key of the dataset and split a profile was measured on (a different seed splits the
+    same sizes: not part of it)."""
+    split = {k: v for k, v in sub_table(config, "split").items() if k != "seed"}
+    return json.dumps({"data": sub_table(config, "data"), "split": split}, sort_keys=True, default=str)
+
+
+def encode_signature(config: Mapping[str, Any]) -> str | None:
     """Key of what text encoding costs: backbone and length; None for ID-only models."""
     model = _model(config)
     if model.get("name") not in TEXT_MODELS:
@@ -115,240 +159,246 @@ def encode_signature(config: dict[str, Any]) -> str | None:
     return json.dumps({"backbone": model.get("backbone"), "max_length": model.get("max_length")}, sort_keys=True)
 
 
-def _costs_of_run(results: dict[str, Any], history: Sequence[dict[str, Any]]) -> dict[str, float] | None:
-    try:
-        timings, data, split = results["timings"], results["dataset"], results["split"]
-        n_train, n_users, n_items = int(split["n_train"]), int(data["n_users"]), int(data["n_items"])
-        epoch_s = float(timings["epoch_s_mean"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    if n_train <= 0 or epoch_s <= 0:
-        return None
-    evals = [float(h["eval_seconds"]) for h in history if isinstance(h.get("eval_seconds"), (int, float))]
-    out = {"train": epoch_s / n_train, "eval": statistics.median(evals) / (n_users * n_items) if evals else math.nan,
-           "build": float(timings.get("build_model_s", 0.0)), "texts": float(n_users + n_items)}
-    hits = (results.get("model_info") or {}).get("text_cache_hits")
-    out["cold"] = float(isinstance(hits, dict) and not any(hits.values()))
+def phase_plan(config: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """(phase name, epochs) of a run, as its history names them: the enhanced model's
+    `named_fit_phases` rule (scheme 3: `cached_epochs`, -1 for half, in cache mode, then the
+    rest dynamic; a test keeps the two in step), "fit" x candidates for closed-form models,
+    one "train" phase otherwise."""
+    model, epochs = _model(config), int(_train(config).get("epochs", 1))
+    name = model.get("name")
+    if name in CLOSED_FORM_MODELS:
+        return [("fit", fits_per_run(config))]
+    if name != "enhanced":
+        return [("train", epochs)]
+    use_cache = bool(model.get("use_cache", True))
+    cached_epochs = int(model.get("cached_epochs") or 0)
+    trainable = bool(model.get("use_peft")) or not bool(model.get("freeze_gpt2", True))
+    if cached_epochs == 0 or not trainable:
+        return [("cached" if use_cache else "dynamic", epochs)]
+    cached = epochs // 2 if cached_epochs < 0 else min(cached_epochs, epochs)
+    return [("cached", cached), ("dynamic", epochs - cached)]
+
+
+def validations(config: Mapping[str, Any]) -> dict[str, int]:
+    """Validation passes per phase: epochs e with e % eval_every == 0 or e == 1 (counted over
+    the whole run, as the trainer does), plus the initial one of a warm start."""
+    every = max(1, int(_train(config).get("eval_every", 1)))
+    out: dict[str, int] = {}
+    epoch = 0
+    for name, n in phase_plan(config):
+        if name == "fit":
+            return {}
+        count = 0
+        for _ in range(n):
+            epoch += 1
+            count += epoch % every == 0 or epoch == 1
+        out[name] = out.get(name, 0) + count
+    if _model(config).get("init_from_run") and out:
+        first = next(iter(out))
+        out[first] += 1
     return out
 
 
-def observed_costs(config: dict[str, Any], rows: Sequence[RunRow],
-                   read: Callable[[str], tuple[dict[str, Any] | None, list[dict[str, Any]]]]
-                   ) -> tuple[UnitCosts, int] | None:
-    """Median unit costs over finished runs with the same cost signature; (costs, n_runs).
+def estimate(config: Mapping[str, Any], size: DatasetSize, profile: Profile, *, cache_warm: bool,
+             startup_s: float | None = None, basis: str = "runs", n_runs: int = 0,
+             measured_at: str | None = None) -> Estimate:
+    """Seconds of one run of `config` on a dataset of `size`, from `profile` (scaled when it
+    was measured on another dataset). `startup_s`: the process start to count (default: the
+    profile's, else COLD_STARTUP_S)."""
+    n_train = int(size.n_interactions * train_fraction(sub_table(config, "split")))
+    same = (size.n_users, size.n_items) == (profile.n_users, profile.n_items)
+    p = profile if same else profile.scaled(size, n_train)
+    if startup_s is None:
+        startup_s = profile.startup_s if profile.startup_s is not None else COLD_STARTUP_S
+    training = evaluation = 0.0
+    for name, epochs in phase_plan(config):
+        training += epochs * p.epoch_s.get(name, max(p.epoch_s.values(), default=0.0))
+    for name, count in validations(config).items():
+        evaluation += count * p.valid_s.get(name, max(p.valid_s.values(), default=0.0))
+    text = encode_signature(config) is not None
+    parts = {"startup": startup_s, "loading": p.load_s + p.build_s,
+             "encoding": 0.0 if cache_warm or not text else p.encode_s,
+             "training": training, "evaluation": evaluation, "testing": p.test_s}
+    train = _train(config)
+    patience = int(train.get("patience") or 0)
+    early = 0 < patience < int(train.get("epochs", 1)) and _model(config).get("name") not in CLOSED_FORM_MODELS
+    return Estimate(sum(parts.values()), parts, basis, n_runs, measured_at, cache_warm, same, early)
 
-    `read(run_id)` returns (results, history). Encoding cost comes from any finished run with
-    the same backbone and text length whose text cache was cold.
-    """
-    sig, enc_sig = cost_signature(config), encode_signature(config)
-    same: list[dict[str, float]] = []
-    encodes: list[dict[str, float]] = []
-    loads: list[dict[str, float]] = []
+
+# -- finished runs as profiles --------------------------------------------------------------------
+def _median(values: Sequence[float]) -> float | None:
+    values = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+    return float(statistics.median(values)) if values else None
+
+
+def profile_of_run(results: Mapping[str, Any], history: Sequence[Mapping[str, Any]],
+                   status: Mapping[str, Any] | None = None) -> tuple[Profile, bool] | None:
+    """(profile, text cache was cold) of one finished run; None when its record lacks timings."""
+    try:
+        timings, data, split = results["timings"], results["dataset"], results["split"]
+        n_train, n_users, n_items = int(split["n_train"]), int(data["n_users"]), int(data["n_items"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if n_train <= 0:
+        return None
+    closed = results.get("model") in CLOSED_FORM_MODELS
+    records = [h for h in history if h.get("phase") != "initial"]
+    epoch_s: dict[str, float] = {}
+    valid_s: dict[str, float] = {}
+    if closed:
+        fit = float(timings.get("fit_s", 0.0))
+        epoch_s["fit"] = fit / max(1, len(records))
+    else:
+        for name in {str(h.get("phase") or "train") for h in records}:
+            mine = [h for h in records if str(h.get("phase") or "train") == name]
+            seconds = _median([float(h.get("seconds", math.nan)) for h in mine])
+            if seconds is not None:
+                epoch_s[name] = seconds
+            evals = _median([float(h["eval_seconds"]) for h in mine if isinstance(h.get("eval_seconds"), (int, float))])
+            if evals is not None:
+                valid_s[name] = evals
+    if not epoch_s:
+        return None
+    parts = {k: float(timings.get(k, 0.0)) for k in ("load_s", "split_s", "build_model_s", "fit_s", "test_s",
+                                                     "total_s")}
+    # What total_s holds besides the timed parts (writing tables and checkpoint): with the test.
+    other = max(0.0, parts["total_s"] - sum(parts[k] for k in ("load_s", "split_s", "build_model_s", "fit_s",
+                                                               "test_s")))
+    # Preparing the model happens inside the fit, outside every epoch's seconds: with the build.
+    prepare = 0.0 if closed else max(0.0, parts["fit_s"] - sum(float(h.get("seconds", 0.0)) + float(
+        h.get("eval_seconds", 0.0)) for h in history))
+    startup = None
+    started, finished = parse_time((status or {}).get("started_at")), parse_time((status or {}).get("finished_at"))
+    if started and finished and parts["total_s"] > 0:
+        startup = max(0.0, (finished - started).total_seconds() - parts["total_s"])
+    hits = (results.get("model_info") or {}).get("text_cache_hits")
+    cold = isinstance(hits, dict) and bool(hits) and not any(hits.values())
+    return Profile(n_train, n_users, n_items, epoch_s, valid_s, parts["load_s"] + parts["split_s"],
+                   parts["build_model_s"] + prepare, 0.0, parts["test_s"] + other, startup), cold
+
+
+Reader = Callable[[str], tuple[Mapping[str, Any] | None, list[dict[str, Any]], Mapping[str, Any] | None]]
+
+
+def observed_profile(config: Mapping[str, Any], rows: Sequence[RunRow], read: Reader
+                     ) -> tuple[Profile, int] | None:
+    """The median profile of finished runs with `config`'s cost signature, from those on the
+    same dataset and split when there are any; (profile, number of runs) or None.
+
+    `read(run_id)` returns (results, history, status). The extra seconds of encoding texts come
+    from runs with the same backbone and text length whose cache was cold (minus the build
+    time of warm ones), on any dataset (scaled to this one by the number of texts later)."""
+    sig, enc, key = cost_signature(config), encode_signature(config), data_key(config)
+    same_data: list[Profile] = []
+    other_data: list[Profile] = []
+    cold_builds: list[tuple[float, float]] = []  # (build seconds, texts) of cold runs
+    warm_builds: list[float] = []
     for row in rows:
         if not row.comparable:
             continue
         row_sig, row_enc = cost_signature(row.config), encode_signature(row.config)
-        if row_sig != sig and (enc_sig is None or row_enc != enc_sig):
+        if row_sig != sig and (enc is None or row_enc != enc):
             continue
-        results, history = read(row.run_id)
-        costs = _costs_of_run(results or {}, history)
-        if costs is None:
+        results, history, status = read(row.run_id)
+        found = profile_of_run(results or {}, history, status)
+        if found is None:
             continue
+        profile, cold = found
+        if enc is not None and row_enc == enc:
+            if cold:
+                cold_builds.append((profile.build_s, float(profile.n_users + profile.n_items)))
+            else:
+                warm_builds.append(profile.build_s / max(1, profile.n_users + profile.n_items))
         if row_sig == sig:
-            same.append(costs)
-        if enc_sig is not None and row_enc == enc_sig:
-            (encodes if costs["cold"] else loads).append(costs)
-    if not same:
+            (same_data if data_key(row.config) == key else other_data).append(profile)
+    chosen = same_data or other_data
+    if not chosen:
         return None
-    load = statistics.median(c["build"] for c in loads) if loads else 0.0
-    encode = statistics.median(max(0.0, c["build"] - load) / c["texts"] for c in encodes) if encodes else 0.0
-    evals = [c["eval"] for c in same if math.isfinite(c["eval"])]
-    return UnitCosts(train_s_per_triple=statistics.median(c["train"] for c in same),
-                     eval_s_per_score=statistics.median(evals) if evals else 0.0,
-                     encode_s_per_text=encode, load_s=load), len(same)
+    warm_per_text = _median(warm_builds) or 0.0
+    encode_per_text = _median([max(0.0, b - warm_per_text * n) / n for b, n in cold_builds]) or 0.0
+
+    def med(get: Callable[[Profile], float]) -> float:
+        return _median([get(p) for p in chosen]) or 0.0
+
+    phases = {name for p in chosen for name in p.epoch_s}
+    first = chosen[0]
+    profile = Profile(first.n_train, first.n_users, first.n_items,
+                      {n: med(lambda p, n=n: p.epoch_s.get(n, math.nan)) for n in phases},  # type: ignore[misc]  # default binds the loop variable
+                      {n: med(lambda p, n=n: p.valid_s.get(n, math.nan)) for n in phases  # type: ignore[misc]  # as above
+                       if any(n in p.valid_s for p in chosen)},
+                      med(lambda p: p.load_s), warm_per_text * (first.n_users + first.n_items) if warm_builds
+                      else med(lambda p: p.build_s),
+                      encode_per_text * (first.n_users + first.n_items), med(lambda p: p.test_s),
+                      _median([p.startup_s for p in chosen if p.startup_s is not None]))
+    return profile, len(chosen)
 
 
-def _read_calibration(root: Path) -> dict[str, Any]:
-    try:
-        return read_json(root / CALIBRATION_FILE)
-    except (RunFileNotFound, CorruptRunFile, OSError):
-        return {}
+def cache_likely_warm(config: Mapping[str, Any], rows: Sequence[RunRow], *, calibrated: bool = False) -> bool:
+    """Whether the texts of `config`'s dataset were encoded with its backbone and length
+    already: by a finished run, or by the calibration of these settings on this dataset."""
+    enc = encode_signature(config)
+    if enc is None or calibrated:
+        return True  # nothing to encode, or the calibration just encoded them
+    data = sub_table(config, "data")
+    return any(r.state in ("done", "stopped") and encode_signature(r.config) == enc
+               and sub_table(r.config, "data") == data for r in rows)
 
 
-def calibration_costs(config: dict[str, Any], runs_root: str | Path) -> tuple[UnitCosts, str] | None:
-    """(costs, measured_at) from the calibration file, if these settings were measured."""
-    entry = (_read_calibration(Path(runs_root)).get("entries") or {}).get(cost_signature(config))
-    if not isinstance(entry, dict):
+# -- the queue ------------------------------------------------------------------------------------
+def schedule(running_left: Sequence[float], queued: Sequence[float], mine: Sequence[float],
+             parallel: int) -> tuple[float, float]:
+    """(seconds until the first of `mine` starts, seconds until the last of them ends) when
+    `parallel` slots first finish the running runs (`running_left`: seconds each has left),
+    then the queued ones in order, then `mine` in order."""
+    slots = sorted(float(s) for s in running_left)
+    slots += [0.0] * max(0, parallel - len(slots))
+    heapq.heapify(slots)
+    for seconds in queued:
+        heapq.heappush(slots, heapq.heappop(slots) + seconds)
+    starts, ends = [], []
+    for seconds in mine:
+        start = heapq.heappop(slots)
+        starts.append(start)
+        ends.append(start + seconds)
+        heapq.heappush(slots, start + seconds)
+    return (min(starts), max(ends)) if starts else (0.0, 0.0)
+
+
+def remaining_s(row: RunRow, own: Estimate | None) -> float | None:
+    """Seconds a running run still needs: once it trains, its estimate's training and
+    evaluation times the share of epochs left, plus testing (without an estimate: its time so
+    far scaled by that share); before, its estimate minus the time spent. None if unknown."""
+    progress = row.progress or {}
+    spent = row.duration_s or 0.0
+    epochs = int(progress.get("epochs") or 0)
+    steps = int(progress.get("steps") or 0)
+    done = int(progress.get("epoch") or 0) + (int(progress.get("step") or 0) / steps if steps else 0.0)
+    share = min(1.0, done / epochs) if epochs else 0.0
+    if share > 0:
+        if own is None:
+            return max(0.0, spent / share - spent)
+        fitting = own.parts.get("training", 0.0) + own.parts.get("evaluation", 0.0)
+        return fitting * (1.0 - share) + own.parts.get("testing", 0.0)
+    if own is None:
         return None
+    return max(0.0, own.total_s - spent)
+
+
+# -- when a launch needs a confirmation -------------------------------------------------------------
+def confirm_over_s() -> float:
+    """Runs estimated longer than this need an explicit confirmation ($REC_CORE_CONFIRM_OVER_S,
+    default 30 min)."""
     try:
-        return UnitCosts(float(entry["train_s_per_triple"]), float(entry["eval_s_per_score"]),
-                         float(entry.get("encode_s_per_text", 0.0)), float(entry.get("load_s", 0.0)),
-                         float(entry["startup_s"]) if entry.get("startup_s") is not None else None
-                         ), str(entry.get("measured_at", ""))
-    except (KeyError, TypeError, ValueError):
-        return None
+        return float(os.environ.get("REC_CORE_CONFIRM_OVER_S", "1800"))
+    except ValueError:
+        return 1800.0
 
 
-def calibration_error(config: dict[str, Any], runs_root: str | Path) -> str | None:
-    """The error of the last calibration of these settings, if it failed."""
-    entry = (_read_calibration(Path(runs_root)).get("entries") or {}).get(cost_signature(config))
-    return str(entry["error"]) if isinstance(entry, dict) and entry.get("error") else None
-
-
-def cache_likely_warm(config: dict[str, Any], rows: Sequence[RunRow]) -> bool:
-    """Whether a finished run already encoded the same texts with the same backbone and length."""
-    enc_sig = encode_signature(config)
-    if enc_sig is None:
-        return True  # nothing to encode
-    return any(r.state in ("done", "stopped") and encode_signature(r.config) == enc_sig
-               and r.config.get("data") == config.get("data") for r in rows)
-
-
-def estimate(config: dict[str, Any], size: DatasetSize, costs: UnitCosts, *, cache_warm: bool,
-             startup_s: float | None = None, basis: str = "runs", n_runs: int = 0,
-             measured_at: str | None = None) -> Estimate:
-    """Seconds for `config` on a dataset of `size`: startup + encoding + epochs x (train +
-    validate) + the final validation and test passes."""
-    epochs = fits_per_run(config)
-    n_train = size.n_interactions * train_fraction(config.get("split") or {})
-    scores = size.n_users * size.n_items
-    text = encode_signature(config) is not None
-    parts = {
-        "startup": startup_s if startup_s is not None else (costs.startup_s or DEFAULT_STARTUP_S),
-        "encoding": (costs.load_s + (0.0 if cache_warm else (size.n_users + size.n_items) * costs.encode_s_per_text))
-        if text else 0.0,
-        "training": epochs * n_train * costs.train_s_per_triple,
-        "evaluation": (epochs + 2) * scores * costs.eval_s_per_score,
-    }
-    return Estimate(sum(parts.values()), parts, basis, n_runs, measured_at, cache_warm)
-
-
-# -- calibration: measured in a background process ----------------------------------------------
-def _pending_file(root: Path, config: dict[str, Any]) -> Path:
-    import hashlib
-
-    return root / f".calibration-{hashlib.sha1(cost_signature(config).encode()).hexdigest()[:12]}.pending"
-
-
-def measurement_pending(runs_root: str | Path, config: dict[str, Any]) -> bool:
-    """Whether a calibration of these settings is running now."""
-    path = _pending_file(Path(runs_root), config)
-    try:
-        info = json.loads(path.read_text())
-        return pid_alive(int(info["pid"]), info.get("start"))
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-
-
-def start_measurement(runs_root: str | Path, config: dict[str, Any]) -> bool:
-    """Start measuring `config`'s settings in a background process; False if one is running."""
-    from rec_core.runs.environment import process_start_token
-
-    root = Path(runs_root)
-    root.mkdir(parents=True, exist_ok=True)
-    with file_lock(root / ".calibration.lock"):
-        if measurement_pending(root, config):
-            return False
-        config_file = root / f".calibration-{os.getpid()}-{time.time_ns()}.json"
-        write_json_atomic(config_file, config)
-        argv = [sys.executable, "-m", "rec_app.estimate", "measure", str(root), str(config_file),
-                "--t0", repr(time.time())]
-        with open(root / ".calibration.log", "ab") as log:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True, close_fds=True)
-        _reap(proc)
-        write_json_atomic(_pending_file(root, config), {"pid": proc.pid, "start": process_start_token(proc.pid)})
-    return True
-
-
-def _reap(proc: subprocess.Popen[bytes]) -> None:
-    """Reap `proc` when it exits, so a long-lived app leaves no zombie behind."""
-    import threading
-
-    threading.Thread(target=proc.wait, daemon=True).start()
-
-
-def measure(config: dict[str, Any], t0: float | None = None) -> dict[str, Any]:
-    """One epoch of `config`'s settings on a small synthetic dataset; unit costs (seconds)."""
-    import dataclasses
-
-    from rec_core.data import DataConfig, load_dataset
-    from rec_core.experiment import RunConfig, seed_everything
-    from rec_core.models.registry import build_model
-    from rec_core.split import make_split
-    from rec_core.train import Trainer
-
-    startup = time.time() - t0 if t0 else None
-    base = RunConfig.from_dict(config)
-    data_cfg = DataConfig(name="synthetic", synthetic_users=200, synthetic_items=150,
-                          synthetic_interactions_per_user=30)
-    cfg = dataclasses.replace(base, data=data_cfg, train=dataclasses.replace(base.train, epochs=2, patience=0))
-    data = load_dataset(cfg.data)
-    split = make_split(data, cfg.split)
-    seed_everything(cfg.seed)
-    with tempfile.TemporaryDirectory() as cache:  # a cold text cache, then a warm one
-        os.environ["REC_CORE_CACHE"] = cache
-        t = time.perf_counter()
-        model = build_model(cfg.model, data)
-        cold = time.perf_counter() - t
-        warm = cold
-        if cfg.model.name in TEXT_MODELS:
-            t = time.perf_counter()
-            model = build_model(cfg.model, data)
-            warm = time.perf_counter() - t
-    trainer = Trainer(model, data, split, cfg.train, cfg.eval)
-    phases = getattr(model, "fit_phases", None)
-    history: list[dict[str, Any]] = []
-    for epochs, setup in (phases(2) if phases else [(2, None)]):
-        if setup is not None:
-            setup()
-        history += trainer.fit(epochs).history
-    # The first epoch pays one-off costs (allocations, lazy init); keep the later ones if any.
-    steady = history[1:] or history
-    evals = [h["eval_seconds"] for h in steady if "eval_seconds" in h]
-    if not evals:  # no round recorded (Popularity): time one validation pass directly
-        t = time.perf_counter()
-        trainer.validate()
-        evals = [time.perf_counter() - t]
-    return {
-        # Popularity records no round at all: nothing to train.
-        "train_s_per_triple": (statistics.mean(h["seconds"] for h in steady) if steady else 0.0) / len(split.train),
-        "eval_s_per_score": (statistics.mean(evals) if evals else 0.0) / (data.n_users * data.n_items),
-        "encode_s_per_text": max(0.0, cold - warm) / (data.n_users + data.n_items),
-        "load_s": warm if cfg.model.name in TEXT_MODELS else 0.0,
-        "startup_s": startup,
-        "measured_at": time.strftime("%Y-%m-%d %H:%M"),
-    }
-
-
-def _record(root: Path, config: dict[str, Any], entry: dict[str, Any]) -> None:
-    with file_lock(root / ".calibration.lock"):
-        current = _read_calibration(root)
-        entries = dict(current.get("entries") or {})
-        entries[cost_signature(config)] = entry
-        write_json_atomic(root / CALIBRATION_FILE, {**current, "entries": entries})
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rec_app.estimate")
-    sub = parser.add_subparsers(dest="command", required=True)
-    m = sub.add_parser("measure", help="calibrate the settings of a run config on this machine")
-    m.add_argument("runs_dir")
-    m.add_argument("config_json")
-    m.add_argument("--t0", type=float, default=None, help="time.time() when the process was launched")
-    args = parser.parse_args(argv)
-    root, config_path = Path(args.runs_dir), Path(args.config_json)
-    config = json.loads(config_path.read_text(encoding="utf-8"))
-    try:
-        _record(root, config, measure(config, args.t0))
-    except Exception as exc:  # recorded so the page can say why there is no estimate
-        _record(root, config, {"error": f"{type(exc).__name__}: {exc}", "measured_at": time.strftime("%Y-%m-%d %H:%M")})
-        raise
-    finally:
-        config_path.unlink(missing_ok=True)
-        _pending_file(root, config).unlink(missing_ok=True)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def needs_confirmation(own_total_s: float | None, dataset: str, *, limit_s: float | None = None) -> str | None:
+    """Why a launch must be confirmed first: "long" (the runs themselves, queue wait excluded,
+    take longer than the limit), "unknown" (no estimate, on a dataset that is not a seconds-long
+    synthetic one), or None."""
+    limit = confirm_over_s() if limit_s is None else limit_s
+    if own_total_s is None:
+        return None if dataset == "synthetic" else "unknown"
+    return "long" if own_total_s > limit else None

@@ -93,25 +93,25 @@ def test_dataset_sizes() -> None:
     assert est.dataset_size({"name": "csv"}) is None
 
 
-def _reader(store: RunStore) -> Callable[[str], tuple[Any, Any]]:
-    """What `observed_costs` reads of a run: its results and its history."""
-    return lambda rid: (store.get(rid).results(), store.get(rid).history())
+def _reader(store: RunStore) -> Callable[[str], tuple[Any, Any, Any]]:
+    """What `observed_profile` reads of a run: its results, its history and its status."""
+    return lambda rid: (store.get(rid).results(), store.get(rid).history(), store.get(rid).raw_status())
 
 
 def test_estimate_from_finished_runs_matches_their_measured_time(store: RunStore) -> None:
     rows = list_rows(store)
     mf = next(r for r in rows if r.model == "mf")
-    costs, n = est.observed_costs(mf.config, rows, _reader(store))
-    assert n == 2 and costs.train_s_per_triple > 0 and costs.eval_s_per_score > 0
+    profile, n = est.observed_profile(mf.config, rows, _reader(store))
+    assert n == 2 and profile.epoch_s["train"] > 0 and profile.valid_s["train"] > 0
     size = est.dataset_size(mf.config["data"])
-    e = est.estimate(mf.config, size, costs, cache_warm=True, startup_s=0.0)
+    e = est.estimate(mf.config, size, profile, cache_warm=True, startup_s=0.0)
     measured = sum(h["seconds"] + h.get("eval_seconds", 0) for h in store.get(mf.run_id).history())
-    assert e.basis == "runs" and e.parts["encoding"] == 0.0
+    assert e.basis == "runs" and e.same_data and e.parts["encoding"] == 0.0
     assert measured / 4 < e.parts["training"] + e.parts["evaluation"] < measured * 4
-    # Ten times the epochs: about ten times the training part.
+    # Ten times the epochs: ten times the training part.
     longer = json.loads(json.dumps(mf.config))
     longer["train"]["epochs"] *= 10
-    assert est.estimate(longer, size, costs, cache_warm=True).parts["training"] == pytest.approx(
+    assert est.estimate(longer, size, profile, cache_warm=True).parts["training"] == pytest.approx(
         10 * e.parts["training"])
 
 
@@ -122,35 +122,40 @@ def test_text_cache_warmth_and_encoding_cost(store: RunStore) -> None:
     other = json.loads(json.dumps(enh.config))
     other["data"]["synthetic_users"] = 500
     assert not est.cache_likely_warm(other, rows)
-    costs, _ = est.observed_costs(other, rows, _reader(store))  # same cost settings, other data
-    cold = est.estimate(other, est.dataset_size(other["data"]), costs, cache_warm=False)
-    warm = est.estimate(other, est.dataset_size(other["data"]), costs, cache_warm=True)
-    assert cold.parts["encoding"] >= warm.parts["encoding"] >= 0
+    profile, _ = est.observed_profile(other, rows, _reader(store))  # same cost settings, other data: scaled
+    cold = est.estimate(other, est.dataset_size(other["data"]), profile, cache_warm=False)
+    warm = est.estimate(other, est.dataset_size(other["data"]), profile, cache_warm=True)
+    assert cold.parts["encoding"] >= warm.parts["encoding"] == 0 and not warm.same_data
     unknown = json.loads(json.dumps(enh.config))
     unknown["model"]["embed_dim"] = 32
-    assert est.observed_costs(unknown, rows, _reader(store)) is None  # never ran: no made-up number
+    assert est.observed_profile(unknown, rows, _reader(store)) is None  # never ran: no made-up number
 
 
 @pytest.mark.slow
-def test_calibration_runs_in_the_background_and_is_cached(tmp_path: Path) -> None:
-    config = tiny_config("mf", 0, epochs=1).to_dict()
-    assert est.calibration_costs(config, tmp_path) is None
-    assert est.start_measurement(tmp_path, config)
+def test_calibration_runs_in_the_background_on_the_runs_dataset_and_is_cached(tmp_path: Path) -> None:
+    from rec_app import calibration as cal
+
+    config = tiny_config("enhanced", 0, epochs=2).to_dict()
+    assert cal.calibrated(config, tmp_path) is None
+    assert cal.start_measurement(tmp_path, config)
     deadline = time.monotonic() + 240
-    while est.calibration_costs(config, tmp_path) is None:
+    while cal.calibrated(config, tmp_path) is None:
         assert time.monotonic() < deadline, (tmp_path / ".calibration.log").read_text(errors="replace")
-        assert est.calibration_error(config, tmp_path) is None
+        assert cal.calibration_error(config, tmp_path) is None, cal.calibration_error(config, tmp_path)
         time.sleep(0.5)
-    costs, when = est.calibration_costs(config, tmp_path)
-    assert costs.train_s_per_triple > 0 and costs.startup_s and costs.startup_s > 0 and when
-    e = est.estimate(config, est.DatasetSize(943, 1682, 100_000), costs, cache_warm=True, basis="calibration")
-    assert e.total_s > e.parts["startup"] > 0
+    profile, when = cal.calibrated(config, tmp_path)
+    size = est.dataset_size(config["data"])
+    assert (profile.n_users, profile.n_items) == (size.n_users, size.n_items)  # measured on the run's own data
+    assert profile.epoch_s["cached"] > 0 and profile.valid_s["cached"] > 0 and profile.test_s > 0
+    assert profile.startup_s and profile.startup_s > 0 and when
+    e = est.estimate(config, size, profile, cache_warm=True, basis="calibration")
+    assert e.same_data and e.total_s > e.parts["startup"] > 0
     assert not list(tmp_path.glob(".calibration-*.pending"))
     # While a measurement of the same settings runs (a live process in its pending file: this
     # one, so the check does not race a real measurement's end), another is refused.
-    pending = est._pending_file(tmp_path, config)
+    pending = cal._pending_file(tmp_path, config)
     write_json_atomic(pending, {"pid": os.getpid(), "start": process_start_token(os.getpid())})
-    assert est.measurement_pending(tmp_path, config)
-    assert est.start_measurement(tmp_path, config) is False
+    assert cal.measurement_pending(tmp_path, config)
+    assert cal.start_measurement(tmp_path, config) is False
     pending.unlink()
-    assert not est.measurement_pending(tmp_path, config)
+    assert not cal.measurement_pending(tmp_path, config)

@@ -165,3 +165,99 @@ def test_csv_errors_show_the_column_label_and_the_field(runs: Path) -> None:
     button(at, "Check the files").click().run()
     assert any("Rating column (csv_rating_col): ratings.csv line 2" in e.value for e in at.error), \
         [e.value for e in at.error]
+
+
+# -- 2-4, 13. the live panel: one row per run with its seed and state, progress, the queue ------------
+def _fake_active(root: Path, label: str = "thesis run") -> tuple[str, str]:
+    """Two runs of one launch (seeds 0 and 1, one label): the first running inside its second
+    epoch (its process: this test's, so it reads as alive), the second queued behind it. No
+    command is recorded, so the page's queue never starts anything."""
+    import os
+    from datetime import datetime, timezone
+
+    from rec_core.experiment import start_run
+    from tests.app_store import tiny_config
+
+    store = RunStore(root)
+    running = start_run(tiny_config("mf", 0, epochs=4, label=label), store)
+    queued = start_run(tiny_config("mf", 1, epochs=4, label=label), store)
+    running.set_status("running", pid=os.getpid(), phase="training",
+                       phase_started_at=datetime.now(timezone.utc).isoformat(),
+                       progress={"epoch": 1, "epochs": 4, "step": 10, "steps": 40, "step_epoch": 2,
+                                 "steps_per_s": 0.25, "epoch_eta_s": 120.0})
+    return running.run_id, queued.run_id
+
+
+def test_each_row_names_its_seed_and_state_and_stop_hits_that_run(runs: Path) -> None:
+    running, queued = _fake_active(runs)
+    at = page("pages/1_Train.py")
+    no_failure(at)
+    labels = [e.label for e in at.expander if "thesis run" in e.label]
+    assert labels[0].startswith("thesis run · seed 0 · running") and labels[1].startswith("thesis run · seed 1 · queued")
+    assert len(set(labels)) == 2  # running above queued, never two identical rows
+    icons = {e.label.split(" — ")[0]: e.icon for e in at.expander if "thesis run" in e.label}
+    assert icons["thesis run · seed 0 · running"] == "spinner" and icons["thesis run · seed 1 · queued"] != "spinner"
+    stop = next(b for b in at.button if b.key == f"stop_{queued}")
+    assert stop.label == "Stop seed 1"
+    stop.click().run()
+    assert RunStore(runs).get(queued).status()["state"] == "stopped"
+    assert not RunStore(runs).get(running).stop_requested()  # the running run was not touched
+
+
+def test_a_running_epoch_shows_its_step_rate_and_eta(runs: Path) -> None:
+    _fake_active(runs)
+    at = page("pages/1_Train.py")
+    label = next(e.label for e in at.expander if e.label.startswith("thesis run · seed 0"))
+    assert "epoch 2 of 4 · step 10 of 40 · 4.0 s per step · about 2 min left in this epoch" in label
+    bars = [p for p in at.get("progress") if "step 10 of 40" in str(p.proto.text)]
+    assert bars and abs(bars[0].proto.value - round(100 * (1 + 10 / 40) / 4)) <= 1
+
+
+def test_launched_runs_say_how_many_wait_in_the_queue_while_they_do(runs: Path) -> None:
+    _fake_active(runs, label="other")  # holds the one slot (REC_CORE_MAX_PARALLEL is 1)
+    at = page("pages/1_Train.py")
+    at.selectbox(key="tr_dataset").set_value("synthetic").run()
+    at.selectbox(key="tr_model").set_value("mf").run()
+    at.number_input(key="tr_syn_users").set_value(120)
+    at.number_input(key="tr_syn_items").set_value(90)
+    at.text_input(key="tr_seeds").set_value("5, 6")
+    button(at, "Launch").click().run()
+    no_failure(at)
+    assert "2 of the 2 run(s) launched here are waiting in the queue" in texts(at)
+    store = RunStore(runs)
+    launched = [r for r in store.run_ids() if "-s5-" in r or "-s6-" in r]
+    assert len(launched) == 2
+    from rec_core.runs import RunQueue
+
+    RunQueue(store).stop(launched[0])
+    at.run()
+    assert "1 of the 2 run(s) launched here are waiting in the queue" in texts(at)
+    RunQueue(store).stop(launched[1])
+    at.run()
+    assert "launched here are waiting" not in texts(at)  # the box goes once it no longer applies
+
+
+def test_the_estimate_counts_the_runs_ahead_in_the_queue(runs: Path) -> None:
+    import json
+
+    for folder in runs.iterdir():  # the finished MF runs as the form would make them (device "auto")
+        config = folder / "config.json"
+        if config.is_file() and json.loads(config.read_text())["model"]["name"] == "mf":
+            data = json.loads(config.read_text())
+            data["train"]["device"] = "auto"
+            config.write_text(json.dumps(data))
+    _fake_active(runs)  # one running (its second of four epochs) and one queued run ahead
+    at = page("pages/1_Train.py")
+    at.selectbox(key="tr_dataset").set_value("synthetic").run()
+    at.selectbox(key="tr_model").set_value("mf").run()
+    at.number_input(key="tr_syn_users").set_value(120)
+    at.number_input(key="tr_syn_items").set_value(90)
+    at.number_input(key="tr_embed_dim").set_value(16)
+    at.number_input(key="tr_batch_size").set_value(512)
+    at.number_input(key="tr_epochs").set_value(3)
+    button(at, "Estimate duration").click().run()
+    no_failure(at)
+    body = texts(at)
+    assert "Estimated duration of one run" in body and "2 run(s) ahead in the queue" in body, body
+    at.selectbox(key="tr_model").set_value("ease").run()  # other choices: the old estimate goes
+    assert "Estimated duration of one run" not in texts(at)

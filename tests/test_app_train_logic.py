@@ -3,6 +3,9 @@ dataset availability, CSV checks, error labels, live-panel rows, estimates (issu
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from rec_app.form_state import SAVED_KEY, apply_preset, sync
 
@@ -41,3 +44,108 @@ def test_dataset_availability_comes_from_the_folder_not_the_wording(tmp_path: Pa
     assert availability({"state": "missing", "path": str(folder), "detail": "incomplete: reworded"}) == "downloadable"
     folder.mkdir()
     assert availability({"state": "missing", "path": str(folder), "detail": "any words at all"}) == "incomplete"
+
+
+# -- the estimate: phases, the queue, the confirmation rule ------------------------------------------
+@pytest.mark.parametrize("overrides", [{"preset": "scheme1"}, {"preset": "scheme2"}, {"preset": "scheme3"},
+                                       {"preset": "scheme3", "cached_epochs": 2}, {"preset": "scheme3", "cached_epochs": 9}])
+def test_the_estimates_phase_plan_is_the_models_own(overrides: dict[str, Any]) -> None:
+    from rec_app.estimate import phase_plan
+    from rec_core.configs import config_to_dict
+    from rec_core.data import DataConfig, load_dataset
+    from rec_core.models.enhanced import EnhancedConfig
+    from rec_core.models.registry import build_model
+
+    data = load_dataset(DataConfig(name="synthetic", synthetic_users=40, synthetic_items=30,
+                                   synthetic_interactions_per_user=10))
+    preset = overrides.pop("preset")
+    model_cfg = EnhancedConfig.from_preset(preset, backbone="tiny-gpt2", max_length=16, embed_dim=8, n_heads=2,
+                                           **overrides)
+    model = build_model(model_cfg, data)
+    config = {"model": config_to_dict(model_cfg), "train": {"epochs": 5}}
+    assert phase_plan(config) == [(name, n) for name, n, _ in model.named_fit_phases(5)]
+
+
+def test_validations_follow_the_trainers_rule() -> None:
+    from rec_app.estimate import validations
+
+    assert validations({"model": {"name": "mf"}, "train": {"epochs": 6, "eval_every": 2}}) == {"train": 4}  # 1, 2, 4, 6
+    scheme3 = {"model": {"name": "enhanced", "use_cache": False, "use_peft": True, "cached_epochs": -1},
+               "train": {"epochs": 4}}
+    assert validations(scheme3) == {"cached": 2, "dynamic": 2}
+    assert validations({"model": {"name": "ease"}, "train": {}}) == {}
+
+
+def test_the_queue_comes_first() -> None:
+    from rec_app.estimate import schedule
+
+    assert schedule([], [], [10.0, 10.0], parallel=1) == (0.0, 20.0)
+    assert schedule([], [], [10.0, 10.0], parallel=2) == (0.0, 10.0)
+    assert schedule([30.0], [50.0], [10.0], parallel=1) == (80.0, 90.0)  # behind the running and the queued run
+    assert schedule([30.0], [50.0], [10.0, 10.0], parallel=2) == (30.0, 50.0)
+
+
+def test_a_launch_needs_a_confirmation_when_long_or_unknown() -> None:
+    from rec_app.estimate import needs_confirmation
+
+    assert needs_confirmation(100.0, "ml-100k", limit_s=60) == "long"
+    assert needs_confirmation(10.0, "ml-100k", limit_s=60) is None
+    assert needs_confirmation(None, "ml-100k", limit_s=60) == "unknown"
+    assert needs_confirmation(None, "synthetic", limit_s=60) is None  # seconds-long: no need to wait for a number
+
+
+def _row(**fields: Any) -> Any:
+    from rec_app.run_table import RunRow
+
+    base = {"run_id": "r", "state": "running", "name": "mf-ml-100k-ratio", "model": "mf", "preset": "", "backbone": "",
+            "dataset": "ml-100k", "split": "ratio", "seed": 0, "created_at": None, "started_at": None,
+            "finished_at": None, "duration_s": 0.0}
+    return RunRow(**{**base, **fields})
+
+
+def test_what_a_running_run_has_left() -> None:
+    from rec_app.estimate import Estimate, remaining_s
+
+    own = Estimate(100.0, {"startup": 5, "loading": 5, "training": 60, "evaluation": 20, "testing": 10})
+    assert remaining_s(_row(duration_s=3.0, progress={}), own) == pytest.approx(97.0)
+    halfway = _row(duration_s=50.0, progress={"epoch": 1, "epochs": 4, "step": 5, "steps": 5, "step_epoch": 2})
+    assert remaining_s(halfway, own) == pytest.approx(80 * 0.5 + 10)
+    assert remaining_s(_row(duration_s=3.0), None) is None
+
+
+# -- the live panel ---------------------------------------------------------------------------------
+def test_rows_name_their_seed_and_state_and_labels_are_unique() -> None:
+    from datetime import datetime, timezone
+
+    from rec_app.live_view import ordered, row_labels
+
+    t0 = datetime(2026, 1, 1, 10, 0, tzinfo=timezone.utc)
+    rows = [_row(run_id="a", state="queued", seed=1, created_at=t0),
+            _row(run_id="b", state="running", seed=0, created_at=t0, started_at=t0),
+            _row(run_id="c", state="done", seed=0, created_at=t0.replace(hour=9), finished_at=t0)]
+    labels = row_labels(rows, "en")
+    assert labels["a"] == "mf-ml-100k-ratio · seed 1 · queued" and labels["b"].endswith("seed 0 · 10:00:00 · running")
+    assert len(set(labels.values())) == 3
+    assert [r.run_id for r in ordered(rows)] == ["b", "a", "c"]  # running above queued
+    assert row_labels(rows, "zh")["a"].endswith("种子 1 · 排队中")
+
+
+def test_progress_inside_an_epoch_and_before_training() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from rec_app.live_view import STATE_ICONS, progress_view
+
+    assert len(set(STATE_ICONS.values())) == len(STATE_ICONS)  # one icon per state
+    training = _row(phase="training", progress={"epoch": 1, "epochs": 4, "step": 10, "steps": 40, "step_epoch": 2,
+                                                "steps_per_s": 0.25, "epoch_eta_s": 120.0})
+    view = progress_view(training, {}, "en")
+    assert view.fraction == pytest.approx((1 + 10 / 40) / 4)
+    assert view.text == "epoch 2 of 4 · step 10 of 40 · 4.0 s per step · about 2 min left in this epoch"
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    encoding = _row(phase="encoding text", progress={})
+    status = {"phase_started_at": (now - timedelta(seconds=12)).isoformat()}
+    view = progress_view(encoding, status, "en", now=now, phase_estimate_s=40.0)
+    assert view.fraction == pytest.approx(0.3) and "12 s so far, about 28 s left" in view.text
+    assert "12 s so far" in progress_view(encoding, status, "en", now=now).text
+    queued = progress_view(_row(state="queued"), {}, "en", queue_position=2)
+    assert queued.fraction is None and "place 2" in queued.text

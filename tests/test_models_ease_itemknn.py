@@ -246,9 +246,9 @@ def test_estimate_counts_grid_candidates_not_epochs() -> None:
     assert est.fits_per_run(ease) == len(EASEConfig().l2_grid) and est.fits_per_run(knn) == 6
     assert est.fits_per_run(RunConfig(model=MFConfig(), train=TrainConfig(epochs=7)).to_dict()) == 7
     size = est.KNOWN_SIZES["ml-100k"]
-    costs = est.UnitCosts(train_s_per_triple=1e-5, eval_s_per_score=1e-7)
-    e = est.estimate(ease, size, costs, cache_warm=True, startup_s=10.0)
+    profile = est.Profile(80_000, 943, 1682, epoch_s={"fit": 0.5}, valid_s={}, test_s=0.2)
+    e = est.estimate(ease, size, profile, cache_warm=True, startup_s=10.0)
     n_fits = len(EASEConfig().l2_grid)
-    assert e.parts["training"] == pytest.approx(n_fits * 80_000 * 1e-5)
-    assert e.parts["evaluation"] == pytest.approx((n_fits + 2) * 943 * 1682 * 1e-7)
+    assert e.parts["training"] == pytest.approx(n_fits * 0.5)  # each candidate fitted and validated once
+    assert e.parts["evaluation"] == 0.0 and e.parts["testing"] == pytest.approx(0.2)
     assert math.isfinite(e.total_s) and e.total_s < 60  # seconds, not 300 epochs

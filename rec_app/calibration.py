@@ -1,0 +1,227 @@
+"""Calibration: what a run of some settings costs on this machine, measured on its own dataset.
+
+`start_measurement` runs `python -m rec_app.calibration measure RUNS_DIR CONFIG_JSON` in the
+background; `measure` loads and splits the target data, builds the model (encoding the texts
+into the shared cache when they are not there yet, so the run itself finds them), then per
+training phase times real steps (a whole epoch when it is short, else a few steps after a
+warm-up one) and one validation pass, and times the test pass. The result is a
+`rec_app.estimate.Profile`, kept in the runs folder's `.calibration.json` under the settings'
+cost signature and dataset, with the error text when measuring failed.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from rec_app.estimate import CLOSED_FORM_MODELS, Profile, cost_signature, data_key
+from rec_core.runs.atomic import CorruptRunFile, RunFileNotFound, file_lock, read_json, write_json_atomic
+from rec_core.runs.environment import pid_alive
+
+__all__ = ["CALIBRATION_FILE", "calibrated", "calibration_error", "measurement_pending", "start_measurement",
+           "measure", "main"]
+
+CALIBRATION_FILE = ".calibration.json"
+TIMED_STEPS = 3  # steps timed after the first (warm-up) one when an epoch is too long to run whole
+WHOLE_EPOCH_S = 15.0  # an epoch projected shorter than this is run whole and timed as it is
+
+
+def _key(config: dict[str, Any]) -> str:
+    return hashlib.sha1((cost_signature(config) + data_key(config)).encode()).hexdigest()[:16]
+
+
+def _read(root: Path) -> dict[str, Any]:
+    try:
+        return read_json(root / CALIBRATION_FILE)
+    except (RunFileNotFound, CorruptRunFile, OSError):
+        return {}
+
+
+def _entry(config: dict[str, Any], root: str | Path) -> dict[str, Any] | None:
+    entry = (_read(Path(root)).get("profiles") or {}).get(_key(config))
+    return entry if isinstance(entry, dict) else None
+
+
+def calibrated(config: dict[str, Any], runs_root: str | Path) -> tuple[Profile, str] | None:
+    """(profile, measured_at) of these settings on this dataset, if they were measured."""
+    entry = _entry(config, runs_root)
+    if entry is None or "profile" not in entry:
+        return None
+    try:
+        return Profile.from_dict(entry["profile"]), str(entry.get("measured_at", ""))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def calibration_error(config: dict[str, Any], runs_root: str | Path) -> str | None:
+    """The error of the last calibration of these settings, if it failed."""
+    entry = _entry(config, runs_root)
+    return str(entry["error"]) if entry and entry.get("error") else None
+
+
+def _pending_file(root: Path, config: dict[str, Any]) -> Path:
+    return root / f".calibration-{_key(config)}.pending"
+
+
+def measurement_pending(runs_root: str | Path, config: dict[str, Any]) -> bool:
+    """Whether a calibration of these settings is running now."""
+    path = _pending_file(Path(runs_root), config)
+    try:
+        info = json.loads(path.read_text())
+        return pid_alive(int(info["pid"]), info.get("start"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def start_measurement(runs_root: str | Path, config: dict[str, Any]) -> bool:
+    """Start measuring `config`'s settings in a background process; False if one is running."""
+    from rec_core.runs.environment import process_start_token
+
+    root = Path(runs_root)
+    root.mkdir(parents=True, exist_ok=True)
+    with file_lock(root / ".calibration.lock"):
+        if measurement_pending(root, config):
+            return False
+        config_file = root / f".calibration-{os.getpid()}-{time.time_ns()}.json"
+        write_json_atomic(config_file, config)
+        argv = [sys.executable, "-m", "rec_app.calibration", "measure", str(root), str(config_file),
+                "--t0", repr(time.time())]
+        with open(root / ".calibration.log", "ab") as log:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True, close_fds=True)
+        threading.Thread(target=proc.wait, daemon=True).start()  # reaped: no zombie in a long-lived app
+        write_json_atomic(_pending_file(root, config), {"pid": proc.pid, "start": process_start_token(proc.pid)})
+    return True
+
+
+def _phase_plan(model: Any, epochs: int) -> list[tuple[str, int, Any]]:
+    named = getattr(model, "named_fit_phases", None)
+    return [(str(n), int(k), setup) for n, k, setup in named(epochs)] if named else [("train", epochs, None)]
+
+
+def measure(config: dict[str, Any], t0: float | None = None) -> dict[str, Any]:
+    """The profile of `config`'s settings on its own dataset (seconds; see the module doc)."""
+    import dataclasses
+
+    from rec_core.data import load_dataset
+    from rec_core.evaluate import evaluate_all
+    from rec_core.experiment import RunConfig, seed_everything
+    from rec_core.models.registry import build_model
+    from rec_core.split import make_split
+    from rec_core.train import Trainer
+
+    startup = time.time() - t0 if t0 else None
+    base = RunConfig.from_dict(config)
+    model_cfg = base.model
+    if hasattr(model_cfg, "init_from_run"):  # the copy costs nothing; its MF run need not exist here
+        model_cfg = dataclasses.replace(model_cfg, init_from_run="", freeze_mf=False)
+    cfg = dataclasses.replace(base, model=model_cfg, train=dataclasses.replace(base.train, patience=0))
+    t = time.perf_counter()
+    data = load_dataset(cfg.data)
+    split = make_split(data, cfg.split)
+    load_s = time.perf_counter() - t
+    seed_everything(cfg.seed)
+    t = time.perf_counter()
+    model = build_model(cfg.model, data)
+    build_s, encode_s = time.perf_counter() - t, 0.0
+    described: dict[str, Any] = getattr(model, "describe", dict)()
+    hits = described.get("text_cache_hits")
+    if isinstance(hits, dict) and hits and not any(hits.values()):  # encoded now: time a warm build too
+        t = time.perf_counter()
+        model = build_model(cfg.model, data)
+        warm = time.perf_counter() - t
+        build_s, encode_s = warm, max(0.0, build_s - warm)
+    trainer = Trainer(model, data, split, cfg.train, cfg.eval)
+    epoch_s: dict[str, float] = {}
+    valid_s: dict[str, float] = {}
+    if cfg.model.name in CLOSED_FORM_MODELS:
+        t = time.perf_counter()
+        fitted = trainer.fit()
+        epoch_s["fit"] = (time.perf_counter() - t) / max(1, len(fitted.history))
+        last = None
+    else:
+        steps_per_epoch = math.ceil(len(split.train) / cfg.train.batch_size)
+        marks: list[float] = []
+        trainer.add_callback("on_step_end", lambda tr, info: marks.append(time.perf_counter()))
+
+        def enough() -> bool:
+            if len(marks) < TIMED_STEPS + 1:
+                return False
+            step = statistics.median(b - a for a, b in zip(marks, marks[1:]))
+            return step * steps_per_epoch > WHOLE_EPOCH_S
+
+        trainer.set_stop_check(enough)
+        plan = _phase_plan(model, cfg.train.epochs)
+        active = [i for i, p in enumerate(plan) if p[1] > 0] or [len(plan) - 1]
+        last = plan[active[-1]][0]
+        for index, (name, _epochs, setup) in enumerate(plan):
+            if setup is not None:
+                setup()
+            if index not in active:
+                continue
+            marks.clear()
+            t = time.perf_counter()
+            fitted = trainer.fit(1)
+            spent = time.perf_counter() - t
+            record = fitted.history[-1] if fitted.history and not fitted.stopped else None
+            if record is not None:  # a whole epoch, validated inside fit
+                epoch_s[name] = float(record["seconds"])
+                valid_s[name] = float(record.get("eval_seconds", 0.0))
+                overhead = spent - epoch_s[name] - valid_s[name]
+            else:
+                step = statistics.median(b - a for a, b in zip(marks, marks[1:])) if len(marks) >= 2 else spent
+                epoch_s[name] = step * steps_per_epoch
+                overhead = (marks[0] - t - step) if marks else 0.0
+                t = time.perf_counter()
+                trainer.validate()
+                valid_s[name] = time.perf_counter() - t
+            if index == active[0]:  # preparing the model (once, inside the first fit): with the build
+                build_s += max(0.0, overhead)
+    t = time.perf_counter()
+    evaluate_all(model, data, split, "test", cfg.eval, with_ranks=True, device=trainer.device)
+    test_s = time.perf_counter() - t + (valid_s.get(last, 0.0) if last else 0.0)
+    profile = Profile(len(split.train), int(data.n_users), int(data.n_items), epoch_s, valid_s, load_s, build_s,
+                      encode_s, test_s, startup)
+    return {"profile": profile.to_dict(), "measured_at": time.strftime("%Y-%m-%d %H:%M")}
+
+
+def _record(root: Path, config: dict[str, Any], entry: dict[str, Any]) -> None:
+    with file_lock(root / ".calibration.lock"):
+        current = _read(root)
+        profiles = dict(current.get("profiles") or {})
+        profiles[_key(config)] = entry
+        write_json_atomic(root / CALIBRATION_FILE, {**current, "profiles": profiles})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rec_app.calibration")
+    sub = parser.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("measure", help="calibrate the settings of a run config on this machine")
+    m.add_argument("runs_dir")
+    m.add_argument("config_json")
+    m.add_argument("--t0", type=float, default=None, help="time.time() when the process was launched")
+    args = parser.parse_args(argv)
+    root, config_path = Path(args.runs_dir), Path(args.config_json)
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    try:
+        _record(root, config, measure(config, args.t0))
+    except Exception as exc:  # recorded so the page can say why there is no estimate
+        _record(root, config, {"error": f"{type(exc).__name__}: {exc}", "measured_at": time.strftime("%Y-%m-%d %H:%M")})
+        raise
+    finally:
+        config_path.unlink(missing_ok=True)
+        _pending_file(root, config).unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
