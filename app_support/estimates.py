@@ -7,6 +7,7 @@ left of each running run and all of each queued one come before the runs being e
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,9 +20,16 @@ from rec_app import estimate as est
 from rec_app.i18n import format_duration, t
 from rec_app.run_table import RunRow
 
-__all__ = ["Outcome", "compute", "show", "phase_estimate_s", "run_estimate"]
+__all__ = ["Outcome", "compute", "show", "phase_estimate_s", "run_estimate", "calibration_enabled"]
 
 _CACHE_KEY = "_estimates_of_runs"  # run id -> Estimate of runs in the queue (they do not change)
+CALIBRATE_ENV = "REC_CORE_CALIBRATE"
+
+
+def calibration_enabled() -> bool:
+    """Whether Estimate may start a calibration ($REC_CORE_CALIBRATE, default 1; the tests set
+    0: a calibration on ML-100K encodes its texts and trains real steps for a minute or more)."""
+    return os.environ.get(CALIBRATE_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -117,7 +125,7 @@ def compute(config: dict[str, Any], size: est.DatasetSize | None, n_runs: int, *
         root = resources.store().root
         pending = cal.measurement_pending(root, config)
         error = cal.calibration_error(config, root)
-        if measure_if_unknown and not pending:
+        if measure_if_unknown and not pending and calibration_enabled():
             pending = cal.start_measurement(root, config)
             error = None
         return Outcome(None, pending=pending, error=None if pending else error, text_model=text, n_runs=n_runs,

@@ -171,10 +171,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
 
 @pytest.fixture(autouse=True, scope="session")
 def _no_warm_worker() -> Iterator[None]:
-    """The app's queue keeps a warm worker process (it imports torch); tests that serve the app
-    would start one per store. Off unless a test asks for it (tests/test_warm_worker.py), or
-    the caller set REC_CORE_WARM_WORKER; restored after the session."""
+    """The app starts processes of its own: its queue keeps a warm worker (it imports torch),
+    and Estimate calibrates unmeasured settings on the target data (a minute of CPU on
+    ML-100K). Tests that serve the app would start them per store or click: off unless a test
+    starts them itself (tests/test_warm_worker.py, the calibration test), or the caller set
+    REC_CORE_WARM_WORKER / REC_CORE_CALIBRATE; restored after the session."""
     with pytest.MonkeyPatch.context() as patch:
-        if "REC_CORE_WARM_WORKER" not in os.environ:
-            patch.setenv("REC_CORE_WARM_WORKER", "0")
+        for name in ("REC_CORE_WARM_WORKER", "REC_CORE_CALIBRATE"):
+            if name not in os.environ:
+                patch.setenv(name, "0")
         yield
