@@ -12,6 +12,7 @@ from app_support.page_frame import figure_options, language_sidebar, page_icon, 
 from app_support.report_button import REPORT_FIGURES_KEY, report_buttons
 from app_support.session import init_page
 from rec_app.compare_table import (TABLE_METRICS, default_reference, differences_table, export_frame, group_runs,
+                                    initial_selection,
                                     random_reference, segment_table, single_groups, summary_table,
                                     tested_weights_table, to_latex, usable_row)
 from rec_app.figures import metric_bars, run_colours, segment_bars, training_curves
@@ -54,9 +55,7 @@ with page_guard(lang):
     # session or a switch between groups and runs starts from the three newest, plus the
     # baseline they would be measured against when it is not among them.
     if st.session_state.get("cmp_last_mode") != mode and not wanted:
-        start = list(by_key)[:3]
-        base = default_reference([by_key[k] for k in start], groups)
-        st.session_state["cmp_sel"] = start + ([base] if base is not None and base not in start else [])
+        st.session_state["cmp_sel"] = initial_selection(groups)
     st.session_state["cmp_last_mode"] = mode
     st.session_state["cmp_sel"] = [k for k in st.session_state.get("cmp_sel", []) if k in by_key]
     chosen = st.multiselect(t("compare.pick", lang), list(by_key), key="cmp_sel",

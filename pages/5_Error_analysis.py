@@ -9,7 +9,7 @@ from app_support import resources
 from app_support.errors import page_guard, show_error
 from app_support.page_frame import page_icon, remember
 from app_support.session import init_page
-from rec_app.compare_table import BASELINE_MODELS
+from rec_app.compare_table import baseline_for_run
 from rec_app.analysis_tables import localized
 from rec_app.figures import run_colours
 from rec_app.i18n import part_metric_label, t
@@ -37,12 +37,8 @@ with page_guard(lang):
     with r1:
         run_a = ap.run_picker(t("an.run_a", lang), rows, "err_run_a", lang, default=wanted[0] if wanted else None)
     with r2:
-        # The natural B is an ID-only baseline of the same data, split and seed.
-        row_a = next(r for r in rows if r.run_id == run_a)
-        same = [r for r in rows if r.run_id != run_a and r.seed == row_a.seed and
-                all(r.config.get(k) == row_a.config.get(k) for k in ("data", "split"))]
-        base = next((r.run_id for m in BASELINE_MODELS for r in same if r.model == m and r.state == "done"),
-                    same[0].run_id if same else None)  # MF first, then Popularity, as Compare picks
+        # The natural B is an ID-only baseline of the same data, split and seed (Compare's rule).
+        base = baseline_for_run(run_a, rows)
         run_b = ap.run_picker(t("an.run_b", lang), [r for r in rows if r.run_id != run_a], "err_run_b", lang,
                               default=wanted[1] if len(wanted) > 1 else base, remember=False)
     a, b = ap.load(run_a, lang), ap.load(run_b, lang)

@@ -38,7 +38,7 @@ __all__ = [
     "group_runs", "single_groups", "summary_table", "format_mean_std", "compare_groups",
     "differences_table", "verdict", "export_frame", "to_latex", "segment_table", "seedless_config",
     "BASELINE_MODELS", "PRIMARY_METRIC", "usable_row", "data_split", "describe_setting", "setting_mismatch",
-    "default_reference", "random_reference", "flatten_config",
+    "default_reference", "initial_selection", "baseline_for_run", "random_reference", "flatten_config",
 ]
 
 TABLE_METRICS: tuple[str, ...] = tuple(f"{m}@{k}" for m in ("hit", "ndcg", "recall", "mrr") for k in (5, 10, 20))
@@ -214,6 +214,28 @@ def default_reference(selected: Sequence[RunGroup], candidates: Sequence[RunGrou
                                             g.name, g.key))
             return best.key
     return None
+
+
+def initial_selection(groups: Sequence[RunGroup], n: int = 3) -> list[str]:
+    """What Compare selects when nothing was chosen yet: the `n` newest groups, plus the
+    reference `default_reference` would measure them against when it is not among them."""
+    start = [g.key for g in groups[:n]]
+    base = default_reference(list(groups[:n]), groups)
+    return start + ([base] if base is not None and base not in start else [])
+
+
+def baseline_for_run(run_id: str, rows: Sequence[RunRow]) -> str | None:
+    """The run a single run is best compared with (Error analysis's default B): by the same
+    rule as `default_reference`, among finished runs of the same dataset, split and seed,
+    taken one run per group; else the first run of that setting and seed; None if none."""
+    row = next((r for r in rows if r.run_id == run_id), None)
+    if row is None:
+        return None
+    same = [r for r in rows if r.run_id != run_id and r.seed == row.seed and data_split(r.config) == data_split(row.config)]
+    groups = single_groups([row, *same], include_stopped=True)
+    mine = [g for g in groups if g.key == run_id]
+    picked = default_reference(mine, [g for g in groups if g.key != run_id]) if mine else None
+    return picked if picked is not None else (same[0].run_id if same else None)
 
 
 def format_mean_std(mean: float, std: float, n: int, digits: int = 4) -> str:

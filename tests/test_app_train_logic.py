@@ -149,3 +149,24 @@ def test_progress_inside_an_epoch_and_before_training() -> None:
     assert "12 s so far" in progress_view(encoding, status, "en", now=now).text
     queued = progress_view(_row(state="queued"), {}, "en", queue_position=2)
     assert queued.fraction is None and "place 2" in queued.text
+
+
+# -- issue 10: the default baseline, one rule for Compare and Error analysis ---------------------------
+def test_one_baseline_rule_for_the_compare_selection_and_error_analysis(app_runs: Path) -> None:
+    from rec_app.compare_table import baseline_for_run, default_reference, group_runs, initial_selection
+    from rec_app.run_table import list_rows
+    from rec_core.runs import RunStore
+
+    rows = list_rows(RunStore(app_runs))
+    groups = group_runs(rows)
+    mf = next(g for g in groups if g.model == "mf")
+    enhanced = next(g for g in groups if g.model == "enhanced")
+    assert initial_selection([enhanced, mf], n=1) == [enhanced.key, mf.key]  # the newest, plus its reference
+    assert initial_selection([mf, enhanced], n=2) == [mf.key, enhanced.key]
+    assert default_reference([enhanced], groups) == mf.key
+    for seed in (0, 1):
+        a = next(r for r in rows if r.model == "enhanced" and r.seed == seed)
+        b = baseline_for_run(a.run_id, rows)
+        assert b == next(r.run_id for r in rows if r.model == "mf" and r.seed == seed)  # same seed's MF
+    only_mf = [r for r in rows if r.model == "mf"]
+    assert baseline_for_run(only_mf[0].run_id, only_mf) is None  # no other run of that seed
