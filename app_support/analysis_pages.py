@@ -1,7 +1,7 @@
 """Streamlit glue shared by the analysis pages (Attention, Embeddings, Error analysis).
 
 Cached loading (a model per run, keyed by run id and its results' modification time; the
-dataset and split per config; projections and top-10 lists as data), the sidebar (page links,
+dataset and split per config; projections and top-10 lists as data), the sidebar (language,
 presentation mode and image format shared with the Compare page), run pickers, and the
 download row every figure and table gets. The analysis itself lives in `rec_core.analysis`.
 """
@@ -16,9 +16,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
-from app_support import page_frame, resources, session
+from app_support import page_frame, resources
 from app_support.charts import show_figure
 from rec_app.figures import Style, export_images
 from rec_app.i18n import t
@@ -30,23 +29,12 @@ __all__ = ["PRESENTATION_KEY", "Loaded", "sidebar", "finished_rows", "run_picker
 
 PRESENTATION_KEY = page_frame.PRESENTATION_KEY  # the Compare page's toggle: one switch for every page
 LAST_RUN_KEY = "analysis_last_run"  # the run last picked on an analysis page, offered first on the others
-_PAGES = (("pages/3_Attention.py", "nav.attention", ":material/visibility:"),
-          ("pages/4_Embeddings.py", "nav.embeddings", ":material/scatter_plot:"),
-          ("pages/5_Error_analysis.py", "nav.error_analysis", ":material/troubleshoot:"))
 
 
 def sidebar(lang: str) -> Style:
-    """Links to the analysis pages (those the shared navigation lacks), the language switch,
-    the presentation toggle and the toolbar image format (shared with Compare, remembered
-    across pages); returns the figure Style."""
-    listed = {path for path, _, _ in getattr(session, "_NAV", ())}
-    with st.sidebar:
-        for path, key, icon in _PAGES:
-            if path not in listed:
-                try:
-                    st.page_link(path, label=t(key, lang), icon=icon)
-                except StreamlitAPIException:
-                    pass  # a page run on its own has no multipage app to link into
+    """The language switch, the presentation toggle and the toolbar image format (shared with
+    Compare, remembered across pages); returns the figure Style. The page links are the shared
+    navigation's (`session.init_page`: every page in pages/)."""
     return page_frame.figure_options(page_frame.language_sidebar())
 
 

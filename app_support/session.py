@@ -46,7 +46,7 @@ def _discover() -> tuple[tuple[str, str, str], ...]:
 
 
 # Every page of the app, discovered from pages/ like Streamlit does (so pages added later are
-# linked too). The analysis pages read this to avoid linking a page twice.
+# linked too): the one list of page links.
 _NAV = _discover()
 
 
