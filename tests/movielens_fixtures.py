@@ -1,11 +1,12 @@
 """Tiny MovieLens-format datasets, written at test time with invented records.
 
 MovieLens may not be redistributed, so no file of it is committed: these are made-up movies
-and users in the original formats (tab / pipe / `::` separated, latin-1), covering the cases
-the loaders must handle: a trailing article ("Quiet Harbour, The"), a latin-1 title with a
-French article, a title with a trailing space, the "unknown" genre, a duplicate rating pair,
-an item and a user that are never rated, occupation "other"/"none" and an ML-1M zip with a
-leading zero.
+and users in the original formats (tab / pipe / `::` separated, latin-1; ML-20M's CSV with
+headers, UTF-8), covering the cases the loaders must handle: a trailing article ("Quiet
+Harbour, The"), an accented title with a French article, a title with a trailing space, the
+"unknown" and "(no genres listed)" genres, a duplicate rating pair, an item and a user that are
+never rated, occupation "other"/"none", an ML-1M zip with a leading zero, half-star ratings
+(ML-10M, ML-20M), and quoted ML-20M titles holding commas and quotes.
 """
 from __future__ import annotations
 
@@ -43,12 +44,53 @@ ML1M_RATINGS = ["1::1::5::978300760", "1::2::3::978302109", "2::3::4::978301968"
                 "3::3::2::978824291", "4::2::5::978300000"]
 
 
-def _write(path: Path, lines: list[str]) -> None:
-    path.write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+# ML-10M (`ml-10M100K/`): movies.dat as ML-1M but UTF-8 here (the loader takes latin-1 too),
+# half-star ratings, tags.dat present but unused. (2, 1) appears twice: the later 4.5 must win.
+ML10M_MOVIES = ["1::Paper Kites (1995)::Animation|Children's|Comedy", "2::Mémoires, Les (1995)::Drama|Musical",
+                "3::Quiet Harbour, The (1995)::Crime|Thriller", "4::Pull My Kite (1958)::(no genres listed)",
+                "5::Never Rated (1999)::Drama"]
+# (user, item, rating, time)
+ML10M_RATINGS = [(1, 1, "5", 838985046), (1, 2, "3.5", 838983525), (1, 3, "0.5", 838983392),
+                 (2, 1, "4.5", 868245777), (2, 4, "2", 868245920), (10, 3, "4", 1111111111),
+                 (10, 2, "1.5", 1111111112), (71567, 1, "3", 912580553), (2, 1, "4", 868245700)]
+ML10M_TAGS = ["1::3::dark harbour::1188263867", "10::2::memories::1188263900"]
+
+# ML-20M: CSV with headers, UTF-8; titles with commas (and quotes) are quoted. (1, 2) appears
+# twice: the later 4.0 must win.
+ML20M_MOVIES = ["movieId,title,genres", "1,Paper Kites (1995),Animation|Children|Comedy",
+                '2,"Quiet Harbour, The (1995)",Crime|Thriller', '3,"Mémoires, Les (1995)",Drama|Musical',
+                '4,"Night, Day, and Night Again (2001)",Drama', "5,Pull My Kite (1958),(no genres listed)",
+                '6,"""Great"" Escape, The (1963)",Action|War', "7,Never Rated (2015),Comedy",
+                "131262,Innocence (2014),Adventure|Fantasy|Horror"]
+ML20M_RATINGS = [(1, 1, "3.5", 1112486027), (1, 2, "4.0", 1112484676), (1, 3, "0.5", 1112484819),
+                 (2, 4, "5.0", 974820889), (2, 6, "2.5", 974820691), (3, 5, "4.5", 1379438734),
+                 (3, 131262, "3.0", 1427745466), (138493, 1, "4.0", 1258126944), (1, 2, "1.0", 1112484000)]
+
+
+def _write(path: Path, lines: list[str], encoding: str = "latin-1") -> None:
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+
+
+def write_ml10m(folder: Path, movies_encoding: str = "utf-8") -> Path:
+    """An ML-10M-format folder (ratings.dat, movies.dat, tags.dat) at `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(folder / "movies.dat", ML10M_MOVIES, movies_encoding)
+    _write(folder / "ratings.dat", [f"{u}::{i}::{r}::{t}" for u, i, r, t in ML10M_RATINGS])
+    _write(folder / "tags.dat", ML10M_TAGS)
+    return folder
+
+
+def write_ml20m(folder: Path) -> Path:
+    """An ML-20M-format folder (ratings.csv, movies.csv with headers) at `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(folder / "movies.csv", ML20M_MOVIES, "utf-8")
+    _write(folder / "ratings.csv", ["userId,movieId,rating,timestamp"]
+           + [f"{u},{i},{r},{t}" for u, i, r, t in ML20M_RATINGS], "utf-8")
+    return folder
 
 
 def write_tiny_movielens(root: Path) -> None:
-    """Create `root/ml-100k-tiny/` and `root/ml-1m-tiny/` in the original formats."""
+    """Create `root/ml-100k-tiny/`, `ml-1m-tiny/`, `ml-10m-tiny/` and `ml-20m-tiny/` in the original formats."""
     ml100k = root / "ml-100k-tiny"
     ml100k.mkdir(parents=True, exist_ok=True)
     _write(ml100k / "u.genre", [f"{g}|{i}" for i, g in enumerate(GENRES)] + [""])
@@ -61,3 +103,5 @@ def write_tiny_movielens(root: Path) -> None:
     _write(ml1m / "movies.dat", ML1M_MOVIES)
     _write(ml1m / "users.dat", ML1M_USERS)
     _write(ml1m / "ratings.dat", ML1M_RATINGS)
+    write_ml10m(root / "ml-10m-tiny")
+    write_ml20m(root / "ml-20m-tiny")

@@ -24,7 +24,7 @@ def test_defaults_are_valid_frozen_and_hashable() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "field", "allowed"),
     [
-        ({"name": "movielens"}, "name", "ml-100k, ml-1m, synthetic, csv"),
+        ({"name": "movielens"}, "name", "ml-100k, ml-1m, ml-10m, ml-20m, synthetic, csv"),
         ({"min_rating": float("nan")}, "min_rating", "finite"),
         ({"min_rating": "4"}, "min_rating", "number"),
         ({"data_dir": ""}, "data_dir", "folder"),
@@ -66,7 +66,7 @@ def test_dataset_status_offline(fixtures_dir: Path, tmp_path: Path) -> None:
     shutil.copytree(fixtures_dir / "ml-100k-tiny", tmp_path / "ml-100k")
     (tmp_path / "ml-1m").mkdir()
     rows = {row["name"]: row for row in dataset_status(str(tmp_path))}
-    assert set(rows) == {"ml-100k", "ml-1m", "synthetic"}
+    assert set(rows) == {"ml-100k", "ml-1m", "ml-10m", "ml-20m", "synthetic"}
     assert rows["ml-100k"]["state"] == "ready" and rows["ml-100k"]["path"] == str(tmp_path / "ml-100k")
     assert rows["ml-1m"]["state"] == "missing" and "ratings.dat" in str(rows["ml-1m"]["detail"])
     assert rows["ml-1m"]["url"] == "https://files.grouplens.org/datasets/movielens/ml-1m.zip"

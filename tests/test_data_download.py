@@ -1,6 +1,8 @@
 """Download: offline fails fast and clearly; a zip served on 127.0.0.1 is verified and extracted atomically."""
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
 import socket
 import threading
@@ -133,10 +135,17 @@ def test_download_verify_extract_and_load(server: _Server, fixtures_dir: Path, t
 def test_bad_checksum_leaves_nothing(server: _Server, fixtures_dir: Path, tmp_path: Path) -> None:
     server.routes["/ml-100k.zip"] = _zip_of(fixtures_dir / "ml-100k-tiny", "ml-100k")
     url = server.base + "/ml-100k.zip"
-    # The real ML-100K checksums cannot match the tiny fixture.
+    # The real ML-100K zip MD5 cannot match the tiny fixture's zip: refused before extraction.
     with pytest.raises(DatasetUnavailable, match="failed verification") as err:
         ensure_dataset("ml-100k", tmp_path, url=url)
-    assert "u.data has SHA256" in str(err.value) and url in str(err.value)
+    assert f"ml-100k.zip has MD5 {hashlib.md5(server.routes['/ml-100k.zip']).hexdigest()}" in str(err.value)
+    assert f"expected {ML100K_SPEC.zip_md5}" in str(err.value) and url in str(err.value)
+    assert _leftovers(tmp_path) == []
+    # A zip whose MD5 matches is still refused when an extracted file's SHA256 does not.
+    spec = dataclasses.replace(ML100K_SPEC, zip_md5=hashlib.md5(server.routes["/ml-100k.zip"]).hexdigest())
+    with pytest.raises(DatasetUnavailable, match="failed verification") as err:
+        download_dataset(spec, tmp_path, url=url)
+    assert "u.data has SHA256" in str(err.value)
     assert _leftovers(tmp_path) == []
 
 

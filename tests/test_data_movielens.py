@@ -258,8 +258,8 @@ def test_bad_u_user_age(tiny100k: Path) -> None:
 
 
 def test_unknown_dataset_name_lists_allowed() -> None:
-    with pytest.raises(ConfigError, match=r"ml-100k, ml-1m, synthetic, csv") as err:
-        DataConfig(name="ml-10m")  # type: ignore[arg-type]  # an unknown name on purpose
+    with pytest.raises(ConfigError, match=r"ml-100k, ml-1m, ml-10m, ml-20m, synthetic, csv") as err:
+        DataConfig(name="ml-25m")  # type: ignore[arg-type]  # an unknown name on purpose
     assert err.value.field == "name"
 
 

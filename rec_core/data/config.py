@@ -19,8 +19,8 @@ __all__ = [
     "resolve_data_dir",
 ]
 
-DatasetName = Literal["ml-100k", "ml-1m", "synthetic", "csv"]
-DATASET_NAMES: tuple[str, ...] = ("ml-100k", "ml-1m", "synthetic", "csv")
+DatasetName = Literal["ml-100k", "ml-1m", "ml-10m", "ml-20m", "synthetic", "csv"]
+DATASET_NAMES: tuple[str, ...] = ("ml-100k", "ml-1m", "ml-10m", "ml-20m", "synthetic", "csv")
 DATA_DIR_ENV = "REC_CORE_DATA"
 
 # The synthetic generator names its genres from this list, in order; its length caps
@@ -39,8 +39,8 @@ class DataConfig:
     `dataclasses.asdict`.
     """
 
-    name: DatasetName = "ml-100k"  # ml-100k | ml-1m (GroupLens files) | synthetic | csv
-    # Folder holding `ml-100k/` and `ml-1m/`; None -> $REC_CORE_DATA -> user cache dir.
+    name: DatasetName = "ml-100k"  # ml-100k | ml-1m | ml-10m | ml-20m (GroupLens files) | synthetic | csv
+    # Folder holding `ml-100k/`, `ml-1m/`, `ml-10m/`, `ml-20m/`; None -> $REC_CORE_DATA -> user cache dir.
     data_dir: str | None = None
     # None keeps every rating as a positive (RecBole's ML-100K default); else keep ratings >= it.
     min_rating: float | None = None

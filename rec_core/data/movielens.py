@@ -1,15 +1,23 @@
-"""MovieLens ML-100K and ML-1M loaders (GroupLens file formats, latin-1).
+"""MovieLens ML-100K, ML-1M, ML-10M and ML-20M loaders (GroupLens file formats).
 
 ML-100K: `u.data` (tab: user item rating timestamp), `u.item` (pipe: id|title|release|video
 release|url|19 genre flags), `u.genre` (name|index), `u.user` (id|age|gender|occupation|zip).
 ML-1M: `ratings.dat`, `movies.dat` (id::title::genre|genre), `users.dat`
-(id::gender::age code::occupation code::zip), all `::` separated.
+(id::gender::age code::occupation code::zip), all `::` separated, latin-1.
+ML-10M (`ml-10M100K/`): `ratings.dat` (half-star ratings) and `movies.dat` as ML-1M;
+`tags.dat` is not read. ML-20M: `ratings.csv` (userId,movieId,rating,timestamp) and
+`movies.csv` (movieId,title,genres; titles with commas are quoted), with headers, UTF-8.
+ML-10M and ML-20M have no user metadata: their user texts are empty, so text models fall back
+to user IDs (`use_user_text` turns itself off when every user text is empty).
 
-Only users and items with an interaction are indexed (see `indexing`), so ML-100K gives
-943 users and 1682 items. Every malformed file raises DataError naming the file and line.
+Ratings files are read by pandas' C parser (`::` as two `:` separators, never the slow python
+engine): ~0.3 s per million lines. Only users and items with an interaction are indexed (see
+`indexing`), so ML-100K gives 943 users and 1682 items. Every malformed file raises DataError
+naming the file and line.
 """
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -18,13 +26,18 @@ import numpy as np
 import pandas as pd
 
 from rec_core.data.indexing import IndexedInteractions, assemble, index_interactions
-from rec_core.data.interactions import InteractionData
+from rec_core.data.interactions import InteractionData, TextTable
 from rec_core.data.text_template import render_text_table
 from rec_core.errors import DataError
 
 __all__ = [
     "load_ml100k",
     "load_ml1m",
+    "load_ml10m",
+    "load_ml20m",
+    "read_movies_dat",
+    "read_movies_csv",
+    "read_ml1m_users",
     "parse_movielens_title",
     "ITEM_TEMPLATE",
     "ML100K_USER_TEMPLATE",
@@ -33,6 +46,8 @@ __all__ = [
     "ML1M_OCCUPATIONS",
     "ML100K_FILES",
     "ML1M_FILES",
+    "ML10M_FILES",
+    "ML20M_FILES",
 ]
 
 ITEM_TEMPLATE = "{title} ({year}). Genres: {genres}."
@@ -40,6 +55,8 @@ ML100K_USER_TEMPLATE = "A {age}-year-old {gender} {occupation}."
 ML1M_USER_TEMPLATE = "A {gender} user aged {age}, {occupation}."
 ML100K_FILES: tuple[str, ...] = ("u.data", "u.item", "u.user", "u.genre")
 ML1M_FILES: tuple[str, ...] = ("ratings.dat", "movies.dat", "users.dat")
+ML10M_FILES: tuple[str, ...] = ("ratings.dat", "movies.dat")
+ML20M_FILES: tuple[str, ...] = ("ratings.csv", "movies.csv")
 
 # ML-1M README: age is a bucket code, occupation a code 0..20.
 ML1M_AGES: dict[int, str] = {
@@ -54,8 +71,9 @@ ML1M_OCCUPATIONS: tuple[str, ...] = (
 _GENDERS = {"M": "male", "F": "female"}
 # Occupations that read badly in "A 24-year-old male other.": left out of the text only.
 _VAGUE_OCCUPATIONS = frozenset({"other", "none"})
-# The "unknown" genre flag means "no genre known", not a genre: left out of `genres`.
-_NOT_A_GENRE = frozenset({"unknown"})
+# "unknown" (ML-100K's flag) and "(no genres listed)" (ML-10M, ML-20M) mean "no genre known",
+# not a genre: left out of `genres`.
+_NOT_A_GENRE = frozenset({"unknown", "(no genres listed)"})
 
 _YEAR = re.compile(r"^(?P<title>.*?)\s*\((?P<year>\d{4})\)(?:\s*\([^()]*\))*\s*$")
 _ALTERNATES = re.compile(r"^(?P<main>.*?)(?P<alts>(?:\s*\([^()]*\))*)$")
@@ -95,19 +113,40 @@ def _front_article(title: str) -> str:
 # --- file reading ---------------------------------------------------------------------------
 
 
-def _read_lines(path: Path) -> list[tuple[int, str]]:
-    """Non-blank (line number, line) pairs of a latin-1 file; DataError if it is missing."""
+def _decode(data: bytes) -> str:
+    """UTF-8 text if the bytes are valid UTF-8 (BOM dropped), else latin-1 (which decodes any byte).
+
+    ML-100K and ML-1M are latin-1, ML-20M is UTF-8, ML-10M's movies.dat may be either: a latin-1
+    accent followed by ASCII (byte E9 then "r" in "Misérables") is never valid UTF-8, so the guess is safe.
+    """
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _read_lines(path: Path, encoding: str = "latin-1") -> list[tuple[int, str]]:
+    """Non-blank (line number, line) pairs of a text file; DataError if it is missing.
+
+    `encoding` "latin-1" (GroupLens' ML-100K/ML-1M files: "Misérables"; decodes any byte, so no
+    error here) or "auto" (UTF-8 when valid, else latin-1).
+    """
     if not path.is_file():
         raise DataError(str(path), "file is missing")
-    # GroupLens files are latin-1 ("Misérables"); latin-1 decodes any byte, so no error here.
-    text = path.read_text(encoding="latin-1")
+    data = path.read_bytes()
+    text = _decode(data) if encoding == "auto" else data.decode(encoding)
     return [(k, line) for k, line in enumerate(text.splitlines(), start=1) if line.strip()]
 
 
-def _split_rows(path: Path, sep: str, names: tuple[str, ...]) -> list[tuple[int, list[str]]]:
-    """(line number, fields) per row, each with exactly len(names) fields."""
+def _split_rows(
+    path: Path, sep: str, names: tuple[str, ...], encoding: str = "latin-1", skip_lines: int = 0,
+) -> list[tuple[int, list[str]]]:
+    """(line number, fields) per row, each with exactly len(names) fields; the first `skip_lines`
+    lines (a header) are not rows."""
     rows = []
-    for k, line in _read_lines(path):
+    for k, line in _read_lines(path, encoding):
+        if k <= skip_lines:
+            continue
         fields = line.split(sep)
         if len(fields) != len(names):
             raise DataError(
@@ -129,12 +168,26 @@ def _as_int(path: Path, k: int, name: str, text: str) -> int:
 _RATING_NAMES = ("user", "item", "rating", "timestamp")
 
 
-def _read_ratings(path: Path, sep: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(users, items, ratings, timestamps) arrays of a ratings file; pandas C parser fast path."""
+def _read_ratings(
+    path: Path, sep: str, header: tuple[str, ...] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(users, items, ratings, timestamps) arrays of a ratings file; pandas C parser fast path.
+
+    `header`: the column names the file's first line must hold (ML-20M's CSV), or None when the
+    file has no header (the `.dat` and `u.data` files).
+    """
     if not path.is_file():
         raise DataError(str(path), "file is missing")
     if path.stat().st_size == 0:
         raise DataError(str(path), "no interactions: the file is empty")
+    skip = 0
+    if header is not None:
+        with path.open("rb") as handle:
+            first = _decode(handle.readline()).strip()
+        if [f.strip() for f in first.split(sep)] != list(header):
+            raise DataError(str(path), f"line 1: expected the header {sep.join(header)!r}, found {first[:80]!r}; "
+                                       "is this the GroupLens file?")
+        skip = 1
     # "::" would force pandas' slow python engine; ":" is C-fast, with an empty field between
     # each pair of real ones. No usecols: it would silently ignore extra fields.
     single = sep if len(sep) == 1 else sep[0]
@@ -144,22 +197,22 @@ def _read_ratings(path: Path, sep: str) -> tuple[np.ndarray, np.ndarray, np.ndar
         frame = pd.read_csv(
             path, sep=single, header=None, names=list(range(n_raw)), index_col=False,
             dtype={cols[0]: np.int64, cols[1]: np.int64, cols[2]: np.float64, cols[3]: np.int64},
-            engine="c", encoding="latin-1",
+            engine="c", encoding="latin-1", skiprows=skip,
         )
     except Exception as exc:  # noqa: BLE001 - any parser failure is diagnosed line by line below
-        _diagnose_ratings(path, sep)
+        _diagnose_ratings(path, sep, skip)
         raise DataError(str(path), f"could not be parsed: {exc}") from None
     if n_raw == 7 and not frame[[1, 3, 5]].isna().all().all():
-        _diagnose_ratings(path, sep)  # something sat between the two colons of a "::"
+        _diagnose_ratings(path, sep, skip)  # something sat between the two colons of a "::"
     if len(frame) == 0:
         raise DataError(str(path), "no interactions: the file has no rows")
     arrays = [frame[c].to_numpy() for c in cols]
     return arrays[0], arrays[1], arrays[2], arrays[3]
 
 
-def _diagnose_ratings(path: Path, sep: str) -> None:
+def _diagnose_ratings(path: Path, sep: str, skip_lines: int = 0) -> None:
     """Raise DataError at the first malformed line of a ratings file (slow; errors only)."""
-    for k, fields in _split_rows(path, sep, _RATING_NAMES):
+    for k, fields in _split_rows(path, sep, _RATING_NAMES, skip_lines=skip_lines):
         for name, text in zip(_RATING_NAMES, fields):
             if name == "rating":
                 try:
@@ -168,7 +221,7 @@ def _diagnose_ratings(path: Path, sep: str) -> None:
                     raise DataError(str(path), f"line {k}: rating {text!r} is not a number") from None
             else:
                 _as_int(path, k, name if name == "timestamp" else f"{name} id", text)
-    if not _read_lines(path):
+    if len(_read_lines(path)) <= skip_lines:
         raise DataError(str(path), "no interactions: the file has no rows")
 
 
@@ -238,9 +291,12 @@ def _user_text_values(fields: pd.DataFrame) -> pd.DataFrame:
 # --- ML-1M ----------------------------------------------------------------------------------
 
 
-def _ml1m_items(path: Path) -> pd.DataFrame:
+def read_movies_dat(path: str | Path) -> pd.DataFrame:
+    """ML-1M / ML-10M `movies.dat` (MovieID::Title::Genres, latin-1 or UTF-8) as a frame indexed
+    by the raw id (str), with columns title (article in front), year (Int64) and genres (list)."""
+    path = Path(path)
     records: dict[str, tuple[str, int | None, list[str]]] = {}
-    for k, (mid, raw_title, genres) in _split_rows(path, "::", ("MovieID", "Title", "Genres")):
+    for k, (mid, raw_title, genres) in _split_rows(path, "::", ("MovieID", "Title", "Genres"), encoding="auto"):
         raw_id = str(_as_int(path, k, "MovieID", mid))
         if raw_id in records:
             raise DataError(str(path), f"line {k}: MovieID {raw_id} appears twice")
@@ -250,7 +306,10 @@ def _ml1m_items(path: Path) -> pd.DataFrame:
     return _item_frame(records)
 
 
-def _ml1m_users(path: Path) -> pd.DataFrame:
+def read_ml1m_users(path: str | Path) -> pd.DataFrame:
+    """ML-1M `users.dat` as a frame indexed by the raw id (str): age (the README's bucket label,
+    e.g. "25-34"), gender ("male"/"female"), occupation (the README's word for the code), zip."""
+    path = Path(path)
     records: dict[str, tuple[object, ...]] = {}
     for k, (uid, gender, age, occupation, zip_code) in _split_rows(
         path, "::", ("UserID", "Gender", "Age", "Occupation", "Zip-code")
@@ -277,10 +336,67 @@ def load_ml1m(folder: str | Path, min_rating: float | None = None) -> Interactio
     folder = Path(folder)
     users, items, ratings, times = _read_ratings(folder / "ratings.dat", "::")
     core = index_interactions(users, items, ratings, times, min_rating=min_rating, source=str(folder / "ratings.dat"))
-    item_table = _ml1m_items(folder / "movies.dat")
-    user_table = _ml1m_users(folder / "users.dat")
+    item_table = read_movies_dat(folder / "movies.dat")
+    user_table = read_ml1m_users(folder / "users.dat")
     return _finish("ml-1m", core, user_table, item_table, folder / "users.dat", folder / "movies.dat",
                    ML1M_USER_TEMPLATE, _user_text_values)
+
+
+# --- ML-10M and ML-20M ----------------------------------------------------------------------
+
+
+def load_ml10m(folder: str | Path, min_rating: float | None = None) -> InteractionData:
+    """ML-10M from `folder` (ratings.dat, movies.dat; GroupLens' `ml-10M100K/`) as `InteractionData`.
+
+    Ratings are half stars (0.5..5). There is no user metadata: user texts are empty.
+    """
+    folder = Path(folder)
+    users, items, ratings, times = _read_ratings(folder / "ratings.dat", "::")
+    core = index_interactions(users, items, ratings, times, min_rating=min_rating, source=str(folder / "ratings.dat"))
+    item_table = read_movies_dat(folder / "movies.dat")
+    return _finish("ml-10m", core, None, item_table, None, folder / "movies.dat", "", _user_text_values)
+
+
+_ML20M_RATINGS_HEADER = ("userId", "movieId", "rating", "timestamp")
+_ML20M_MOVIES_HEADER = ("movieId", "title", "genres")
+
+
+def read_movies_csv(path: str | Path) -> pd.DataFrame:
+    """ML-20M `movies.csv` (movieId,title,genres with a header; quoted titles may hold commas)
+    as `read_movies_dat` gives it: indexed by raw id (str), columns title, year, genres."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(str(path), "file is missing")
+    try:
+        frame = pd.read_csv(io.StringIO(_decode(path.read_bytes())), dtype=str, keep_default_na=False,
+                            na_filter=False, engine="c")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataError(str(path), f"could not be parsed: {exc}") from None
+    if tuple(frame.columns) != _ML20M_MOVIES_HEADER:
+        raise DataError(str(path), f"line 1: expected the header {','.join(_ML20M_MOVIES_HEADER)!r}, "
+                                   f"found {','.join(map(str, frame.columns))[:80]!r}; is this the GroupLens file?")
+    records: dict[str, tuple[str, int | None, list[str]]] = {}
+    # Line numbers assume one line per row (no title in the GroupLens files spans lines).
+    for k, (mid, raw_title, genres) in enumerate(frame.itertuples(index=False, name=None), start=2):
+        raw_id = str(_as_int(path, k, "movieId", mid))
+        if raw_id in records:
+            raise DataError(str(path), f"line {k}: movieId {raw_id} appears twice")
+        title, year = parse_movielens_title(raw_title)
+        kept = [g.strip() for g in genres.split("|") if g.strip() and g.strip() not in _NOT_A_GENRE]
+        records[raw_id] = (title, year, kept)
+    return _item_frame(records)
+
+
+def load_ml20m(folder: str | Path, min_rating: float | None = None) -> InteractionData:
+    """ML-20M from `folder` (ratings.csv, movies.csv) as `InteractionData`.
+
+    Ratings are half stars (0.5..5). There is no user metadata: user texts are empty.
+    """
+    folder = Path(folder)
+    users, items, ratings, times = _read_ratings(folder / "ratings.csv", ",", header=_ML20M_RATINGS_HEADER)
+    core = index_interactions(users, items, ratings, times, min_rating=min_rating, source=str(folder / "ratings.csv"))
+    item_table = read_movies_csv(folder / "movies.csv")
+    return _finish("ml-20m", core, None, item_table, None, folder / "movies.csv", "", _user_text_values)
 
 
 # --- shared ---------------------------------------------------------------------------------
@@ -304,21 +420,29 @@ def _aligned(table: pd.DataFrame, ids: np.ndarray, path: Path, what: str) -> pd.
 def _finish(
     name: str,
     core: IndexedInteractions,
-    user_table: pd.DataFrame,
+    user_table: pd.DataFrame | None,
     item_table: pd.DataFrame,
-    user_path: Path,
+    user_path: Path | None,
     item_path: Path,
     user_template: str,
     user_text_values: Callable[[pd.DataFrame], pd.DataFrame],
 ) -> InteractionData:
-    user_fields = _aligned(user_table, core.user_ids, user_path, "users")
+    """`user_table` None: the dataset has no user metadata; users get no fields and empty texts."""
     item_fields = _aligned(item_table, core.item_ids, item_path, "items")
     notes = []
-    for table, ids, path, what in ((user_table, core.user_ids, user_path, "users"),
-                                   (item_table, core.item_ids, item_path, "items")):
+    tables = [(item_table, core.item_ids, item_path, "items")]
+    if user_table is not None and user_path is not None:
+        user_fields = _aligned(user_table, core.user_ids, user_path, "users")
+        tables.insert(0, (user_table, core.user_ids, user_path, "users"))
+        user_text = render_text_table(user_template, user_text_values(user_fields), config_field="user_template")
+    else:
+        n_users = len(core.user_ids)
+        user_fields = pd.DataFrame(index=range(n_users))
+        user_text = TextTable(("",) * n_users, ((),) * n_users)
+        notes.append(f"{name} has no user metadata: user texts are empty (text models use user IDs only)")
+    for table, ids, path, what in tables:
         if len(table) > len(ids):
             notes.append(f"{len(table) - len(ids)} {what} in {path.name} have no interactions and are not indexed")
-    user_text = render_text_table(user_template, user_text_values(user_fields), config_field="user_template")
     item_text = render_text_table(ITEM_TEMPLATE, item_fields, config_field="item_template")
     return assemble(name, core, user_fields=user_fields, item_fields=item_fields,
                     user_text=user_text, item_text=item_text, notes=tuple(notes))

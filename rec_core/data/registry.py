@@ -8,18 +8,19 @@ from rec_core.data.csv_source import load_csv
 from rec_core.data.download import (
     BUILTIN_SPECS,
     DEFAULT_TIMEOUT_S,
+    dataset_folder,
     download_dataset,
     missing_files,
     unavailable_message,
 )
 from rec_core.data.interactions import InteractionData
-from rec_core.data.movielens import load_ml1m, load_ml100k
+from rec_core.data.movielens import load_ml1m, load_ml10m, load_ml20m, load_ml100k
 from rec_core.data.synthetic import generate_synthetic
 from rec_core.errors import ConfigError, DatasetUnavailable
 
 __all__ = ["load_dataset", "dataset_status", "ensure_dataset"]
 
-_LOADERS = {"ml-100k": load_ml100k, "ml-1m": load_ml1m}
+_LOADERS = {"ml-100k": load_ml100k, "ml-1m": load_ml1m, "ml-10m": load_ml10m, "ml-20m": load_ml20m}
 
 
 def ensure_dataset(
@@ -38,7 +39,7 @@ def ensure_dataset(
     if name not in BUILTIN_SPECS:
         raise ConfigError("name", f"{name!r} is not a downloadable dataset; those are: {', '.join(BUILTIN_SPECS)}")
     spec = BUILTIN_SPECS[name]
-    folder = resolve_data_dir(data_dir) / spec.name
+    folder = dataset_folder(spec, resolve_data_dir(data_dir))
     missing = missing_files(spec, folder)
     if not missing:
         return folder
@@ -73,7 +74,7 @@ def dataset_status(data_dir: str | None = None) -> list[dict[str, str | None]]:
     root = resolve_data_dir(data_dir)
     rows: list[dict[str, str | None]] = []
     for spec in BUILTIN_SPECS.values():
-        folder = root / spec.name
+        folder = dataset_folder(spec, root)
         missing = missing_files(spec, folder)
         if not missing:
             state, detail = "ready", f"on disk in {folder}"
