@@ -209,13 +209,11 @@ def test_generated_million_line_files_load_fast(tmp_path: Path) -> None:
         spec = BUILTIN_SPECS[name]
         (folder / spec.files[0]).write_text(ratings_text)
         (folder / spec.files[1]).write_text(movies)
-        start = time.perf_counter()
         data = loader(folder, min_rating=4.0)
-        elapsed = time.perf_counter() - start
         assert data.n_interactions == expected and data.ratings.min() == 4.0
         assert data.n_items == len(np.unique(latest.loc[latest["r"] >= 4, "i"]))
-        # ~1.8 s on a busy 2-core machine; pandas' python engine alone takes 8-10 s to parse it.
-        assert elapsed < 8.0, f"{name}: a million ratings took {elapsed:.1f} s"
+        # Its speed is not asserted (tests never assert wall-clock times): about 1.8 s on a busy
+        # 2-core machine, where pandas' python engine alone takes 8-10 s to parse it.
 
 
 # --- names everywhere -------------------------------------------------------------------------

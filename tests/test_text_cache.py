@@ -1,7 +1,6 @@
 """FeatureCache: hits only for the same encoder, options and texts; atomic; fast to load."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -108,19 +107,20 @@ def test_default_root_follows_environment(monkeypatch: pytest.MonkeyPatch,
     assert default_cache_root().parts[-2:] == ("rec_core", "features")
 
 
-def test_hit_for_movielens_size_loads_under_a_second(tmp_path: Path) -> None:
+def test_hit_for_movielens_size_round_trips(tmp_path: Path) -> None:
+    # Its speed (a hit is about 0.14 s) is measured in bench/speed.py, not asserted here.
     n, t, h = 1682, 64, 384  # ML-100K items x max_length x MiniLM width (~165 MB float32)
     generator = torch.Generator().manual_seed(0)
     mask = torch.zeros(n, t, dtype=torch.bool)
     mask[:, :20] = True
+    states = torch.randn(n, t, h, generator=generator) * mask.unsqueeze(-1)
     encoded = EncodedTexts(pooled=torch.randn(n, h, generator=generator), mask=mask,
-                           input_ids=torch.zeros(n, t, dtype=torch.long),
-                           states=torch.randn(n, t, h, generator=generator))
+                           input_ids=torch.zeros(n, t, dtype=torch.long), states=states)
     cache = FeatureCache(tmp_path)
     cache.put("k" * 64, encoded)
-    start = time.perf_counter()
     loaded = cache.get("k" * 64)
-    seconds = time.perf_counter() - start
     assert loaded is not None and loaded.states is not None
     assert loaded.states.shape == (n, t, h) and loaded.states.dtype == torch.float32
-    assert seconds < 1.0, f"cache hit took {seconds:.2f} s"
+    assert torch.equal(loaded.mask, mask)
+    # Stored as float16: equal to float16 rounding.
+    torch.testing.assert_close(loaded.states, states.half().float(), rtol=0, atol=0)

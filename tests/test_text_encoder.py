@@ -162,3 +162,23 @@ def test_minilm_gives_a_semantic_embedding(minilm: TextEncoder) -> None:
     close = F.cosine_similarity(vectors[0], vectors[1], dim=0)
     far = F.cosine_similarity(vectors[0], vectors[2], dim=0)
     assert close > far + 0.1
+
+
+def test_bf16_autocast_runs_on_cpu_and_stays_close_to_fp32() -> None:
+    # The GPU's mixed-precision path, exercised on CPU: encoding and the dynamic top blocks run
+    # under bf16 autocast, return float32, and agree with fp32 to bf16's precision.
+    texts = ["A Star Is Born (1937)", "Toy Story (1995) Animation|Children's|Comedy", "x"]
+    fp32 = TextEncoder(TextEncoderConfig("tiny-gpt2", max_length=16, precision="fp32"))
+    bf16 = TextEncoder(TextEncoderConfig("tiny-gpt2", max_length=16, precision="bf16"))
+    bf16.model.load_state_dict(fp32.model.state_dict())
+    assert (fp32.precision, bf16.precision) == ("fp32", "bf16")
+    assert TextEncoder(TextEncoderConfig("tiny-gpt2", max_length=16)).precision == "fp32"  # auto on CPU
+    a, b = fp32.encode(texts, keep_layer_input=1), bf16.encode(texts, keep_layer_input=1)
+    assert b.pooled.dtype == torch.float32 and not torch.equal(a.pooled, b.pooled)
+    torch.testing.assert_close(b.pooled, a.pooled, rtol=0.05, atol=0.05)
+    mask = a.mask.long()
+    top = bf16.run_top_layers(a.layer_states, mask, 1)
+    assert top.dtype == torch.float32
+    torch.testing.assert_close(top, fp32.run_top_layers(a.layer_states, mask, 1), rtol=0.05, atol=0.05)
+    with pytest.raises(ConfigError, match="precision"):
+        TextEncoderConfig("tiny-gpt2", precision="fp16")  # type: ignore[arg-type]  # refused on purpose

@@ -45,6 +45,7 @@ from rec_core.models.losses import bpr_loss, info_nce
 from rec_core.models.mf import mf_l2_unique, seen_rows
 from rec_core.models.text_features import IdEmbedding, MFPlusText, TextSide, check_mf_part, encode_table
 from rec_core.text import TextEncoder, TextEncoderConfig
+from rec_core.text.encoder import check_precision
 from rec_core.text.layout import check_backbone_mode
 
 __all__ = ["EnhancedConfig", "GPT2RecommenderEnhanced", "PRESETS"]
@@ -99,6 +100,7 @@ class EnhancedConfig:
     query_grad: bool = True  # the text part's gradient reaches the ID embeddings through the query; False: they learn from the MF part and InfoNCE only (the text part cannot become a second, unregularised ID model)
     init_from_run: str = ""  # warm start: id of a finished MF run (same data, split, seed, embed_dim) whose ID embeddings and item bias start the MF part; "" off
     freeze_mf: bool = False  # with init_from_run: keep the warm-started MF part (ID embeddings, item bias) fixed, so the text part learns a residual over that MF
+    precision: str = "auto"  # backbone arithmetic: auto (bf16 on a CUDA GPU that has it, else fp32), fp32 or bf16 (autocast; outputs float32)
 
     def __post_init__(self) -> None:
         if self.preset not in ("", *PRESETS):
@@ -115,6 +117,7 @@ class EnhancedConfig:
         if self.temperature <= 0:
             raise ConfigError("temperature", f"must be > 0, got {self.temperature}")
         check_mf_part(self)
+        check_precision(self.precision)
         for name in ("lora_dropout", "id_dropout", "dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(name, f"must be in [0, 1), got {getattr(self, name)}")
@@ -158,7 +161,7 @@ class GPT2RecommenderEnhanced(MFPlusText, Recommender):
         self.user_table: TextTable = dataset.user_text
         self.item_table: TextTable = dataset.item_text
         self.use_user_text = c.use_user_text and any(t.strip() for t in dataset.user_text.texts)
-        self.encoder = encoder or TextEncoder(TextEncoderConfig(c.backbone, c.max_length, c.pooling))
+        self.encoder = encoder or TextEncoder(TextEncoderConfig(c.backbone, c.max_length, c.pooling, precision=c.precision))
         if c.trainable_backbone and c.dynamic_layers > self.encoder.n_layers:
             raise ConfigError("dynamic_layers", f"{c.backbone} has {self.encoder.n_layers} blocks; "
                                                 f"got {c.dynamic_layers}")

@@ -32,6 +32,7 @@ from rec_core.models.losses import bpr_loss
 from rec_core.models.mf import mf_l2, seen_rows
 from rec_core.models.text_features import IdEmbedding, MFPlusText, check_mf_part, encode_table
 from rec_core.text import TextEncoder, TextEncoderConfig
+from rec_core.text.encoder import check_precision
 
 __all__ = ["GPT2RecConfig", "GPT2Recommender"]
 
@@ -54,6 +55,7 @@ class GPT2RecConfig:
     mf_dropout: bool = False  # id_dropout also zeroes a dropped id's MF part (DropoutNet-style, for cold items); False: it only swaps the projected part's ID for the neutral one
     init_from_run: str = ""  # warm start: id of a finished MF run (same data, split, seed, embed_dim) whose ID embeddings and item bias start the MF part; "" off
     freeze_mf: bool = False  # with init_from_run: keep the warm-started MF part (ID embeddings, item bias) fixed, so the text part learns a residual over that MF
+    precision: str = "auto"  # backbone arithmetic: auto (bf16 on a CUDA GPU that has it, else fp32), fp32 or bf16 (autocast; outputs float32)
 
     def __post_init__(self) -> None:
         for name in ("embed_dim", "max_length"):
@@ -66,6 +68,7 @@ class GPT2RecConfig:
         if self.pooling not in ("auto", "last", "mean"):
             raise ConfigError("pooling", f"allowed: auto, last, mean; got {self.pooling!r}")
         check_mf_part(self)
+        check_precision(self.precision)
 
 
 def _standardise(x: Tensor) -> Tensor:
@@ -83,7 +86,7 @@ class GPT2Recommender(MFPlusText, Recommender):
                  dataset: InteractionData, encoder: TextEncoder | None = None) -> None:
         super().__init__(n_users, n_items)
         self.config = c = config
-        encoder = encoder or TextEncoder(TextEncoderConfig(c.backbone, c.max_length, c.pooling))
+        encoder = encoder or TextEncoder(TextEncoderConfig(c.backbone, c.max_length, c.pooling, precision=c.precision))
         self.backbone_info = {"backbone": encoder.backbone.name,
                               "backbone_description": encoder.backbone.description,
                               "backbone_identity": encoder.backbone.identity}

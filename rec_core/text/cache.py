@@ -113,6 +113,8 @@ class FeatureCache:
             "n_texts": len(texts),
             "texts": _texts_sha256(texts),
         }
+        if encoder.precision != "fp32":  # bf16 features differ; fp32 keys stay as they were
+            material["precision"] = encoder.precision
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
     def path_for(self, key: str) -> Path:

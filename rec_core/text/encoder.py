@@ -66,6 +66,9 @@ class SplitPlan:
     layer_types: tuple[str, ...]  # per block: "full_attention" or "sliding_attention"
 
 
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
+
+
 @dataclass(frozen=True)
 class TextEncoderConfig:
     """How texts become vectors. Serialises to JSON with the model's config."""
@@ -74,6 +77,9 @@ class TextEncoderConfig:
     max_length: int = 64  # tokens per text after truncation, special tokens included; > 0
     pooling: Pooling = "auto"  # "auto" = backbone default (causal: last token, encoder: mean)
     batch_size: int = 128  # texts per forward pass in `encode`; > 0
+    # Backbone arithmetic: "fp32"; "bf16" autocast (outputs still float32); "auto" = bf16 on a
+    # CUDA device that supports it, fp32 elsewhere (CPU features stay exactly reproducible).
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
 
     def __post_init__(self) -> None:
         if not isinstance(self.backbone, str) or not self.backbone:
@@ -84,6 +90,13 @@ class TextEncoderConfig:
                 raise ConfigError(name, f"must be a positive integer, got {value!r}")
         if self.pooling not in ("auto", "last", "mean"):
             raise ConfigError("pooling", f"must be auto, last or mean, got {self.pooling!r}")
+        check_precision(self.precision)
+
+
+def check_precision(value: Any) -> None:
+    """The rule of the `precision` field (the encoder's and the text models')."""
+    if value not in PRECISIONS:
+        raise ConfigError("precision", f"allowed: {', '.join(PRECISIONS)}; got {value!r}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -306,7 +319,7 @@ class TextEncoder(nn.Module):
         self.eval()
         try:
             with torch.no_grad():
-                full = self.forward_states(ids, mask)
+                full = self._forward_states(ids, mask)  # the check compares fp32 paths
                 for hook in hooks:
                     hook.remove()
                 hooks = []
@@ -386,8 +399,23 @@ class TextEncoder(nn.Module):
             hidden = out[0] if isinstance(out, tuple) else out  # transformers < 5: a tuple
         return hidden if layout.final is None else layout.final(hidden)
 
+    @property
+    def precision(self) -> str:
+        """"bf16" or "fp32": the config's choice, "auto" resolved for the current device."""
+        if self.config.precision != "auto":
+            return self.config.precision
+        device = self.device
+        return "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
+
     def forward_states(self, input_ids: Tensor | None, attention_mask: Tensor, *,
                        from_layer: int = 0, hidden_in: Tensor | None = None) -> Tensor:
+        """`_forward_states` under bf16 autocast when `precision` says so; float32 out."""
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            out = self._forward_states(input_ids, attention_mask, from_layer=from_layer, hidden_in=hidden_in)
+        return out.float() if out.dtype != torch.float32 else out
+
+    def _forward_states(self, input_ids: Tensor | None, attention_mask: Tensor, *,
+                        from_layer: int = 0, hidden_in: Tensor | None = None) -> Tensor:
         """Last hidden states (B, T, H), with gradients if enabled.
 
         `from_layer=0` without `hidden_in` is the model's own full forward on input_ids (B, T).
