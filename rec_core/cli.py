@@ -25,15 +25,16 @@ __all__ = ["main", "entry_point", "build_parser"]
 # Exit codes: one rule for every command (`--help` shows EXIT_CODES; README "Command line").
 EXIT_OK = 0
 EXIT_FAILED = 1  # a run started and failed (its status.json says why), or an unexpected error
-EXIT_BAD_INPUT = 2  # input the command cannot use; refused before any run starts, nothing written
+EXIT_BAD_INPUT = 2  # input the command cannot use (a ConfigError), refused before any run starts if it can be
 EXIT_INTERRUPTED = 130  # 128 + SIGINT (Ctrl-C); a SIGTERM gives 128 + 15 = 143
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: the reader of the output left (`runs | head`)
 EXIT_CODES = """\
 exit codes (every command):
   0    done
   1    a run started and failed (its status.json says why), or an unexpected error
-  2    bad input: a flag, config file, folder, run or dataset the command cannot use;
-       refused before any run starts, nothing is written, one line names the field
+  2    bad input: a flag, config file, folder, run or dataset the command cannot use; one
+       line names the field. Refused before any run starts (nothing written), except what
+       only the model can check on the data: that run is kept, marked failed
   130  interrupted by Ctrl-C (SIGINT); 143 for SIGTERM: 128 + the signal's number, as
        shells report it (a run stopped so is saved as stopped; see its status.json)
   141  the output's reader left early (e.g. `runs | head`)"""
@@ -274,7 +275,9 @@ def _execute(run: Any, quiet: bool, data: Any = None, split: Any = None) -> int:
         note = getattr(exc, "status_note", None)
         where = f"; {note}" if note else "; traceback in its status.json" if not isinstance(exc, RecCoreError) else ""
         print(f"error: {text} (run {run.run_id} marked failed{where})", file=sys.stderr)
-        return EXIT_FAILED  # the run had started: whatever the cause, it failed
+        # Input found unusable only once the run started (the model's own limits on this data):
+        # still bad input, and the run is kept, marked failed, saying why.
+        return EXIT_BAD_INPUT if isinstance(exc, ConfigError) else EXIT_FAILED
     except BaseException as exc:  # not an Exception: a Rust panic in tokenizers / safetensors (pyo3)
         if isinstance(exc, (SystemExit, GeneratorExit)):
             raise
