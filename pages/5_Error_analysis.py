@@ -144,7 +144,8 @@ with page_guard(lang):
         return open_user
 
     a_wins, b_wins = localized(a_wins, lang), localized(b_wins, lang)
-    l1, l2 = st.columns(2)
+    # One above the other: side by side, their columns (profile, test items) would be cut off.
+    l1, l2 = st.container(), st.container()
     for col, table, key, title_key in ((l1, a_wins, "err_a_wins", "err.a_wins"), (l2, b_wins, "err_b_wins", "err.b_wins")):
         with col:
             st.markdown(f"**{t(title_key, lang, a=names[run_a], b=names[run_b])}**")
@@ -171,7 +172,7 @@ with page_guard(lang):
     summary, items = localized(summary, lang), localized(items, lang)
     # What a tick means, said once for both tables (the columns are too narrow to say it).
     st.caption(t("err.never_legend", lang, a=name_a, b=name_b))
-    n1, n2 = st.columns([2, 3])
+    n1, n2 = st.container(), st.container()  # full width each: no column out of view
     with n1:
         st.dataframe(summary.rename(columns=lambda c: t(f"err.col.{c}", lang, default=c)), hide_index=True,
                      width="stretch", column_config={
