@@ -58,6 +58,7 @@ def test_umap_params_are_checked() -> None:
             UmapParams(**bad)
 
 
+@pytest.mark.slow  # > 10 s on a 2-core machine: CI runs it, a plain local run leaves it out
 def test_projection_is_finite_deterministic_and_tolerates_duplicates() -> None:
     rng = np.random.default_rng(0)
     centers = rng.normal(size=(3, 12)) * 4

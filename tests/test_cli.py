@@ -143,6 +143,7 @@ def test_a_min_rating_above_every_rating_names_min_rating(tmp_path: Path, capsys
     assert line.startswith("error: min_rating:") and "ratings range 1..5" in line
 
 
+@pytest.mark.slow  # > 10 s on a 2-core machine: CI runs it, a plain local run leaves it out
 def test_bad_input_in_a_real_process(tmp_path: Path) -> None:
     # The one bad-input case that runs `python -m rec_core` for real: exit status, stderr and
     # no traceback as a shell sees them (the others call main() in this process).

@@ -82,6 +82,7 @@ def test_cached_and_dynamic_encodings_agree_when_nothing_trained() -> None:
     torch.testing.assert_close(dynamic[2], cached[2], rtol=2e-3, atol=2e-3)
 
 
+@pytest.mark.slow  # > 10 s on a 2-core machine: CI runs it, a plain local run leaves it out
 def test_lora_steps_change_only_adapters_fusion_and_ids() -> None:
     m, data, split = _model(EnhancedConfig.from_preset("scheme2", **TINY, dynamic_layers=1))
     before = {n: p.detach().clone() for n, p in m.named_parameters()}
@@ -95,6 +96,7 @@ def test_lora_steps_change_only_adapters_fusion_and_ids() -> None:
     assert not backbone_changed
 
 
+@pytest.mark.slow  # > 10 s on a 2-core machine: CI runs it, a plain local run leaves it out
 def test_switching_use_cache_between_fits_continues_training() -> None:
     cfg = EnhancedConfig.from_preset("scheme3", **TINY, dynamic_layers=1)
     m, data, split = _model(cfg)
@@ -115,6 +117,7 @@ def test_switching_use_cache_between_fits_continues_training() -> None:
     assert [(name, e) for name, e, _ in m.named_fit_phases(10)] == [("cached", 5), ("dynamic", 5)]
 
 
+@pytest.mark.slow  # > 10 s on a 2-core machine: CI runs it, a plain local run leaves it out
 @pytest.mark.parametrize(("select_best", "best_epoch", "best_phase"), [("final_phase", 4, "dynamic"),
                                                                         ("any", 2, "cached")])
 def test_scheme3_restores_a_dynamic_epoch_unless_told_otherwise(

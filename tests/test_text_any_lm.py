@@ -171,6 +171,7 @@ def _enhanced(directory: Path, **overrides: object) -> tuple[GPT2RecommenderEnha
     return model, data, split
 
 
+@pytest.mark.slow  # > 10 s on a 2-core machine: CI runs it, a plain local run leaves it out
 @pytest.mark.parametrize("arch", ARCHS)
 def test_enhanced_lora_in_dynamic_mode(arch: str, model_dirs: dict[str, Path],
                                        tmp_path: Path) -> None:

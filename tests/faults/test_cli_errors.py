@@ -142,6 +142,7 @@ def test_checkpoint_of_another_dataset_is_a_clear_error(tmp_path: Path) -> None:
     assert info.value.field == "data"
 
 
+@pytest.mark.slow  # > 10 s on a 2-core machine: CI runs it, a plain local run leaves it out
 def test_runs_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     store = RunStore(tmp_path / "runs")
     for i in range(500):  # ~90 kB of listing: more than a pipe buffer

@@ -33,6 +33,7 @@ def _epochs_logged(tmp_path: Path, run_id: str) -> int:
     return history.read_text(encoding="utf-8").count("\n") if history.is_file() else 0
 
 
+@pytest.mark.slow  # > 10 s on a 2-core machine: CI runs it, a plain local run leaves it out
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_mid_training_stops_like_the_app_and_keeps_the_model(tmp_path: Path, sig: signal.Signals) -> None:
     proc = _start(tmp_path, "sig")
@@ -73,6 +74,7 @@ SLOW_TEST = (
 )
 
 
+@pytest.mark.slow  # > 10 s on a 2-core machine: CI runs it, a plain local run leaves it out
 def test_second_signal_aborts_at_once_and_says_so(tmp_path: Path) -> None:
     argv = [sys.executable, "-c", SLOW_TEST, "train", *SYN, *LONG, "--runs-dir", str(tmp_path / "runs"),
             "--run-id", "twice", "--quiet"]

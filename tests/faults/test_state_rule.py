@@ -45,6 +45,7 @@ def _killed_run(tmp_path: Path, method: str, when: str) -> RunStore:
     return RunStore(runs)
 
 
+@pytest.mark.slow  # > 10 s on a 2-core machine: CI runs it, a plain local run leaves it out
 def test_killed_after_results_before_final_state_reads_done(tmp_path: Path) -> None:
     store = _killed_run(tmp_path, "set_status", "done")
     run = store.get("k")
@@ -56,6 +57,7 @@ def test_killed_after_results_before_final_state_reads_done(tmp_path: Path) -> N
     load_run_model(run)  # the model is there and verified
 
 
+@pytest.mark.slow  # > 10 s on a 2-core machine: CI runs it, a plain local run leaves it out
 def test_killed_before_results_reads_failed(tmp_path: Path) -> None:
     store = _killed_run(tmp_path, "write_results", "*")
     st = store.get("k").status()
