@@ -55,7 +55,8 @@ def _draw_run(row: RunRow, label: str, status: dict[str, Any], place: int | None
     active = row.state in ("queued", "running")
     estimate = phase_estimate_s(row) if row.state == "running" and not (row.progress or {}).get("steps") else None
     view = progress_view(row, status, lang, phase_estimate_s=estimate, queue_position=place)
-    with st.expander(f"{label} — {view.text}", expanded=active, icon=STATE_ICONS.get(row.state, ":material/help:")):
+    title = f"{label} — {view.text}" if active else label  # a finished row's label says its state already
+    with st.expander(title, expanded=active, icon=STATE_ICONS.get(row.state, ":material/help:")):
         st.caption(f"`{row.run_id}` · {row.model}{' · ' + row.preset if row.preset else ''} · {row.dataset} · "
                    f"{t('field.seed', lang)} {row.seed}")
         if view.fraction is not None:

@@ -12,11 +12,11 @@ from typing import Any
 
 import streamlit as st
 
-from rec_app.form_state import SAVED_KEY, apply_preset, sync
+from rec_app.form_state import SAVED_KEY, apply_preset, restore, sync
 from rec_app.i18n import t
 
-__all__ = ["PRESET_SWITCHES", "CLOSED_FORM_GRIDS", "init_state", "preset_picker", "model_fields", "common_fields", "config_dict",
-           "presets"]
+__all__ = ["PRESET_SWITCHES", "CLOSED_FORM_GRIDS", "init_state", "keep", "preset_picker", "model_fields",
+           "common_fields", "config_dict", "presets"]
 
 # Enhanced-model switches the form shows, with their defaults when no preset is chosen.
 PRESET_SWITCHES = ("use_cache", "use_attention", "freeze_gpt2", "use_peft", "contrastive_weight", "cached_epochs")
@@ -41,17 +41,23 @@ def _apply_preset() -> None:
 
 def init_state() -> None:
     """The form's values for this run: those of the last run, whatever page or model came
-    between (see rec_app.form_state); the defaults and the default preset the first time."""
+    between (see rec_app.form_state: each widget's key goes through `_keep`); the defaults and
+    the default preset the first time."""
     first = SAVED_KEY not in st.session_state
     sync(st.session_state, _DEFAULTS)
     if first:
         _apply_preset()
 
 
+def keep(key: str) -> str:
+    """`key`, its value put back first if Streamlit dropped it (call where the widget is drawn)."""
+    return restore(st.session_state, key)
+
+
 def preset_picker(lang: str) -> str:
     """The three presets as one-click choices; returns the preset the switches still match
     ("" once a switch was changed by hand: the run is then a custom configuration)."""
-    st.segmented_control(t("train.preset", lang), options=list(presets()), key="tr_preset",
+    st.segmented_control(t("train.preset", lang), options=list(presets()), key=keep("tr_preset"),
                          format_func=lambda p: t(f"preset.{p}", lang), on_change=_apply_preset)
     chosen = st.session_state.get("tr_preset") or ""
     st.caption(t(f"preset.{chosen}_help", lang) if chosen else t("preset.none_help", lang))
@@ -73,7 +79,7 @@ def _closed_form_fields(model: str, lang: str) -> dict[str, Any]:
     defaults = model_config_class(model)()
     fields: dict[str, Any] = {"name": model}
     for col, name in zip(st.columns(3), CLOSED_FORM_GRIDS[model]):
-        key = f"tr_{name}"
+        key = keep(f"tr_{name}")
         st.session_state.setdefault(key, ", ".join(f"{v:g}" for v in getattr(defaults, name)))
         fields[name] = col.text_input(t(f"field.{name}", lang), key=key, help=t("field.grid_help", lang))
     return fields
@@ -92,44 +98,44 @@ def model_fields(model: str, backbones: list[dict[str, object]], lang: str) -> d
     if model in CLOSED_FORM_GRIDS:
         return _closed_form_fields(model, lang)
     c1, c2, c3 = st.columns(3)
-    fields["embed_dim"] = c1.number_input(t("field.embed_dim", lang), 4, 1024, step=8, key="tr_embed_dim")
+    fields["embed_dim"] = c1.number_input(t("field.embed_dim", lang), 4, 1024, step=8, key=keep("tr_embed_dim"))
     if model in ("gpt2rec", "enhanced"):
         options = _backbone_options(backbones)
-        if st.session_state.get("tr_backbone") not in options:
+        if st.session_state.get(keep("tr_backbone")) not in options:
             st.session_state["tr_backbone"] = options[0] if options else "tiny-gpt2"
-        fields["backbone"] = c2.selectbox(t("field.backbone", lang), options, key="tr_backbone",
+        fields["backbone"] = c2.selectbox(t("field.backbone", lang), options, key=keep("tr_backbone"),
                                           format_func=lambda b: t(f"backbone.{b}", lang, default=b))
-        fields["max_length"] = c3.number_input(t("field.max_length", lang), 8, 512, step=8, key="tr_max_length",
+        fields["max_length"] = c3.number_input(t("field.max_length", lang), 8, 512, step=8, key=keep("tr_max_length"),
                                                help=t("field.max_length_help", lang))
         w1, w3, w2 = st.columns([2, 2, 1])
         # "auto": each seed starts from the finished MF run of its own dataset, split and seed.
-        warm = w1.toggle(t("field.warm_start", lang), key="tr_warm_start", help=t("field.warm_start_help", lang))
+        warm = w1.toggle(t("field.warm_start", lang), key=keep("tr_warm_start"), help=t("field.warm_start_help", lang))
         fields["init_from_run"] = "auto" if warm else ""
         # Only a warm start has an MF part to keep fixed (the config refuses it otherwise); inside
         # the form the toggle cannot follow the warm-start one before submit, so it applies only then.
-        fields["freeze_mf"] = w3.toggle(t("field.freeze_mf", lang), key="tr_freeze_mf",
+        fields["freeze_mf"] = w3.toggle(t("field.freeze_mf", lang), key=keep("tr_freeze_mf"),
                                         help=t("field.freeze_mf_help", lang)) and warm
         fields["gate_init"] = w2.number_input(t("field.gate_init", lang), 0.0, 10.0, step=0.05, format="%.2f",
-                                              key="tr_gate_init", help=t("field.gate_init_help", lang))
+                                              key=keep("tr_gate_init"), help=t("field.gate_init_help", lang))
     if model != "enhanced":
         return fields
     st.markdown(f"**{t('train.switches', lang)}**")
     s1, s2, s3, s4 = st.columns(4)
-    fields["use_cache"] = s1.toggle(t("field.use_cache", lang), key="tr_use_cache", help=t("field.use_cache_help", lang))
-    fields["use_attention"] = s2.toggle(t("field.use_attention", lang), key="tr_use_attention",
+    fields["use_cache"] = s1.toggle(t("field.use_cache", lang), key=keep("tr_use_cache"), help=t("field.use_cache_help", lang))
+    fields["use_attention"] = s2.toggle(t("field.use_attention", lang), key=keep("tr_use_attention"),
                                         help=t("field.use_attention_help", lang))
-    fields["freeze_gpt2"] = s3.toggle(t("field.freeze_gpt2", lang), key="tr_freeze_gpt2",
+    fields["freeze_gpt2"] = s3.toggle(t("field.freeze_gpt2", lang), key=keep("tr_freeze_gpt2"),
                                       help=t("field.freeze_gpt2_help", lang))
-    fields["use_peft"] = s4.toggle(t("field.use_peft", lang), key="tr_use_peft", help=t("field.use_peft_help", lang))
+    fields["use_peft"] = s4.toggle(t("field.use_peft", lang), key=keep("tr_use_peft"), help=t("field.use_peft_help", lang))
     n1, n2, n3, n4, n5 = st.columns(5)
     fields["contrastive_weight"] = n1.number_input(t("field.contrastive_weight", lang), 0.0, 10.0, step=0.05,
-                                                   format="%.2f", key="tr_contrastive_weight")
-    fields["n_heads"] = n2.number_input(t("field.n_heads", lang), 1, 16, key="tr_n_heads",
+                                                   format="%.2f", key=keep("tr_contrastive_weight"))
+    fields["n_heads"] = n2.number_input(t("field.n_heads", lang), 1, 16, key=keep("tr_n_heads"),
                                         help=t("field.n_heads_help", lang))
-    fields["lora_rank"] = n3.number_input(t("field.lora_rank", lang), 1, 256, key="tr_lora_rank")
-    fields["dynamic_layers"] = n4.number_input(t("field.dynamic_layers", lang), 1, 48, key="tr_dynamic_layers",
+    fields["lora_rank"] = n3.number_input(t("field.lora_rank", lang), 1, 256, key=keep("tr_lora_rank"))
+    fields["dynamic_layers"] = n4.number_input(t("field.dynamic_layers", lang), 1, 48, key=keep("tr_dynamic_layers"),
                                                help=t("field.dynamic_layers_help", lang))
-    fields["cached_epochs"] = n5.number_input(t("field.cached_epochs", lang), -1, 1000, key="tr_cached_epochs",
+    fields["cached_epochs"] = n5.number_input(t("field.cached_epochs", lang), -1, 1000, key=keep("tr_cached_epochs"),
                                               help=t("field.cached_epochs_help", lang))
     return fields
 
@@ -138,19 +144,19 @@ def common_fields(dataset: str, lang: str) -> dict[str, Any]:
     """Training widgets every model shares (inside the form)."""
     c1, c2, c3, c4 = st.columns(4)
     out: dict[str, Any] = {
-        "epochs": c1.number_input(t("field.epochs", lang), 1, 1000, key="tr_epochs"),
-        "lr": c2.number_input(t("field.lr", lang), 1e-5, 1.0, step=1e-4, format="%.5f", key="tr_lr"),
-        "batch_size": c3.number_input(t("field.batch_size", lang), 16, 65536, step=256, key="tr_batch_size"),
-        "patience": c4.number_input(t("field.patience", lang), 0, 1000, key="tr_patience",
+        "epochs": c1.number_input(t("field.epochs", lang), 1, 1000, key=keep("tr_epochs")),
+        "lr": c2.number_input(t("field.lr", lang), 1e-5, 1.0, step=1e-4, format="%.5f", key=keep("tr_lr")),
+        "batch_size": c3.number_input(t("field.batch_size", lang), 16, 65536, step=256, key=keep("tr_batch_size")),
+        "patience": c4.number_input(t("field.patience", lang), 0, 1000, key=keep("tr_patience"),
                                     help=t("field.patience_help", lang)),
     }
     d1, d2 = st.columns([1, 2])
-    out["seeds"] = d1.text_input(t("field.seeds", lang), key="tr_seeds", help=t("field.seeds_help", lang))
-    out["label"] = d2.text_input(t("field.label", lang), key="tr_label", help=t("field.label_help", lang))
+    out["seeds"] = d1.text_input(t("field.seeds", lang), key=keep("tr_seeds"), help=t("field.seeds_help", lang))
+    out["label"] = d2.text_input(t("field.label", lang), key=keep("tr_label"), help=t("field.label_help", lang))
     if dataset == "synthetic":
         e1, e2 = st.columns(2)
-        out["synthetic_users"] = e1.number_input(t("field.syn_users", lang), 10, 100_000, step=50, key="tr_syn_users")
-        out["synthetic_items"] = e2.number_input(t("field.syn_items", lang), 10, 100_000, step=50, key="tr_syn_items")
+        out["synthetic_users"] = e1.number_input(t("field.syn_users", lang), 10, 100_000, step=50, key=keep("tr_syn_users"))
+        out["synthetic_items"] = e2.number_input(t("field.syn_items", lang), 10, 100_000, step=50, key=keep("tr_syn_items"))
     return out
 
 

@@ -42,11 +42,11 @@ with page_guard(lang):
         resources.wait_library()  # torch + transformers: seconds, once per server process
     train_form.init_state()
     c1, c2, c3 = st.columns(3)
-    dataset = c1.selectbox(t("field.dataset", lang), ["ml-100k", "ml-1m", "synthetic", "csv"], key="tr_dataset",
+    dataset = c1.selectbox(t("field.dataset", lang), ["ml-100k", "ml-1m", "synthetic", "csv"], key=train_form.keep("tr_dataset"),
                            format_func=lambda d: t(f"dataset.{d}", lang))
-    split = c2.selectbox(t("field.split", lang), ["ratio", "loo", "cold-items"], key="tr_split",
+    split = c2.selectbox(t("field.split", lang), ["ratio", "loo", "cold-items"], key=train_form.keep("tr_split"),
                          format_func=lambda s: t(f"split.{s}", lang))
-    model = c3.selectbox(t("field.model", lang), ["enhanced", "gpt2rec", "mf", "ease", "itemknn", "pop"], key="tr_model",
+    model = c3.selectbox(t("field.model", lang), ["enhanced", "gpt2rec", "mf", "ease", "itemknn", "pop"], key=train_form.keep("tr_model"),
                          format_func=lambda m: t(f"model.{m}", lang))
     ds_status = {str(d["name"]): d for d in resources.datasets()}.get(dataset)
     if ds_status is not None and availability(ds_status) != "ready":

@@ -3,16 +3,18 @@
 Streamlit forgets a widget's value on every run that does not draw it: leave the Train page,
 or switch from MF to the enhanced model, and the widgets come back at their minimums. So the
 form keeps a copy of its values under one plain (non-widget) key, `SAVED_KEY`: each run of
-the page first copies the values the widgets still hold into it, then puts back the values
-of widgets Streamlit dropped. Works on any mutable mapping (`st.session_state` in the app, a
-dict in tests).
+the page first copies the values its widgets hold into it (`sync`), and each widget, right
+before it is drawn, gets its value back if Streamlit dropped it (`restore`). A value is put
+back only in a run that draws its widget: one set for a widget that is not drawn would stay
+behind as a plain session value and come back, stale, the next time Streamlit drops the
+widget. Works on any mutable mapping (`st.session_state` in the app, a dict in tests).
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-__all__ = ["SAVED_KEY", "PREFIX", "NOT_KEPT", "sync", "apply_preset"]
+__all__ = ["SAVED_KEY", "PREFIX", "NOT_KEPT", "sync", "restore", "apply_preset"]
 
 SAVED_KEY = "tr__saved"  # not a widget key: Streamlit never drops it
 PREFIX = "tr_"  # every Train widget's key starts with it
@@ -25,21 +27,24 @@ def _kept(key: str) -> bool:
 
 
 def sync(state: MutableMapping[Any, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """Save the values the widgets hold, restore those Streamlit dropped; returns the saved copy.
-
-    The first call of a session starts from `defaults`. A key present in `state` wins over
-    the saved copy (it is the latest value: typed, submitted or set by a preset).
-    """
+    """Save the values the widgets hold (typed, submitted or set by a preset in the last run);
+    returns the saved copy. The first call of a session starts from `defaults`."""
     saved: dict[str, Any] = dict(defaults)
     saved.update(state.get(SAVED_KEY) or {})
     for key in list(state.keys()):
         if isinstance(key, str) and _kept(key):
             saved[key] = state[key]
-    for key, value in saved.items():
-        if key not in state:
-            state[key] = value
     state[SAVED_KEY] = saved
     return saved
+
+
+def restore(state: MutableMapping[Any, Any], key: str) -> str:
+    """Call right before drawing widget `key`: its saved value comes back when Streamlit
+    dropped it; returns `key` (for the widget's `key=`)."""
+    saved = state.get(SAVED_KEY) or {}
+    if key not in state and key in saved:
+        state[key] = saved[key]
+    return key
 
 
 def apply_preset(state: MutableMapping[Any, Any], preset: str | None, presets: Mapping[str, Mapping[str, Any]]) -> None:

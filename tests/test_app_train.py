@@ -47,6 +47,24 @@ def test_form_values_survive_leaving_the_page_and_coming_back(runs: Path) -> Non
     assert at.text_input(key="tr_seeds").value == "0, 1, 2"
 
 
+def test_values_of_widgets_shown_only_for_some_choices_survive_too(runs: Path) -> None:
+    at = page("pages/1_Train.py")
+    at.selectbox(key="tr_dataset").set_value("synthetic").run()
+    at.number_input(key="tr_syn_users").set_value(120)
+    submit(at)
+    at.selectbox(key="tr_dataset").set_value("ml-100k").run()  # the synthetic fields are not drawn
+    at.switch_page("pages/2_Compare.py").run()
+    at.switch_page("pages/1_Train.py").run()
+    at.selectbox(key="tr_dataset").set_value("synthetic").run()
+    no_failure(at)
+    assert at.number_input(key="tr_syn_users").value == 120
+    at.number_input(key="tr_syn_users").set_value(200)
+    submit(at)
+    at.switch_page("pages/2_Compare.py").run()
+    at.switch_page("pages/1_Train.py").run()
+    assert at.number_input(key="tr_syn_users").value == 200  # the latest value, never an older one
+
+
 def test_enhanced_fields_survive_a_model_switch_and_reruns(runs: Path) -> None:
     at = page("pages/1_Train.py")
     at.selectbox(key="tr_model").set_value("enhanced").run()

@@ -7,17 +7,21 @@ from typing import Any
 
 import pytest
 
-from rec_app.form_state import SAVED_KEY, apply_preset, sync
+from rec_app.form_state import SAVED_KEY, apply_preset, restore, sync
 
 
 def test_form_state_restores_what_streamlit_dropped_and_keeps_what_it_holds() -> None:
+    defaults = {"tr_epochs": 20, "tr_lr": 0.001}
     state: dict[str, object] = {}
-    sync(state, {"tr_epochs": 20, "tr_lr": 0.001})
-    assert state["tr_epochs"] == 20
+    sync(state, defaults)
+    assert restore(state, "tr_epochs") == "tr_epochs" and state["tr_epochs"] == 20  # drawn: set
     state["tr_epochs"] = 7  # submitted
-    sync(state, {"tr_epochs": 20, "tr_lr": 0.001})
-    del state["tr_epochs"], state["tr_lr"]  # a page that does not draw the form
-    sync(state, {"tr_epochs": 20, "tr_lr": 0.001})
+    sync(state, defaults)
+    del state["tr_epochs"]  # a run that does not draw the form
+    sync(state, defaults)
+    assert "tr_epochs" not in state  # nothing is set for a widget that is not drawn (it would go stale)
+    restore(state, "tr_epochs")
+    restore(state, "tr_lr")
     assert state["tr_epochs"] == 7 and state["tr_lr"] == 0.001
     state["tr_confirm_long"] = True  # a confirmation is never carried over
     sync(state, {})
@@ -31,6 +35,7 @@ def test_a_preset_sets_the_widget_and_the_saved_copy() -> None:
     assert state["tr_use_cache"] is False and state["tr_cached_epochs"] == -1
     del state["tr_use_cache"]
     sync(state, {"tr_use_cache": True})
+    restore(state, "tr_use_cache")
     assert state["tr_use_cache"] is False
     apply_preset(state, None, {"p": {}})  # no preset: nothing changes
     assert state["tr_use_cache"] is False

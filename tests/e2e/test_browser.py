@@ -117,9 +117,9 @@ def test_train_a_tiny_run_then_see_it_in_compare(app: tuple[str, Path]) -> None:
         _number(page, "Tokens per text", 32)
         _number(page, "Epochs", 2)
         page.get_by_role("button", name="Launch").click()
-        page.get_by_text(re.compile(r"1 run\(s\) queued")).wait_for()
+        page.get_by_text(re.compile(r"1 run\(s\) launched")).wait_for()
         # The live panel polls the store until the background process has finished.
-        page.get_by_text(re.compile(r"— done$")).first.wait_for(timeout=360_000)
+        page.get_by_text(re.compile(r" · done$")).first.wait_for(timeout=360_000)
         [run_id] = [d.name for d in runs.iterdir() if not d.name.startswith(".")]
         import json
 
