@@ -7,7 +7,9 @@ left of each running run and all of each queued one come before the runs being e
 """
 from __future__ import annotations
 
+import math
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +24,8 @@ from rec_app.run_table import RunRow
 
 __all__ = ["Outcome", "compute", "show", "phase_estimate_s", "run_estimate", "calibration_enabled"]
 
-_CACHE_KEY = "_estimates_of_runs"  # run id -> Estimate of runs in the queue (they do not change)
+_CACHE_KEY = "_estimates_of_runs"  # run id -> (Estimate or None, when looked for) of runs in the queue
+_RETRY_S = 30.0
 CALIBRATE_ENV = "REC_CORE_CALIBRATE"
 
 
@@ -88,14 +91,14 @@ def _size(config: Mapping[str, Any]) -> est.DatasetSize | None:
 
 
 def _estimate_of_run(row: RunRow, rows: list[RunRow]) -> est.Estimate | None:
-    """A queued or running run's own estimate (kept for the session once known)."""
-    known: dict[str, est.Estimate] = st.session_state.setdefault(_CACHE_KEY, {})
-    if row.run_id not in known:
+    """A queued or running run's own estimate, kept for the session once known (an unknown one
+    is looked for again after _RETRY_S: the panel asks every second)."""
+    known: dict[str, tuple[est.Estimate | None, float]] = st.session_state.setdefault(_CACHE_KEY, {})
+    found, when = known.get(row.run_id, (None, -math.inf))
+    if found is None and time.monotonic() - when > _RETRY_S:
         found = run_estimate(row.config, _size(row.config), rows)
-        if found is None:
-            return None
-        known[row.run_id] = found
-    return known[row.run_id]
+        known[row.run_id] = (found, time.monotonic())
+    return found
 
 
 def phase_estimate_s(row: RunRow) -> float | None:
