@@ -36,6 +36,8 @@ def _presets() -> dict[str, dict[str, Any]]:
         try:
             assert spec is not None and spec.origin is not None
             tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+            target: ast.expr  # an AnnAssign's target is narrower than an Assign's
+            value: ast.expr | None
             for node in tree.body:
                 if isinstance(node, ast.AnnAssign):
                     target, value = node.target, node.value
