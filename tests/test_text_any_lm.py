@@ -8,9 +8,6 @@ block list must be refused before a run folder exists, and missing files must fa
 from __future__ import annotations
 
 import dataclasses
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -281,19 +278,18 @@ def test_architecture_without_block_list_is_refused_at_config_time(tmp_path: Pat
         check_backbone_mode(str(t5), "cached")
 
 
-def test_cli_refuses_before_the_run_folder_exists(tmp_path: Path) -> None:
+def test_cli_refuses_before_the_run_folder_exists(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from rec_core.cli import main
+
     directory = _funnel_dir(tmp_path / "funnel")
     runs = tmp_path / "runs"
-    env = {**os.environ, "REC_CORE_CACHE": str(tmp_path / "cache")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "rec_core", "train", "--runs-dir", str(runs), "--quiet",
-         "--epochs", "1", "--dataset", "synthetic", "--synthetic-users", "60",
-         "--synthetic-items", "40", "--model", "enhanced", "--backbone", str(directory),
-         "--use-cache", "false", "--use-peft", "true"],
-        capture_output=True, text=True, env=env, timeout=300)
-    assert proc.returncode == 2, proc.stderr
-    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: backbone:"), proc.stderr
+    code = main(["train", "--runs-dir", str(runs), "--quiet", "--epochs", "1", "--dataset", "synthetic",
+                 "--synthetic-users", "60", "--synthetic-items", "40", "--model", "enhanced", "--backbone",
+                 str(directory), "--use-cache", "false", "--use-peft", "true"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: backbone:") and "Traceback" not in err, err
     assert "dynamic LoRA mode" in lines[0] and "Supported:" in lines[0]
     assert not runs.exists() or not any(runs.iterdir())
 
