@@ -282,6 +282,7 @@ def test_cli_refuses_before_the_run_folder_exists(tmp_path: Path, capsys: pytest
     from rec_core.cli import main
 
     directory = _funnel_dir(tmp_path / "funnel")
+    capsys.readouterr()  # transformers' progress bar while saving the test model
     runs = tmp_path / "runs"
     code = main(["train", "--runs-dir", str(runs), "--quiet", "--epochs", "1", "--dataset", "synthetic",
                  "--synthetic-users", "60", "--synthetic-items", "40", "--model", "enhanced", "--backbone",
