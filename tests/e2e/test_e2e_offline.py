@@ -1,0 +1,186 @@
+"""A session that visits every page in a real headless Chromium, as a student in a defence room
+without network would: no request may leave the machine; the language switch works from the
+sidebar of any page; Compare keeps its selection across a visit to another page; no column of
+Error analysis is out of view, with run names as long as real ones.
+
+Every request of the browser context is recorded; one to any host but the app's own is refused
+and fails the test (Streamlit's `:material/...:` page icons used to fetch their glyph from
+fonts.gstatic.com). Needs Debian's chromium: locally a missing browser skips, in CI (CI=true)
+it fails.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.app_store import copy_store
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SLOW_MS = 300_000  # first page: torch import; first projection: UMAP compiles (small shared CPUs)
+# Which dataframes overflow sideways (a column out of view): the grid's scroller is wider inside than out.
+OVERFLOW_JS = """() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"]')).map(df => {
+  const s = df.querySelector('.dvn-scroller');
+  return s ? s.scrollWidth - s.clientWidth : 0; })"""
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _chromium() -> str:
+    found = os.environ.get("BROWSER_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    message = "Chromium not found (apt-get install chromium); the browser tests need it"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(analysis_runs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a copy of the analysis store whose runs carry labels as long as generated names."""
+    _chromium()
+    tmp = tmp_path_factory.mktemp("e2e-offline")
+    runs = copy_store(analysis_runs, tmp)
+    for folder in runs.iterdir():
+        config_file = folder / "config.json"
+        if config_file.is_file():
+            config = json.loads(config_file.read_text())
+            config["label"] = f"{config['label']}-{config['model']['name']}-synthetic-ratio-s0"
+            config_file.write_text(json.dumps(config, indent=2))
+    port = _free_port()
+    env = {**os.environ, "REC_CORE_RUNS": str(runs), "REC_CORE_CACHE": os.environ.get("REC_CORE_CACHE", str(tmp))}
+    log = open(tmp / "server.log", "wb")  # closed in the teardown below
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                               "--server.headless", "true"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the app did not start: {(tmp / 'server.log').read_text(errors='replace')[-2000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()  # the server started above, by its handle
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def _settle(page) -> None:  # page: a playwright Page
+    """Wait until the script run is over (no running indicator) and the page has painted."""
+    page.wait_for_timeout(1000)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=SLOW_MS)
+    page.wait_for_timeout(1000)
+
+
+def _go(page, link: str, ready) -> None:  # page: a playwright Page; ready: a Locator to wait for
+    """Follow a sidebar link, as a user moves between pages (the session and its state stay)."""
+    page.get_by_test_id("stSidebar").get_by_role("link", name=link).first.click()
+    ready.first.wait_for()
+    _settle(page)
+
+
+def _tags(page) -> list[str]:  # the Compare page's picked models, in order
+    return page.get_by_test_id("stMultiSelect").first.locator("[data-tag] > span[title]").all_inner_texts()
+
+
+def test_a_session_over_every_page_stays_on_this_machine(app_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    local = (app_url, "data:", "blob:", "about:")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1440, "height": 1800})
+            requests: list[str] = []
+            refused: list[str] = []
+
+            def record(route) -> None:  # route: a playwright Route
+                url = route.request.url
+                requests.append(url)
+                if url.startswith(local):
+                    route.continue_()
+                else:
+                    refused.append(url)
+                    route.abort()
+
+            context.route("**/*", record)
+            page = context.new_page()
+            page.set_default_timeout(SLOW_MS)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+            # Home, then every page through the sidebar, as a user moves around.
+            page.goto(app_url)
+            page.get_by_role("heading", name="LLM-enhanced recommenders").first.wait_for()
+            _settle(page)
+            _go(page, "Train a model", page.get_by_role("button", name="Launch"))
+            _go(page, "Compare runs", page.get_by_text("Test metrics", exact=True))
+            # Pick runs on Compare: drop one model, cut-off @5.
+            before = _tags(page)
+            assert len(before) >= 3, before
+            page.get_by_role("button", name=re.compile(r"^Remove noattn")).click()
+            _settle(page)
+            page.get_by_test_id("stMain").get_by_role("radio", name="@5", exact=True).click()
+            _settle(page)
+            picked = _tags(page)
+            assert picked == [t for t in before if not t.startswith("noattn")], picked
+
+            _go(page, "Attention", page.locator(".js-plotly-plot .hm"))
+            # The language switch is in this page's sidebar too.
+            page.get_by_test_id("stSidebar").get_by_role("radio", name="中文").click()
+            page.get_by_role("heading", name="注意力").first.wait_for()
+            _settle(page)
+            # Back to Compare: the selection and the cut-off are still there (in Chinese now).
+            _go(page, "对比实验", page.get_by_text("测试集指标", exact=True))
+            assert _tags(page) == picked
+            expect(page.get_by_test_id("stMain").get_by_role("radio", name="@5", exact=True)).to_be_checked()
+            page.get_by_test_id("stSidebar").get_by_role("radio", name="English").click()
+            page.get_by_text("Test metrics", exact=True).first.wait_for()
+            _settle(page)
+            assert _tags(page) == picked
+
+            _go(page, "Embeddings", page.locator(".js-plotly-plot .scatterlayer .point"))
+            _go(page, "Error analysis", page.get_by_text("Top-10 of both runs"))
+            expect(page.get_by_text("Columns A and B: A = A · ").first).to_be_visible()
+            overflow = page.evaluate(OVERFLOW_JS)
+            assert len(overflow) >= 6 and all(o <= 1 for o in overflow), overflow  # no column out of view
+            page.screenshot(path=str(ARTIFACTS / "e2e-offline-error-analysis.png"), full_page=True)
+
+            icons = page.evaluate("Array.from(document.querySelectorAll('link[rel*=icon]')).map(l => l.href)")
+            assert icons and all(i.startswith(("data:", app_url)) for i in icons), icons
+            assert any(u.startswith(app_url) for u in requests)
+            assert not refused, f"requests that would leave the machine: {sorted(set(refused))}"
+            assert not errors, errors
+        finally:
+            browser.close()
