@@ -120,8 +120,9 @@ class RunQueue:
 
     With `warm=True` (the app) one `WarmWorker` waits with torch and transformers imported and
     takes the next run whose command is the library's `execute`, so it skips the seconds of
-    imports. A new worker is started when the last one was taken and either no run is
-    running (nothing to slow down) or runs wait in the queue (they will need it).
+    imports. A new worker is started when the last one was taken and either a slot is free
+    (the next click takes it) or runs wait in the queue (they will need it); not while every
+    slot is busy and nothing waits, when its imports would only slow the running runs.
     """
 
     def __init__(self, store: RunStore, max_parallel: int = 1, *, warm: bool = False) -> None:
@@ -161,8 +162,8 @@ class RunQueue:
         with self._worker_lock:
             if self._worker is not None and self._worker.alive():
                 return
-            if active and not waiting:
-                return  # a run is using the CPU and nothing waits: start one once it is done
+            if active >= self.max_parallel and not waiting:
+                return  # every slot is busy and nothing waits: start one once a slot frees
             try:
                 self._worker = WarmWorker(self.store.root)
             except OSError as exc:
