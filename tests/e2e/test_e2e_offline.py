@@ -102,11 +102,13 @@ def _settle(page) -> None:  # page: a playwright Page
     page.wait_for_timeout(1000)
 
 
-def _go(page, link: str, ready) -> None:  # page: a playwright Page; ready: a Locator to wait for
-    """Follow a sidebar link, as a user moves between pages (the session and its state stay)."""
+def _go(page, link: str, ready, refused: list[str]) -> None:  # page: a playwright Page; ready: a Locator
+    """Follow a sidebar link, as a user moves between pages (the session and its state stay);
+    fails at once if the page asked for anything from another host."""
     page.get_by_test_id("stSidebar").get_by_role("link", name=link).first.click()
     ready.first.wait_for()
     _settle(page)
+    assert not refused, f"{link}: requests that would leave the machine: {sorted(set(refused))}"
 
 
 def _tags(page) -> list[str]:  # the Compare page's picked models, in order
@@ -144,8 +146,9 @@ def test_a_session_over_every_page_stays_on_this_machine(app_url: str) -> None:
             page.goto(app_url)
             page.get_by_role("heading", name="LLM-enhanced recommenders").first.wait_for()
             _settle(page)
-            _go(page, "Train a model", page.get_by_role("button", name="Launch"))
-            _go(page, "Compare runs", page.get_by_text("Test metrics", exact=True))
+            assert not refused, f"Home: requests that would leave the machine: {sorted(set(refused))}"
+            _go(page, "Train a model", page.get_by_role("button", name="Launch"), refused)
+            _go(page, "Compare runs", page.get_by_text("Test metrics", exact=True), refused)
             # Pick runs on Compare: drop one model, cut-off @5.
             before = _tags(page)
             assert len(before) >= 3, before
@@ -156,13 +159,13 @@ def test_a_session_over_every_page_stays_on_this_machine(app_url: str) -> None:
             picked = _tags(page)
             assert picked == [t for t in before if not t.startswith("noattn")], picked
 
-            _go(page, "Attention", page.locator(".js-plotly-plot .hm"))
+            _go(page, "Attention", page.locator(".js-plotly-plot .hm"), refused)
             # The language switch is in this page's sidebar too.
             page.get_by_test_id("stSidebar").get_by_role("radio", name="中文").click()
             page.get_by_role("heading", name="注意力").first.wait_for()
             _settle(page)
             # Back to Compare: the selection and the cut-off are still there (in Chinese now).
-            _go(page, "对比实验", page.get_by_text("测试集指标", exact=True))
+            _go(page, "对比实验", page.get_by_text("测试集指标", exact=True), refused)
             assert _tags(page) == picked
             expect(page.get_by_test_id("stMain").get_by_role("radio", name="@5", exact=True)).to_be_checked()
             page.get_by_test_id("stSidebar").get_by_role("radio", name="English").click()
@@ -170,8 +173,8 @@ def test_a_session_over_every_page_stays_on_this_machine(app_url: str) -> None:
             _settle(page)
             assert _tags(page) == picked
 
-            _go(page, "Embeddings", page.locator(".js-plotly-plot .scatterlayer .point"))
-            _go(page, "Error analysis", page.get_by_text("Top-10 of both runs"))
+            _go(page, "Embeddings", page.locator(".js-plotly-plot .scatterlayer .point"), refused)
+            _go(page, "Error analysis", page.get_by_text("Top-10 of both runs"), refused)
             expect(page.get_by_text("Columns A and B: A = A · ").first).to_be_visible()
             overflow = page.evaluate(OVERFLOW_JS)
             assert len(overflow) >= 6 and all(o <= 1 for o in overflow), overflow  # no column out of view
