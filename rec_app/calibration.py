@@ -32,8 +32,8 @@ __all__ = ["CALIBRATION_FILE", "calibrated", "calibration_error", "measurement_p
            "measure", "main"]
 
 CALIBRATION_FILE = ".calibration.json"
-TIMED_STEPS = 3  # steps timed after the first (warm-up) one when an epoch is too long to run whole
-WHOLE_EPOCH_S = 15.0  # an epoch projected shorter than this is run whole and timed as it is
+TIMED_STEPS = 3  # steps timed at least, after the first one, when an epoch is too long to run whole
+WHOLE_EPOCH_S = 15.0  # an epoch done within this is timed whole; a longer one is stopped and priced per step
 WHOLE_EPOCHS = 4  # short epochs timed per phase (the first pays one-off costs; the median of the rest counts)
 
 
@@ -155,11 +155,17 @@ def measure(config: dict[str, Any], t0: float | None = None) -> dict[str, Any]:
         marks: list[float] = []
         trainer.add_callback("on_step_end", lambda tr, info: marks.append(time.perf_counter()))
 
+        fit_began = [0.0]
+
         def enough() -> bool:
-            if len(marks) < TIMED_STEPS + 1:
-                return False
-            step = statistics.median(b - a for a, b in zip(marks, marks[1:]))
-            return step * steps_per_epoch > WHOLE_EPOCH_S
+            """Stop an epoch that has run WHOLE_EPOCH_S and timed enough steps: it is priced per step."""
+            return len(marks) >= TIMED_STEPS + 1 and time.perf_counter() - fit_began[0] > WHOLE_EPOCH_S
+
+        def step_s() -> float:
+            """Seconds per step: the median of the later half of the intervals (the first steps
+            of a process pay one-off costs: allocations, Adam's state, lazy kernels)."""
+            gaps = [b - a for a, b in zip(marks, marks[1:])]
+            return statistics.median(gaps[len(gaps) // 2:])
 
         trainer.set_stop_check(enough)
         plan = _phase_plan(model, cfg.train.epochs)
@@ -176,12 +182,12 @@ def measure(config: dict[str, Any], t0: float | None = None) -> dict[str, Any]:
             began = time.perf_counter()
             while True:
                 marks.clear()
-                t = time.perf_counter()
+                t = fit_began[0] = time.perf_counter()
                 fitted = trainer.fit(1)
                 spent = time.perf_counter() - t
                 record = fitted.history[-1] if fitted.history and not fitted.stopped else None
                 if record is None:  # a long epoch, stopped after a few steps: priced per step
-                    step = statistics.median(b - a for a, b in zip(marks, marks[1:])) if len(marks) >= 2 else spent
+                    step = step_s() if len(marks) >= 2 else spent
                     seconds = [step * steps_per_epoch]
                     if not evals:
                         overhead = (marks[0] - t - step) if marks else 0.0
