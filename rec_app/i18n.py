@@ -91,7 +91,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "split.ratio": ("Random 80/10/10 per user", "按用户随机 80/10/10"),
     "split.loo": ("Leave last two out (by time)", "按时间留出最后两条"),
     "split.cold-items": ("Cold items (new-item shelf)", "冷启动物品（新物品）"),
-    "model.enhanced": ("LLM-enhanced (attention fusion)", "大模型增强（注意力融合）"),
+    "model.enhanced": ("LLM-enhanced (GPT2RecommenderEnhanced)", "大模型增强（GPT2RecommenderEnhanced）"),
     "model.gpt2rec": ("GPT2Rec (frozen text + ID)", "GPT2Rec（冻结文本 + ID）"),
     "model.mf": ("Matrix factorisation (ID only)", "矩阵分解（仅 ID）"), "model.pop": ("Popularity", "流行度"),
     "model.ease": ("EASE (closed-form item-item, ID only)", "EASE（闭式解物品-物品模型，仅 ID）"),
