@@ -31,7 +31,7 @@ def test_the_rank_of_every_test_item_is_evaluates_rank(kind: str) -> None:
         assert ranks is not None
         for row in ranks.head(60).itertuples():
             got = pair_rank(model, data, split, int(row.user), int(row.item))
-            assert got.reason is None and got.rank == pytest.approx(float(row.rank))
+            assert got.reason is None and got.rank is not None and got.rank == pytest.approx(float(row.rank))
             assert 1 <= got.rank <= got.n_ranked < data.n_items
 
 

@@ -234,3 +234,17 @@ def test_error_analysis_keeps_runs_and_user_across_pages(analysed: Path) -> None
     no_failure(at)
     assert at.selectbox(key="err_run_b").value == "noattn" and at.text_input(key="err_user_id").value == "7"
     assert at.selectbox(key="err_metric").value == "hit@10"
+
+
+# -- the defence report's button ------------------------------------------------------------------------
+def test_compare_offers_the_report_with_the_figures_last_shown_on_the_analysis_pages(analysed: Path) -> None:
+    at = page("pages/2_Compare.py")
+    no_failure(at)
+    labels = {str(getattr(b, "label", "")) for b in at.get("download_button")}
+    assert {"Export report", "Report parts (ZIP)"} <= labels
+    assert "join the report once shown" in " ".join(c.value for c in at.caption)
+    at.switch_page("pages/3_Attention.py").run()
+    at.switch_page("pages/2_Compare.py").run()
+    no_failure(at)
+    extras = at.multiselect(key="report_extras")
+    assert extras.value == ["attention-tokens"] and extras.options[0].startswith("Run attn-c")

@@ -1,7 +1,8 @@
 """A session that visits every page in a real headless Chromium, as a student in a defence room
 without network would: no request may leave the machine; the language switch works from the
 sidebar of any page; Compare keeps its selection across a visit to another page; no column of
-Error analysis is out of view, with run names as long as real ones.
+Error analysis is out of view, with run names as long as real ones; Compare's "Export report"
+downloads the defence report with the figures just shown, and it draws from disk.
 
 Every request of the browser context is recorded; one to any host but the app's own is refused
 and fails the test (Streamlit's `:material/...:` page icons used to fetch their glyph from
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from rec_app.report import SECTIONS
 from tests.app_store import copy_store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -119,7 +121,7 @@ def test_a_session_over_every_page_stays_on_this_machine(app_url: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
-    local = (app_url, "data:", "blob:", "about:")
+    local = (app_url, "data:", "blob:", "about:", "file://")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
         try:
@@ -179,6 +181,21 @@ def test_a_session_over_every_page_stays_on_this_machine(app_url: str) -> None:
             overflow = page.evaluate(OVERFLOW_JS)
             assert len(overflow) >= 6 and all(o <= 1 for o in overflow), overflow  # no column out of view
             page.screenshot(path=str(ARTIFACTS / "e2e-offline-error-analysis.png"), full_page=True)
+
+            # The defence report from Compare, with the heatmaps and projection just shown, opened offline.
+            _go(page, "Compare runs", page.get_by_text("Test metrics", exact=True), refused)
+            with page.expect_download(timeout=SLOW_MS) as download:
+                page.get_by_role("button", name="Export report").click()
+            saved = ARTIFACTS / "e2e-offline-defence-report.html"
+            download.value.save_as(saved)
+            html = saved.read_text(encoding="utf-8")
+            assert all(f'<section id="{s}">' in html for s in SECTIONS)
+            assert 'id="fig-attention-tokens"' in html and 'id="fig-projection"' in html
+            report = context.new_page()
+            report.goto(saved.as_uri())
+            report.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 6",
+                                     timeout=60_000)
+            report.close()
 
             icons = page.evaluate("Array.from(document.querySelectorAll('link[rel*=icon]')).map(l => l.href)")
             assert icons and all(i.startswith(("data:", app_url)) for i in icons), icons
