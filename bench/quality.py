@@ -134,19 +134,19 @@ def _config_key(config: dict[str, Any]) -> str:
     return json.dumps(RunConfig.from_dict(config).to_dict(), sort_keys=True)
 
 
-def _finished_runs(store: RunStore, stale_ok: bool = False) -> dict[str, str]:
+def _finished_runs(store: RunStore, stale_ok: bool = False, code: list[str] | None = None) -> dict[str, str]:
     """config key -> run id of the runs in `store` that finished (status done) with today's
-    training code: a run made before a model or trainer change is not the same experiment,
-    even when its config (with new fields defaulted) looks identical. `stale_ok` lists them
-    anyway (for --summarize-only on an old store, said in the output)."""
+    training code (or one of the fingerprints `code`): a run made before a model or trainer change is
+    not the same experiment, even when its config (with new fields defaulted) looks identical.
+    `stale_ok` lists them anyway (for --summarize-only on an old store, said in the output)."""
     out: dict[str, str] = {}
-    current = code_fingerprint()
+    wanted = set(code or [code_fingerprint()])
     for summary in store.list():
         if summary.state != "done":
             continue
         results = store.get(summary.run_id).results() or {}
         made_with = (results.get("environment") or {}).get("code")
-        if made_with == current or stale_ok:
+        if made_with in wanted or stale_ok:
             out[_config_key(summary.config)] = summary.run_id
     return out
 
@@ -173,6 +173,8 @@ def main() -> None:
                     help="label prefixes to train now (the others are reused if finished, else skipped)")
     ap.add_argument("--summarize-only", action="store_true",
                     help="train nothing: summarise the finished runs already in the store")
+    ap.add_argument("--code", nargs="+", help="reuse the runs made with these training-code fingerprints (a suite "
+                                              "that ran while the code changed under it; with --summarize-only)")
     ap.add_argument("--accept-stale", action="store_true",
                     help="also reuse runs made with other training code (older runs record none)")
     args = ap.parse_args()
@@ -181,7 +183,7 @@ def main() -> None:
     rows: dict[str, dict[int, dict[str, Any]]] = {}
     tables: dict[str, dict[int, pd.DataFrame]] = {}
     random_rows: dict[int, dict[str, float]] = {}
-    done = _finished_runs(store, stale_ok=args.accept_stale)
+    done = _finished_runs(store, stale_ok=args.accept_stale, code=args.code)
     for label, make in plan:
         for seed in args.seeds:
             if label == SCHEME3 and seed not in SCHEME3_SEEDS:
