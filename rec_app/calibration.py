@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +111,11 @@ def _phase_plan(model: Any, epochs: int) -> list[tuple[str, int, Any]]:
     return [(str(n), int(k), setup) for n, k, setup in named(epochs)] if named else [("train", epochs, None)]
 
 
-def measure(config: dict[str, Any], t0: float | None = None) -> dict[str, Any]:
-    """The profile of `config`'s settings on its own dataset (seconds; see the module doc)."""
+def measure(config: dict[str, Any], t0: float | None = None,
+            clock: Callable[[], float] = time.perf_counter) -> dict[str, Any]:
+    """The profile of `config`'s settings on its own dataset (see the module doc), in seconds
+    of `clock`: wall time by default (what the page shows); bench/bench_app.py also measures
+    in this process's CPU time (time.process_time), which other jobs on the machine disturb less."""
     import dataclasses
 
     from rec_core.data import load_dataset
@@ -127,92 +131,88 @@ def measure(config: dict[str, Any], t0: float | None = None) -> dict[str, Any]:
     if hasattr(model_cfg, "init_from_run"):  # the copy costs nothing; its MF run need not exist here
         model_cfg = dataclasses.replace(model_cfg, init_from_run="", freeze_mf=False)
     cfg = dataclasses.replace(base, model=model_cfg, train=dataclasses.replace(base.train, patience=0))
-    t = time.perf_counter()
+    t = clock()
     data = load_dataset(cfg.data)
     split = make_split(data, cfg.split)
-    load_s = time.perf_counter() - t
+    load_s = clock() - t
     seed_everything(cfg.seed)
-    t = time.perf_counter()
+    t = clock()
     model = build_model(cfg.model, data)
-    build_s, encode_s = time.perf_counter() - t, 0.0
+    build_s, encode_s = clock() - t, 0.0
     described: dict[str, Any] = getattr(model, "describe", dict)()
     hits = described.get("text_cache_hits")
     if isinstance(hits, dict) and hits and not any(hits.values()):  # encoded now: time a warm build too
-        t = time.perf_counter()
+        t = clock()
         model = build_model(cfg.model, data)
-        warm = time.perf_counter() - t
+        warm = clock() - t
         build_s, encode_s = warm, max(0.0, build_s - warm)
     trainer = Trainer(model, data, split, cfg.train, cfg.eval)
     epoch_s: dict[str, float] = {}
     valid_s: dict[str, float] = {}
+    last = None
     if cfg.model.name in CLOSED_FORM_MODELS:
-        t = time.perf_counter()
+        t = clock()
         fitted = trainer.fit()
-        epoch_s["fit"] = (time.perf_counter() - t) / max(1, len(fitted.history))
-        last = None
+        epoch_s["fit"] = (clock() - t) / max(1, len(fitted.history))
     else:
-        steps_per_epoch = math.ceil(len(split.train) / cfg.train.batch_size)
-        marks: list[float] = []
-        trainer.add_callback("on_step_end", lambda tr, info: marks.append(time.perf_counter()))
-
-        fit_began = [0.0]
-
-        def enough() -> bool:
-            """Stop an epoch that has run WHOLE_EPOCH_S and timed enough steps: it is priced per step."""
-            return len(marks) >= TIMED_STEPS + 1 and time.perf_counter() - fit_began[0] > WHOLE_EPOCH_S
-
-        def step_s() -> float:
-            """Seconds per step: the median of the later half of the intervals (the first steps
-            of a process pay one-off costs: allocations, Adam's state, lazy kernels)."""
-            gaps = [b - a for a, b in zip(marks, marks[1:])]
-            return statistics.median(gaps[len(gaps) // 2:])
-
-        trainer.set_stop_check(enough)
-        plan = _phase_plan(model, cfg.train.epochs)
-        active = [i for i, p in enumerate(plan) if p[1] > 0] or [len(plan) - 1]
-        last = plan[active[-1]][0]
-        for index, (name, _epochs, setup) in enumerate(plan):
-            if setup is not None:
-                setup()
-            if index not in active:
-                continue
-            seconds: list[float] = []
-            evals: list[float] = []
-            overhead = 0.0
-            began = time.perf_counter()
-            while True:
-                marks.clear()
-                t = fit_began[0] = time.perf_counter()
-                fitted = trainer.fit(1)
-                spent = time.perf_counter() - t
-                record = fitted.history[-1] if fitted.history and not fitted.stopped else None
-                if record is None:  # a long epoch, stopped after a few steps: priced per step
-                    step = step_s() if len(marks) >= 2 else spent
-                    seconds = [step * steps_per_epoch]
-                    if not evals:
-                        overhead = (marks[0] - t - step) if marks else 0.0
-                    t = time.perf_counter()
-                    trainer.validate()
-                    evals = [time.perf_counter() - t]
-                    break
-                # A whole epoch, validated inside fit: short ones run again (up to WHOLE_EPOCHS)
-                # and the later ones count, the first paying one-off costs.
-                seconds.append(float(record["seconds"]))
-                evals.append(float(record.get("eval_seconds", 0.0)))
-                if len(seconds) == 1:
-                    overhead = spent - seconds[0] - evals[0]
-                if len(seconds) >= WHOLE_EPOCHS or time.perf_counter() - began > WHOLE_EPOCH_S:
-                    break
-            epoch_s[name] = statistics.median(seconds[1:] or seconds)
-            valid_s[name] = statistics.median(evals[1:] or evals)
-            if index == active[0]:  # preparing the model (once, inside the first fit): with the build
-                build_s += max(0.0, overhead)
-    t = time.perf_counter()
+        last = _measure_phases(trainer, model, math.ceil(len(split.train) / cfg.train.batch_size), cfg.train.epochs,
+                               clock, epoch_s, valid_s)
+        build_s += epoch_s.pop("_prepare", 0.0)
+    t = clock()
     evaluate_all(model, data, split, "test", cfg.eval, with_ranks=True, device=trainer.device)
-    test_s = time.perf_counter() - t + (valid_s.get(last, 0.0) if last else 0.0)
+    test_s = clock() - t + (valid_s.get(last, 0.0) if last else 0.0)
     profile = Profile(len(split.train), int(data.n_users), int(data.n_items), epoch_s, valid_s, load_s, build_s,
                       encode_s, test_s, startup)
     return {"profile": profile.to_dict(), "measured_at": time.strftime("%Y-%m-%d %H:%M")}
+
+
+def _measure_phases(trainer: Any, model: Any, steps_per_epoch: int, epochs: int, clock: Callable[[], float],
+                    epoch_s: dict[str, float], valid_s: dict[str, float]) -> str:
+    """Time each training phase's epochs and validation into `epoch_s` / `valid_s` (plus
+    "_prepare": the one-off work of the first fit); returns the final phase's name.
+
+    An epoch runs whole for up to WHOLE_EPOCH_S of wall time (short ones several times, the
+    median after the first counting); a longer one is stopped and priced per step, from the
+    later half of its step times (a process's first steps pay one-off costs)."""
+    marks: list[float] = []
+    trainer.add_callback("on_step_end", lambda tr, info: marks.append(clock()))
+    fit_began = [0.0]
+    trainer.set_stop_check(lambda: len(marks) >= TIMED_STEPS + 1 and time.perf_counter() - fit_began[0] > WHOLE_EPOCH_S)
+    plan = _phase_plan(model, epochs)
+    active = [i for i, p in enumerate(plan) if p[1] > 0] or [len(plan) - 1]
+    for index, (name, _epochs, setup) in enumerate(plan):
+        if setup is not None:
+            setup()
+        if index not in active:
+            continue
+        spent: list[float] = []  # clock seconds of each whole fit(1): (preparing,) epoch, validation
+        evals: list[float] = []
+        began = time.perf_counter()
+        while True:
+            marks.clear()
+            fit_began[0] = time.perf_counter()
+            fit_at = clock()
+            fitted = trainer.fit(1)
+            took = clock() - fit_at
+            t = clock()
+            trainer.validate()  # timed apart, so the epoch is the fit minus its validation
+            evals.append(clock() - t)
+            if fitted.stopped:  # a long epoch, stopped after a few steps: priced per step
+                gaps = [b - a for a, b in zip(marks, marks[1:])]
+                step = statistics.median(gaps[len(gaps) // 2:]) if gaps else took
+                epoch_s[name] = step * steps_per_epoch
+                if index == active[0] and marks:
+                    epoch_s["_prepare"] = max(0.0, marks[0] - fit_at - step)
+                break
+            spent.append(max(0.0, took - evals[-1]))
+            if len(spent) >= WHOLE_EPOCHS or time.perf_counter() - began > WHOLE_EPOCH_S:
+                break
+        if spent:
+            epoch_s[name] = statistics.median(spent[1:] or spent)
+            if index == active[0] and len(spent) > 1:
+                epoch_s["_prepare"] = max(0.0, spent[0] - epoch_s[name])
+        valid_s[name] = statistics.median(evals[1:] or evals)
+    return plan[active[-1]][0]
 
 
 def _record(root: Path, config: dict[str, Any], entry: dict[str, Any]) -> None:
