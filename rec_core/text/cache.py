@@ -18,7 +18,6 @@ import hashlib
 import json
 import logging
 import os
-import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +28,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import Tensor
 
+from rec_core.runs.atomic import atomic_path
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.text.encoder import EncodedTexts, TextEncoder
 
@@ -207,13 +207,10 @@ class FeatureCache:
                 "top_layers": "" if stored.top_layers is None else str(stored.top_layers),
                 "sha256": _tensors_sha256(tensors)}
         path = self.path_for(key)
-        # Same directory as the target, so os.replace is an atomic rename, never a copy.
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-        try:
+        # The project's one atomic write (fsync, rename beside the target, temporary removed on
+        # failure), shared with the run store.
+        with atomic_path(path) as tmp:
             save_file(tensors, tmp, metadata=meta)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
         return path
 
     def clear(self) -> int:
