@@ -111,9 +111,7 @@ def test_console_script_is_the_cli() -> None:
 
 
 # The one atomic-write implementation is rec_core/runs/atomic.py (temporary file beside the
-# target, fsync, os.replace, fsync of the folder). Files still carrying their own copy, to be
-# moved onto `atomic_path` by their owner: the entry must go when the copy goes.
-OWN_ATOMIC_WRITE = {"rec_core/text/cache.py"}  # no fsync before the rename (issue 10)
+# target, fsync, os.replace, fsync of the folder); the text feature cache writes through it too.
 
 
 def test_whole_file_writes_go_through_one_atomic_implementation() -> None:
@@ -124,4 +122,4 @@ def test_whole_file_writes_go_through_one_atomic_implementation() -> None:
                 if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "replace"
                         and isinstance(node.func.value, ast.Name) and node.func.value.id == "os"):
                     found.add(path.relative_to(REPO).as_posix())
-    assert found - {"rec_core/runs/atomic.py"} == OWN_ATOMIC_WRITE, "use rec_core.runs.atomic.atomic_path"
+    assert found == {"rec_core/runs/atomic.py"}, "use rec_core.runs.atomic.atomic_path"
