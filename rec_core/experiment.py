@@ -241,7 +241,9 @@ def execute_run(
         _record_end(run, exc, "stopped", phase="interrupted", error=error, completion=completion,
                     stop_signal=getattr(exc, "signal_name", None))
         raise
-    except Exception as exc:  # every failure must reach the run's status
+    except BaseException as exc:  # every failure must reach the run's status (a Rust panic is no Exception)
+        if isinstance(exc, (SystemExit, GeneratorExit)):
+            raise
         msg = str(exc) if isinstance(exc, RecCoreError) else f"{type(exc).__name__}: {exc}"
         world = distributed.current()[1]
         if world > 1:  # a peer that failed first breaks this rank's next collective operation
