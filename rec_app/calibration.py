@@ -107,8 +107,7 @@ def start_measurement(runs_root: str | Path, config: dict[str, Any]) -> bool:
 
 
 def _phase_plan(model: Any, epochs: int) -> list[tuple[str, int, Any]]:
-    named = getattr(model, "named_fit_phases", None)
-    return [(str(n), int(k), setup) for n, k, setup in named(epochs)] if named else [("train", epochs, None)]
+    return [(str(n), int(k), setup) for n, k, setup in model.fit_phases(epochs)]
 
 
 def measure(config: dict[str, Any], t0: float | None = None,
@@ -139,7 +138,7 @@ def measure(config: dict[str, Any], t0: float | None = None,
     t = clock()
     model = build_model(cfg.model, data)
     build_s, encode_s = clock() - t, 0.0
-    described: dict[str, Any] = getattr(model, "describe", dict)()
+    described: dict[str, Any] = model.describe()
     hits = described.get("text_cache_hits")
     if isinstance(hits, dict) and hits and not any(hits.values()):  # encoded now: time a warm build too
         t = clock()

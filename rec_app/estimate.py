@@ -161,7 +161,7 @@ def encode_signature(config: Mapping[str, Any]) -> str | None:
 
 def phase_plan(config: Mapping[str, Any]) -> list[tuple[str, int]]:
     """(phase name, epochs) of a run, as its history names them: the enhanced model's
-    `named_fit_phases` rule (scheme 3: `cached_epochs`, -1 for half, in cache mode, then the
+    `fit_phases` rule (scheme 3: `cached_epochs`, -1 for half, in cache mode, then the
     rest dynamic; a test keeps the two in step), "fit" x candidates for closed-form models,
     one "train" phase otherwise."""
     model, epochs = _model(config), int(_train(config).get("epochs", 1))

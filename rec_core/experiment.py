@@ -425,7 +425,7 @@ def _execute(
         split = make_split(data, config.split)
     timings["split_s"] = time.perf_counter() - t
     seed_everything(config.seed)
-    phase = "encoding text" if getattr(MODELS[config.model.name][1], "needs_data", False) else "building model"
+    phase = "encoding text" if MODELS[config.model.name][1].needs_data else "building model"
     guard.stage = phase
     check_memory(config, data.n_users, data.n_items)
     run.set_status(phase=phase, phase_started_at=utc_now())
@@ -504,7 +504,7 @@ def _execute(
         timings["total_s"] = time.perf_counter() - t_start
         results = {**base, **record, "timings": timings,
                    "environment": environment_info(str(trainer.device)),
-                   "model_info": getattr(model, "describe", lambda: {})(), "files": {}}
+                   "model_info": model.describe(), "files": {}}
         run.write_results(results)
         run.set_status("stopped", phase="stopped", completion=completion, stop_signal=guard.received)
         emit({"event": "done", "results": results})
@@ -536,7 +536,7 @@ def _execute(
         **record,
         "timings": timings,
         "environment": environment_info(str(trainer.device)),
-        "model_info": getattr(model, "describe", lambda: {})(),
+        "model_info": model.describe(),
         "warm_start_run": warm_from,  # the MF run whose ID weights started this one ("auto" resolved)
         "files": run.file_manifest(written),
     }
@@ -552,19 +552,8 @@ PhasePlan = tuple[str, int, Callable[[], None] | None]  # (name, epochs, setup b
 
 
 def _phase_plan(model: Recommender, epochs: int) -> list[PhasePlan]:
-    """The model's training schedule as (name, epochs, setup) phases.
-
-    `named_fit_phases(epochs)` gives names; a model with only `fit_phases(epochs)` ->
-    (epochs, setup) gets "phase1", "phase2", ...; any other model trains one phase, "train".
-    """
-    named = getattr(model, "named_fit_phases", None)
-    if named is not None:
-        return [(str(name), int(n), setup) for name, n, setup in named(epochs)]
-    plain = getattr(model, "fit_phases", None)
-    if plain is not None:
-        raw = list(plain(epochs))
-        return [("train" if len(raw) == 1 else f"phase{i + 1}", int(n), setup) for i, (n, setup) in enumerate(raw)]
-    return [("train", epochs, None)]
+    """The model's training schedule as (name, epochs, setup) phases (`Recommender.fit_phases`)."""
+    return [(str(name), int(n), setup) for name, n, setup in model.fit_phases(epochs)]
 
 
 def _fit_schedule(trainer: Trainer, model: Recommender, config: RunConfig) -> dict[str, Any]:

@@ -68,7 +68,7 @@ def test_the_estimates_phase_plan_is_the_models_own(overrides: dict[str, Any]) -
                                            **overrides)
     model = build_model(model_cfg, data)
     config = {"model": config_to_dict(model_cfg), "train": {"epochs": 5}}
-    assert phase_plan(config) == [(name, n) for name, n, _ in model.named_fit_phases(5)]
+    assert phase_plan(config) == [(name, n) for name, n, _ in model.fit_phases(5)]
 
 
 def test_validations_follow_the_trainers_rule() -> None:

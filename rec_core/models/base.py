@@ -65,6 +65,8 @@ class Recommender(nn.Module):
 
     name: ClassVar[str] = "base"
     config: Any
+    # Whether the constructor takes the dataset (`dataset=`): the text models read its texts.
+    needs_data: ClassVar[bool] = False
 
     def __init__(self, n_users: int, n_items: int) -> None:
         super().__init__()
@@ -87,6 +89,16 @@ class Recommender(nn.Module):
     def loss(self, batch: Batch) -> dict[str, Tensor]:
         """Named loss parts, always including `total` (the one that is back-propagated)."""
         raise NotImplementedError
+
+    def fit_phases(self, epochs: int) -> list[tuple[str, int, Callable[[], None] | None]]:
+        """The training schedule as (phase name, epochs, setup run before the phase): one phase
+        "train" by default; the Enhanced model's scheme 3 has "cached" then "dynamic". The
+        names go into every epoch record and the run's `best_phase`."""
+        return [("train", epochs, None)]
+
+    def describe(self) -> dict[str, Any]:
+        """Facts about the built model for the run's results (`model_info`); none by default."""
+        return {}
 
     def forward(self, batch: Batch) -> dict[str, Tensor]:
         """`loss(batch)`: what a training step calls, through DistributedDataParallel when

@@ -374,7 +374,7 @@ class GPT2RecommenderEnhanced(MFPlusText, Recommender):
             return text.sum() * 0.0
         return info_nce(ids.raw(idx[rows]), text, self.config.temperature)
 
-    def named_fit_phases(self, epochs: int) -> list[tuple[str, int, Callable[[], None] | None]]:
+    def fit_phases(self, epochs: int) -> list[tuple[str, int, Callable[[], None] | None]]:
         """(name, epochs, setup) per phase. Scheme 3: `cached_epochs` in cache mode ("cached"),
         then the rest with dynamic encoding ("dynamic"); else one phase named after the mode.
 
@@ -393,10 +393,6 @@ class GPT2RecommenderEnhanced(MFPlusText, Recommender):
             self.use_cache = False
 
         return [("cached", cached, to_cache), ("dynamic", epochs - cached, to_dynamic)]
-
-    def fit_phases(self, epochs: int) -> list[tuple[int, Any]]:
-        """`named_fit_phases` without the names: (epochs, setup) per phase."""
-        return [(n, setup) for _, n, setup in self.named_fit_phases(epochs)]
 
     # -- scoring ----------------------------------------------------------------------------
     def _tables(self) -> dict[str, Tensor | None]:

@@ -36,6 +36,6 @@ def model_config_class(name: str) -> type:
 def build_model(config: Any, data: InteractionData) -> Recommender:
     """A fresh, untrained model for `data` (seed torch first for a reproducible init)."""
     _, cls = MODELS[config.name]
-    if getattr(cls, "needs_data", False):
+    if cls.needs_data:
         return cls(data.n_users, data.n_items, config, dataset=data)  # type: ignore[call-arg]
     return cls(data.n_users, data.n_items, config)  # type: ignore[call-arg]
