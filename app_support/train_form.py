@@ -44,9 +44,9 @@ def init_state() -> None:
     between (see rec_app.form_state: each widget's key goes through `_keep`); the defaults and
     the default preset the first time."""
     first = SAVED_KEY not in st.session_state
-    sync(st.session_state, _DEFAULTS)
-    if first:
-        _apply_preset()
+    saved = sync(st.session_state, _DEFAULTS)
+    if first:  # the picker's widget does not exist yet: its default comes from the saved copy
+        apply_preset(st.session_state, saved.get("tr_preset"), presets())
 
 
 def keep(key: str) -> str:

@@ -61,16 +61,16 @@ def test_launch_from_the_page_runs_in_the_background_and_shows_progress(store: R
     at.text_input(key="tr_seeds").set_value("0, 1")
     button(at, "Launch").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert any("2 run(s) queued" in s.value for s in at.success)
+    assert any("2 run(s) launched" in s.value for s in at.toast), [s.value for s in at.toast]
     ids = store.run_ids()
     assert len(ids) == 2
     # One at a time (max_parallel 1): never two running together.
     states = [state(store, r) for r in ids]
     assert states.count("running") <= 1 and set(states) <= {"queued", "running", "done"}
-    assert len(at.status) == 2  # the live panel follows both
+    assert len(at.expander) == 2  # the live panel follows both, one row each
     wait_for(lambda: all(state(store, r) == "done" for r in ids), what="both runs done")
     at.run()  # the live panel now shows them finished, with metrics
-    assert not at.exception and len(at.status) == 2
+    assert not at.exception and len(at.expander) == 2
     assert all(len(store.get(r).history()) == 2 for r in ids)
     assert any(m.label == "NDCG@10" for m in at.metric)
     for r in ids:
