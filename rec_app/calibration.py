@@ -36,6 +36,7 @@ CALIBRATION_FILE = ".calibration.json"
 TIMED_STEPS = 3  # steps timed at least, after the first one, when an epoch is too long to run whole
 WHOLE_EPOCH_S = 15.0  # an epoch done within this is timed whole; a longer one is stopped and priced per step
 WHOLE_EPOCHS = 4  # short epochs timed per phase (the first pays one-off costs; the median of the rest counts)
+QUICK_STEP_S = 2.0  # a long epoch of steps quicker than this is timed over a second stretch too
 
 
 def _key(config: dict[str, Any]) -> str:
@@ -168,11 +169,13 @@ def measure(config: dict[str, Any], t0: float | None = None,
 def _measure_phases(trainer: Any, model: Any, steps_per_epoch: int, epochs: int, clock: Callable[[], float],
                     epoch_s: dict[str, float], valid_s: dict[str, float]) -> str:
     """Time each training phase's epochs and validation into `epoch_s` / `valid_s` (plus
-    "_prepare": the one-off work of the first fit); returns the final phase's name.
+    "_prepare": one-off work, paid once per run: preparing the model, first-use costs of each
+    phase); returns the final phase's name.
 
     An epoch runs whole for up to WHOLE_EPOCH_S of wall time (short ones several times, the
     median after the first counting); a longer one is stopped and priced per step, from the
-    later half of its step times (a process's first steps pay one-off costs)."""
+    later half of its step times, and when its steps are quick, from a second stretch (the
+    first one's excess over that pace counts once)."""
     marks: list[float] = []
     trainer.add_callback("on_step_end", lambda tr, info: marks.append(clock()))
     fit_began = [0.0]
@@ -186,6 +189,7 @@ def _measure_phases(trainer: Any, model: Any, steps_per_epoch: int, epochs: int,
             continue
         spent: list[float] = []  # clock seconds of each whole fit(1): (preparing,) epoch, validation
         evals: list[float] = []
+        warm_up: tuple[float, int] | None = None  # (seconds, steps) of a first stretch timed again
         began = time.perf_counter()
         while True:
             marks.clear()
@@ -199,17 +203,28 @@ def _measure_phases(trainer: Any, model: Any, steps_per_epoch: int, epochs: int,
             if fitted.stopped:  # a long epoch, stopped after a few steps: priced per step
                 gaps = [b - a for a, b in zip(marks, marks[1:])]
                 step = statistics.median(gaps[len(gaps) // 2:]) if gaps else took
+                if warm_up is None and step < QUICK_STEP_S and marks:
+                    # Quick steps in a long first stretch: kernels being set up for each new
+                    # shape can make a first epoch ten times slower than the next. Time a
+                    # second stretch; the first one's excess is paid once (with the build).
+                    warm_up = (marks[-1] - fit_at, len(marks))
+                    continue
                 epoch_s[name] = step * steps_per_epoch
-                if index == active[0] and marks:
-                    epoch_s["_prepare"] = max(0.0, marks[0] - fit_at - step)
+                once = (marks[0] - fit_at - step) if marks else 0.0
+                if warm_up is not None:
+                    once = warm_up[0] - warm_up[1] * step
+                epoch_s["_prepare"] = epoch_s.get("_prepare", 0.0) + max(0.0, once)
                 break
             spent.append(max(0.0, took - evals[-1]))
             if len(spent) >= WHOLE_EPOCHS or time.perf_counter() - began > WHOLE_EPOCH_S:
                 break
         if spent:
             epoch_s[name] = statistics.median(spent[1:] or spent)
-            if index == active[0] and len(spent) > 1:
-                epoch_s["_prepare"] = max(0.0, spent[0] - epoch_s[name])
+            if len(spent) > 1:  # the first epoch's excess: preparing the model, first-use costs
+                epoch_s["_prepare"] = epoch_s.get("_prepare", 0.0) + max(0.0, spent[0] - epoch_s[name])
+            if warm_up is not None:  # a slow first stretch, then whole epochs: its excess once
+                pace = epoch_s[name] / max(1, steps_per_epoch)
+                epoch_s["_prepare"] = epoch_s.get("_prepare", 0.0) + max(0.0, warm_up[0] - warm_up[1] * pace)
         valid_s[name] = statistics.median(evals[1:] or evals)
     return plan[active[-1]][0]
 
