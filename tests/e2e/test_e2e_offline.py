@@ -184,6 +184,13 @@ def test_a_session_over_every_page_stays_on_this_machine(app_url: str) -> None:
 
             # The defence report from Compare, with the heatmaps and projection just shown, opened offline.
             _go(page, "Compare runs", page.get_by_text("Test metrics", exact=True), refused)
+            # Both figures offered to the report (the page's last multiselect) before exporting:
+            # on a loaded machine the rerun that lists them can land after the page first paints.
+            page.wait_for_function(
+                "() => { const m = document.querySelectorAll('[data-testid=\"stMultiSelect\"]');"
+                " return m.length >= 2 && m[m.length - 1].querySelectorAll('[data-tag]').length >= 2; }",
+                timeout=SLOW_MS)
+            _settle(page)
             with page.expect_download(timeout=SLOW_MS) as download:
                 page.get_by_role("button", name="Export report").click()
             saved = ARTIFACTS / "e2e-offline-defence-report.html"
