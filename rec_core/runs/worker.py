@@ -10,7 +10,7 @@ session), so stopping, liveness and the run's records are unchanged; the app nev
 One worker carries out one run and exits; the queue starts the next worker when nothing is
 left waiting for the CPU (see `RunQueue`).
 
-    python -m rec_core.runs.worker --ready-file PATH   (started by WarmWorker)
+    python -c "...worker import main..." --ready-file PATH   (started by WarmWorker)
 
 The job arrives as one JSON line on stdin: {"argv", "env", "cwd", "log"}. End of input
 before a job (the app went away) ends the worker.
@@ -48,8 +48,11 @@ class WarmWorker:
         self.ready_file = folder / f".warm-worker-{uuid.uuid4().hex[:12]}.ready"
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with open(folder / ".warm-worker.log", "ab") as log:
+            # `-c` rather than `-m rec_core.runs.worker`: the package imports this module
+            # already, and running it again as __main__ would load it twice.
             self.proc = subprocess.Popen(  # our own interpreter and module; a list, no shell
-                [sys.executable, "-m", "rec_core.runs.worker", "--ready-file", str(self.ready_file)],
+                [sys.executable, "-c", "import sys; from rec_core.runs.worker import main; sys.exit(main())",
+                 "--ready-file", str(self.ready_file)],
                 stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env,
                 start_new_session=True, close_fds=True)
 
