@@ -1,5 +1,5 @@
 """Live view of runs, polled from the run store: state icon, progress (steps within the epoch,
-rate and ETA), loss and validation curves, and a Stop button per run. Drawn in a fragment
+or texts being encoded, with a rate and an ETA), loss and validation curves, and a Stop button per run. Drawn in a fragment
 that reruns on its own every `POLL_SECONDS`; what each row says is `rec_app.live_view`'s.
 
 Shown: every queued or running run in the store (whoever started it, in any tab), the runs
@@ -53,7 +53,8 @@ def _status(row: RunRow) -> dict[str, Any]:
 
 def _draw_run(row: RunRow, label: str, status: dict[str, Any], place: int | None, lang: str) -> None:
     active = row.state in ("queued", "running")
-    estimate = phase_estimate_s(row) if row.state == "running" and not (row.progress or {}).get("steps") else None
+    counted = (row.progress or {}).get("steps") or (row.progress or {}).get("texts_total")  # own rate and ETA
+    estimate = phase_estimate_s(row) if row.state == "running" and not counted else None
     view = progress_view(row, status, lang, phase_estimate_s=estimate, queue_position=place)
     title = f"{label} — {view.text}" if active else label  # a finished row's label says its state already
     with st.expander(title, expanded=active, icon=STATE_ICONS.get(row.state, ":material/help:")):

@@ -4,7 +4,8 @@ One icon per run state; rows in the order that matters (running, then queued in 
 then finished, newest first); a label per row that names the run, its seed and its state and
 is unique on the page (two seeds of one launch never share a label, so Stop is never aimed at
 the wrong row); and a progress line with a fraction: the step within the epoch with its rate
-and ETA while training, the seconds spent (and an estimate of those left) before that.
+and ETA while training, the texts encoded with their rate and ETA while a cold feature cache
+is filled, the seconds spent (and an estimate of those left) in the other phases before that.
 """
 from __future__ import annotations
 
@@ -88,12 +89,32 @@ def _rate(steps_per_s: float, lang: str) -> str:
     return t("live.rate_seconds", lang, seconds=f"{1 / max(steps_per_s, 1e-9):.1f}")
 
 
+def _texts_rate(texts_per_s: float, lang: str) -> str:
+    if texts_per_s >= 1:
+        return t("live.rate_texts", lang, rate=f"{texts_per_s:.0f}" if texts_per_s >= 10 else f"{texts_per_s:.1f}")
+    return t("live.rate_text_seconds", lang, seconds=f"{1 / max(texts_per_s, 1e-9):.1f}")
+
+
+def _encoding_view(progress: Mapping[str, Any], lang: str) -> ProgressView:
+    """"encoding text: 800 of 1,682 texts · 120 texts/s · about 7 s left" (status.json's
+    `texts`, `texts_total`, `texts_per_s`, `encode_eta_s`; rec_core.experiment writes them)."""
+    total = max(1, int(progress["texts_total"]))
+    done = min(total, max(0, int(progress.get("texts") or 0)))
+    parts = [t("live.texts", lang, phase=t("phase.encoding text", lang), done=f"{done:,}", n=f"{total:,}")]
+    rate = progress.get("texts_per_s")
+    if isinstance(rate, (int, float)) and rate > 0:
+        parts.append(_texts_rate(float(rate), lang))
+        parts.append(t("live.encode_eta", lang, eta=format_duration(float(progress.get("encode_eta_s") or 0), lang)))
+    return ProgressView(done / total, " · ".join(parts))
+
+
 def progress_view(row: RunRow, status: Mapping[str, Any], lang: str, *, now: datetime | None = None,
                   phase_estimate_s: float | None = None, queue_position: int | None = None) -> ProgressView:
     """The progress line of `row` (its status.json as `status`, for phase start times).
 
     `phase_estimate_s`: the estimated seconds of the phase the run is in before training
-    (text encoding), which turns the seconds spent into a fraction and a time left."""
+    (loading, text encoding before its first batch is done), which turns the seconds spent into
+    a fraction and a time left; once texts are counted, their own rate and ETA replace it."""
     now = now or datetime.now(timezone.utc)
     progress = row.progress or {}
     if row.state == "queued":
@@ -112,6 +133,8 @@ def progress_view(row: RunRow, status: Mapping[str, Any], lang: str, *, now: dat
             parts.append(_rate(float(rate), lang))
             parts.append(t("live.epoch_eta", lang, eta=format_duration(float(progress.get("epoch_eta_s") or 0), lang)))
         return ProgressView(min(1.0, (k - 1 + step / steps) / epochs), " · ".join(parts))
+    if row.phase == "encoding text" and progress.get("texts_total"):
+        return _encoding_view(progress, lang)
     if epochs and row.phase == "training":
         return ProgressView(done / epochs, t("live.epoch_done", lang, k=done, n=epochs))
     phase = str(row.phase or "starting")

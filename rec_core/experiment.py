@@ -33,6 +33,7 @@ from rec_core.runs import Run, RunStore, environment_info
 from rec_core.runs.store import sweep_stale_tmp, utc_now
 from rec_core.runs.summary import completion_summary
 from rec_core.split import Split, SplitConfig, make_split
+from rec_core.text.encoder import EncodeProgress, encoding_progress
 from rec_core.train import TrainConfig, Trainer
 from rec_core.warm_start import apply_warm_start, check_warm_start
 
@@ -431,7 +432,8 @@ def _execute(
     run.set_status(phase=phase, phase_started_at=utc_now())
     emit({"event": "phase", "phase": phase})
     t = time.perf_counter()
-    model = build_model(config.model, data)
+    with encoding_progress(_encode_reporter(run, emit)):  # texts encoded while the model is built
+        model = build_model(config.model, data)
     warm_from = apply_warm_start(model, config, RunStore(run.path.parent))  # `init_from_run`: MF run's ID weights
     timings["build_model_s"] = time.perf_counter() - t
     trainer = Trainer(model, data, split, config.train, config.eval)
@@ -549,6 +551,30 @@ def _execute(
 
 
 PhasePlan = tuple[str, int, Callable[[], None] | None]  # (name, epochs, setup before its epochs)
+
+
+def _encode_reporter(run: Run, emit: ProgressFn) -> EncodeProgress:
+    """Text encoding progress (`TextEncoder.encode`'s callback) to the progress listener (an
+    "encode" event per batch) and to status.json: texts done of the total, from the second
+    report on the rate since the pass began and the seconds left; at most every
+    STEP_STATUS_S, and always at a pass's start and end."""
+    clock: dict[str, float] = {}
+
+    def report(done: int, total: int) -> None:
+        emit({"event": "encode", "done": done, "total": total})
+        now = time.perf_counter()
+        if done == 0 or "first" not in clock:
+            clock.update(first=now, written=now)
+        elif done < total and now - clock["written"] < STEP_STATUS_S:
+            return
+        clock["written"] = now
+        shown: dict[str, Any] = {"texts": done, "texts_total": total}
+        if done > 0 and now > clock["first"]:
+            rate = done / (now - clock["first"])
+            shown.update(texts_per_s=round(rate, 3), encode_eta_s=round((total - done) / rate, 1))
+        run.set_status(phase="encoding text", progress=shown)
+
+    return report
 
 
 def _phase_plan(model: Recommender, epochs: int) -> list[PhasePlan]:

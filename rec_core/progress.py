@@ -16,7 +16,8 @@ __all__ = ["ConsoleProgress", "format_results", "format_comparison", "format_run
 class ConsoleProgress:
     """Receives `execute_run` progress events and draws them on stderr: a tqdm bar over epochs
     and, below it, one over the steps of the running epoch (with tqdm's rate and ETA), so a
-    long epoch shows life; each phase before training is a line with the seconds it took."""
+    long epoch shows life; each phase before training is a line with the seconds it took, and
+    texts being encoded (a cold feature cache) get a bar of their own, texts per second and ETA."""
 
     def __init__(self, run_id: str, enabled: bool = True) -> None:
         self.run_id = run_id
@@ -24,6 +25,7 @@ class ConsoleProgress:
         self._bar: Any = None
         self._steps: Any = None  # the running epoch's step bar
         self._steps_epoch: int | None = None
+        self._texts: Any = None  # the bar of texts being encoded
         self._phase: tuple[str, float] | None = None  # (name, time.monotonic() when it began)
 
     def _epoch_bar(self, epochs: int) -> Any:
@@ -40,6 +42,23 @@ class ConsoleProgress:
             print(f"{self.run_id}: {name} took {time.monotonic() - began:.1f} s", file=sys.stderr)
             self._phase = None
 
+    def _close_texts(self) -> None:
+        if self._texts is not None:
+            self._texts.close()
+            self._texts = None
+
+    def _encode(self, done: int, total: int) -> None:
+        """One encoding pass per table (items, then users): a new bar whenever a pass starts."""
+        if self._texts is None or done == 0 or self._texts.total != total:
+            from tqdm import tqdm
+
+            self._close_texts()
+            self._texts = tqdm(total=total, desc="encoding texts", unit="text", leave=False, file=sys.stderr,
+                               dynamic_ncols=True)
+        self._texts.update(done - self._texts.n)
+        if done >= total:
+            self._close_texts()
+
     def _close_steps(self) -> None:
         if self._steps is not None:
             self._steps.close()
@@ -49,6 +68,10 @@ class ConsoleProgress:
         if not self.enabled:
             return
         event = info.get("event")
+        if event == "encode":
+            self._encode(int(info["done"]), int(info["total"]))
+            return
+        self._close_texts()
         if event == "step":
             self._end_phase()
             self._epoch_bar(int(info.get("epochs") or 0))
@@ -81,6 +104,7 @@ class ConsoleProgress:
                 self._phase = (str(info["phase"]), time.monotonic())
 
     def close(self) -> None:
+        self._close_texts()
         self._close_steps()
         if self._bar is not None:
             self._bar.close()

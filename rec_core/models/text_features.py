@@ -18,6 +18,7 @@ from rec_core.data.interactions import TextTable
 from rec_core.errors import ConfigError
 from rec_core.models.mf import mf_full_scores, mf_pair_scores
 from rec_core.text import EncodedTexts, FeatureCache, TextEncoder
+from rec_core.text.encoder import EncodeProgress
 
 __all__ = ["IdEmbedding", "MFPlusText", "TextSide", "check_mf_part", "encode_table"]
 
@@ -74,15 +75,17 @@ class IdEmbedding(nn.Module):
 
 
 def encode_table(encoder: TextEncoder, table: TextTable, keep_layer_input: int | None,
-                 cache: FeatureCache | None = None, *, keep_states: bool = True) -> tuple[EncodedTexts, bool]:
+                 cache: FeatureCache | None = None, *, keep_states: bool = True,
+                 progress: EncodeProgress | None = None) -> tuple[EncodedTexts, bool]:
     """Frozen features of every text in `table` (through the on-disk cache); (features, hit).
+    `progress(done, total)` hears how many texts are encoded (nothing on a cache hit).
 
     `keep_states=False` keeps only pooled vectors: a model that never attends over tokens
     loads a few hundred KB instead of every token state.
     """
     cache = cache if cache is not None else FeatureCache()
     enc, hit = cache.get_or_encode(encoder, list(table.texts), keep_states=keep_states,
-                                   keep_layer_input=keep_layer_input)
+                                   keep_layer_input=keep_layer_input, progress=progress)
     return enc.trimmed(), hit
 
 

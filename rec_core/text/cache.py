@@ -30,7 +30,7 @@ from torch import Tensor
 
 from rec_core.runs.atomic import atomic_path
 from rec_core.errors import ConfigError, RecCoreError
-from rec_core.text.encoder import EncodedTexts, TextEncoder
+from rec_core.text.encoder import EncodedTexts, EncodeProgress, TextEncoder
 
 __all__ = ["FeatureCache", "TextFeaturesNotFinite", "default_cache_root"]
 
@@ -157,8 +157,10 @@ class FeatureCache:
 
     def get_or_encode(self, encoder: TextEncoder, texts: Sequence[str], *,
                       keep_states: bool = True,
-                      keep_layer_input: int | None = None) -> tuple[EncodedTexts, bool]:
-        """(features, hit): loads them when cached, else encodes and stores them.
+                      keep_layer_input: int | None = None,
+                      progress: EncodeProgress | None = None) -> tuple[EncodedTexts, bool]:
+        """(features, hit): loads them when cached, else encodes and stores them (reporting to
+        `progress(done, total)` as `TextEncoder.encode` does).
 
         On a miss it returns what a later hit will load (float16-rounded states), so a run
         gives the same result whether its features came from the cache or not.
@@ -169,7 +171,7 @@ class FeatureCache:
         if cached is not None:
             return cached, True
         stored = self._stored(encoder.encode(texts, keep_states=keep_states,
-                                             keep_layer_input=keep_layer_input))
+                                             keep_layer_input=keep_layer_input, progress=progress))
         self._write(key, stored)
         return replace(stored, states=_float(stored.states),
                        layer_states=_float(stored.layer_states)), False

@@ -15,9 +15,11 @@ Two ways to use it:
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import inspect
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -47,7 +49,26 @@ if _TRANSFORMERS_5:
         create_sliding_window_causal_mask,
     )
 
-__all__ = ["EncodedTexts", "SplitPlan", "TextEncoder", "TextEncoderConfig", "TokenBatch"]
+__all__ = ["EncodeProgress", "EncodedTexts", "SplitPlan", "TextEncoder", "TextEncoderConfig", "TokenBatch",
+           "encoding_progress"]
+
+# `progress(done, total)`: texts encoded so far out of all of them; called with 0 before the
+# first batch, then after every batch, the last call with done == total.
+EncodeProgress = Callable[[int, int], None]
+_PROGRESS: contextvars.ContextVar[EncodeProgress | None] = contextvars.ContextVar("rec_core_encode_progress",
+                                                                                  default=None)
+
+
+@contextlib.contextmanager
+def encoding_progress(progress: EncodeProgress | None) -> Iterator[None]:
+    """Within the block, every `TextEncoder.encode` called without its own `progress` reports
+    to `progress`: a run reports the encoding its model does while it is built, without the
+    model passing a callback down (models encode their tables in their constructors)."""
+    token = _PROGRESS.set(progress)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
 
 Pooling = Literal["auto", "last", "mean"]
 # Texts the split plan is checked on: different lengths, so padding is checked too.
@@ -468,17 +489,21 @@ class TextEncoder(nn.Module):
 
     @torch.no_grad()
     def encode(self, texts: Sequence[str], *, keep_states: bool = True,
-               keep_layer_input: int | None = None) -> EncodedTexts:
+               keep_layer_input: int | None = None, progress: EncodeProgress | None = None) -> EncodedTexts:
         """Encode all texts without gradients; results in input order (see `EncodedTexts`).
 
         Texts run longest first in batches of `batch_size`, each padded only to its own
         longest text, so little compute is spent on padding. `keep_layer_input=k` also keeps
         the hidden states entering block `n_layers - k`, for `run_top_layers(..., k)`.
+        `progress(done, total)` is called with 0 texts done before the first batch and after
+        every batch (the last call has done == total); without it, the one `encoding_progress`
+        set, if any.
         """
+        report = progress if progress is not None else _PROGRESS.get()
         k = keep_layer_input
         if k is not None and not 1 <= k <= self.n_layers:
             raise ConfigError("keep_layer_input", f"must be in [1, {self.n_layers}], got {k}")
-        ids = self._token_ids(texts, details=False)["input_ids"]
+        ids = self._token_ids(texts, details=False)["input_ids"] if len(texts) else []  # tokenizers fail on []
         n, width, h = len(ids), self.config.max_length, self.hidden_size
         # Outputs are made outside inference mode: inference tensors could not be used later
         # in computations that autograd records (e.g. a trainable layer over cached states).
@@ -500,6 +525,8 @@ class TextEncoder(nn.Module):
         # inside a model that is training).
         modes = [(module, module.training) for module in self.modules()]
         self.eval()  # no dropout in features
+        if report is not None:
+            report(0, n)
         try:
             for start in range(0, n, self.config.batch_size):
                 rows = order[start:start + self.config.batch_size]
@@ -518,6 +545,8 @@ class TextEncoder(nn.Module):
                     states[index, :t] = out.float().cpu() * keep
                 if layer_states is not None:
                     layer_states[index, :t] = captured[0].float().cpu() * keep
+                if report is not None:
+                    report(start + len(rows), n)
         finally:
             if hook is not None:
                 hook.remove()
