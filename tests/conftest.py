@@ -76,6 +76,19 @@ def _strict_strings() -> Iterator[None]:
         yield
 
 
+@pytest.fixture()
+def http_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A `tests.local_http.LocalServer` on 127.0.0.1 (no proxy from the environment intercepts
+    it), closed after the test."""
+    from tests.local_http import LocalServer
+
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    server = LocalServer()
+    yield server
+    server.close()
+
+
 # -- real tiny run stores, built once per session ---------------------------------------------------
 @pytest.fixture(scope="session")
 def seeded_runs(tmp_path_factory: pytest.TempPathFactory, _hermetic_feature_cache: None) -> Path:

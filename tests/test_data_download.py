@@ -5,11 +5,8 @@ import dataclasses
 import hashlib
 import io
 import socket
-import threading
 import time
 import zipfile
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,53 +14,7 @@ import pytest
 from rec_core.data import ML100K_SPEC, ML1M_SPEC, DatasetSpec, download_dataset, ensure_dataset, load_ml100k
 from rec_core.data.download import sha256_of
 from rec_core.errors import DatasetUnavailable
-
-
-class _Server:
-    """Serves `routes` (path -> bytes) on 127.0.0.1 only; "/hang" accepts and never answers."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, bytes] = {}
-        self.release = threading.Event()
-        routes, release = self.routes, self.release
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path == "/hang":
-                    release.wait(10)
-                    return
-                body = routes.get(self.path)
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:  # keep test output clean
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture()
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Server]:
-    # A proxy configured in the environment must not intercept loopback requests.
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    srv = _Server()
-    yield srv
-    srv.close()
+from tests.local_http import LocalServer
 
 
 def _zip_of(folder: Path, top: str, extra: dict[str, bytes] | None = None) -> bytes:
@@ -115,46 +66,46 @@ def test_refused_connection_fails_fast(tmp_path: Path) -> None:
     assert _leftovers(tmp_path) == []
 
 
-def test_silent_server_times_out(server: _Server, tmp_path: Path) -> None:
+def test_silent_server_times_out(http_server: LocalServer, tmp_path: Path) -> None:
     start = time.perf_counter()
     with pytest.raises(DatasetUnavailable, match="failed"):
-        download_dataset(ML100K_SPEC, tmp_path, url=server.base + "/hang", timeout=1.0)
+        download_dataset(ML100K_SPEC, tmp_path, url=http_server.base + "/hang", timeout=1.0)
     assert time.perf_counter() - start < 5.0
     assert _leftovers(tmp_path) == []
 
 
-def test_download_verify_extract_and_load(server: _Server, fixtures_dir: Path, tmp_path: Path) -> None:
-    server.routes["/ml-100k.zip"] = _zip_of(fixtures_dir / "ml-100k-tiny", "ml-100k")
-    spec = _tiny_spec(fixtures_dir, server.base + "/ml-100k.zip")
+def test_download_verify_extract_and_load(http_server: LocalServer, fixtures_dir: Path, tmp_path: Path) -> None:
+    http_server.routes["/ml-100k.zip"] = _zip_of(fixtures_dir / "ml-100k-tiny", "ml-100k")
+    spec = _tiny_spec(fixtures_dir, http_server.base + "/ml-100k.zip")
     folder = download_dataset(spec, tmp_path / "data")
     assert folder == tmp_path / "data" / "ml-100k"
     assert _leftovers(tmp_path / "data") == ["ml-100k"]  # the temporary folder is gone
     assert load_ml100k(folder).n_interactions == 10
 
 
-def test_bad_checksum_leaves_nothing(server: _Server, fixtures_dir: Path, tmp_path: Path) -> None:
-    server.routes["/ml-100k.zip"] = _zip_of(fixtures_dir / "ml-100k-tiny", "ml-100k")
-    url = server.base + "/ml-100k.zip"
+def test_bad_checksum_leaves_nothing(http_server: LocalServer, fixtures_dir: Path, tmp_path: Path) -> None:
+    http_server.routes["/ml-100k.zip"] = _zip_of(fixtures_dir / "ml-100k-tiny", "ml-100k")
+    url = http_server.base + "/ml-100k.zip"
     # The real ML-100K zip MD5 cannot match the tiny fixture's zip: refused before extraction.
     with pytest.raises(DatasetUnavailable, match="failed verification") as err:
         ensure_dataset("ml-100k", tmp_path, url=url)
-    assert f"ml-100k.zip has MD5 {hashlib.md5(server.routes['/ml-100k.zip']).hexdigest()}" in str(err.value)
+    assert f"ml-100k.zip has MD5 {hashlib.md5(http_server.routes['/ml-100k.zip']).hexdigest()}" in str(err.value)
     assert f"expected {ML100K_SPEC.zip_md5}" in str(err.value) and url in str(err.value)
     assert _leftovers(tmp_path) == []
     # A zip whose MD5 matches is still refused when an extracted file's SHA256 does not.
-    spec = dataclasses.replace(ML100K_SPEC, zip_md5=hashlib.md5(server.routes["/ml-100k.zip"]).hexdigest())
+    spec = dataclasses.replace(ML100K_SPEC, zip_md5=hashlib.md5(http_server.routes["/ml-100k.zip"]).hexdigest())
     with pytest.raises(DatasetUnavailable, match="failed verification") as err:
         download_dataset(spec, tmp_path, url=url)
     assert "u.data has SHA256" in str(err.value)
     assert _leftovers(tmp_path) == []
 
 
-def test_ratings_size_floor(server: _Server, fixtures_dir: Path, tmp_path: Path) -> None:
+def test_ratings_size_floor(http_server: LocalServer, fixtures_dir: Path, tmp_path: Path) -> None:
     folder = fixtures_dir / "ml-1m-tiny"
-    server.routes["/ml-1m.zip"] = _zip_of(folder, "ml-1m")
+    http_server.routes["/ml-1m.zip"] = _zip_of(folder, "ml-1m")
     spec = DatasetSpec(name="ml-1m", url="", files=ML1M_SPEC.files, min_bytes=ML1M_SPEC.min_bytes)
     with pytest.raises(DatasetUnavailable, match=r"ratings\.dat has \d+ bytes, expected at least 20000000"):
-        download_dataset(spec, tmp_path, url=server.base + "/ml-1m.zip")
+        download_dataset(spec, tmp_path, url=http_server.base + "/ml-1m.zip")
     assert _leftovers(tmp_path) == []
 
 
@@ -167,15 +118,15 @@ def test_ratings_size_floor(server: _Server, fixtures_dir: Path, tmp_path: Path)
         ("/evil.zip", "escape", "escapes the archive folder"),
     ],
 )
-def test_bad_downloads(server: _Server, fixtures_dir: Path, tmp_path: Path,
+def test_bad_downloads(http_server: LocalServer, fixtures_dir: Path, tmp_path: Path,
                        route: str, body: object, message: str) -> None:
     if body == "wrong-files":
         body = _zip_of(fixtures_dir / "csv", "csv")
     elif body == "escape":
         body = _zip_of(fixtures_dir / "ml-100k-tiny", "ml-100k", {"../outside.txt": b"x"})
     if isinstance(body, bytes):
-        server.routes[route] = body
-    spec = _tiny_spec(fixtures_dir, server.base + route)
+        http_server.routes[route] = body
+    spec = _tiny_spec(fixtures_dir, http_server.base + route)
     with pytest.raises(DatasetUnavailable, match=message):
         download_dataset(spec, tmp_path / "data")
     assert _leftovers(tmp_path / "data") == []

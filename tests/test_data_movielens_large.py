@@ -15,8 +15,6 @@ import socket
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +43,7 @@ from rec_core.data.movielens import ML1M_AGES, ML1M_OCCUPATIONS
 from rec_core.data.sizes import KNOWN_SIZES
 from rec_core.data.text_template import format_value
 from rec_core.errors import ConfigError, DataError, DatasetUnavailable
+from tests.local_http import LocalServer
 from tests.movielens_fixtures import ML10M_MOVIES, write_ml10m, write_ml20m
 
 
@@ -324,43 +323,6 @@ def test_hanging_name_resolution_is_cut_off(tmp_path: Path, monkeypatch: pytest.
 # --- checksummed download from a local server -------------------------------------------------
 
 
-class _ZipServer:
-    """Serves `routes` (path -> bytes) on 127.0.0.1."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, bytes] = {}
-        routes = self.routes
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = routes.get(self.path)
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
-
-
-@pytest.fixture()
-def zip_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[_ZipServer]:
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    server = _ZipServer()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
-
-
 def _zip_of(folder: Path, top: str) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -369,10 +331,10 @@ def _zip_of(folder: Path, top: str) -> bytes:
     return buffer.getvalue()
 
 
-def test_ml10m_zip_with_its_own_top_folder(zip_server: _ZipServer, fixtures_dir: Path, tmp_path: Path) -> None:
+def test_ml10m_zip_with_its_own_top_folder(http_server: LocalServer, fixtures_dir: Path, tmp_path: Path) -> None:
     body = _zip_of(fixtures_dir / "ml-10m-tiny", "ml-10M100K")
-    zip_server.routes["/ml-10m.zip"] = body
-    spec = DatasetSpec(name="ml-10m", url=zip_server.base + "/ml-10m.zip", files=ML10M_SPEC.files,
+    http_server.routes["/ml-10m.zip"] = body
+    spec = DatasetSpec(name="ml-10m", url=http_server.base + "/ml-10m.zip", files=ML10M_SPEC.files,
                        zip_md5=hashlib.md5(body).hexdigest(), zip_folder="ml-10M100K")
     folder = download_dataset(spec, tmp_path / "data")
     assert folder == tmp_path / "data" / "ml-10m"
@@ -382,11 +344,11 @@ def test_ml10m_zip_with_its_own_top_folder(zip_server: _ZipServer, fixtures_dir:
 
 
 @pytest.mark.parametrize("spec", [ML10M_SPEC, ML20M_SPEC], ids=["ml-10m", "ml-20m"])
-def test_zip_md5_mismatch_leaves_nothing(zip_server: _ZipServer, fixtures_dir: Path, tmp_path: Path,
+def test_zip_md5_mismatch_leaves_nothing(http_server: LocalServer, fixtures_dir: Path, tmp_path: Path,
                                          spec: DatasetSpec) -> None:
     top = spec.zip_folder or spec.name
-    zip_server.routes[f"/{spec.name}.zip"] = _zip_of(fixtures_dir / f"{spec.name}-tiny", top)
-    url = f"{zip_server.base}/{spec.name}.zip"
+    http_server.routes[f"/{spec.name}.zip"] = _zip_of(fixtures_dir / f"{spec.name}-tiny", top)
+    url = f"{http_server.base}/{spec.name}.zip"
     with pytest.raises(DatasetUnavailable, match="failed verification") as err:
         ensure_dataset(spec.name, tmp_path, url=url)  # the real spec: the tiny zip cannot match its MD5
     message = str(err.value)
@@ -395,13 +357,13 @@ def test_zip_md5_mismatch_leaves_nothing(zip_server: _ZipServer, fixtures_dir: P
     assert sorted(os.listdir(tmp_path)) == []
 
 
-def test_ml20m_ratings_size_floor(zip_server: _ZipServer, fixtures_dir: Path, tmp_path: Path) -> None:
+def test_ml20m_ratings_size_floor(http_server: LocalServer, fixtures_dir: Path, tmp_path: Path) -> None:
     body = _zip_of(fixtures_dir / "ml-20m-tiny", "ml-20m")
-    zip_server.routes["/ml-20m.zip"] = body
+    http_server.routes["/ml-20m.zip"] = body
     spec = DatasetSpec(name="ml-20m", url="", files=ML20M_SPEC.files, min_bytes=ML20M_SPEC.min_bytes,
                        zip_md5=hashlib.md5(body).hexdigest())
     with pytest.raises(DatasetUnavailable, match=r"ratings\.csv has \d+ bytes, expected at least 300000000"):
-        download_dataset(spec, tmp_path, url=zip_server.base + "/ml-20m.zip")
+        download_dataset(spec, tmp_path, url=http_server.base + "/ml-20m.zip")
     assert sorted(os.listdir(tmp_path)) == []
 
 

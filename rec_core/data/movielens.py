@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -295,15 +295,8 @@ def read_movies_dat(path: str | Path) -> pd.DataFrame:
     """ML-1M / ML-10M `movies.dat` (MovieID::Title::Genres, latin-1 or UTF-8) as a frame indexed
     by the raw id (str), with columns title (article in front), year (Int64) and genres (list)."""
     path = Path(path)
-    records: dict[str, tuple[str, int | None, list[str]]] = {}
-    for k, (mid, raw_title, genres) in _split_rows(path, "::", ("MovieID", "Title", "Genres"), encoding="auto"):
-        raw_id = str(_as_int(path, k, "MovieID", mid))
-        if raw_id in records:
-            raise DataError(str(path), f"line {k}: MovieID {raw_id} appears twice")
-        title, year = parse_movielens_title(raw_title)
-        kept = [g.strip() for g in genres.split("|") if g.strip() and g.strip() not in _NOT_A_GENRE]
-        records[raw_id] = (title, year, kept)
-    return _item_frame(records)
+    rows = _split_rows(path, "::", ("MovieID", "Title", "Genres"), encoding="auto")
+    return _movie_frame(path, "MovieID", rows)
 
 
 def read_ml1m_users(path: str | Path) -> pd.DataFrame:
@@ -375,16 +368,8 @@ def read_movies_csv(path: str | Path) -> pd.DataFrame:
     if tuple(frame.columns) != _ML20M_MOVIES_HEADER:
         raise DataError(str(path), f"line 1: expected the header {','.join(_ML20M_MOVIES_HEADER)!r}, "
                                    f"found {','.join(map(str, frame.columns))[:80]!r}; is this the GroupLens file?")
-    records: dict[str, tuple[str, int | None, list[str]]] = {}
     # Line numbers assume one line per row (no title in the GroupLens files spans lines).
-    for k, (mid, raw_title, genres) in enumerate(frame.itertuples(index=False, name=None), start=2):
-        raw_id = str(_as_int(path, k, "movieId", mid))
-        if raw_id in records:
-            raise DataError(str(path), f"line {k}: movieId {raw_id} appears twice")
-        title, year = parse_movielens_title(raw_title)
-        kept = [g.strip() for g in genres.split("|") if g.strip() and g.strip() not in _NOT_A_GENRE]
-        records[raw_id] = (title, year, kept)
-    return _item_frame(records)
+    return _movie_frame(path, "movieId", enumerate(frame.itertuples(index=False, name=None), start=2))
 
 
 def load_ml20m(folder: str | Path, min_rating: float | None = None) -> InteractionData:
@@ -400,6 +385,20 @@ def load_ml20m(folder: str | Path, min_rating: float | None = None) -> Interacti
 
 
 # --- shared ---------------------------------------------------------------------------------
+
+
+def _movie_frame(path: Path, id_name: str, rows: Iterable[tuple[int, Sequence[str]]]) -> pd.DataFrame:
+    """The item frame of (line number, (movie id, "Title (year)", "Genre|Genre")) rows, as the
+    ML-1M/10M `movies.dat` and ML-20M `movies.csv` hold them; a repeated id names its line."""
+    records: dict[str, tuple[str, int | None, list[str]]] = {}
+    for k, (mid, raw_title, genres) in rows:
+        raw_id = str(_as_int(path, k, id_name, mid))
+        if raw_id in records:
+            raise DataError(str(path), f"line {k}: {id_name} {raw_id} appears twice")
+        title, year = parse_movielens_title(raw_title)
+        kept = [g.strip() for g in genres.split("|") if g.strip() and g.strip() not in _NOT_A_GENRE]
+        records[raw_id] = (title, year, kept)
+    return _item_frame(records)
 
 
 def _item_frame(records: dict[str, tuple[str, int | None, list[str]]]) -> pd.DataFrame:
