@@ -21,6 +21,7 @@ from rec_app import calibration as cal
 from rec_app import estimate as est
 from rec_app.i18n import format_duration, t
 from rec_app.run_table import RunRow
+from rec_core.runs.runner import slots_of
 
 __all__ = ["Outcome", "compute", "show", "phase_estimate_s", "run_estimate", "calibration_enabled"]
 
@@ -44,6 +45,7 @@ class Outcome:
     text_model: bool = False  # the model encodes texts (the cache sentence applies)
     n_runs: int = 1
     parallel: int = 1
+    processes: int = 1  # each of these runs trains in this many processes (takes as many queue slots)
     own_s: float | None = None  # these runs alone, in waves of `parallel` (what a confirmation is about)
     start_s: float | None = None  # until the first of them starts (the queue ahead)
     end_s: float | None = None  # until the last of them is done
@@ -114,14 +116,23 @@ def phase_estimate_s(row: RunRow) -> float | None:
     return None
 
 
+def _slots(run_id: str) -> int:
+    """Queue slots a queued or running run takes (its processes; 1 if unreadable)."""
+    try:
+        return slots_of(resources.store().get(run_id).raw_status())
+    except Exception:  # noqa: BLE001 - a vanished or corrupt run counts as one
+        return 1
+
+
 def compute(config: dict[str, Any], size: est.DatasetSize | None, n_runs: int, *,
-            measure_if_unknown: bool) -> Outcome:
-    """The estimate of `n_runs` runs of `config` (seed-independent) behind the current queue;
-    may start a calibration (`measure_if_unknown`)."""
+            measure_if_unknown: bool, processes: int = 1) -> Outcome:
+    """The estimate of `n_runs` runs of `config` (seed-independent), each in `processes`
+    processes (as many queue slots), behind the current queue; may start a calibration
+    (`measure_if_unknown`)."""
     text = est.encode_signature(config) is not None
     parallel = resources.queue().max_parallel
     if size is None:
-        return Outcome(None, size_known=False, n_runs=n_runs, parallel=parallel)
+        return Outcome(None, size_known=False, n_runs=n_runs, parallel=parallel, processes=processes)
     rows = resources.rows()
     found = run_estimate(config, size, rows)
     if found is None:
@@ -132,7 +143,7 @@ def compute(config: dict[str, Any], size: est.DatasetSize | None, n_runs: int, *
             pending = cal.start_measurement(root, config)
             error = None
         return Outcome(None, pending=pending, error=None if pending else error, text_model=text, n_runs=n_runs,
-                       parallel=parallel)
+                       parallel=parallel, processes=processes)
     running = [r for r in rows if r.state == "running"]
     queued = sorted((r for r in rows if r.state == "queued"), key=lambda r: (r.created_at is None, r.created_at))
     left: list[float] = []
@@ -147,10 +158,11 @@ def compute(config: dict[str, Any], size: est.DatasetSize | None, n_runs: int, *
         unknown += own is None
         waiting.append(own.total_s if own else 0.0)
     mine = [found.total_s] * n_runs
-    start, end = est.schedule(left, waiting, mine, parallel)
-    _, own_end = est.schedule([], [], mine, parallel)
-    return Outcome(found, text_model=text, n_runs=n_runs, parallel=parallel, own_s=own_end, start_s=start,
-                   end_s=end, ahead=len(running) + len(queued), unknown_ahead=unknown)
+    start, end = est.schedule(left, waiting, mine, parallel, running_slots=[_slots(r.run_id) for r in running],
+                              queued_slots=[_slots(r.run_id) for r in queued], slots=processes)
+    _, own_end = est.schedule([], [], mine, parallel, slots=processes)
+    return Outcome(found, text_model=text, n_runs=n_runs, parallel=parallel, processes=processes, own_s=own_end,
+                   start_s=start, end_s=end, ahead=len(running) + len(queued), unknown_ahead=unknown)
 
 
 def show(outcome: Outcome, lang: str) -> None:
@@ -172,6 +184,8 @@ def show(outcome: Outcome, lang: str) -> None:
     lines = [t("estimate.one_run", lang, total=format_duration(e.total_s, lang), parts=parts)]
     if e.early_stop_possible:
         lines[0] += " " + t("estimate.early_stop", lang)
+    if outcome.processes > 1:
+        lines[0] += " " + t("estimate.processes", lang, n=outcome.processes)
     if outcome.ahead:
         queue = t("estimate.queue", lang, ahead=outcome.ahead, start=format_duration(outcome.start_s, lang),
                   end=format_duration(outcome.end_s, lang))

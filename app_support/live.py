@@ -22,6 +22,7 @@ from rec_app.i18n import metric_label, t
 from rec_app.live_view import STATE_ICONS, ordered, progress_view, queue_positions, row_labels
 from rec_app.run_table import RunRow
 from rec_core.runs import Run
+from rec_core.runs.runner import slots_of
 
 __all__ = ["LAUNCHED_KEY", "LAST_LAUNCH_KEY", "POLL_SECONDS", "live_runs", "remember_launched"]
 
@@ -58,8 +59,10 @@ def _draw_run(row: RunRow, label: str, status: dict[str, Any], place: int | None
     view = progress_view(row, status, lang, phase_estimate_s=estimate, queue_position=place)
     title = f"{label} — {view.text}" if active else label  # a finished row's label says its state already
     with st.expander(title, expanded=active, icon=STATE_ICONS.get(row.state, ":material/help:")):
+        processes = slots_of(status)  # {} for a finished run: only active rows say it
         st.caption(f"`{row.run_id}` · {row.model}{' · ' + row.preset if row.preset else ''} · {row.dataset} · "
-                   f"{t('field.seed', lang)} {row.seed}")
+                   f"{t('field.seed', lang)} {row.seed}"
+                   + (f" · {t('live.processes', lang, n=processes)}" if processes > 1 else ""))
         if view.fraction is not None:
             st.progress(view.fraction, text=view.text)
         if row.state == "failed" or row.state == "corrupt":

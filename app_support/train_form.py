@@ -8,6 +8,7 @@ example: heads must divide the embedding size, LoRA needs dynamic encoding).
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import streamlit as st
@@ -24,7 +25,7 @@ _DEFAULTS: dict[str, Any] = {
     "tr_backbone": "minilm", "tr_max_length": 64, "tr_embed_dim": 64, "tr_epochs": 20, "tr_lr": 0.001,
     "tr_batch_size": 2048, "tr_patience": 10, "tr_seeds": "0", "tr_label": "", "tr_n_heads": 4,
     "tr_lora_rank": 8, "tr_dynamic_layers": 2, "tr_syn_users": 600, "tr_syn_items": 500, "tr_preset": "scheme1",
-    "tr_warm_start": False, "tr_freeze_mf": True, "tr_gate_init": 0.1,
+    "tr_warm_start": False, "tr_freeze_mf": True, "tr_gate_init": 0.1, "tr_processes": 1,
 }
 
 
@@ -150,9 +151,12 @@ def common_fields(dataset: str, lang: str) -> dict[str, Any]:
         "patience": c4.number_input(t("field.patience", lang), 0, 1000, key=keep("tr_patience"),
                                     help=t("field.patience_help", lang)),
     }
-    d1, d2 = st.columns([1, 2])
+    d1, d2, d3 = st.columns([2, 1, 3])
     out["seeds"] = d1.text_input(t("field.seeds", lang), key=keep("tr_seeds"), help=t("field.seeds_help", lang))
-    out["label"] = d2.text_input(t("field.label", lang), key=keep("tr_label"), help=t("field.label_help", lang))
+    # Not part of the run's config: how it is executed (torchrun); results.json records it.
+    out["processes"] = d2.number_input(t("field.processes", lang), 1, os.cpu_count() or 1, key=keep("tr_processes"),
+                                       help=t("field.processes_help", lang))
+    out["label"] = d3.text_input(t("field.label", lang), key=keep("tr_label"), help=t("field.label_help", lang))
     if dataset == "synthetic":
         e1, e2 = st.columns(2)
         out["synthetic_users"] = e1.number_input(t("field.syn_users", lang), 10, 100_000, step=50, key=keep("tr_syn_users"))

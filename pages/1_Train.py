@@ -13,7 +13,7 @@ from app_support.session import init_page
 from rec_app import estimate as est
 from rec_app.datasets import availability
 from rec_app.i18n import format_duration, t
-from rec_app.launch import build_configs, parse_seeds, submit_runs
+from rec_app.launch import build_configs, check_launch_processes, parse_seeds, submit_runs
 from rec_core.errors import RecCoreError
 
 ESTIMATE_KEY = "tr__estimate_request"  # what the estimate box is about; dropped when it no longer applies
@@ -28,7 +28,8 @@ def estimate_box(lang: str) -> None:
         return
     try:
         size = est.DatasetSize(*request["size"]) if request["size"] else None
-        show(compute(request["config"], size, request["n_runs"], measure_if_unknown=False), lang)
+        show(compute(request["config"], size, request["n_runs"], measure_if_unknown=False,
+                     processes=request.get("processes", 1)), lang)
     except Exception as exc:  # noqa: BLE001 - the box must not take the page down
         show_error(exc, lang)
 
@@ -81,14 +82,16 @@ with page_guard(lang):
             if dataset == "csv" and csv_data is None:
                 raise RecCoreError(t("csv.validate_first", lang))
             seeds = parse_seeds(common["seeds"])
+            processes = check_launch_processes(common["processes"])
             configs = build_configs(config, seeds, resources.store())
         except RecCoreError as exc:
             show_error(exc, lang, "train.invalid")
         if configs:
             size = est.DatasetSize(*csv_data["size"]) if csv_data else est.dataset_size(config["data"])
             run_config = configs[0].to_dict()
-            outcome = compute(run_config, size, len(configs), measure_if_unknown=estimate_clicked or dataset != "synthetic")
-            request = {"config": run_config, "n_runs": len(configs),
+            outcome = compute(run_config, size, len(configs), measure_if_unknown=estimate_clicked or dataset != "synthetic",
+                              processes=processes)
+            request = {"config": run_config, "n_runs": len(configs), "processes": processes,
                        "size": [size.n_users, size.n_items, size.n_interactions] if size else None,
                        "choices": choices}
             reason = est.needs_confirmation(outcome.own_s, dataset) if outcome.size_known else None
@@ -96,7 +99,7 @@ with page_guard(lang):
                 st.session_state[ESTIMATE_KEY] = request
                 st.warning(t("train.needs_confirm" if reason == "long" else "train.needs_confirm_unknown", lang))
             elif launch_clicked:
-                run_ids = submit_runs(resources.store(), resources.queue(), configs)
+                run_ids = submit_runs(resources.store(), resources.queue(), configs, processes)
                 remember_launched(run_ids, click=True)
                 st.toast(t("train.launched", lang, n=len(run_ids)), icon=":material/rocket_launch:")
             else:

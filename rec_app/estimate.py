@@ -19,7 +19,6 @@ placed on the free slots first (`schedule`).
 """
 from __future__ import annotations
 
-import heapq
 import json
 import math
 import os
@@ -346,21 +345,31 @@ def cache_likely_warm(config: Mapping[str, Any], rows: Sequence[RunRow], *, cali
 
 # -- the queue ------------------------------------------------------------------------------------
 def schedule(running_left: Sequence[float], queued: Sequence[float], mine: Sequence[float],
-             parallel: int) -> tuple[float, float]:
+             parallel: int, *, running_slots: Sequence[int] | None = None, queued_slots: Sequence[int] | None = None,
+             slots: int = 1) -> tuple[float, float]:
     """(seconds until the first of `mine` starts, seconds until the last of them ends) when
     `parallel` slots first finish the running runs (`running_left`: seconds each has left),
-    then the queued ones in order, then `mine` in order."""
-    slots = sorted(float(s) for s in running_left)
-    slots += [0.0] * max(0, parallel - len(slots))
-    heapq.heapify(slots)
-    for seconds in queued:
-        heapq.heappush(slots, heapq.heappop(slots) + seconds)
+    then the queued ones in order, then `mine` in order.
+
+    A run takes as many slots as it has processes (`running_slots`, `queued_slots`, `slots`
+    for each of `mine`; 1 by default) and, as the queue does, starts in FIFO order once that
+    many are free; one wider than `parallel` starts alone, when nothing else runs."""
+    taken = [(float(s), n) for s, n in zip(running_left, running_slots or [1] * len(running_left))]
+    jobs = [(float(s), n) for s, n in zip(queued, queued_slots or [1] * len(queued))]
+    jobs += [(float(s), slots) for s in mine]
+    now = 0.0
     starts, ends = [], []
-    for seconds in mine:
-        start = heapq.heappop(slots)
-        starts.append(start)
-        ends.append(start + seconds)
-        heapq.heappush(slots, start + seconds)
+    for k, (seconds, width) in enumerate(jobs):
+        width = max(1, min(int(width), parallel))
+        while True:  # FIFO: never before the run ahead of it started
+            taken = [(end, n) for end, n in taken if end > now]
+            if sum(n for _, n in taken) + width <= parallel:
+                break
+            now = min(end for end, _ in taken)
+        taken.append((now + seconds, width))
+        if k >= len(jobs) - len(mine):
+            starts.append(now)
+            ends.append(now + seconds)
     return (min(starts), max(ends)) if starts else (0.0, 0.0)
 
 

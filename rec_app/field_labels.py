@@ -15,7 +15,8 @@ FIELD_LABELS: dict[str, str] = {
     **{name: f"field.{name}" for name in (
         "embed_dim", "backbone", "max_length", "freeze_mf", "gate_init", "epochs", "lr", "batch_size", "patience",
         "seeds", "seed", "label", "use_cache", "use_attention", "freeze_gpt2", "use_peft", "contrastive_weight",
-        "n_heads", "lora_rank", "dynamic_layers", "cached_epochs", "l2_grid", "k_grid", "shrink_grid")},
+        "n_heads", "lora_rank", "dynamic_layers", "cached_epochs", "l2_grid", "k_grid", "shrink_grid",
+        "processes")},
     "init_from_run": "field.warm_start",
     "synthetic_users": "field.syn_users",
     "synthetic_items": "field.syn_items",

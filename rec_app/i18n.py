@@ -201,6 +201,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field.seeds": ("Seeds", "随机种子"), "field.seed": ("seed", "种子"),
     "field.seeds_help": ("One run per seed, e.g. 0 or 0, 1, 2 or 0-4. The seed fixes the split, the initialisation and the sampling.",
                          "每个种子一次实验，例如 0、0, 1, 2 或 0-4。种子决定数据划分、初始化和采样。"),
+    "field.processes": ("Processes", "进程数"),
+    "field.processes_help": ("Local processes that train each run together (torchrun; gloo on CPU, one GPU each on "
+                             "CUDA). Every process takes a batch of the batch size per step, so a step's effective "
+                             "batch is batch size × processes: 2 processes with batch 1024 train like 1 with 2048. "
+                             "The queue counts such a run as this many of its places.",
+                             "在本机共同训练每次实验的进程数（torchrun；CPU 上用 gloo，CUDA 上每个进程一块 GPU）。"
+                             "每个进程每步取一个批大小的样本，因此每步的有效批大小为 批大小 × 进程数："
+                             "2 个进程、批大小 1024 与 1 个进程、批大小 2048 的训练相同。"
+                             "队列把这样的实验按进程数计为占用的名额。"),
     "field.label": ("Name (optional)", "名称（可选）"),
     "field.label_help": ("Shown in tables and legends instead of the generated name.", "在表格和图例中代替自动生成的名称。"),
     "field.use_cache": ("Cached text features", "缓存文本特征"),
@@ -279,6 +288,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "estimate.scaled": ("Measured on another dataset and scaled to this one: rough.", "在另一个数据集上测得并按规模换算：仅供粗略参考。"),
     "estimate.part_loading": ("loading", "加载"), "estimate.part_testing": ("testing", "测试"),
     "estimate.early_stop": ("At most: early stopping can end a run sooner.", "这是上限：早停可能让实验更早结束。"),
+    "estimate.processes": ("With {n} processes each run takes {n} places in the queue. Its own time is priced from "
+                           "one-process measurements (fewer, larger steps sharing this machine's cores): rough.",
+                           "使用 {n} 个进程时，每次实验在队列中占 {n} 个名额。其自身耗时按单进程的实测估算"
+                           "（步数更少、每步更大，并共享本机的 CPU 核）：仅供粗略参考。"),
     "estimate.all_done": ("All {n} runs done in about {end} ({parallel} at a time).",
                           "全部 {n} 次实验约 {end} 后完成（最多同时运行 {parallel} 次）。"),
     "estimate.queue": ("{ahead} run(s) ahead in the queue: these start in about {start} and are all done in about {end}.",
@@ -317,6 +330,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "live.phase_over": ("{phase}: {spent} so far, longer than estimated", "{phase}：已用 {spent}，超出预计"),
     "live.phase_spent": ("{phase}: {spent} so far", "{phase}：已用 {spent}"),
     "live.stop_run": ("Stop seed {seed}", "停止种子 {seed}"),
+    "live.processes": ("{n} processes", "{n} 个进程"),
     "live.still_queued": ("{queued} of the {n} run(s) launched here are waiting in the queue (at most {parallel} "
                           "at a time); each starts when a place is free.",
                           "本页启动的 {n} 次实验中有 {queued} 次在排队（最多同时运行 {parallel} 次）；有空位时依次开始。"),

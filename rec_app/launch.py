@@ -2,7 +2,10 @@
 queued run folders whose command is the CLI's `execute`.
 
 The command is `python -m rec_core execute RUN_ID --runs-dir DIR --quiet`, the same one a
-headless GPU server would run, so the app and the CLI can never train differently.
+headless GPU server would run, so the app and the CLI can never train differently. With N > 1
+processes torchrun starts N of them (`python -m torch.distributed.run --standalone
+--nproc_per_node N -m rec_core execute ...`): one run, each step on a global batch of
+batch_size x N triples (rec_core/distributed.py); the queue counts it as N slots.
 """
 from __future__ import annotations
 
@@ -17,12 +20,13 @@ from typing import TYPE_CHECKING, Any
 from rec_core.errors import ConfigError
 from rec_core.runs import RunQueue, RunStore
 from rec_core.runs.atomic import write_bytes_atomic
+from rec_core.runs.runner import check_processes
 
 if TYPE_CHECKING:
     from rec_core.experiment import RunConfig
 
 __all__ = ["RUNS_ENV", "MAX_SEEDS", "runs_root", "max_parallel", "parse_seeds", "build_configs",
-           "execute_argv", "submit_runs", "save_upload", "UPLOADS_DIR"]
+           "execute_argv", "check_launch_processes", "submit_runs", "save_upload", "UPLOADS_DIR"]
 
 RUNS_ENV = "REC_CORE_RUNS"
 PARALLEL_ENV = "REC_CORE_MAX_PARALLEL"
@@ -85,27 +89,48 @@ def build_configs(base: dict[str, Any], seeds: Sequence[int], store: RunStore | 
     return configs
 
 
-def execute_argv(run_id: str, runs_dir: str | Path) -> list[str]:
-    """The command that carries out a queued run folder (what the queue launches)."""
-    return [sys.executable, "-m", "rec_core", "execute", run_id, "--runs-dir", str(Path(runs_dir).resolve()),
-            "--quiet"]
+def execute_argv(run_id: str, runs_dir: str | Path, processes: int = 1) -> list[str]:
+    """The command that carries out a queued run folder (what the queue launches): the CLI's
+    `execute`, under torchrun with `processes` > 1 (never handed to the warm worker then)."""
+    processes = check_processes(processes)
+    launcher = ([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes)]
+                if processes > 1 else [sys.executable])
+    return [*launcher, "-m", "rec_core", "execute", run_id, "--runs-dir", str(Path(runs_dir).resolve()), "--quiet"]
 
 
-def submit_runs(store: RunStore, queue: RunQueue, configs: Sequence[RunConfig]) -> list[str]:
+def check_launch_processes(processes: object) -> int:
+    """`processes` checked for this machine: 1 to the CPU cores, and on a machine with CUDA at
+    most its GPUs (`execute` joins the process group with nccl there, one GPU per process);
+    ConfigError("processes", ...)."""
+    n = check_processes(processes)
+    if n == 1:
+        return n
+    import torch
+
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if gpus and n > gpus:
+        raise ConfigError("processes", f"must be at most {gpus} on this machine: with CUDA each process takes one "
+                                       f"GPU and it has {gpus}, not {n}")
+    return n
+
+
+def submit_runs(store: RunStore, queue: RunQueue, configs: Sequence[RunConfig], processes: int = 1) -> list[str]:
     """Create a queued run folder per config and hand each to the queue; returns the run ids.
 
-    The queue starts as many as it has free slots (its file lock makes two browser tabs
-    clicking at once safe); the rest wait their turn in the store.
+    Each run trains in `processes` local processes (torchrun when > 1) and takes as many of
+    the queue's slots. The queue starts as many runs as it has free slots (its file lock
+    makes two browser tabs clicking at once safe); the rest wait their turn in the store.
     """
     from rec_core.experiment import start_run
     from rec_core.warm_start import check_warm_start
 
+    processes = check_launch_processes(processes)  # before any folder exists
     for config in configs:  # every seed checked before any folder exists: no half-launched group
         check_warm_start(config, store)
     ids = []
     for config in configs:
         run = start_run(config, store)
-        queue.submit(run.run_id, execute_argv(run.run_id, store.root))
+        queue.submit(run.run_id, execute_argv(run.run_id, store.root, processes), processes=processes)
         ids.append(run.run_id)
     return ids
 

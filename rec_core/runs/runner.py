@@ -5,26 +5,36 @@ here does the work, writing into the same folder. Because the queue is nothing b
 status.json files ("queued" + "command"), any process (two browser tabs, a restarted app,
 a cron job) can call `RunQueue.tick()`; a lock file in the store root makes that safe.
 `QueueTicker` calls it from a daemon thread (the app's server) and logs what a tick raises.
+
+A run may train in several local processes (`processes`, recorded in its status beside the
+command; the command is then torchrun's, `python -m torch.distributed.run --standalone
+--nproc_per_node N ...`): it takes N of the queue's `max_parallel` slots.
 """
 from __future__ import annotations
 
 import logging
+import numbers
 import os
+import signal
 import subprocess
 import threading
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.runs.atomic import file_lock
+from rec_core.runs.environment import hostname, pid_alive, process_start_token
 from rec_core.runs.store import RunStore, utc_now, validate_run_id
-from rec_core.runs.summary import completion_summary
+from rec_core.runs.summary import completion_summary, parse_time
 from rec_core.runs.worker import WarmWorker, is_execute_command
 
-__all__ = ["LaunchError", "QueueTicker", "RunQueue", "launch"]
+__all__ = ["LaunchError", "QueueTicker", "RunQueue", "STOP_GRACE_S", "check_processes", "launch", "slots_of"]
 
 _QUEUE_LOCK = ".queue.lock"
+# Seconds a multi-process run has to honour a Stop by itself before its launcher is signalled.
+STOP_GRACE_S = 60.0
 log = logging.getLogger(__name__)
 
 
@@ -42,6 +52,23 @@ def _check_argv(argv: Any) -> list[str]:
             or not all(isinstance(a, str) for a in argv) or not argv[0]):
         raise ConfigError("argv", "must be a non-empty list of strings, the program first")
     return list(argv)
+
+
+def check_processes(processes: Any, limit: int | None = None) -> int:
+    """`processes` as an int from 1 to `limit` (default: this machine's CPU cores, since the
+    queue starts every process here); ConfigError("processes", ...) saying what is allowed."""
+    cap = limit if limit is not None else (os.cpu_count() or 1)
+    if (isinstance(processes, bool) or not isinstance(processes, numbers.Integral)
+            or not 1 <= int(processes) <= cap):
+        raise ConfigError("processes", f"must be a whole number from 1 to {cap} (the CPU cores of this machine; "
+                                       f"each process trains on its own), not {processes!r}")
+    return int(processes)
+
+
+def slots_of(status: Mapping[str, Any]) -> int:
+    """Queue slots a run takes: its recorded `processes` (1 when absent or unreadable)."""
+    n = status.get("processes")
+    return n if isinstance(n, int) and not isinstance(n, bool) and n >= 1 else 1
 
 
 def launch(
@@ -102,8 +129,10 @@ def launch(
         message = f"could not start {argv[0]!r}: {exc}"
         run.set_status("failed", error=message, pid=None)
         raise LaunchError(run_id, message) from exc
-    # A merge under the status lock: if the child already wrote "done", that state stays.
-    run.set_status(pid=proc.pid)
+    # A merge under the status lock: if the child already wrote "done", that state stays. The
+    # launcher's pid is kept apart: under torchrun rank 0 records its own pid over `pid`, and
+    # the launcher (its own process group) is what a forced stop signals.
+    run.set_status(pid=proc.pid, launcher_pid=proc.pid, launcher_started=process_start_token(proc.pid))
     # Reap the child when it exits; an unreaped zombie would otherwise linger in a
     # long-lived launcher (the app) for as long as the launcher runs.
     threading.Thread(target=proc.wait, name=f"rec_core-reap-{proc.pid}", daemon=True).start()
@@ -116,7 +145,15 @@ class RunQueue:
     Only runs with a recorded "command" (set by `submit`) are the queue's business: a
     "queued" run without one belongs to a process that created it and runs it itself.
     Every "running" run in the store takes a slot, whoever started it, since they share
-    the same machine.
+    the same machine; a run of N processes takes N. The queue is strictly FIFO: the next run
+    waits until enough slots are free (a run wider than `max_parallel` starts once nothing
+    runs, alone), and no later run overtakes it.
+
+    Stop is cooperative (every rank of a multi-process run reads the request and they stop at
+    the same step). A multi-process run still going `stop_grace_s` after its Stop without
+    having reached its final testing (stuck loading data, say, or a rank that outlived rank 0)
+    gets SIGTERM on its launcher's process group: torchrun passes it on to every rank (each in
+    a session of its own) and kills the ranks still there after its shutdown timeout.
 
     With `warm=True` (the app) one `WarmWorker` waits with torch and transformers imported and
     takes the next run whose command is the library's `execute`, so it skips the seconds of
@@ -125,12 +162,14 @@ class RunQueue:
     slot is busy and nothing waits, when its imports would only slow the running runs.
     """
 
-    def __init__(self, store: RunStore, max_parallel: int = 1, *, warm: bool = False) -> None:
+    def __init__(self, store: RunStore, max_parallel: int = 1, *, warm: bool = False,
+                 stop_grace_s: float = STOP_GRACE_S) -> None:
         if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or max_parallel < 1:
             raise ConfigError("max_parallel", f"must be an integer >= 1, not {max_parallel!r}")
         self.store = store
         self.max_parallel = max_parallel
         self.warm = warm
+        self.stop_grace_s = stop_grace_s
         self._lock_path = store.root / _QUEUE_LOCK
         self._worker: WarmWorker | None = None
         self._worker_lock = threading.Lock()
@@ -170,21 +209,25 @@ class RunQueue:
                 log.warning("queue: could not start a warm worker: %s", exc)
                 self._worker = None
 
-    def submit(self, run_id: str, argv: list[str]) -> None:
-        """Queue run `run_id` to execute `argv`, and start it now if a slot is free.
+    def submit(self, run_id: str, argv: list[str], *, processes: int = 1) -> None:
+        """Queue run `run_id` to execute `argv`, and start it now if enough slots are free.
 
+        `processes`: how many processes `argv` starts (torchrun's `--nproc_per_node`), the
+        slots the run takes; from 1 to the CPU cores (ConfigError("processes", ...)).
         A finished run may be submitted again (its stop request is cleared); a running one
         is refused with ConfigError.
         """
         argv = _check_argv(argv)
+        processes = check_processes(processes)
         with file_lock(self._lock_path):
             run = self.store.get(run_id)
             if run.status()["state"] == "running":
                 raise ConfigError("run_id", f"{run_id!r} is running; stop it before resubmitting")
             run.clear_stop()
-            run.set_status("queued", command=argv, queued_at=utc_now(), error=None,
+            run.set_status("queued", command=argv, processes=processes, queued_at=utc_now(), error=None,
                            started_at=None, finished_at=None, pid=None, hostname=None,
-                           pid_started=None, completion=None)
+                           pid_started=None, completion=None, launcher_pid=None, launcher_started=None,
+                           stop_requested_at=None, stop_forced_at=None)
             self._start_due()
 
     def tick(self) -> list[str]:
@@ -200,16 +243,42 @@ class RunQueue:
         with file_lock(self._lock_path):  # so a concurrent tick cannot start it meanwhile
             run = self.store.get(run_id)
             run.request_stop()
-            if run.status()["state"] == "queued":
+            st = run.status()
+            if st["state"] == "queued":
                 completion = {"state": "stopped", "reason": "user_stop", "epochs_completed": 0, "best_epoch": 0,
                               "best_phase": None}
                 run.set_status("stopped", error=None,
                                completion={**completion, "summary": completion_summary(completion)})
+            elif st["state"] == "running" and not st.get("stop_requested_at"):
+                st = run.set_status(stop_requested_at=utc_now())
+                self._force_stop_if_due(run_id, st)
+
+    def _force_stop_if_due(self, run_id: str, st: Mapping[str, Any]) -> None:
+        """SIGTERM to the launcher's group of a multi-process run that has not ended within
+        `stop_grace_s` of its Stop (see the class); once per Stop."""
+        launcher, asked = st.get("launcher_pid"), parse_time(st.get("stop_requested_at"))
+        if (slots_of(st) < 2 or asked is None or st.get("stop_forced_at") or not isinstance(launcher, int)
+                or isinstance(launcher, bool) or st.get("hostname") != hostname()):
+            return
+        if st.get("state") == "running" and st.get("phase") == "testing":
+            return  # it honoured the Stop and is testing the best weights: let it finish
+        if (datetime.now(timezone.utc) - asked).total_seconds() < self.stop_grace_s:
+            return
+        if not pid_alive(launcher, st.get("launcher_started")):
+            return
+        try:
+            os.killpg(launcher, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError) as exc:
+            log.debug("queue: could not signal run %s's launcher %s: %s", run_id, launcher, exc)
+            return
+        log.warning("queue: run %s (%s processes) did not end within %.0f s of its Stop; sent SIGTERM to its "
+                    "launcher %s", run_id, slots_of(st), self.stop_grace_s, launcher)
+        self.store.get(run_id).set_status(stop_forced_at=utc_now())
 
     def _start_due(self) -> list[str]:
         """Start due runs; the caller holds the queue lock."""
         active = 0
-        due: list[tuple[str, str, Any]] = []
+        due: list[tuple[str, str, Any, int]] = []
         for run_id in self.store.run_ids():
             try:
                 st = self.store.get(run_id).status()
@@ -218,14 +287,18 @@ class RunQueue:
                 # corrupt run would otherwise repeat this line on every tick.
                 log.debug("queue: skipping run %s: %s", run_id, exc)
                 continue
+            if st.get("stop_requested_at"):
+                self._force_stop_if_due(run_id, st)
             if st["state"] == "running":
-                active += 1
+                active += slots_of(st)
             elif st["state"] == "queued" and st.get("command") is not None:
                 turn = st.get("queued_at") or st.get("created_at") or ""
-                due.append((turn, run_id, st["command"]))
+                due.append((turn, run_id, st["command"], slots_of(st)))
         started: list[str] = []
-        for _, run_id, command in sorted(due):
-            if active >= self.max_parallel:
+        for _, run_id, command, slots in sorted(due):
+            # FIFO: the first in line waits for its slots (or, wider than the queue, for an
+            # idle machine); nothing behind it overtakes.
+            if active and active + slots > self.max_parallel:
                 break
             try:
                 argv = _check_argv(command)
@@ -238,7 +311,7 @@ class RunQueue:
             except (RecCoreError, OSError) as exc:  # LaunchError already marked it failed; or it was just deleted
                 log.warning("queue: run %s could not be started: %s", run_id, exc)
                 continue
-            active += 1
+            active += slots
             started.append(run_id)
         self._replenish(active, len(due) - len(started))
         return started
