@@ -316,7 +316,13 @@ def _mark_failed(run: Any, text: str) -> None:
 def _cmd_execute(args: argparse.Namespace) -> int:
     from rec_core.runs import RunStore
 
-    _join_processes("auto")
+    # The backend follows the device the run trains on (gloo for a CPU run on a CUDA machine too).
+    try:
+        config = RunStore(args.runs_dir, create=False).get(args.run_id).config()
+        device = str(config.get("train", {}).get("device", "auto"))
+    except (RecCoreError, OSError, ValueError):
+        device = "auto"  # rank 0 reports the missing run below, every rank with the same message
+    _join_processes(device)
     return _execute(_rank_run(lambda: RunStore(args.runs_dir, create=False).get(args.run_id)), args.quiet)
 
 
