@@ -84,8 +84,10 @@ def encode_table(encoder: TextEncoder, table: TextTable, keep_layer_input: int |
     loads a few hundred KB instead of every token state.
     """
     cache = cache if cache is not None else FeatureCache()
+    # mapped: token states stay in the cache file (float16 as stored); `TextSide` reduces them
+    # a block of rows at a time, so a large catalogue's states are never held in memory.
     enc, hit = cache.get_or_encode(encoder, list(table.texts), keep_states=keep_states,
-                                   keep_layer_input=keep_layer_input, progress=progress)
+                                   keep_layer_input=keep_layer_input, progress=progress, mapped=True)
     return enc.trimmed(), hit
 
 
@@ -128,15 +130,49 @@ def _length_buckets(sorted_lengths: list[int], max_buckets: int = 4,
     return out[::-1]
 
 
+# Token states up to this size (as float32) are reduced in one piece, exactly as before blocks
+# existed (ML-100K's items with MiniLM are about 165 MB); larger ones in blocks of `_BLOCK_BYTES`.
+_WHOLE_BYTES = 256 << 20
+_BLOCK_BYTES = 32 << 20
+
+
+def _row_blocks(states: Tensor) -> list[tuple[int, int]]:
+    """(start, end) row ranges to process `states` (N, T, H) in: one range when its float32
+    size is at most `_WHOLE_BYTES` (so results are exactly those of one piece), else blocks
+    of about `_BLOCK_BYTES` (the states may be a memory map of the cache file in float16)."""
+    n = int(states.shape[0])
+    row = states[0].numel() * 4 if n else 0
+    if n * row <= _WHOLE_BYTES:
+        return [(0, n)]
+    size = max(1, _BLOCK_BYTES // row)
+    return [(a, min(n, a + size)) for a in range(0, n, size)]
+
+
 def _principal_axes(states: Tensor, mask: Tensor, rank: int) -> tuple[Tensor, Tensor]:
     """Mean (H,) and top-`rank` principal axes (H, rank) of the real tokens' normalised states.
 
     Signs are fixed (largest component positive) so the same features give the same axes.
+    Large states are read in blocks of rows (two passes: mean, then covariance in float64).
     """
-    x = F.layer_norm(states[mask], states.shape[-1:])  # (n_tokens, H)
-    mean = x.mean(0)
-    xc = (x - mean).double()
-    _, vecs = torch.linalg.eigh(xc.T @ xc)  # ascending eigenvalues
+    h = states.shape[-1:]
+    blocks = _row_blocks(states)
+    if len(blocks) == 1:
+        x = F.layer_norm(states.float()[mask], h)  # (n_tokens, H)
+        mean = x.mean(0)
+        xc = (x - mean).double()
+        cov = xc.T @ xc
+    else:
+        total, count = torch.zeros(h, dtype=torch.float64), 0
+        for a, b in blocks:
+            x = F.layer_norm(states[a:b].float()[mask[a:b]], h)
+            total += x.sum(0, dtype=torch.float64)
+            count += len(x)
+        mean = (total / max(1, count)).float()
+        cov = torch.zeros(h[0], h[0], dtype=torch.float64)
+        for a, b in blocks:
+            xc = (F.layer_norm(states[a:b].float()[mask[a:b]], h) - mean).double()
+            cov += xc.T @ xc
+    _, vecs = torch.linalg.eigh(cov)  # ascending eigenvalues
     axes = vecs[:, -rank:].flip(1)
     signs = torch.sign(axes.gather(0, axes.abs().argmax(0, keepdim=True)))
     return mean, (axes * signs).float()
@@ -152,8 +188,21 @@ class TextSide(nn.Module):
     cheaper than attending over H-dimensional states (MiniLM: 384 -> 64).
 
     Feature buffers are non-persistent (rebuilt from the cache, never saved); the PCA mean and
-    axes are persistent so that a reloaded model uses exactly the same map.
+    axes are persistent so that a reloaded model uses exactly the same map. The full token
+    states are not held: `_states` is what the cache gave, a memory map of its file (float16),
+    read again a block of rows at a time by `refresh` after a checkpoint load.
     """
+
+    # Buffers (register_buffer in __init__), declared for the type checker: nn.Module's
+    # attribute lookup would type them `Tensor | Module`.
+    pca_mean: Tensor  # (H,)
+    pca_axes: Tensor  # (H, rank)
+    mask: Tensor  # (n, T) bool, True on real tokens
+    pooled: Tensor  # (n, H)
+    layer_in: Tensor | None  # (n, T, H) input of the top blocks (dynamic mode); None if not kept
+    reduced: Tensor  # (n, T, rank) the reduced cached states
+    order: Tensor  # (n,) entities by token count
+    inverse: Tensor  # (n,) position of each entity in `order`
 
     def __init__(self, enc: EncodedTexts, rank: int) -> None:
         super().__init__()
@@ -168,7 +217,10 @@ class TextSide(nn.Module):
         self.register_buffer("mask", enc.mask, persistent=False)
         self.register_buffer("pooled", enc.pooled, persistent=False)
         self.register_buffer("layer_in", enc.layer_states, persistent=False)
-        self.register_buffer("reduced", torch.zeros(*enc.mask.shape, rank), persistent=False)
+        # With states, `refresh` below fills the reduced buffers: no full-size placeholder first.
+        empty = enc.states is not None
+        self.register_buffer("reduced", torch.zeros(0) if empty else torch.zeros(*enc.mask.shape, rank),
+                             persistent=False)
         self.top_layers = enc.top_layers
         self.rank = rank
         self._states = enc.states
@@ -184,9 +236,9 @@ class TextSide(nn.Module):
             w = min(t, enc.mask.shape[1])
             mask[:, :w] = enc.mask[order[a:b], :w]
             self.register_buffer(f"bucket_mask_{k}", mask, persistent=False)
-            self.register_buffer(f"bucket_states_{k}", torch.zeros(b - a, t, rank), persistent=False)
-            self.register_buffer(f"bucket_states_t_{k}", torch.zeros(b - a, rank, t), persistent=False)
-            self.register_buffer(f"bucket_masked_{k}", torch.zeros(b - a, 1, t), persistent=False)
+            self.register_buffer(f"bucket_states_{k}", torch.zeros(0), persistent=False)  # set by refresh
+            self.register_buffer(f"bucket_states_t_{k}", torch.zeros(0), persistent=False)
+            self.register_buffer(f"bucket_masked_{k}", torch.zeros(0), persistent=False)
         if enc.states is not None:
             self.refresh(enc.states)
 
@@ -197,10 +249,19 @@ class TextSide(nn.Module):
 
     @torch.no_grad()
     def refresh(self, states: Tensor | None) -> None:
-        """Recompute the reduced cached states (after the PCA buffers were loaded)."""
+        """Recompute the reduced cached states (after the PCA buffers were loaded).
+
+        `states` (N, T, H) may be float16 and memory-mapped: it is read a block of rows at a
+        time and only a reference is kept (for the next refresh), never a float32 copy."""
         if states is None:
             return
-        self.reduced = self.reduce(states) * self.mask.unsqueeze(-1)
+        blocks = _row_blocks(states)
+        if len(blocks) == 1:
+            self.reduced = self.reduce(states.float()) * self.mask.unsqueeze(-1)
+        else:
+            self.reduced = torch.empty(*states.shape[:2], self.rank)
+            for a, b in blocks:
+                self.reduced[a:b] = self.reduce(states[a:b].float()) * self.mask[a:b].unsqueeze(-1)
         self._states = states  # kept for refresh after a checkpoint load
         # The same states ordered by text length and cut into length buckets, each its own
         # contiguous tensor trimmed to its longest text: attention over every entity at once
@@ -247,7 +308,8 @@ class TextSide(nn.Module):
         mask = self.mask[idx]
         t = max(1, int(mask.sum(1).max()))
         mask = mask[:, :t]
-        states = encoder.run_top_layers(self.layer_in[idx, :t], mask.long(), self.top_layers)
+        # layer_in may be the cache file's float16 memory map: only this batch's rows are cast.
+        states = encoder.run_top_layers(self.layer_in[idx, :t].float(), mask.long(), self.top_layers)
         reduced = self.reduce(states) * mask.unsqueeze(-1)  # padded positions carry no signal
         return reduced, mask, encoder.pool(states, mask.long())
 

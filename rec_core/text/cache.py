@@ -10,7 +10,15 @@ file. Each entry carries the SHA-256 of its tensor bytes, verified on every read
 whose bytes changed (zeros or NaN written into it, a bad disk) is deleted and re-encoded.
 Features with NaN or inf are never stored (and never returned: the encoder is named instead). Token states are stored as float16 by default: half the disk and load time, at a
 relative rounding error of about 5e-4; `store_dtype="float32"` keeps them exact. Pooled
-vectors are always float32. Loaded features are float32 again.
+vectors are always float32. Loaded features are float32 again, unless `mapped=True` asks
+for them as they are stored.
+
+`mapped=True` (what the text models use) returns token states memory-mapped from the file in
+their stored dtype (float16 by default): nothing is read until rows are used, and nothing is
+copied into this process's memory, so a catalogue's states never need to fit in RAM twice (a
+reader casts the rows it uses, a block at a time). On a miss it encodes a block of texts at a
+time into the file (same batches, so the same values as one `encode` call) and maps the result.
+The file format is unchanged (safetensors), so entries written before are mapped the same way.
 """
 from __future__ import annotations
 
@@ -24,18 +32,20 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import Tensor
 
 from rec_core.runs.atomic import atomic_path
 from rec_core.errors import ConfigError, RecCoreError
+from rec_core.text import encoder as encoder_module
 from rec_core.text.encoder import EncodedTexts, EncodeProgress, TextEncoder
+from rec_core.text.mapped import RowWriter, file_sha256, map_tensors, patch_metadata
 
 __all__ = ["FeatureCache", "TextFeaturesNotFinite", "default_cache_root"]
 
 FORMAT_VERSION = 1  # bump when the file layout changes: old entries then miss
 _FLOAT16_MAX = 65504.0
+_BLOCK_BYTES = 128 << 20  # float32 token states encoded per block on a mapped miss
 log = logging.getLogger(__name__)
 
 
@@ -59,14 +69,22 @@ def _tensors_sha256(tensors: dict[str, Tensor]) -> str:
     for name in sorted(tensors):
         t = tensors[name].detach().to("cpu").contiguous()
         digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
-        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        if t.numel():
+            digest.update(t.reshape(-1).view(torch.uint8).numpy().data)  # no copy of the bytes
     return digest.hexdigest()
+
+
+def _finite(t: Tensor, block: int = 1 << 22) -> bool:
+    """Whether `t` holds no NaN or inf, checked about `block` values at a time (no full-size
+    mask: `t` may be a memory-mapped catalogue of token states)."""
+    rows = max(1, block // max(1, t[0].numel())) if t.dim() else 1
+    return all(bool(torch.isfinite(t[a:a + rows]).all()) for a in range(0, max(1, len(t)), rows))
 
 
 def _non_finite(tensors: dict[str, Tensor]) -> list[str]:
     """Names of the floating-point tensors holding NaN or inf."""
     return [name for name, t in sorted(tensors.items())
-            if t.is_floating_point() and t.numel() and not bool(torch.isfinite(t).all())]
+            if t.is_floating_point() and t.numel() and not _finite(t)]
 
 
 def _texts_sha256(texts: Sequence[str]) -> str:
@@ -76,6 +94,20 @@ def _texts_sha256(texts: Sequence[str]) -> str:
         digest.update(len(data).to_bytes(8, "little"))  # length prefix: no ambiguous joins
         digest.update(data)
     return digest.hexdigest()
+
+
+def _offset(progress: EncodeProgress | None, start: int, total: int) -> EncodeProgress:
+    """A block's progress as progress over all `total` texts (the block starts at `start`)."""
+
+    def report(done: int, _block: int) -> None:
+        if progress is not None and (done or not start):  # one 0 call, before the first block
+            progress(start + done, total)
+
+    return report
+
+
+class _Float16Overflow(Exception):
+    """A token state does not fit float16: the entry is written again as float32."""
 
 
 class TextFeaturesNotFinite(RecCoreError):
@@ -120,35 +152,53 @@ class FeatureCache:
     def path_for(self, key: str) -> Path:
         return self.root / f"{key}.safetensors"
 
-    def get(self, key: str) -> EncodedTexts | None:
-        """Features stored under `key`, or None if absent or unreadable (then re-encoded)."""
+    def get(self, key: str, *, mapped: bool = False) -> EncodedTexts | None:
+        """Features stored under `key`, or None if absent or unreadable (then re-encoded).
+
+        `mapped=True`: `states` and `layer_states` are read-only memory maps of the file in the
+        stored dtype (float16 unless stored as float32); cast the rows you use. Otherwise every
+        tensor is in memory and float32, as `EncodedTexts` documents.
+        """
+        return self._load(key, mapped=mapped, verify=True)
+
+    def _load(self, key: str, *, mapped: bool, verify: bool) -> EncodedTexts | None:
         path = self.path_for(key)
         if not path.is_file():
             return None
         try:
-            with safe_open(path, framework="pt") as f:  # memory-mapped read
-                meta = f.metadata() or {}
-                tensors = {name: f.get_tensor(name) for name in f.keys()}
-        except (SafetensorError, OSError, ValueError) as err:
+            meta, tensors = map_tensors(path)  # memory-mapped: nothing read yet
+            if meta.get("key") != key or meta.get("format") != str(FORMAT_VERSION):
+                log.warning("feature cache: ignoring %s written for another key or format", path)
+                return None
+            if verify:
+                # Entries written before checksums existed have none: those are checked for NaN / inf
+                # only. A checksummed entry was finite when written (non-finite ones never are).
+                if meta.get("sha256"):
+                    damaged = ("its tensor bytes differ from their checksum"
+                               if file_sha256(path) != meta["sha256"] else None)
+                else:
+                    bad = _non_finite(tensors)
+                    damaged = f"NaN or inf in {', '.join(bad)}" if bad else None
+                if damaged:
+                    log.warning("feature cache: %s is damaged (%s); deleting it, the texts are encoded again",
+                                path, damaged)
+                    path.unlink(missing_ok=True)
+                    return None
+        except (OSError, ValueError, KeyError, TypeError) as err:  # a torn or foreign file
             log.warning("feature cache: ignoring unreadable %s (%s)", path, err)
             return None
-        if meta.get("key") != key or meta.get("format") != str(FORMAT_VERSION):
-            log.warning("feature cache: ignoring %s written for another key or format", path)
-            return None
-        # Entries written before checksums existed have none: those are checked for NaN / inf only.
-        damaged = ("its tensor bytes differ from their checksum"
-                   if meta.get("sha256") and _tensors_sha256(tensors) != meta["sha256"] else
-                   f"NaN or inf in {', '.join(_non_finite(tensors))}" if _non_finite(tensors) else None)
-        if damaged:
-            log.warning("feature cache: %s is damaged (%s); deleting it, the texts are encoded again",
-                        path, damaged)
-            path.unlink(missing_ok=True)
-            return None
         top = meta.get("top_layers", "")
-        return EncodedTexts(pooled=tensors["pooled"].float(), mask=tensors["mask"].bool(),
+
+        def big(x: Tensor | None) -> Tensor | None:
+            if x is None or mapped:
+                return x
+            return x.float() if x.dtype != torch.float32 else x.clone()
+
+        # The small tensors are copied out of the map: only token states stay file-backed.
+        return EncodedTexts(pooled=tensors["pooled"].float().clone(), mask=tensors["mask"].bool().clone(),
                             input_ids=tensors["input_ids"].long(),
-                            states=_float(tensors.get("states")),
-                            layer_states=_float(tensors.get("layer_states")),
+                            states=big(tensors.get("states")),
+                            layer_states=big(tensors.get("layer_states")),
                             top_layers=int(top) if top else None)
 
     def put(self, key: str, encoded: EncodedTexts) -> Path:
@@ -158,23 +208,86 @@ class FeatureCache:
     def get_or_encode(self, encoder: TextEncoder, texts: Sequence[str], *,
                       keep_states: bool = True,
                       keep_layer_input: int | None = None,
+                      mapped: bool = False,
                       progress: EncodeProgress | None = None) -> tuple[EncodedTexts, bool]:
-        """(features, hit): loads them when cached, else encodes and stores them (reporting to
-        `progress(done, total)` as `TextEncoder.encode` does).
+        """(features, hit): loads them when cached, else encodes and stores them.
 
         On a miss it returns what a later hit will load (float16-rounded states), so a run
-        gives the same result whether its features came from the cache or not.
+        gives the same result whether its features came from the cache or not. `mapped=True`:
+        token states come back memory-mapped in the stored dtype (see `get`), and a miss
+        encodes a block of texts at a time straight into the file, never holding all states.
+        `progress(done, total)` hears how many texts are encoded (nothing on a hit; see `encode`).
         """
         key = self.key(encoder, texts, keep_states=keep_states,
                        keep_layer_input=keep_layer_input)
-        cached = self.get(key)
+        cached = self.get(key, mapped=mapped)
         if cached is not None:
             return cached, True
+        if mapped and len(texts):
+            self._encode_to_file(key, encoder, texts, keep_states=keep_states,
+                                 keep_layer_input=keep_layer_input, progress=progress)
+            written = self._load(key, mapped=True, verify=False)
+            if written is None:  # pragma: no cover - the file was just written
+                raise RecCoreError(f"feature cache: {self.path_for(key)} could not be read back")
+            return written, False
         stored = self._stored(encoder.encode(texts, keep_states=keep_states,
                                              keep_layer_input=keep_layer_input, progress=progress))
         self._write(key, stored)
         return replace(stored, states=_float(stored.states),
                        layer_states=_float(stored.layer_states)), False
+
+    def _encode_to_file(self, key: str, encoder: TextEncoder, texts: Sequence[str], *,
+                        keep_states: bool, keep_layer_input: int | None,
+                        progress: EncodeProgress | None = None) -> None:
+        """Encode `texts` a block at a time into the file for `key` (atomically, checksummed).
+
+        Blocks follow the order `encode` itself uses (longest first) and are whole multiples
+        of its batch size, so every text runs in the same batch as in one `encode` call and
+        gets the same values. Token states are stored as float16 unless some value would
+        overflow it; then the texts are encoded again into float32 (as `_stored` decides).
+        """
+        lengths = [len(ids) for ids in encoder._token_ids(texts, details=False)["input_ids"]]
+        order = sorted(range(len(texts)), key=lambda i: -lengths[i])
+        n, width, h = len(texts), encoder.config.max_length, encoder.hidden_size
+        batch = encoder.config.batch_size
+        block = max(batch, _BLOCK_BYTES // max(1, width * h * 4) // batch * batch)
+        names = [name for name, kept in (("states", keep_states), ("layer_states", keep_layer_input is not None))
+                 if kept]
+        wide = self.store_dtype == "float32"
+        report = progress if progress is not None else encoder_module._PROGRESS.get()
+        self.root.mkdir(parents=True, exist_ok=True)
+        while True:
+            dtype = torch.float32 if wide else torch.float16
+            specs = {"pooled": (torch.float32, (n, h)), "mask": (torch.bool, (n, width)),
+                     "input_ids": (torch.int32, (n, width)), **{name: (dtype, (n, width, h)) for name in names}}
+            meta = {"format": str(FORMAT_VERSION), "key": key, "n": str(n),
+                    "top_layers": "" if keep_layer_input is None else str(keep_layer_input), "sha256": "0" * 64}
+            try:
+                with atomic_path(self.path_for(key)) as tmp:
+                    with RowWriter.create(tmp, specs, meta) as writer:
+                        for start in range(0, n, block):
+                            rows = torch.as_tensor(order[start:start + block], dtype=torch.long)
+                            enc = encoder.encode([texts[i] for i in rows.tolist()], keep_states=keep_states,
+                                                 keep_layer_input=keep_layer_input,
+                                                 progress=_offset(report, start, n))
+                            values = {"pooled": enc.pooled, "mask": enc.mask, "input_ids": enc.input_ids,
+                                      "states": enc.states, "layer_states": enc.layer_states}
+                            bad = _non_finite({k: v for k, v in values.items() if v is not None})
+                            if bad:
+                                raise TextFeaturesNotFinite(key, bad)
+                            for name in names:
+                                x = values[name]
+                                if not wide and x is not None and x.numel() and float(x.abs().max()) >= _FLOAT16_MAX:
+                                    raise _Float16Overflow
+                            for name in specs:
+                                value = values[name]
+                                assert value is not None  # specs name only what was kept
+                                writer.write(name, rows, value)
+                    # The placeholder becomes the checksum of what was written (same length).
+                    patch_metadata(tmp, sha256=file_sha256(tmp))
+                return
+            except _Float16Overflow:
+                wide = True
 
     def _stored(self, encoded: EncodedTexts) -> EncodedTexts:
         """`encoded` with token states in the storage dtype (float16 unless it would overflow:
