@@ -31,7 +31,10 @@ def report_buttons(inputs: ReportInputs, offered: Mapping[str, ReportFigure], la
     """Which analysis figures go in, then "Export report" (HTML) and the ZIP of its parts."""
     extras = list(offered)
     if extras:
-        chosen = st.multiselect(t("report.extras", lang), extras, default=extras, key="report_extras",
+        # Keyed by what is offered: a figure offered since the last visit starts chosen, and a
+        # choice made over another set of figures (kept by Streamlit as widget state) never hides it.
+        chosen = st.multiselect(t("report.extras", lang), extras, default=extras,
+                                key="report_extras_" + "_".join(sorted(extras)),
                                 format_func=lambda n: offered[n].caption(lang), help=t("report.extras_help", lang))
     else:
         chosen = []

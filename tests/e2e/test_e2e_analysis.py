@@ -7,83 +7,28 @@ Chromium the test is skipped locally and fails in CI (CI=true), where it must ru
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.app_store import copy_store
+from tests.e2e.browser import ARTIFACTS, CHROMIUM_ARGS, chromium, served_app, settle
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 SLOW_MS = 240_000  # first page: torch import; first projection: UMAP compiles (small shared CPUs)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _chromium() -> str:
-    found = os.environ.get("BROWSER_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    message = "Chromium not found (apt-get install chromium); the browser tests need it"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory, analysis_runs: Path) -> Iterator[str]:
-    """A Streamlit server of this checkout on a private copy of the analysis runs."""
-    _chromium()
+    """A Streamlit server of this checkout on a private copy of the analysis runs (the session's
+    text cache, which holds their encodings)."""
+    chromium()
     tmp = tmp_path_factory.mktemp("e2e-analysis")
     runs = copy_store(analysis_runs, tmp)
-    port = _free_port()
-    env = {**os.environ, "REC_CORE_RUNS": str(runs), "REC_CORE_CACHE": os.environ.get("REC_CORE_CACHE", str(tmp))}
-    log = open(tmp / "server.log", "wb")  # closed in the teardown below
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                               "--server.headless", "true"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the app did not start: {(tmp / 'server.log').read_text(errors='replace')[-2000:]}")
-            time.sleep(0.5)
+    with served_app(runs, Path(os.environ.get("REC_CORE_CACHE", str(tmp))), tmp / "server.log") as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-
-
-def _settle(page) -> None:  # page: a playwright Page
-    """Wait until the script run is over (no running indicator) and the page has painted."""
-    page.wait_for_timeout(1000)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=SLOW_MS)
-    page.wait_for_timeout(1000)
 
 
 def test_attention_embeddings_and_error_analysis_in_chromium(app_url: str) -> None:
@@ -91,7 +36,7 @@ def test_attention_embeddings_and_error_analysis_in_chromium(app_url: str) -> No
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 2200})
             page.set_default_timeout(SLOW_MS)
@@ -101,7 +46,7 @@ def test_attention_embeddings_and_error_analysis_in_chromium(app_url: str) -> No
             # Attention: a heatmap of a finished run's cross-attention, token labels readable.
             page.goto(f"{app_url}/Attention?run=attn-c0")
             page.locator(".js-plotly-plot .hm").first.wait_for()
-            _settle(page)
+            settle(page, SLOW_MS)
             expect(page.get_by_role("heading", name="Attention").first).to_be_visible()
             assert page.locator(".js-plotly-plot .hm").count() >= 2  # tokens and fields
             assert "1965" in page.locator(".js-plotly-plot").first.inner_text()
@@ -111,7 +56,7 @@ def test_attention_embeddings_and_error_analysis_in_chromium(app_url: str) -> No
             # Embeddings, through the sidebar: a UMAP projection with one point per item and view.
             page.get_by_role("link", name="Embeddings").first.click()
             page.locator(".js-plotly-plot .scatterlayer .point").first.wait_for()
-            _settle(page)
+            settle(page, SLOW_MS)
             assert page.locator(".js-plotly-plot .scatterlayer .point").count() >= 90
             expect(page.get_by_text("ID–text neighbourhood agreement").first).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "e2e-embeddings.png"), full_page=True)
@@ -119,7 +64,7 @@ def test_attention_embeddings_and_error_analysis_in_chromium(app_url: str) -> No
             # Error analysis: one user's case (by default the user A helps most), top-10 of both runs.
             page.goto(f"{app_url}/Error_analysis?run=attn-c0&run=mf")
             page.get_by_text("Top-10 of both runs").first.wait_for()
-            _settle(page)
+            settle(page, SLOW_MS)
             user_box = page.locator("input[aria-label='User id']")
             first = user_box.input_value()
             expect(page.get_by_text(f"User {first}", exact=False).first).to_be_visible()
@@ -134,7 +79,7 @@ def test_attention_embeddings_and_error_analysis_in_chromium(app_url: str) -> No
             page.mouse.click(box["x"] + 15, box["y"] + 35 + 35 + 17)  # the second row's selection cell
             page.wait_for_function(f"document.querySelector(\"input[aria-label='User id']\").value !== '{first}'",
                                    timeout=SLOW_MS)
-            _settle(page)
+            settle(page, SLOW_MS)
             opened = user_box.input_value()
             expect(page.get_by_text(f"User {opened}", exact=False).first).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "e2e-error-analysis-clicked.png"), full_page=True)

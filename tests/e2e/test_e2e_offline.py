@@ -14,12 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,11 +21,8 @@ import pytest
 
 from rec_app.report import SECTIONS
 from tests.app_store import copy_store
+from tests.e2e.browser import ARTIFACTS, CHROMIUM_ARGS, chromium, refuse_other_hosts, served_app, settle
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 SLOW_MS = 300_000  # first page: torch import; first projection: UMAP compiles (small shared CPUs)
 # Which dataframes overflow sideways (a column out of view): the grid's scroller is wider inside than out.
 OVERFLOW_JS = """() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"]')).map(df => {
@@ -41,26 +32,10 @@ OVERFLOW_JS = """() => Array.from(document.querySelectorAll('[data-testid="stDat
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _chromium() -> str:
-    found = os.environ.get("BROWSER_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    message = "Chromium not found (apt-get install chromium); the browser tests need it"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def app_url(analysis_runs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a copy of the analysis store whose runs carry labels as long as generated names."""
-    _chromium()
+    chromium()
     tmp = tmp_path_factory.mktemp("e2e-offline")
     runs = copy_store(analysis_runs, tmp)
     for folder in runs.iterdir():
@@ -69,39 +44,12 @@ def app_url(analysis_runs: Path, tmp_path_factory: pytest.TempPathFactory) -> It
             config = json.loads(config_file.read_text())
             config["label"] = f"{config['label']}-{config['model']['name']}-synthetic-ratio-s0"
             config_file.write_text(json.dumps(config, indent=2))
-    port = _free_port()
-    env = {**os.environ, "REC_CORE_RUNS": str(runs), "REC_CORE_CACHE": os.environ.get("REC_CORE_CACHE", str(tmp))}
-    log = open(tmp / "server.log", "wb")  # closed in the teardown below
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                               "--server.headless", "true"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the app did not start: {(tmp / 'server.log').read_text(errors='replace')[-2000:]}")
-            time.sleep(0.5)
+    with served_app(runs, Path(os.environ.get("REC_CORE_CACHE", str(tmp))), tmp / "server.log") as url:
         yield url
-    finally:
-        server.terminate()  # the server started above, by its handle
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 def _settle(page) -> None:  # page: a playwright Page
-    """Wait until the script run is over (no running indicator) and the page has painted."""
-    page.wait_for_timeout(1000)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=SLOW_MS)
-    page.wait_for_timeout(1000)
+    settle(page, SLOW_MS)
 
 
 def _go(page, link: str, ready, refused: list[str]) -> None:  # page: a playwright Page; ready: a Locator
@@ -123,22 +71,10 @@ def test_a_session_over_every_page_stays_on_this_machine(app_url: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     local = (app_url, "data:", "blob:", "about:", "file://")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(viewport={"width": 1440, "height": 1800})
-            requests: list[str] = []
-            refused: list[str] = []
-
-            def record(route) -> None:  # route: a playwright Route
-                url = route.request.url
-                requests.append(url)
-                if url.startswith(local):
-                    route.continue_()
-                else:
-                    refused.append(url)
-                    route.abort()
-
-            context.route("**/*", record)
+            requests, refused = refuse_other_hosts(context, local)
             page = context.new_page()
             page.set_default_timeout(SLOW_MS)
             errors: list[str] = []

@@ -7,31 +7,15 @@ a missing browser skips, in CI (CI=true) it fails.
 """
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from rec_app.report import SECTIONS, build_report
+from tests.e2e.browser import ARTIFACTS, CHROMIUM_ARGS, chromium, refuse_other_hosts
 from tests.report_inputs import report_inputs
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _chromium() -> str:
-    found = os.environ.get("BROWSER_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    message = "Chromium not found (apt-get install chromium); the browser tests need it"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -43,20 +27,10 @@ def test_the_report_opens_offline_and_shows_every_section(analysis_runs: Path, t
     path.write_text(report.html, encoding="utf-8")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
-            requested: list[str] = []
-
-            def only_the_file(route) -> None:  # route: a playwright Route; anything but the file is refused
-                url = route.request.url
-                if url.startswith(("file://", "data:", "blob:", "about:")):
-                    route.continue_()
-                else:
-                    requested.append(url)
-                    route.abort()
-
-            context.route("**/*", only_the_file)
+            _, requested = refuse_other_hosts(context, ("file://", "data:", "blob:", "about:"))
             page = context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -8,47 +8,28 @@ the test is skipped locally and fails in CI (CI=true).
 """
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_browser import CHROMIUM_ARGS, REPO, _chromium, _free_port, _number, _select, _wait_healthy
+from tests.e2e.browser import CHROMIUM_ARGS, chromium, number, select, served_app, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture()
 def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """(base URL, runs folder) of a fresh `streamlit run app.py`, warm worker on."""
-    port = _free_port()
+    """(base URL, runs folder) of a fresh `streamlit run app.py`, warm worker on, one slot."""
     runs = tmp_path / "runs"
-    env = {**os.environ, "REC_CORE_RUNS": str(runs), "REC_CORE_CACHE": str(tmp_path / "cache"),
-           "REC_CORE_WARM_WORKER": "1", "REC_CORE_MAX_PARALLEL": "1"}
-    log = open(tmp_path / "streamlit.log", "wb")  # closed in teardown
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc)
+    with served_app(runs, tmp_path / "cache", tmp_path / "streamlit.log",
+                    {"REC_CORE_WARM_WORKER": "1", "REC_CORE_MAX_PARALLEL": "1"}) as url:
         yield url, runs
-    finally:
-        proc.terminate()  # the server we started above, by its handle; its warm worker's input closes
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_train_keeps_values_across_pages_and_its_status_boxes_follow_the_runs(served: tuple[str, Path]) -> None:
-    executable = _chromium()
+    executable = chromium()
     from playwright.sync_api import expect, sync_playwright
 
     url, runs = served
@@ -58,17 +39,18 @@ def test_train_keeps_values_across_pages_and_its_status_boxes_follow_the_runs(se
         page.set_default_timeout(180_000)
         page.goto(f"{url}/Train")
         page.get_by_role("button", name="Launch").wait_for()
-        _select(page, "Dataset", "Synthetic (generated)")
-        _select(page, "Model", "Matrix factorisation (ID only)")
+        select(page, "Dataset", "Synthetic (generated)")
+        select(page, "Model", "Matrix factorisation (ID only)")
         page.get_by_label("Synthetic users", exact=True).wait_for()
         expect(page.get_by_text("Text backbone")).to_have_count(0)  # the MF rerun is drawn: typing is kept
-        _number(page, "Synthetic users", 120)
-        _number(page, "Synthetic items", 90)
-        _number(page, "Epochs", 30)
-        _number(page, "Batch size", 16)  # about a thousand steps an epoch: a run lasts while the page is read
+        number(page, "Synthetic users", 120)
+        number(page, "Synthetic items", 90)
+        number(page, "Epochs", 30)
+        number(page, "Batch size", 16)  # about a thousand steps an epoch: a run lasts while the page is read
         seeds = page.get_by_label("Seeds", exact=True)
         seeds.fill("0, 1")
         seeds.press("Tab")
+        settle(page)
         page.get_by_role("button", name="Estimate duration").click()
         estimate = page.get_by_text(re.compile(r"No estimate yet|Estimated duration of one run"))
         estimate.first.wait_for()
@@ -78,6 +60,7 @@ def test_train_keeps_values_across_pages_and_its_status_boxes_follow_the_runs(se
         page.get_by_role("heading", name="Compare").wait_for()
         page.get_by_role("link", name="Train a model").first.click()
         page.get_by_role("button", name="Launch").wait_for()
+        settle(page)
         expect(page.get_by_label("Epochs", exact=True)).to_have_value("30")
         expect(page.get_by_label("Batch size", exact=True)).to_have_value("16")
         expect(page.get_by_label("Seeds", exact=True)).to_have_value("0, 1")
