@@ -361,3 +361,14 @@ def test_duration_and_metric_helpers_read_every_stored_layout() -> None:
         "ndcg@10": 0.5}
     assert primary_test_metrics({"test": {"NDCG@10": 0.25, "n_users": 943}}) == {"NDCG@10": 0.25}
     assert primary_test_metrics(None) == {} and primary_test_metrics({"test": []}) == {}
+
+
+def test_the_code_fingerprint_follows_code_not_comments_docstrings_or_formatting() -> None:
+    from rec_core.runs.environment import _code_of
+
+    base = 'def f(x):\n    """Doc."""\n    return x * 2\n'
+    same = "# a comment\ndef f( x ):  # why\n    '''Another doc, reflowed.'''\n    return (x*2)\n"
+    other = 'def f(x):\n    """Doc."""\n    return x * 3\n'
+    assert _code_of(base) == _code_of(same)
+    assert _code_of(base) != _code_of(other)
+    assert _code_of('"""Only a docstring."""\n') == _code_of("")

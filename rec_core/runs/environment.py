@@ -18,9 +18,11 @@ _FINGERPRINT: str | None = None
 
 
 def code_fingerprint() -> str:
-    """A 16-hex-digit SHA-256 over the source of the modules that train a model (models, text,
+    """A 16-hex-digit SHA-256 over the code of the modules that train a model (models, text,
     train, split, data), computed once per process. Evaluation is left out on purpose: its
-    numbers are recomputed from a run's checkpoint whenever it changes."""
+    numbers are recomputed from a run's checkpoint whenever it changes. What is hashed is each
+    module's syntax tree without docstrings: comments, docstrings and formatting do not change
+    what a run computes, so they do not make its runs a different experiment."""
     global _FINGERPRINT
     if _FINGERPRINT is None:
         import hashlib
@@ -30,9 +32,24 @@ def code_fingerprint() -> str:
         for name in _TRAINING_CODE:
             path = root / name
             for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
-                digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes() + b"\0")
+                code = _code_of(file.read_text(encoding="utf-8"))
+                digest.update(str(file.relative_to(root)).encode() + b"\0" + code.encode() + b"\0")
         _FINGERPRINT = digest.hexdigest()[:16]
     return _FINGERPRINT
+
+
+def _code_of(source: str) -> str:
+    """The syntax tree of `source` as text, docstrings removed (positions are not part of it)."""
+    import ast
+
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:]  # only dumped, never compiled: an empty body is fine
+    return ast.dump(tree)
 
 
 def _dist_version(name: str) -> str | None:
