@@ -73,8 +73,8 @@ def test_zero_gate_scores_exactly_as_mf_with_the_same_id_weights(key: str, split
     mf = MF(data.n_users, data.n_items, MFConfig(embed_dim=16))
     mf.prepare(TrainContext(data.n_users, data.n_items, data.users[split.train], data.items[split.train]))
     with torch.no_grad():
-        mf.user_emb.weight.copy_(model.user_id.table.weight)
-        mf.item_emb.weight.copy_(model.item_id.table.weight)
+        mf.user_emb.weight.copy_(model.user_tower.ids.table.weight)
+        mf.item_emb.weight.copy_(model.item_tower.ids.table.weight)
         mf.bias.copy_(model.bias)
         assert not torch.equal(_scores(model, data.n_users), _scores(mf.eval(), data.n_users))
         model.gate.zero_()
@@ -115,7 +115,7 @@ def test_scores_follow_weights_changed_through_data(key: str) -> None:
     model, data, _ = _prepared(TEXT_CONFIGS[key])
     model.eval()
     before = _scores(model, data.n_users)
-    fusion = model.item_fusion.out_proj.weight if key == "enhanced" else model.item_proj.weight
+    fusion = model.item_tower.fusion.out_proj.weight if key == "enhanced" else model.item_tower.fusion.weight
     fusion.data = fusion.data * 3.0  # a new tensor: no in-place op, no version bump on the parameter
     model.gate.data = model.gate.data + 1.0
     after = _scores(model, data.n_users)
@@ -186,7 +186,7 @@ def test_bucketed_attention_over_all_entities_matches_per_entity_attention(side:
     n = data.n_users if side == "user" else data.n_items
     seen = model.seen_users if side == "user" else model.seen_items
     with torch.no_grad():
-        bucketed = model._fusion_all(side, seen)
+        bucketed = model.tower(side).fused_all(seen)
         one_by_one = model.represent(side, torch.arange(n))["fusion"]
     torch.testing.assert_close(bucketed, one_by_one, rtol=1e-5, atol=1e-5)
 
@@ -303,8 +303,8 @@ def test_warm_start_copies_the_mf_weights(mf_store: tuple[RunStore, Any]) -> Non
     model = build_model(config.model, data)
     assert isinstance(model, GPT2Recommender)
     apply_warm_start(model, config, store)
-    assert torch.equal(model.user_id.table.weight, mf_state["user_emb.weight"])
-    assert torch.equal(model.item_id.table.weight, mf_state["item_emb.weight"])
+    assert torch.equal(model.user_tower.ids.table.weight, mf_state["user_emb.weight"])
+    assert torch.equal(model.item_tower.ids.table.weight, mf_state["item_emb.weight"])
     assert torch.equal(model.bias, mf_state["bias"])
 
 
@@ -344,9 +344,9 @@ def test_query_grad_decides_whether_the_text_part_trains_the_id_embeddings(query
     model, data, _ = _prepared(dataclasses.replace(TEXT_CONFIGS["enhanced"], query_grad=query_grad))
     model.train()
     for side, n in (("item", data.n_items), ("user", data.n_users)):
-        ids = model.item_id if side == "item" else model.user_id
+        ids = model.tower(side).ids
         seen = model.seen_items if side == "item" else model.seen_users
-        for f in (model._fusion_all(side, seen), model.represent(side, torch.arange(n), seen)["fusion"]):
+        for f in (model.tower(side).fused_all(seen), model.represent(side, torch.arange(n), seen)["fusion"]):
             ids.table.weight.grad = None
             (f * torch.linspace(-1, 1, f.shape[1])).sum().backward()  # any non-constant function of f
             grad = ids.table.weight.grad
@@ -384,7 +384,7 @@ def test_freeze_mf_keeps_the_warm_started_mf_part_fixed(key: str, mf_store: tupl
     trainer = Trainer(model, data, split, config.train, config.eval)
     trainer.fit(2)
     after = dict(model.named_parameters())
-    frozen = {"user_id.table.weight", "item_id.table.weight", "bias"}
+    frozen = {"user_tower.ids.table.weight", "item_tower.ids.table.weight", "bias"}
     assert all(torch.equal(before[n], after[n]) for n in frozen)
     assert any(not torch.equal(before[n], p) for n, p in after.items() if p.requires_grad)  # the text part learnt
     with pytest.raises(ConfigError, match="freeze_mf") as err:

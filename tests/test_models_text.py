@@ -51,7 +51,7 @@ def test_attention_rows_sum_to_one_with_the_texts_token_count() -> None:
         ex = m.explain_item(k)
         assert ex.weights.shape == (2, len(ex.tokens))
         np.testing.assert_allclose(ex.weights.sum(axis=1), 1.0, rtol=1e-5)
-        assert len(ex.tokens) == int(m.item_text.mask[k].sum())
+        assert len(ex.tokens) == int(m.item_tower.text.mask[k].sum())
         assert {"title", "genres"} <= set(ex.fields)
         summed = ex.field_weights()
         np.testing.assert_allclose(sum(summed.values()), 1.0, rtol=1e-5)
@@ -74,8 +74,8 @@ def test_cached_and_dynamic_encodings_agree_when_nothing_trained() -> None:
     m, data, _ = _model(EnhancedConfig.from_preset("scheme2", **TINY, dynamic_layers=1))
     m.eval()
     idx = torch.arange(10)
-    cached = m.item_text.cached(idx)
-    dynamic = m.item_text.dynamic(m.encoder, idx)
+    cached = m.item_tower.text.cached(idx)
+    dynamic = m.item_tower.text.dynamic(m.encoder, idx)
     t = dynamic[0].shape[1]
     # The cache stores float16 states: agreement to float16 precision.
     torch.testing.assert_close(dynamic[0], cached[0][:, :t], rtol=2e-3, atol=2e-3)
@@ -90,8 +90,8 @@ def test_lora_steps_change_only_adapters_fusion_and_ids() -> None:
     trainer.fit(1)
     changed = {n for n, p in m.named_parameters() if not torch.equal(p.detach(), before[n])}
     assert any("lora_" in n for n in changed)
-    assert any(n.startswith("item_fusion") for n in changed)
-    assert any(n.startswith("item_id") for n in changed)
+    assert any(n.startswith("item_tower.fusion.") for n in changed)
+    assert any(n.startswith("item_tower.ids.") for n in changed)
     backbone_changed = {n for n in changed if n.startswith("encoder.") and "lora_" not in n}
     assert not backbone_changed
 

@@ -178,7 +178,7 @@ def test_enhanced_lora_in_dynamic_mode(arch: str, model_dirs: dict[str, Path],
     model.eval()
     idx = torch.arange(12)
     for side in ("item", "user"):
-        text = model._side(side)  # type: ignore[arg-type]  # side: a loop str
+        text = model.tower(side).text  # type: ignore[arg-type]  # side: a loop str
         cached, dynamic = text.cached(idx), text.dynamic(model.encoder, idx)
         t = dynamic[0].shape[1]
         torch.testing.assert_close(dynamic[0], cached[0][:, :t], rtol=2e-3, atol=2e-3)
@@ -192,8 +192,8 @@ def test_enhanced_lora_in_dynamic_mode(arch: str, model_dirs: dict[str, Path],
     trainer.fit(1)
     changed = {n for n, p in model.named_parameters() if not torch.equal(p.detach(), before[n])}
     assert any("lora_B" in n for n in changed)
-    assert any(n.startswith("item_fusion") for n in changed)
-    assert any(n.startswith(("item_id", "user_id")) for n in changed)
+    assert any(n.startswith("item_tower.fusion.") for n in changed)
+    assert any(n.startswith(("item_tower.ids.", "user_tower.ids.")) for n in changed)
     assert not {n for n in changed if n.startswith("encoder.") and "lora_" not in n}
     base_after = {n: t for n, t in model.encoder.model.state_dict().items() if "lora_" not in n}
     assert base_after.keys() == base_before.keys()
@@ -225,11 +225,12 @@ def test_enhanced_chooses_the_fallback_when_split_calls_disagree(
     assert model.encoder.split_plan().strategy == "fallback"
     model.eval()
     idx = torch.arange(12)
-    cached, dynamic = model.item_text.cached(idx), model.item_text.dynamic(model.encoder, idx)
+    text = model.item_tower.text
+    cached, dynamic = text.cached(idx), text.dynamic(model.encoder, idx)
     torch.testing.assert_close(dynamic[2], cached[2], rtol=2e-3, atol=2e-3)
     model.train()
     model.zero_grad(set_to_none=True)
-    model.item_text.dynamic(model.encoder, idx)[2].sum().backward()
+    text.dynamic(model.encoder, idx)[2].sum().backward()
     grads = {n for n, p in model.encoder.model.named_parameters() if p.grad is not None}
     assert grads and all("lora_" in n and n.startswith(("layers.1.", "layers.2.")) for n in grads)
 

@@ -65,6 +65,10 @@ class Recommender(nn.Module):
 
     name: ClassVar[str] = "base"
     config: Any
+    # Buffers (register_buffer below), declared for the type checker: nn.Module's attribute
+    # lookup would type them `Tensor | Module`.
+    seen_users: Tensor  # (n_users,) bool: ids that occur in the training interactions
+    seen_items: Tensor  # (n_items,) bool
     # Whether the constructor takes the dataset (`dataset=`): the text models read its texts.
     needs_data: ClassVar[bool] = False
 

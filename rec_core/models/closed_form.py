@@ -44,6 +44,10 @@ class ClosedFormRecommender(Recommender):
 
     name: ClassVar[str] = "closed-form"
     views: ClassVar[tuple[str, ...]] = ("id",)
+    # Buffers (register_buffer in __init__), declared for the type checker.
+    hist_ptr: Tensor  # (n_users + 1,) int64 CSR row pointers of the training rows
+    hist_items: Tensor  # (n_train,) int64 item of each training entry
+    hyper_values: Tensor  # (n_hyper,) float64 the fitted hyperparameter values
 
     def __init__(self, n_users: int, n_items: int, config: Any) -> None:
         super().__init__(n_users, n_items)

@@ -67,6 +67,7 @@ class EASE(ClosedFormRecommender):
 
     name: ClassVar[str] = "ease"
     views: ClassVar[tuple[str, ...]] = ("id",)
+    weights: Tensor  # (n_items, n_items) float32 item-item weights (a buffer)
 
     def __init__(self, n_users: int, n_items: int, config: EASEConfig = EASEConfig()) -> None:
         if n_items > config.max_items:

@@ -1,12 +1,14 @@
 """GPT2RecommenderEnhanced: dynamic text encoding, cross-attention fusion, contrastive learning.
 
-The seed design's improved model (seed-design.zh.md). Per entity (user or item):
+The seed design's improved model (seed-design.zh.md), two towers (models/towers.py): a user
+tower and an item tower, each an ID embedding, a text side and a fusion. Per entity:
 
     e      = ID embedding: the row of a training id, 0 for unseen / dropped ids   (B, d)
     q      = ID query: e, or a learned neutral vector for unseen / dropped ids      (B, d)
-    S, m   = metadata token states from the backbone and their mask             (B, T, H)
+    S, m   = metadata token states, layer-normalised and reduced by a fixed PCA to
+             `text_rank` dims, and their mask                         (B, T, r), (B, T)
     f      = LayerNorm([q +] CrossAttention(query=q, keys=values=S))   use_attention=True
-           = LayerNorm([q +] MLP(pool(S)))                             use_attention=False
+           = LayerNorm([q +] MLP(pool(backbone states)))               use_attention=False
              ([q +]: the seed's residual, `text_residual`; off by default: the ID already
              enters the score through the MF part, and a second, LayerNorm-scaled copy escaped
              the MF part's L2 and overfitted)
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar, Literal
 
 import torch
@@ -37,20 +40,19 @@ from torch import Tensor, nn
 
 from rec_core.data.interactions import InteractionData, TextTable
 from rec_core.errors import ConfigError
-from rec_core.models.base import Batch, Recommender, View
+from rec_core.models.base import Batch, View
 from rec_core.models.explain import Explanation, explanation
 from rec_core.models.fusion import CrossAttentionFusion
 from rec_core.models.lora import freeze_all, inject_lora, unfreeze_top_blocks
 from rec_core.models.losses import bpr_loss, info_nce
-from rec_core.models.mf import mf_l2_unique, seen_rows
-from rec_core.models.text_features import IdEmbedding, MFPlusText, TextSide, check_mf_part, encode_table
+from rec_core.models.mf import mf_l2_unique
+from rec_core.models.text_features import IdEmbedding, TextSide, check_mf_part, encode_table
+from rec_core.models.towers import AttentionTower, Encoded, ScoringTables, Side, TwoTowerRecommender
 from rec_core.text import TextEncoder, TextEncoderConfig
-from rec_core.text.encoder import check_precision
+from rec_core.text.encoder import Pooling, check_precision
 from rec_core.text.layout import check_backbone_mode
 
 __all__ = ["EnhancedConfig", "GPT2RecommenderEnhanced", "PRESETS"]
-
-Side = Literal["user", "item"]
 
 # The seed's three schemes. Applied under the fields a user sets explicitly.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -73,7 +75,7 @@ class EnhancedConfig:
     embed_dim: int = 64  # size of ID, text and fused embeddings
     backbone: str = "minilm"  # text backbone: minilm, tiny-gpt2, gpt2, distilgpt2 or a directory
     max_length: int = 64  # tokens per text, special tokens included
-    pooling: str = "auto"  # auto | last | mean (auto: last token for causal LMs, mean otherwise)
+    pooling: Pooling = "auto"  # auto | last | mean (auto: last token for causal LMs, mean otherwise)
     use_cache: bool = True  # True: frozen cached token states; False: dynamic top blocks
     use_attention: bool = True  # cross-attention fusion (else: ID + MLP(pooled text))
     freeze_gpt2: bool = True  # keep the backbone frozen (ignored by LoRA, which freezes the base)
@@ -100,7 +102,7 @@ class EnhancedConfig:
     query_grad: bool = True  # the text part's gradient reaches the ID embeddings through the query; False: they learn from the MF part and InfoNCE only (the text part cannot become a second, unregularised ID model)
     init_from_run: str = ""  # warm start: id of a finished MF run (same data, split, seed, embed_dim) whose ID embeddings and item bias start the MF part; "" off
     freeze_mf: bool = False  # with init_from_run: keep the warm-started MF part (ID embeddings, item bias) fixed, so the text part learns a residual over that MF
-    precision: str = "auto"  # backbone arithmetic: auto (bf16 on a CUDA GPU that has it, else fp32), fp32 or bf16 (autocast; outputs float32)
+    precision: Literal["auto", "fp32", "bf16"] = "auto"  # backbone arithmetic: auto (bf16 on a CUDA GPU that has it, else fp32), fp32 or bf16 (autocast; outputs float32)
 
     def __post_init__(self) -> None:
         if self.preset not in ("", *PRESETS):
@@ -149,14 +151,18 @@ class EnhancedConfig:
         return EnhancedConfig(**{**PRESETS[preset], "preset": preset, **overrides})
 
 
-class GPT2RecommenderEnhanced(MFPlusText, Recommender):
+class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
     name: ClassVar[str] = "enhanced"
     needs_data: ClassVar[bool] = True
     views: ClassVar[tuple[str, ...]] = ("id", "text", "fused")
+    legacy_prefixes: ClassVar[tuple[tuple[str, str], ...]] = tuple(
+        (f"{side}_{old}.", f"{side}_tower.{new}.") for side in ("user", "item") for old, new in
+        (("id", "ids"), ("text", "text"), ("text_proj", "text_proj"), ("fusion", "fusion"), ("norm", "fusion")))
+    config: EnhancedConfig
 
     def __init__(self, n_users: int, n_items: int, config: EnhancedConfig = EnhancedConfig(), *,
                  dataset: InteractionData, encoder: TextEncoder | None = None) -> None:
-        super().__init__(n_users, n_items)
+        super().__init__(n_users, n_items, config)
         self.config = c = config
         self.user_table: TextTable = dataset.user_text
         self.item_table: TextTable = dataset.item_text
@@ -172,11 +178,12 @@ class GPT2RecommenderEnhanced(MFPlusText, Recommender):
         # Features are encoded (or loaded from the cache) before adapters exist, so the cache
         # key is the pretrained backbone's and every run shares it.
         enc_items, hit_i = encode_table(self.encoder, self.item_table, keep, keep_states=states)
-        self.item_text = TextSide(enc_items, c.text_rank)
+        item_text = TextSide(enc_items, c.text_rank)
         self.cache_hits = {"item": hit_i}
+        user_text = None
         if self.use_user_text:
             enc_users, hit_u = encode_table(self.encoder, self.user_table, keep, keep_states=states)
-            self.user_text = TextSide(enc_users, c.text_rank)
+            user_text = TextSide(enc_users, c.text_rank)
             self.cache_hits["user"] = hit_u
         self.backbone_trainable_params = 0
         if c.use_peft:
@@ -184,23 +191,26 @@ class GPT2RecommenderEnhanced(MFPlusText, Recommender):
                                                          c.lora_alpha, c.lora_dropout)
         elif not c.freeze_gpt2:
             self.backbone_trainable_params = unfreeze_top_blocks(self.encoder, c.dynamic_layers)
-        h, d, r = self.encoder.hidden_size, c.embed_dim, self.item_text.rank
-        self.user_id = IdEmbedding(n_users, d, c.init_std, c.id_dropout)
-        self.item_id = IdEmbedding(n_items, d, c.init_std, c.id_dropout)
-        # MF part: the ID tables above plus a per-item bias, zero-initialised as in MF.
-        self.bias = nn.Parameter(torch.zeros(n_items)) if c.item_bias else None
-        # Gate of the text part, one weight per dimension of the fused vectors.
-        self.gate = nn.Parameter(torch.full((d,), float(c.gate_init)))
-        # One projection of pooled text to the embedding space per side: the text view.
-        self.item_text_proj = nn.Sequential(nn.LayerNorm(h), nn.Linear(h, d), nn.GELU(), nn.Linear(d, d))
-        self.user_text_proj = nn.Sequential(nn.LayerNorm(h), nn.Linear(h, d), nn.GELU(), nn.Linear(d, d))
+        # The towers' parts are built in the order their initialisation draws from the RNG
+        # (LoRA above, ID tables, text projections, fusions; items before users from the
+        # projections on), so that a seed gives the same weights as in every earlier version.
+        h, d, r = self.encoder.hidden_size, c.embed_dim, item_text.rank
+        user_id = IdEmbedding(n_users, d, c.init_std, c.id_dropout)
+        item_id = IdEmbedding(n_items, d, c.init_std, c.id_dropout)
+        # One projection of pooled text (B, H) to the embedding space per side: the text view.
+        item_proj = nn.Sequential(nn.LayerNorm(h), nn.Linear(h, d), nn.GELU(), nn.Linear(d, d))
+        user_proj = nn.Sequential(nn.LayerNorm(h), nn.Linear(h, d), nn.GELU(), nn.Linear(d, d))
+        item_fusion: CrossAttentionFusion | nn.LayerNorm
+        user_fusion: CrossAttentionFusion | nn.LayerNorm
         if c.use_attention:
-            self.item_fusion = CrossAttentionFusion(d, r, c.n_heads, c.dropout, c.text_residual)
-            self.user_fusion = CrossAttentionFusion(d, self.user_text.rank if self.use_user_text else r,
-                                                    c.n_heads, c.dropout, c.text_residual)
+            item_fusion = CrossAttentionFusion(d, r, c.n_heads, c.dropout, c.text_residual)
+            user_fusion = CrossAttentionFusion(d, user_text.rank if user_text is not None else r,
+                                               c.n_heads, c.dropout, c.text_residual)
         else:
-            self.item_norm = nn.LayerNorm(d)
-            self.user_norm = nn.LayerNorm(d)
+            item_fusion, user_fusion = nn.LayerNorm(d), nn.LayerNorm(d)
+        flags = {"text_residual": c.text_residual, "query_grad": c.query_grad}
+        self.user_tower = AttentionTower(user_id, user_text, user_proj, user_fusion, **flags)
+        self.item_tower = AttentionTower(item_id, item_text, item_proj, item_fusion, **flags)
         # Fused vectors are LayerNorm outputs (unit variance per dimension): unscaled, their dot
         # products start around +-sqrt(d) and BPR saturates; 1/sqrt(d) as in scaled attention.
         self._scale = 1.0 / d ** 0.5
@@ -208,74 +218,30 @@ class GPT2RecommenderEnhanced(MFPlusText, Recommender):
         self.use_cache = c.use_cache
 
     # -- text ---------------------------------------------------------------------------------
-    def _side(self, side: Side) -> TextSide | None:
-        if side == "item":
-            return self.item_text
-        return self.user_text if self.use_user_text else None
-
     @property
     def dynamic(self) -> bool:
         return not self.use_cache and self.config.trainable_backbone
 
-    def encode_text_train(self, side: Side, idx: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """(states, mask, pooled) of `idx` with gradients reaching the backbone in dynamic mode."""
-        text = self._side(side)
-        assert text is not None
-        return text.dynamic(self.encoder, idx) if self.dynamic else text.cached(idx)
+    def encode_text_train(self, side: Side, idx: Tensor) -> Encoded:
+        """(states (B, T, r), mask (B, T), pooled (B, H)) of `idx`, with gradients reaching the
+        backbone in dynamic mode."""
+        return self.tower(side).encode(idx, self.encoder if self.dynamic else None)
 
     @torch.no_grad()
-    def encode_text(self, side: Side, idx: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def encode_text(self, side: Side, idx: Tensor) -> Encoded:
         """Inference path of `encode_text_train`: no gradients, no dropout."""
-        text = self._side(side)
-        assert text is not None
-        return text.dynamic(self.encoder, idx) if self.dynamic else text.cached(idx)
+        return self.tower(side).encode(idx, self.encoder if self.dynamic else None)
 
     # -- representations ---------------------------------------------------------------------------
-    def _parts(self, side: Side) -> tuple[IdEmbedding, Tensor, nn.Module, nn.Module]:
-        if side == "item":
-            return self.item_id, self.seen_items, self.item_text_proj, (
-                self.item_fusion if self.config.use_attention else self.item_norm)
-        return self.user_id, self.seen_users, self.user_text_proj, (
-            self.user_fusion if self.config.use_attention else self.user_norm)
-
     def represent(self, side: Side, idx: Tensor, keep: Tensor | None = None, *,
                   need_text: bool = True) -> dict[str, Tensor]:
-        """Views of entities `idx` (B,): `query` (the ID query q), `text` (projected pooled
-        text, with `need_text`), `fusion` (the text part's vector f) (B, d) and `attention`
-        (B, heads, T). `keep` (B,) bool: which ids use their own row (default: seen ones, minus
-        the ID dropout while training)."""
-        ids, seen, proj, fuse = self._parts(side)
-        if keep is None:
-            keep = ids.keep(idx, seen)
-        q = ids(idx, seen, keep, detach_rows=not self.config.query_grad)
-        out = {"query": q}
-        if self._side(side) is None:  # ID-only users
-            out["fusion"] = q
-            return out
+        """Views of entities `idx` (B,) (`AttentionTower.represent`): `query` (the ID query q),
+        `text` (projected pooled text, with `need_text`), `fusion` (the text part's vector f)
+        (B, d) and `attention` (B, heads, T). `keep` (B,) bool: which ids use their own row
+        (default: seen ones, minus the ID dropout while training)."""
         grad = torch.is_grad_enabled() and self.training
-        states, mask, pooled = (self.encode_text_train if grad else self.encode_text)(side, idx)
-        if need_text or not self.config.use_attention:
-            out["text"] = proj(pooled)
-        if self.config.use_attention:
-            out["fusion"], out["attention"] = fuse(q, states, mask)
-        else:
-            out["fusion"] = fuse(q + out["text"] if self.config.text_residual else out["text"])
-        return out
-
-    def _fusion_all(self, side: Side, keep: Tensor) -> Tensor:
-        """(n, d) text-part vectors of every entity of `side` from the cached features; `keep`
-        (n,) as in `represent`. Attention runs over length buckets (contiguous copies of the
-        cache, no gather): with most entities in every batch this is cheaper than gathering
-        the batch's states, and it builds the evaluation tables."""
-        ids, seen, proj, fuse = self._parts(side)
-        rows = ids.table.weight if self.config.query_grad else ids.table.weight.detach()
-        q = torch.where(keep.unsqueeze(1), rows, ids.neutral)
-        text = self._side(side)
-        if text is None:
-            return q
-        if not self.config.use_attention:
-            return fuse(q + proj(text.pooled) if self.config.text_residual else proj(text.pooled))
-        return fuse.forward_buckets(q[text.order], text.all_cached())[text.inverse]
+        encode = partial(self.encode_text_train if grad else self.encode_text, side)
+        return self.tower(side).represent(idx, self.seen_mask(side), keep, encode=encode, need_text=need_text)
 
     # -- training ---------------------------------------------------------------------------
     def _attend_all(self, n_users: int, n_items: int) -> bool:
@@ -292,26 +258,28 @@ class GPT2RecommenderEnhanced(MFPlusText, Recommender):
         i_cnt = torch.bincount(batch_items, minlength=self.n_items)
         in_u, in_i = u_cnt > 0, i_cnt > 0
         views: dict[str, dict[str, Tensor]] = {}
+        users_t, items_t = self.user_tower, self.item_tower
+        bias: Tensor | None
         every = self._attend_all(int(in_u.sum()), int(in_i.sum()))
         if every:
             # Every entity (ids outside the batch draw their dropout too; it does not matter).
-            u_keep = self.user_id.keep(torch.arange(self.n_users, device=u_cnt.device), self.seen_users)
-            i_keep = self.item_id.keep(torch.arange(self.n_items, device=i_cnt.device), self.seen_items)
-            fu, fi = self._fusion_all("user", u_keep), self._fusion_all("item", i_keep)
-            e_u, e_i = self.user_id.table.weight, self.item_id.table.weight
+            u_keep = users_t.keep(torch.arange(self.n_users, device=u_cnt.device), self.seen_users)
+            i_keep = items_t.keep(torch.arange(self.n_items, device=i_cnt.device), self.seen_items)
+            fu, fi = users_t.fused_all(u_keep), items_t.fused_all(i_keep)  # (n_users, d), (n_items, d)
+            e_u, e_i = users_t.ids.table.weight, items_t.ids.table.weight
             bias = self.bias
             u_rows, i_rows = batch.users, batch_items
             users, items = in_u.nonzero().squeeze(1), in_i.nonzero().squeeze(1)  # for InfoNCE
         else:
             users, items = in_u.nonzero().squeeze(1), in_i.nonzero().squeeze(1)  # unique, sorted
-            u_keep = self.user_id.keep(users, self.seen_users)
-            i_keep = self.item_id.keep(items, self.seen_items)
+            u_keep = users_t.keep(users, self.seen_users)
+            i_keep = items_t.keep(items, self.seen_items)
             # Dynamic mode: InfoNCE's text view comes from this same encoding (not a second pass).
             need_text = self.dynamic and c.contrastive_weight > 0
             views["user"] = self.represent("user", users, u_keep, need_text=need_text)
             views["item"] = self.represent("item", items, i_keep, need_text=need_text)
-            fu, fi = views["user"]["fusion"], views["item"]["fusion"]
-            e_u, e_i = self.user_id.raw(users), self.item_id.raw(items)
+            fu, fi = views["user"]["fusion"], views["item"]["fusion"]  # (U, d), (I, d): the batch's unique ids
+            e_u, e_i = users_t.ids.raw(users), items_t.ids.raw(items)
             bias = None if self.bias is None else self.bias[items]
             u_rows = (in_u.cumsum(0) - 1)[batch.users]  # position of each row's id in `users`
             i_rows = (in_i.cumsum(0) - 1)[batch_items]
@@ -343,7 +311,7 @@ class GPT2RecommenderEnhanced(MFPlusText, Recommender):
             total = total + parts["reg"]
         if c.contrastive_weight > 0:
             cl = self._contrastive("item", items, views.get("item"))
-            if self._side("user") is not None:
+            if self.user_tower.text is not None:
                 cl = (cl + self._contrastive("user", users, views.get("user"))) / 2
             parts["contrastive"] = cl
             total = total + c.contrastive_weight * cl
@@ -357,22 +325,21 @@ class GPT2RecommenderEnhanced(MFPlusText, Recommender):
         (not the neutral vector the dropout may have put in its place). The text view is
         projected for the sampled rows only (from `views` when the batch was encoded already).
         """
-        ids, seen, proj, _ = self._parts(side)
-        rows = seen[idx].nonzero().squeeze(1)
+        tower = self.tower(side)
+        rows = self.seen_mask(side)[idx].nonzero().squeeze(1)
         if len(rows) > self.config.contrastive_sample:  # a random subset, like a CLIP batch
             pick = torch.randperm(len(rows), device=rows.device)[: self.config.contrastive_sample]
             rows = rows[pick]
         if views is not None and "text" in views:
             text = views["text"][rows]
         elif self.dynamic:
-            text = proj(self.encode_text_train(side, idx[rows])[2])
+            text = tower.text_proj(self.encode_text_train(side, idx[rows])[2])
         else:
-            text_side = self._side(side)
-            assert text_side is not None
-            text = proj(text_side.pooled[idx[rows]])
+            assert tower.text is not None
+            text = tower.text_proj(tower.text.pooled[idx[rows]])
         if len(rows) < 2:
             return text.sum() * 0.0
-        return info_nce(ids.raw(idx[rows]), text, self.config.temperature)
+        return info_nce(tower.ids.raw(idx[rows]), text, self.config.temperature)
 
     def fit_phases(self, epochs: int) -> list[tuple[str, int, Callable[[], None] | None]]:
         """(name, epochs, setup) per phase. Scheme 3: `cached_epochs` in cache mode ("cached"),
@@ -395,28 +362,28 @@ class GPT2RecommenderEnhanced(MFPlusText, Recommender):
         return [("cached", cached, to_cache), ("dynamic", epochs - cached, to_dynamic)]
 
     # -- scoring ----------------------------------------------------------------------------
-    def _tables(self) -> dict[str, Tensor | None]:
+    def _tables(self) -> ScoringTables:
         """Every user's and item's scoring vectors (eval mode): built once per scoring pass
         (`Recommender.scoring`), afresh on every call outside one."""
         return self.scoring_table(("tables", self.use_cache), self._build_tables)
 
-    def _build_tables(self) -> dict[str, Tensor | None]:
+    def _build_tables(self) -> ScoringTables:
         with torch.no_grad():
             fu, fi = self._all("user", "fusion"), self._all("item", "fusion")
             return {
-                "users": seen_rows(self.user_id.table.weight, self.seen_users),
-                "items": seen_rows(self.item_id.table.weight, self.seen_items),
+                "users": self.user_tower.mf_rows(self.seen_users),
+                "items": self.item_tower.mf_rows(self.seen_items),
                 "bias": None if self.bias is None else self.bias * self.seen_items,
                 "text_users": fu * self._scale,
                 "text_items": fi * self.gate,
             }
 
     def _all(self, side: Side, view: str, chunk: int = 1024) -> Tensor:
+        """(n, d) view `view` ("text" or "fusion") of every entity of `side`."""
         n = self.n_users if side == "user" else self.n_items
         device = self.seen_items.device
         if view == "fusion" and not self.dynamic and not self.training:
-            seen = self.seen_users if side == "user" else self.seen_items
-            return self._fusion_all(side, seen)
+            return self.tower(side).fused_all(self.seen_mask(side))
         parts = [self.represent(side, torch.arange(s, min(n, s + chunk), device=device))[view]
                  for s in range(0, n, chunk)]
         return torch.cat(parts)
@@ -440,9 +407,7 @@ class GPT2RecommenderEnhanced(MFPlusText, Recommender):
         try:
             with torch.no_grad():
                 if view == "id":
-                    weight, seen = (self.user_id.table.weight, self.seen_users) if side == "user" else (
-                        self.item_id.table.weight, self.seen_items)
-                    return seen_rows(weight, seen).detach().cpu()
+                    return self.tower(side).mf_rows(self.seen_mask(side)).detach().cpu()
                 return self._all(side, "text" if view == "text" else "fusion").detach().cpu()
         finally:
             self.train(was)
@@ -459,7 +424,7 @@ class GPT2RecommenderEnhanced(MFPlusText, Recommender):
     def _explain(self, side: Side, k: int) -> Explanation:
         if not self.config.use_attention:
             raise ConfigError("use_attention", "this model fuses without attention; nothing to explain")
-        if self._side(side) is None:
+        if self.tower(side).text is None:
             raise ConfigError("use_user_text", "users have no text in this model")
         n = self.n_users if side == "user" else self.n_items
         if not 0 <= k < n:
@@ -472,7 +437,7 @@ class GPT2RecommenderEnhanced(MFPlusText, Recommender):
         finally:
             self.train(was)
         table = self.user_table if side == "user" else self.item_table
-        seen = bool((self.seen_users if side == "user" else self.seen_items)[k])
+        seen = bool(self.seen_mask(side)[k])
         return explanation(self.encoder, table, side, k, rep["attention"][0], seen)
 
     # -- checkpoints --------------------------------------------------------------------------
@@ -485,9 +450,9 @@ class GPT2RecommenderEnhanced(MFPlusText, Recommender):
     def load_checkpoint_state(self, state: dict[str, Tensor]) -> None:
         super().load_checkpoint_state(state)
         # The PCA map came from the checkpoint: recompute the reduced features with it.
-        self.item_text.refresh(self.item_text._states)
-        if self.use_user_text:
-            self.user_text.refresh(self.user_text._states)
+        for tower in (self.item_tower, self.user_tower):
+            if tower.text is not None:
+                tower.text.refresh(tower.text._states)
 
     def describe(self) -> dict[str, Any]:
         """Facts for the run record: backbone, cache hits, trainable counts."""

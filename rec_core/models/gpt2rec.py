@@ -1,7 +1,8 @@
 """GPT2Recommender: the seed's original model.
 
-Metadata embeddings are precomputed once with a frozen backbone (pooled over tokens),
-concatenated with the ID embedding and projected:
+Two towers (models/towers.py), users and items, each an ID embedding, metadata embeddings
+precomputed once with a frozen backbone (pooled over tokens) and a projection of the two
+concatenated:
 
     user = W_u [q_u ; z(meta_u)],  item = W_i [q_i ; z(meta_i)]
     score(u, i) = <e_u, e_i> + b_i  +  <user, gate * item>
@@ -27,16 +28,15 @@ from torch import Tensor, nn
 
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError
-from rec_core.models.base import Batch, Recommender, View
+from rec_core.models.base import Batch, View
 from rec_core.models.losses import bpr_loss
-from rec_core.models.mf import mf_l2, seen_rows
-from rec_core.models.text_features import IdEmbedding, MFPlusText, check_mf_part, encode_table
+from rec_core.models.mf import mf_l2
+from rec_core.models.text_features import IdEmbedding, check_mf_part, encode_table
+from rec_core.models.towers import ConcatTower, ScoringTables, TwoTowerRecommender
 from rec_core.text import TextEncoder, TextEncoderConfig
-from rec_core.text.encoder import check_precision
+from rec_core.text.encoder import Pooling, check_precision
 
 __all__ = ["GPT2RecConfig", "GPT2Recommender"]
-
-Side = Literal["user", "item"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class GPT2RecConfig:
     embed_dim: int = 64  # size of the ID embeddings and of the projected user/item vectors
     backbone: str = "minilm"  # text backbone: minilm, tiny-gpt2, gpt2, distilgpt2 or a directory
     max_length: int = 64  # tokens per text, special tokens included
-    pooling: str = "auto"  # auto | last | mean
+    pooling: Pooling = "auto"  # auto | last | mean
     id_dropout: float = 0.1  # share of batch ids replaced by the neutral ID embedding (cold start)
     init_std: float = 0.1  # std of the ID embeddings' normal init
     use_user_text: bool = True  # concatenate user profile embeddings too (off: users ID-only)
@@ -55,7 +55,7 @@ class GPT2RecConfig:
     mf_dropout: bool = False  # id_dropout also zeroes a dropped id's MF part (DropoutNet-style, for cold items); False: it only swaps the projected part's ID for the neutral one
     init_from_run: str = ""  # warm start: id of a finished MF run (same data, split, seed, embed_dim) whose ID embeddings and item bias start the MF part; "" off
     freeze_mf: bool = False  # with init_from_run: keep the warm-started MF part (ID embeddings, item bias) fixed, so the text part learns a residual over that MF
-    precision: str = "auto"  # backbone arithmetic: auto (bf16 on a CUDA GPU that has it, else fp32), fp32 or bf16 (autocast; outputs float32)
+    precision: Literal["auto", "fp32", "bf16"] = "auto"  # backbone arithmetic: auto (bf16 on a CUDA GPU that has it, else fp32), fp32 or bf16 (autocast; outputs float32)
 
     def __post_init__(self) -> None:
         for name in ("embed_dim", "max_length"):
@@ -77,62 +77,58 @@ def _standardise(x: Tensor) -> Tensor:
     return (x - x.mean(0)) / x.std(0).clamp_min(1e-6) / x.shape[1] ** 0.5
 
 
-class GPT2Recommender(MFPlusText, Recommender):
+class GPT2Recommender(TwoTowerRecommender[ConcatTower]):
     name: ClassVar[str] = "gpt2rec"
     needs_data: ClassVar[bool] = True
     views: ClassVar[tuple[str, ...]] = ("id", "text", "fused")
+    legacy_prefixes: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("user_id.", "user_tower.ids."), ("user_proj.", "user_tower.fusion."),
+        ("item_id.", "item_tower.ids."), ("item_proj.", "item_tower.fusion."))
+    config: GPT2RecConfig
 
     def __init__(self, n_users: int, n_items: int, config: GPT2RecConfig = GPT2RecConfig(), *,
                  dataset: InteractionData, encoder: TextEncoder | None = None) -> None:
-        super().__init__(n_users, n_items)
+        super().__init__(n_users, n_items, config)
         self.config = c = config
         encoder = encoder or TextEncoder(TextEncoderConfig(c.backbone, c.max_length, c.pooling, precision=c.precision))
         self.backbone_info = {"backbone": encoder.backbone.name,
                               "backbone_description": encoder.backbone.description,
                               "backbone_identity": encoder.backbone.identity}
         items, hit = encode_table(encoder, dataset.item_text, None)
-        self.register_buffer("item_meta", _standardise(items.pooled), persistent=False)
+        item_meta = _standardise(items.pooled)  # (n_items, H)
         self.use_user_text = c.use_user_text and any(t.strip() for t in dataset.user_text.texts)
         self.cache_hits = {"item": hit}
-        h = encoder.hidden_size
+        h, d = encoder.hidden_size, c.embed_dim
+        # The towers' parts in the order their initialisation draws from the RNG (the user
+        # projection first), so that a seed gives the same weights as in every earlier version.
+        user_meta, user_proj = None, None
         if self.use_user_text:
             users, hit_u = encode_table(encoder, dataset.user_text, None)
-            self.register_buffer("user_meta", _standardise(users.pooled), persistent=False)
+            user_meta = _standardise(users.pooled)  # (n_users, H)
             self.cache_hits["user"] = hit_u
-            self.user_proj = nn.Linear(c.embed_dim + h, c.embed_dim)
+            user_proj = nn.Linear(d + h, d)
         # The backbone is only needed to precompute: not kept (nothing in it trains).
-        d = c.embed_dim
-        self.user_id = IdEmbedding(n_users, d, c.init_std, c.id_dropout)
-        self.item_id = IdEmbedding(n_items, d, c.init_std, c.id_dropout)
-        self.item_proj = nn.Linear(d + h, d)
-        # MF part's item bias (zero-initialised, as in MF) and the gate of the text part.
-        self.bias = nn.Parameter(torch.zeros(n_items)) if c.item_bias else None
-        self.gate = nn.Parameter(torch.full((d,), float(c.gate_init)))
-
-    def _vec(self, side: Side, idx: Tensor, keep: Tensor | None = None) -> Tensor:
-        """The seed's projected vectors W [q ; z(meta)] of `idx` (B,) (ID-only users: q)."""
-        if side == "item":
-            q = self.item_id(idx, self.seen_items, keep)
-            return self.item_proj(torch.cat([q, self.item_meta[idx]], dim=-1))
-        q = self.user_id(idx, self.seen_users, keep)
-        if not self.use_user_text:
-            return q
-        return self.user_proj(torch.cat([q, self.user_meta[idx]], dim=-1))
+        user_id = IdEmbedding(n_users, d, c.init_std, c.id_dropout)
+        item_id = IdEmbedding(n_items, d, c.init_std, c.id_dropout)
+        item_proj = nn.Linear(d + h, d)
+        self.user_tower = ConcatTower(user_id, user_meta, user_proj)
+        self.item_tower = ConcatTower(item_id, item_meta, item_proj)
 
     def loss(self, batch: Batch) -> dict[str, Tensor]:
-        keep = {"u": self.user_id.keep(batch.users, self.seen_users),
-                "p": self.item_id.keep(batch.pos_items, self.seen_items),
-                "n": self.item_id.keep(batch.neg_items, self.seen_items)}
+        users_t, items_t = self.user_tower, self.item_tower
+        keep = {"u": users_t.keep(batch.users, self.seen_users),
+                "p": items_t.keep(batch.pos_items, self.seen_items),
+                "n": items_t.keep(batch.neg_items, self.seen_items)}
         # MF part: unseen ids (and, with `mf_dropout`, dropped ones) score with zero vectors.
         mf_keep = keep if self.config.mf_dropout else {
             "u": self.seen_users[batch.users], "p": self.seen_items[batch.pos_items],
             "n": self.seen_items[batch.neg_items]}
-        eu = self.user_id.raw(batch.users) * mf_keep["u"].unsqueeze(1)
-        ep = self.item_id.raw(batch.pos_items) * mf_keep["p"].unsqueeze(1)
-        en = self.item_id.raw(batch.neg_items) * mf_keep["n"].unsqueeze(1)
-        u = self._vec("user", batch.users, keep["u"])
-        pos = (eu * ep).sum(-1) + (u * self.gate * self._vec("item", batch.pos_items, keep["p"])).sum(-1)
-        neg = (eu * en).sum(-1) + (u * self.gate * self._vec("item", batch.neg_items, keep["n"])).sum(-1)
+        eu = users_t.ids.raw(batch.users) * mf_keep["u"].unsqueeze(1)  # (B, d)
+        ep = items_t.ids.raw(batch.pos_items) * mf_keep["p"].unsqueeze(1)
+        en = items_t.ids.raw(batch.neg_items) * mf_keep["n"].unsqueeze(1)
+        u = users_t.fused(batch.users, self.seen_users, keep["u"])  # (B, d)
+        pos = (eu * ep).sum(-1) + (u * self.gate * items_t.fused(batch.pos_items, self.seen_items, keep["p"])).sum(-1)
+        neg = (eu * en).sum(-1) + (u * self.gate * items_t.fused(batch.neg_items, self.seen_items, keep["n"])).sum(-1)
         if self.bias is not None:
             pos = pos + self.bias[batch.pos_items] * mf_keep["p"]
             neg = neg + self.bias[batch.neg_items] * mf_keep["n"]
@@ -145,25 +141,26 @@ class GPT2Recommender(MFPlusText, Recommender):
         parts["total"] = total
         return parts
 
-    def _tables(self) -> dict[str, Tensor | None]:
+    def _tables(self) -> ScoringTables:
         """Scoring vectors of every user and item: once per scoring pass, else on every call."""
         return self.scoring_table("tables", self._scoring_tables)
 
-    def _scoring_tables(self) -> dict[str, Tensor | None]:
+    def _scoring_tables(self) -> ScoringTables:
         t = self._build_tables()
         with torch.no_grad():
-            t["text_items"] = t.pop("fused_items") * self.gate
+            t["text_items"] = t["text_items"] * self.gate
         return t
 
-    def _build_tables(self) -> dict[str, Tensor | None]:
+    def _build_tables(self) -> ScoringTables:
+        """The scoring tables with `text_items` the items' fused vectors, before the gate."""
         with torch.no_grad():
             dev = self.seen_items.device
             return {
-                "users": seen_rows(self.user_id.table.weight, self.seen_users),
-                "items": seen_rows(self.item_id.table.weight, self.seen_items),
+                "users": self.user_tower.mf_rows(self.seen_users),
+                "items": self.item_tower.mf_rows(self.seen_items),
                 "bias": None if self.bias is None else self.bias * self.seen_items,
-                "text_users": self._vec("user", torch.arange(self.n_users, device=dev)),
-                "fused_items": self._vec("item", torch.arange(self.n_items, device=dev)),
+                "text_users": self.user_tower.fused(torch.arange(self.n_users, device=dev), self.seen_users),
+                "text_items": self.item_tower.fused(torch.arange(self.n_items, device=dev), self.seen_items),
             }
 
     def user_embeddings(self, view: View = "fused") -> Tensor:
@@ -172,9 +169,9 @@ class GPT2Recommender(MFPlusText, Recommender):
         (score = <id_u, id_i> + b_i + <fused_u, gate * fused_i>)."""
         self._check_view(view)
         if view == "text":
-            if not self.use_user_text:
+            if self.user_tower.meta is None:
                 raise ConfigError("view", "this model has no user text")
-            return self.user_meta.detach().cpu()
+            return self.user_tower.meta.detach().cpu()
         t = self._eval_tables()
         return t["users"] if view == "id" else t["text_users"]
 
@@ -182,15 +179,17 @@ class GPT2Recommender(MFPlusText, Recommender):
         """As `user_embeddings` (the fused view without the gate)."""
         self._check_view(view)
         if view == "text":
-            return self.item_meta.detach().cpu()
+            assert self.item_tower.meta is not None  # items always have text
+            return self.item_tower.meta.detach().cpu()
         t = self._eval_tables()
-        return t["items"] if view == "id" else t["fused_items"]
+        return t["items"] if view == "id" else t["text_items"]
 
     def _eval_tables(self) -> dict[str, Tensor]:
+        """`_build_tables` in eval mode, on the CPU (tables that exist only)."""
         was = self.training
         self.eval()
         try:
-            return {k: v.detach().cpu() for k, v in self._build_tables().items() if v is not None}
+            return {k: v.detach().cpu() for k, v in self._build_tables().items() if isinstance(v, Tensor)}
         finally:
             self.train(was)
 

@@ -90,6 +90,11 @@ class ItemKNN(ClosedFormRecommender):
 
     name: ClassVar[str] = "itemknn"
     views: ClassVar[tuple[str, ...]] = ("id",)
+    # Buffers (register_buffer in __init__), declared for the type checker: the kept
+    # neighbour weights as CSR over items.
+    w_ptr: Tensor  # (n_items + 1,) int64 row pointers
+    w_idx: Tensor  # (nnz,) int64 neighbour item
+    w_val: Tensor  # (nnz,) float32 weight
 
     def __init__(self, n_users: int, n_items: int, config: ItemKNNConfig = ItemKNNConfig()) -> None:
         super().__init__(n_users, n_items, config)

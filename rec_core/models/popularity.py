@@ -23,6 +23,7 @@ class PopularityConfig:
 class Popularity(Recommender):
     name: ClassVar[str] = "pop"
     views: ClassVar[tuple[str, ...]] = ("id",)
+    counts: Tensor  # (n_items,) training interactions per item (a buffer)
 
     def __init__(self, n_users: int, n_items: int, config: PopularityConfig = PopularityConfig()) -> None:
         super().__init__(n_users, n_items)

@@ -139,8 +139,9 @@ def available_backbones() -> list[dict[str, object]]:
     Checks the local Hugging Face cache only (no network, no model loading), so it is fast.
     """
     rows: list[dict[str, object]] = []
+    bundled: Path | None
     try:
-        bundled: Path | None = minilm_dir()
+        bundled = minilm_dir()
         if not (bundled / "model.safetensors").is_file():
             bundled = None
     except BackboneUnavailable:
@@ -211,7 +212,7 @@ def _load_directory(name: str, path: Path, description: str) -> Backbone:
         model = _quiet_from_pretrained(path)
     except (OSError, ValueError, KeyError) as err:
         raise BackboneUnavailable(f"{name}: cannot load a model from {path} ({err})") from err
-    if not getattr(tokenizer, "is_fast", False):
+    if not isinstance(tokenizer, PreTrainedTokenizerFast):  # the fast (Rust) tokenizer class
         raise BackboneUnavailable(f"{name}: needs a fast tokenizer (tokenizer.json) in {path}")
     # Checkpoints may be stored in half precision; features and split execution use float32.
     model = model.float().eval()

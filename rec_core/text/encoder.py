@@ -291,7 +291,8 @@ class TextEncoder(nn.Module):
         return self._plan
 
     def _choose_plan(self) -> SplitPlan | str:
-        base = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
+        get_base = getattr(self.model, "get_base_model", None)  # a peft wrapper's
+        base = get_base() if callable(get_base) else self.model
         config = base.config
         kind = getattr(config, "model_type", type(base).__name__)
         layout = find_layout(base)
@@ -365,7 +366,8 @@ class TextEncoder(nn.Module):
     def _block_masks(self, plan: SplitPlan, hidden: Tensor, attention_mask: Tensor,
                      position_ids: Tensor, from_layer: int) -> dict[str, Any]:
         """The attention mask per layer type that the model's own forward gives its blocks."""
-        base = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
+        get_base = getattr(self.model, "get_base_model", None)  # a peft wrapper's
+        base = get_base() if callable(get_base) else self.model
         if _TRANSFORMERS_5:
             if not plan.causal:
                 return {t: create_bidirectional_mask(config=base.config, inputs_embeds=hidden,
@@ -380,10 +382,10 @@ class TextEncoder(nn.Module):
                                 position_ids=position_ids)
             return masks
         # transformers 4.x (untested here): an additive (B, 1, T, T) mask suits eager and sdpa.
-        t = hidden.shape[1]
+        n_tok = hidden.shape[1]
         allowed = attention_mask[:, None, None, :].bool()
         if plan.causal:
-            allowed = allowed & torch.ones(t, t, dtype=torch.bool, device=hidden.device).tril()
+            allowed = allowed & torch.ones(n_tok, n_tok, dtype=torch.bool, device=hidden.device).tril()
         full = torch.zeros(allowed.shape, dtype=hidden.dtype, device=hidden.device)
         mask = full.masked_fill(~allowed, torch.finfo(hidden.dtype).min)
         return {t: mask for t in set(plan.layer_types)}

@@ -95,7 +95,8 @@ def find_layout(model: nn.Module) -> BlockLayout | None:
     entries share one class. The final norm is a direct sibling of that list whose class or
     attribute name says norm (GPT-2's `ln_f`, Llama's `norm`, Phi's `final_layernorm`).
     """
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    get_base = getattr(model, "get_base_model", None)  # a peft wrapper's
+    base = get_base() if callable(get_base) else model
     n = _n_layers(base)
     if not n:
         return None
@@ -235,9 +236,9 @@ def check_backbone_mode(name: str, mode: str, k: int = 1) -> None:
     if name in _BUILT_IN:
         return
     directory = _config_dir(name)
-    config_file = directory / "config.json" if directory is not None else None
-    if config_file is None or not config_file.is_file():
+    if directory is None or not (directory / "config.json").is_file():
         return
+    config_file = directory / "config.json"
     try:
         stamp = json.dumps(json.loads(config_file.read_text()), sort_keys=True)
     except (OSError, ValueError):

@@ -316,9 +316,11 @@ class Trainer:
         if not model.trainable and self.best_epoch == 0:
             # Closed-form models (EASE, ItemKNN) fit each candidate of their grid and keep the
             # validation-best (train/closed_form.py); Popularity is validated once.
-            self.best_score = select_on_validation(
-                model, self.validate, self.config.monitor,
-                lambda record: (history.append(record), self._emit("on_epoch_end", record)))
+            def record_candidate(record: dict[str, Any]) -> None:
+                history.append(record)
+                self._emit("on_epoch_end", record)
+
+            self.best_score = select_on_validation(model, self.validate, self.config.monitor, record_candidate)
         if self._best_state is None and self._set_aside is not None:
             # The final phase validated no epoch (stopped at once, or eval_every skipped it):
             # restore the earlier phases' best, and say so through best_phase.
