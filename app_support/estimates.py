@@ -4,6 +4,9 @@ Order of sources: finished runs with the same cost-relevant settings, else a cal
 those settings on the target dataset (started in the background on request), else no
 number (`rec_app.estimate`, `rec_app.calibration`). The queue is read from the store: what is
 left of each running run and all of each queued one come before the runs being estimated.
+Every run is priced for the load there is now (`rec_core.runs.load.machine_others`: other
+work's runnable threads over the last minute, this app's runs and calibrations left out;
+`busy_for`: with the runs the queue runs beside it), a running one also from its own pace.
 """
 from __future__ import annotations
 
@@ -21,12 +24,14 @@ from rec_app import calibration as cal
 from rec_app import estimate as est
 from rec_app.i18n import format_duration, t
 from rec_app.run_table import RunRow
+from rec_core.runs.load import busy_factor, machine_others
 from rec_core.runs.runner import slots_of
 
 __all__ = ["Outcome", "compute", "show", "phase_estimate_s", "run_estimate", "calibration_enabled"]
 
 _CACHE_KEY = "_estimates_of_runs"  # run id -> (Estimate or None, when looked for) of runs in the queue
 _RETRY_S = 30.0
+BUSY_SHOWN = 1.2  # the estimate says the machine is busy from this busy factor on
 CALIBRATE_ENV = "REC_CORE_CALIBRATE"
 
 
@@ -67,9 +72,26 @@ def _startup_s(profile: est.Profile) -> float:
     return profile.startup_s if profile.startup_s is not None else est.COLD_STARTUP_S
 
 
-def run_estimate(config: Mapping[str, Any], size: est.DatasetSize | None, rows: list[RunRow]
-                 ) -> est.Estimate | None:
-    """The estimate of one run of `config` from finished runs or a calibration; None if neither."""
+def _raw_status(run_id: str) -> dict[str, Any]:
+    try:
+        return resources.store().get(run_id).raw_status()
+    except Exception:  # noqa: BLE001 - a vanished or corrupt run: nothing to read
+        return {}
+
+
+def busy_for(config: Mapping[str, Any], others: float | None, alongside: int = 0) -> float | None:
+    """The busy factor a run of `config` meets with `others` runnable threads of other work and
+    `alongside` of our runs beside it (each its threads); None when `others` is unknown."""
+    if others is None:
+        return None
+    threads = est.run_threads(config)
+    return busy_factor(others + alongside * threads, threads)
+
+
+def run_estimate(config: Mapping[str, Any], size: est.DatasetSize | None, rows: list[RunRow], *,
+                 busy: float | None = None) -> est.Estimate | None:
+    """The estimate of one run of `config` from finished runs or a calibration; None if neither.
+    `busy`: the busy factor to price it for (None: as measured)."""
     if size is None:
         return None
     config = dict(config)
@@ -80,11 +102,11 @@ def run_estimate(config: Mapping[str, Any], size: est.DatasetSize | None, rows: 
     if observed is not None:
         profile, n = observed
         return est.estimate(config, size, profile, cache_warm=warm, startup_s=_startup_s(profile), basis="runs",
-                            n_runs=n)
+                            n_runs=n, busy=busy)
     if calibration is not None:
         profile, when = calibration
         return est.estimate(config, size, profile, cache_warm=warm, startup_s=_startup_s(profile),
-                            basis="calibration", measured_at=when)
+                            basis="calibration", measured_at=when, busy=busy)
     return None
 
 
@@ -93,12 +115,13 @@ def _size(config: Mapping[str, Any]) -> est.DatasetSize | None:
 
 
 def _estimate_of_run(row: RunRow, rows: list[RunRow]) -> est.Estimate | None:
-    """A queued or running run's own estimate, kept for the session once known (an unknown one
-    is looked for again after _RETRY_S: the panel asks every second)."""
+    """A queued or running run's own estimate, priced as on an idle machine (`est.rescale` prices
+    it for the load there is), kept for the session once known (an unknown one is looked for
+    again after _RETRY_S: the panel asks every second)."""
     known: dict[str, tuple[est.Estimate | None, float]] = st.session_state.setdefault(_CACHE_KEY, {})
     found, when = known.get(row.run_id, (None, -math.inf))
     if found is None and time.monotonic() - when > _RETRY_S:
-        found = run_estimate(row.config, _size(row.config), rows)
+        found = run_estimate(row.config, _size(row.config), rows, busy=1.0)
         known[row.run_id] = (found, time.monotonic())
     return found
 
@@ -106,9 +129,12 @@ def _estimate_of_run(row: RunRow, rows: list[RunRow]) -> est.Estimate | None:
 def phase_estimate_s(row: RunRow) -> float | None:
     """Estimated seconds of the phase a running run is in before it trains (encoding texts, or
     loading), for the live panel's "about N s left"; None when unknown."""
-    found = _estimate_of_run(row, resources.rows())
+    rows = resources.rows()
+    found = _estimate_of_run(row, rows)
     if found is None:
         return None
+    alongside = sum(r.state == "running" for r in rows) - 1
+    found = est.rescale(found, busy_for(row.config, machine_others(), alongside))
     if row.phase == "encoding text":
         return found.parts.get("encoding", 0.0) + found.parts.get("loading", 0.0) or None
     if row.phase in ("loading data", "building model"):
@@ -134,7 +160,10 @@ def compute(config: dict[str, Any], size: est.DatasetSize | None, n_runs: int, *
     if size is None:
         return Outcome(None, size_known=False, n_runs=n_runs, parallel=parallel, processes=processes)
     rows = resources.rows()
-    found = run_estimate(config, size, rows)
+    others = machine_others()  # over the last minute; our runs and calibrations (this app's processes) left out
+    # Runs ahead and these share the machine `parallel` at a time: each beside the others' threads.
+    alongside = max(0, min(parallel, sum(r.state in ("running", "queued") for r in rows) + n_runs) - 1)
+    found = run_estimate(config, size, rows, busy=busy_for(config, others, alongside))
     if found is None:
         root = resources.store().root
         pending = cal.measurement_pending(root, config)
@@ -150,14 +179,22 @@ def compute(config: dict[str, Any], size: est.DatasetSize | None, n_runs: int, *
     waiting: list[float] = []
     unknown = 0
     for row in running:
-        rest = est.remaining_s(row, _estimate_of_run(row, rows))
+        its_own = _estimate_of_run(row, rows)  # remaining_s also reads its pace so far: the load it meets
+        rest = est.remaining_s(row, est.rescale(its_own, busy_for(row.config, others, alongside)) if its_own else None,
+                               est.trained_s(_raw_status(row.run_id)))
         unknown += rest is None
         left.append(rest or 0.0)
     for row in queued:
         own = _estimate_of_run(row, rows)
+        own = est.rescale(own, busy_for(row.config, others, alongside)) if own else None
         unknown += own is None
         waiting.append(own.total_s if own else 0.0)
     mine = [found.total_s] * n_runs
+    if getattr(resources.queue(), "warm", False):  # each run that waits costs the next worker's imports
+        free = max(0, parallel - sum(_slots(r.run_id) for r in running))
+        timed = cal.fresh_start_s(resources.store().root)  # as on an idle machine: priced for the load now
+        start_s = found.fresh_start_s if timed is None else timed * (busy_for(config, others, alongside) or 1.0)
+        waiting, mine = est.worker_starts(waiting, mine, free, start_s)
     start, end = est.schedule(left, waiting, mine, parallel, running_slots=[_slots(r.run_id) for r in running],
                               queued_slots=[_slots(r.run_id) for r in queued], slots=processes)
     _, own_end = est.schedule([], [], mine, parallel, slots=processes)
@@ -199,6 +236,8 @@ def show(outcome: Outcome, lang: str) -> None:
              else t("estimate.basis_calibration", lang, when=e.measured_at or "?"))
     if not e.same_data:
         basis += " " + t("estimate.scaled", lang)
+    if e.busy is not None and e.busy >= BUSY_SHOWN:
+        basis += " " + t("estimate.busy", lang, factor=f"{e.busy:.1f}")
     cache = t("estimate.cache_warm" if e.cache_warm else "estimate.cache_cold", lang) if outcome.text_model else ""
     text = "\n\n".join(lines) + f"\n\n{basis} {cache}".rstrip()
     if est.needs_confirmation(outcome.own_s, "") == "long":

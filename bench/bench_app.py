@@ -21,7 +21,12 @@ estimate against real runs.
    queue, wall time from Launch to done; the ratio estimate / measured must lie within 1.5x
    either way. The same in CPU time (a calibration timed with time.process_time against the
    run process's user + system seconds), which other jobs on a shared machine disturb less.
-   For MF, two seeds behind one running run check the queue wait as well.
+   For MF, two seeds behind one running run check the queue wait as well. The estimate is
+   priced for the load when it is made, as the page does (other work's runnable threads over
+   the last minute, this process's runs and calibration left out; `rec_core.runs.load`); each
+   record keeps that load, the one the calibration measured under and the one the run met
+   (sampled by the run itself), and the ratio the estimate would have had had it known the
+   run's load (`ratio_at_run_load`).
 """
 from __future__ import annotations
 
@@ -196,7 +201,9 @@ def _calibrate(runs: Path, config: dict[str, Any]) -> tuple[Any, float]:
         if error:
             raise RuntimeError(f"calibration failed: {error}")
         time.sleep(0.5)
-    return cal.calibrated(config, runs)[0], time.perf_counter() - t0
+    found = cal.calibrated(config, runs)
+    assert found is not None
+    return found[0], time.perf_counter() - t0
 
 
 def _cpu_s(pid: int) -> float | None:
@@ -208,6 +215,22 @@ def _cpu_s(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _busy_now(config: dict[str, Any], alongside: int = 0) -> tuple[float | None, float | None]:
+    """(other runnable threads, busy factor) for a run of `config` now, as the Train page
+    prices it (app_support.estimates: rec_core.runs.load.machine_others, busy_for): this
+    process's monitor, whose descendants (the queue's runs, the calibration) are ours."""
+    from rec_app import estimate as est
+    from rec_core.runs.load import busy_factor, machine_others
+
+    others = machine_others()
+    threads = est.run_threads(config)
+    return others, None if others is None else busy_factor(others + alongside * threads, threads)
+
+
+def _rounded(x: float | None, digits: int = 2) -> float | None:
+    return None if x is None else round(x, digits)
+
+
 def estimate_check(work: Path, kind: str) -> dict[str, Any]:
     """The estimate of one `kind` run on ML-100K before anything ran, against the real run, in
     wall time (what the page promises) and in CPU time (what other jobs on a shared machine
@@ -215,20 +238,24 @@ def estimate_check(work: Path, kind: str) -> dict[str, Any]:
     from rec_app import calibration as cal
     from rec_app import estimate as est
     from rec_app.launch import build_configs, submit_runs
+    from rec_core.runs.load import busy_factor, machine_others
     from rec_core.runs.summary import parse_time
 
     load_start = os.getloadavg()
+    machine_others()  # the page's load monitor, running in the app long before a click
     runs = work / f"est-{kind}"
     model, train = KINDS[kind]
     config = build_configs({**ML100K, "model": model, "train": train}, [0])[0].to_dict()
     size = est.dataset_size(config["data"])
+    assert size is not None
     profile, calibration_s = _calibrate(runs, config)
-    cpu_profile = est.Profile.from_dict(cal.measure(config, clock=time.process_time)["profile"])
-    queue = _queue(runs, warm=True)
-    # What the page shows: the texts were just encoded by the calibration (warm cache), and the
-    # queue's warm worker takes the run (WARM_STARTUP_S).
-    e = est.estimate(config, size, profile, cache_warm=True, startup_s=est.WARM_STARTUP_S, basis="calibration")
-    e_cpu = est.estimate(config, size, cpu_profile, cache_warm=True, startup_s=0.0, basis="calibration")
+    queue = _queue(runs, warm=True)  # the page's warm worker, ready before the click
+    # What the page shows: the texts were just encoded by the calibration (warm cache), the
+    # queue's warm worker takes the run (WARM_STARTUP_S), priced for the load now; Launch follows.
+    others, busy = _busy_now(config)
+    load_at_estimate = os.getloadavg()
+    e = est.estimate(config, size, profile, cache_warm=True, startup_s=est.WARM_STARTUP_S, basis="calibration",
+                     busy=busy)
     [run_id] = submit_runs(queue.store, queue, build_configs({**ML100K, "model": model, "train": train}, [0]))
     launched = time.time()
     run = queue.store.get(run_id)
@@ -239,22 +266,37 @@ def estimate_check(work: Path, kind: str) -> dict[str, Any]:
         cpu_last = _cpu_s(pid) or cpu_last
         time.sleep(0.1)
     status = run.status()
+    load_end = os.getloadavg()
     queue.close()
     assert status["state"] == "done", status.get("error")
+    # The CPU-time check, after the run (measured in this process: it must not weigh on the load
+    # the estimate above was priced for, nor delay the launch).
+    cpu_profile = est.Profile.from_dict(cal.measure(config, clock=time.process_time)["profile"])
+    e_cpu = est.estimate(config, size, cpu_profile, cache_warm=True, startup_s=0.0, basis="calibration")
     finished = parse_time(status.get("finished_at"))
     measured = finished.timestamp() - launched if finished else float("nan")
     measured_cpu = cpu_last - cpu_start
-    timings = (run.results() or {}).get("timings", {})
+    results = run.results() or {}
+    timings = results.get("timings", {})
     history = run.history()
+    env = results.get("environment") or {}
+    run_others = timings.get("others_runnable")
+    run_busy = None if run_others is None else busy_factor(run_others, env.get("torch_threads"), env.get("cpu_count"))
+    known = est.rescale(e, run_busy)  # had the estimate known the load the run met
 
     def within(ratio: float) -> bool:
         return 1 / TARGETS["estimate_ratio"] <= ratio <= TARGETS["estimate_ratio"]
 
-    return {"load_avg_during": [load_start, os.getloadavg()], "config": {"model": model, "train": train},
+    return {"load_avg_during": [load_start, load_end], "config": {"model": model, "train": train},
             "calibration_s": round(calibration_s, 1),
+            "load": {"load_avg_at_estimate": load_at_estimate,
+                     "calibration_busy": _rounded(profile.busy),
+                     "others_at_estimate": _rounded(others), "busy_at_estimate": _rounded(busy),
+                     "run_others_runnable": run_others, "run_busy": _rounded(run_busy)},
             "estimate_s": round(e.total_s, 1), "estimate_parts_s": {k: round(v, 2) for k, v in e.parts.items()},
             "measured_s": round(measured, 1), "ratio": round(e.total_s / measured, 3),
             "within_1_5x": within(e.total_s / measured),
+            "ratio_at_run_load": round(known.total_s / measured, 3),
             "cpu_estimate_s": round(e_cpu.total_s, 1), "cpu_measured_s": round(measured_cpu, 1),
             "cpu_ratio": round(e_cpu.total_s / measured_cpu, 3) if measured_cpu > 0 else None,
             "cpu_within_1_5x": measured_cpu > 0 and within(e_cpu.total_s / measured_cpu),
@@ -266,8 +308,9 @@ def estimate_check(work: Path, kind: str) -> dict[str, Any]:
 
 def queue_check(work: Path) -> dict[str, Any]:
     """Two MF seeds launched while another MF run runs (one slot): the estimated finish of the
-    last, as the page computes it (profile from the finished runs, what the running one has
-    left), against the real one."""
+    last, as the page computes it (profile from the finished runs, priced for the load now,
+    what the running one has left), against the real one."""
+    from rec_app import calibration as cal
     from rec_app import estimate as est
     from rec_app.launch import build_configs, submit_runs
     from rec_app.run_table import list_rows
@@ -287,19 +330,32 @@ def queue_check(work: Path) -> dict[str, Any]:
         run = store.get(run_id)
         return run.results(), run.history(), run.raw_status()
 
-    profile, n_runs = est.observed_profile(config, rows, read)
-    one = est.estimate(config, est.dataset_size(config["data"]), profile, cache_warm=True,
-                       startup_s=est.WARM_STARTUP_S)
+    observed = est.observed_profile(config, rows, read)
+    size = est.dataset_size(config["data"])
+    assert observed is not None and size is not None
+    profile, n_runs = observed
+    others, busy = _busy_now(config)  # one slot: the runs ahead and these run one at a time
+    load_at_estimate = os.getloadavg()
+    one = est.estimate(config, size, profile, cache_warm=True,
+                       startup_s=est.WARM_STARTUP_S, busy=busy)
     running = next(r for r in rows if r.run_id == first)
-    left = est.remaining_s(running, one)
-    start, end = est.schedule([left or 0.0], [], [one.total_s, one.total_s], 1)
+    left = est.remaining_s(running, one, est.trained_s(store.get(first).raw_status()))
+    timed = cal.fresh_start_s(runs)  # the warm worker's imports, as the page prices them
+    start_s = one.fresh_start_s if timed is None else timed * (busy or 1.0)
+    _, mine = est.worker_starts([], [one.total_s, one.total_s], 0, start_s)
+    start, end = est.schedule([left or 0.0], [], mine, 1)
     t0 = time.time()
     ids = submit_runs(store, queue, build_configs(base, [2, 3]))
     statuses = [_wait_done(store.get(i), queue) for i in [first, *ids]]
     queue.close()
-    last = max(parse_time(s["finished_at"]).timestamp() for s in statuses[1:])
+    last = max(parse_time(s["finished_at"]).timestamp() for s in statuses[1:])  # type: ignore[union-attr]
     measured = last - t0
-    return {"basis_runs": n_runs, "one_run_estimate_s": round(one.total_s, 1), "running_left_s": round(left or 0.0, 1),
+    run_others = [(store.get(i).results() or {}).get("timings", {}).get("others_runnable") for i in [first, *ids]]
+    return {"load": {"load_avg_at_estimate": load_at_estimate, "profile_busy": _rounded(profile.busy),
+                     "others_at_estimate": _rounded(others), "busy_at_estimate": _rounded(busy),
+                     "runs_others_runnable": run_others},
+            "basis_runs": n_runs, "one_run_estimate_s": round(one.total_s, 1), "running_left_s": round(left or 0.0, 1),
+            "worker_start_s": round(start_s, 2),
             "estimated_start_s": round(start, 1), "estimated_end_s": round(end, 1), "measured_end_s": round(measured, 1),
             "ratio": round(end / measured, 3),
             "within_1_5x": 1 / TARGETS["estimate_ratio"] <= end / measured <= TARGETS["estimate_ratio"]}

@@ -7,7 +7,9 @@ training phase times real steps and validation passes (short epochs whole, a few
 within WHOLE_EPOCH_S, the median after the first; a long epoch by a few steps after a warm-up
 one, and one validation), and times the test pass. The result is a
 `rec_app.estimate.Profile`, kept in the runs folder's `.calibration.json` under the settings'
-cost signature and dataset, with the error text when measuring failed.
+cost signature and dataset, with the error text when measuring failed. Other work's runnable
+threads are sampled meanwhile (`rec_core.runs.load.LoadSampler`): the profile's `busy` factor,
+so an estimate can price the same seconds for the load there is when a run is launched.
 """
 from __future__ import annotations
 
@@ -28,9 +30,10 @@ from typing import Any
 from rec_app.estimate import CLOSED_FORM_MODELS, Profile, cost_signature, data_key
 from rec_core.runs.atomic import CorruptRunFile, RunFileNotFound, file_lock, read_json, write_json_atomic
 from rec_core.runs.environment import pid_alive
+from rec_core.runs.load import LoadSampler, busy_factor
 
-__all__ = ["CALIBRATION_FILE", "calibrated", "calibration_error", "measurement_pending", "start_measurement",
-           "measure", "main"]
+__all__ = ["CALIBRATION_FILE", "calibrated", "calibration_error", "fresh_start_s", "measurement_pending",
+           "start_measurement", "measure", "main"]
 
 CALIBRATION_FILE = ".calibration.json"
 TIMED_STEPS = 3  # steps timed at least, after the first one, when an epoch is too long to run whole
@@ -64,6 +67,18 @@ def calibrated(config: dict[str, Any], runs_root: str | Path) -> tuple[Profile, 
         return Profile.from_dict(entry["profile"]), str(entry.get("measured_at", ""))
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def fresh_start_s(runs_root: str | Path) -> float | None:
+    """A fresh process's imports on this machine as on an idle one: the median over the
+    calibrations of this runs folder (any settings: the imports are the same), each divided by
+    the busy factor it was measured under; None before any calibration timed them."""
+    seconds = []
+    for entry in (_read(Path(runs_root)).get("profiles") or {}).values():
+        profile = entry.get("profile") if isinstance(entry, dict) else None
+        if isinstance(profile, dict) and isinstance(profile.get("startup_s"), (int, float)):
+            seconds.append(float(profile["startup_s"]) / float(profile.get("busy") or 1.0))
+    return statistics.median(seconds) if seconds else None
 
 
 def calibration_error(config: dict[str, Any], runs_root: str | Path) -> str | None:
@@ -118,6 +133,8 @@ def measure(config: dict[str, Any], t0: float | None = None,
     in this process's CPU time (time.process_time), which other jobs on the machine disturb less."""
     import dataclasses
 
+    import torch
+
     from rec_core.data import load_dataset
     from rec_core.evaluate import evaluate_all
     from rec_core.experiment import RunConfig, seed_everything
@@ -125,6 +142,7 @@ def measure(config: dict[str, Any], t0: float | None = None,
     from rec_core.split import make_split
     from rec_core.train import Trainer
 
+    machine = LoadSampler().start()
     startup = time.time() - t0 if t0 else None
     base = RunConfig.from_dict(config)
     model_cfg = base.model
@@ -161,9 +179,12 @@ def measure(config: dict[str, Any], t0: float | None = None,
     t = clock()
     evaluate_all(model, data, split, "test", cfg.eval, with_ranks=True, device=trainer.device)
     test_s = clock() - t + (valid_s.get(last, 0.0) if last else 0.0)
+    others, threads = machine.stop(), torch.get_num_threads()
     profile = Profile(len(split.train), int(data.n_users), int(data.n_items), epoch_s, valid_s, load_s, build_s,
-                      encode_s, test_s, startup)
-    return {"profile": profile.to_dict(), "measured_at": time.strftime("%Y-%m-%d %H:%M")}
+                      encode_s, test_s, startup, None if others is None else busy_factor(others, threads))
+    return {"profile": profile.to_dict(), "measured_at": time.strftime("%Y-%m-%d %H:%M"),
+            "others_runnable": None if others is None else round(others, 2), "threads": threads}
+
 
 
 def _measure_phases(trainer: Any, model: Any, steps_per_epoch: int, epochs: int, clock: Callable[[], float],

@@ -11,6 +11,16 @@ epoch, one validation pass, the final test. Two sources, the first that applies 
 2. a calibration (`rec_app.calibration`): a few real training steps, a validation and a test
    pass of these settings on the target dataset itself, in a background process.
 
+A busy machine: seconds measured while other work shared the cores are slower than the same
+run on an idle machine, and a run launched now meets the load there is now. Each profile keeps
+the `busy_factor` it was measured under (`rec_core.runs.load`: the other runnable threads a
+calibration or a run sampled as it worked), and `estimate(..., busy=)` prices it for the factor
+now (other work's runnable threads over the last minute, our own runs and calibrations left
+out; more runs at once when the queue runs several side by side). A running run is priced from
+its own pace so far (`remaining_s`). Processor sharing is all this models: a model of many tiny
+operations over several OpenMP threads can be slowed far more on a busy machine (every operation
+waits for its slowest thread; `TrainConfig.threads=1` avoids that).
+
 Costs scale linearly (training with the training interactions, evaluation with users x items,
 encoding with the number of texts) only when the profile comes from another dataset. A run
 with several phases (scheme 3: cached epochs, then dynamic ones) is priced phase by phase. The
@@ -24,20 +34,24 @@ import math
 import os
 import statistics
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
 from typing import Any
 
 from rec_app.run_table import RunRow
 from rec_core.configs import sub_table
 from rec_core.data.sizes import KNOWN_SIZES, DatasetSize, dataset_size
+from rec_core.runs.load import busy_factor, cores
 from rec_core.runs.summary import parse_time
 
 __all__ = ["DatasetSize", "Estimate", "Profile", "KNOWN_SIZES", "dataset_size", "cost_signature", "data_key",
            "fits_per_run", "encode_signature", "phase_plan", "validations", "observed_profile", "estimate",
            "cache_likely_warm", "schedule", "remaining_s", "confirm_over_s", "needs_confirmation",
-           "profile_of_run", "COLD_STARTUP_S", "WARM_STARTUP_S", "TEXT_MODELS", "CLOSED_FORM_MODELS"]
+           "profile_of_run", "COLD_STARTUP_S", "WARM_STARTUP_S", "TEXT_MODELS", "CLOSED_FORM_MODELS", "rescale",
+           "run_threads", "trained_s", "worker_starts", "PACE_MIN_S"]
 
 COLD_STARTUP_S = 10.0  # a fresh process's imports, until a calibration has timed them here
+PACE_MIN_S = 3.0  # a running run is priced from its own pace once it trained this long (estimated seconds)
 WARM_STARTUP_S = 1.0  # handing a run to the queue's warm worker (bench/bench_app.py measures it)
 TEXT_MODELS = ("gpt2rec", "enhanced")
 # Models with no gradient epochs: one fit (and one validation) per candidate of their
@@ -63,6 +77,9 @@ class Profile:
     encode_s: float = 0.0  # more when the texts must be encoded first (cold cache)
     test_s: float = 0.0  # the final validation and test passes, tables and checkpoint
     startup_s: float | None = None  # a fresh process's imports (None: not measured)
+    # `rec_core.runs.load.busy_factor` while these seconds were measured: 1.0 = as on an idle
+    # machine, 2.0 = twice as slow (other work shared the cores); None: not known (not scaled).
+    busy: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,7 +91,8 @@ class Profile:
                        {str(k): float(v) for k, v in dict(d["valid_s"]).items()},
                        float(d.get("load_s", 0.0)), float(d.get("build_s", 0.0)), float(d.get("encode_s", 0.0)),
                        float(d.get("test_s", 0.0)),
-                       None if d.get("startup_s") is None else float(d["startup_s"]))
+                       None if d.get("startup_s") is None else float(d["startup_s"]),
+                       None if d.get("busy") is None else float(d["busy"]))
 
     def scaled(self, size: DatasetSize, n_train: int) -> Profile:
         """This profile moved to a dataset of `size` with `n_train` training interactions."""
@@ -85,7 +103,17 @@ class Profile:
         texts = (size.n_users + size.n_items) / max(1, self.n_users + self.n_items)
         return Profile(n_train, size.n_users, size.n_items, {k: v * train for k, v in self.epoch_s.items()},
                        {k: v * scores for k, v in self.valid_s.items()}, self.load_s * train, self.build_s * texts,
-                       self.encode_s * texts, self.test_s * scores, self.startup_s)
+                       self.encode_s * texts, self.test_s * scores, self.startup_s, self.busy)
+
+    def idle(self) -> Profile:
+        """The same costs as on an idle machine (this one when its load is not known)."""
+        if self.busy is None or self.busy == 1.0:
+            return self
+        k = 1.0 / self.busy
+        return replace(self, epoch_s={n: v * k for n, v in self.epoch_s.items()},
+                       valid_s={n: v * k for n, v in self.valid_s.items()}, load_s=self.load_s * k,
+                       build_s=self.build_s * k, encode_s=self.encode_s * k, test_s=self.test_s * k,
+                       startup_s=None if self.startup_s is None else self.startup_s * k, busy=1.0)
 
 
 @dataclass(frozen=True)
@@ -98,6 +126,10 @@ class Estimate:
     cache_warm: bool = False  # the text features are probably cached already
     same_data: bool = True  # measured on this dataset (else scaled from another one)
     early_stop_possible: bool = False  # patience can end the run before its last epoch
+    busy: float | None = None  # the busy factor these seconds are priced for (None: as measured, load unknown)
+    scale: float = 1.0  # that factor over the one the costs were measured under
+    epoch_s: tuple[float, ...] = ()  # each epoch's training + validation seconds, in run order
+    fresh_start_s: float = COLD_STARTUP_S  # a fresh process's imports here (the warm worker's, see `worker_starts`)
 
 
 def _model(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -198,22 +230,36 @@ def validations(config: Mapping[str, Any]) -> dict[str, int]:
     return out
 
 
+def run_threads(config: Mapping[str, Any]) -> int:
+    """CPU threads a run of `config` computes with: `train.threads`, else torch's default (the cores)."""
+    return int(_train(config).get("threads") or 0) or cores()
+
+
 def estimate(config: Mapping[str, Any], size: DatasetSize, profile: Profile, *, cache_warm: bool,
              startup_s: float | None = None, basis: str = "runs", n_runs: int = 0,
-             measured_at: str | None = None) -> Estimate:
+             measured_at: str | None = None, busy: float | None = None) -> Estimate:
     """Seconds of one run of `config` on a dataset of `size`, from `profile` (scaled when it
     was measured on another dataset). `startup_s`: the process start to count (default: the
-    profile's, else COLD_STARTUP_S)."""
+    profile's, else COLD_STARTUP_S). `busy`: the busy factor to price for (1.0: an idle
+    machine); every part is scaled by it over the profile's own (not when that is unknown)."""
     n_train = int(size.n_interactions * train_fraction(sub_table(config, "split")))
     same = (size.n_users, size.n_items) == (profile.n_users, profile.n_items)
     p = profile if same else profile.scaled(size, n_train)
     if startup_s is None:
         startup_s = profile.startup_s if profile.startup_s is not None else COLD_STARTUP_S
+    scale = busy / p.busy if busy is not None and p.busy else 1.0
     training = evaluation = 0.0
     for name, epochs in phase_plan(config):
         training += epochs * p.epoch_s.get(name, max(p.epoch_s.values(), default=0.0))
     for name, count in validations(config).items():
         evaluation += count * p.valid_s.get(name, max(p.valid_s.values(), default=0.0))
+    every, epoch, per_epoch = max(1, int(_train(config).get("eval_every", 1))), 0, []
+    for name, epochs in phase_plan(config):
+        for _ in range(epochs):
+            epoch += 1
+            valid = epoch % every == 0 or epoch == 1
+            per_epoch.append(scale * (p.epoch_s.get(name, max(p.epoch_s.values(), default=0.0)) + (
+                p.valid_s.get(name, max(p.valid_s.values(), default=0.0)) if valid else 0.0)))
     text = encode_signature(config) is not None
     parts = {"startup": startup_s, "loading": p.load_s + p.build_s,
              "encoding": 0.0 if cache_warm or not text else p.encode_s,
@@ -221,7 +267,33 @@ def estimate(config: Mapping[str, Any], size: DatasetSize, profile: Profile, *, 
     train = _train(config)
     patience = int(train.get("patience") or 0)
     early = 0 < patience < int(train.get("epochs", 1)) and _model(config).get("name") not in CLOSED_FORM_MODELS
-    return Estimate(sum(parts.values()), parts, basis, n_runs, measured_at, cache_warm, same, early)
+    parts = {k: v * scale for k, v in parts.items()}
+    # A calibration times a fresh process's imports; a run's recorded start may be a warm hand-over.
+    fresh = profile.startup_s if basis == "calibration" and profile.startup_s is not None else COLD_STARTUP_S
+    return Estimate(sum(parts.values()), parts, basis, n_runs, measured_at, cache_warm, same, early,
+                    busy if busy is not None and p.busy else p.busy, scale, tuple(per_epoch), fresh * scale)
+
+
+def rescale(found: Estimate, busy: float | None) -> Estimate:
+    """`found` priced for the busy factor `busy` instead of its own (unchanged when either is
+    unknown: its costs' load was not measured, or there is no load average)."""
+    if busy is None or found.busy is None or busy == found.busy:
+        return found
+    k = busy / found.busy
+    return replace(found, total_s=found.total_s * k, parts={n: v * k for n, v in found.parts.items()}, busy=busy,
+                   scale=found.scale * k, epoch_s=tuple(v * k for v in found.epoch_s),
+                   fresh_start_s=found.fresh_start_s * k)
+
+
+def worker_starts(queued: Sequence[float], mine: Sequence[float], free_slots: int, start_s: float
+                  ) -> tuple[list[float], list[float]]:
+    """`queued` and `mine` (seconds of each run, in queue order) with the cost of the queue's
+    warm worker: when it hands a run over while others wait, the queue starts the next worker,
+    whose imports (about a fresh process start, `start_s`) share the cores with the run just
+    handed over (an MF epoch of 0.1 s took 5 s beside them). So every run but the first
+    `free_slots` (those that start at once, on a worker already waiting) costs `start_s` more."""
+    runs = [float(s) + (start_s if k >= free_slots else 0.0) for k, s in enumerate([*queued, *mine])]
+    return runs[:len(queued)], runs[len(queued):]
 
 
 # -- finished runs as profiles --------------------------------------------------------------------
@@ -272,8 +344,12 @@ def profile_of_run(results: Mapping[str, Any], history: Sequence[Mapping[str, An
         startup = max(0.0, (finished - started).total_seconds() - parts["total_s"])
     hits = (results.get("model_info") or {}).get("text_cache_hits")
     cold = isinstance(hits, dict) and bool(hits) and not any(hits.values())
+    others, env = timings.get("others_runnable"), results.get("environment") or {}
+    busy = None
+    if isinstance(others, (int, float)):  # sampled as it ran (runs from before that record are not scaled)
+        busy = busy_factor(float(others), int(env.get("torch_threads") or 0) or None, int(env.get("cpu_count") or 0) or None)
     return Profile(n_train, n_users, n_items, epoch_s, valid_s, parts["load_s"] + parts["split_s"],
-                   parts["build_model_s"] + prepare, 0.0, parts["test_s"] + other, startup), cold
+                   parts["build_model_s"] + prepare, 0.0, parts["test_s"] + other, startup, busy), cold
 
 
 Reader = Callable[[str], tuple[Mapping[str, Any] | None, list[dict[str, Any]], Mapping[str, Any] | None]]
@@ -303,6 +379,7 @@ def observed_profile(config: Mapping[str, Any], rows: Sequence[RunRow], read: Re
         if found is None:
             continue
         profile, cold = found
+        profile = profile.idle()  # runs under different loads compared as on an idle machine
         if enc is not None and row_enc == enc:
             if cold:
                 cold_builds.append((profile.build_s, float(profile.n_users + profile.n_items)))
@@ -328,7 +405,8 @@ def observed_profile(config: Mapping[str, Any], rows: Sequence[RunRow], read: Re
                       med(lambda p: p.load_s), warm_per_text * (first.n_users + first.n_items) if warm_builds
                       else med(lambda p: p.build_s),
                       encode_per_text * (first.n_users + first.n_items), med(lambda p: p.test_s),
-                      _median([p.startup_s for p in chosen if p.startup_s is not None]))
+                      _median([p.startup_s for p in chosen if p.startup_s is not None]),
+                      1.0 if all(p.busy is not None for p in chosen) else None)
     return profile, len(chosen)
 
 
@@ -373,10 +451,23 @@ def schedule(running_left: Sequence[float], queued: Sequence[float], mine: Seque
     return (min(starts), max(ends)) if starts else (0.0, 0.0)
 
 
-def remaining_s(row: RunRow, own: Estimate | None) -> float | None:
-    """Seconds a running run still needs: once it trains, its estimate's training and
-    evaluation times the share of epochs left, plus testing (without an estimate: its time so
-    far scaled by that share); before, its estimate minus the time spent. None if unknown."""
+def trained_s(status: Mapping[str, Any], now: datetime | None = None) -> float | None:
+    """Seconds a running run has spent on its training schedule, from its status.json (the
+    phase start of "preparing model", which the training phase keeps); None before that."""
+    began = parse_time(status.get("phase_started_at"))
+    if began is None or status.get("phase") != "training":
+        return None
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (now - began).total_seconds())
+
+
+def remaining_s(row: RunRow, own: Estimate | None, trained: float | None = None) -> float | None:
+    """Seconds a running run still needs: once it trains, its estimate's epochs left (each
+    phase's own cost) plus testing, times its pace so far (`trained`, its seconds of training
+    (`trained_s`; else its time less the estimate's start, loading and encoding), over those its
+    estimate gave the epochs done, once they come to PACE_MIN_S: a busy machine shows there);
+    without an estimate, its time so far scaled by the share of epochs left; before it trains,
+    its estimate minus the time spent. None if unknown."""
     progress = row.progress or {}
     spent = row.duration_s or 0.0
     epochs = int(progress.get("epochs") or 0)
@@ -386,6 +477,13 @@ def remaining_s(row: RunRow, own: Estimate | None) -> float | None:
     if share > 0:
         if own is None:
             return max(0.0, spent / share - spent)
+        if own.epoch_s:
+            k = min(int(done), len(own.epoch_s))
+            expected = sum(own.epoch_s[:k]) + (done - k) * (own.epoch_s[k] if k < len(own.epoch_s) else 0.0)
+            if trained is None:
+                trained = spent - sum(own.parts.get(p, 0.0) for p in ("startup", "loading", "encoding"))
+            pace = trained / expected if expected >= PACE_MIN_S and trained > 0 else 1.0
+            return (max(0.0, sum(own.epoch_s) - expected) + own.parts.get("testing", 0.0)) * pace
         fitting = own.parts.get("training", 0.0) + own.parts.get("evaluation", 0.0)
         return fitting * (1.0 - share) + own.parts.get("testing", 0.0)
     if own is None:

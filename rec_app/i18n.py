@@ -286,6 +286,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                                    "real training steps, a validation and a test pass.",
                                    "依据本机上对这些设置在本数据集上的实测（{when}）：真实的训练步、一次验证和一次测试。"),
     "estimate.scaled": ("Measured on another dataset and scaled to this one: rough.", "在另一个数据集上测得并按规模换算：仅供粗略参考。"),
+    "estimate.busy": ("Priced for the load there is now: other work shares this machine's cores, so a run goes about "
+                      "{factor}× slower than on an idle machine (a load that changes during the run changes it).",
+                      "按当前负载估算：其他任务正在共用本机的 CPU 核，实验约比空闲时慢 {factor} 倍"
+                      "（运行期间负载变化，耗时也会随之变化）。"),
     "estimate.part_loading": ("loading", "加载"), "estimate.part_testing": ("testing", "测试"),
     "estimate.early_stop": ("At most: early stopping can end a run sooner.", "这是上限：早停可能让实验更早结束。"),
     "estimate.processes": ("With {n} processes each run takes {n} places in the queue. Its own time is priced from "

@@ -30,6 +30,7 @@ from rec_core.evaluate import EvalConfig, evaluate_all
 from rec_core.models.base import Recommender
 from rec_core.models.registry import MODELS, build_model, model_config_class
 from rec_core.runs import Run, RunStore, environment_info
+from rec_core.runs.load import LoadSampler
 from rec_core.runs.store import sweep_stale_tmp, utc_now
 from rec_core.runs.summary import completion_summary
 from rec_core.split import Split, SplitConfig, make_split
@@ -417,6 +418,7 @@ def _execute(
     guard: _SignalGuard,
 ) -> dict[str, Any]:
     timings: dict[str, float] = {}
+    machine = LoadSampler().start()  # other work's runnable threads meanwhile: estimates scale by them
     t = time.perf_counter()
     if data is None:
         data = load_dataset(config.data)
@@ -477,6 +479,7 @@ def _execute(
     fit = _fit_schedule(trainer, model, config)
     guard.stage, guard.training = "finishing", False
     timings["fit_s"] = fit["seconds"]
+    timings.update(machine.finish())
     epoch_secs = [h["seconds"] for h in fit["history"] if h.get("phase") != "initial"]  # trained epochs only
     timings["epoch_s_mean"] = float(np.mean(epoch_secs)) if epoch_secs else 0.0
     completion = _completion(trainer, model, fit, guard.received)
