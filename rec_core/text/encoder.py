@@ -70,6 +70,7 @@ def encoding_progress(progress: EncodeProgress | None) -> Iterator[None]:
     finally:
         _PROGRESS.reset(token)
 
+
 Pooling = Literal["auto", "last", "mean"]
 # Texts the split plan is checked on: different lengths, so padding is checked too.
 _CHECK_TEXTS = ("Toy Story (1995). Genres: Animation, Children's, Comedy.", "Heat (1995).", "a")
