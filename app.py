@@ -1,4 +1,5 @@
 """Home: what the app does, which data and backbones are ready offline, and every run."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -14,7 +15,6 @@ from rec_app.model_names import model_display_name
 from rec_app.run_table import RunRow
 
 
-
 def backbone_list(rows: list[dict[str, object]], lang: str) -> None:
     for b in rows:
         name = str(b["name"])
@@ -24,7 +24,7 @@ def backbone_list(rows: list[dict[str, object]], lang: str) -> None:
 
 
 def best_epoch_cell(row: RunRow, lang: str) -> str:
-    """"3 (cached)": the restored epoch and, for a multi-phase run, its phase; "–" if none."""
+    """ "3 (cached)": the restored epoch and, for a multi-phase run, its phase; "–" if none."""
     if not row.best_epoch:
         return "–"
     phase = row.best_phase
@@ -83,27 +83,37 @@ with page_guard(lang):
     if not rows:
         st.info(t("home.no_runs", lang))
     else:
-        table = pd.DataFrame({
-            t("col.name", lang): [r.name for r in rows],
-            t("col.model", lang): [model_display_name(r.config, lang) for r in rows],
-            t("col.preset", lang): [r.preset or "–" for r in rows],
-            t("col.dataset", lang): [r.dataset for r in rows],
-            t("col.split", lang): [r.split for r in rows],
-            t("col.seed", lang): [r.seed for r in rows],
-            t("col.status", lang): [t(f"state.{r.state}", lang) + (f" — {t('home.no_epoch', lang)}" if r.no_epoch else "")
-                                    for r in rows],
-            # Test-split metrics of the primary ranking, labelled so: never confused with validation.
-            t("col.test_ndcg10", lang): [r.metrics.get("ndcg@10") for r in rows],
-            t("col.test_hit10", lang): [r.metrics.get("hit@10") for r in rows],
-            t("col.best_epoch", lang): [best_epoch_cell(r, lang) for r in rows],
-            t("col.started", lang): [r.started_at.astimezone().strftime("%m-%d %H:%M") if r.started_at else "–"
-                                     for r in rows],
-            t("col.duration", lang): [format_duration(r.duration_s, lang) if r.duration_s is not None else "–"
-                                      for r in rows],
-            t("col.open", lang): [f"./Compare?run={r.run_id}&lang={lang}" if r.comparable else None for r in rows],
-        })
+        table = pd.DataFrame(
+            {
+                t("col.name", lang): [r.name for r in rows],
+                t("col.model", lang): [model_display_name(r.config, lang) for r in rows],
+                t("col.preset", lang): [r.preset or "–" for r in rows],
+                t("col.dataset", lang): [r.dataset for r in rows],
+                t("col.split", lang): [r.split for r in rows],
+                t("col.seed", lang): [r.seed for r in rows],
+                t("col.status", lang): [
+                    t(f"state.{r.state}", lang) + (f" — {t('home.no_epoch', lang)}" if r.no_epoch else "") for r in rows
+                ],
+                # Test-split metrics of the primary ranking, labelled so: never confused with validation.
+                t("col.test_ndcg10", lang): [r.metrics.get("ndcg@10") for r in rows],
+                t("col.test_hit10", lang): [r.metrics.get("hit@10") for r in rows],
+                t("col.best_epoch", lang): [best_epoch_cell(r, lang) for r in rows],
+                t("col.started", lang): [
+                    r.started_at.astimezone().strftime("%m-%d %H:%M") if r.started_at else "–" for r in rows
+                ],
+                t("col.duration", lang): [
+                    format_duration(r.duration_s, lang) if r.duration_s is not None else "–" for r in rows
+                ],
+                t("col.open", lang): [f"./Compare?run={r.run_id}&lang={lang}" if r.comparable else None for r in rows],
+            }
+        )
         picked = st.dataframe(
-            table, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row", key="home_runs",
+            table,
+            hide_index=True,
+            width="stretch",
+            on_select="rerun",
+            selection_mode="multi-row",
+            key="home_runs",
             column_config={
                 t("col.name", lang): st.column_config.TextColumn(width="medium"),
                 t("col.test_ndcg10", lang): st.column_config.NumberColumn(format="%.4f"),

@@ -5,6 +5,7 @@ dataset and split per config; projections and top-10 lists as data), the sidebar
 presentation mode and image format shared with the Compare page), run pickers, and the
 download row every figure and table gets. The analysis itself lives in `rec_core.analysis`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -24,8 +25,23 @@ from rec_app.i18n import t
 from rec_app.model_names import model_display_name
 from rec_app.run_table import RunRow
 
-__all__ = ["PRESENTATION_KEY", "Loaded", "sidebar", "finished_rows", "run_picker", "load", "projection",
-           "agreement", "attributes", "top_lists", "show", "csv_download", "query_value", "entity_picker", "ranks"]
+__all__ = [
+    "PRESENTATION_KEY",
+    "Loaded",
+    "sidebar",
+    "finished_rows",
+    "run_picker",
+    "load",
+    "projection",
+    "agreement",
+    "attributes",
+    "top_lists",
+    "show",
+    "csv_download",
+    "query_value",
+    "entity_picker",
+    "ranks",
+]
 
 PRESENTATION_KEY = page_frame.PRESENTATION_KEY  # the Compare page's toggle: one switch for every page
 LAST_RUN_KEY = "analysis_last_run"  # the run last picked on an analysis page, offered first on the others
@@ -49,9 +65,16 @@ def query_value(name: str) -> str | None:
     return values[0] if values else None
 
 
-def run_picker(label: str, rows: Sequence[RunRow], key: str, lang: str, default: str | None = None,
-               note: Callable[[RunRow], str] | None = None, remember: bool = True,
-               prefer: Callable[[RunRow], bool] | None = None) -> str:
+def run_picker(
+    label: str,
+    rows: Sequence[RunRow],
+    key: str,
+    lang: str,
+    default: str | None = None,
+    note: Callable[[RunRow], str] | None = None,
+    remember: bool = True,
+    prefer: Callable[[RunRow], bool] | None = None,
+) -> str:
     """A select box of runs (name, model; `note` adds a remark); returns the run id.
 
     The first choice is `default` (a ?run= link), else the run last analysed on any analysis
@@ -186,22 +209,54 @@ def show(fig: go.Figure, name: str, key: str, lang: str) -> None:
         return fig.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False})
 
     row = st.container(horizontal=True, gap="small")  # three compact buttons under the figure
-    row.download_button("SVG", image("svg"), file_name=f"{name}.svg", mime="image/svg+xml", key=f"{key}_svg",
-                        on_click="ignore", help=t("an.download_svg", lang), icon=":material/download:")
-    row.download_button("PNG", image("png"), file_name=f"{name}.png", mime="image/png", key=f"{key}_png",
-                        on_click="ignore", help=t("an.download_png", lang), icon=":material/download:")
-    row.download_button("HTML", page, file_name=f"{name}.html", mime="text/html", key=f"{key}_html",
-                        on_click="ignore", help=t("an.download_html", lang), icon=":material/download:")
+    row.download_button(
+        "SVG",
+        image("svg"),
+        file_name=f"{name}.svg",
+        mime="image/svg+xml",
+        key=f"{key}_svg",
+        on_click="ignore",
+        help=t("an.download_svg", lang),
+        icon=":material/download:",
+    )
+    row.download_button(
+        "PNG",
+        image("png"),
+        file_name=f"{name}.png",
+        mime="image/png",
+        key=f"{key}_png",
+        on_click="ignore",
+        help=t("an.download_png", lang),
+        icon=":material/download:",
+    )
+    row.download_button(
+        "HTML",
+        page,
+        file_name=f"{name}.html",
+        mime="text/html",
+        key=f"{key}_html",
+        on_click="ignore",
+        help=t("an.download_html", lang),
+        icon=":material/download:",
+    )
 
 
 def csv_download(frame: pd.DataFrame, name: str, key: str, lang: str, label: str | None = None) -> None:
     """A download of `frame` as UTF-8 CSV (with BOM, so Excel shows Chinese titles right)."""
-    st.download_button(label or t("an.csv", lang), frame.to_csv(index=False).encode("utf-8-sig"), file_name=f"{name}.csv",
-                       mime="text/csv", key=key, on_click="ignore", icon=":material/table_view:")
+    st.download_button(
+        label or t("an.csv", lang),
+        frame.to_csv(index=False).encode("utf-8-sig"),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=key,
+        on_click="ignore",
+        icon=":material/table_view:",
+    )
 
 
-def entity_picker(data: Any, side: str, key: str, lang: str, multi: bool = False,
-                  default: Sequence[int] = (0,)) -> list[int]:
+def entity_picker(
+    data: Any, side: str, key: str, lang: str, multi: bool = False, default: Sequence[int] = (0,)
+) -> list[int]:
     """Search box plus a choice among the matches (ids, titles, user descriptions); returns
     the chosen entity indices. The chosen ones stay offered while the search text changes."""
     from rec_core.analysis import entity_labels, search_entities
@@ -225,8 +280,14 @@ def entity_picker(data: Any, side: str, key: str, lang: str, multi: bool = False
     fmt = lambda k: f"{ids[k]} · {labels[k]}"  # noqa: E731 - a one-line label
     if multi:
         st.session_state[key] = chosen
-        picked = st.multiselect(t(f"an.pick_{side}s", lang), options, key=key, format_func=fmt, max_selections=6,
-                                placeholder=t("an.pick_hint", lang))
+        picked = st.multiselect(
+            t(f"an.pick_{side}s", lang),
+            options,
+            key=key,
+            format_func=fmt,
+            max_selections=6,
+            placeholder=t("an.pick_hint", lang),
+        )
         return [int(k) for k in picked]
     st.session_state[key] = chosen[0] if chosen else None
     one = st.selectbox(t(f"an.pick_{side}", lang), options, key=key, format_func=fmt)

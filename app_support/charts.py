@@ -1,5 +1,6 @@
 """Drawing figures in a page: the toolbar exports at slide resolution in the chosen format,
 and one button renders every figure of the page to PNG + SVG (a ZIP) on demand."""
+
 from __future__ import annotations
 
 import io
@@ -37,5 +38,12 @@ def export_all_button(figures: Callable[[], dict[str, go.Figure]], filename: str
                 zf.writestr("export-error.txt", f"{t('export.failed', lang)}\n\n{type(exc).__name__}: {exc}\n")
             return buffer.getvalue()
 
-    st.download_button(t("export.figures_zip", lang), data=build, file_name=filename, mime="application/zip",
-                       on_click="ignore", help=t("export.figures_zip_help", lang), key=f"zip_{filename}")
+    st.download_button(
+        t("export.figures_zip", lang),
+        data=build,
+        file_name=filename,
+        mime="application/zip",
+        on_click="ignore",
+        help=t("export.figures_zip_help", lang),
+        key=f"zip_{filename}",
+    )

@@ -7,6 +7,7 @@ are checked from a temporary folder, and only then stored (content-addressed) in
 folder, where the run's config points at them. Error messages name the uploaded file, not
 the temporary path, and the on-screen label of the column or field they are about.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,8 +31,11 @@ __all__ = ["csv_section", "VALIDATED_KEY"]
 VALIDATED_KEY = "csv_validated"
 MAPPED_KEY = "csv_mapped_files"  # the file each table's column choices were made for
 # Column choices of each table: dropped when another file is uploaded, so they are detected anew.
-_MAPPING_KEYS = {"interactions": ("csv_user_col", "csv_item_col", "csv_rating_col", "csv_time_col"),
-                 "item": ("csv_item_id_col",), "user": ("csv_user_id_col",)}
+_MAPPING_KEYS = {
+    "interactions": ("csv_user_col", "csv_item_col", "csv_rating_col", "csv_time_col"),
+    "item": ("csv_item_id_col",),
+    "user": ("csv_user_id_col",),
+}
 _SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _NONE = "—"
 
@@ -43,8 +47,9 @@ def _guess(columns: list[str], names: tuple[str, ...], fallback: int | None) -> 
     return fallback
 
 
-def _column(label: str, columns: list[str], names: tuple[str, ...], key: str, optional: bool,
-            fallback: int | None = 0) -> str | None:
+def _column(
+    label: str, columns: list[str], names: tuple[str, ...], key: str, optional: bool, fallback: int | None = 0
+) -> str | None:
     options = ([_NONE] if optional else []) + columns
     guess = _guess(columns, names, None if optional else fallback)
     index = (guess + 1 if optional else guess) if guess is not None else 0
@@ -80,12 +85,19 @@ def _table_mapping(kind: str, upload: Any, sep: str, lang: str) -> dict[str, Any
     columns = _columns(upload, sep, kind, lang)
     if columns is None:
         return None
-    id_col = _column(t(f"csv.{kind}_id_col", lang), columns, (kind, f"{kind}_id", "id", f"{kind}id"),
-                     f"csv_{kind}_id_col", optional=False)
+    id_col = _column(
+        t(f"csv.{kind}_id_col", lang),
+        columns,
+        (kind, f"{kind}_id", "id", f"{kind}id"),
+        f"csv_{kind}_id_col",
+        optional=False,
+    )
     template = st.text_input(
-        t(f"csv.{kind}_template", lang), key=f"csv_{kind}_template",
+        t(f"csv.{kind}_template", lang),
+        key=f"csv_{kind}_template",
         placeholder="{title}. Genres: {genres}." if kind == "item" else "{age}-year-old {occupation}",
-        help=t("csv.template_help", lang, columns=", ".join(f"{{{c}}}" for c in columns if c != id_col)))
+        help=t("csv.template_help", lang, columns=", ".join(f"{{{c}}}" for c in columns if c != id_col)),
+    )
     return {f"csv_{kind}_id_col": id_col, f"csv_{kind}_template": template.strip() or None}
 
 
@@ -111,8 +123,9 @@ def _problem_text(exc: BaseException, paths: dict[str, str], names: dict[str, st
     return labelled_message(field, _readable(str(exc), paths, names), lang)
 
 
-def _feasibility(data: Any, split: str, lang: str, paths: dict[str, str] | None = None,
-                 names: dict[str, str] | None = None) -> dict[str, Any]:
+def _feasibility(
+    data: Any, split: str, lang: str, paths: dict[str, str] | None = None, names: dict[str, str] | None = None
+) -> dict[str, Any]:
     """{"counts": Feasibility as a dict} or {"error": why the split cannot be made}."""
     try:
         return {"counts": asdict(split_feasibility(data, split))}
@@ -120,8 +133,9 @@ def _feasibility(data: Any, split: str, lang: str, paths: dict[str, str] | None 
         return {"error": _problem_text(exc, paths or {}, names or {}, lang)}
 
 
-def _validate(files: dict[str, bytes], names: dict[str, str], mapping: dict[str, Any], split: str,
-              runs_root: Path, lang: str) -> dict[str, Any] | None:
+def _validate(
+    files: dict[str, bytes], names: dict[str, str], mapping: dict[str, Any], split: str, runs_root: Path, lang: str
+) -> dict[str, Any] | None:
     """Load the files with rec_core from a temporary folder and run the split's rules on them;
     on success store them for runs."""
     from rec_core.data import DataConfig, load_csv
@@ -131,19 +145,34 @@ def _validate(files: dict[str, bytes], names: dict[str, str], mapping: dict[str,
         for kind, content in files.items():
             Path(paths[kind]).write_bytes(content)
         try:
-            config = DataConfig(name="csv", csv_interactions=paths["interactions"], csv_items=paths.get("items"),
-                                csv_users=paths.get("users"), download=False, **mapping)
+            config = DataConfig(
+                name="csv",
+                csv_interactions=paths["interactions"],
+                csv_items=paths.get("items"),
+                csv_users=paths.get("users"),
+                download=False,
+                **mapping,
+            )
             data = load_csv(config)
         except Exception as exc:  # noqa: BLE001 - any unreadable file gets one message; the page stays usable
             st.error(t("csv.invalid", lang) + "\n\n" + _problem_text(exc, paths, names, lang))
             return None
         feasible = _feasibility(data, split, lang, paths, names)
     stored = {kind: str(save_upload(runs_root, f"{kind}.csv", files[kind])) for kind in files}
-    final = DataConfig(name="csv", csv_interactions=stored["interactions"], csv_items=stored.get("items"),
-                       csv_users=stored.get("users"), download=False, **mapping)
-    return {"data": asdict(final), "notes": [_readable(n, paths, names) for n in data.notes],
-            "size": [int(data.n_users), int(data.n_items), int(data.n_interactions)],
-            "feasibility": {split: feasible}}
+    final = DataConfig(
+        name="csv",
+        csv_interactions=stored["interactions"],
+        csv_items=stored.get("items"),
+        csv_users=stored.get("users"),
+        download=False,
+        **mapping,
+    )
+    return {
+        "data": asdict(final),
+        "notes": [_readable(n, paths, names) for n in data.notes],
+        "size": [int(data.n_users), int(data.n_items), int(data.n_interactions)],
+        "feasibility": {split: feasible},
+    }
 
 
 def _split_check(validated: dict[str, Any], split: str, lang: str) -> dict[str, Any]:
@@ -166,8 +195,18 @@ def _show_feasibility(result: dict[str, Any], split: str, lang: str) -> bool:
         st.error(t("csv.infeasible", lang, split=name) + "\n\n" + str(result["error"]))
         return False
     c = result["counts"]
-    st.info(t("csv.feasible", lang, split=name, test_users=c["test_users"], users=c["n_users"],
-              train_items=c["train_items"], items=c["n_items"], valid_users=c["valid_users"]))
+    st.info(
+        t(
+            "csv.feasible",
+            lang,
+            split=name,
+            test_users=c["test_users"],
+            users=c["n_users"],
+            train_items=c["train_items"],
+            items=c["n_items"],
+            valid_users=c["valid_users"],
+        )
+    )
     if not c["valid_users"]:
         st.warning(t("csv.no_valid", lang))
     return True
@@ -178,8 +217,9 @@ def csv_section(runs_root: Path, split: str, lang: str) -> dict[str, Any] | None
     once the current files and mapping were validated and `split` can be made from them,
     else None."""
     st.caption(t("csv.help", lang))
-    sep = st.selectbox(t("csv.sep", lang), list(_SEPARATORS), key="csv_sep",
-                       format_func=lambda s: t(f"csv.sep_{_SEPARATORS[s]}", lang))
+    sep = st.selectbox(
+        t("csv.sep", lang), list(_SEPARATORS), key="csv_sep", format_func=lambda s: t(f"csv.sep_{_SEPARATORS[s]}", lang)
+    )
     c1, c2, c3 = st.columns(3)
     inter = c1.file_uploader(t("csv.interactions", lang), type=["csv", "tsv", "txt"], key="csv_inter_file")
     items = c2.file_uploader(t("csv.items", lang), type=["csv", "tsv", "txt"], key="csv_items_file")
@@ -192,19 +232,38 @@ def csv_section(runs_root: Path, split: str, lang: str) -> dict[str, Any] | None
         return None
     m1, m2, m3, m4 = st.columns(4)
     with m1:
-        user_col = _column(t("csv.user_col", lang), columns, ("user", "user_id", "userid", "uid"), "csv_user_col",
-                           optional=False, fallback=0)
+        user_col = _column(
+            t("csv.user_col", lang),
+            columns,
+            ("user", "user_id", "userid", "uid"),
+            "csv_user_col",
+            optional=False,
+            fallback=0,
+        )
     with m2:
-        item_col = _column(t("csv.item_col", lang), columns, ("item", "item_id", "itemid", "movie", "iid"),
-                           "csv_item_col", optional=False, fallback=min(1, len(columns) - 1))
+        item_col = _column(
+            t("csv.item_col", lang),
+            columns,
+            ("item", "item_id", "itemid", "movie", "iid"),
+            "csv_item_col",
+            optional=False,
+            fallback=min(1, len(columns) - 1),
+        )
     with m3:
-        rating_col = _column(t("csv.rating_col", lang), columns, ("rating", "score", "stars"), "csv_rating_col",
-                             optional=True)
+        rating_col = _column(
+            t("csv.rating_col", lang), columns, ("rating", "score", "stars"), "csv_rating_col", optional=True
+        )
     with m4:
-        time_col = _column(t("csv.time_col", lang), columns, ("time", "timestamp", "ts", "date"), "csv_time_col",
-                           optional=True)
-    mapping: dict[str, Any] = {"csv_user_col": user_col, "csv_item_col": item_col, "csv_rating_col": rating_col,
-                               "csv_time_col": time_col, "csv_sep": sep}
+        time_col = _column(
+            t("csv.time_col", lang), columns, ("time", "timestamp", "ts", "date"), "csv_time_col", optional=True
+        )
+    mapping: dict[str, Any] = {
+        "csv_user_col": user_col,
+        "csv_item_col": item_col,
+        "csv_rating_col": rating_col,
+        "csv_time_col": time_col,
+        "csv_sep": sep,
+    }
     files, names = {"interactions": inter.getvalue()}, {"interactions": inter.name}
     for kind, upload in (("item", items), ("user", users)):
         if upload is None:

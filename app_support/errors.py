@@ -5,6 +5,7 @@ shown as is; anything else is shown as its type and message, and the traceback g
 server log (stderr) for whoever runs the app. Streamlit's own control flow (st.stop,
 st.rerun, page switches) derives from BaseException and passes through untouched.
 """
+
 from __future__ import annotations
 
 import logging

@@ -8,6 +8,7 @@ Every run is priced for the load there is now (`rec_core.runs.load.machine_other
 work's runnable threads over the last minute, this app's runs and calibrations left out;
 `busy_for`: with the runs the queue runs beside it), a running one also from its own pace.
 """
+
 from __future__ import annotations
 
 import math
@@ -88,8 +89,9 @@ def busy_for(config: Mapping[str, Any], others: float | None, alongside: int = 0
     return busy_factor(others + alongside * threads, threads)
 
 
-def run_estimate(config: Mapping[str, Any], size: est.DatasetSize | None, rows: list[RunRow], *,
-                 busy: float | None = None) -> est.Estimate | None:
+def run_estimate(
+    config: Mapping[str, Any], size: est.DatasetSize | None, rows: list[RunRow], *, busy: float | None = None
+) -> est.Estimate | None:
     """The estimate of one run of `config` from finished runs or a calibration; None if neither.
     `busy`: the busy factor to price it for (None: as measured)."""
     if size is None:
@@ -101,12 +103,21 @@ def run_estimate(config: Mapping[str, Any], size: est.DatasetSize | None, rows: 
     observed = est.observed_profile(config, rows, _read)
     if observed is not None:
         profile, n = observed
-        return est.estimate(config, size, profile, cache_warm=warm, startup_s=_startup_s(profile), basis="runs",
-                            n_runs=n, busy=busy)
+        return est.estimate(
+            config, size, profile, cache_warm=warm, startup_s=_startup_s(profile), basis="runs", n_runs=n, busy=busy
+        )
     if calibration is not None:
         profile, when = calibration
-        return est.estimate(config, size, profile, cache_warm=warm, startup_s=_startup_s(profile),
-                            basis="calibration", measured_at=when, busy=busy)
+        return est.estimate(
+            config,
+            size,
+            profile,
+            cache_warm=warm,
+            startup_s=_startup_s(profile),
+            basis="calibration",
+            measured_at=when,
+            busy=busy,
+        )
     return None
 
 
@@ -150,8 +161,9 @@ def _slots(run_id: str) -> int:
         return 1
 
 
-def compute(config: dict[str, Any], size: est.DatasetSize | None, n_runs: int, *,
-            measure_if_unknown: bool, processes: int = 1) -> Outcome:
+def compute(
+    config: dict[str, Any], size: est.DatasetSize | None, n_runs: int, *, measure_if_unknown: bool, processes: int = 1
+) -> Outcome:
     """The estimate of `n_runs` runs of `config` (seed-independent), each in `processes`
     processes (as many queue slots), behind the current queue; may start a calibration
     (`measure_if_unknown`)."""
@@ -171,8 +183,15 @@ def compute(config: dict[str, Any], size: est.DatasetSize | None, n_runs: int, *
         if measure_if_unknown and not pending and calibration_enabled():
             pending = cal.start_measurement(root, config)
             error = None
-        return Outcome(None, pending=pending, error=None if pending else error, text_model=text, n_runs=n_runs,
-                       parallel=parallel, processes=processes)
+        return Outcome(
+            None,
+            pending=pending,
+            error=None if pending else error,
+            text_model=text,
+            n_runs=n_runs,
+            parallel=parallel,
+            processes=processes,
+        )
     running = [r for r in rows if r.state == "running"]
     queued = sorted((r for r in rows if r.state == "queued"), key=lambda r: (r.created_at is None, r.created_at))
     left: list[float] = []
@@ -180,8 +199,11 @@ def compute(config: dict[str, Any], size: est.DatasetSize | None, n_runs: int, *
     unknown = 0
     for row in running:
         its_own = _estimate_of_run(row, rows)  # remaining_s also reads its pace so far: the load it meets
-        rest = est.remaining_s(row, est.rescale(its_own, busy_for(row.config, others, alongside)) if its_own else None,
-                               est.trained_s(_raw_status(row.run_id)))
+        rest = est.remaining_s(
+            row,
+            est.rescale(its_own, busy_for(row.config, others, alongside)) if its_own else None,
+            est.trained_s(_raw_status(row.run_id)),
+        )
         unknown += rest is None
         left.append(rest or 0.0)
     for row in queued:
@@ -195,11 +217,28 @@ def compute(config: dict[str, Any], size: est.DatasetSize | None, n_runs: int, *
         timed = cal.fresh_start_s(resources.store().root)  # as on an idle machine: priced for the load now
         start_s = found.fresh_start_s if timed is None else timed * (busy_for(config, others, alongside) or 1.0)
         waiting, mine = est.worker_starts(waiting, mine, free, start_s)
-    start, end = est.schedule(left, waiting, mine, parallel, running_slots=[_slots(r.run_id) for r in running],
-                              queued_slots=[_slots(r.run_id) for r in queued], slots=processes)
+    start, end = est.schedule(
+        left,
+        waiting,
+        mine,
+        parallel,
+        running_slots=[_slots(r.run_id) for r in running],
+        queued_slots=[_slots(r.run_id) for r in queued],
+        slots=processes,
+    )
     _, own_end = est.schedule([], [], mine, parallel, slots=processes)
-    return Outcome(found, text_model=text, n_runs=n_runs, parallel=parallel, processes=processes, own_s=own_end,
-                   start_s=start, end_s=end, ahead=len(running) + len(queued), unknown_ahead=unknown)
+    return Outcome(
+        found,
+        text_model=text,
+        n_runs=n_runs,
+        parallel=parallel,
+        processes=processes,
+        own_s=own_end,
+        start_s=start,
+        end_s=end,
+        ahead=len(running) + len(queued),
+        unknown_ahead=unknown,
+    )
 
 
 def show(outcome: Outcome, lang: str) -> None:
@@ -216,24 +255,40 @@ def show(outcome: Outcome, lang: str) -> None:
         else:
             st.info(t("estimate.unknown", lang), icon="⏱️")
         return
-    parts = ", ".join(f"{t(f'estimate.part_{k}', lang)} {format_duration(v, lang)}" for k, v in e.parts.items()
-                      if v >= 0.5)
+    parts = ", ".join(
+        f"{t(f'estimate.part_{k}', lang)} {format_duration(v, lang)}" for k, v in e.parts.items() if v >= 0.5
+    )
     lines = [t("estimate.one_run", lang, total=format_duration(e.total_s, lang), parts=parts)]
     if e.early_stop_possible:
         lines[0] += " " + t("estimate.early_stop", lang)
     if outcome.processes > 1:
         lines[0] += " " + t("estimate.processes", lang, n=outcome.processes)
     if outcome.ahead:
-        queue = t("estimate.queue", lang, ahead=outcome.ahead, start=format_duration(outcome.start_s, lang),
-                  end=format_duration(outcome.end_s, lang))
+        queue = t(
+            "estimate.queue",
+            lang,
+            ahead=outcome.ahead,
+            start=format_duration(outcome.start_s, lang),
+            end=format_duration(outcome.end_s, lang),
+        )
         if outcome.unknown_ahead:
             queue += " " + t("estimate.queue_unknown", lang, k=outcome.unknown_ahead)
         lines.append(queue)
     elif outcome.n_runs > 1:
-        lines.append(t("estimate.all_done", lang, n=outcome.n_runs, end=format_duration(outcome.end_s, lang),
-                       parallel=outcome.parallel))
-    basis = (t("estimate.basis_runs", lang, n=e.n_runs) if e.basis == "runs"
-             else t("estimate.basis_calibration", lang, when=e.measured_at or "?"))
+        lines.append(
+            t(
+                "estimate.all_done",
+                lang,
+                n=outcome.n_runs,
+                end=format_duration(outcome.end_s, lang),
+                parallel=outcome.parallel,
+            )
+        )
+    basis = (
+        t("estimate.basis_runs", lang, n=e.n_runs)
+        if e.basis == "runs"
+        else t("estimate.basis_calibration", lang, when=e.measured_at or "?")
+    )
     if not e.same_data:
         basis += " " + t("estimate.scaled", lang)
     if e.busy is not None and e.busy >= BUSY_SHOWN:

@@ -7,6 +7,7 @@ this session launched or stopped, and runs that finished in the last `RECENT_S` 
 reopened tab still sees how its runs ended). A run's process is another process; nothing
 here holds it, so reruns, page switches and closed tabs do not affect it.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -60,9 +61,11 @@ def _draw_run(row: RunRow, label: str, status: dict[str, Any], place: int | None
     title = f"{label} — {view.text}" if active else label  # a finished row's label says its state already
     with st.expander(title, expanded=active, icon=STATE_ICONS.get(row.state, ":material/help:")):
         processes = slots_of(status)  # {} for a finished run: only active rows say it
-        st.caption(f"`{row.run_id}` · {row.model}{' · ' + row.preset if row.preset else ''} · {row.dataset} · "
-                   f"{t('field.seed', lang)} {row.seed}"
-                   + (f" · {t('live.processes', lang, n=processes)}" if processes > 1 else ""))
+        st.caption(
+            f"`{row.run_id}` · {row.model}{' · ' + row.preset if row.preset else ''} · {row.dataset} · "
+            f"{t('field.seed', lang)} {row.seed}"
+            + (f" · {t('live.processes', lang, n=processes)}" if processes > 1 else "")
+        )
         if view.fraction is not None:
             st.progress(view.fraction, text=view.text)
         if row.state == "failed" or row.state == "corrupt":
@@ -77,8 +80,9 @@ def _draw_run(row: RunRow, label: str, status: dict[str, Any], place: int | None
         history = Run(resources.store().root / row.run_id).history()
         if history:
             fig = training_curves({label: history}, Style(lang))
-            st.plotly_chart(fig, key=f"live_curve_{row.run_id}", theme=None,
-                            config=chart_config(f"curves-{row.run_id}"))
+            st.plotly_chart(
+                fig, key=f"live_curve_{row.run_id}", theme=None, config=chart_config(f"curves-{row.run_id}")
+            )
         stopping = active and Run(resources.store().root / row.run_id).stop_requested()
         if stopping:
             st.caption(t("live.stopping", lang))
@@ -96,8 +100,10 @@ def _still_queued(rows: list[RunRow], lang: str) -> None:
     by_id = {r.run_id: r for r in rows}
     queued = sum(1 for run_id in launched if run_id in by_id and by_id[run_id].state == "queued")
     if queued:
-        st.info(t("live.still_queued", lang, queued=queued, n=len(launched), parallel=resources.queue().max_parallel),
-                icon=":material/hourglass_top:")
+        st.info(
+            t("live.still_queued", lang, queued=queued, n=len(launched), parallel=resources.queue().max_parallel),
+            icon=":material/hourglass_top:",
+        )
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -115,8 +121,11 @@ def live_runs(lang: str) -> None:
         by_id = {r.run_id: r for r in everything}
         shown = {r.run_id for r in rows}
         extra = [i for i in launched if i in by_id and i not in shown]
-        extra += [r.run_id for r in everything if r.finished_at and r.finished_at > recent_cut
-                  and r.run_id not in shown and r.run_id not in extra]
+        extra += [
+            r.run_id
+            for r in everything
+            if r.finished_at and r.finished_at > recent_cut and r.run_id not in shown and r.run_id not in extra
+        ]
         rows += [by_id[i] for i in extra[:_SHOWN_FINISHED]]
         gone = [i for i in launched if i not in by_id and not (store.root / i).is_dir()]
         if gone:  # deleted while shown: say so for the rest of the session, keep polling the others
@@ -131,8 +140,7 @@ def live_runs(lang: str) -> None:
             return
         queued = sum(r.state == "queued" for r in rows)
         running = sum(r.state == "running" for r in rows)
-        st.caption(t("live.summary", lang, running=running, queued=queued,
-                     parallel=resources.queue().max_parallel))
+        st.caption(t("live.summary", lang, running=running, queued=queued, parallel=resources.queue().max_parallel))
         statuses = {r.run_id: _status(r) for r in rows}
         rows = ordered(rows, statuses)
         labels = row_labels(rows, lang)

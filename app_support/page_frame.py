@@ -11,6 +11,7 @@
 - `figure_options(lang)`: presentation mode and the toolbar image format, one pair of
   widgets for Compare and the analysis pages; returns the figure `Style`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -23,8 +24,15 @@ from app_support.charts import FORMAT_KEY
 from rec_app.figures import Style
 from rec_app.i18n import LANGS, t
 
-__all__ = ["PAGE_ICONS", "page_icon", "language_sidebar", "remember", "figure_options", "PRESENTATION_KEY",
-           "LANG_WIDGET_KEY"]
+__all__ = [
+    "PAGE_ICONS",
+    "page_icon",
+    "language_sidebar",
+    "remember",
+    "figure_options",
+    "PRESENTATION_KEY",
+    "LANG_WIDGET_KEY",
+]
 
 LANG_WIDGET_KEY = "_lang_sidebar"
 PRESENTATION_KEY = "cmp_presentation"  # the same key on every page: one switch for the whole app
@@ -35,22 +43,22 @@ _BLUE = "#0072B2"
 # 24 x 24 glyphs drawn for this app (home, rocket, bar chart, eye, scatter, magnifier).
 PAGE_ICONS: dict[str, str] = {
     "home": f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path fill="{_BLUE}" '
-            'd="M12 3 2 12h3v8h5v-5h4v5h5v-8h3z"/></svg>',
+    'd="M12 3 2 12h3v8h5v-5h4v5h5v-8h3z"/></svg>',
     "train": f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path fill="{_BLUE}" '
-             'd="M12 2c3 2.5 4.5 6 4.5 10l2.5 3v4l-4-2H9l-4 2v-4l2.5-3C7.5 8 9 4.5 12 2z"/>'
-             '<circle cx="12" cy="10" r="2" fill="#fff"/><path fill="#E69F00" d="M10 19h4l-2 4z"/></svg>',
+    'd="M12 2c3 2.5 4.5 6 4.5 10l2.5 3v4l-4-2H9l-4 2v-4l2.5-3C7.5 8 9 4.5 12 2z"/>'
+    '<circle cx="12" cy="10" r="2" fill="#fff"/><path fill="#E69F00" d="M10 19h4l-2 4z"/></svg>',
     "compare": f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g fill="{_BLUE}">'
-               '<rect x="3" y="11" width="4" height="10"/><rect x="10" y="4" width="4" height="17"/>'
-               '<rect x="17" y="8" width="4" height="13"/></g></svg>',
+    '<rect x="3" y="11" width="4" height="10"/><rect x="10" y="4" width="4" height="17"/>'
+    '<rect x="17" y="8" width="4" height="13"/></g></svg>',
     "attention": f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path fill="{_BLUE}" '
-                 'd="M12 5C6.5 5 2.7 9 1 12c1.7 3 5.5 7 11 7s9.3-4 11-7c-1.7-3-5.5-7-11-7z"/>'
-                 '<circle cx="12" cy="12" r="4" fill="#fff"/><circle cx="12" cy="12" r="2" fill="#222"/></svg>',
+    'd="M12 5C6.5 5 2.7 9 1 12c1.7 3 5.5 7 11 7s9.3-4 11-7c-1.7-3-5.5-7-11-7z"/>'
+    '<circle cx="12" cy="12" r="4" fill="#fff"/><circle cx="12" cy="12" r="2" fill="#222"/></svg>',
     "embeddings": f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g fill="{_BLUE}">'
-                  '<circle cx="6" cy="17" r="2.5"/><circle cx="10" cy="9" r="2.5"/><circle cx="17" cy="6" r="2.5"/>'
-                  '</g><g fill="#E69F00"><circle cx="15" cy="15" r="2.5"/><circle cx="19" cy="19" r="2.5"/></g></svg>',
+    '<circle cx="6" cy="17" r="2.5"/><circle cx="10" cy="9" r="2.5"/><circle cx="17" cy="6" r="2.5"/>'
+    '</g><g fill="#E69F00"><circle cx="15" cy="15" r="2.5"/><circle cx="19" cy="19" r="2.5"/></g></svg>',
     "error_analysis": f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><circle cx="10" cy="10" r="6" '
-                      f'fill="none" stroke="{_BLUE}" stroke-width="3"/><path stroke="{_BLUE}" stroke-width="3.5" '
-                      'stroke-linecap="round" d="M15 15l6 6"/></svg>',
+    f'fill="none" stroke="{_BLUE}" stroke-width="3"/><path stroke="{_BLUE}" stroke-width="3.5" '
+    'stroke-linecap="round" d="M15 15l6 6"/></svg>',
 }
 
 
@@ -102,8 +110,13 @@ def language_sidebar() -> str:
     code = session.lang()
     st.session_state[LANG_WIDGET_KEY] = code  # in step with a change made elsewhere (home's header)
     with st.sidebar:
-        st.segmented_control(t("lang.label", code), options=list(LANGS), format_func=lambda c: t(f"lang.{c}", code),
-                             key=LANG_WIDGET_KEY, on_change=_on_language_change)
+        st.segmented_control(
+            t("lang.label", code),
+            options=list(LANGS),
+            format_func=lambda c: t(f"lang.{c}", code),
+            key=LANG_WIDGET_KEY,
+            on_change=_on_language_change,
+        )
     return session.lang()
 
 
@@ -112,9 +125,16 @@ def figure_options(lang: str) -> Style:
     pages); returns the figure Style."""
     with st.sidebar:
         remember(PRESENTATION_KEY, False)
-        presentation = st.toggle(t("compare.presentation", lang), key=PRESENTATION_KEY,
-                                 help=t("compare.presentation_help", lang))
+        presentation = st.toggle(
+            t("compare.presentation", lang), key=PRESENTATION_KEY, help=t("compare.presentation_help", lang)
+        )
         remember(FORMAT_KEY, "png")
-        st.radio(t("compare.image_format", lang), ["png", "svg"], key=FORMAT_KEY, horizontal=True,
-                 format_func=str.upper, help=t("compare.image_format_help", lang))
+        st.radio(
+            t("compare.image_format", lang),
+            ["png", "svg"],
+            key=FORMAT_KEY,
+            horizontal=True,
+            format_func=str.upper,
+            help=t("compare.image_format_help", lang),
+        )
     return Style(lang, bool(presentation))

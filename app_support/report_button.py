@@ -4,6 +4,7 @@ The Attention and Embeddings pages hand the figure they show to `offer_report_fi
 Compare page's `report_buttons` lists them and builds the report (`rec_app.report`) only when
 a download is clicked (building it renders every figure; a page rerun must not pay that).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,9 +34,14 @@ def report_buttons(inputs: ReportInputs, offered: Mapping[str, ReportFigure], la
     if extras:
         # Keyed by what is offered: a figure offered since the last visit starts chosen, and a
         # choice made over another set of figures (kept by Streamlit as widget state) never hides it.
-        chosen = st.multiselect(t("report.extras", lang), extras, default=extras,
-                                key="report_extras_" + "_".join(sorted(extras)),
-                                format_func=lambda n: offered[n].caption(lang), help=t("report.extras_help", lang))
+        chosen = st.multiselect(
+            t("report.extras", lang),
+            extras,
+            default=extras,
+            key="report_extras_" + "_".join(sorted(extras)),
+            format_func=lambda n: offered[n].caption(lang),
+            help=t("report.extras_help", lang),
+        )
     else:
         chosen = []
         st.caption(t("report.no_extras", lang))
@@ -48,9 +54,24 @@ def report_buttons(inputs: ReportInputs, offered: Mapping[str, ReportFigure], la
         return report_zip(build_report(final, lang))
 
     row = st.container(horizontal=True, gap="small")
-    row.download_button(t("report.export", lang), page, file_name="defence-report.html", mime="text/html",
-                        on_click="ignore", type="primary", icon=":material/description:",
-                        help=t("report.export_help", lang), key="report_html")
-    row.download_button(t("report.export_zip", lang), parts, file_name="defence-report.zip", mime="application/zip",
-                        on_click="ignore", icon=":material/folder_zip:", help=t("report.export_zip_help", lang),
-                        key="report_zip")
+    row.download_button(
+        t("report.export", lang),
+        page,
+        file_name="defence-report.html",
+        mime="text/html",
+        on_click="ignore",
+        type="primary",
+        icon=":material/description:",
+        help=t("report.export_help", lang),
+        key="report_html",
+    )
+    row.download_button(
+        t("report.export_zip", lang),
+        parts,
+        file_name="defence-report.zip",
+        mime="application/zip",
+        on_click="ignore",
+        icon=":material/folder_zip:",
+        help=t("report.export_zip_help", lang),
+        key="report_zip",
+    )

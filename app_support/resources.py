@@ -5,6 +5,7 @@ ticker and its warm worker, backbone and dataset status, and run files (cached b
 `st.cache_data` holds derived tables. A run being trained is never cached here: it lives in
 its own process and the pages only read its files.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -20,8 +21,20 @@ from rec_app.launch import max_parallel, runs_root
 from rec_app.run_table import RunRow, list_rows
 from rec_core.runs import QueueTicker, Run, RunQueue, RunStore
 
-__all__ = ["store", "queue", "rows", "backbones", "backbones_nowait", "wait_library", "datasets", "per_user_table",
-           "run_results", "run_history", "file_stamp", "TICK_SECONDS"]
+__all__ = [
+    "store",
+    "queue",
+    "rows",
+    "backbones",
+    "backbones_nowait",
+    "wait_library",
+    "datasets",
+    "per_user_table",
+    "run_results",
+    "run_history",
+    "file_stamp",
+    "TICK_SECONDS",
+]
 
 TICK_SECONDS = 1.0  # how often the server starts queued runs whose turn has come
 WARM_ENV = "REC_CORE_WARM_WORKER"

@@ -4,6 +4,7 @@ The language lives in `st.session_state["lang"]`, a plain key (not a widget key:
 drops a widget's state on pages that do not draw the widget). A `?lang=zh` query parameter
 seeds it for a fresh session, so links that open a new tab keep the language.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,13 +29,19 @@ def lang() -> str:
 
 
 _PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
-_ICONS = {"train": ":material/rocket_launch:", "compare": ":material/bar_chart:", "attention": ":material/visibility:",
-          "embeddings": ":material/scatter_plot:", "error_analysis": ":material/troubleshoot:"}
+_ICONS = {
+    "train": ":material/rocket_launch:",
+    "compare": ":material/bar_chart:",
+    "attention": ":material/visibility:",
+    "embeddings": ":material/scatter_plot:",
+    "error_analysis": ":material/troubleshoot:",
+}
 
 
 def _discover() -> tuple[tuple[str, str, str], ...]:
     """(path, i18n key, icon) of the home page and every `pages/N_Name.py`, in order."""
     found = [("app.py", "nav.home", ":material/home:")]
+
     def number(file: Path) -> int:
         head = file.name.split("_", 1)[0]
         return int(head) if head.isdigit() else 10**6
@@ -59,8 +66,11 @@ def init_page(title_key: str, icon: str) -> str:
     with st.sidebar:
         for path, key, page_icon in _NAV:
             try:
-                st.page_link(path, label=t(key, code, default=Path(path).stem.split("_", 1)[-1].replace("_", " ")),
-                             icon=page_icon)
+                st.page_link(
+                    path,
+                    label=t(key, code, default=Path(path).stem.split("_", 1)[-1].replace("_", " ")),
+                    icon=page_icon,
+                )
             except StreamlitAPIException:
                 pass  # a page run on its own (no multipage app around it): nothing to link to
     return code
@@ -78,7 +88,11 @@ def language_switch() -> str:
     code = lang()
     st.session_state["_lang_widget"] = code  # keep the widget in step when coming back to home
     st.segmented_control(
-        t("lang.label", code), options=list(LANGS), format_func=lambda c: t(f"lang.{c}", code),
-        key="_lang_widget", on_change=_on_language_change, label_visibility="collapsed",
+        t("lang.label", code),
+        options=list(LANGS),
+        format_func=lambda c: t(f"lang.{c}", code),
+        key="_lang_widget",
+        on_change=_on_language_change,
+        label_visibility="collapsed",
     )
     return lang()

@@ -6,6 +6,7 @@ kept for the whole session across pages and model switches (`rec_app.form_state`
 that are out of range on their own; `RunConfig` then checks the rules between fields (for
 example: heads must divide the embedding size, LoRA needs dynamic encoding).
 """
+
 from __future__ import annotations
 
 import os
@@ -16,16 +17,40 @@ import streamlit as st
 from rec_app.form_state import SAVED_KEY, apply_preset, restore, sync
 from rec_app.i18n import t
 
-__all__ = ["PRESET_SWITCHES", "CLOSED_FORM_GRIDS", "init_state", "keep", "preset_picker", "model_fields",
-           "common_fields", "config_dict", "presets"]
+__all__ = [
+    "PRESET_SWITCHES",
+    "CLOSED_FORM_GRIDS",
+    "init_state",
+    "keep",
+    "preset_picker",
+    "model_fields",
+    "common_fields",
+    "config_dict",
+    "presets",
+]
 
 # Enhanced-model switches the form shows, with their defaults when no preset is chosen.
 PRESET_SWITCHES = ("use_cache", "use_attention", "freeze_gpt2", "use_peft", "contrastive_weight", "cached_epochs")
 _DEFAULTS: dict[str, Any] = {
-    "tr_backbone": "minilm", "tr_max_length": 64, "tr_embed_dim": 64, "tr_epochs": 20, "tr_lr": 0.001,
-    "tr_batch_size": 2048, "tr_patience": 10, "tr_seeds": "0", "tr_label": "", "tr_n_heads": 4,
-    "tr_lora_rank": 8, "tr_dynamic_layers": 2, "tr_syn_users": 600, "tr_syn_items": 500, "tr_preset": "scheme1",
-    "tr_warm_start": False, "tr_freeze_mf": True, "tr_gate_init": 0.1, "tr_processes": 1,
+    "tr_backbone": "minilm",
+    "tr_max_length": 64,
+    "tr_embed_dim": 64,
+    "tr_epochs": 20,
+    "tr_lr": 0.001,
+    "tr_batch_size": 2048,
+    "tr_patience": 10,
+    "tr_seeds": "0",
+    "tr_label": "",
+    "tr_n_heads": 4,
+    "tr_lora_rank": 8,
+    "tr_dynamic_layers": 2,
+    "tr_syn_users": 600,
+    "tr_syn_items": 500,
+    "tr_preset": "scheme1",
+    "tr_warm_start": False,
+    "tr_freeze_mf": True,
+    "tr_gate_init": 0.1,
+    "tr_processes": 1,
 }
 
 
@@ -58,8 +83,13 @@ def keep(key: str) -> str:
 def preset_picker(lang: str) -> str:
     """The three presets as one-click choices; returns the preset the switches still match
     ("" once a switch was changed by hand: the run is then a custom configuration)."""
-    st.segmented_control(t("train.preset", lang), options=list(presets()), key=keep("tr_preset"),
-                         format_func=lambda p: t(f"preset.{p}", lang), on_change=_apply_preset)
+    st.segmented_control(
+        t("train.preset", lang),
+        options=list(presets()),
+        key=keep("tr_preset"),
+        format_func=lambda p: t(f"preset.{p}", lang),
+        on_change=_apply_preset,
+    )
     chosen = st.session_state.get("tr_preset") or ""
     st.caption(t(f"preset.{chosen}_help", lang) if chosen else t("preset.none_help", lang))
     if chosen and any(st.session_state.get(f"tr_{k}") != v for k, v in presets()[chosen].items()):
@@ -104,40 +134,69 @@ def model_fields(model: str, backbones: list[dict[str, object]], lang: str) -> d
         options = _backbone_options(backbones)
         if st.session_state.get(keep("tr_backbone")) not in options:
             st.session_state["tr_backbone"] = options[0] if options else "tiny-gpt2"
-        fields["backbone"] = c2.selectbox(t("field.backbone", lang), options, key=keep("tr_backbone"),
-                                          format_func=lambda b: t(f"backbone.{b}", lang, default=b))
-        fields["max_length"] = c3.number_input(t("field.max_length", lang), 8, 512, step=8, key=keep("tr_max_length"),
-                                               help=t("field.max_length_help", lang))
+        fields["backbone"] = c2.selectbox(
+            t("field.backbone", lang),
+            options,
+            key=keep("tr_backbone"),
+            format_func=lambda b: t(f"backbone.{b}", lang, default=b),
+        )
+        fields["max_length"] = c3.number_input(
+            t("field.max_length", lang),
+            8,
+            512,
+            step=8,
+            key=keep("tr_max_length"),
+            help=t("field.max_length_help", lang),
+        )
         w1, w3, w2 = st.columns([2, 2, 1])
         # "auto": each seed starts from the finished MF run of its own dataset, split and seed.
         warm = w1.toggle(t("field.warm_start", lang), key=keep("tr_warm_start"), help=t("field.warm_start_help", lang))
         fields["init_from_run"] = "auto" if warm else ""
         # Only a warm start has an MF part to keep fixed (the config refuses it otherwise); inside
         # the form the toggle cannot follow the warm-start one before submit, so it applies only then.
-        fields["freeze_mf"] = w3.toggle(t("field.freeze_mf", lang), key=keep("tr_freeze_mf"),
-                                        help=t("field.freeze_mf_help", lang)) and warm
-        fields["gate_init"] = w2.number_input(t("field.gate_init", lang), 0.0, 10.0, step=0.05, format="%.2f",
-                                              key=keep("tr_gate_init"), help=t("field.gate_init_help", lang))
+        fields["freeze_mf"] = (
+            w3.toggle(t("field.freeze_mf", lang), key=keep("tr_freeze_mf"), help=t("field.freeze_mf_help", lang))
+            and warm
+        )
+        fields["gate_init"] = w2.number_input(
+            t("field.gate_init", lang),
+            0.0,
+            10.0,
+            step=0.05,
+            format="%.2f",
+            key=keep("tr_gate_init"),
+            help=t("field.gate_init_help", lang),
+        )
     if model != "enhanced":
         return fields
     st.markdown(f"**{t('train.switches', lang)}**")
     s1, s2, s3, s4 = st.columns(4)
-    fields["use_cache"] = s1.toggle(t("field.use_cache", lang), key=keep("tr_use_cache"), help=t("field.use_cache_help", lang))
-    fields["use_attention"] = s2.toggle(t("field.use_attention", lang), key=keep("tr_use_attention"),
-                                        help=t("field.use_attention_help", lang))
-    fields["freeze_gpt2"] = s3.toggle(t("field.freeze_gpt2", lang), key=keep("tr_freeze_gpt2"),
-                                      help=t("field.freeze_gpt2_help", lang))
-    fields["use_peft"] = s4.toggle(t("field.use_peft", lang), key=keep("tr_use_peft"), help=t("field.use_peft_help", lang))
+    fields["use_cache"] = s1.toggle(
+        t("field.use_cache", lang), key=keep("tr_use_cache"), help=t("field.use_cache_help", lang)
+    )
+    fields["use_attention"] = s2.toggle(
+        t("field.use_attention", lang), key=keep("tr_use_attention"), help=t("field.use_attention_help", lang)
+    )
+    fields["freeze_gpt2"] = s3.toggle(
+        t("field.freeze_gpt2", lang), key=keep("tr_freeze_gpt2"), help=t("field.freeze_gpt2_help", lang)
+    )
+    fields["use_peft"] = s4.toggle(
+        t("field.use_peft", lang), key=keep("tr_use_peft"), help=t("field.use_peft_help", lang)
+    )
     n1, n2, n3, n4, n5 = st.columns(5)
-    fields["contrastive_weight"] = n1.number_input(t("field.contrastive_weight", lang), 0.0, 10.0, step=0.05,
-                                                   format="%.2f", key=keep("tr_contrastive_weight"))
-    fields["n_heads"] = n2.number_input(t("field.n_heads", lang), 1, 16, key=keep("tr_n_heads"),
-                                        help=t("field.n_heads_help", lang))
+    fields["contrastive_weight"] = n1.number_input(
+        t("field.contrastive_weight", lang), 0.0, 10.0, step=0.05, format="%.2f", key=keep("tr_contrastive_weight")
+    )
+    fields["n_heads"] = n2.number_input(
+        t("field.n_heads", lang), 1, 16, key=keep("tr_n_heads"), help=t("field.n_heads_help", lang)
+    )
     fields["lora_rank"] = n3.number_input(t("field.lora_rank", lang), 1, 256, key=keep("tr_lora_rank"))
-    fields["dynamic_layers"] = n4.number_input(t("field.dynamic_layers", lang), 1, 48, key=keep("tr_dynamic_layers"),
-                                               help=t("field.dynamic_layers_help", lang))
-    fields["cached_epochs"] = n5.number_input(t("field.cached_epochs", lang), -1, 1000, key=keep("tr_cached_epochs"),
-                                              help=t("field.cached_epochs_help", lang))
+    fields["dynamic_layers"] = n4.number_input(
+        t("field.dynamic_layers", lang), 1, 48, key=keep("tr_dynamic_layers"), help=t("field.dynamic_layers_help", lang)
+    )
+    fields["cached_epochs"] = n5.number_input(
+        t("field.cached_epochs", lang), -1, 1000, key=keep("tr_cached_epochs"), help=t("field.cached_epochs_help", lang)
+    )
     return fields
 
 
@@ -148,37 +207,62 @@ def common_fields(dataset: str, lang: str) -> dict[str, Any]:
         "epochs": c1.number_input(t("field.epochs", lang), 1, 1000, key=keep("tr_epochs")),
         "lr": c2.number_input(t("field.lr", lang), 1e-5, 1.0, step=1e-4, format="%.5f", key=keep("tr_lr")),
         "batch_size": c3.number_input(t("field.batch_size", lang), 16, 65536, step=256, key=keep("tr_batch_size")),
-        "patience": c4.number_input(t("field.patience", lang), 0, 1000, key=keep("tr_patience"),
-                                    help=t("field.patience_help", lang)),
+        "patience": c4.number_input(
+            t("field.patience", lang), 0, 1000, key=keep("tr_patience"), help=t("field.patience_help", lang)
+        ),
     }
     d1, d2, d3 = st.columns([2, 1, 3])
     out["seeds"] = d1.text_input(t("field.seeds", lang), key=keep("tr_seeds"), help=t("field.seeds_help", lang))
     # Not part of the run's config: how it is executed (torchrun); results.json records it.
-    out["processes"] = d2.number_input(t("field.processes", lang), 1, os.cpu_count() or 1, key=keep("tr_processes"),
-                                       help=t("field.processes_help", lang))
+    out["processes"] = d2.number_input(
+        t("field.processes", lang),
+        1,
+        os.cpu_count() or 1,
+        key=keep("tr_processes"),
+        help=t("field.processes_help", lang),
+    )
     out["label"] = d3.text_input(t("field.label", lang), key=keep("tr_label"), help=t("field.label_help", lang))
     if dataset == "synthetic":
         e1, e2 = st.columns(2)
-        out["synthetic_users"] = e1.number_input(t("field.syn_users", lang), 10, 100_000, step=50, key=keep("tr_syn_users"))
-        out["synthetic_items"] = e2.number_input(t("field.syn_items", lang), 10, 100_000, step=50, key=keep("tr_syn_items"))
+        out["synthetic_users"] = e1.number_input(
+            t("field.syn_users", lang), 10, 100_000, step=50, key=keep("tr_syn_users")
+        )
+        out["synthetic_items"] = e2.number_input(
+            t("field.syn_items", lang), 10, 100_000, step=50, key=keep("tr_syn_items")
+        )
     return out
 
 
-def config_dict(dataset: str, split: str, model_section: dict[str, Any], common: dict[str, Any], preset: str,
-                csv_data: dict[str, Any] | None) -> dict[str, Any]:
+def config_dict(
+    dataset: str,
+    split: str,
+    model_section: dict[str, Any],
+    common: dict[str, Any],
+    preset: str,
+    csv_data: dict[str, Any] | None,
+) -> dict[str, Any]:
     """A RunConfig dict (without the seed) from the widget values."""
     if dataset == "csv":
         data = dict(csv_data or {})
     elif dataset == "synthetic":
         users, items = int(common["synthetic_users"]), int(common["synthetic_items"])
         # The generator needs room to sample: cap the mean interactions at half the catalogue.
-        data = {"name": "synthetic", "synthetic_users": users, "synthetic_items": items,
-                "synthetic_interactions_per_user": max(3, min(40, items // 2))}
+        data = {
+            "name": "synthetic",
+            "synthetic_users": users,
+            "synthetic_items": items,
+            "synthetic_interactions_per_user": max(3, min(40, items // 2)),
+        }
     else:
         data = {"name": dataset}
     model = dict(model_section)
     if model.get("name") == "enhanced":
         model["preset"] = preset
     train = {k: common[k] for k in ("epochs", "lr", "batch_size", "patience")}
-    return {"data": data, "split": {"kind": split}, "model": model, "train": train,
-            "label": str(common.get("label") or "").strip()}
+    return {
+        "data": data,
+        "split": {"kind": split},
+        "model": model,
+        "train": train,
+        "label": str(common.get("label") or "").strip(),
+    }

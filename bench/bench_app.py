@@ -28,6 +28,7 @@ estimate against real runs.
    (sampled by the run itself), and the ratio the estimate would have had had it known the
    run's load (`ratio_at_run_load`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,10 +72,14 @@ def tiny_config(model: str, seed: int, epochs: int) -> Any:
     model_cfg: Any = MFConfig(embed_dim=16)
     if model != "mf":
         model_cfg = EnhancedConfig.from_preset("scheme1", backbone="tiny-gpt2", max_length=32, embed_dim=16, n_heads=2)
-    return RunConfig(data=DataConfig(name="synthetic", synthetic_users=120, synthetic_items=90),
-                     split=SplitConfig(kind="ratio"), model=model_cfg,
-                     train=TrainConfig(epochs=epochs, batch_size=512, patience=0, device="cpu"),
-                     eval=EvalConfig(), seed=seed)
+    return RunConfig(
+        data=DataConfig(name="synthetic", synthetic_users=120, synthetic_items=90),
+        split=SplitConfig(kind="ratio"),
+        model=model_cfg,
+        train=TrainConfig(epochs=epochs, batch_size=512, patience=0, device="cpu"),
+        eval=EvalConfig(),
+        seed=seed,
+    )
 
 
 def seed_store(root: Path) -> float:
@@ -116,8 +121,11 @@ def render_times(runs: Path) -> dict[str, Any]:
             t = time.perf_counter()
             at.run()
             again.append(time.perf_counter() - t)
-        out[page] = {"first_render_s": round(first, 3), "rerender_median_s": round(statistics.median(again), 3),
-                     "rerender_max_s": round(max(again), 3)}
+        out[page] = {
+            "first_render_s": round(first, 3),
+            "rerender_median_s": round(statistics.median(again), 3),
+            "rerender_max_s": round(max(again), 3),
+        }
     return out
 
 
@@ -171,22 +179,29 @@ def first_epoch(runs: Path, model: dict[str, Any], warm: bool) -> dict[str, Any]
     record = run.history()[0]
     results = run.results() or {}
     timings = results.get("timings", {})
-    return {"warm_worker": warm, "to_first_epoch_in_store_s": round(seconds, 2),
-            "on_screen_worst_s": round(seconds + POLL_S, 2), "phase_reached_at_s": phases,
-            "load_and_split_s": round(timings.get("load_s", 0.0) + timings.get("split_s", 0.0), 2),
-            "build_model_s": round(timings.get("build_model_s", float("nan")), 2),
-            "epoch_1_train_s": round(record["seconds"], 2), "epoch_1_valid_s": round(record.get("eval_seconds", 0.0), 2),
-            "text_cache_hits": results.get("model_info", {}).get("text_cache_hits"),
-            "valid_ndcg@10": record.get("valid", {}).get("ndcg@10")}
+    return {
+        "warm_worker": warm,
+        "to_first_epoch_in_store_s": round(seconds, 2),
+        "on_screen_worst_s": round(seconds + POLL_S, 2),
+        "phase_reached_at_s": phases,
+        "load_and_split_s": round(timings.get("load_s", 0.0) + timings.get("split_s", 0.0), 2),
+        "build_model_s": round(timings.get("build_model_s", float("nan")), 2),
+        "epoch_1_train_s": round(record["seconds"], 2),
+        "epoch_1_valid_s": round(record.get("eval_seconds", 0.0), 2),
+        "text_cache_hits": results.get("model_info", {}).get("text_cache_hits"),
+        "valid_ndcg@10": record.get("valid", {}).get("ndcg@10"),
+    }
 
 
 def first_epochs(work: Path) -> dict[str, Any]:
     os.environ["REC_CORE_CACHE"] = str(work / "text-cache-first-epoch")  # the children inherit it
-    out = {"mf_warm_worker": first_epoch(work / "fe-runs", {"name": "mf", "embed_dim": 64}, True),
-           "mf_fresh_process": first_epoch(work / "fe-runs", {"name": "mf", "embed_dim": 64}, False),
-           "scheme1_cold_cache": first_epoch(work / "fe-runs", SCHEME1, True),
-           "scheme1_warm_cache": first_epoch(work / "fe-runs", SCHEME1, True),
-           "scheme1_warm_cache_fresh_process": first_epoch(work / "fe-runs", SCHEME1, False)}
+    out = {
+        "mf_warm_worker": first_epoch(work / "fe-runs", {"name": "mf", "embed_dim": 64}, True),
+        "mf_fresh_process": first_epoch(work / "fe-runs", {"name": "mf", "embed_dim": 64}, False),
+        "scheme1_cold_cache": first_epoch(work / "fe-runs", SCHEME1, True),
+        "scheme1_warm_cache": first_epoch(work / "fe-runs", SCHEME1, True),
+        "scheme1_warm_cache_fresh_process": first_epoch(work / "fe-runs", SCHEME1, False),
+    }
     return out
 
 
@@ -254,8 +269,9 @@ def estimate_check(work: Path, kind: str) -> dict[str, Any]:
     # queue's warm worker takes the run (WARM_STARTUP_S), priced for the load now; Launch follows.
     others, busy = _busy_now(config)
     load_at_estimate = os.getloadavg()
-    e = est.estimate(config, size, profile, cache_warm=True, startup_s=est.WARM_STARTUP_S, basis="calibration",
-                     busy=busy)
+    e = est.estimate(
+        config, size, profile, cache_warm=True, startup_s=est.WARM_STARTUP_S, basis="calibration", busy=busy
+    )
     [run_id] = submit_runs(queue.store, queue, build_configs({**ML100K, "model": model, "train": train}, [0]))
     launched = time.time()
     run = queue.store.get(run_id)
@@ -287,23 +303,34 @@ def estimate_check(work: Path, kind: str) -> dict[str, Any]:
     def within(ratio: float) -> bool:
         return 1 / TARGETS["estimate_ratio"] <= ratio <= TARGETS["estimate_ratio"]
 
-    return {"load_avg_during": [load_start, load_end], "config": {"model": model, "train": train},
-            "calibration_s": round(calibration_s, 1),
-            "load": {"load_avg_at_estimate": load_at_estimate,
-                     "calibration_busy": _rounded(profile.busy),
-                     "others_at_estimate": _rounded(others), "busy_at_estimate": _rounded(busy),
-                     "run_others_runnable": run_others, "run_busy": _rounded(run_busy)},
-            "estimate_s": round(e.total_s, 1), "estimate_parts_s": {k: round(v, 2) for k, v in e.parts.items()},
-            "measured_s": round(measured, 1), "ratio": round(e.total_s / measured, 3),
-            "within_1_5x": within(e.total_s / measured),
-            "ratio_at_run_load": round(known.total_s / measured, 3),
-            "cpu_estimate_s": round(e_cpu.total_s, 1), "cpu_measured_s": round(measured_cpu, 1),
-            "cpu_ratio": round(e_cpu.total_s / measured_cpu, 3) if measured_cpu > 0 else None,
-            "cpu_within_1_5x": measured_cpu > 0 and within(e_cpu.total_s / measured_cpu),
-            "measured_parts_s": {k: round(float(v), 2) for k, v in timings.items()},
-            "measured_epochs_s": [round(h["seconds"], 2) for h in history if h.get("phase") != "initial"],
-            "measured_valid_s": [round(h.get("eval_seconds", 0.0), 2) for h in history if "eval_seconds" in h],
-            "profile": profile.to_dict(), "cpu_profile": cpu_profile.to_dict()}
+    return {
+        "load_avg_during": [load_start, load_end],
+        "config": {"model": model, "train": train},
+        "calibration_s": round(calibration_s, 1),
+        "load": {
+            "load_avg_at_estimate": load_at_estimate,
+            "calibration_busy": _rounded(profile.busy),
+            "others_at_estimate": _rounded(others),
+            "busy_at_estimate": _rounded(busy),
+            "run_others_runnable": run_others,
+            "run_busy": _rounded(run_busy),
+        },
+        "estimate_s": round(e.total_s, 1),
+        "estimate_parts_s": {k: round(v, 2) for k, v in e.parts.items()},
+        "measured_s": round(measured, 1),
+        "ratio": round(e.total_s / measured, 3),
+        "within_1_5x": within(e.total_s / measured),
+        "ratio_at_run_load": round(known.total_s / measured, 3),
+        "cpu_estimate_s": round(e_cpu.total_s, 1),
+        "cpu_measured_s": round(measured_cpu, 1),
+        "cpu_ratio": round(e_cpu.total_s / measured_cpu, 3) if measured_cpu > 0 else None,
+        "cpu_within_1_5x": measured_cpu > 0 and within(e_cpu.total_s / measured_cpu),
+        "measured_parts_s": {k: round(float(v), 2) for k, v in timings.items()},
+        "measured_epochs_s": [round(h["seconds"], 2) for h in history if h.get("phase") != "initial"],
+        "measured_valid_s": [round(h.get("eval_seconds", 0.0), 2) for h in history if "eval_seconds" in h],
+        "profile": profile.to_dict(),
+        "cpu_profile": cpu_profile.to_dict(),
+    }
 
 
 def queue_check(work: Path) -> dict[str, Any]:
@@ -336,8 +363,7 @@ def queue_check(work: Path) -> dict[str, Any]:
     profile, n_runs = observed
     others, busy = _busy_now(config)  # one slot: the runs ahead and these run one at a time
     load_at_estimate = os.getloadavg()
-    one = est.estimate(config, size, profile, cache_warm=True,
-                       startup_s=est.WARM_STARTUP_S, busy=busy)
+    one = est.estimate(config, size, profile, cache_warm=True, startup_s=est.WARM_STARTUP_S, busy=busy)
     running = next(r for r in rows if r.run_id == first)
     left = est.remaining_s(running, one, est.trained_s(store.get(first).raw_status()))
     timed = cal.fresh_start_s(runs)  # the warm worker's imports, as the page prices them
@@ -351,19 +377,33 @@ def queue_check(work: Path) -> dict[str, Any]:
     last = max(parse_time(s["finished_at"]).timestamp() for s in statuses[1:])  # type: ignore[union-attr]
     measured = last - t0
     run_others = [(store.get(i).results() or {}).get("timings", {}).get("others_runnable") for i in [first, *ids]]
-    return {"load": {"load_avg_at_estimate": load_at_estimate, "profile_busy": _rounded(profile.busy),
-                     "others_at_estimate": _rounded(others), "busy_at_estimate": _rounded(busy),
-                     "runs_others_runnable": run_others},
-            "basis_runs": n_runs, "one_run_estimate_s": round(one.total_s, 1), "running_left_s": round(left or 0.0, 1),
-            "worker_start_s": round(start_s, 2),
-            "estimated_start_s": round(start, 1), "estimated_end_s": round(end, 1), "measured_end_s": round(measured, 1),
-            "ratio": round(end / measured, 3),
-            "within_1_5x": 1 / TARGETS["estimate_ratio"] <= end / measured <= TARGETS["estimate_ratio"]}
+    return {
+        "load": {
+            "load_avg_at_estimate": load_at_estimate,
+            "profile_busy": _rounded(profile.busy),
+            "others_at_estimate": _rounded(others),
+            "busy_at_estimate": _rounded(busy),
+            "runs_others_runnable": run_others,
+        },
+        "basis_runs": n_runs,
+        "one_run_estimate_s": round(one.total_s, 1),
+        "running_left_s": round(left or 0.0, 1),
+        "worker_start_s": round(start_s, 2),
+        "estimated_start_s": round(start, 1),
+        "estimated_end_s": round(end, 1),
+        "measured_end_s": round(measured, 1),
+        "ratio": round(end / measured, 3),
+        "within_1_5x": 1 / TARGETS["estimate_ratio"] <= end / measured <= TARGETS["estimate_ratio"],
+    }
 
 
 def _machine() -> dict[str, Any]:
-    return {"cpus": len(os.sched_getaffinity(0)), "load_avg_at_start": os.getloadavg(),
-            "python": platform.python_version(), "platform": platform.platform()}
+    return {
+        "cpus": len(os.sched_getaffinity(0)),
+        "load_avg_at_start": os.getloadavg(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def _write(path: Path, report: dict[str, Any]) -> None:
@@ -375,10 +415,19 @@ def _write(path: Path, report: dict[str, Any]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--part", nargs="+", default=["render", "first-epoch", "estimate"],
-                        choices=["render", "first-epoch", "estimate"])
-    parser.add_argument("--kinds", nargs="+", default=["mf", "scheme1", "attention", "scheme3"], choices=list(KINDS),
-                        help="run kinds of the estimate check (the committed JSON keeps the others' last results)")
+    parser.add_argument(
+        "--part",
+        nargs="+",
+        default=["render", "first-epoch", "estimate"],
+        choices=["render", "first-epoch", "estimate"],
+    )
+    parser.add_argument(
+        "--kinds",
+        nargs="+",
+        default=["mf", "scheme1", "attention", "scheme3"],
+        choices=list(KINDS),
+        help="run kinds of the estimate check (the committed JSON keeps the others' last results)",
+    )
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "app.json"))
     parser.add_argument("--estimate-out", default=str(REPO / "bench" / "results" / "app_estimate.json"))
     args = parser.parse_args()
@@ -416,8 +465,10 @@ def main() -> int:
             print(kind, estimates["kinds"][kind]["ratio"], estimates["kinds"][kind]["cpu_ratio"], flush=True)
         if "mf" in args.kinds:
             estimates["queue_mf_two_seeds_behind_one"] = {"load_avg_at_start": os.getloadavg(), **queue_check(work)}
-        estimates["all_within_1_5x"] = all(v["within_1_5x"] for v in estimates["kinds"].values()) and \
-            estimates["queue_mf_two_seeds_behind_one"]["within_1_5x"]
+        estimates["all_within_1_5x"] = (
+            all(v["within_1_5x"] for v in estimates["kinds"].values())
+            and estimates["queue_mf_two_seeds_behind_one"]["within_1_5x"]
+        )
         estimates["all_cpu_within_1_5x"] = all(v["cpu_within_1_5x"] for v in estimates["kinds"].values())
         _write(out, estimates)
     return 0

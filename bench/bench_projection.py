@@ -8,6 +8,7 @@ page announces) and the median of repeated projections after that warm-up (targe
 plus the neighbourhood agreement between two embedding tables. Results go to
 bench/results/projection.json with the machine's CPU count, load and versions beside them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,30 +84,50 @@ def main() -> dict[str, Any]:
     median = statistics.median(times)
     out: dict[str, Any] = {
         "what": "UMAP 2-D projection of ML-100K item embeddings, rec_core.analysis.project (exact cosine 15-NN "
-                "handed to umap-learn as precomputed_knn), page defaults",
+        "handed to umap-learn as precomputed_knn), page defaults",
         "source": source,
         "shape": list(x.shape),
         "params": {"n_neighbors": params.n_neighbors, "min_dist": params.min_dist, "seed": params.seed},
         "first_projection_s": first_s,
         "first_projection_note": "fresh process: umap import and numba compilation (numba may reuse its on-disk "
-                                 "cache from earlier processes)",
-        "projection_after_warmup": {"median_s": median, "min_s": min(times), "max_s": max(times),
-                                    "repeats": args.repeats},
+        "cache from earlier processes)",
+        "projection_after_warmup": {
+            "median_s": median,
+            "min_s": min(times),
+            "max_s": max(times),
+            "repeats": args.repeats,
+        },
         "target_s": TARGET_S,
         "meets_target": median < TARGET_S,
         "deterministic": bool(np.array_equal(first, again)),
         "finite": bool(np.isfinite(again).all()),
-        "neighbourhood_agreement_10nn": {"mean": agreement.mean, "chance": agreement.chance, "seconds": agreement_s,
-                                         "between": "first epoch vs final item embeddings" if not args.run
-                                         else "ID view vs the projected view"},
+        "neighbourhood_agreement_10nn": {
+            "mean": agreement.mean,
+            "chance": agreement.chance,
+            "seconds": agreement_s,
+            "between": "first epoch vs final item embeddings" if not args.run else "ID view vs the projected view",
+        },
         "environment": environment_info("cpu"),
         "cpu_count": os.cpu_count(),
         "load_average_at_end": list(os.getloadavg()),
         "versions": _versions(),
     }
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps({k: out[k] for k in ("shape", "first_projection_s", "projection_after_warmup", "meets_target",
-                                          "neighbourhood_agreement_10nn")}, indent=2))
+    print(
+        json.dumps(
+            {
+                k: out[k]
+                for k in (
+                    "shape",
+                    "first_projection_s",
+                    "projection_after_warmup",
+                    "meets_target",
+                    "neighbourhood_agreement_10nn",
+                )
+            },
+            indent=2,
+        )
+    )
     return out
 
 

@@ -12,6 +12,7 @@ Measures, on ML-100K (synthetic data with --smoke):
    GPU per process) when the machine has two GPUs; otherwise it says so.
 Every figure comes with the device name, versions and settings in the JSON.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,8 +53,9 @@ def _backbone(folder: Path, smoke: bool) -> tuple[str, str]:
     tokenizer = _tiny_tokenizer()
     eos = int(tokenizer.eos_token_id)
     size = dict(n_embd=64, n_layer=2, n_head=2) if smoke else dict(n_embd=768, n_layer=12, n_head=12)
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=256, bos_token_id=eos, eos_token_id=eos,
-                        pad_token_id=eos, **size)
+    config = GPT2Config(
+        vocab_size=len(tokenizer), n_positions=256, bos_token_id=eos, eos_token_id=eos, pad_token_id=eos, **size
+    )
     torch.manual_seed(0)
     GPT2Model(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
@@ -79,12 +81,20 @@ def main() -> None:
     if not cuda and not args.smoke:
         raise SystemExit("no CUDA device: this benchmark measures the GPU path (use --smoke to check the script)")
     device = torch.device("cuda" if cuda else "cpu")
-    data_cfg = DataConfig(name="synthetic", synthetic_users=120, synthetic_items=90) if args.smoke \
+    data_cfg = (
+        DataConfig(name="synthetic", synthetic_users=120, synthetic_items=90)
+        if args.smoke
         else DataConfig(name="ml-100k")
+    )
     data = load_dataset(data_cfg)
     split = make_split(data, SplitConfig(kind="ratio", seed=0))
-    out: dict[str, Any] = {"device": torch.cuda.get_device_name(0) if cuda else "cpu", "smoke": args.smoke,
-                           "dataset": data_cfg.name, "n_items": data.n_items, "n_users": data.n_users}
+    out: dict[str, Any] = {
+        "device": torch.cuda.get_device_name(0) if cuda else "cpu",
+        "smoke": args.smoke,
+        "dataset": data_cfg.name,
+        "n_items": data.n_items,
+        "n_users": data.n_users,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         backbone, described = _backbone(Path(tmp) / "backbone", args.smoke)
         out["backbone"] = described
@@ -96,8 +106,9 @@ def main() -> None:
             seconds = _time(lambda e=enc: e.encode(texts), device)
             out[f"encode_items_{precision}"] = {"seconds": seconds, "texts_per_s": len(texts) / seconds}
         for precision in ("fp32", "bf16"):
-            cfg = EnhancedConfig.from_preset("scheme2", backbone=backbone, dynamic_layers=2, precision=precision,
-                                             max_length=64)
+            cfg = EnhancedConfig.from_preset(
+                "scheme2", backbone=backbone, dynamic_layers=2, precision=precision, max_length=64
+            )
             os.environ["REC_CORE_CACHE"] = str(Path(tmp) / f"cache-{precision}")
             torch.manual_seed(0)
             model = GPT2RecommenderEnhanced(data.n_users, data.n_items, cfg, dataset=data)
@@ -105,17 +116,39 @@ def main() -> None:
             trainer.fit(0)  # moves the model, prepares seen ids
             seconds = _time(lambda m=model, t=trainer: t._train_epoch(m), device)
             out[f"dynamic_lora_top2_epoch_{precision}"] = {
-                "seconds": seconds, "steps": -(-len(split.train) // 2048),
-                "peak_gpu_memory_mb": torch.cuda.max_memory_allocated() / 2**20 if cuda else None}
+                "seconds": seconds,
+                "steps": -(-len(split.train) // 2048),
+                "peak_gpu_memory_mb": torch.cuda.max_memory_allocated() / 2**20 if cuda else None,
+            }
     if cuda and torch.cuda.device_count() >= 2:
         with tempfile.TemporaryDirectory() as tmp:
-            cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                   "-m", "rec_core", "train", "--dataset", data_cfg.name, "--model", "mf", "--epochs", "3",
-                   "--runs-dir", tmp, "--quiet"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "torch.distributed.run",
+                "--standalone",
+                "--nproc_per_node",
+                "2",
+                "-m",
+                "rec_core",
+                "train",
+                "--dataset",
+                data_cfg.name,
+                "--model",
+                "mf",
+                "--epochs",
+                "3",
+                "--runs-dir",
+                tmp,
+                "--quiet",
+            ]
             t = time.perf_counter()
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
-            out["two_processes_mf_3_epochs"] = {"seconds": time.perf_counter() - t, "returncode": proc.returncode,
-                                                "stderr_tail": proc.stderr[-2000:]}
+            out["two_processes_mf_3_epochs"] = {
+                "seconds": time.perf_counter() - t,
+                "returncode": proc.returncode,
+                "stderr_tail": proc.stderr[-2000:],
+            }
     else:
         out["two_processes_mf_3_epochs"] = "not measured: needs two CUDA devices (one per process with nccl)"
     out["environment"] = environment_info(device.type)

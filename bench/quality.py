@@ -9,6 +9,7 @@ Metrics are tie-aware (expected over tied orderings); each table has the exact r
 row; differences to the reference use the seed-aware comparison of `rec_core.evaluate`
 (hierarchical bootstrap over seeds then users, t-test over seeds with >= 5 seeds).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,7 +74,7 @@ def _chosen(split: str) -> dict[str, Any]:
 def _tag(chosen: tuple[str, Any, float]) -> str:
     """The part of a searched label after the model name, e.g. " scheme 1 (MF part trained)"."""
     label = chosen[0]
-    return label[len("GPT2Recommender"):] if label.startswith("GPT2") else label[len("Enhanced"):]
+    return label[len("GPT2Recommender") :] if label.startswith("GPT2") else label[len("Enhanced") :]
 
 
 def _suite(name: str) -> tuple[list[tuple[str, Callable[[int], RunConfig]]], str]:
@@ -113,14 +114,26 @@ def _suite(name: str) -> tuple[list[tuple[str, Callable[[int], RunConfig]]], str
             text_models.append(("Ablation: contrastive 0", dataclasses.replace(cfg, contrastive_weight=0.0), lr))
         else:
             weight, temperature = chosen["contrastive"]
-            text_models.append((f"Ablation: contrastive {weight:g} (temperature {temperature:g})",
-                                dataclasses.replace(cfg, contrastive_weight=weight, temperature=temperature), lr))
+            text_models.append(
+                (
+                    f"Ablation: contrastive {weight:g} (temperature {temperature:g})",
+                    dataclasses.replace(cfg, contrastive_weight=weight, temperature=temperature),
+                    lr,
+                )
+            )
         # Scheme 3: the best attention model's values, cached epochs until early stopping, then
         # one dynamic LoRA epoch on the top block (minutes on 2 cores), weights from that epoch.
         _, cfg3, lr3, _ = next(f for f in families if f[1].use_attention)
         switches = {k: v for k, v in PRESETS["scheme3"].items() if k != "contrastive_weight"}
-        text_models.append((SCHEME3, dataclasses.replace(cfg3, preset="scheme3", **{
-            **switches, "cached_epochs": MF_TRAIN.epochs - 1, "dynamic_layers": 1}), lr3))
+        text_models.append(
+            (
+                SCHEME3,
+                dataclasses.replace(
+                    cfg3, preset="scheme3", **{**switches, "cached_epochs": MF_TRAIN.epochs - 1, "dynamic_layers": 1}
+                ),
+                lr3,
+            )
+        )
         plan += [(label, run(m, dataclasses.replace(MF_TRAIN, lr=lr), split)) for label, m, lr in text_models]
         FULL_MODEL[name] = best[0]
         GPT2_REFERENCE[name] = chosen["GPT2Recommender"][0]
@@ -167,16 +180,29 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--runs-dir", default=str(HERE / "runs"))
     ap.add_argument("--out")
-    ap.add_argument("--skip-new", nargs="*", default=[],
-                    help="label prefixes not to train now (finished runs are still reused)")
-    ap.add_argument("--only", nargs="*", default=[],
-                    help="label prefixes to train now (the others are reused if finished, else skipped)")
-    ap.add_argument("--summarize-only", action="store_true",
-                    help="train nothing: summarise the finished runs already in the store")
-    ap.add_argument("--code", nargs="+", help="reuse the runs made with these training-code fingerprints (a suite "
-                                              "that ran while the code changed under it; with --summarize-only)")
-    ap.add_argument("--accept-stale", action="store_true",
-                    help="also reuse runs made with other training code (older runs record none)")
+    ap.add_argument(
+        "--skip-new", nargs="*", default=[], help="label prefixes not to train now (finished runs are still reused)"
+    )
+    ap.add_argument(
+        "--only",
+        nargs="*",
+        default=[],
+        help="label prefixes to train now (the others are reused if finished, else skipped)",
+    )
+    ap.add_argument(
+        "--summarize-only", action="store_true", help="train nothing: summarise the finished runs already in the store"
+    )
+    ap.add_argument(
+        "--code",
+        nargs="+",
+        help="reuse the runs made with these training-code fingerprints (a suite "
+        "that ran while the code changed under it; with --summarize-only)",
+    )
+    ap.add_argument(
+        "--accept-stale",
+        action="store_true",
+        help="also reuse runs made with other training code (older runs record none)",
+    )
     args = ap.parse_args()
     plan, reference = _suite(args.suite)
     store = RunStore(Path(args.runs_dir) / args.suite)
@@ -191,8 +217,11 @@ def main() -> None:
             cfg = make(seed)
             t = time.perf_counter()
             key = _config_key(cfg.to_dict())
-            skip = args.summarize_only or any(label.startswith(p) for p in args.skip_new) or (
-                args.only and not any(label.startswith(p) for p in args.only))
+            skip = (
+                args.summarize_only
+                or any(label.startswith(p) for p in args.skip_new)
+                or (args.only and not any(label.startswith(p) for p in args.only))
+            )
             if key in done:  # same config already finished in this store: reuse, don't retrain
                 run = store.get(done[key])
                 res = run.results()
@@ -204,21 +233,30 @@ def main() -> None:
                 res = execute_run(run)
             primary = res["test"]["primary"]
             rows.setdefault(label, {})[seed] = {
-                "run_id": run.run_id, "metrics": {m: primary["metrics"][m] for m in METRICS},
-                "best_epoch": res["best_epoch"], "epochs_run": res["epochs_run"],
-                "best_phase": res.get("best_phase"), "code": (res.get("environment") or {}).get("code"),
-                "seconds": time.perf_counter() - t, "epoch_s_mean": res["timings"]["epoch_s_mean"],
+                "run_id": run.run_id,
+                "metrics": {m: primary["metrics"][m] for m in METRICS},
+                "best_epoch": res["best_epoch"],
+                "epochs_run": res["epochs_run"],
+                "best_phase": res.get("best_phase"),
+                "code": (res.get("environment") or {}).get("code"),
+                "seconds": time.perf_counter() - t,
+                "epoch_s_mean": res["timings"]["epoch_s_mean"],
             }
             if "random" in primary:  # the same for every model of a seed: same split, masks, truth
                 random_rows[seed] = {m: primary["random"][m] for m in METRICS}
             if "all_items" in res["test"]:
                 rows[label][seed]["all_items"] = {m: res["test"]["all_items"]["metrics"][m] for m in METRICS}
             tables.setdefault(label, {})[seed] = per_user(store, run.run_id)
-            print(f"{label} seed {seed}: ndcg@10 {primary['metrics']['ndcg@10']:.4f} "
-                  f"hit@10 {primary['metrics']['hit@10']:.4f} ({time.perf_counter() - t:.0f}s)", flush=True)
+            print(
+                f"{label} seed {seed}: ndcg@10 {primary['metrics']['ndcg@10']:.4f} "
+                f"hit@10 {primary['metrics']['hit@10']:.4f} ({time.perf_counter() - t:.0f}s)",
+                flush=True,
+            )
     if not rows:  # never overwrite a committed summary with an empty one
-        raise SystemExit(f"no finished run of suite {args.suite!r} with this code ({code_fingerprint()}); "
-                         "nothing written (--accept-stale also reuses runs made with other code)")
+        raise SystemExit(
+            f"no finished run of suite {args.suite!r} with this code ({code_fingerprint()}); "
+            "nothing written (--accept-stale also reuses runs made with other code)"
+        )
     missing = [label for label, _ in plan if len(rows.get(label, {})) < len(args.seeds)]
     summary: dict[str, Any] = {}
     for label, by_seed in rows.items():
@@ -246,17 +284,30 @@ def main() -> None:
     for label, entry in summary.items():
         if strongest and label not in ID_BASELINES:
             entry["vs_strongest_baseline"] = _versus(tables[strongest], tables[label])
-    random_entry = {m: {"mean": seed_summary([r[m] for r in random_rows.values()])[0],
-                        "std": seed_summary([r[m] for r in random_rows.values()])[1]} for m in METRICS} \
-        if random_rows else {}
-    out = {"suite": args.suite, "seeds": args.seeds, "reference": reference, "strongest_baseline": strongest,
-           "code": sorted({(r.get("code") or "unrecorded") for by_seed in rows.values() for r in by_seed.values()}),
-           "models": summary,
-           "random": {"per_seed": random_rows, **random_entry},
-           "not_run": missing,
-           "protocol": "full ranking, train (and valid at test time) masked; selection on valid only; "
-                       "tie-aware metrics (expected over tied orderings); random row exact; differences "
-                       "seed-aware (t-test over seeds with >= 5 seeds, hierarchical bootstrap CI)"}
+    random_entry = (
+        {
+            m: {
+                "mean": seed_summary([r[m] for r in random_rows.values()])[0],
+                "std": seed_summary([r[m] for r in random_rows.values()])[1],
+            }
+            for m in METRICS
+        }
+        if random_rows
+        else {}
+    )
+    out = {
+        "suite": args.suite,
+        "seeds": args.seeds,
+        "reference": reference,
+        "strongest_baseline": strongest,
+        "code": sorted({(r.get("code") or "unrecorded") for by_seed in rows.values() for r in by_seed.values()}),
+        "models": summary,
+        "random": {"per_seed": random_rows, **random_entry},
+        "not_run": missing,
+        "protocol": "full ranking, train (and valid at test time) masked; selection on valid only; "
+        "tie-aware metrics (expected over tied orderings); random row exact; differences "
+        "seed-aware (t-test over seeds with >= 5 seeds, hierarchical bootstrap CI)",
+    }
     path = Path(args.out) if args.out else HERE / "results" / f"quality_{args.suite}.json"
     path.write_text(json.dumps(out, indent=2, default=float) + "\n", encoding="utf-8")
     print(markdown(out))
@@ -282,12 +333,15 @@ def _cmp_cell(vs: dict[str, Any] | None) -> str:
 
 def markdown(out: dict[str, Any]) -> str:
     strongest = out.get("strongest_baseline")
-    lines = [f"Suite `{out['suite']}`, seeds {out['seeds']}, reference {out['reference']}, strongest ID baseline "
-             f"{strongest}; p: seed-aware (t-test over 5 seeds; two-level bootstrap over seeds and users with fewer, "
-             f"floored at 1/2000), * significant at 0.05 with the CI excluding 0", "",
-             "| model | seeds | NDCG@10 | Hit@10 | Recall@10 | MRR@10 | × random (NDCG@10) "
-             "| NDCG@10 vs ref | Hit@10 vs ref | NDCG@10 vs strongest baseline | NDCG@10 vs GPT2Recommender |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Suite `{out['suite']}`, seeds {out['seeds']}, reference {out['reference']}, strongest ID baseline "
+        f"{strongest}; p: seed-aware (t-test over 5 seeds; two-level bootstrap over seeds and users with fewer, "
+        f"floored at 1/2000), * significant at 0.05 with the CI excluding 0",
+        "",
+        "| model | seeds | NDCG@10 | Hit@10 | Recall@10 | MRR@10 | × random (NDCG@10) "
+        "| NDCG@10 vs ref | Hit@10 vs ref | NDCG@10 vs strongest baseline | NDCG@10 vs GPT2Recommender |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     rnd = out.get("random") or {}
     if rnd.get("ndcg@10"):
         cells = [f"{rnd[m]['mean']:.4f}" for m in ("ndcg@10", "hit@10", "recall@10", "mrr@10")]
@@ -299,8 +353,9 @@ def markdown(out: dict[str, Any]) -> str:
         cells = [f"{e[m]['mean']:.4f} ± {e[m]['std']:.4f}" for m in ("ndcg@10", "hit@10", "recall@10", "mrr@10")]
         times = e.get("times_random", {}).get("ndcg@10")
         times_cell = f"{times:.2f}" if times is not None else "—"
-        lines.append(f"| {label} | {len(e['per_seed'])} | " + " | ".join(cells) + f" | {times_cell} | "
-                     + " | ".join(cmps) + " |")
+        lines.append(
+            f"| {label} | {len(e['per_seed'])} | " + " | ".join(cells) + f" | {times_cell} | " + " | ".join(cmps) + " |"
+        )
     partial = []
     for label in out.get("not_run", []):
         n = len(out["models"].get(label, {}).get("per_seed", {}))

@@ -21,6 +21,7 @@ by the user count, `eval_s_extrapolated`); the process's peak resident memory (`
 also counts pages of a memory-mapped file that were read) and the peak of its anonymous
 memory (RssAnon sampled every 20 ms: what the process itself holds) in each phase.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -112,8 +113,11 @@ def measure(model_name: str, size: str, steps: int, full_epoch: bool, eval_users
     out: dict[str, Any] = {"model": model_name, "size": size}
     with memory.phase("data"):
         t = time.perf_counter()
-        data = generate_synthetic_fast(DataConfig(name="synthetic", synthetic_users=users, synthetic_items=items,
-                                                  synthetic_interactions_per_user=per_user))
+        data = generate_synthetic_fast(
+            DataConfig(
+                name="synthetic", synthetic_users=users, synthetic_items=items, synthetic_interactions_per_user=per_user
+            )
+        )
         out["data_s"] = round(time.perf_counter() - t, 2)
         t = time.perf_counter()
         split = make_split(data, SplitConfig(kind="ratio", seed=0))
@@ -137,8 +141,13 @@ def measure(model_name: str, size: str, steps: int, full_epoch: bool, eval_users
                 return result
 
             encoder.encode = timed_encode  # type: ignore[method-assign]
-            model = GPT2RecommenderEnhanced(data.n_users, data.n_items, EnhancedConfig(
-                backbone=TINY_GPT2, max_length=64, contrastive_weight=0.0), dataset=data, encoder=encoder)
+            model = GPT2RecommenderEnhanced(
+                data.n_users,
+                data.n_items,
+                EnhancedConfig(backbone=TINY_GPT2, max_length=64, contrastive_weight=0.0),
+                dataset=data,
+                encoder=encoder,
+            )
         out["build_s"] = round(time.perf_counter() - t, 2)
         if model_name != "mf":
             out["encode_s"] = round(spent["s"], 2)  # inside TextEncoder.encode: every item and user text
@@ -147,13 +156,18 @@ def measure(model_name: str, size: str, steps: int, full_epoch: bool, eval_users
             cache = Path(os.environ["REC_CORE_CACHE"]) / "features"
             out["cache_files_mb"] = round(sum(p.stat().st_size for p in cache.glob("*.safetensors")) / 2**20, 1)
             sides = [m for m in model.modules() if isinstance(m, TextSide)]
-            out["text_sides"] = [{
-                "entities": side.n, "tokens_max": int(side.mask.shape[1]),
-                "tokens_mean": round(float(side.mask.sum(1).float().mean()), 1), "rank": side.rank,
-                "states_file_backed": side._states is not None and mapped_path(side._states) is not None,
-                "states_dtype": str(side._states.dtype) if side._states is not None else None,
-                "held_buffers_mb": round(sum(b.numel() * b.element_size() for b in side.buffers()) / 2**20, 1),
-            } for side in sides]
+            out["text_sides"] = [
+                {
+                    "entities": side.n,
+                    "tokens_max": int(side.mask.shape[1]),
+                    "tokens_mean": round(float(side.mask.sum(1).float().mean()), 1),
+                    "rank": side.rank,
+                    "states_file_backed": side._states is not None and mapped_path(side._states) is not None,
+                    "states_dtype": str(side._states.dtype) if side._states is not None else None,
+                    "held_buffers_mb": round(sum(b.numel() * b.element_size() for b in side.buffers()) / 2**20, 1),
+                }
+                for side in sides
+            ]
 
     trainer = Trainer(model, data, split, TrainConfig(epochs=0, batch_size=BATCH, device="cpu"))
     trainer.fit(0)
@@ -218,11 +232,14 @@ def growth(rows: list[dict[str, Any]], small: str, large: str) -> dict[str, Any]
         if a is None or b is None:
             continue
         # Like for like: extrapolated epochs at both ends; evaluation measured or scaled.
-        out[model] = {f"{name}_x": round(b[name] / a[name], 2) for name in
-                      ("interactions", "users", "epoch_s_extrapolated", "step_s_mean", "peak_rss_mb")
-                      if a.get(name) and b.get(name)}
-        out[model]["eval_s_x"] = round(b.get("eval_s", b.get("eval_s_extrapolated", 0.0))
-                                       / a.get("eval_s", a.get("eval_s_extrapolated", 1.0)), 2)
+        out[model] = {
+            f"{name}_x": round(b[name] / a[name], 2)
+            for name in ("interactions", "users", "epoch_s_extrapolated", "step_s_mean", "peak_rss_mb")
+            if a.get(name) and b.get(name)
+        }
+        out[model]["eval_s_x"] = round(
+            b.get("eval_s", b.get("eval_s_extrapolated", 0.0)) / a.get("eval_s", a.get("eval_s_extrapolated", 1.0)), 2
+        )
         out[model]["peak_anon_mb_x"] = round(max(b["peak_anon_mb"].values()) / max(a["peak_anon_mb"].values()), 2)
     return out
 
@@ -232,10 +249,18 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="+", default=["1M", "3M", "10M"], choices=sorted(SIZES))
     ap.add_argument("--models", nargs="+", default=["mf", "enhanced"], choices=["mf", "enhanced"])
     ap.add_argument("--steps", type=int, default=40, help="training steps timed, then extrapolated to an epoch")
-    ap.add_argument("--full-epoch-sizes", nargs="*", default=["tiny", "1M"],
-                    help="sizes at which the whole epoch is also run and timed (checks the extrapolation)")
-    ap.add_argument("--eval-users", type=int, default=20_000,
-                    help="validation users scored at most (a fixed sample; the time is scaled by the user count)")
+    ap.add_argument(
+        "--full-epoch-sizes",
+        nargs="*",
+        default=["tiny", "1M"],
+        help="sizes at which the whole epoch is also run and timed (checks the extrapolation)",
+    )
+    ap.add_argument(
+        "--eval-users",
+        type=int,
+        default=20_000,
+        help="validation users scored at most (a fixed sample; the time is scaled by the user count)",
+    )
     ap.add_argument("--timeout", type=float, default=1500.0, help="seconds allowed to one child process")
     ap.add_argument("--out", default=str(HERE / "results" / "scale.json"))
     ap.add_argument("--child", nargs=3, metavar=("MODEL", "SIZE", "STEPS"), help=argparse.SUPPRESS)
@@ -252,13 +277,29 @@ def main() -> None:
             load = list(os.getloadavg())
             with tempfile.TemporaryDirectory() as cache:
                 try:
-                    proc = subprocess.run([sys.executable, __file__, "--child", name, size, str(args.steps),
-                                           "--eval-users", str(args.eval_users),
-                                           "--full-epoch-sizes", *args.full_epoch_sizes],
-                                          capture_output=True, text=True, timeout=args.timeout,
-                                          env={**os.environ, "REC_CORE_CACHE": cache})
-                    row = (json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else
-                           {"model": name, "size": size, "error": proc.stderr[-1500:]})
+                    proc = subprocess.run(
+                        [
+                            sys.executable,
+                            __file__,
+                            "--child",
+                            name,
+                            size,
+                            str(args.steps),
+                            "--eval-users",
+                            str(args.eval_users),
+                            "--full-epoch-sizes",
+                            *args.full_epoch_sizes,
+                        ],
+                        capture_output=True,
+                        text=True,
+                        timeout=args.timeout,
+                        env={**os.environ, "REC_CORE_CACHE": cache},
+                    )
+                    row = (
+                        json.loads(proc.stdout.strip().splitlines()[-1])
+                        if proc.returncode == 0
+                        else {"model": name, "size": size, "error": proc.stderr[-1500:]}
+                    )
                 except subprocess.TimeoutExpired:
                     row = {"model": name, "size": size, "error": f"timed out after {args.timeout} s"}
             row["load_average_before"] = [round(x, 2) for x in load]
@@ -280,12 +321,14 @@ def main() -> None:
         "load_average_at_start": [round(x, 2) for x in load_start],
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "total_s": round(time.perf_counter() - started, 1),
-        "note": ("one torch thread; each row is a fresh process with an empty feature cache (peak memory is "
-                 "that process's); 2 shared CPU cores with other jobs running (see the load averages). "
-                 "epoch_s_extrapolated: the first steps_timed steps of an epoch, timed, extrapolated to its "
-                 "steps_per_epoch; epoch_s: a whole epoch, measured (full_epoch_sizes only). eval_s: every "
-                 "validation user scored; eval_s_extrapolated: eval_users_at_most sampled users scored "
-                 "(eval_s_measured), the time scaled by the user count (fixed costs scaled too: an upper bound)"),
+        "note": (
+            "one torch thread; each row is a fresh process with an empty feature cache (peak memory is "
+            "that process's); 2 shared CPU cores with other jobs running (see the load averages). "
+            "epoch_s_extrapolated: the first steps_timed steps of an epoch, timed, extrapolated to its "
+            "steps_per_epoch; epoch_s: a whole epoch, measured (full_epoch_sizes only). eval_s: every "
+            "validation user scored; eval_s_extrapolated: eval_users_at_most sampled users scored "
+            "(eval_s_measured), the time scaled by the user count (fixed costs scaled too: an upper bound)"
+        ),
     }
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 

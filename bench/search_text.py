@@ -20,6 +20,7 @@ searched. Grids (kept small: a cached Enhanced epoch is about a second on one co
   style `mf_dropout` x contrastive weight for Enhanced (attention), lr x `mf_dropout` for
   GPT2Recommender.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,32 +58,60 @@ def candidates(split: str) -> list[tuple[str, dict[str, Any], Any]]:
     if split == "ratio":
         for attention, cl in itertools.product((False, True), (0.0, 0.05)):
             base = EnhancedConfig.from_preset("scheme1", **WARM) if not attention else EnhancedConfig(**WARM)
-            out.append(("Enhanced " + ("attention" if attention else "scheme 1"),
-                        {"contrastive_weight": cl}, dataclasses.replace(base, contrastive_weight=cl)))
+            out.append(
+                (
+                    "Enhanced " + ("attention" if attention else "scheme 1"),
+                    {"contrastive_weight": cl},
+                    dataclasses.replace(base, contrastive_weight=cl),
+                )
+            )
         light = {"contrastive_weight": 0.0, "n_heads": 2, "text_rank": 32}
-        out.append(("Enhanced attention (2 heads, rank 32)", {"contrastive_weight": 0.0},
-                    EnhancedConfig(**WARM, **light)))
+        out.append(
+            ("Enhanced attention (2 heads, rank 32)", {"contrastive_weight": 0.0}, EnhancedConfig(**WARM, **light))
+        )
         # The MF part fine-tuned with the text part (its L2 as in MF) instead of frozen.
-        out.append(("Enhanced scheme 1 (MF part trained)", {"contrastive_weight": 0.0, "freeze_mf": False},
-                    EnhancedConfig.from_preset("scheme1", **{**WARM, "freeze_mf": False}, contrastive_weight=0.0)))
-        out.append(("Enhanced attention (2 heads, rank 32, MF part trained)",
-                    {"contrastive_weight": 0.0, "freeze_mf": False},
-                    EnhancedConfig(**{**WARM, "freeze_mf": False}, **light)))
+        out.append(
+            (
+                "Enhanced scheme 1 (MF part trained)",
+                {"contrastive_weight": 0.0, "freeze_mf": False},
+                EnhancedConfig.from_preset("scheme1", **{**WARM, "freeze_mf": False}, contrastive_weight=0.0),
+            )
+        )
+        out.append(
+            (
+                "Enhanced attention (2 heads, rank 32, MF part trained)",
+                {"contrastive_weight": 0.0, "freeze_mf": False},
+                EnhancedConfig(**{**WARM, "freeze_mf": False}, **light),
+            )
+        )
         out.append(("GPT2Recommender", {}, GPT2RecConfig(**WARM)))
-        out.append(("GPT2Recommender (MF part trained)", {"freeze_mf": False},
-                    GPT2RecConfig(**{**WARM, "freeze_mf": False})))
+        out.append(
+            ("GPT2Recommender (MF part trained)", {"freeze_mf": False}, GPT2RecConfig(**{**WARM, "freeze_mf": False}))
+        )
     elif split == "cold-items":
         for mf_dropout, cl in itertools.product((False, True), (0.0, 0.1)):
-            out.append(("Enhanced attention", {"mf_dropout": mf_dropout, "contrastive_weight": cl},
-                        EnhancedConfig(mf_dropout=mf_dropout, contrastive_weight=cl, id_dropout=0.2)))
+            out.append(
+                (
+                    "Enhanced attention",
+                    {"mf_dropout": mf_dropout, "contrastive_weight": cl},
+                    EnhancedConfig(mf_dropout=mf_dropout, contrastive_weight=cl, id_dropout=0.2),
+                )
+            )
         best = {"mf_dropout": True, "contrastive_weight": 0.0}  # the best of the four above
-        out.append(("Enhanced attention (id_dropout 0.5)", {**best, "id_dropout": 0.5},
-                    EnhancedConfig(**best, id_dropout=0.5)))
-        out.append(("Enhanced attention (2 heads, rank 32)", best,
-                    EnhancedConfig(**best, id_dropout=0.2, n_heads=2, text_rank=32)))
+        out.append(
+            ("Enhanced attention (id_dropout 0.5)", {**best, "id_dropout": 0.5}, EnhancedConfig(**best, id_dropout=0.5))
+        )
+        out.append(
+            (
+                "Enhanced attention (2 heads, rank 32)",
+                best,
+                EnhancedConfig(**best, id_dropout=0.2, n_heads=2, text_rank=32),
+            )
+        )
         for mf_dropout in (False, True):
-            out.append(("GPT2Recommender", {"mf_dropout": mf_dropout},
-                        GPT2RecConfig(mf_dropout=mf_dropout, id_dropout=0.2)))
+            out.append(
+                ("GPT2Recommender", {"mf_dropout": mf_dropout}, GPT2RecConfig(mf_dropout=mf_dropout, id_dropout=0.2))
+            )
     else:
         raise SystemExit(f"unknown split {split!r}: ratio or cold-items")
     return out
@@ -103,20 +132,29 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
 
     def run_candidate(label: str, values: dict[str, Any], model: Any, lr: float) -> dict[str, Any]:
-        cfg = RunConfig(data=data, split=split, model=model, seed=SEED,
-                        train=dataclasses.replace(MF_TRAIN, lr=lr))
+        cfg = RunConfig(data=data, split=split, model=model, seed=SEED, train=dataclasses.replace(MF_TRAIN, lr=lr))
         key = _config_key(cfg.to_dict())
         t = time.perf_counter()
         run = store.get(done[key]) if key in done else start_run(cfg, store)
         res = run.results() if key in done else execute_run(run)
         valid = res["valid"]["primary"]["metrics"]
-        print(f"{label} {values} lr={lr}: valid {MONITOR} {valid[MONITOR]:.4f} "
-              f"(best epoch {res['best_epoch']} {res.get('best_phase')}, {time.perf_counter() - t:.0f}s)", flush=True)
-        return {"label": label, "values": {**values, "lr": lr}, "run_id": run.run_id,
-                "valid": {m: valid[m] for m in ("ndcg@10", "hit@10", "recall@10")},
-                "best_epoch": res["best_epoch"], "best_phase": res.get("best_phase"),
-                "epochs_run": res["epochs_run"], "epoch_s_mean": res["timings"]["epoch_s_mean"],
-                "warm_start_run": res.get("warm_start_run"), "model": dataclasses.asdict(model)}
+        print(
+            f"{label} {values} lr={lr}: valid {MONITOR} {valid[MONITOR]:.4f} "
+            f"(best epoch {res['best_epoch']} {res.get('best_phase')}, {time.perf_counter() - t:.0f}s)",
+            flush=True,
+        )
+        return {
+            "label": label,
+            "values": {**values, "lr": lr},
+            "run_id": run.run_id,
+            "valid": {m: valid[m] for m in ("ndcg@10", "hit@10", "recall@10")},
+            "best_epoch": res["best_epoch"],
+            "best_phase": res.get("best_phase"),
+            "epochs_run": res["epochs_run"],
+            "epoch_s_mean": res["timings"]["epoch_s_mean"],
+            "warm_start_run": res.get("warm_start_run"),
+            "model": dataclasses.asdict(model),
+        }
 
     for (label, values, model), lr in itertools.product(candidates(args.split), LRS[args.split]):
         rows.append(run_candidate(label, values, model, lr))
@@ -126,23 +164,42 @@ def main() -> None:
     top_model = EnhancedConfig(**top["model"])
     sweep = [top]
     for weight, temperature in itertools.product(CONTRASTIVE_WEIGHTS, TEMPERATURES):
-        values = {**{k: v for k, v in top["values"].items() if k != "lr"},
-                  "contrastive_weight": weight, "temperature": temperature}
-        sweep.append(run_candidate(top["label"], values, dataclasses.replace(
-            top_model, contrastive_weight=weight, temperature=temperature), top["values"]["lr"]))
+        values = {
+            **{k: v for k, v in top["values"].items() if k != "lr"},
+            "contrastive_weight": weight,
+            "temperature": temperature,
+        }
+        sweep.append(
+            run_candidate(
+                top["label"],
+                values,
+                dataclasses.replace(top_model, contrastive_weight=weight, temperature=temperature),
+                top["values"]["lr"],
+            )
+        )
     best: dict[str, Any] = {}
     for row in rows + sweep[1:]:
         label = row["label"].split(" (")[0]  # the lighter attention competes with attention
         if label not in best or row["valid"][MONITOR] > best[label]["valid"][MONITOR]:
             best[label] = row
-    out = {"split": args.split, "seed": SEED, "monitor": MONITOR, "code": code_fingerprint(),
-           "budget": dataclasses.asdict(MF_TRAIN) | {"lr": list(LRS[args.split])},
-           "chosen": {label: {"values": r["values"], "label": r["label"], "run_id": r["run_id"],
-                              "valid": r["valid"]} for label, r in best.items()},
-           "candidates": rows,
-           "contrastive_sweep": {"of": top["label"], "runs": sweep,
-                                 "best": max(sweep, key=lambda r: r["valid"][MONITOR])["values"]},
-           "protocol": "seed 0, validation split only (test never read); MF's epoch cap and patience"}
+    out = {
+        "split": args.split,
+        "seed": SEED,
+        "monitor": MONITOR,
+        "code": code_fingerprint(),
+        "budget": dataclasses.asdict(MF_TRAIN) | {"lr": list(LRS[args.split])},
+        "chosen": {
+            label: {"values": r["values"], "label": r["label"], "run_id": r["run_id"], "valid": r["valid"]}
+            for label, r in best.items()
+        },
+        "candidates": rows,
+        "contrastive_sweep": {
+            "of": top["label"],
+            "runs": sweep,
+            "best": max(sweep, key=lambda r: r["valid"][MONITOR])["values"],
+        },
+        "protocol": "seed 0, validation split only (test never read); MF's epoch cap and patience",
+    }
     path = HERE / "results" / f"search_text_{args.split}.json"
     path.write_text(json.dumps(out, indent=2, default=float) + "\n", encoding="utf-8")
     for label, r in best.items():

@@ -7,6 +7,7 @@
 Medians over repeats after a warm-up; results to bench/results/speed_<part>.json. Timings
 depend on the machine: the JSON records CPU count, torch threads and versions beside them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,12 +53,12 @@ def foundation() -> dict[str, Any]:
     out["train_pairs"] = int(len(split.train))
     out["mf_epoch"] = median_time(lambda: trainer._train_epoch(model), 10, warmup=2)
     out["full_ranking_eval_all_users"] = median_time(lambda: evaluate(model, data, split, "test"), 10)
-    out["full_ranking_eval_with_ranks"] = median_time(
-        lambda: evaluate(model, data, split, "test", with_ranks=True), 5)
+    out["full_ranking_eval_with_ranks"] = median_time(lambda: evaluate(model, data, split, "test", with_ranks=True), 5)
     out["peer_reference"] = {
-        "recbole_bpr_epoch_s": 0.37, "recbole_full_eval_s": 0.3,
+        "recbole_bpr_epoch_s": 0.37,
+        "recbole_full_eval_s": 0.3,
         "source": "issue 'rec_core foundation' (RecBole measured on these 2-core machines); "
-                  "RecBole itself is not installed here",
+        "RecBole itself is not installed here",
     }
     return out
 
@@ -77,7 +78,7 @@ def text() -> dict[str, Any]:
         # The baseline: a plain batched transformers forward over the same texts, same order.
         with torch.inference_mode():
             for s in range(0, len(texts), 128):
-                b = tok(texts[s:s + 128], padding=True, truncation=True, max_length=64, return_tensors="pt")
+                b = tok(texts[s : s + 128], padding=True, truncation=True, max_length=64, return_tensors="pt")
                 model(**b)
 
     n = len(texts)
@@ -111,7 +112,8 @@ def text() -> dict[str, Any]:
     out["enhanced_cached_epoch"] = epoch_time(EnhancedConfig(), 5)
     out["enhanced_cached_vs_mf"] = out["enhanced_cached_epoch"]["median_s"] / out["mf_epoch"]["median_s"]
     out["enhanced_dynamic_lora_top2_epoch_estimate"] = dynamic_epoch_estimate(
-        EnhancedConfig.from_preset("scheme2", dynamic_layers=2), data, split)
+        EnhancedConfig.from_preset("scheme2", dynamic_layers=2), data, split
+    )
     return out
 
 
@@ -147,11 +149,14 @@ def epochs() -> dict[str, Any]:
             t = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t)
-    out: dict[str, Any] = {name: {"median_s": statistics.median(v), "min_s": min(v), "max_s": max(v),
-                                  "repeats": len(v)} for name, v in times.items()}
+    out: dict[str, Any] = {
+        name: {"median_s": statistics.median(v), "min_s": min(v), "max_s": max(v), "repeats": len(v)}
+        for name, v in times.items()
+    }
     out["vs_mf"] = {name: out[name]["median_s"] / out["mf"]["median_s"] for name in configs}
-    out["configs"] = {name: {k: v for k, v in vars(cfg).items() if v != getattr(EnhancedConfig(), k)}
-                      for name, cfg in configs.items()}
+    out["configs"] = {
+        name: {k: v for k, v in vars(cfg).items() if v != getattr(EnhancedConfig(), k)} for name, cfg in configs.items()
+    }
     return out
 
 
@@ -187,15 +192,21 @@ def dynamic_epoch_estimate(cfg: Any, data: Any, split: Any, n_steps: int = 4, ba
         times.append(time.perf_counter() - t)
     per_step = statistics.median(times[1:])
     steps = math.ceil(len(tr._train_users) / batch)
-    return {"step_median_s": per_step, "steps_per_epoch": steps, "epoch_estimate_s": per_step * steps,
-            "measured_steps": n_steps, "trainable_backbone_params": m.backbone_trainable_params}
+    return {
+        "step_median_s": per_step,
+        "steps_per_epoch": steps,
+        "epoch_estimate_s": per_step * steps,
+        "measured_steps": n_steps,
+        "trainable_backbone_params": m.backbone_trainable_params,
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--part", choices=["foundation", "text", "epochs"], required=True)
-    ap.add_argument("--threads", type=int, default=1,
-                    help="torch CPU threads (1: fastest for these small models on 2 shared cores)")
+    ap.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads (1: fastest for these small models on 2 shared cores)"
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     result = {"foundation": foundation, "text": text, "epochs": epochs}[args.part]()

@@ -1,4 +1,5 @@
 """Print the README's benchmark tables from bench/results/*.json (Markdown)."""
+
 from __future__ import annotations
 
 import json

@@ -6,6 +6,7 @@ Reads bench/results/quality_ml100k-{ratio,cold}-text.json (made by bench/quality
 for each target, what was measured and whether it is met. Nothing is re-run and nothing is
 weakened: a target whose rows are missing reads "not measured".
 """
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,7 @@ def check() -> list[dict[str, Any]]:
     ratio, cold = _load("ml100k-ratio-text"), _load("ml100k-cold-text")
 
     def add(split: str, what: str, target: str, measured: str, met: bool | None) -> None:
-        out.append({"split": split, "comparison": what, "target": target, "measured": measured,
-                    "met": met})
+        out.append({"split": split, "comparison": what, "target": target, "measured": measured, "met": met})
 
     if ratio:
         m = ratio["models"]
@@ -54,35 +54,67 @@ def check() -> list[dict[str, Any]]:
             vs_mf = m[best].get("vs_reference", {}).get("ndcg@10")
             if vs_mf:
                 rel, lo, _ = _rel_ci(vs_mf)
-                add("ratio", f"best Enhanced ({best}) vs MF", "mean difference >= 0 and CI low end above -1%",
-                    _fmt(vs_mf), rel >= 0 and lo > -0.01)
-                add("ratio", f"best Enhanced ({best}) vs MF (stretch)", ">= +3%, significant", _fmt(vs_mf),
-                    rel >= 0.03 and vs_mf["significant"])
-            for key, name in (("vs_gpt2rec", "GPT2Recommender (searched, same warm start)"),
-                              ("vs_gpt2rec_from_scratch", "GPT2Recommender (from scratch)")):
+                add(
+                    "ratio",
+                    f"best Enhanced ({best}) vs MF",
+                    "mean difference >= 0 and CI low end above -1%",
+                    _fmt(vs_mf),
+                    rel >= 0 and lo > -0.01,
+                )
+                add(
+                    "ratio",
+                    f"best Enhanced ({best}) vs MF (stretch)",
+                    ">= +3%, significant",
+                    _fmt(vs_mf),
+                    rel >= 0.03 and vs_mf["significant"],
+                )
+            for key, name in (
+                ("vs_gpt2rec", "GPT2Recommender (searched, same warm start)"),
+                ("vs_gpt2rec_from_scratch", "GPT2Recommender (from scratch)"),
+            ):
                 cmp = m[best].get(key, {}).get("ndcg@10")
                 if cmp:
-                    add("ratio", f"best Enhanced ({best}) vs {name}", ">= +3% NDCG@10, significant", _fmt(cmp),
-                        cmp["rel_diff"] >= 0.03 and cmp["significant"])
+                    add(
+                        "ratio",
+                        f"best Enhanced ({best}) vs {name}",
+                        ">= +3% NDCG@10, significant",
+                        _fmt(cmp),
+                        cmp["rel_diff"] >= 0.03 and cmp["significant"],
+                    )
     if cold:
         m = cold["models"]
         best = _best_enhanced(m)
         if best:
             cmp = m[best].get("vs_gpt2rec", {}).get("ndcg@10")
             if cmp:
-                add("cold-items", f"Enhanced ({best}) vs GPT2Recommender", ">= +20% NDCG@10, significant",
-                    _fmt(cmp), cmp["rel_diff"] >= 0.20 and cmp["significant"])
+                add(
+                    "cold-items",
+                    f"Enhanced ({best}) vs GPT2Recommender",
+                    ">= +20% NDCG@10, significant",
+                    _fmt(cmp),
+                    cmp["rel_diff"] >= 0.20 and cmp["significant"],
+                )
             times = m[best].get("times_random", {}).get("ndcg@10")
-            add("cold-items", f"Enhanced ({best}) vs random ranking", ">= 4x",
-                f"{times:.2f}x" if times is not None else "not measured", None if times is None else times >= 4)
+            add(
+                "cold-items",
+                f"Enhanced ({best}) vs random ranking",
+                ">= 4x",
+                f"{times:.2f}x" if times is not None else "not measured",
+                None if times is None else times >= 4,
+            )
     for split, res in (("ratio", ratio), ("cold-items", cold)):
         rows = [(k, v) for k, v in (res or {}).get("models", {}).items() if "scheme 3" in k]
         for label, entry in rows:
             seeds = entry["per_seed"]
             dynamic = sum(1 for r in seeds.values() if r.get("best_phase") == "dynamic")
-            add(split, f"{label}: best epoch in its dynamic phase", "measured on at least 3 seeds",
+            add(
+                split,
+                f"{label}: best epoch in its dynamic phase",
+                "measured on at least 3 seeds",
                 f"{len(seeds)} seeds, best epoch in the dynamic phase on {dynamic}; NDCG@10 "
-                f"{entry['ndcg@10']['mean']:.4f}", len(seeds) >= 3 and dynamic >= 3)
+                f"{entry['ndcg@10']['mean']:.4f}",
+                len(seeds) >= 3 and dynamic >= 3,
+            )
     return out
 
 

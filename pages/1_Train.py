@@ -1,4 +1,5 @@
 """Train: pick data, split, model and hyperparameters; see the estimate; launch; watch live."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -28,8 +29,16 @@ def estimate_box(lang: str) -> None:
         return
     try:
         size = est.DatasetSize(*request["size"]) if request["size"] else None
-        show(compute(request["config"], size, request["n_runs"], measure_if_unknown=False,
-                     processes=request.get("processes", 1)), lang)
+        show(
+            compute(
+                request["config"],
+                size,
+                request["n_runs"],
+                measure_if_unknown=False,
+                processes=request.get("processes", 1),
+            ),
+            lang,
+        )
     except Exception as exc:  # noqa: BLE001 - the box must not take the page down
         show_error(exc, lang)
 
@@ -43,12 +52,24 @@ with page_guard(lang):
         resources.wait_library()  # torch + transformers: seconds, once per server process
     train_form.init_state()
     c1, c2, c3 = st.columns(3)
-    dataset = c1.selectbox(t("field.dataset", lang), ["ml-100k", "ml-1m", "synthetic", "csv"], key=train_form.keep("tr_dataset"),
-                           format_func=lambda d: t(f"dataset.{d}", lang))
-    split = c2.selectbox(t("field.split", lang), ["ratio", "loo", "cold-items"], key=train_form.keep("tr_split"),
-                         format_func=lambda s: t(f"split.{s}", lang))
-    model = c3.selectbox(t("field.model", lang), ["enhanced", "gpt2rec", "mf", "ease", "itemknn", "pop"], key=train_form.keep("tr_model"),
-                         format_func=lambda m: t(f"model.{m}", lang))
+    dataset = c1.selectbox(
+        t("field.dataset", lang),
+        ["ml-100k", "ml-1m", "synthetic", "csv"],
+        key=train_form.keep("tr_dataset"),
+        format_func=lambda d: t(f"dataset.{d}", lang),
+    )
+    split = c2.selectbox(
+        t("field.split", lang),
+        ["ratio", "loo", "cold-items"],
+        key=train_form.keep("tr_split"),
+        format_func=lambda s: t(f"split.{s}", lang),
+    )
+    model = c3.selectbox(
+        t("field.model", lang),
+        ["enhanced", "gpt2rec", "mf", "ease", "itemknn", "pop"],
+        key=train_form.keep("tr_model"),
+        format_func=lambda m: t(f"model.{m}", lang),
+    )
     ds_status = {str(d["name"]): d for d in resources.datasets()}.get(dataset)
     if ds_status is not None and availability(ds_status) != "ready":
         st.warning(t(f"train.dataset_{availability(ds_status)}", lang, name=dataset, path=ds_status.get("path")))
@@ -64,8 +85,9 @@ with page_guard(lang):
     with st.form("train_form", border=True):
         model_section = train_form.model_fields(model, resources.backbones(), lang)
         common = train_form.common_fields(dataset, lang)
-        confirm = st.checkbox(t("train.confirm_long", lang, limit=format_duration(est.confirm_over_s(), lang)),
-                              key="tr_confirm_long")
+        confirm = st.checkbox(
+            t("train.confirm_long", lang, limit=format_duration(est.confirm_over_s(), lang)), key="tr_confirm_long"
+        )
         b1, b2, _ = st.columns([1, 1, 3])
         estimate_clicked = b1.form_submit_button(t("train.estimate", lang))
         launch_clicked = b2.form_submit_button(t("train.launch", lang), type="primary")
@@ -75,8 +97,9 @@ with page_guard(lang):
         st.session_state.pop(ESTIMATE_KEY, None)  # an estimate of other choices no longer applies
     if estimate_clicked or launch_clicked:
         st.session_state.pop(ESTIMATE_KEY, None)
-        config = train_form.config_dict(dataset, split, model_section, common, preset,
-                                        csv_data["data"] if csv_data else None)
+        config = train_form.config_dict(
+            dataset, split, model_section, common, preset, csv_data["data"] if csv_data else None
+        )
         configs = []
         try:
             if dataset == "csv" and csv_data is None:
@@ -89,11 +112,20 @@ with page_guard(lang):
         if configs:
             size = est.DatasetSize(*csv_data["size"]) if csv_data else est.dataset_size(config["data"])
             run_config = configs[0].to_dict()
-            outcome = compute(run_config, size, len(configs), measure_if_unknown=estimate_clicked or dataset != "synthetic",
-                              processes=processes)
-            request = {"config": run_config, "n_runs": len(configs), "processes": processes,
-                       "size": [size.n_users, size.n_items, size.n_interactions] if size else None,
-                       "choices": choices}
+            outcome = compute(
+                run_config,
+                size,
+                len(configs),
+                measure_if_unknown=estimate_clicked or dataset != "synthetic",
+                processes=processes,
+            )
+            request = {
+                "config": run_config,
+                "n_runs": len(configs),
+                "processes": processes,
+                "size": [size.n_users, size.n_items, size.n_interactions] if size else None,
+                "choices": choices,
+            }
             reason = est.needs_confirmation(outcome.own_s, dataset) if outcome.size_known else None
             if launch_clicked and reason and not confirm:
                 st.session_state[ESTIMATE_KEY] = request

@@ -1,20 +1,37 @@
 """Compare: runs or seed groups side by side, paired tests against a reference, figures, the report."""
+
 from __future__ import annotations
 
 import streamlit as st
 
 from app_support import resources
 from app_support.charts import export_all_button, show_figure
-from app_support.compare_view import (cached_comparisons, differences_display, group_label, summary_display,
-                                      verdict_sentences)
+from app_support.compare_view import (
+    cached_comparisons,
+    differences_display,
+    group_label,
+    summary_display,
+    verdict_sentences,
+)
 from app_support.errors import page_guard
 from app_support.page_frame import figure_options, language_sidebar, page_icon, remember
 from app_support.report_button import REPORT_FIGURES_KEY, report_buttons
 from app_support.session import init_page
-from rec_app.compare_table import (TABLE_METRICS, default_reference, differences_table, export_frame, group_runs,
-                                    initial_selection,
-                                    random_reference, segment_table, single_groups, summary_table,
-                                    tested_weights_table, to_latex, usable_row)
+from rec_app.compare_table import (
+    TABLE_METRICS,
+    default_reference,
+    differences_table,
+    export_frame,
+    group_runs,
+    initial_selection,
+    random_reference,
+    segment_table,
+    single_groups,
+    summary_table,
+    tested_weights_table,
+    to_latex,
+    usable_row,
+)
 from rec_app.figures import metric_bars, run_colours, segment_bars, training_curves
 from rec_app.i18n import metric_label, part_metric_label, t
 from rec_app.report import ReportInputs
@@ -35,14 +52,25 @@ with page_guard(lang):
 
     # Every widget below keeps its value when the user visits another page and comes back.
     remember("cmp_mode", "groups")
-    mode = st.segmented_control(t("compare.mode", lang), ["groups", "runs"], key="cmp_mode",
-                                format_func=lambda m: t(f"compare.mode_{m}", lang)) or "groups"
+    mode = (
+        st.segmented_control(
+            t("compare.mode", lang),
+            ["groups", "runs"],
+            key="cmp_mode",
+            format_func=lambda m: t(f"compare.mode_{m}", lang),
+        )
+        or "groups"
+    )
     remember("cmp_stopped", False)
-    show_stopped = st.toggle(t("compare.show_stopped", lang), key="cmp_stopped",
-                             help=t("compare.show_stopped_help", lang))
+    show_stopped = st.toggle(
+        t("compare.show_stopped", lang), key="cmp_stopped", help=t("compare.show_stopped_help", lang)
+    )
     stopped_mark = t("compare.stopped_mark", lang)
-    groups = (group_runs(rows, include_stopped=show_stopped, stopped_mark=stopped_mark, lang=lang) if mode == "groups"
-              else single_groups(rows, include_stopped=show_stopped, stopped_mark=stopped_mark))
+    groups = (
+        group_runs(rows, include_stopped=show_stopped, stopped_mark=stopped_mark, lang=lang)
+        if mode == "groups"
+        else single_groups(rows, include_stopped=show_stopped, stopped_mark=stopped_mark)
+    )
     if not groups:
         st.info(t("compare.only_stopped", lang))
         st.stop()
@@ -58,8 +86,13 @@ with page_guard(lang):
         st.session_state["cmp_sel"] = initial_selection(groups)
     st.session_state["cmp_last_mode"] = mode
     st.session_state["cmp_sel"] = [k for k in st.session_state.get("cmp_sel", []) if k in by_key]
-    chosen = st.multiselect(t("compare.pick", lang), list(by_key), key="cmp_sel",
-                            format_func=lambda k: group_label(by_key[k], lang), placeholder=t("compare.pick_hint", lang))
+    chosen = st.multiselect(
+        t("compare.pick", lang),
+        list(by_key),
+        key="cmp_sel",
+        format_func=lambda k: group_label(by_key[k], lang),
+        placeholder=t("compare.pick_hint", lang),
+    )
     if not chosen:
         st.info(t("compare.pick_hint", lang))
         st.stop()
@@ -71,27 +104,52 @@ with page_guard(lang):
     remember("cmp_ref")
     if st.session_state.get("cmp_ref") not in chosen:
         st.session_state["cmp_ref"] = default_reference(selected)
-    ref_key = c1.selectbox(t("compare.reference", lang), chosen, format_func=lambda k: group_label(by_key[k], lang),
-                           key="cmp_ref", placeholder=t("compare.pick_reference", lang),
-                           help=t("compare.reference_help", lang))
+    ref_key = c1.selectbox(
+        t("compare.reference", lang),
+        chosen,
+        format_func=lambda k: group_label(by_key[k], lang),
+        key="cmp_ref",
+        placeholder=t("compare.pick_reference", lang),
+        help=t("compare.reference_help", lang),
+    )
     remember("cmp_k", "10")
-    k_choice = c2.segmented_control(t("compare.cutoff", lang), ["5", "10", "20", "all"], key="cmp_k",
-                                    format_func=lambda k: t("compare.all_k", lang) if k == "all" else f"@{k}") or "10"
+    k_choice = (
+        c2.segmented_control(
+            t("compare.cutoff", lang),
+            ["5", "10", "20", "all"],
+            key="cmp_k",
+            format_func=lambda k: t("compare.all_k", lang) if k == "all" else f"@{k}",
+        )
+        or "10"
+    )
     metrics = [m for m in TABLE_METRICS if k_choice == "all" or m.endswith(f"@{k_choice}")]
     reference = by_key[ref_key] if ref_key in by_key else None
     random = random_reference(reference, resources.run_results) if reference is not None else {}
 
     summary = summary_table(selected, TABLE_METRICS)
     st.subheader(t("compare.table", lang))
-    st.dataframe(summary_display(summary, metrics, lang, random, len(reference.runs) if reference else 0),
-                 hide_index=True, width="stretch")
+    st.dataframe(
+        summary_display(summary, metrics, lang, random, len(reference.runs) if reference else 0),
+        hide_index=True,
+        width="stretch",
+    )
     st.caption(t("compare.table_note", lang) + (" " + t("compare.random_note", lang) if random else ""))
     with st.expander(t("compare.tested_weights", lang)):
         weights = tested_weights_table(selected)
         weights["best_phase"] = [t(f"phase_name.{p}", lang, default=p) if p else "–" for p in weights["best_phase"]]
-        st.dataframe(weights.rename(columns={
-            "group": t("col.group", lang), "seed": t("col.seed", lang), "best_epoch": t("col.best_epoch", lang),
-            "best_phase": t("col.best_phase", lang), "summary": t("col.ended", lang)}), hide_index=True, width="stretch")
+        st.dataframe(
+            weights.rename(
+                columns={
+                    "group": t("col.group", lang),
+                    "seed": t("col.seed", lang),
+                    "best_epoch": t("col.best_epoch", lang),
+                    "best_phase": t("col.best_phase", lang),
+                    "summary": t("col.ended", lang),
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
 
     comparisons = []
     if reference is None:
@@ -109,26 +167,49 @@ with page_guard(lang):
     elif not diffs.empty:
         for sentence in verdict_sentences(comparisons, metrics, lang):
             st.markdown(f"- {sentence}")
-        st.dataframe(differences_display(diffs, metrics, lang), hide_index=True, width="stretch",
-                     column_config={t("col.group", lang): st.column_config.TextColumn(width="medium")})
+        st.dataframe(
+            differences_display(diffs, metrics, lang),
+            hide_index=True,
+            width="stretch",
+            column_config={t("col.group", lang): st.column_config.TextColumn(width="medium")},
+        )
 
     e1, e2, _ = st.columns([1, 1, 3])
-    e1.download_button(t("export.csv", lang), export_frame(summary, diffs, TABLE_METRICS).to_csv(index=False),
-                       file_name="comparison.csv", mime="text/csv", on_click="ignore")
-    latex = to_latex(summary, metrics, diffs, metric_label=lambda m: metric_label(m, lang),
-                     caption=t("export.latex_caption", lang, reference=reference.name if reference else "–"),
-                     note=t("compare.latex_note", lang), group_header=t("col.group", lang))
+    e1.download_button(
+        t("export.csv", lang),
+        export_frame(summary, diffs, TABLE_METRICS).to_csv(index=False),
+        file_name="comparison.csv",
+        mime="text/csv",
+        on_click="ignore",
+    )
+    latex = to_latex(
+        summary,
+        metrics,
+        diffs,
+        metric_label=lambda m: metric_label(m, lang),
+        caption=t("export.latex_caption", lang, reference=reference.name if reference else "–"),
+        note=t("compare.latex_note", lang),
+        group_header=t("col.group", lang),
+    )
     e2.download_button(t("export.latex", lang), latex, file_name="comparison.tex", mime="text/x-tex", on_click="ignore")
 
     st.subheader(t("compare.figures", lang))
     remember("cmp_seg_metric", "ndcg@10")
-    seg_metric = st.selectbox(t("compare.segment_metric", lang), list(TABLE_METRICS), key="cmp_seg_metric",
-                              format_func=lambda m: part_metric_label(m, "test", lang))
+    seg_metric = st.selectbox(
+        t("compare.segment_metric", lang),
+        list(TABLE_METRICS),
+        key="cmp_seg_metric",
+        format_func=lambda m: part_metric_label(m, "test", lang),
+    )
     segments = segment_table(selected, resources.run_results, seg_metric)
     curve_runs = [r for g in selected for r in g.runs][:MAX_CURVES]
     # One curve per run, named by the run (or group and seed), in its group's colour.
-    curves = {(r.name if mode == "runs" else f"{g.name} · s{r.seed}"): (g.name, r.run_id)
-              for g in selected for r in g.runs if r in curve_runs}
+    curves = {
+        (r.name if mode == "runs" else f"{g.name} · s{r.seed}"): (g.name, r.run_id)
+        for g in selected
+        for r in g.runs
+        if r in curve_runs
+    }
     histories = {name: resources.run_history(run_id) for name, (_, run_id) in curves.items()}
     curve_group = {name: group for name, (group, _) in curves.items()}
     curve_colours = {name: colours[group] for name, group in curve_group.items()}
@@ -150,7 +231,18 @@ with page_guard(lang):
 
     st.subheader(t("report.heading", lang))
     results = {r.run_id: resources.run_results(r.run_id) for g in selected for r in g.runs}
-    report_buttons(ReportInputs(groups=selected, reference=reference, comparisons=comparisons, results=results,
-                                histories=histories, curve_groups=curve_group, metrics=metrics,
-                                segment_metric=seg_metric, presentation=style.presentation),
-                   st.session_state.get(REPORT_FIGURES_KEY, {}), lang)
+    report_buttons(
+        ReportInputs(
+            groups=selected,
+            reference=reference,
+            comparisons=comparisons,
+            results=results,
+            histories=histories,
+            curve_groups=curve_group,
+            metrics=metrics,
+            segment_metric=seg_metric,
+            presentation=style.presentation,
+        ),
+        st.session_state.get(REPORT_FIGURES_KEY, {}),
+        lang,
+    )

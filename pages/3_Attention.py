@@ -1,4 +1,5 @@
 """Attention: what the enhanced model's ID query reads in an item's or a user's metadata."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -25,15 +26,32 @@ with page_guard(lang):
         st.stop()
 
     # The analysis library pulls in torch: imported once there is something to analyse.
-    from rec_core.analysis import (EntityNotFound, RunNotAnalysable, explain_many, explain_pair, field_table,
-                                   has_attention, pair_rank, recommended_items, require_attention, resolve_entity,
-                                   shared_max, token_table)
+    from rec_core.analysis import (
+        EntityNotFound,
+        RunNotAnalysable,
+        explain_many,
+        explain_pair,
+        field_table,
+        has_attention,
+        pair_rank,
+        recommended_items,
+        require_attention,
+        resolve_entity,
+        shared_max,
+        token_table,
+    )
     from rec_app.figures_analysis import attention_heatmaps, field_bars, field_heatmap
 
     rows = sorted(rows, key=lambda r: not has_attention(r.config.get("model", {})))  # explainable runs first
-    run_id = ap.run_picker(t("an.run", lang), rows, "attn_run", lang, default=ap.query_value("run"),
-                           prefer=lambda r: has_attention(r.config.get("model", {})),
-                           note=lambda r: "" if has_attention(r.config.get("model", {})) else t("attn.no_attention_tag", lang))
+    run_id = ap.run_picker(
+        t("an.run", lang),
+        rows,
+        "attn_run",
+        lang,
+        default=ap.query_value("run"),
+        prefer=lambda r: has_attention(r.config.get("model", {})),
+        note=lambda r: "" if has_attention(r.config.get("model", {})) else t("attn.no_attention_tag", lang),
+    )
     loaded = ap.load(run_id, lang)
     try:
         require_attention(loaded.model, run_id)
@@ -44,8 +62,15 @@ with page_guard(lang):
 
     c1, c2 = st.columns([3, 1])
     remember("attn_mode", "item")
-    mode = c1.segmented_control(t("attn.mode", lang), ["item", "user", "pair", "top"], key="attn_mode",
-                                format_func=lambda m: t(f"attn.mode_{m}", lang)) or "item"
+    mode = (
+        c1.segmented_control(
+            t("attn.mode", lang),
+            ["item", "user", "pair", "top"],
+            key="attn_mode",
+            format_func=lambda m: t(f"attn.mode_{m}", lang),
+        )
+        or "item"
+    )
     remember("attn_join", True)
     join = c2.toggle(t("attn.join", lang), key="attn_join", help=t("attn.join_help", lang))
     for side in ("item", "user"):  # ?item=ID / ?user=ID open that entity
@@ -95,9 +120,13 @@ with page_guard(lang):
             m2.metric(t("attn.rank", lang), rank_text(lang), help=t("attn.rank_help", lang, n=placed.n_ranked))
 
             def pair_titles(code: str, pair=pair, rank_text=rank_text) -> tuple[str, list[str]]:
-                return (t("attn.heat_title_pair", code, score=f"{pair.score:.3f}") + " · " + rank_text(code),
-                        [f"{t('an.user', code)} {pair.user.entity_id} · {pair.user.label}",
-                         f"{t('an.item', code)} {pair.item.entity_id} · {pair.item.label}"])
+                return (
+                    t("attn.heat_title_pair", code, score=f"{pair.score:.3f}") + " · " + rank_text(code),
+                    [
+                        f"{t('an.user', code)} {pair.user.entity_id} · {pair.user.label}",
+                        f"{t('an.item', code)} {pair.item.entity_id} · {pair.item.label}",
+                    ],
+                )
 
             titles = pair_titles
         else:
@@ -113,8 +142,10 @@ with page_guard(lang):
             views = explain_many(loaded.model, data, "item", items, join)
 
             def top_titles(code: str, views=views, user_id=data.user_ids[user[0]]) -> tuple[str, list[str]]:
-                return (t("attn.heat_title_top", code, k=len(views), user=user_id),
-                        [f"#{n + 1} · {v.entity_id} · {v.label}" for n, v in enumerate(views)])
+                return (
+                    t("attn.heat_title_top", code, k=len(views), user=user_id),
+                    [f"#{n + 1} · {v.entity_id} · {v.label}" for n, v in enumerate(views)],
+                )
 
             titles = top_titles
     except RunNotAnalysable as exc:
@@ -125,19 +156,31 @@ with page_guard(lang):
         st.caption(t("attn.unseen_note", lang))
     st.caption(t("attn.read_note", lang))
     title, subtitles = titles(lang)
-    ap.show(attention_heatmaps(views, style, title, subtitles, zmax=shared_max(views)), "attention-tokens",
-            "attn_fig_tokens", lang)
+    ap.show(
+        attention_heatmaps(views, style, title, subtitles, zmax=shared_max(views)),
+        "attention-tokens",
+        "attn_fig_tokens",
+        lang,
+    )
     run_name = next((r.name for r in rows if r.run_id == run_id), run_id)
     entities = ", ".join(v.entity_id for v in views)
     # The defence report takes this selection's heatmaps, drawn again in the report's language.
-    offer_report_figure(ReportFigure(
-        "attention", "attention-tokens",
-        lambda s: attention_heatmaps(views, s, *titles(s.lang), zmax=shared_max(views)),
-        lambda code: t("report.attention_caption", code, run=run_name,
-                       what=f"{t(f'attn.mode_{mode}', code)}: {entities}")))
+    offer_report_figure(
+        ReportFigure(
+            "attention",
+            "attention-tokens",
+            lambda s: attention_heatmaps(views, s, *titles(s.lang), zmax=shared_max(views)),
+            lambda code: t(
+                "report.attention_caption", code, run=run_name, what=f"{t(f'attn.mode_{mode}', code)}: {entities}"
+            ),
+        )
+    )
     st.subheader(t("attn.fields", lang))
-    fields_fig = (field_heatmap(views[0], style, t("attn.field_title_one", lang, entity=subtitles[0]))
-                  if len(views) == 1 else field_bars(views, style, t("attn.field_title_many", lang)))
+    fields_fig = (
+        field_heatmap(views[0], style, t("attn.field_title_one", lang, entity=subtitles[0]))
+        if len(views) == 1
+        else field_bars(views, style, t("attn.field_title_many", lang))
+    )
     ap.show(fields_fig, "attention-fields", "attn_fig_fields", lang)
     with st.expander(t("attn.tables", lang)):
         tokens, fields = token_table(views), field_table(views)

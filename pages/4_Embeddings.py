@@ -1,4 +1,5 @@
 """Embeddings: UMAP maps of a run's item or user embeddings, per view or for two runs side by side."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -30,15 +31,28 @@ with page_guard(lang):
 
     c1, c2 = st.columns(2)
     remember("emb_layout", "views")
-    layout = c1.segmented_control(t("emb.layout", lang), ["views", "runs"], key="emb_layout",
-                                  format_func=lambda m: t(f"emb.layout_{m}", lang)) or "views"
+    layout = (
+        c1.segmented_control(
+            t("emb.layout", lang), ["views", "runs"], key="emb_layout", format_func=lambda m: t(f"emb.layout_{m}", lang)
+        )
+        or "views"
+    )
     remember("emb_side", "item")
-    side = c2.segmented_control(t("emb.side", lang), ["item", "user"], key="emb_side",
-                                format_func=lambda s: t(f"an.{s}s", lang)) or "item"
+    side = (
+        c2.segmented_control(
+            t("emb.side", lang), ["item", "user"], key="emb_side", format_func=lambda s: t(f"an.{s}s", lang)
+        )
+        or "item"
+    )
     r1, r2 = st.columns(2)
     with r1:
-        run_a = ap.run_picker(t("an.run_a" if layout == "runs" else "an.run", lang), rows, "emb_run_a", lang,
-                              default=ap.query_value("run"))
+        run_a = ap.run_picker(
+            t("an.run_a" if layout == "runs" else "an.run", lang),
+            rows,
+            "emb_run_a",
+            lang,
+            default=ap.query_value("run"),
+        )
     run_b = None
     if layout == "runs":
         with r2:
@@ -49,10 +63,14 @@ with page_guard(lang):
         for key, first in (("emb_nn", 15), ("emb_md", 0.1), ("emb_seed", 0)):
             remember(key, first)
         params = UmapParams(
-            n_neighbors=u1.slider(t("emb.n_neighbors", lang), 2, 100, key="emb_nn", help=t("emb.n_neighbors_help", lang)),
-            min_dist=u2.slider(t("emb.min_dist", lang), 0.0, 1.0, step=0.05, key="emb_md",
-                               help=t("emb.min_dist_help", lang)),
-            seed=int(u3.number_input(t("emb.seed", lang), 0, 2**31 - 1, key="emb_seed", help=t("emb.seed_help", lang))))
+            n_neighbors=u1.slider(
+                t("emb.n_neighbors", lang), 2, 100, key="emb_nn", help=t("emb.n_neighbors_help", lang)
+            ),
+            min_dist=u2.slider(
+                t("emb.min_dist", lang), 0.0, 1.0, step=0.05, key="emb_md", help=t("emb.min_dist_help", lang)
+            ),
+            seed=int(u3.number_input(t("emb.seed", lang), 0, 2**31 - 1, key="emb_seed", help=t("emb.seed_help", lang))),
+        )
 
     runs = [ap.load(run_a, lang)] + ([ap.load(run_b, lang)] if run_b else [])
     names = {r.run_id: r.name for r in rows}
@@ -62,13 +80,18 @@ with page_guard(lang):
     attributes = ap.attributes(runs[0].run_dir, runs[0].stamp, side)
     options = colourings(attributes, side)
     remember("emb_colour", options[0] if options else None, options)
-    colour = st.selectbox(t("emb.colour", lang), options, key="emb_colour",
-                          format_func=lambda c: t(f"an.colour.{c}", lang, default=c))
+    colour = st.selectbox(
+        t("emb.colour", lang), options, key="emb_colour", format_func=lambda c: t(f"an.colour.{c}", lang, default=c)
+    )
     if layout == "runs":
         common = [v for v in runs[0].model.views if v in runs[1].model.views]
         remember("emb_view", "fused" if "fused" in common else common[0], common)
-        view = st.segmented_control(t("emb.view", lang), common, key="emb_view",
-                                    format_func=lambda v: t(f"an.view.{v}", lang)) or common[0]
+        view = (
+            st.segmented_control(
+                t("emb.view", lang), common, key="emb_view", format_func=lambda v: t(f"an.view.{v}", lang)
+            )
+            or common[0]
+        )
         wanted = [(r, view) for r in runs]
     else:
         wanted = [(runs[0], v) for v in runs[0].model.views]
@@ -95,7 +118,9 @@ with page_guard(lang):
         if agr is None:
             col.metric(label, "–", help=t("emb.agreement_none", lang))
         else:
-            col.metric(label, f"{agr.mean:.3f}", help=t("emb.agreement_help", lang, k=agr.k, chance=f"{agr.chance:.3f}"))
+            col.metric(
+                label, f"{agr.mean:.3f}", help=t("emb.agreement_help", lang, k=agr.k, chance=f"{agr.chance:.3f}")
+            )
             col.caption(t("emb.agreement_chance", lang, chance=f"{agr.chance:.3f}", n=agr.n))
     if not panels:
         st.info(t("emb.nothing", lang))
@@ -104,13 +129,20 @@ with page_guard(lang):
 
     def title_of(code: str) -> str:
         what = t(f"an.{side}s", code)
-        return (t("emb.title_views", code, what=what, run=names.get(run_a, run_a)) if layout == "views"
-                else t("emb.title_runs", code, what=what, view=t(f"an.view.{first_view}", code)))
+        return (
+            t("emb.title_views", code, what=what, run=names.get(run_a, run_a))
+            if layout == "views"
+            else t("emb.title_runs", code, what=what, view=t(f"an.view.{first_view}", code))
+        )
 
     # Two runs side by side: each panel in its run's colour (one colour per run on this page).
     colours = run_colours([label for label, _ in panels]) if layout == "runs" else None
-    ap.show(projection_figure(panels, attributes, colour, style, title_of(lang), colours),
-            f"projection-{side}s-{colour}", "emb_fig", lang)
+    ap.show(
+        projection_figure(panels, attributes, colour, style, title_of(lang), colours),
+        f"projection-{side}s-{colour}",
+        "emb_fig",
+        lang,
+    )
 
     def panels_in(code: str) -> list[tuple[str, object]]:  # panel titles of the views in another language
         if layout == "runs":
@@ -118,8 +150,12 @@ with page_guard(lang):
         return [(t(f"an.view.{v}", code), xy) for v, (_, xy) in zip(panel_views, panels)]
 
     # The defence report takes this projection (the same points), drawn again in the report's language.
-    offer_report_figure(ReportFigure(
-        "projection", "projection",
-        lambda s: projection_figure(panels_in(s.lang), attributes, colour, s, title_of(s.lang), colours),
-        title_of))
+    offer_report_figure(
+        ReportFigure(
+            "projection",
+            "projection",
+            lambda s: projection_figure(panels_in(s.lang), attributes, colour, s, title_of(s.lang), colours),
+            title_of,
+        )
+    )
     st.caption(t("emb.read_note", lang, k=params.n_neighbors, d=params.min_dist, seed=params.seed))

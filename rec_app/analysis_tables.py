@@ -3,6 +3,7 @@
 `rec_core.analysis` returns data (segment names such as `tail`, counts per segment); the
 pages and their CSV downloads show them through `localized`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -11,6 +11,7 @@ cost signature and dataset, with the error text when measuring failed. Other wor
 threads are sampled meanwhile (`rec_core.runs.load.LoadSampler`): the profile's `busy` factor,
 so an estimate can price the same seconds for the load there is when a run is launched.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,16 @@ from rec_core.runs.atomic import CorruptRunFile, RunFileNotFound, file_lock, rea
 from rec_core.runs.environment import pid_alive
 from rec_core.runs.load import LoadSampler, busy_factor
 
-__all__ = ["CALIBRATION_FILE", "calibrated", "calibration_error", "fresh_start_s", "measurement_pending",
-           "start_measurement", "measure", "main"]
+__all__ = [
+    "CALIBRATION_FILE",
+    "calibrated",
+    "calibration_error",
+    "fresh_start_s",
+    "measurement_pending",
+    "start_measurement",
+    "measure",
+    "main",
+]
 
 CALIBRATION_FILE = ".calibration.json"
 TIMED_STEPS = 3  # steps timed at least, after the first one, when an epoch is too long to run whole
@@ -112,11 +121,25 @@ def start_measurement(runs_root: str | Path, config: dict[str, Any]) -> bool:
             return False
         config_file = root / f".calibration-{os.getpid()}-{time.time_ns()}.json"
         write_json_atomic(config_file, config)
-        argv = [sys.executable, "-m", "rec_app.calibration", "measure", str(root), str(config_file),
-                "--t0", repr(time.time())]
+        argv = [
+            sys.executable,
+            "-m",
+            "rec_app.calibration",
+            "measure",
+            str(root),
+            str(config_file),
+            "--t0",
+            repr(time.time()),
+        ]
         with open(root / ".calibration.log", "ab") as log:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True, close_fds=True)
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+            )
         threading.Thread(target=proc.wait, daemon=True).start()  # reaped: no zombie in a long-lived app
         write_json_atomic(_pending_file(root, config), {"pid": proc.pid, "start": process_start_token(proc.pid)})
     return True
@@ -126,8 +149,9 @@ def _phase_plan(model: Any, epochs: int) -> list[tuple[str, int, Any]]:
     return [(str(n), int(k), setup) for n, k, setup in model.fit_phases(epochs)]
 
 
-def measure(config: dict[str, Any], t0: float | None = None,
-            clock: Callable[[], float] = time.perf_counter) -> dict[str, Any]:
+def measure(
+    config: dict[str, Any], t0: float | None = None, clock: Callable[[], float] = time.perf_counter
+) -> dict[str, Any]:
     """The profile of `config`'s settings on its own dataset (see the module doc), in seconds
     of `clock`: wall time by default (what the page shows); bench/bench_app.py also measures
     in this process's CPU time (time.process_time), which other jobs on the machine disturb less."""
@@ -173,22 +197,50 @@ def measure(config: dict[str, Any], t0: float | None = None,
         fitted = trainer.fit()
         epoch_s["fit"] = (clock() - t) / max(1, len(fitted.history))
     else:
-        last = _measure_phases(trainer, model, math.ceil(len(split.train) / cfg.train.batch_size), cfg.train.epochs,
-                               clock, epoch_s, valid_s)
+        last = _measure_phases(
+            trainer,
+            model,
+            math.ceil(len(split.train) / cfg.train.batch_size),
+            cfg.train.epochs,
+            clock,
+            epoch_s,
+            valid_s,
+        )
         build_s += epoch_s.pop("_prepare", 0.0)
     t = clock()
     evaluate_all(model, data, split, "test", cfg.eval, with_ranks=True, device=trainer.device)
     test_s = clock() - t + (valid_s.get(last, 0.0) if last else 0.0)
     others, threads = machine.stop(), torch.get_num_threads()
-    profile = Profile(len(split.train), int(data.n_users), int(data.n_items), epoch_s, valid_s, load_s, build_s,
-                      encode_s, test_s, startup, None if others is None else busy_factor(others, threads))
-    return {"profile": profile.to_dict(), "measured_at": time.strftime("%Y-%m-%d %H:%M"),
-            "others_runnable": None if others is None else round(others, 2), "threads": threads}
+    profile = Profile(
+        len(split.train),
+        int(data.n_users),
+        int(data.n_items),
+        epoch_s,
+        valid_s,
+        load_s,
+        build_s,
+        encode_s,
+        test_s,
+        startup,
+        None if others is None else busy_factor(others, threads),
+    )
+    return {
+        "profile": profile.to_dict(),
+        "measured_at": time.strftime("%Y-%m-%d %H:%M"),
+        "others_runnable": None if others is None else round(others, 2),
+        "threads": threads,
+    }
 
 
-
-def _measure_phases(trainer: Any, model: Any, steps_per_epoch: int, epochs: int, clock: Callable[[], float],
-                    epoch_s: dict[str, float], valid_s: dict[str, float]) -> str:
+def _measure_phases(
+    trainer: Any,
+    model: Any,
+    steps_per_epoch: int,
+    epochs: int,
+    clock: Callable[[], float],
+    epoch_s: dict[str, float],
+    valid_s: dict[str, float],
+) -> str:
     """Time each training phase's epochs and validation into `epoch_s` / `valid_s` (plus
     "_prepare": one-off work, paid once per run: preparing the model, first-use costs of each
     phase); returns the final phase's name.
@@ -223,7 +275,7 @@ def _measure_phases(trainer: Any, model: Any, steps_per_epoch: int, epochs: int,
             evals.append(clock() - t)
             if fitted.stopped:  # a long epoch, stopped after a few steps: priced per step
                 gaps = [b - a for a, b in zip(marks, marks[1:])]
-                step = statistics.median(gaps[len(gaps) // 2:]) if gaps else took
+                step = statistics.median(gaps[len(gaps) // 2 :]) if gaps else took
                 if warm_up is None and step < QUICK_STEP_S and marks:
                     # Quick steps in a long first stretch: kernels being set up for each new
                     # shape can make a first epoch ten times slower than the next. Time a

@@ -14,6 +14,7 @@ Reference rule (`default_reference`): never the newest group, but finished runs 
 baseline (`mf`, else `pop`) on the same dataset and split as the groups compared, the one with
 the most seeds. Groups on another dataset or split than the reference are not compared.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,11 +35,33 @@ from rec_core.setting import data_split, describe_setting, setting_mismatch
 
 __all__ = [
     "tested_weights_table",
-    "TABLE_METRICS", "ITEM_SEGMENT_ORDER", "USER_SEGMENT_ORDER", "RunGroup", "GroupComparison",
-    "group_runs", "single_groups", "summary_table", "format_mean_std", "compare_groups",
-    "differences_table", "verdict", "export_frame", "to_latex", "segment_table", "seedless_config",
-    "BASELINE_MODELS", "PRIMARY_METRIC", "usable_row", "data_split", "describe_setting", "setting_mismatch",
-    "default_reference", "initial_selection", "baseline_for_run", "random_reference", "flatten_config",
+    "TABLE_METRICS",
+    "ITEM_SEGMENT_ORDER",
+    "USER_SEGMENT_ORDER",
+    "RunGroup",
+    "GroupComparison",
+    "group_runs",
+    "single_groups",
+    "summary_table",
+    "format_mean_std",
+    "compare_groups",
+    "differences_table",
+    "verdict",
+    "export_frame",
+    "to_latex",
+    "segment_table",
+    "seedless_config",
+    "BASELINE_MODELS",
+    "PRIMARY_METRIC",
+    "usable_row",
+    "data_split",
+    "describe_setting",
+    "setting_mismatch",
+    "default_reference",
+    "initial_selection",
+    "baseline_for_run",
+    "random_reference",
+    "flatten_config",
 ]
 
 TABLE_METRICS: tuple[str, ...] = tuple(f"{m}@{k}" for m in ("hit", "ndcg", "recall", "mrr") for k in (5, 10, 20))
@@ -142,8 +165,9 @@ def _disambiguate(names: list[str], configs: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def group_runs(rows: Sequence[RunRow], include_stopped: bool = False, stopped_mark: str = "stopped",
-               lang: str = "en") -> list[RunGroup]:
+def group_runs(
+    rows: Sequence[RunRow], include_stopped: bool = False, stopped_mark: str = "stopped", lang: str = "en"
+) -> list[RunGroup]:
     """Usable runs (`usable_row`) grouped by seedless config, in the order of each group's newest run.
 
     A group is named by its runs' common label, else by its model's display name in `lang`
@@ -166,12 +190,15 @@ def group_runs(rows: Sequence[RunRow], include_stopped: bool = False, stopped_ma
         names.append(label or _base_name(buckets[key][0], lang, several))
     names = _disambiguate(names, [buckets[k][0].config for k in keys])
     names = [f"{n} ({stopped_mark})" if k.endswith(":stopped") else n for n, k in zip(names, keys)]
-    return [RunGroup(k, n, tuple(sorted(buckets[k], key=lambda r: (r.seed is None, r.seed or 0))))
-            for k, n in zip(keys, names)]
+    return [
+        RunGroup(k, n, tuple(sorted(buckets[k], key=lambda r: (r.seed is None, r.seed or 0))))
+        for k, n in zip(keys, names)
+    ]
 
 
-def single_groups(rows: Sequence[RunRow], include_stopped: bool = False, stopped_mark: str = "stopped"
-                  ) -> list[RunGroup]:
+def single_groups(
+    rows: Sequence[RunRow], include_stopped: bool = False, stopped_mark: str = "stopped"
+) -> list[RunGroup]:
     """One group per usable run (for comparing individual runs), named by the run (its full id
     where two runs would share a name); stopped runs only on request, marked `(stopped_mark)`."""
     usable = [r for r in rows if usable_row(r, include_stopped)]
@@ -210,8 +237,9 @@ def default_reference(selected: Sequence[RunGroup], candidates: Sequence[RunGrou
         fits = [g for g in pool if g.model == model and g.all_done and _setting_key(g) == target]
         if fits:
             picked = {g.key for g in selected}
-            best = min(fits, key=lambda g: (-len(g.runs), -len(set(g.seeds) & other_seeds), g.key not in picked,
-                                            g.name, g.key))
+            best = min(
+                fits, key=lambda g: (-len(g.runs), -len(set(g.seeds) & other_seeds), g.key not in picked, g.name, g.key)
+            )
             return best.key
     return None
 
@@ -231,7 +259,9 @@ def baseline_for_run(run_id: str, rows: Sequence[RunRow]) -> str | None:
     row = next((r for r in rows if r.run_id == run_id), None)
     if row is None:
         return None
-    same = [r for r in rows if r.run_id != run_id and r.seed == row.seed and data_split(r.config) == data_split(row.config)]
+    same = [
+        r for r in rows if r.run_id != run_id and r.seed == row.seed and data_split(r.config) == data_split(row.config)
+    ]
     groups = single_groups([row, *same], include_stopped=True)
     mine = [g for g in groups if g.key == run_id]
     picked = default_reference(mine, [g for g in groups if g.key != run_id]) if mine else None
@@ -279,14 +309,18 @@ class GroupComparison:
         return self.rows[0].method if self.rows else None
 
 
-def _seed_tables(ref: RunGroup, other: RunGroup, read: Callable[[str], pd.DataFrame]
-                 ) -> tuple[dict[int | None, pd.DataFrame], dict[int | None, pd.DataFrame]]:
+def _seed_tables(
+    ref: RunGroup, other: RunGroup, read: Callable[[str], pd.DataFrame]
+) -> tuple[dict[int | None, pd.DataFrame], dict[int | None, pd.DataFrame]]:
     """seed -> per-user table for each side, read only for the seeds both groups have."""
     common = [s for s in ref.seeds if s in set(other.seeds)]
     if not common:
-        raise ConfigError("seeds", f"{other.name!r} (seeds {_seed_list(other.seeds)}) and {ref.name!r} (seeds "
-                                   f"{_seed_list(ref.seeds)}) have no seed in common, so their users cannot be "
-                                   "paired: each seed has its own split")
+        raise ConfigError(
+            "seeds",
+            f"{other.name!r} (seeds {_seed_list(other.seeds)}) and {ref.name!r} (seeds "
+            f"{_seed_list(ref.seeds)}) have no seed in common, so their users cannot be "
+            "paired: each seed has its own split",
+        )
     tables_a = {s: read(_run_of(ref, s)) for s in common}
     tables_b = {s: read(_run_of(other, s)) for s in common}
     return tables_a, tables_b
@@ -303,9 +337,15 @@ def _seed_list(seeds: Sequence[int | None]) -> str:
     return ", ".join("?" if s is None else str(s) for s in seeds)
 
 
-def compare_groups(reference: RunGroup, others: Sequence[RunGroup], read: Callable[[str], pd.DataFrame],
-                   metrics: Sequence[str] = TABLE_METRICS, *, n_boot: int = 2000,
-                   alpha: float = 0.05) -> list[GroupComparison]:
+def compare_groups(
+    reference: RunGroup,
+    others: Sequence[RunGroup],
+    read: Callable[[str], pd.DataFrame],
+    metrics: Sequence[str] = TABLE_METRICS,
+    *,
+    n_boot: int = 2000,
+    alpha: float = 0.05,
+) -> list[GroupComparison]:
     """Each of `others` against `reference` on `metrics` with `compare_seeds`; `read(run_id)`
     gives a per-user table.
 
@@ -320,9 +360,18 @@ def compare_groups(reference: RunGroup, others: Sequence[RunGroup], read: Callab
             continue
         mismatch = setting_mismatch(ref_config, g.runs[0].config if g.runs else {})
         if mismatch is not None:
-            out.append(GroupComparison(g.name, reference.name, (), 0, error=(
-                f"{g.name!r} is on {mismatch[1]} but the reference {reference.name!r} is on {mismatch[0]}; "
-                "runs on different datasets or splits cannot be compared")))
+            out.append(
+                GroupComparison(
+                    g.name,
+                    reference.name,
+                    (),
+                    0,
+                    error=(
+                        f"{g.name!r} is on {mismatch[1]} but the reference {reference.name!r} is on {mismatch[0]}; "
+                        "runs on different datasets or splits cannot be compared"
+                    ),
+                )
+            )
             continue
         try:
             a, b = _seed_tables(reference, g, read)
@@ -331,8 +380,11 @@ def compare_groups(reference: RunGroup, others: Sequence[RunGroup], read: Callab
             n = rows[0].n_users if rows else 0
             seeds = rows[0].seeds if rows else tuple(a)
             unpaired = tuple(s for s in (*reference.seeds, *g.seeds) if s not in a)
-            out.append(GroupComparison(g.name, reference.name, seeds, n, tuple(rows),
-                                       unpaired_seeds=tuple(dict.fromkeys(unpaired))))
+            out.append(
+                GroupComparison(
+                    g.name, reference.name, seeds, n, tuple(rows), unpaired_seeds=tuple(dict.fromkeys(unpaired))
+                )
+            )
         except (RecCoreError, OSError, KeyError, ValueError) as exc:
             out.append(GroupComparison(g.name, reference.name, (), 0, error=str(exc)))
     return out
@@ -365,22 +417,49 @@ def verdict(c: SeedAwareComparison) -> str:
     return "better" if c.diff > 0 else "worse"
 
 
-def differences_table(comparisons: Sequence[GroupComparison], random: dict[str, float] | None = None
-                      ) -> pd.DataFrame:
+def differences_table(comparisons: Sequence[GroupComparison], random: dict[str, float] | None = None) -> pd.DataFrame:
     """Long table: group, metric, reference, value, diff, rel_diff, ci_low, ci_high, p_value,
     n_pairs, n_seeds, method, verdict, x_random (one row per group and metric; failed comparisons
     are left out). `x_random` = value / the random ranking's expected value of that metric
     (`random`, e.g. `random_reference` of the reference group); NaN where unknown."""
     random = random or {}
     records = [
-        {"group": gc.group, "metric": c.metric, "reference": c.mean_a, "value": c.mean_b, "diff": c.diff,
-         "rel_diff": c.rel_diff, "ci_low": c.ci_low, "ci_high": c.ci_high, "p_value": c.p_value,
-         "n_pairs": c.n_users, "n_seeds": c.n_seeds, "method": c.method, "verdict": verdict(c),
-         "x_random": c.mean_b / random[c.metric] if random.get(c.metric) else math.nan}
-        for gc in comparisons if gc.error is None for c in gc.rows
+        {
+            "group": gc.group,
+            "metric": c.metric,
+            "reference": c.mean_a,
+            "value": c.mean_b,
+            "diff": c.diff,
+            "rel_diff": c.rel_diff,
+            "ci_low": c.ci_low,
+            "ci_high": c.ci_high,
+            "p_value": c.p_value,
+            "n_pairs": c.n_users,
+            "n_seeds": c.n_seeds,
+            "method": c.method,
+            "verdict": verdict(c),
+            "x_random": c.mean_b / random[c.metric] if random.get(c.metric) else math.nan,
+        }
+        for gc in comparisons
+        if gc.error is None
+        for c in gc.rows
     ]
-    columns = ["group", "metric", "reference", "value", "diff", "rel_diff", "ci_low", "ci_high",
-               "p_value", "n_pairs", "n_seeds", "method", "verdict", "x_random"]
+    columns = [
+        "group",
+        "metric",
+        "reference",
+        "value",
+        "diff",
+        "rel_diff",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "n_pairs",
+        "n_seeds",
+        "method",
+        "verdict",
+        "x_random",
+    ]
     return pd.DataFrame.from_records(records, columns=columns)
 
 
@@ -391,35 +470,77 @@ def export_frame(summary: pd.DataFrame, diffs: pd.DataFrame, metrics: Sequence[s
     long = []
     for _, row in summary.iterrows():
         for m in metrics:
-            long.append({"group": row["group"], "metric": m, "part": "test", "mean": row[m], "std": row[f"{m} std"],
-                         "n_runs": int(row["n"])})
+            long.append(
+                {
+                    "group": row["group"],
+                    "metric": m,
+                    "part": "test",
+                    "mean": row[m],
+                    "std": row[f"{m} std"],
+                    "n_runs": int(row["n"]),
+                }
+            )
     out = pd.DataFrame.from_records(long, columns=["group", "metric", "part", "mean", "std", "n_runs"])
-    keep = ["group", "metric", "diff", "rel_diff", "ci_low", "ci_high", "p_value", "n_pairs", "n_seeds", "method",
-            "verdict"]
+    keep = [
+        "group",
+        "metric",
+        "diff",
+        "rel_diff",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "n_pairs",
+        "n_seeds",
+        "method",
+        "verdict",
+    ]
     return out.merge(diffs[keep], on=["group", "metric"], how="left")
 
 
-_LATEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_LATEX_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 
 
 def _tex(text: str) -> str:
     return "".join(_LATEX_ESCAPES.get(ch, ch) for ch in str(text))
 
 
-def to_latex(summary: pd.DataFrame, metrics: Sequence[str], diffs: pd.DataFrame | None = None, *,
-             metric_label: Callable[[str], str] = str, caption: str = "", note: str = "",
-             group_header: str = "Model", digits: int = 4) -> str:
+def to_latex(
+    summary: pd.DataFrame,
+    metrics: Sequence[str],
+    diffs: pd.DataFrame | None = None,
+    *,
+    metric_label: Callable[[str], str] = str,
+    caption: str = "",
+    note: str = "",
+    group_header: str = "Model",
+    digits: int = 4,
+) -> str:
     """A booktabs table (rows: groups; columns: metrics as mean ± std). The best mean of each
     column is bold; a significant improvement over the reference gets a dagger."""
     better = set()
     if diffs is not None and not diffs.empty:
         better = {(g, m) for g, m, v in zip(diffs["group"], diffs["metric"], diffs["verdict"]) if v == "better"}
     best = {m: summary[m].max(skipna=True) for m in metrics}
-    lines = [r"\begin{table}[t]", r"\centering", r"\small",
-             r"\begin{tabular}{l" + "c" * len(metrics) + "}", r"\toprule",
-             " & ".join([_tex(group_header)] + [_tex(metric_label(m)) for m in metrics]) + r" \\",
-             r"\midrule"]
+    lines = [
+        r"\begin{table}[t]",
+        r"\centering",
+        r"\small",
+        r"\begin{tabular}{l" + "c" * len(metrics) + "}",
+        r"\toprule",
+        " & ".join([_tex(group_header)] + [_tex(metric_label(m)) for m in metrics]) + r" \\",
+        r"\midrule",
+    ]
     for _, row in summary.iterrows():
         cells = [_tex(row["group"])]
         for m in metrics:
@@ -448,14 +569,15 @@ def _segment_name(label: str) -> tuple[str, str] | None:
     if label in ITEM_SEGMENT_ORDER:
         return "item", label
     if label.startswith("users:"):
-        name = label[len("users:"):].split(" ", 1)[0]
+        name = label[len("users:") :].split(" ", 1)[0]
         if name in USER_SEGMENT_ORDER:
             return "user", name
     return None
 
 
-def segment_table(groups: Sequence[RunGroup], read_results: Callable[[str], dict[str, Any] | None],
-                  metric: str) -> pd.DataFrame:
+def segment_table(
+    groups: Sequence[RunGroup], read_results: Callable[[str], dict[str, Any] | None], metric: str
+) -> pd.DataFrame:
     """Per group and segment: kind (item | user), segment, mean, std over seeds, n_users (mean).
 
     Segments without users (e.g. no cold items in a ratio split) are left out.
@@ -476,10 +598,18 @@ def segment_table(groups: Sequence[RunGroup], read_results: Callable[[str], dict
                 values.setdefault(named, []).append((float(value), float(seg["n_users"])))
         for (kind, name), pairs in values.items():
             mean, std = seed_summary([v for v, _ in pairs])
-            records.append({"group": g.name, "kind": kind, "segment": name, "mean": mean, "std": std,
-                            "n_runs": len(pairs), "n_users": sum(n for _, n in pairs) / len(pairs)})
-    frame = pd.DataFrame.from_records(records, columns=["group", "kind", "segment", "mean", "std", "n_runs",
-                                                        "n_users"])
+            records.append(
+                {
+                    "group": g.name,
+                    "kind": kind,
+                    "segment": name,
+                    "mean": mean,
+                    "std": std,
+                    "n_runs": len(pairs),
+                    "n_users": sum(n for _, n in pairs) / len(pairs),
+                }
+            )
+    frame = pd.DataFrame.from_records(records, columns=["group", "kind", "segment", "mean", "std", "n_runs", "n_users"])
     order = {s: i for i, s in enumerate(ITEM_SEGMENT_ORDER + USER_SEGMENT_ORDER)}
     return frame.sort_values(by="segment", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
@@ -488,8 +618,15 @@ def tested_weights_table(groups: Sequence[RunGroup]) -> pd.DataFrame:
     """Which weights each run tested: group, seed, best epoch, its training phase and the run's
     completion note (e.g. scheme 3 whose dynamic phase never beat the cached one). One row per
     run; `best_phase` is None for runs that predate phase records."""
-    records = [{"group": g.name, "seed": r.seed, "best_epoch": r.best_epoch, "best_phase": r.best_phase,
-                "summary": r.completion.get("summary") or r.best_text}
-               for g in groups for r in g.runs]
+    records = [
+        {
+            "group": g.name,
+            "seed": r.seed,
+            "best_epoch": r.best_epoch,
+            "best_phase": r.best_phase,
+            "summary": r.completion.get("summary") or r.best_text,
+        }
+        for g in groups
+        for r in g.runs
+    ]
     return pd.DataFrame.from_records(records, columns=["group", "seed", "best_epoch", "best_phase", "summary"])
-

@@ -1,5 +1,6 @@
 """The Compare page's tables and verdicts in words: the strings of the comparison, the same on
 the page and in the defence report (`rec_app.report`). Pure functions; no Streamlit."""
+
 from __future__ import annotations
 
 import math
@@ -10,8 +11,15 @@ import pandas as pd
 from rec_app.compare_table import GroupComparison, RunGroup, format_mean_std
 from rec_app.i18n import metric_label, part_metric_label, t
 
-__all__ = ["group_label", "summary_display", "differences_display", "verdict_sentences", "format_p", "method_label",
-           "format_x_random"]
+__all__ = [
+    "group_label",
+    "summary_display",
+    "differences_display",
+    "verdict_sentences",
+    "format_p",
+    "method_label",
+    "format_x_random",
+]
 
 
 def group_label(g: RunGroup, lang: str) -> str:
@@ -21,16 +29,22 @@ def group_label(g: RunGroup, lang: str) -> str:
     return g.name
 
 
-def summary_display(summary: pd.DataFrame, metrics: Sequence[str], lang: str,
-                    random: Mapping[str, float] | None = None, random_runs: int = 0) -> pd.DataFrame:
+def summary_display(
+    summary: pd.DataFrame,
+    metrics: Sequence[str],
+    lang: str,
+    random: Mapping[str, float] | None = None,
+    random_runs: int = 0,
+) -> pd.DataFrame:
     """Strings `mean ± std` per test metric (4 decimals, columns `test NDCG@10`, ...), one row per
     group; with `random` (the
     reference group's `random_reference`) a last row "Random ranking (expected)", the mean over
     its `random_runs` runs."""
     out = pd.DataFrame({t("col.group", lang): summary["group"], t("col.runs", lang): summary["n"]})
     for m in metrics:
-        out[part_metric_label(m, "test", lang)] = [format_mean_std(a, b, int(n)) for a, b, n in
-                                      zip(summary[m], summary[f"{m} std"], summary["n"])]
+        out[part_metric_label(m, "test", lang)] = [
+            format_mean_std(a, b, int(n)) for a, b, n in zip(summary[m], summary[f"{m} std"], summary["n"])
+        ]
     if random:
         row = {t("col.group", lang): t("compare.random_row", lang), t("col.runs", lang): random_runs}
         row.update({part_metric_label(m, "test", lang): f"{random[m]:.4f}" if m in random else "–" for m in metrics})
@@ -60,20 +74,24 @@ def differences_display(diffs: pd.DataFrame, metrics: Sequence[str], lang: str) 
     the verdict in words and the value as a multiple of the random ranking's."""
     d = diffs[diffs["metric"].isin(list(metrics))]
     marks = {"better": "↑ ", "worse": "↓ ", "ns": ""}
-    return pd.DataFrame({
-        t("col.group", lang): d["group"],
-        t("col.metric", lang): [part_metric_label(m, "test", lang) for m in d["metric"]],
-        t("col.reference", lang): [f"{v:.4f}" for v in d["reference"]],
-        t("col.value", lang): [f"{v:.4f}" for v in d["value"]],
-        t("col.diff", lang): [f"{v:+.4f}" for v in d["diff"]],
-        t("col.rel_diff", lang): ["–" if not math.isfinite(v) else f"{100 * v:+.1f}%" for v in d["rel_diff"]],
-        t("col.ci", lang): [f"[{a:+.4f}, {b:+.4f}]" for a, b in zip(d["ci_low"], d["ci_high"])],
-        t("compare.col_p", lang): [format_p(p) for p in d["p_value"]],
-        t("compare.col_method", lang): [t("compare.method_cell", lang, method=method_label(m, lang), seeds=int(k),
-                                          n=int(n)) for m, k, n in zip(d["method"], d["n_seeds"], d["n_pairs"])],
-        t("col.verdict", lang): [marks[v] + t(f"verdict.{v}", lang) for v in d["verdict"]],
-        t("compare.col_x_random", lang): [format_x_random(x) for x in d["x_random"]],
-    })
+    return pd.DataFrame(
+        {
+            t("col.group", lang): d["group"],
+            t("col.metric", lang): [part_metric_label(m, "test", lang) for m in d["metric"]],
+            t("col.reference", lang): [f"{v:.4f}" for v in d["reference"]],
+            t("col.value", lang): [f"{v:.4f}" for v in d["value"]],
+            t("col.diff", lang): [f"{v:+.4f}" for v in d["diff"]],
+            t("col.rel_diff", lang): ["–" if not math.isfinite(v) else f"{100 * v:+.1f}%" for v in d["rel_diff"]],
+            t("col.ci", lang): [f"[{a:+.4f}, {b:+.4f}]" for a, b in zip(d["ci_low"], d["ci_high"])],
+            t("compare.col_p", lang): [format_p(p) for p in d["p_value"]],
+            t("compare.col_method", lang): [
+                t("compare.method_cell", lang, method=method_label(m, lang), seeds=int(k), n=int(n))
+                for m, k, n in zip(d["method"], d["n_seeds"], d["n_pairs"])
+            ],
+            t("col.verdict", lang): [marks[v] + t(f"verdict.{v}", lang) for v in d["verdict"]],
+            t("compare.col_x_random", lang): [format_x_random(x) for x in d["x_random"]],
+        }
+    )
 
 
 def verdict_sentences(comparisons: Sequence[GroupComparison], metrics: Sequence[str], lang: str) -> list[str]:
@@ -95,12 +113,21 @@ def verdict_sentences(comparisons: Sequence[GroupComparison], metrics: Sequence[
         rest = len(rows) - len(better) - len(worse)
         if rest:
             parts.append(t("compare.sentence_ns", lang, n=rest))
-        sentence = t("compare.sentence", lang, group=gc.group, reference=gc.reference, n=gc.n_pairs,
-                     seeds=len(gc.seeds), method=method_label(gc.method, lang), parts="; ".join(parts))
+        sentence = t(
+            "compare.sentence",
+            lang,
+            group=gc.group,
+            reference=gc.reference,
+            n=gc.n_pairs,
+            seeds=len(gc.seeds),
+            method=method_label(gc.method, lang),
+            parts="; ".join(parts),
+        )
         if len(gc.seeds) == 1:
             sentence += " " + t("compare.one_seed_note", lang)
         if gc.unpaired_seeds:
-            sentence += " " + t("compare.unpaired_seeds", lang,
-                                seeds=", ".join("?" if s is None else str(s) for s in gc.unpaired_seeds))
+            sentence += " " + t(
+                "compare.unpaired_seeds", lang, seeds=", ".join("?" if s is None else str(s) for s in gc.unpaired_seeds)
+            )
         out.append(sentence)
     return out

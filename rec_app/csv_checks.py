@@ -6,6 +6,7 @@ parse); `split_feasibility` runs the split's own rules (`rec_core.split.make_spl
 loaded data and counts the users and items that qualify, so a run never fails later with
 "no user has enough interactions". Messages are i18n keys with their parameters.
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,9 +21,17 @@ __all__ = ["CsvProblem", "Feasibility", "read_header", "text_problem", "file_ide
 
 # Leading bytes of file types people upload by mistake, and what to call them.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"),
-    (b"%PDF", "PDF"), (b"PK\x03\x04", "ZIP (.xlsx, .docx, .zip)"), (b"\xd0\xcf\x11\xe0", "Office (.xls, .doc)"),
-    (b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"SQLite format 3\x00", "SQLite"), (b"\x7fELF", "ELF"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"%PDF", "PDF"),
+    (b"PK\x03\x04", "ZIP (.xlsx, .docx, .zip)"),
+    (b"\xd0\xcf\x11\xe0", "Office (.xls, .doc)"),
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bzip2"),
+    (b"SQLite format 3\x00", "SQLite"),
+    (b"\x7fELF", "ELF"),
     (b"PAR1", "Parquet"),
 )
 _SNIFF = 65536  # bytes looked at
@@ -103,6 +112,12 @@ def split_feasibility(data: InteractionData, split: str, seed: int = 0) -> Feasi
     def distinct(values: np.ndarray, rows: np.ndarray) -> int:
         return int(len(np.unique(values[rows])))
 
-    return Feasibility(split=split, n_users=int(data.n_users), n_items=int(data.n_items),
-                       test_users=distinct(data.users, parts.test), valid_users=distinct(data.users, parts.valid),
-                       train_items=distinct(data.items, parts.train), test_items=distinct(data.items, parts.test))
+    return Feasibility(
+        split=split,
+        n_users=int(data.n_users),
+        n_items=int(data.n_items),
+        test_users=distinct(data.users, parts.test),
+        valid_users=distinct(data.users, parts.valid),
+        train_items=distinct(data.items, parts.train),
+        test_items=distinct(data.items, parts.test),
+    )

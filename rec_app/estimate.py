@@ -27,6 +27,7 @@ with several phases (scheme 3: cached epochs, then dynamic ones) is priced phase
 queue is simulated: runs ahead (what is left of the running ones, all of the queued ones) are
 placed on the free slots first (`schedule`).
 """
+
 from __future__ import annotations
 
 import json
@@ -44,11 +45,36 @@ from rec_core.data.sizes import KNOWN_SIZES, DatasetSize, dataset_size
 from rec_core.runs.load import busy_factor, cores
 from rec_core.runs.summary import parse_time
 
-__all__ = ["DatasetSize", "Estimate", "Profile", "KNOWN_SIZES", "dataset_size", "cost_signature", "data_key",
-           "fits_per_run", "encode_signature", "phase_plan", "validations", "observed_profile", "estimate",
-           "cache_likely_warm", "schedule", "remaining_s", "confirm_over_s", "needs_confirmation",
-           "profile_of_run", "COLD_STARTUP_S", "WARM_STARTUP_S", "TEXT_MODELS", "CLOSED_FORM_MODELS", "rescale",
-           "run_threads", "trained_s", "worker_starts", "PACE_MIN_S"]
+__all__ = [
+    "DatasetSize",
+    "Estimate",
+    "Profile",
+    "KNOWN_SIZES",
+    "dataset_size",
+    "cost_signature",
+    "data_key",
+    "fits_per_run",
+    "encode_signature",
+    "phase_plan",
+    "validations",
+    "observed_profile",
+    "estimate",
+    "cache_likely_warm",
+    "schedule",
+    "remaining_s",
+    "confirm_over_s",
+    "needs_confirmation",
+    "profile_of_run",
+    "COLD_STARTUP_S",
+    "WARM_STARTUP_S",
+    "TEXT_MODELS",
+    "CLOSED_FORM_MODELS",
+    "rescale",
+    "run_threads",
+    "trained_s",
+    "worker_starts",
+    "PACE_MIN_S",
+]
 
 COLD_STARTUP_S = 10.0  # a fresh process's imports, until a calibration has timed them here
 PACE_MIN_S = 3.0  # a running run is priced from its own pace once it trained this long (estimated seconds)
@@ -58,9 +84,23 @@ TEXT_MODELS = ("gpt2rec", "enhanced")
 # `<name>_grid` fields instead (rec_core/train/closed_form.py); Popularity has one.
 CLOSED_FORM_MODELS = ("pop", "ease", "itemknn")
 # Model fields that change how long an epoch takes; the rest (lr, dropout, ...) do not.
-_COST_FIELDS = ("name", "embed_dim", "backbone", "max_length", "use_cache", "use_attention", "freeze_gpt2",
-                "use_peft", "n_heads", "lora_rank", "dynamic_layers", "cached_epochs", "use_user_text",
-                "text_rank", "contrastive_sample")
+_COST_FIELDS = (
+    "name",
+    "embed_dim",
+    "backbone",
+    "max_length",
+    "use_cache",
+    "use_attention",
+    "freeze_gpt2",
+    "use_peft",
+    "n_heads",
+    "lora_rank",
+    "dynamic_layers",
+    "cached_epochs",
+    "use_user_text",
+    "text_rank",
+    "contrastive_sample",
+)
 
 
 @dataclass(frozen=True)
@@ -86,13 +126,19 @@ class Profile:
 
     @staticmethod
     def from_dict(d: Mapping[str, Any]) -> Profile:
-        return Profile(int(d["n_train"]), int(d["n_users"]), int(d["n_items"]),
-                       {str(k): float(v) for k, v in dict(d["epoch_s"]).items()},
-                       {str(k): float(v) for k, v in dict(d["valid_s"]).items()},
-                       float(d.get("load_s", 0.0)), float(d.get("build_s", 0.0)), float(d.get("encode_s", 0.0)),
-                       float(d.get("test_s", 0.0)),
-                       None if d.get("startup_s") is None else float(d["startup_s"]),
-                       None if d.get("busy") is None else float(d["busy"]))
+        return Profile(
+            int(d["n_train"]),
+            int(d["n_users"]),
+            int(d["n_items"]),
+            {str(k): float(v) for k, v in dict(d["epoch_s"]).items()},
+            {str(k): float(v) for k, v in dict(d["valid_s"]).items()},
+            float(d.get("load_s", 0.0)),
+            float(d.get("build_s", 0.0)),
+            float(d.get("encode_s", 0.0)),
+            float(d.get("test_s", 0.0)),
+            None if d.get("startup_s") is None else float(d["startup_s"]),
+            None if d.get("busy") is None else float(d["busy"]),
+        )
 
     def scaled(self, size: DatasetSize, n_train: int) -> Profile:
         """This profile moved to a dataset of `size` with `n_train` training interactions."""
@@ -101,19 +147,36 @@ class Profile:
         train = n_train / max(1, self.n_train)
         scores = size.n_users * size.n_items / max(1, self.n_users * self.n_items)
         texts = (size.n_users + size.n_items) / max(1, self.n_users + self.n_items)
-        return Profile(n_train, size.n_users, size.n_items, {k: v * train for k, v in self.epoch_s.items()},
-                       {k: v * scores for k, v in self.valid_s.items()}, self.load_s * train, self.build_s * texts,
-                       self.encode_s * texts, self.test_s * scores, self.startup_s, self.busy)
+        return Profile(
+            n_train,
+            size.n_users,
+            size.n_items,
+            {k: v * train for k, v in self.epoch_s.items()},
+            {k: v * scores for k, v in self.valid_s.items()},
+            self.load_s * train,
+            self.build_s * texts,
+            self.encode_s * texts,
+            self.test_s * scores,
+            self.startup_s,
+            self.busy,
+        )
 
     def idle(self) -> Profile:
         """The same costs as on an idle machine (this one when its load is not known)."""
         if self.busy is None or self.busy == 1.0:
             return self
         k = 1.0 / self.busy
-        return replace(self, epoch_s={n: v * k for n, v in self.epoch_s.items()},
-                       valid_s={n: v * k for n, v in self.valid_s.items()}, load_s=self.load_s * k,
-                       build_s=self.build_s * k, encode_s=self.encode_s * k, test_s=self.test_s * k,
-                       startup_s=None if self.startup_s is None else self.startup_s * k, busy=1.0)
+        return replace(
+            self,
+            epoch_s={n: v * k for n, v in self.epoch_s.items()},
+            valid_s={n: v * k for n, v in self.valid_s.items()},
+            load_s=self.load_s * k,
+            build_s=self.build_s * k,
+            encode_s=self.encode_s * k,
+            test_s=self.test_s * k,
+            startup_s=None if self.startup_s is None else self.startup_s * k,
+            busy=1.0,
+        )
 
 
 @dataclass(frozen=True)
@@ -235,9 +298,18 @@ def run_threads(config: Mapping[str, Any]) -> int:
     return int(_train(config).get("threads") or 0) or cores()
 
 
-def estimate(config: Mapping[str, Any], size: DatasetSize, profile: Profile, *, cache_warm: bool,
-             startup_s: float | None = None, basis: str = "runs", n_runs: int = 0,
-             measured_at: str | None = None, busy: float | None = None) -> Estimate:
+def estimate(
+    config: Mapping[str, Any],
+    size: DatasetSize,
+    profile: Profile,
+    *,
+    cache_warm: bool,
+    startup_s: float | None = None,
+    basis: str = "runs",
+    n_runs: int = 0,
+    measured_at: str | None = None,
+    busy: float | None = None,
+) -> Estimate:
     """Seconds of one run of `config` on a dataset of `size`, from `profile` (scaled when it
     was measured on another dataset). `startup_s`: the process start to count (default: the
     profile's, else COLD_STARTUP_S). `busy`: the busy factor to price for (1.0: an idle
@@ -258,20 +330,42 @@ def estimate(config: Mapping[str, Any], size: DatasetSize, profile: Profile, *, 
         for _ in range(epochs):
             epoch += 1
             valid = epoch % every == 0 or epoch == 1
-            per_epoch.append(scale * (p.epoch_s.get(name, max(p.epoch_s.values(), default=0.0)) + (
-                p.valid_s.get(name, max(p.valid_s.values(), default=0.0)) if valid else 0.0)))
+            per_epoch.append(
+                scale
+                * (
+                    p.epoch_s.get(name, max(p.epoch_s.values(), default=0.0))
+                    + (p.valid_s.get(name, max(p.valid_s.values(), default=0.0)) if valid else 0.0)
+                )
+            )
     text = encode_signature(config) is not None
-    parts = {"startup": startup_s, "loading": p.load_s + p.build_s,
-             "encoding": 0.0 if cache_warm or not text else p.encode_s,
-             "training": training, "evaluation": evaluation, "testing": p.test_s}
+    parts = {
+        "startup": startup_s,
+        "loading": p.load_s + p.build_s,
+        "encoding": 0.0 if cache_warm or not text else p.encode_s,
+        "training": training,
+        "evaluation": evaluation,
+        "testing": p.test_s,
+    }
     train = _train(config)
     patience = int(train.get("patience") or 0)
     early = 0 < patience < int(train.get("epochs", 1)) and _model(config).get("name") not in CLOSED_FORM_MODELS
     parts = {k: v * scale for k, v in parts.items()}
     # A calibration times a fresh process's imports; a run's recorded start may be a warm hand-over.
     fresh = profile.startup_s if basis == "calibration" and profile.startup_s is not None else COLD_STARTUP_S
-    return Estimate(sum(parts.values()), parts, basis, n_runs, measured_at, cache_warm, same, early,
-                    busy if busy is not None and p.busy else p.busy, scale, tuple(per_epoch), fresh * scale)
+    return Estimate(
+        sum(parts.values()),
+        parts,
+        basis,
+        n_runs,
+        measured_at,
+        cache_warm,
+        same,
+        early,
+        busy if busy is not None and p.busy else p.busy,
+        scale,
+        tuple(per_epoch),
+        fresh * scale,
+    )
 
 
 def rescale(found: Estimate, busy: float | None) -> Estimate:
@@ -280,20 +374,27 @@ def rescale(found: Estimate, busy: float | None) -> Estimate:
     if busy is None or found.busy is None or busy == found.busy:
         return found
     k = busy / found.busy
-    return replace(found, total_s=found.total_s * k, parts={n: v * k for n, v in found.parts.items()}, busy=busy,
-                   scale=found.scale * k, epoch_s=tuple(v * k for v in found.epoch_s),
-                   fresh_start_s=found.fresh_start_s * k)
+    return replace(
+        found,
+        total_s=found.total_s * k,
+        parts={n: v * k for n, v in found.parts.items()},
+        busy=busy,
+        scale=found.scale * k,
+        epoch_s=tuple(v * k for v in found.epoch_s),
+        fresh_start_s=found.fresh_start_s * k,
+    )
 
 
-def worker_starts(queued: Sequence[float], mine: Sequence[float], free_slots: int, start_s: float
-                  ) -> tuple[list[float], list[float]]:
+def worker_starts(
+    queued: Sequence[float], mine: Sequence[float], free_slots: int, start_s: float
+) -> tuple[list[float], list[float]]:
     """`queued` and `mine` (seconds of each run, in queue order) with the cost of the queue's
     warm worker: when it hands a run over while others wait, the queue starts the next worker,
     whose imports (about a fresh process start, `start_s`) share the cores with the run just
     handed over (an MF epoch of 0.1 s took 5 s beside them). So every run but the first
     `free_slots` (those that start at once, on a worker already waiting) costs `start_s` more."""
     runs = [float(s) + (start_s if k >= free_slots else 0.0) for k, s in enumerate([*queued, *mine])]
-    return runs[:len(queued)], runs[len(queued):]
+    return runs[: len(queued)], runs[len(queued) :]
 
 
 # -- finished runs as profiles --------------------------------------------------------------------
@@ -302,8 +403,9 @@ def _median(values: Sequence[float]) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
-def profile_of_run(results: Mapping[str, Any], history: Sequence[Mapping[str, Any]],
-                   status: Mapping[str, Any] | None = None) -> tuple[Profile, bool] | None:
+def profile_of_run(
+    results: Mapping[str, Any], history: Sequence[Mapping[str, Any]], status: Mapping[str, Any] | None = None
+) -> tuple[Profile, bool] | None:
     """(profile, text cache was cold) of one finished run; None when its record lacks timings."""
     try:
         timings, data, split = results["timings"], results["dataset"], results["split"]
@@ -330,14 +432,21 @@ def profile_of_run(results: Mapping[str, Any], history: Sequence[Mapping[str, An
                 valid_s[name] = evals
     if not epoch_s:
         return None
-    parts = {k: float(timings.get(k, 0.0)) for k in ("load_s", "split_s", "build_model_s", "fit_s", "test_s",
-                                                     "total_s")}
+    parts = {
+        k: float(timings.get(k, 0.0)) for k in ("load_s", "split_s", "build_model_s", "fit_s", "test_s", "total_s")
+    }
     # What total_s holds besides the timed parts (writing tables and checkpoint): with the test.
-    other = max(0.0, parts["total_s"] - sum(parts[k] for k in ("load_s", "split_s", "build_model_s", "fit_s",
-                                                               "test_s")))
+    other = max(
+        0.0, parts["total_s"] - sum(parts[k] for k in ("load_s", "split_s", "build_model_s", "fit_s", "test_s"))
+    )
     # Preparing the model happens inside the fit, outside every epoch's seconds: with the build.
-    prepare = 0.0 if closed else max(0.0, parts["fit_s"] - sum(float(h.get("seconds", 0.0)) + float(
-        h.get("eval_seconds", 0.0)) for h in history))
+    prepare = (
+        0.0
+        if closed
+        else max(
+            0.0, parts["fit_s"] - sum(float(h.get("seconds", 0.0)) + float(h.get("eval_seconds", 0.0)) for h in history)
+        )
+    )
     startup = None
     started, finished = parse_time((status or {}).get("started_at")), parse_time((status or {}).get("finished_at"))
     if started and finished and parts["total_s"] > 0:
@@ -347,16 +456,28 @@ def profile_of_run(results: Mapping[str, Any], history: Sequence[Mapping[str, An
     others, env = timings.get("others_runnable"), results.get("environment") or {}
     busy = None
     if isinstance(others, (int, float)):  # sampled as it ran (runs from before that record are not scaled)
-        busy = busy_factor(float(others), int(env.get("torch_threads") or 0) or None, int(env.get("cpu_count") or 0) or None)
-    return Profile(n_train, n_users, n_items, epoch_s, valid_s, parts["load_s"] + parts["split_s"],
-                   parts["build_model_s"] + prepare, 0.0, parts["test_s"] + other, startup, busy), cold
+        busy = busy_factor(
+            float(others), int(env.get("torch_threads") or 0) or None, int(env.get("cpu_count") or 0) or None
+        )
+    return Profile(
+        n_train,
+        n_users,
+        n_items,
+        epoch_s,
+        valid_s,
+        parts["load_s"] + parts["split_s"],
+        parts["build_model_s"] + prepare,
+        0.0,
+        parts["test_s"] + other,
+        startup,
+        busy,
+    ), cold
 
 
 Reader = Callable[[str], tuple[Mapping[str, Any] | None, list[dict[str, Any]], Mapping[str, Any] | None]]
 
 
-def observed_profile(config: Mapping[str, Any], rows: Sequence[RunRow], read: Reader
-                     ) -> tuple[Profile, int] | None:
+def observed_profile(config: Mapping[str, Any], rows: Sequence[RunRow], read: Reader) -> tuple[Profile, int] | None:
     """The median profile of finished runs with `config`'s cost signature, from those on the
     same dataset and split when there are any; (profile, number of runs) or None.
 
@@ -398,15 +519,23 @@ def observed_profile(config: Mapping[str, Any], rows: Sequence[RunRow], read: Re
 
     phases = {name for p in chosen for name in p.epoch_s}
     first = chosen[0]
-    profile = Profile(first.n_train, first.n_users, first.n_items,
-                      {n: med(lambda p, n=n: p.epoch_s.get(n, math.nan)) for n in phases},  # type: ignore[misc]  # default binds the loop variable
-                      {n: med(lambda p, n=n: p.valid_s.get(n, math.nan)) for n in phases  # type: ignore[misc]  # as above
-                       if any(n in p.valid_s for p in chosen)},
-                      med(lambda p: p.load_s), warm_per_text * (first.n_users + first.n_items) if warm_builds
-                      else med(lambda p: p.build_s),
-                      encode_per_text * (first.n_users + first.n_items), med(lambda p: p.test_s),
-                      _median([p.startup_s for p in chosen if p.startup_s is not None]),
-                      1.0 if all(p.busy is not None for p in chosen) else None)
+    profile = Profile(
+        first.n_train,
+        first.n_users,
+        first.n_items,
+        {n: _median([p.epoch_s.get(n, math.nan) for p in chosen]) or 0.0 for n in phases},
+        {
+            n: _median([p.valid_s.get(n, math.nan) for p in chosen]) or 0.0
+            for n in phases
+            if any(n in p.valid_s for p in chosen)
+        },
+        med(lambda p: p.load_s),
+        warm_per_text * (first.n_users + first.n_items) if warm_builds else med(lambda p: p.build_s),
+        encode_per_text * (first.n_users + first.n_items),
+        med(lambda p: p.test_s),
+        _median([p.startup_s for p in chosen if p.startup_s is not None]),
+        1.0 if all(p.busy is not None for p in chosen) else None,
+    )
     return profile, len(chosen)
 
 
@@ -417,14 +546,23 @@ def cache_likely_warm(config: Mapping[str, Any], rows: Sequence[RunRow], *, cali
     if enc is None or calibrated:
         return True  # nothing to encode, or the calibration just encoded them
     data = sub_table(config, "data")
-    return any(r.state in ("done", "stopped") and encode_signature(r.config) == enc
-               and sub_table(r.config, "data") == data for r in rows)
+    return any(
+        r.state in ("done", "stopped") and encode_signature(r.config) == enc and sub_table(r.config, "data") == data
+        for r in rows
+    )
 
 
 # -- the queue ------------------------------------------------------------------------------------
-def schedule(running_left: Sequence[float], queued: Sequence[float], mine: Sequence[float],
-             parallel: int, *, running_slots: Sequence[int] | None = None, queued_slots: Sequence[int] | None = None,
-             slots: int = 1) -> tuple[float, float]:
+def schedule(
+    running_left: Sequence[float],
+    queued: Sequence[float],
+    mine: Sequence[float],
+    parallel: int,
+    *,
+    running_slots: Sequence[int] | None = None,
+    queued_slots: Sequence[int] | None = None,
+    slots: int = 1,
+) -> tuple[float, float]:
     """(seconds until the first of `mine` starts, seconds until the last of them ends) when
     `parallel` slots first finish the running runs (`running_left`: seconds each has left),
     then the queued ones in order, then `mine` in order.

@@ -4,6 +4,7 @@ CLI user types) in parentheses, e.g. "LoRA adapters (use_peft): ...".
 `rec_core` names config fields in its errors (`ConfigError.field`, `DataError.field`), which
 is right for the command line and the config files; the app's users know the labels.
 """
+
 from __future__ import annotations
 
 from rec_app.i18n import t
@@ -12,11 +13,36 @@ __all__ = ["FIELD_LABELS", "field_label", "labelled_message"]
 
 # Config field -> i18n key of the widget that sets it on the Train page.
 FIELD_LABELS: dict[str, str] = {
-    **{name: f"field.{name}" for name in (
-        "embed_dim", "backbone", "max_length", "freeze_mf", "gate_init", "epochs", "lr", "batch_size", "patience",
-        "seeds", "seed", "label", "use_cache", "use_attention", "freeze_gpt2", "use_peft", "contrastive_weight",
-        "n_heads", "lora_rank", "dynamic_layers", "cached_epochs", "l2_grid", "k_grid", "shrink_grid",
-        "processes")},
+    **{
+        name: f"field.{name}"
+        for name in (
+            "embed_dim",
+            "backbone",
+            "max_length",
+            "freeze_mf",
+            "gate_init",
+            "epochs",
+            "lr",
+            "batch_size",
+            "patience",
+            "seeds",
+            "seed",
+            "label",
+            "use_cache",
+            "use_attention",
+            "freeze_gpt2",
+            "use_peft",
+            "contrastive_weight",
+            "n_heads",
+            "lora_rank",
+            "dynamic_layers",
+            "cached_epochs",
+            "l2_grid",
+            "k_grid",
+            "shrink_grid",
+            "processes",
+        )
+    },
     "init_from_run": "field.warm_start",
     "synthetic_users": "field.syn_users",
     "synthetic_items": "field.syn_items",
@@ -24,9 +50,23 @@ FIELD_LABELS: dict[str, str] = {
     "kind": "field.split",
     "model": "field.model",
     "preset": "train.preset",
-    **{f"csv_{name}": f"csv.{name}" for name in (
-        "user_col", "item_col", "rating_col", "time_col", "item_id_col", "user_id_col", "item_template",
-        "user_template", "sep", "interactions", "items", "users")},
+    **{
+        f"csv_{name}": f"csv.{name}"
+        for name in (
+            "user_col",
+            "item_col",
+            "rating_col",
+            "time_col",
+            "item_id_col",
+            "user_id_col",
+            "item_template",
+            "user_template",
+            "sep",
+            "interactions",
+            "items",
+            "users",
+        )
+    },
 }
 
 
@@ -45,6 +85,6 @@ def labelled_message(field: str, message: str, lang: str) -> str:
     labels = [field_label(p, lang) for p in parts]
     if not parts or not any(labels):
         return message
-    rest = message[len(field) + 2:] if message.startswith(f"{field}: ") else message
+    rest = message[len(field) + 2 :] if message.startswith(f"{field}: ") else message
     head = ", ".join(label or part for label, part in zip(labels, parts))
     return f"{head} ({', '.join(parts)}): {rest}"

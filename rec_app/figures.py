@@ -6,6 +6,7 @@ first, so Chinese labels render in the browser and in exported PNG/SVG alike.
 `export_images` renders figures at slide resolution (1600 x 900, scale 2) through kaleido,
 reusing one headless Chromium for all of them.
 """
+
 from __future__ import annotations
 
 import io
@@ -22,8 +23,19 @@ import plotly.graph_objects as go
 
 from rec_app.i18n import metric_label, part_metric_label, segment_label, t
 
-__all__ = ["FONT_FAMILY", "SLIDE", "PALETTE", "Style", "run_colours", "metric_bars", "segment_bars",
-           "training_curves", "chart_config", "export_images", "export_zip"]
+__all__ = [
+    "FONT_FAMILY",
+    "SLIDE",
+    "PALETTE",
+    "Style",
+    "run_colours",
+    "metric_bars",
+    "segment_bars",
+    "training_curves",
+    "chart_config",
+    "export_images",
+    "export_zip",
+]
 
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, Arial, sans-serif"
 SLIDE = {"width": 1600, "height": 900, "scale": 2}  # 16:9 at 3200 x 1800 pixels
@@ -75,8 +87,17 @@ class Style:
 
 
 def _axis(style: Style, grid: bool, **extra: Any) -> dict[str, Any]:
-    axis = {"showline": True, "linecolor": "#888", "linewidth": 2 if style.presentation else 1, "showgrid": grid,
-            "gridcolor": "#e6e6e6", "zeroline": False, "ticks": "outside", "tickcolor": "#888", "automargin": True}
+    axis = {
+        "showline": True,
+        "linecolor": "#888",
+        "linewidth": 2 if style.presentation else 1,
+        "showgrid": grid,
+        "gridcolor": "#e6e6e6",
+        "zeroline": False,
+        "ticks": "outside",
+        "tickcolor": "#888",
+        "automargin": True,
+    }
     return {**axis, **extra}
 
 
@@ -91,8 +112,9 @@ def _legend_rows(names: Sequence[str], style: Style, width_px: int = 1000) -> in
     return max(1, math.ceil(chars * 0.6 * style.font / width_px))
 
 
-def _figure(data: list[dict[str, Any]], style: Style, title: str, panel_titles: bool = False,
-            **layout: Any) -> go.Figure:
+def _figure(
+    data: list[dict[str, Any]], style: Style, title: str, panel_titles: bool = False, **layout: Any
+) -> go.Figure:
     """One `go.Figure` from trace and layout dicts, validated once.
 
     Built in one go on purpose: plotly's incremental update_* calls cost ~100 ms per figure,
@@ -103,16 +125,35 @@ def _figure(data: list[dict[str, Any]], style: Style, title: str, panel_titles: 
     line = int(1.8 * style.font)
     rows = _legend_rows(names, style)
     base: dict[str, Any] = {
-        "template": "none", "paper_bgcolor": "white", "plot_bgcolor": "white",
+        "template": "none",
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
         # Title pinned to the top edge, legend just above the plot: they never overlap.
-        "title": {"text": title, "font": {"size": style.title}, "x": 0.0, "xref": "paper", "xanchor": "left",
-                  "y": 1.0, "yref": "container", "yanchor": "top", "pad": {"t": 10}},
+        "title": {
+            "text": title,
+            "font": {"size": style.title},
+            "x": 0.0,
+            "xref": "paper",
+            "xanchor": "left",
+            "y": 1.0,
+            "yref": "container",
+            "yanchor": "top",
+            "pad": {"t": 10},
+        },
         "font": {"family": FONT_FAMILY, "size": style.font, "color": "#222"},
         # Legend at the bottom edge: long group names wrap there without hiding the title.
-        "legend": {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.0, "x": 0.0,
-                   "title": {"text": ""}},
+        "legend": {
+            "orientation": "h",
+            "yref": "container",
+            "yanchor": "bottom",
+            "y": 0.0,
+            "x": 0.0,
+            "title": {"text": ""},
+        },
         "margin": {"l": 60, "r": 20, "t": _top_margin(style, panel_titles), "b": 4 * style.font + 24 + line * rows},
-        "height": style.height + line * rows, "colorway": list(PALETTE), "hoverlabel": {"font": {"family": FONT_FAMILY}},
+        "height": style.height + line * rows,
+        "colorway": list(PALETTE),
+        "hoverlabel": {"font": {"family": FONT_FAMILY}},
     }
     return go.Figure(data=data, layout={**base, **layout})
 
@@ -122,12 +163,23 @@ def _finite(x: Any) -> float | None:
 
 
 def _error_bars(values: list[float], visible: bool, style: Style) -> dict[str, Any]:
-    return {"type": "data", "array": values, "visible": visible, "thickness": style.line * 0.75,
-            "width": style.marker, "color": "#333"}
+    return {
+        "type": "data",
+        "array": values,
+        "visible": visible,
+        "thickness": style.line * 0.75,
+        "width": style.marker,
+        "color": "#333",
+    }
 
 
-def metric_bars(summary: pd.DataFrame, metrics: Sequence[str], style: Style, title: str | None = None,
-                colours: Mapping[str, str] | None = None) -> go.Figure:
+def metric_bars(
+    summary: pd.DataFrame,
+    metrics: Sequence[str],
+    style: Style,
+    title: str | None = None,
+    colours: Mapping[str, str] | None = None,
+) -> go.Figure:
     """Grouped bars: x = metrics, one bar per group (summary row), error bars = std over seeds.
 
     `summary` has columns `group`, `n`, `<metric>`, `<metric> std` (compare_table.summary_table);
@@ -138,17 +190,31 @@ def metric_bars(summary: pd.DataFrame, metrics: Sequence[str], style: Style, tit
     for i, (_, row) in enumerate(summary.iterrows()):
         several = int(row["n"]) > 1
         stds = [(_finite(row[f"{m} std"]) or 0.0) if several else 0.0 for m in metrics]
-        data.append({"type": "bar", "name": str(row["group"]), "x": labels, "y": [_finite(row[m]) for m in metrics],
-                     "marker": {"color": _colour_of(colours, str(row["group"]), i)},
-                     "error_y": _error_bars(stds, several, style),
-                     "hovertemplate": "%{x}: %{y:.4f}<extra>%{fullData.name}</extra>"})
-    return _figure(data, style, title or t("fig.metrics_title", style.lang), barmode="group", bargap=0.25,
-                   xaxis=_axis(style, False),
-                   yaxis=_axis(style, True, title={"text": t("fig.value", style.lang)}, rangemode="tozero"))
+        data.append(
+            {
+                "type": "bar",
+                "name": str(row["group"]),
+                "x": labels,
+                "y": [_finite(row[m]) for m in metrics],
+                "marker": {"color": _colour_of(colours, str(row["group"]), i)},
+                "error_y": _error_bars(stds, several, style),
+                "hovertemplate": "%{x}: %{y:.4f}<extra>%{fullData.name}</extra>",
+            }
+        )
+    return _figure(
+        data,
+        style,
+        title or t("fig.metrics_title", style.lang),
+        barmode="group",
+        bargap=0.25,
+        xaxis=_axis(style, False),
+        yaxis=_axis(style, True, title={"text": t("fig.value", style.lang)}, rangemode="tozero"),
+    )
 
 
-def segment_bars(segments: pd.DataFrame, metric: str, kind: str, style: Style,
-                 colours: Mapping[str, str] | None = None) -> go.Figure:
+def segment_bars(
+    segments: pd.DataFrame, metric: str, kind: str, style: Style, colours: Mapping[str, str] | None = None
+) -> go.Figure:
     """Bars per segment (x) and group (colour) for item popularity (`kind="item"`) or user
     activity (`kind="user"`) segments of the test metric `metric`; `segments` as
     compare_table.segment_table returns, `colours` as in `metric_bars`."""
@@ -158,19 +224,37 @@ def segment_bars(segments: pd.DataFrame, metric: str, kind: str, style: Style,
         part = frame[frame["group"] == group]
         several = bool((part["n_runs"] > 1).any())
         stds = [float(s) if n > 1 else 0.0 for s, n in zip(part["std"], part["n_runs"])]
-        data.append({"type": "bar", "name": str(group), "x": [segment_label(s, style.lang) for s in part["segment"]],
-                     "y": [float(v) for v in part["mean"]], "marker": {"color": _colour_of(colours, str(group), i)},
-                     "error_y": _error_bars(stds, several, style), "customdata": [float(n) for n in part["n_users"]],
-                     "hovertemplate": "%{x}: %{y:.4f} (%{customdata:.0f} users)<extra></extra>"})
+        data.append(
+            {
+                "type": "bar",
+                "name": str(group),
+                "x": [segment_label(s, style.lang) for s in part["segment"]],
+                "y": [float(v) for v in part["mean"]],
+                "marker": {"color": _colour_of(colours, str(group), i)},
+                "error_y": _error_bars(stds, several, style),
+                "customdata": [float(n) for n in part["n_users"]],
+                "hovertemplate": "%{x}: %{y:.4f} (%{customdata:.0f} users)<extra></extra>",
+            }
+        )
     key = "fig.segments_item" if kind == "item" else "fig.segments_user"
     shown = part_metric_label(metric, "test", style.lang)
-    return _figure(data, style, t(key, style.lang, metric=shown), barmode="group",
-                   bargap=0.25, xaxis=_axis(style, False, title={"text": t(key + "_axis", style.lang)}),
-                   yaxis=_axis(style, True, title={"text": shown}, rangemode="tozero"))
+    return _figure(
+        data,
+        style,
+        t(key, style.lang, metric=shown),
+        barmode="group",
+        bargap=0.25,
+        xaxis=_axis(style, False, title={"text": t(key + "_axis", style.lang)}),
+        yaxis=_axis(style, True, title={"text": shown}, rangemode="tozero"),
+    )
 
 
-def training_curves(histories: Mapping[str, Sequence[dict[str, Any]]], style: Style,
-                    metric: str = "ndcg@10", colours: Mapping[str, str] | None = None) -> go.Figure:
+def training_curves(
+    histories: Mapping[str, Sequence[dict[str, Any]]],
+    style: Style,
+    metric: str = "ndcg@10",
+    colours: Mapping[str, str] | None = None,
+) -> go.Figure:
     """Two panels over epochs: training loss (left) and validation `metric` (right).
 
     One run: every loss part (bpr, contrastive, total) in its own colour. Several runs: each
@@ -192,29 +276,70 @@ def training_curves(histories: Mapping[str, Sequence[dict[str, Any]]], style: St
         if not single or len(parts) <= 2:  # one part besides the total equals the total: draw it once
             parts = [p for p in parts if p == "total"] or parts
         for j, part in enumerate(parts):
-            data.append({"type": "scatter", "mode": mode, "x": epochs,
-                         "y": [(h.get("loss") or {}).get(part) for h in history],
-                         "name": t(f"loss.{part}", style.lang, default=part) if single else name, "legendgroup": name,
-                         "line": {"color": PALETTE[j % len(PALETTE)] if single else color, "width": style.line,
-                                  "dash": "solid" if single else dash},
-                         "marker": {"size": style.marker}, "xaxis": "x", "yaxis": "y"})
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": mode,
+                    "x": epochs,
+                    "y": [(h.get("loss") or {}).get(part) for h in history],
+                    "name": t(f"loss.{part}", style.lang, default=part) if single else name,
+                    "legendgroup": name,
+                    "line": {
+                        "color": PALETTE[j % len(PALETTE)] if single else color,
+                        "width": style.line,
+                        "dash": "solid" if single else dash,
+                    },
+                    "marker": {"size": style.marker},
+                    "xaxis": "x",
+                    "yaxis": "y",
+                }
+            )
         valid = [(h.get("epoch"), (h.get("valid") or {}).get(metric)) for h in history if h.get("valid")]
-        data.append({"type": "scatter", "mode": mode, "x": [e for e, _ in valid],
-                     "y": [v for _, v in valid], "name": metric_label(metric, style.lang) if single else name,
-                     "legendgroup": name, "showlegend": single,
-                     "line": {"color": PALETTE[3] if single else color, "width": style.line,
-                              "dash": "solid" if single else dash},
-                     "marker": {"size": style.marker}, "xaxis": "x2", "yaxis": "y2"})
+        data.append(
+            {
+                "type": "scatter",
+                "mode": mode,
+                "x": [e for e, _ in valid],
+                "y": [v for _, v in valid],
+                "name": metric_label(metric, style.lang) if single else name,
+                "legendgroup": name,
+                "showlegend": single,
+                "line": {
+                    "color": PALETTE[3] if single else color,
+                    "width": style.line,
+                    "dash": "solid" if single else dash,
+                },
+                "marker": {"size": style.marker},
+                "xaxis": "x2",
+                "yaxis": "y2",
+            }
+        )
     epoch_axis = {"title": {"text": t("fig.epoch", style.lang)}, "dtick": 1 if longest <= 12 else None}
     # Two panels side by side by axis domains, each titled by an annotation.
-    titles = [{"text": text, "x": x, "y": 1.0, "xref": "paper", "yref": "paper", "xanchor": "center",
-               "yanchor": "bottom", "showarrow": False, "font": {"size": style.font + 1}, "yshift": 6}
-              for x, text in ((0.22, t("fig.loss", style.lang)),
-                              (0.78, t("fig.valid_metric", style.lang, metric=metric_label(metric, style.lang))))]
+    titles = [
+        {
+            "text": text,
+            "x": x,
+            "y": 1.0,
+            "xref": "paper",
+            "yref": "paper",
+            "xanchor": "center",
+            "yanchor": "bottom",
+            "showarrow": False,
+            "font": {"size": style.font + 1},
+            "yshift": 6,
+        }
+        for x, text in (
+            (0.22, t("fig.loss", style.lang)),
+            (0.78, t("fig.valid_metric", style.lang, metric=metric_label(metric, style.lang))),
+        )
+    ]
     layout: dict[str, Any] = {
         "xaxis": _axis(style, False, domain=[0.0, 0.44], **epoch_axis),
         "xaxis2": _axis(style, False, domain=[0.56, 1.0], anchor="y2", **epoch_axis),
-        "yaxis": _axis(style, True), "yaxis2": _axis(style, True, anchor="x2"), "annotations": titles,
+        "yaxis": _axis(style, True),
+        "yaxis2": _axis(style, True, anchor="x2"),
+        "annotations": titles,
     }
     return _figure(data, style, t("fig.curves_title", style.lang), panel_titles=True, **layout)
 
@@ -238,8 +363,9 @@ def _browser_env() -> None:
             os.environ["BROWSER_PATH"] = found
 
 
-def export_images(figures: Mapping[str, go.Figure], formats: Sequence[str] = ("png", "svg"),
-                  timeout_s: float = 120) -> dict[str, bytes]:
+def export_images(
+    figures: Mapping[str, go.Figure], formats: Sequence[str] = ("png", "svg"), timeout_s: float = 120
+) -> dict[str, bytes]:
     """{"<name>.<fmt>": bytes} for every figure and format, at slide resolution.
 
     One headless Chromium renders them all (starting one costs seconds). Runs in a fresh
@@ -258,8 +384,12 @@ def export_images(figures: Mapping[str, go.Figure], formats: Sequence[str] = ("p
         async with kaleido.Kaleido(n=1, timeout=timeout_s) as k:
             for name, fig in figures.items():
                 for fmt in formats:
-                    opts = {"format": fmt, "width": SLIDE["width"], "height": SLIDE["height"],
-                            "scale": SLIDE["scale"] if fmt == "png" else 1}
+                    opts = {
+                        "format": fmt,
+                        "width": SLIDE["width"],
+                        "height": SLIDE["height"],
+                        "scale": SLIDE["scale"] if fmt == "png" else 1,
+                    }
                     out[f"{name}.{fmt}"] = await k.calc_fig(fig, opts=opts)
 
     def work() -> None:

@@ -9,6 +9,7 @@ back only in a run that draws its widget: one set for a widget that is not drawn
 behind as a plain session value and come back, stale, the next time Streamlit drops the
 widget. Works on any mutable mapping (`st.session_state` in the app, a dict in tests).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping

@@ -7,6 +7,7 @@ processes torchrun starts N of them (`python -m torch.distributed.run --standalo
 --nproc_per_node N -m rec_core execute ...`): one run, each step on a global batch of
 batch_size x N triples (rec_core/distributed.py); the queue counts it as N slots.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,19 @@ from rec_core.runs.runner import check_processes
 if TYPE_CHECKING:
     from rec_core.experiment import RunConfig
 
-__all__ = ["RUNS_ENV", "MAX_SEEDS", "runs_root", "max_parallel", "parse_seeds", "build_configs",
-           "execute_argv", "check_launch_processes", "submit_runs", "save_upload", "UPLOADS_DIR"]
+__all__ = [
+    "RUNS_ENV",
+    "MAX_SEEDS",
+    "runs_root",
+    "max_parallel",
+    "parse_seeds",
+    "build_configs",
+    "execute_argv",
+    "check_launch_processes",
+    "submit_runs",
+    "save_upload",
+    "UPLOADS_DIR",
+]
 
 RUNS_ENV = "REC_CORE_RUNS"
 PARALLEL_ENV = "REC_CORE_MAX_PARALLEL"
@@ -93,8 +105,11 @@ def execute_argv(run_id: str, runs_dir: str | Path, processes: int = 1) -> list[
     """The command that carries out a queued run folder (what the queue launches): the CLI's
     `execute`, under torchrun with `processes` > 1 (never handed to the warm worker then)."""
     processes = check_processes(processes)
-    launcher = ([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes)]
-                if processes > 1 else [sys.executable])
+    launcher = (
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes)]
+        if processes > 1
+        else [sys.executable]
+    )
     return [*launcher, "-m", "rec_core", "execute", run_id, "--runs-dir", str(Path(runs_dir).resolve()), "--quiet"]
 
 
@@ -109,8 +124,10 @@ def check_launch_processes(processes: object) -> int:
 
     gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
     if gpus and n > gpus:
-        raise ConfigError("processes", f"must be at most {gpus} on this machine: with CUDA each process takes one "
-                                       f"GPU and it has {gpus}, not {n}")
+        raise ConfigError(
+            "processes",
+            f"must be at most {gpus} on this machine: with CUDA each process takes one GPU and it has {gpus}, not {n}",
+        )
     return n
 
 

@@ -7,6 +7,7 @@ the wrong row); and a progress line with a fraction: the step within the epoch w
 and ETA while training, the texts encoded with their rate and ETA while a cold feature cache
 is filled, the seconds spent (and an estimate of those left) in the other phases before that.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -23,8 +24,12 @@ __all__ = ["STATE_ICONS", "ProgressView", "ordered", "row_labels", "progress_vie
 
 # One icon per state (Streamlit expander icons); "spinner" turns while a run works.
 STATE_ICONS: dict[str, str] = {
-    "running": "spinner", "queued": ":material/hourglass_top:", "done": ":material/check_circle:",
-    "stopped": ":material/stop_circle:", "failed": ":material/error:", "corrupt": ":material/broken_image:",
+    "running": "spinner",
+    "queued": ":material/hourglass_top:",
+    "done": ":material/check_circle:",
+    "stopped": ":material/stop_circle:",
+    "failed": ":material/error:",
+    "corrupt": ":material/broken_image:",
 }
 _ORDER = {"running": 0, "queued": 1}
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
@@ -39,11 +44,19 @@ def ordered(rows: Sequence[RunRow], statuses: Mapping[str, Mapping[str, Any]] | 
     """Running runs (earliest start first), then queued ones in the order the queue starts them
     (queued_at, from `statuses` by run id), then the rest, newest first."""
     statuses = statuses or {}
-    active = sorted((r for r in rows if r.state in _ORDER),
-                    key=lambda r: (_ORDER[r.state], (r.started_at or _EPOCH) if r.state == "running"
-                                   else _queued_at(r, statuses), r.run_id))
-    rest = sorted((r for r in rows if r.state not in _ORDER),
-                  key=lambda r: (r.finished_at or r.created_at or _EPOCH, r.run_id), reverse=True)
+    active = sorted(
+        (r for r in rows if r.state in _ORDER),
+        key=lambda r: (
+            _ORDER[r.state],
+            (r.started_at or _EPOCH) if r.state == "running" else _queued_at(r, statuses),
+            r.run_id,
+        ),
+    )
+    rest = sorted(
+        (r for r in rows if r.state not in _ORDER),
+        key=lambda r: (r.finished_at or r.created_at or _EPOCH, r.run_id),
+        reverse=True,
+    )
     return active + rest
 
 
@@ -96,7 +109,7 @@ def _texts_rate(texts_per_s: float, lang: str) -> str:
 
 
 def _encoding_view(progress: Mapping[str, Any], lang: str) -> ProgressView:
-    """"encoding text: 800 of 1,682 texts · 120 texts/s · about 7 s left" (status.json's
+    """ "encoding text: 800 of 1,682 texts · 120 texts/s · about 7 s left" (status.json's
     `texts`, `texts_total`, `texts_per_s`, `encode_eta_s`; rec_core.experiment writes them)."""
     total = max(1, int(progress["texts_total"]))
     done = min(total, max(0, int(progress.get("texts") or 0)))
@@ -108,8 +121,15 @@ def _encoding_view(progress: Mapping[str, Any], lang: str) -> ProgressView:
     return ProgressView(done / total, " · ".join(parts))
 
 
-def progress_view(row: RunRow, status: Mapping[str, Any], lang: str, *, now: datetime | None = None,
-                  phase_estimate_s: float | None = None, queue_position: int | None = None) -> ProgressView:
+def progress_view(
+    row: RunRow,
+    status: Mapping[str, Any],
+    lang: str,
+    *,
+    now: datetime | None = None,
+    phase_estimate_s: float | None = None,
+    queue_position: int | None = None,
+) -> ProgressView:
     """The progress line of `row` (its status.json as `status`, for phase start times).
 
     `phase_estimate_s`: the estimated seconds of the phase the run is in before training
@@ -118,8 +138,9 @@ def progress_view(row: RunRow, status: Mapping[str, Any], lang: str, *, now: dat
     now = now or datetime.now(timezone.utc)
     progress = row.progress or {}
     if row.state == "queued":
-        return ProgressView(None, t("live.queued_at", lang, k=queue_position) if queue_position else
-                            t("live.queued", lang))
+        return ProgressView(
+            None, t("live.queued_at", lang, k=queue_position) if queue_position else t("live.queued", lang)
+        )
     if row.state != "running":
         return ProgressView(None, t(f"state.{row.state}", lang))
     epochs = int(progress.get("epochs") or 0)
@@ -145,8 +166,10 @@ def progress_view(row: RunRow, status: Mapping[str, Any], lang: str, *, now: dat
     spent = max(0.0, (now - began).total_seconds())
     if phase_estimate_s and phase_estimate_s > 0:
         left = max(0.0, phase_estimate_s - spent)
-        text = t("live.phase_left", lang, phase=name, spent=format_duration(spent, lang),
-                 left=format_duration(left, lang)) if left > 0 else \
-            t("live.phase_over", lang, phase=name, spent=format_duration(spent, lang))
+        text = (
+            t("live.phase_left", lang, phase=name, spent=format_duration(spent, lang), left=format_duration(left, lang))
+            if left > 0
+            else t("live.phase_over", lang, phase=name, spent=format_duration(spent, lang))
+        )
         return ProgressView(min(0.99, spent / phase_estimate_s), text)
     return ProgressView(0.0, t("live.phase_spent", lang, phase=name, spent=format_duration(spent, lang)))

@@ -7,6 +7,7 @@ model what it actually ran with (attention or not, cached or end-to-end text, Lo
 contrastive weight, a warm start), and the preset only when the switches still match it, so
 a scheme 2 run with attention turned off is never called "attention fusion".
 """
+
 from __future__ import annotations
 
 import ast
@@ -117,8 +118,11 @@ def model_display_name(config: Mapping[str, Any], lang: str = "en", backbone: bo
     if parts:
         head, rest = parts[0], parts[1:]
         is_preset = kind == "enhanced" and preset_matches(model) is not None
-        inner = (f"{head}{t('mname.colon', lang)}{t('mname.sep', lang).join(rest)}" if is_preset and rest
-                 else t("mname.sep", lang).join(parts))
+        inner = (
+            f"{head}{t('mname.colon', lang)}{t('mname.sep', lang).join(rest)}"
+            if is_preset and rest
+            else t("mname.sep", lang).join(parts)
+        )
         base = f"{base}{t('mname.open', lang)}{inner}{t('mname.close', lang)}"
     if backbone and kind in _TEXT_MODELS and model.get("backbone"):
         base = f"{base} · {model.get('backbone')}"

@@ -9,6 +9,7 @@ curves, the analysis figures, the protocol paragraph, the versions and the machi
 and prints to PDF from a browser. `report_zip(report)` adds the tables as CSV, each run's
 config and every figure as SVG. Pure functions; no Streamlit.
 """
+
 from __future__ import annotations
 
 import html
@@ -26,8 +27,17 @@ from typing import Any, Literal
 import pandas as pd
 import plotly.graph_objects as go
 
-from rec_app.compare_table import (TABLE_METRICS, GroupComparison, RunGroup, differences_table, flatten_config,
-                                   random_reference, segment_table, seedless_config, summary_table)
+from rec_app.compare_table import (
+    TABLE_METRICS,
+    GroupComparison,
+    RunGroup,
+    differences_table,
+    flatten_config,
+    random_reference,
+    segment_table,
+    seedless_config,
+    summary_table,
+)
 from rec_app.compare_text import differences_display, summary_display, verdict_sentences
 from rec_app.figures import Style, export_images, metric_bars, run_colours, segment_bars, training_curves
 from rec_app.i18n import part_metric_label, t
@@ -36,10 +46,32 @@ from rec_app.model_names import model_display_name
 __all__ = ["ReportFigure", "ReportInputs", "Report", "SECTIONS", "build_report", "report_zip"]
 
 # Section ids in reading order (the HTML's anchors; tests look for each).
-SECTIONS: tuple[str, ...] = ("runs", "comparison", "segments", "curves", "attention", "projections", "protocol",
-                             "environment")
-_ENV_KEYS = ("python", "platform", "rec_core", "code", "torch", "transformers", "peft", "numpy", "pandas", "device",
-             "cpu_count", "torch_threads", "cuda_version", "cuda_device")
+SECTIONS: tuple[str, ...] = (
+    "runs",
+    "comparison",
+    "segments",
+    "curves",
+    "attention",
+    "projections",
+    "protocol",
+    "environment",
+)
+_ENV_KEYS = (
+    "python",
+    "platform",
+    "rec_core",
+    "code",
+    "torch",
+    "transformers",
+    "peft",
+    "numpy",
+    "pandas",
+    "device",
+    "cpu_count",
+    "torch_threads",
+    "cuda_version",
+    "cuda_device",
+)
 _PACKAGES = ("torch", "transformers", "peft", "numpy", "pandas", "plotly", "streamlit")
 
 
@@ -90,18 +122,25 @@ def _table(frame: pd.DataFrame, bold_rows: Sequence[bool] | None = None) -> str:
     for i, row in enumerate(frame.itertuples(index=False)):
         cls = ' class="differs"' if bold_rows is not None and bold_rows[i] else ""
         rows.append(f"<tr{cls}>" + "".join(f"<td>{_esc(v)}</td>" for v in row) + "</tr>")
-    return f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _runs_table(groups: Sequence[RunGroup], lang: str) -> pd.DataFrame:
     label = part_metric_label("ndcg@10", "test", lang)
-    records = [{t("col.group", lang): g.name, t("report.col_what", lang): model_display_name(r.config, lang),
-                t("report.col_run", lang): r.run_id, t("col.seed", lang): r.seed,
-                t("report.col_state", lang): t(f"state.{r.state}", lang, default=r.state),
-                t("col.best_epoch", lang): r.best_text or "–",
-                t("col.ended", lang): r.completion.get("summary") or "–",
-                label: f"{r.metrics['ndcg@10']:.4f}" if "ndcg@10" in r.metrics else "–"}
-               for g in groups for r in g.runs]
+    records = [
+        {
+            t("col.group", lang): g.name,
+            t("report.col_what", lang): model_display_name(r.config, lang),
+            t("report.col_run", lang): r.run_id,
+            t("col.seed", lang): r.seed,
+            t("report.col_state", lang): t(f"state.{r.state}", lang, default=r.state),
+            t("col.best_epoch", lang): r.best_text or "–",
+            t("col.ended", lang): r.completion.get("summary") or "–",
+            label: f"{r.metrics['ndcg@10']:.4f}" if "ndcg@10" in r.metrics else "–",
+        }
+        for g in groups
+        for r in g.runs
+    ]
     return pd.DataFrame.from_records(records)
 
 
@@ -109,10 +148,13 @@ def _config_table(groups: Sequence[RunGroup], lang: str) -> tuple[pd.DataFrame, 
     """Setting x group (seedless configs, flattened); which rows differ between groups."""
     flat = [flatten_config(seedless_config(g.runs[0].config)) if g.runs else {} for g in groups]
     keys = list(dict.fromkeys(k for f in flat for k in f))
+
     def shown(v: object) -> str:
         return json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else ("–" if v is None else str(v))
-    frame = pd.DataFrame({t("report.col_setting", lang): keys,
-                          **{g.name: [shown(f.get(k)) for k in keys] for g, f in zip(groups, flat)}})
+
+    frame = pd.DataFrame(
+        {t("report.col_setting", lang): keys, **{g.name: [shown(f.get(k)) for k in keys] for g, f in zip(groups, flat)}}
+    )
     differs = [len({shown(f.get(k)) for f in flat}) > 1 for k in keys]
     return frame, differs
 
@@ -127,8 +169,9 @@ def _this_machine() -> dict[str, str]:
     return out
 
 
-def _environment_table(groups: Sequence[RunGroup], results: Mapping[str, dict[str, Any] | None],
-                       lang: str) -> pd.DataFrame:
+def _environment_table(
+    groups: Sequence[RunGroup], results: Mapping[str, dict[str, Any] | None], lang: str
+) -> pd.DataFrame:
     """One column per distinct recorded environment (headed by its runs), then this machine."""
     columns: dict[str, dict[str, Any]] = {}
     runs_of: dict[str, list[str]] = {}
@@ -153,8 +196,13 @@ def _environment_table(groups: Sequence[RunGroup], results: Mapping[str, dict[st
 
 
 def _figure_html(fig: go.Figure, name: str) -> str:
-    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig-{name}", default_width="100%",
-                       config={"displaylogo": False, "responsive": True})
+    return fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=f"fig-{name}",
+        default_width="100%",
+        config={"displaylogo": False, "responsive": True},
+    )
 
 
 _CSS = """
@@ -209,8 +257,9 @@ def build_report(inputs: ReportInputs, lang: str, now: datetime | None = None) -
             figures[f"segments-{kind}"] = segment_bars(segments, inputs.segment_metric, kind, style, colours=colours)
     if any(inputs.histories.values()):
         curve_colours = {name: colours.get(inputs.curve_groups.get(name, name), "") for name in inputs.histories}
-        figures["training-curves"] = training_curves(inputs.histories, style,
-                                                     colours={k: v for k, v in curve_colours.items() if v})
+        figures["training-curves"] = training_curves(
+            inputs.histories, style, colours={k: v for k, v in curve_colours.items() if v}
+        )
     extras: dict[str, list[tuple[str, go.Figure | None, str]]] = {"attention": [], "projection": []}
     for extra in inputs.extras:
         try:
@@ -229,44 +278,76 @@ def build_report(inputs: ReportInputs, lang: str, now: datetime | None = None) -
     def extra_blocks(kind: str, none_key: str) -> str:
         if not extras[kind]:
             return f'<p class="note">{_esc(t(none_key, lang))}</p>'
-        return "".join(figure_block(n, c) if f is not None else f'<p class="note">{_esc(c)}: '
-                       f'{_esc(t("report.no_figure", lang))}</p>' for n, f, c in extras[kind])
+        return "".join(
+            figure_block(n, c)
+            if f is not None
+            else f'<p class="note">{_esc(c)}: {_esc(t("report.no_figure", lang))}</p>'
+            for n, f, c in extras[kind]
+        )
 
     sentences = verdict_sentences(list(inputs.comparisons), inputs.metrics, lang)
     splits = sorted({str(r.split) for g in groups for r in g.runs})
     body: dict[str, str] = {}
-    body["runs"] = (f'<p class="note">{_esc(t("report.runs_note", lang))}</p>' + _table(tables["runs"])
-                    + _table(config_frame, differs))
-    comparison = [f"<p>{_markdown(t('compare.rule', lang))}</p>", _table(tables["summary"]),
-                  f'<p class="note">{_esc(t("compare.table_note", lang))}'
-                  + (f' {_esc(t("compare.random_note", lang))}' if random else "") + "</p>"]
+    body["runs"] = (
+        f'<p class="note">{_esc(t("report.runs_note", lang))}</p>'
+        + _table(tables["runs"])
+        + _table(config_frame, differs)
+    )
+    comparison = [
+        f"<p>{_markdown(t('compare.rule', lang))}</p>",
+        _table(tables["summary"]),
+        f'<p class="note">{_esc(t("compare.table_note", lang))}'
+        + (f" {_esc(t('compare.random_note', lang))}" if random else "")
+        + "</p>",
+    ]
     if sentences:
-        comparison.append(f"<h3>{_esc(t('report.verdicts', lang))}</h3><ul>"
-                          + "".join(f"<li>{_markdown(s)}</li>" for s in sentences) + "</ul>")
+        comparison.append(
+            f"<h3>{_esc(t('report.verdicts', lang))}</h3><ul>"
+            + "".join(f"<li>{_markdown(s)}</li>" for s in sentences)
+            + "</ul>"
+        )
     for gc in inputs.comparisons:
         if gc.error:
-            comparison.append(f'<p class="note">{_esc(t("compare.cannot_pair", lang, group=gc.group, error=gc.error))}'
-                              "</p>")
+            comparison.append(
+                f'<p class="note">{_esc(t("compare.cannot_pair", lang, group=gc.group, error=gc.error))}</p>'
+            )
     if ref is not None and not diffs.empty:
-        comparison.append(f"<h3>{_esc(t('report.differences', lang, reference=ref.name))}</h3>"
-                          + _table(tables["differences"]))
+        comparison.append(
+            f"<h3>{_esc(t('report.differences', lang, reference=ref.name))}</h3>" + _table(tables["differences"])
+        )
     else:
         comparison.append(f'<p class="note">{_esc(t("report.no_differences", lang))}</p>')
     comparison.append(figure_block("metrics"))
     body["comparison"] = "".join(comparison)
-    body["segments"] = "".join(figure_block(n) for n in figures if n.startswith("segments-")) or \
-        f'<p class="note">{_esc(t("report.no_figure", lang))}</p>'
-    body["curves"] = (f'<p class="note">{_esc(t("report.curves_note", lang))}</p>' + figure_block("training-curves")
-                      if "training-curves" in figures else f'<p class="note">{_esc(t("report.no_figure", lang))}</p>')
+    body["segments"] = (
+        "".join(figure_block(n) for n in figures if n.startswith("segments-"))
+        or f'<p class="note">{_esc(t("report.no_figure", lang))}</p>'
+    )
+    body["curves"] = (
+        f'<p class="note">{_esc(t("report.curves_note", lang))}</p>' + figure_block("training-curves")
+        if "training-curves" in figures
+        else f'<p class="note">{_esc(t("report.no_figure", lang))}</p>'
+    )
     body["attention"] = extra_blocks("attention", "report.none_attention")
     body["projections"] = extra_blocks("projection", "report.none_projection")
-    body["protocol"] = "<p>" + _esc(t("report.protocol", lang, splits=", ".join(
-        t(f"split.{s}", lang, default=s) for s in splits) or "–")) + "</p>"
-    body["environment"] = (f'<p class="note">{_esc(t("report.environment_note", lang))}</p>'
-                           + _table(tables["environment"]))
-    titles = {"runs": "report.s_runs", "comparison": "report.s_comparison", "segments": "report.s_segments",
-              "curves": "report.s_curves", "attention": "report.s_attention", "projections": "report.s_projections",
-              "protocol": "report.s_protocol", "environment": "report.s_environment"}
+    body["protocol"] = (
+        "<p>"
+        + _esc(t("report.protocol", lang, splits=", ".join(t(f"split.{s}", lang, default=s) for s in splits) or "–"))
+        + "</p>"
+    )
+    body["environment"] = f'<p class="note">{_esc(t("report.environment_note", lang))}</p>' + _table(
+        tables["environment"]
+    )
+    titles = {
+        "runs": "report.s_runs",
+        "comparison": "report.s_comparison",
+        "segments": "report.s_segments",
+        "curves": "report.s_curves",
+        "attention": "report.s_attention",
+        "projections": "report.s_projections",
+        "protocol": "report.s_protocol",
+        "environment": "report.s_environment",
+    }
 
     when = (now or datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M")
     try:
@@ -274,18 +355,27 @@ def build_report(inputs: ReportInputs, lang: str, now: datetime | None = None) -
     except importlib.metadata.PackageNotFoundError:
         version = "?"
     models = ", ".join(g.name for g in groups)
-    meta = t("report.generated", lang, when=when, version=version, n=sum(len(g.runs) for g in groups),
-             groups=len(groups), reference=ref.name if ref is not None else t("report.no_reference", lang))
+    meta = t(
+        "report.generated",
+        lang,
+        when=when,
+        version=version,
+        n=sum(len(g.runs) for g in groups),
+        groups=len(groups),
+        reference=ref.name if ref is not None else t("report.no_reference", lang),
+    )
     nav = "".join(f'<li><a href="#{s}">{_esc(t(titles[s], lang))}</a></li>' for s in SECTIONS)
     sections = "".join(f'<section id="{s}"><h2>{_esc(t(titles[s], lang))}</h2>{body[s]}</section>' for s in SECTIONS)
-    page = (f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{_esc(t('report.heading', lang))}: {_esc(models)}</title><style>{_CSS}</style>"
-            f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script></head><body>'
-            f"<h1>{_esc(t('report.title', lang, models=models))}</h1><p class=\"meta\">{_esc(meta)}</p>"
-            f'<p class="note print-hint">{_esc(t("report.print_hint", lang))}</p>'
-            f"<nav><h3>{_esc(t('report.contents', lang))}</h3><ol>{nav}</ol></nav>{sections}"
-            f"<script>{_PRINT_JS}</script></body></html>")
+    page = (
+        f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_esc(t('report.heading', lang))}: {_esc(models)}</title><style>{_CSS}</style>"
+        f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script></head><body>'
+        f'<h1>{_esc(t("report.title", lang, models=models))}</h1><p class="meta">{_esc(meta)}</p>'
+        f'<p class="note print-hint">{_esc(t("report.print_hint", lang))}</p>'
+        f"<nav><h3>{_esc(t('report.contents', lang))}</h3><ol>{nav}</ol></nav>{sections}"
+        f"<script>{_PRINT_JS}</script></body></html>"
+    )
     return Report(page, lang, figures, tables, configs)
 
 

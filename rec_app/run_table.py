@@ -4,6 +4,7 @@ reader, never failing for one odd run) with the names, times and flags the pages
 A finished run whose results.json is corrupt still shows its name, model and state (with the
 problem in words), and a run deleted while it is being read is simply left out.
 """
+
 from __future__ import annotations
 
 import re
@@ -107,12 +108,26 @@ def row_of(summary: RunSummary) -> RunRow:
     if finished is None and summary.state in FINISHED_STATES:
         finished = parse_time(summary.updated_at)
     return RunRow(
-        run_id=summary.run_id, state=summary.state, name=fields["label"] or short_name(summary.run_id),
-        model=fields["model"], preset=fields["preset"], backbone=fields["backbone"], dataset=fields["dataset"],
-        split=fields["split"], seed=fields["seed"], created_at=parse_time(summary.created_at),
-        started_at=parse_time(summary.started_at), finished_at=finished, duration_s=summary.duration_s,
-        metrics=summary.metrics, phase=summary.phase, progress=summary.progress, error=summary.error,
-        config=summary.config, has_results=summary.has_results, completion=summary.completion,
+        run_id=summary.run_id,
+        state=summary.state,
+        name=fields["label"] or short_name(summary.run_id),
+        model=fields["model"],
+        preset=fields["preset"],
+        backbone=fields["backbone"],
+        dataset=fields["dataset"],
+        split=fields["split"],
+        seed=fields["seed"],
+        created_at=parse_time(summary.created_at),
+        started_at=parse_time(summary.started_at),
+        finished_at=finished,
+        duration_s=summary.duration_s,
+        metrics=summary.metrics,
+        phase=summary.phase,
+        progress=summary.progress,
+        error=summary.error,
+        config=summary.config,
+        has_results=summary.has_results,
+        completion=summary.completion,
     )
 
 

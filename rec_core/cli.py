@@ -6,6 +6,7 @@ shows it here too), and the exit code follows one rule, `EXIT_CODES` (also in `-
 2 bad input, 1 a failed run or an unexpected error, 128 + the signal's number when
 interrupted (130 for Ctrl-C).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,8 +63,12 @@ def _sections() -> dict[str, list[type]]:
 
 
 # Flags whose names read better than the field's; fields derived from --seed get no flag.
-_RENAMED = {("data", "name"): "dataset", ("split", "kind"): "split", ("model", "name"): "model",
-            ("split", "ratios"): "split-ratios"}
+_RENAMED = {
+    ("data", "name"): "dataset",
+    ("split", "kind"): "split",
+    ("model", "name"): "model",
+    ("split", "ratios"): "split-ratios",
+}
 _SKIPPED = {("split", "seed"), ("train", "seed")}
 
 
@@ -119,8 +124,12 @@ def _add_config_flags(train: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The command line's parser; building it imports neither torch nor any model module."""
     prog = "rec-core" if Path(sys.argv[0]).name == "rec-core" else "python -m rec_core"  # the console script's name
-    parser = argparse.ArgumentParser(prog=prog, description="Train and compare recommenders.", epilog=EXIT_CODES,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Train and compare recommenders.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_CommandParser)
 
     train = sub.add_parser("train", help="train one model and write a run folder")
@@ -138,12 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
     execute.add_argument("--runs-dir", default="runs")
     execute.add_argument("--quiet", action="store_true")
 
-    cmp_ = sub.add_parser("compare", help="paired comparison of two runs, or two groups of runs paired by seed",
-                          description="B against A (the reference). Each side is one run or several runs of "
-                                      "different seeds: `compare A B`, `compare A1,A2,A3 B1,B2,B3` or "
-                                      "`compare --a A1 A2 A3 --b B1 B2 B3`. Runs pair up by seed; over several "
-                                      "seeds the test covers seed variation (hierarchical bootstrap; t-test "
-                                      "over seeds from 5 seeds on).")
+    cmp_ = sub.add_parser(
+        "compare",
+        help="paired comparison of two runs, or two groups of runs paired by seed",
+        description="B against A (the reference). Each side is one run or several runs of "
+        "different seeds: `compare A B`, `compare A1,A2,A3 B1,B2,B3` or "
+        "`compare --a A1 A2 A3 --b B1 B2 B3`. Runs pair up by seed; over several "
+        "seeds the test covers seed variation (hierarchical bootstrap; t-test "
+        "over seeds from 5 seeds on).",
+    )
     cmp_.add_argument("run_a", nargs="?", help="reference run(s), comma-separated")
     cmp_.add_argument("run_b", nargs="?", help="compared run(s), comma-separated")
     cmp_.add_argument("--a", nargs="+", dest="runs_a", metavar="RUN", help="reference runs (instead of run_a)")
@@ -224,8 +236,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     # Load and split before the run folder exists: bad data is an input error that must leave
     # nothing behind (and so is a model too large for the memory: start_run checks it).
     data, split = prepare_data(config)
-    return _execute(_rank_run(lambda: start_run(config, RunStore(args.runs_dir), args.run_id, data=data)),
-                    args.quiet, data, split)
+    return _execute(
+        _rank_run(lambda: start_run(config, RunStore(args.runs_dir), args.run_id, data=data)), args.quiet, data, split
+    )
 
 
 def _join_processes(device: str) -> None:
@@ -286,8 +299,10 @@ def _execute(run: Any, quiet: bool, data: Any = None, split: Any = None) -> int:
             raise
         text = f"{type(exc).__name__}: {exc}"
         _mark_failed(run, text)
-        print(f"error: {text} (run {run.run_id} marked failed; unexpected, REC_CORE_DEBUG=1 shows the traceback)",
-              file=sys.stderr)
+        print(
+            f"error: {text} (run {run.run_id} marked failed; unexpected, REC_CORE_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     finally:
         progress.close()
@@ -355,8 +370,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             config = run.config()
             state = run.status()["state"]
             if state not in ("done", "stopped"):
-                raise ConfigError("run", f"run {run_id} is {state}, not finished: only done or stopped runs can "
-                                         "be compared")
+                raise ConfigError(
+                    "run", f"run {run_id} is {state}, not finished: only done or stopped runs can be compared"
+                )
             res = run.results()
             problem = run.check_files(res)
             if problem is not None:
@@ -368,22 +384,33 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             else:
                 mismatch = setting_mismatch(first[1], config)
                 if mismatch is not None:
-                    raise ConfigError("run", f"run {run_id} is on {mismatch[1]} but run {first[0]} is on "
-                                             f"{mismatch[0]}; runs on different datasets or splits cannot be compared")
+                    raise ConfigError(
+                        "run",
+                        f"run {run_id} is on {mismatch[1]} but run {first[0]} is on "
+                        f"{mismatch[0]}; runs on different datasets or splits cannot be compared",
+                    )
             seed = config.get("seed")
             if seed in runs[side]:
-                raise ConfigError(side, f"runs {runs[side][seed].run_id} and {run_id} both have seed {seed}; "
-                                        "give one run per seed on each side")
+                raise ConfigError(
+                    side,
+                    f"runs {runs[side][seed].run_id} and {run_id} both have seed {seed}; "
+                    "give one run per seed on each side",
+                )
             runs[side][seed] = run
             results[run_id] = res
     common = [s for s in runs["a"] if s in runs["b"]]
     if not common:
-        raise ConfigError("seed", f"no seed in common (a: {', '.join(map(str, runs['a']))}; b: "
-                                  f"{', '.join(map(str, runs['b']))}): each seed has its own split, so users "
-                                  "pair up only between runs of the same seed")
+        raise ConfigError(
+            "seed",
+            f"no seed in common (a: {', '.join(map(str, runs['a']))}; b: "
+            f"{', '.join(map(str, runs['b']))}): each seed has its own split, so users "
+            "pair up only between runs of the same seed",
+        )
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
-    tables = {side: {seed: run.read_table("per_user_test") for seed, run in by_seed.items() if seed in common}
-              for side, by_seed in runs.items()}
+    tables = {
+        side: {seed: run.read_table("per_user_test") for seed, run in by_seed.items() if seed in common}
+        for side, by_seed in runs.items()
+    }
     rows = compare_seeds_all(tables["a"], tables["b"], metrics, n_boot=args.n_boot)
     # The random ranking's expected metrics: mean over the paired seeds of the reference side
     # (the same split gives the same value on both sides); absent on runs older than it.
@@ -392,8 +419,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         rnd = ((results[runs["a"][seed].run_id].get("test") or {}).get("primary") or {}).get("random")
         if isinstance(rnd, dict) and rnd:
             randoms.append(rnd)
-    random = {m: sum(float(r[m]) for r in randoms) / len(randoms) for m in (randoms[0] if randoms else {})
-              if all(isinstance(r.get(m), (int, float)) and not isinstance(r.get(m), bool) for r in randoms)}
+    random = {
+        m: sum(float(r[m]) for r in randoms) / len(randoms)
+        for m in (randoms[0] if randoms else {})
+        if all(isinstance(r.get(m), (int, float)) and not isinstance(r.get(m), bool) for r in randoms)
+    }
     label_a = ", ".join(r.run_id for r in runs["a"].values())
     label_b = ", ".join(r.run_id for r in runs["b"].values())
     print(format_comparison(label_a, label_b, rows, random=random))
@@ -419,8 +449,13 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"train": _cmd_train, "execute": _cmd_execute, "compare": _cmd_compare,
-                "runs": _cmd_runs, "datasets": _cmd_datasets}
+    handlers = {
+        "train": _cmd_train,
+        "execute": _cmd_execute,
+        "compare": _cmd_compare,
+        "runs": _cmd_runs,
+        "datasets": _cmd_datasets,
+    }
     try:
         return handlers[args.command](args)
     except RecCoreError as exc:  # raised before any run started (a run's own errors end in _execute)

@@ -1,4 +1,5 @@
 """Frozen-dataclass configs to and from JSON-ready dicts, with field-named errors."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -112,9 +113,7 @@ def config_from_dict(cls: type[T], data: dict[str, Any], prefix: str = "") -> T:
     types_ = field_types(cls)
     unknown = sorted(set(data) - set(types_))
     if unknown:
-        raise ConfigError(
-            prefix + unknown[0], f"unknown field; allowed: {', '.join(sorted(types_))}"
-        )
+        raise ConfigError(prefix + unknown[0], f"unknown field; allowed: {', '.join(sorted(types_))}")
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
         tp = types_[name]

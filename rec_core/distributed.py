@@ -17,6 +17,7 @@ the process group (gloo on CPU, nccl when the run trains on CUDA). Then:
 
 Outside torchrun (no WORLD_SIZE, or 1) nothing here does anything: `current()` is (0, 1).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -24,8 +25,16 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DistContext", "all_gather_objects", "any_rank", "broadcast_object", "current", "init_from_env",
-           "is_main", "sum_floats"]
+__all__ = [
+    "DistContext",
+    "all_gather_objects",
+    "any_rank",
+    "broadcast_object",
+    "current",
+    "init_from_env",
+    "is_main",
+    "sum_floats",
+]
 
 
 @dataclass(frozen=True)

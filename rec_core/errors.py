@@ -1,4 +1,5 @@
 """Errors that carry the offending field, so the CLI and the app can show one clear line."""
+
 from __future__ import annotations
 
 __all__ = ["RecCoreError", "ConfigError", "DataError", "DatasetUnavailable"]

@@ -3,6 +3,7 @@
 `RunConfig` is everything that defines a run; `execute_run` carries it out inside a run
 folder, recording progress as it goes so that a page (or another process) can follow it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -38,8 +39,18 @@ from rec_core.text.encoder import EncodeProgress, encoding_progress
 from rec_core.train import TrainConfig, Trainer
 from rec_core.warm_start import apply_warm_start, check_warm_start
 
-__all__ = ["CheckpointMismatch", "RunConfig", "RunInterrupted", "execute_run", "start_run", "load_run_model", "seed_everything",
-           "prepare_data", "check_memory", "memory_estimate"]
+__all__ = [
+    "CheckpointMismatch",
+    "RunConfig",
+    "RunInterrupted",
+    "execute_run",
+    "start_run",
+    "load_run_model",
+    "seed_everything",
+    "prepare_data",
+    "check_memory",
+    "memory_estimate",
+]
 
 
 @dataclass(frozen=True)
@@ -165,7 +176,8 @@ def check_memory(config: RunConfig, n_users: int, n_items: int) -> None:
         "model.embed_dim",
         f"{config.model.embed_dim} needs at least {need / 1e9:.1f} GB to train ({params:,} parameters for "
         f"{n_users:,} users and {n_items:,} items x {_BYTES_PER_PARAM} bytes: weights, gradients, Adam "
-        f"states, best-epoch copy) but {have[0] / 1e9:.1f} GB of {have[1]}; lower embed_dim")
+        f"states, best-epoch copy) but {have[0] / 1e9:.1f} GB of {have[1]}; lower embed_dim",
+    )
 
 
 def seed_everything(seed: int) -> None:
@@ -181,8 +193,9 @@ def prepare_data(config: RunConfig) -> tuple[InteractionData, Split]:
     return data, make_split(data, config.split)
 
 
-def start_run(config: RunConfig, store: RunStore, run_id: str | None = None,
-              data: InteractionData | None = None) -> Run:
+def start_run(
+    config: RunConfig, store: RunStore, run_id: str | None = None, data: InteractionData | None = None
+) -> Run:
     """Create the run folder (queued) for `config`; nothing is trained yet.
 
     Refused before any folder exists: a bad `init_from_run`, or a model whose parameters and
@@ -226,8 +239,9 @@ def execute_run(
     # An earlier attempt's results would make this attempt read as complete if it is killed.
     if main:
         (run.path / "results.json").unlink(missing_ok=True)
-    run.set_status("running", pid=os.getpid(), phase="loading data", phase_started_at=utc_now(), completion=None,
-                   stop_signal=None)
+    run.set_status(
+        "running", pid=os.getpid(), phase="loading data", phase_started_at=utc_now(), completion=None, stop_signal=None
+    )
     live: dict[str, Any] = {}  # the trainer's epoch / best so far, for the status of a run that ends early
     guard = _SignalGuard()
     try:
@@ -240,8 +254,15 @@ def execute_run(
             error = exc.describe(live)
         else:
             error = "interrupted (Ctrl-C) before the run finished; nothing saved"
-        _record_end(run, exc, "stopped", phase="interrupted", error=error, completion=completion,
-                    stop_signal=getattr(exc, "signal_name", None))
+        _record_end(
+            run,
+            exc,
+            "stopped",
+            phase="interrupted",
+            error=error,
+            completion=completion,
+            stop_signal=getattr(exc, "signal_name", None),
+        )
         raise
     except BaseException as exc:  # every failure must reach the run's status (a Rust panic is no Exception)
         if isinstance(exc, (SystemExit, GeneratorExit)):
@@ -250,8 +271,15 @@ def execute_run(
         world = distributed.current()[1]
         if world > 1:  # a peer that failed first breaks this rank's next collective operation
             msg += f" (one of {world} processes; if another rank failed first, its output has the cause)"
-        _record_end(run, exc, "failed", phase="failed", error=msg, traceback=traceback.format_exc(limit=20),
-                    completion=_live_completion("failed", "error", live))
+        _record_end(
+            run,
+            exc,
+            "failed",
+            phase="failed",
+            error=msg,
+            traceback=traceback.format_exc(limit=20),
+            completion=_live_completion("failed", "error", live),
+        )
         raise
     finally:
         if main:  # another rank must not remove the files rank 0 is writing
@@ -269,12 +297,17 @@ def _record_end(run: Run, exc: BaseException, state: str, **fields: Any) -> None
     try:
         results = run.results()
         completion = results.get("completion") if isinstance(results, dict) else None
-        if (state == "failed" and isinstance(results, dict) and isinstance(completion, dict)
-                and isinstance(results.get("files"), dict)
-                and run.check_files(results) is None):
+        if (
+            state == "failed"
+            and isinstance(results, dict)
+            and isinstance(completion, dict)
+            and isinstance(results.get("files"), dict)
+            and run.check_files(results) is None
+        ):
             done = "stopped" if completion.get("state") == "stopped" else "done"
-            run.set_status(done, phase=done, completion=completion,
-                           note=f"after its results were complete: {fields.get('error')}")
+            run.set_status(
+                done, phase=done, completion=completion, note=f"after its results were complete: {fields.get('error')}"
+            )
             return
         run.set_status(state, **fields)
     except Exception as write_exc:  # noqa: BLE001 - the original exception is what matters
@@ -329,8 +362,11 @@ def share_run(run: Run | None, error: BaseException | None = None) -> Run | Rank
             raise error
         return run  # type: ignore[return-value]  # one of them is set
     if rank == 0:
-        message = ("error", type(error).__name__, str(error)) if error is not None else \
-            ("run", run.run_id, str(run.path), run.config())  # type: ignore[union-attr]  # run is set when error is None
+        if error is not None:
+            message: tuple[Any, ...] = ("error", type(error).__name__, str(error))
+        else:
+            assert run is not None  # one of them is set
+            message = ("run", run.run_id, str(run.path), run.config())
         distributed.broadcast_object(message)
         if error is not None:
             raise error
@@ -354,8 +390,10 @@ class RunInterrupted(KeyboardInterrupt):
 
     def describe(self, live: dict[str, Any]) -> str:
         if self.second:
-            return (f"aborted by a second {self.signal_name} while {self.stage} (after epoch {live.get('epoch', 0)});"
-                    " nothing saved")
+            return (
+                f"aborted by a second {self.signal_name} while {self.stage} (after epoch {live.get('epoch', 0)});"
+                " nothing saved"
+            )
         return f"interrupted by {self.signal_name} while {self.stage}, before training began; nothing trained"
 
 
@@ -395,15 +433,23 @@ class _SignalGuard:
         self.received = name
         if not self.training and self.stage != "finishing":
             raise RunInterrupted(name, False, self.stage)
-        what = ("stopping after the current step: the best epoch is restored, tested and saved"
-                if self.training else "finishing the results first")
+        what = (
+            "stopping after the current step: the best epoch is restored, tested and saved"
+            if self.training
+            else "finishing the results first"
+        )
         print(f"{name} received: {what}; send it again to abort at once", file=sys.stderr, flush=True)
 
 
 def _live_completion(state: str, reason: str, live: dict[str, Any]) -> dict[str, Any]:
     """The completion record of a run that ended by an exception, from what training reached."""
-    completion = {"state": state, "reason": reason, "epochs_completed": int(live.get("epoch", 0)),
-                  "best_epoch": int(live.get("best_epoch", 0)), "best_phase": live.get("best_phase")}
+    completion = {
+        "state": state,
+        "reason": reason,
+        "epochs_completed": int(live.get("epoch", 0)),
+        "best_epoch": int(live.get("best_epoch", 0)),
+        "best_phase": live.get("best_phase"),
+    }
     return {**completion, "summary": completion_summary(completion)}
 
 
@@ -448,8 +494,9 @@ def _execute(
         live.update(epoch=tr.epoch, best_epoch=tr.best_epoch, best_phase=tr.best_phase)
         run.append_history(record)
         shown.clear()
-        shown.update(epoch=tr.epoch, epochs=epochs, best_epoch=tr.best_epoch, training_phase=tr.phase,
-                     best_phase=tr.best_phase)
+        shown.update(
+            epoch=tr.epoch, epochs=epochs, best_epoch=tr.best_epoch, training_phase=tr.phase, best_phase=tr.best_phase
+        )
         run.set_status(phase="training", progress=dict(shown))
         emit({"event": "epoch", **record, "epochs": epochs})
 
@@ -507,9 +554,14 @@ def _execute(
         # random init. No valid / test metrics, per-user tables or checkpoint that could pass
         # for a trained model; the run is not comparable.
         timings["total_s"] = time.perf_counter() - t_start
-        results = {**base, **record, "timings": timings,
-                   "environment": environment_info(str(trainer.device)),
-                   "model_info": model.describe(), "files": {}}
+        results = {
+            **base,
+            **record,
+            "timings": timings,
+            "environment": environment_info(str(trainer.device)),
+            "model_info": model.describe(),
+            "files": {},
+        }
         run.write_results(results)
         run.set_status("stopped", phase="stopped", completion=completion, stop_signal=guard.received)
         emit({"event": "done", "results": results})
@@ -528,9 +580,16 @@ def _execute(
         run.write_table("per_user_test_all_items", test["all_items"].per_user)
     run.write_table("per_user_valid", valid["primary"].per_user)
     state = {k: v.detach().cpu() for k, v in model.checkpoint_state().items()}
-    run.save_checkpoint(state, {"model": config.model.name, "rec_core_checkpoint": "1",
-                                "dataset": str(data.summary().get("name", config.data.name)),
-                                "n_users": str(data.n_users), "n_items": str(data.n_items)})
+    run.save_checkpoint(
+        state,
+        {
+            "model": config.model.name,
+            "rec_core_checkpoint": "1",
+            "dataset": str(data.summary().get("name", config.data.name)),
+            "n_users": str(data.n_users),
+            "n_items": str(data.n_items),
+        },
+    )
     # Sizes and checksums of what was written, verified when listing (sizes) and loading.
     written = sorted(f"tables/{p.name}" for p in (run.path / "tables").glob("*.parquet")) + ["model.safetensors"]
     timings["total_s"] = time.perf_counter() - t_start
@@ -616,14 +675,27 @@ def _fit_schedule(trainer: Trainer, model: Recommender, config: RunConfig) -> di
     for k, i in enumerate(active):  # trainer.phases has one entry per begin_phase, in this order
         name, n, _ = plan[i]
         done = trainer.phases[k] if k < len(trainer.phases) else {}
-        phases.append({"name": name, "epochs_planned": n, "first_epoch": done.get("first_epoch"),
-                       "last_epoch": done.get("last_epoch")})
-    return {"history": history, "seconds": seconds, "stopped": stopped, "early_stopped": early,
-            "phases": phases, "final_phase": plan[active[-1]][0]}
+        phases.append(
+            {
+                "name": name,
+                "epochs_planned": n,
+                "first_epoch": done.get("first_epoch"),
+                "last_epoch": done.get("last_epoch"),
+            }
+        )
+    return {
+        "history": history,
+        "seconds": seconds,
+        "stopped": stopped,
+        "early_stopped": early,
+        "phases": phases,
+        "final_phase": plan[active[-1]][0],
+    }
 
 
-def _completion(trainer: Trainer, model: Recommender, fit: dict[str, Any],
-                signal_name: str | None = None) -> dict[str, Any]:
+def _completion(
+    trainer: Trainer, model: Recommender, fit: dict[str, Any], signal_name: str | None = None
+) -> dict[str, Any]:
     """How the run ended: state finished or stopped, why, and where its weights come from.
 
     A model without gradient training (Popularity, closed-form models) is "finished" once
@@ -667,8 +739,10 @@ def _phase_note(trainer: Trainer, fit: dict[str, Any]) -> str:
             return f"the {final} phase validated no epoch"
         return f"the {final} phase did not improve validation"
     if peak is not None and peak["phase"] != final:
-        return (f"selected within the {final} phase; validation peaked at epoch {peak['epoch']} "
-                f"({peak['phase']} phase): the {final} phase did not improve on it")
+        return (
+            f"selected within the {final} phase; validation peaked at epoch {peak['epoch']} "
+            f"({peak['phase']} phase): the {final} phase did not improve on it"
+        )
     return ""
 
 
@@ -681,14 +755,19 @@ def load_run_model(run: Run, data: InteractionData | None = None) -> tuple[Recom
     state, meta = run.load_checkpoint()
     for key, have in (("n_users", data.n_users), ("n_items", data.n_items)):
         if meta.get(key) not in (None, str(have)):
-            raise ConfigError("data", f"run {run.run_id}'s checkpoint was trained with {meta[key]} {key[2:]}, but "
-                                      f"this data has {have}: load it with the data of its config")
+            raise ConfigError(
+                "data",
+                f"run {run.run_id}'s checkpoint was trained with {meta[key]} {key[2:]}, but "
+                f"this data has {have}: load it with the data of its config",
+            )
     try:
         model.load_checkpoint_state(state)
     except (RuntimeError, ValueError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointMismatch(f"run {run.run_id}'s checkpoint does not fit the model built from its config on "
-                                  f"this data ({data.n_users} users, {data.n_items} items): it was trained on other "
-                                  f"data or another model ({first[:200]})") from exc
+        raise CheckpointMismatch(
+            f"run {run.run_id}'s checkpoint does not fit the model built from its config on "
+            f"this data ({data.n_users} users, {data.n_items} items): it was trained on other "
+            f"data or another model ({first[:200]})"
+        ) from exc
     model.eval()
     return model, config

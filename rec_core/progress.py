@@ -1,4 +1,5 @@
 """Console rendering for the CLI: a progress bar per run and plain-text tables."""
+
 from __future__ import annotations
 
 import math
@@ -32,8 +33,9 @@ class ConsoleProgress:
         if self._bar is None:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=epochs, desc=self.run_id, unit="epoch", file=sys.stderr, dynamic_ncols=True,
-                             position=0)
+            self._bar = tqdm(
+                total=epochs, desc=self.run_id, unit="epoch", file=sys.stderr, dynamic_ncols=True, position=0
+            )
         return self._bar
 
     def _end_phase(self) -> None:
@@ -53,8 +55,9 @@ class ConsoleProgress:
             from tqdm import tqdm
 
             self._close_texts()
-            self._texts = tqdm(total=total, desc="encoding texts", unit="text", leave=False, file=sys.stderr,
-                               dynamic_ncols=True)
+            self._texts = tqdm(
+                total=total, desc="encoding texts", unit="text", leave=False, file=sys.stderr, dynamic_ncols=True
+            )
         self._texts.update(done - self._texts.n)
         if done >= total:
             self._close_texts()
@@ -79,8 +82,15 @@ class ConsoleProgress:
                 from tqdm import tqdm
 
                 self._close_steps()
-                self._steps = tqdm(total=info["steps"], desc=f"epoch {info['epoch']}", unit="step", leave=False,
-                                   file=sys.stderr, dynamic_ncols=True, position=1)
+                self._steps = tqdm(
+                    total=info["steps"],
+                    desc=f"epoch {info['epoch']}",
+                    unit="step",
+                    leave=False,
+                    file=sys.stderr,
+                    dynamic_ncols=True,
+                    position=1,
+                )
                 self._steps_epoch = info["epoch"]
             self._steps.update(info["step"] - self._steps.n)
             self._steps.set_postfix({"loss": f"{info.get('loss', float('nan')):.4f}"}, refresh=False)
@@ -162,8 +172,11 @@ def format_results(results: dict[str, Any]) -> str:
     valid = results["valid"]["primary"]["metrics"]
     cols = [("valid", valid), ("test", test["primary"]["metrics"])]
     if "all_items" in test:
-        cols = [("valid (cold)", valid), ("test (cold items)", test["primary"]["metrics"]),
-                ("test (all items)", test["all_items"]["metrics"])]
+        cols = [
+            ("valid (cold)", valid),
+            ("test (cold items)", test["primary"]["metrics"]),
+            ("test (all items)", test["all_items"]["metrics"]),
+        ]
     # The exact expected metrics of a random ranking of the same test candidates: the floor.
     rand = test["primary"].get("random") or {}
     if rand:
@@ -171,10 +184,12 @@ def format_results(results: dict[str, Any]) -> str:
     names = sorted(cols[1][1], key=_metric_order)
     rows = [[m] + [c.get(m, float("nan")) for _, c in cols] for m in names]
     primary = test["primary"]["metrics"]
-    headline = ", ".join(f"test {_metric_label(m)} {primary[m]:.4f}" + _times_random(primary[m], rand.get(m))
-                         for m in ("ndcg@10", "hit@10") if m in primary)
-    head = (f"{where}, {ended}\n"
-            f"{headline + ' ' if headline else ''}({test['primary']['n_users']} test users)")
+    headline = ", ".join(
+        f"test {_metric_label(m)} {primary[m]:.4f}" + _times_random(primary[m], rand.get(m))
+        for m in ("ndcg@10", "hit@10")
+        if m in primary
+    )
+    head = f"{where}, {ended}\n{headline + ' ' if headline else ''}({test['primary']['n_users']} test users)"
     return head + "\n" + format_table(["metric"] + [n for n, _ in cols], rows)
 
 
@@ -186,7 +201,7 @@ def _times_random(value: float, random: float | None) -> str:
 
 
 def _metric_label(name: str) -> str:
-    """"ndcg@10" -> "NDCG@10", as papers write it."""
+    """ "ndcg@10" -> "NDCG@10", as papers write it."""
     base, _, k = name.partition("@")
     label = {"ndcg": "NDCG", "hit": "Hit", "recall": "Recall", "mrr": "MRR", "precision": "Precision"}.get(base, base)
     return f"{label}@{k}" if k else label
@@ -215,25 +230,42 @@ def format_comparison(a: str, b: str, rows: Sequence[Any], random: dict[str, flo
         verdict = ("B better" if r.diff > 0 else "B worse") if r.significant else "no significant difference"
         rel = "nan" if math.isnan(r.rel_diff) else f"{100 * r.rel_diff:+.1f}%"
         x_rnd = f"{r.mean_b / random[r.metric]:.1f}x" if random.get(r.metric) else "-"
-        body.append([r.metric, r.mean_a, r.mean_b, f"{r.diff:+.4f}", rel,
-                     f"[{r.ci_low:+.4f}, {r.ci_high:+.4f}]", f"{r.p_value:.2g}", x_rnd, verdict])
+        body.append(
+            [
+                r.metric,
+                r.mean_a,
+                r.mean_b,
+                f"{r.diff:+.4f}",
+                rel,
+                f"[{r.ci_low:+.4f}, {r.ci_high:+.4f}]",
+                f"{r.p_value:.2g}",
+                x_rnd,
+                verdict,
+            ]
+        )
     first = rows[0] if rows else None
     seeds = tuple(getattr(first, "seeds", ()))
     method = getattr(first, "method", "user-wilcoxon")
-    head = [f"A = {a} (reference)", f"B = {b}",
-            f"paired over {first.n_users if first else 0} users in {len(seeds) or 1} seed(s)"
-            + (f" ({', '.join(map(str, seeds))})" if seeds else "") + f"; {_METHOD_WORDS.get(method, method)}"]
+    head = [
+        f"A = {a} (reference)",
+        f"B = {b}",
+        f"paired over {first.n_users if first else 0} users in {len(seeds) or 1} seed(s)"
+        + (f" ({', '.join(map(str, seeds))})" if seeds else "")
+        + f"; {_METHOD_WORDS.get(method, method)}",
+    ]
     if random:
         shown = [m for m in (r.metric for r in rows) if m in random] or sorted(random, key=_metric_order)
-        head.append("random ranking (expected, mean over A's seeds): "
-                    + ", ".join(f"{m} {random[m]:.4f}" for m in shown))
+        head.append(
+            "random ranking (expected, mean over A's seeds): " + ", ".join(f"{m} {random[m]:.4f}" for m in shown)
+        )
     else:
         head.append("random ranking (expected): not recorded by these runs")
     table = format_table(["metric", "A", "B", "B-A", "rel", "95% CI", "p", "B x random", "verdict"], body)
     better = [r.metric for r in rows if r.significant and r.diff > 0]
     worse = [r.metric for r in rows if r.significant and r.diff < 0]
     parts = ([f"B significantly better on {', '.join(better)}"] if better else []) + (
-        [f"B significantly worse on {', '.join(worse)}"] if worse else [])
+        [f"B significantly worse on {', '.join(worse)}"] if worse else []
+    )
     rest = len(rows) - len(better) - len(worse)
     if rest:
         parts.append(f"no significant difference on {rest} metric(s)")
@@ -262,10 +294,21 @@ def format_runs(summaries: Sequence[Any]) -> str:
         m = s.metrics or {}
         completion = getattr(s, "completion", None) or {}
         reason = short_reason(s.error) if s.state in ("failed", "corrupt") else "-"
-        rows.append([s.run_id, s.state, (cfg.get("model") or {}).get("name", "?"),
-                     (cfg.get("data") or {}).get("name", "?"), (cfg.get("split") or {}).get("kind", "?"),
-                     m.get("ndcg@10", "-"), m.get("hit@10", "-"), completion.get("summary") or "-", reason])
+        rows.append(
+            [
+                s.run_id,
+                s.state,
+                (cfg.get("model") or {}).get("name", "?"),
+                (cfg.get("data") or {}).get("name", "?"),
+                (cfg.get("split") or {}).get("kind", "?"),
+                m.get("ndcg@10", "-"),
+                m.get("hit@10", "-"),
+                completion.get("summary") or "-",
+                reason,
+            ]
+        )
     if not rows:
         return "no runs"
-    return format_table(["run", "state", "model", "dataset", "split", "test NDCG@10", "test Hit@10", "ended",
-                         "reason"], rows)
+    return format_table(
+        ["run", "state", "model", "dataset", "split", "test NDCG@10", "test Hit@10", "ended", "reason"], rows
+    )

@@ -1,6 +1,7 @@
 """Which runs share an experimental setting: the same data (wherever its files are) and the same
 split (seeds aside). Pure functions on run config dicts, used wherever two runs must be paired
 or one must start from the other: Compare, the CLI `compare`, warm start, error analysis."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,9 @@ def describe_setting(config: dict[str, Any], fields: Iterable[str] = ()) -> str:
     return text + (f" ({', '.join(extra)})" if extra else "")
 
 
-def setting_mismatch(reference: dict[str, Any], other: dict[str, Any],
-                     compare_location: bool = False) -> tuple[str, str] | None:
+def setting_mismatch(
+    reference: dict[str, Any], other: dict[str, Any], compare_location: bool = False
+) -> tuple[str, str] | None:
     """None when two run configs share dataset and split (seed aside; the data's folder too
     with `compare_location`); else both described, naming the settings that differ:
     ("dataset ml-100k, split ratio", "dataset ml-1m, split ratio")."""
@@ -45,7 +47,9 @@ def setting_mismatch(reference: dict[str, Any], other: dict[str, Any],
     return describe_setting(reference, fields), describe_setting(other, fields)
 
 
-def differing_fields(a: dict[str, Any], b: dict[str, Any], compare_location: bool = False) -> dict[str, tuple[Any, Any]]:
+def differing_fields(
+    a: dict[str, Any], b: dict[str, Any], compare_location: bool = False
+) -> dict[str, tuple[Any, Any]]:
     """`{"split.kind": (value in a, value in b), ...}`, sorted by name: the data and split
     settings (seed aside) in which two run configs differ; empty when they share the setting."""
     da, sa = data_split(a, compare_location)

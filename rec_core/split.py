@@ -1,4 +1,5 @@
 """Deterministic train/valid/test splits: `ratio`, `loo` and `cold-items` (PROTOCOL.md)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -161,8 +162,11 @@ def _cold_items(data: InteractionData, config: SplitConfig, rng: np.random.Gener
     present = np.unique(data.items)
     n_cold = int(round(len(present) * config.cold_fraction))
     if n_cold < 2:
-        raise DataError("split", f"cold-items needs at least 2 held-out items; got {n_cold} "
-                                 f"from {len(present)} items x cold_fraction {config.cold_fraction}")
+        raise DataError(
+            "split",
+            f"cold-items needs at least 2 held-out items; got {n_cold} "
+            f"from {len(present)} items x cold_fraction {config.cold_fraction}",
+        )
     cold = rng.permutation(present)[:n_cold]
     n_valid_items = max(1, int(round(n_cold * config.cold_valid_share)))
     valid_items = np.zeros(data.n_items, dtype=bool)

@@ -13,6 +13,7 @@ seed from its own MF run; the run id actually used is recorded in the results.
 `apply_warm_start` copies the weights into a built model. Both raise `ConfigError` naming
 `init_from_run` when the run is missing, not MF, not finished, or on other data / split / seed.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -55,9 +56,12 @@ def _find_auto(config: Any, store: RunStore) -> str:
         if _same_setting(config, source) is None:
             found.append((summary.finished_at or "", summary.run_id))
     if not found:
-        raise ConfigError(FIELD, f"'auto' found no finished MF run of dataset {config.data.name!r}, split "
-                                 f"{config.split.kind!r}, seed {config.seed}, embed_dim {config.model.embed_dim} in "
-                                 f"{store.root}; train that MF run first")
+        raise ConfigError(
+            FIELD,
+            f"'auto' found no finished MF run of dataset {config.data.name!r}, split "
+            f"{config.split.kind!r}, seed {config.seed}, embed_dim {config.model.embed_dim} in "
+            f"{store.root}; train that MF run first",
+        )
     return max(found)[1]
 
 
@@ -106,8 +110,12 @@ def apply_warm_start(model: Any, config: Any, store: RunStore) -> str | None:
     except RecCoreError as exc:
         raise ConfigError(FIELD, f"run {run.run_id!r} has no readable checkpoint: {exc}") from exc
     users, items = state.get("user_emb.weight"), state.get("item_emb.weight")
-    if users is None or items is None or users.shape != (model.n_users, config.model.embed_dim) \
-            or items.shape != (model.n_items, config.model.embed_dim):
+    if (
+        users is None
+        or items is None
+        or users.shape != (model.n_users, config.model.embed_dim)
+        or items.shape != (model.n_items, config.model.embed_dim)
+    ):
         raise ConfigError(FIELD, f"run {run.run_id!r}'s checkpoint does not hold MF embeddings of this dataset")
     model.load_id_weights(users, items, state.get("bias"))
     return run.run_id

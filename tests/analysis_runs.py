@@ -9,6 +9,7 @@ session by the `analysis_runs` fixture (tests/conftest.py); a test that changes 
     noattn     enhanced, scheme 1 (fusion without attention)
     mf         matrix factorisation (ID only)
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,8 +24,9 @@ RUN_IDS = ("attn-c0", "attn-c01", "noattn", "mf")
 
 
 def _attention(contrastive: float) -> EnhancedConfig:
-    return EnhancedConfig(backbone="tiny-gpt2", max_length=32, embed_dim=16, n_heads=2, use_attention=True,
-                          contrastive_weight=contrastive)
+    return EnhancedConfig(
+        backbone="tiny-gpt2", max_length=32, embed_dim=16, n_heads=2, use_attention=True, contrastive_weight=contrastive
+    )
 
 
 def build_analysis_runs(root: Path) -> Path:

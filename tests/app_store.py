@@ -3,6 +3,7 @@
 The store is built once per test session by the `seeded_runs` fixture (tests/conftest.py);
 a test that changes a store takes the `app_runs` fixture, a private copy.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -25,11 +26,16 @@ def tiny_config(model: str, seed: int, epochs: int = 3, label: str = "") -> RunC
     if model == "mf":
         model_cfg = MFConfig(embed_dim=16)
     else:
-        model_cfg = EnhancedConfig.from_preset("scheme1", backbone="tiny-gpt2", max_length=32, embed_dim=16,
-                                               n_heads=2)
-    return RunConfig(data=TINY_DATA, split=SplitConfig(kind="ratio"), model=model_cfg,
-                     train=TrainConfig(epochs=epochs, batch_size=512, patience=0, device="cpu"),
-                     eval=EvalConfig(), seed=seed, label=label)
+        model_cfg = EnhancedConfig.from_preset("scheme1", backbone="tiny-gpt2", max_length=32, embed_dim=16, n_heads=2)
+    return RunConfig(
+        data=TINY_DATA,
+        split=SplitConfig(kind="ratio"),
+        model=model_cfg,
+        train=TrainConfig(epochs=epochs, batch_size=512, patience=0, device="cpu"),
+        eval=EvalConfig(),
+        seed=seed,
+        label=label,
+    )
 
 
 def seed_store(root: Path) -> Path:

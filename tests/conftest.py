@@ -5,6 +5,7 @@ the summary says how many. In CI (`CI=true`, which .ci/run sets) nothing is dese
 skip is a failure: a check that cannot run there is a broken check, not a pass. Locally,
 `--all` (or naming files, or any `-m` expression) runs the marked tests too.
 """
+
 from __future__ import annotations
 
 import os
@@ -135,8 +136,12 @@ def in_ci() -> bool:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--all", action="store_true", dest="run_all",
-                     help=f"also run the tests marked {' / '.join(LOCAL_DESELECT)} (CI=true always does)")
+    parser.addoption(
+        "--all",
+        action="store_true",
+        dest="run_all",
+        help=f"also run the tests marked {' / '.join(LOCAL_DESELECT)} (CI=true always does)",
+    )
 
 
 def _runs_everything(config: pytest.Config) -> bool:
@@ -167,13 +172,17 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     n = config.stash.get(_DESELECTED, 0)
     if n:
-        terminalreporter.write_line(f"{n} {' / '.join(LOCAL_DESELECT)} tests deselected in this local run; "
-                                    "`python -m pytest --all` or CI=true runs them", yellow=True)
+        terminalreporter.write_line(
+            f"{n} {' / '.join(LOCAL_DESELECT)} tests deselected in this local run; "
+            "`python -m pytest --all` or CI=true runs them",
+            yellow=True,
+        )
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
-                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)

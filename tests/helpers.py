@@ -1,4 +1,5 @@
 """Small builders shared by the model, trainer and pipeline tests (real objects, tiny sizes)."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -10,8 +11,7 @@ from rec_core.split import Split, SplitConfig, make_split
 @lru_cache(maxsize=4)
 def synthetic(users: int = 120, items: int = 90, seed: int = 0) -> InteractionData:
     """A small synthetic dataset (genres drive preferences; texts carry the genres)."""
-    return load_dataset(DataConfig(name="synthetic", synthetic_users=users, synthetic_items=items,
-                                   synthetic_seed=seed))
+    return load_dataset(DataConfig(name="synthetic", synthetic_users=users, synthetic_items=items, synthetic_seed=seed))
 
 
 @lru_cache(maxsize=8)

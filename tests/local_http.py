@@ -1,5 +1,6 @@
 """A file server on 127.0.0.1 for the download tests: GroupLens stays unreachable, the code
 under test downloads real bytes over real HTTP."""
+
 from __future__ import annotations
 
 import threading

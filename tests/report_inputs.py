@@ -1,5 +1,6 @@
 """The defence report's inputs from the analysis store, as the Compare page would gather them
 (the attention heatmaps and the projection as the Attention and Embeddings pages offer them)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,8 +27,7 @@ def report_inputs(root: Path, lang: str = "en", extras: bool = True) -> ReportIn
     ref_key = default_reference(groups)
     reference = next(g for g in groups if g.key == ref_key)
     others = [g for g in groups if g.key != ref_key]
-    comparisons = compare_groups(reference, others, lambda rid: store.get(rid).read_table("per_user_test"),
-                                 n_boot=200)
+    comparisons = compare_groups(reference, others, lambda rid: store.get(rid).read_table("per_user_test"), n_boot=200)
     runs = [r for g in groups for r in g.runs]
     results = {r.run_id: store.get(r.run_id).results() for r in runs}
     histories = {f"{g.name} · s{r.seed}": store.get(r.run_id).history() for g in groups for r in g.runs}
@@ -40,17 +40,42 @@ def report_inputs(root: Path, lang: str = "en", extras: bool = True) -> ReportIn
         split = make_split(data, config.split)
         model = load_model(run, data)
         views = explain_many(model, data, "item", [0, 1], True)
-        figures.append(ReportFigure(
-            "attention", "attention-tokens",
-            lambda s: attention_heatmaps(views, s, t("attn.heat_title_item", s.lang, n=2),
-                                         [f"{v.entity_id} · {v.label}" for v in views], zmax=shared_max(views)),
-            lambda code: t("report.attention_caption", code, run="attn-c0", what=t("attn.mode_item", code))))
+        figures.append(
+            ReportFigure(
+                "attention",
+                "attention-tokens",
+                lambda s: attention_heatmaps(
+                    views,
+                    s,
+                    t("attn.heat_title_item", s.lang, n=2),
+                    [f"{v.entity_id} · {v.label}" for v in views],
+                    zmax=shared_max(views),
+                ),
+                lambda code: t("report.attention_caption", code, run="attn-c0", what=t("attn.mode_item", code)),
+            )
+        )
         attributes = entity_attributes(data, split, "item")
         coords = np.random.default_rng(0).normal(size=(data.n_items, 2))
-        figures.append(ReportFigure(
-            "projection", "projection",
-            lambda s: projection_figure([(t("an.view.id", s.lang), coords), (t("an.view.text", s.lang), coords)],
-                                        attributes, "genre", s, t("an.items", s.lang)),
-            lambda code: t("an.items", code)))
-    return ReportInputs(groups=groups, reference=reference, comparisons=comparisons, results=results,
-                        histories=histories, curve_groups=curve_groups, extras=figures)
+        figures.append(
+            ReportFigure(
+                "projection",
+                "projection",
+                lambda s: projection_figure(
+                    [(t("an.view.id", s.lang), coords), (t("an.view.text", s.lang), coords)],
+                    attributes,
+                    "genre",
+                    s,
+                    t("an.items", s.lang),
+                ),
+                lambda code: t("an.items", code),
+            )
+        )
+    return ReportInputs(
+        groups=groups,
+        reference=reference,
+        comparisons=comparisons,
+        results=results,
+        histories=histories,
+        curve_groups=curve_groups,
+        extras=figures,
+    )

@@ -1,4 +1,5 @@
 """rec_core.analysis.attention_view and the attention figures: tokens readable, rows summing to 1."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rec_core.analysis import (EntityNotFound, RunNotAnalysable, explain, explain_many, explain_pair, field_matrix,
-                               field_table, join_pieces, load_model, open_run, recommended_items, require_attention,
-                               resolve_entity, run_config, search_entities, shared_max, token_table, token_view)
+from rec_core.analysis import (
+    EntityNotFound,
+    RunNotAnalysable,
+    explain,
+    explain_many,
+    explain_pair,
+    field_matrix,
+    field_table,
+    join_pieces,
+    load_model,
+    open_run,
+    recommended_items,
+    require_attention,
+    resolve_entity,
+    run_config,
+    search_entities,
+    shared_max,
+    token_table,
+    token_view,
+)
 from rec_app.figures_analysis import attention_heatmaps, field_bars, field_heatmap
 from rec_core.data.interactions import TextTable
 from rec_core.experiment import prepare_data
@@ -36,7 +54,9 @@ class FakeExplanation:  # the fields of rec_core.models.explain.Explanation that
 def _explanation(backbone: str, heads: int = 3) -> FakeExplanation:
     labels = token_labels(TextEncoder(TextEncoderConfig(backbone=backbone, max_length=64)), TABLE, 0)
     w = np.random.default_rng(0).random((heads, len(labels)))
-    return FakeExplanation("item", 0, tuple(t for t, _ in labels), tuple(f for _, f in labels), w / w.sum(1, keepdims=True))
+    return FakeExplanation(
+        "item", 0, tuple(t for t, _ in labels), tuple(f for _, f in labels), w / w.sum(1, keepdims=True)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +83,15 @@ def test_pieces_join_into_words_and_rows_still_sum_to_one(backbone: str) -> None
 
 def test_wordpiece_and_byte_level_rules_by_hand() -> None:
     w = np.full((1, 5), 0.2)
-    words, fields, summed = join_pieces(["[CLS]", "un", "##believ", "##able", "[SEP]"],
-                                        ["special", "title", "title", "title", "special"], w)
+    words, fields, summed = join_pieces(
+        ["[CLS]", "un", "##believ", "##able", "[SEP]"], ["special", "title", "title", "title", "special"], w
+    )
     assert words == ["[CLS]", "unbelievable", "[SEP]"] and np.allclose(summed, [[0.2, 0.6, 0.2]])
-    words, fields, _ = join_pieces(["Th", "e", " H", "ist", "ory", " (", "19", "6", "5", ")."],
-                                   ["title"] * 5 + ["template", "year", "year", "year", "template"], np.ones((2, 10)))
+    words, fields, _ = join_pieces(
+        ["Th", "e", " H", "ist", "ory", " (", "19", "6", "5", ")."],
+        ["title"] * 5 + ["template", "year", "year", "year", "template"],
+        np.ones((2, 10)),
+    )
     assert words == ["The", " History", " (", "1965", ")."] and fields[3] == "year"
 
 
@@ -77,7 +101,9 @@ def test_real_model_rows_sum_to_one_and_tables_are_tidy(loaded: tuple) -> None:
     for v in views:
         assert v.weights.shape[0] == 2 and np.allclose(v.weights.sum(axis=1), 1.0, atol=1e-5)
         assert len(v.tokens) == len(v.fields) == v.weights.shape[1] and all(v.tokens)
-    assert {"title", "year", "genres"} <= set(views[0].fields) and {"age", "gender", "occupation"} <= set(views[3].fields)
+    assert {"title", "year", "genres"} <= set(views[0].fields) and {"age", "gender", "occupation"} <= set(
+        views[3].fields
+    )
     tokens = token_table(views)
     sums = tokens.groupby(["id", "side", "head"])["weight"].sum()
     assert np.allclose(sums, 1.0, atol=1e-5) and set(tokens["head"]) == {"head 1", "head 2", "mean"}

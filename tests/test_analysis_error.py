@@ -1,4 +1,5 @@
 """rec_core.analysis.error_analysis: top-10 lists and ranks agree with rec_core.evaluate."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -9,9 +10,20 @@ import pandas as pd
 import pytest
 import torch
 
-from rec_core.analysis import (check_same_split, load_model, never_retrieved, open_run, run_config, held_out_table,
-                               run_test_ranks, top_lists, top_side_by_side, training_history, user_differences,
-                               user_profile)
+from rec_core.analysis import (
+    check_same_split,
+    load_model,
+    never_retrieved,
+    open_run,
+    run_config,
+    held_out_table,
+    run_test_ranks,
+    top_lists,
+    top_side_by_side,
+    training_history,
+    user_differences,
+    user_profile,
+)
 from rec_core.analysis.error_analysis import held_out_items
 from rec_core.errors import RecCoreError
 from rec_core.analysis import recommended_items
@@ -58,8 +70,9 @@ def test_top_lists_agree_with_evaluate(kind: str) -> None:
     # all the user's candidates, whatever order the displayed list shows them in.
     n_cand = len(split.candidates("test"))
     for row in result.ranks.itertuples():
-        n_masked = int(np.isin(data.items[split.valid][data.users[split.valid] == row.user],
-                               split.candidates("test")).sum())
+        n_masked = int(
+            np.isin(data.items[split.valid][data.users[split.valid] == row.user], split.candidates("test")).sum()
+        )
         assert row.rank == pytest.approx((n_cand - n_masked + 1) / 2)
     per_user_hit = result.per_user.set_index("user")["hit@10"]
     for u, hit in per_user_hit.items():
@@ -81,8 +94,11 @@ def test_constant_scores_list_by_index_but_rank_at_the_tie_midpoint() -> None:
     lists = top_lists(model, data, split)
     ranks = evaluate(model, data, split, "test", with_ranks=True).ranks
     u = int(lists.users[0])
-    masked = set(data.items[np.concatenate([split.train, split.valid])][
-        data.users[np.concatenate([split.train, split.valid])] == u].tolist())
+    masked = set(
+        data.items[np.concatenate([split.train, split.valid])][
+            data.users[np.concatenate([split.train, split.valid])] == u
+        ].tolist()
+    )
     # A displayed list needs some order: item index, documented as such ...
     assert lists.of(u).tolist() == [i for i in range(data.n_items) if i not in masked][:10]
     # ... while evaluation gives every held-out item the expected rank of a random tie order.
@@ -130,8 +146,11 @@ def test_lists_rank_the_scores_evaluate_ranks_not_a_rounded_copy() -> None:
     ranks = evaluate(model, data, split, "test", with_ranks=True).ranks
     _agree(lists, ranks)
     u = int(lists.users[0])
-    masked = set(data.items[np.concatenate([split.train, split.valid])][
-        data.users[np.concatenate([split.train, split.valid])] == u].tolist())
+    masked = set(
+        data.items[np.concatenate([split.train, split.valid])][
+            data.users[np.concatenate([split.train, split.valid])] == u
+        ].tolist()
+    )
     assert lists.of(u).tolist() == [i for i in reversed(range(data.n_items)) if i not in masked][:10]
 
 

@@ -1,4 +1,5 @@
 """rec_core.analysis.loading: every way a run cannot be opened is said in words."""
+
 from __future__ import annotations
 
 import shutil
@@ -79,7 +80,8 @@ def test_a_config_from_another_version(store: RunStore) -> None:
 
 
 def test_an_unrelated_error_while_loading_is_not_called_another_version(
-        store: RunStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store: RunStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Only a checkpoint that does not fit (CheckpointMismatch) reads as "another version"; a
     # bug elsewhere in loading keeps its own type and message.
     import rec_core.experiment as experiment

@@ -1,4 +1,5 @@
 """rec_core.analysis.pair_rank: a user-item pair's rank is the one `evaluate` gives it."""
+
 from __future__ import annotations
 
 import numpy as np

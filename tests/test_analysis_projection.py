@@ -1,4 +1,5 @@
 """rec_core.analysis.projection: exact cosine neighbours, agreement, UMAP layouts, colour attributes."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,9 +8,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rec_core.analysis import (UmapParams, colourings, cosine_knn, embeddings, entity_attributes, load_model,
-                               neighbour_overlap, neighbourhood_agreement, open_run, project, projection_warm,
-                               run_config, view_agreement)
+from rec_core.analysis import (
+    UmapParams,
+    colourings,
+    cosine_knn,
+    embeddings,
+    entity_attributes,
+    load_model,
+    neighbour_overlap,
+    neighbourhood_agreement,
+    open_run,
+    project,
+    projection_warm,
+    run_config,
+    view_agreement,
+)
 from rec_app.figures_analysis import category_colours, projection_figure
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.experiment import prepare_data

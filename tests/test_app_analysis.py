@@ -1,4 +1,5 @@
 """The Attention, Embeddings and Error analysis pages through AppTest, on a store of real tiny runs."""
+
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,5 @@
 """Figures (labels, styles, slide export with CJK fonts) and the duration estimate."""
+
 from __future__ import annotations
 
 import json
@@ -55,12 +56,15 @@ def test_presentation_mode_enlarges_fonts_and_lines(store: RunStore) -> None:
     # Several runs: one legend entry per run (total loss), the metric panel shares it.
     assert sum(1 for tr in normal.data if tr.showlegend is not False) == len(histories)
     # A run whose loss is BPR alone: its BPR curve equals the total and is not drawn twice.
-    bpr_only = [{"epoch": e, "loss": {"bpr": 1.0 / e, "total": 1.0 / e}, "valid": {"ndcg@10": 0.1 * e}}
-                for e in (1, 2, 3)]
+    bpr_only = [
+        {"epoch": e, "loss": {"bpr": 1.0 / e, "total": 1.0 / e}, "valid": {"ndcg@10": 0.1 * e}} for e in (1, 2, 3)
+    ]
     one = training_curves({"run": bpr_only}, Style("en"))
     assert {tr.name for tr in one.data} == {"total loss", "NDCG@10"}  # bpr alone equals the total
-    parts = [{"epoch": e, "loss": {"bpr": 1.0 / e, "contrastive": 2.0 / e, "total": 1.2 / e},
-              "valid": {"ndcg@10": 0.1 * e}} for e in (1, 2, 3)]
+    parts = [
+        {"epoch": e, "loss": {"bpr": 1.0 / e, "contrastive": 2.0 / e, "total": 1.2 / e}, "valid": {"ndcg@10": 0.1 * e}}
+        for e in (1, 2, 3)
+    ]
     named = {tr.name for tr in training_curves({"run": parts}, Style("zh")).data}
     assert named == {"BPR 损失", "对比损失", "总损失", "NDCG@10"}
 
@@ -88,8 +92,12 @@ def test_export_renders_png_and_svg_with_chinese_labels(store: RunStore, monkeyp
 # -- estimate -----------------------------------------------------------------------------------------
 def test_dataset_sizes() -> None:
     assert est.dataset_size({"name": "ml-100k"}) == est.DatasetSize(943, 1682, 100_000)
-    assert est.dataset_size({"name": "synthetic", "synthetic_users": 10, "synthetic_items": 20,
-                             "synthetic_interactions_per_user": 5}).n_interactions == 50
+    assert (
+        est.dataset_size(
+            {"name": "synthetic", "synthetic_users": 10, "synthetic_items": 20, "synthetic_interactions_per_user": 5}
+        ).n_interactions
+        == 50
+    )
     assert est.dataset_size({"name": "csv"}) is None
 
 
@@ -112,7 +120,8 @@ def test_estimate_from_finished_runs_matches_their_measured_time(store: RunStore
     longer = json.loads(json.dumps(mf.config))
     longer["train"]["epochs"] *= 10
     assert est.estimate(longer, size, profile, cache_warm=True).parts["training"] == pytest.approx(
-        10 * e.parts["training"])
+        10 * e.parts["training"]
+    )
 
 
 def test_text_cache_warmth_and_encoding_cost(store: RunStore) -> None:

@@ -1,4 +1,5 @@
 """The app's pure logic: strings, run rows, grouping and tests by seed, exports, launch helpers."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -9,9 +10,22 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rec_app.compare_table import (TABLE_METRICS, GroupComparison, RunGroup, compare_groups, default_reference,
-                                    differences_table, export_frame, group_runs, random_reference, segment_table,
-                                    setting_mismatch, single_groups, summary_table, to_latex)
+from rec_app.compare_table import (
+    TABLE_METRICS,
+    GroupComparison,
+    RunGroup,
+    compare_groups,
+    default_reference,
+    differences_table,
+    export_frame,
+    group_runs,
+    random_reference,
+    segment_table,
+    setting_mismatch,
+    single_groups,
+    summary_table,
+    to_latex,
+)
 from rec_core.evaluate.compare import compare_seeds
 from rec_core.errors import ConfigError
 from rec_app.i18n import STRICT_ENV, STRINGS, format_duration, metric_label, t
@@ -22,12 +36,16 @@ from rec_core.runs import RunStore
 
 # -- strings (every key the source uses, both languages, strict mode: tests/test_i18n.py) ------------
 def test_dynamic_keys_cover_every_state_phase_and_name() -> None:
-    for prefix, names in {"state": ["queued", "running", "done", "failed", "stopped", "corrupt"],
-                          "dataset": ["ml-100k", "ml-1m", "synthetic", "csv"],
-                          "split": ["ratio", "loo", "cold-items"], "model": ["enhanced", "gpt2rec", "mf", "ease", "itemknn", "pop"],
-                          "preset": ["scheme1", "scheme2", "scheme3"], "verdict": ["better", "worse", "ns"],
-                          "segment": ["cold", "tail", "torso", "head", "low", "mid", "high"],
-                          "loss": ["bpr", "contrastive", "total"]}.items():
+    for prefix, names in {
+        "state": ["queued", "running", "done", "failed", "stopped", "corrupt"],
+        "dataset": ["ml-100k", "ml-1m", "synthetic", "csv"],
+        "split": ["ratio", "loo", "cold-items"],
+        "model": ["enhanced", "gpt2rec", "mf", "ease", "itemknn", "pop"],
+        "preset": ["scheme1", "scheme2", "scheme3"],
+        "verdict": ["better", "worse", "ns"],
+        "segment": ["cold", "tail", "torso", "head", "low", "mid", "high"],
+        "loss": ["bpr", "contrastive", "total"],
+    }.items():
         for name in names:
             assert f"{prefix}.{name}" in STRINGS, f"{prefix}.{name}"
 
@@ -63,7 +81,10 @@ def test_rows_survive_corrupt_and_odd_files(app_runs: Path) -> None:
     assert rows[ids[1]].state == "corrupt" and "config.json" in rows[ids[1]].error
     assert rows[ids[2]].comparable and rows[ids[3]].comparable
     assert parse_time(1_795_823_219.0) is not None and parse_time("2026-01-01T00:00:00+00:00") is not None
-    assert parse_time("garbage") is None and short_name("mf-ml-100k-ratio-s0-20261127-231502-3f9a") == "mf-ml-100k-ratio-s0"
+    assert (
+        parse_time("garbage") is None
+        and short_name("mf-ml-100k-ratio-s0-20261127-231502-3f9a") == "mf-ml-100k-ratio-s0"
+    )
 
 
 # -- groups, tables, tests ----------------------------------------------------------------------------
@@ -87,8 +108,9 @@ def test_groups_are_paired_by_seed_and_judged_by_p_and_ci(rows: list, tmp_path: 
     store = RunStore(tmp_path / "runs")
     groups = group_runs(rows)
     ref, other = (g for g in sorted(groups, key=lambda g: g.model == "enhanced"))
-    comps = compare_groups(ref, [other], lambda rid: store.get(rid).read_table("per_user_test"), ["ndcg@10", "hit@10"],
-                           n_boot=300)
+    comps = compare_groups(
+        ref, [other], lambda rid: store.get(rid).read_table("per_user_test"), ["ndcg@10", "hit@10"], n_boot=300
+    )
     assert len(comps) == 1 and comps[0].error is None and comps[0].seeds == (0, 1)
     n_users = len(store.get(ref.runs[0].run_id).read_table("per_user_test"))
     assert comps[0].n_pairs == 2 * n_users  # paired users, summed over both seeds
@@ -105,8 +127,9 @@ def test_a_group_without_shared_seed_gets_a_message_not_an_exception(rows: list,
     store = RunStore(tmp_path / "runs")
     mf, enh = (g for g in sorted(group_runs(rows), key=lambda g: g.model != "mf"))
     shifted = RunGroup(enh.key, enh.name, tuple(dataclasses.replace(r, seed=r.seed + 5) for r in enh.runs))
-    comps = compare_groups(mf, [shifted], lambda rid: store.get(rid).read_table("per_user_test"), ["ndcg@10"],
-                           n_boot=50)
+    comps = compare_groups(
+        mf, [shifted], lambda rid: store.get(rid).read_table("per_user_test"), ["ndcg@10"], n_boot=50
+    )
     assert comps[0].error and "no seed in common" in comps[0].error and not comps[0].rows
 
 
@@ -114,8 +137,9 @@ def test_exports_csv_latex_and_segments(rows: list, tmp_path: Path) -> None:
     store = RunStore(tmp_path / "runs")
     groups = group_runs(rows)
     summary = summary_table(groups)
-    comps = compare_groups(groups[1], [groups[0]], lambda rid: store.get(rid).read_table("per_user_test"),
-                           list(TABLE_METRICS), n_boot=200)
+    comps = compare_groups(
+        groups[1], [groups[0]], lambda rid: store.get(rid).read_table("per_user_test"), list(TABLE_METRICS), n_boot=200
+    )
     diffs = differences_table(comps)
     long = export_frame(summary, diffs, TABLE_METRICS)
     assert len(long) == 2 * len(TABLE_METRICS) and {"mean", "std", "p_value", "verdict"} <= set(long.columns)
@@ -142,8 +166,11 @@ def test_seeds_parse_and_reject_bad_input() -> None:
 
 
 def test_build_configs_names_the_bad_field(tmp_path: Path) -> None:
-    base = {"data": {"name": "synthetic"}, "model": {"name": "enhanced", "embed_dim": 64, "n_heads": 3},
-            "train": {"epochs": 2}}
+    base = {
+        "data": {"name": "synthetic"},
+        "model": {"name": "enhanced", "embed_dim": 64, "n_heads": 3},
+        "train": {"epochs": 2},
+    }
     with pytest.raises(ConfigError, match="n_heads"):
         build_configs(base, [0])
     base["model"] = {"name": "enhanced", "use_peft": True, "use_cache": True}
@@ -176,13 +203,43 @@ def test_duration_strings_are_rounded_sensibly() -> None:
 
 
 # -- reference rule, stopped runs, settings, random reference, verdicts over seeds --------------------
-def _row(run_id: str, model: str, seed: int, *, state: str = "done", dataset: str = "ml-100k",
-         split: str = "ratio", lr: float = 0.01, metrics: dict | None = None, data_dir: str = "/data") -> RunRow:
-    config = {"data": {"name": dataset, "data_dir": data_dir}, "split": {"kind": split, "seed": seed},
-              "model": {"name": model}, "train": {"lr": lr, "seed": seed}, "seed": seed}
-    return RunRow(run_id=run_id, state=state, name=run_id, model=model, preset="", backbone="", dataset=dataset,
-                  split=split, seed=seed, created_at=None, started_at=None, finished_at=None, duration_s=None,
-                  metrics={"ndcg@10": 0.1} if metrics is None else metrics, config=config, has_results=True)
+def _row(
+    run_id: str,
+    model: str,
+    seed: int,
+    *,
+    state: str = "done",
+    dataset: str = "ml-100k",
+    split: str = "ratio",
+    lr: float = 0.01,
+    metrics: dict | None = None,
+    data_dir: str = "/data",
+) -> RunRow:
+    config = {
+        "data": {"name": dataset, "data_dir": data_dir},
+        "split": {"kind": split, "seed": seed},
+        "model": {"name": model},
+        "train": {"lr": lr, "seed": seed},
+        "seed": seed,
+    }
+    return RunRow(
+        run_id=run_id,
+        state=state,
+        name=run_id,
+        model=model,
+        preset="",
+        backbone="",
+        dataset=dataset,
+        split=split,
+        seed=seed,
+        created_at=None,
+        started_at=None,
+        finished_at=None,
+        duration_s=None,
+        metrics={"ndcg@10": 0.1} if metrics is None else metrics,
+        config=config,
+        has_results=True,
+    )
 
 
 def _by_name(groups: list[RunGroup]) -> dict[str, RunGroup]:
@@ -190,12 +247,14 @@ def _by_name(groups: list[RunGroup]) -> dict[str, RunGroup]:
 
 
 def test_default_reference_is_the_finished_baseline_with_most_seeds_never_the_newest() -> None:
-    rows = ([_row(f"enh-s{s}", "enhanced", s) for s in range(3)]  # newest first, as list_rows gives them
-            + [_row(f"mf-1m-s{s}", "mf", s, dataset="ml-1m") for s in range(5)]  # other dataset
-            + [_row(f"mf-cold-s{s}", "mf", s, split="cold-items") for s in range(5)]  # other split
-            + [_row(f"mf-stop-s{s}", "mf", s, state="stopped", lr=0.5) for s in range(4)]  # not finished
-            + [_row(f"pop-s{s}", "pop", s) for s in range(5)]
-            + [_row(f"mf-s{s}", "mf", s) for s in range(2)])
+    rows = (
+        [_row(f"enh-s{s}", "enhanced", s) for s in range(3)]  # newest first, as list_rows gives them
+        + [_row(f"mf-1m-s{s}", "mf", s, dataset="ml-1m") for s in range(5)]  # other dataset
+        + [_row(f"mf-cold-s{s}", "mf", s, split="cold-items") for s in range(5)]  # other split
+        + [_row(f"mf-stop-s{s}", "mf", s, state="stopped", lr=0.5) for s in range(4)]  # not finished
+        + [_row(f"pop-s{s}", "pop", s) for s in range(5)]
+        + [_row(f"mf-s{s}", "mf", s) for s in range(2)]
+    )
     groups = group_runs(rows, include_stopped=True)
     mf = next(g for g in groups if g.runs[0].run_id == "mf-s0")
     assert default_reference(groups) == mf.key  # mf before pop, though pop has more seeds
@@ -217,8 +276,12 @@ def test_default_reference_is_the_finished_baseline_with_most_seeds_never_the_ne
 
 
 def test_stopped_runs_only_on_request_marked_and_runs_without_metrics_never() -> None:
-    rows = [_row("mf-s0", "mf", 0), _row("mf-s1", "mf", 1, state="stopped"), _row("mf-s2", "mf", 2, metrics={}),
-            _row("mf-s3", "mf", 3, state="failed")]
+    rows = [
+        _row("mf-s0", "mf", 0),
+        _row("mf-s1", "mf", 1, state="stopped"),
+        _row("mf-s2", "mf", 2, metrics={}),
+        _row("mf-s3", "mf", 3, state="failed"),
+    ]
     assert [g.seeds for g in group_runs(rows)] == [(0,)]
     both = group_runs(rows, include_stopped=True, stopped_mark="已停止")
     assert sorted(g.seeds for g in both) == [(0,), (1,)]  # never grouped with the finished run
@@ -241,21 +304,26 @@ def test_groups_on_another_dataset_or_split_are_not_compared() -> None:
     assert "ml-100k" in comps[0].error and "ml-1m" in comps[0].error and not comps[0].rows
     assert "split ratio" in comps[1].error and "split cold-items" in comps[1].error
     assert setting_mismatch(ref.runs[0].config, _row("mf-s9", "mf", 9, data_dir="/elsewhere").config) is None
-    assert setting_mismatch(ref.runs[0].config, other.runs[0].config) == ("dataset ml-100k, split ratio",
-                                                                          "dataset ml-1m, split ratio")
+    assert setting_mismatch(ref.runs[0].config, other.runs[0].config) == (
+        "dataset ml-100k, split ratio",
+        "dataset ml-1m, split ratio",
+    )
 
 
 def test_random_reference_and_times_random(rows: list, tmp_path: Path) -> None:
-    fake = {"a": {"test": {"primary": {"random": {"ndcg@10": 0.1, "hit@10": 0.3}}}},
-            "b": {"test": {"primary": {"random": {"ndcg@10": 0.2, "hit@10": None}}}},
-            "c": {"test": {"primary": {"metrics": {"ndcg@10": 0.5}}}}}  # an old run: no random reference
+    fake = {
+        "a": {"test": {"primary": {"random": {"ndcg@10": 0.1, "hit@10": 0.3}}}},
+        "b": {"test": {"primary": {"random": {"ndcg@10": 0.2, "hit@10": None}}}},
+        "c": {"test": {"primary": {"metrics": {"ndcg@10": 0.5}}}},
+    }  # an old run: no random reference
     group = RunGroup("k", "g", tuple(_row(r, "mf", i) for i, r in enumerate("abc")))
     assert random_reference(group, fake.get) == pytest.approx({"ndcg@10": 0.15, "hit@10": 0.3})
     assert random_reference(RunGroup("k", "g", (_row("c", "mf", 0),)), fake.get) == {}
     store = RunStore(tmp_path / "runs")
     mf, enh = (g for g in sorted(group_runs(rows), key=lambda g: g.model != "mf"))
-    comps = compare_groups(mf, [enh], lambda rid: store.get(rid).read_table("per_user_test"), ["ndcg@10", "hit@10"],
-                           n_boot=100)
+    comps = compare_groups(
+        mf, [enh], lambda rid: store.get(rid).read_table("per_user_test"), ["ndcg@10", "hit@10"], n_boot=100
+    )
     diffs = differences_table(comps, {"ndcg@10": 0.05})
     nd = diffs[diffs["metric"] == "ndcg@10"].iloc[0]
     assert nd["x_random"] == pytest.approx(nd["value"] / 0.05)
@@ -274,8 +342,10 @@ def test_verdict_sentences_name_seeds_users_and_method() -> None:
     a, b = _seed_case(DISAGREE)
     three = compare_seeds(a, b, "ndcg@10", n_boot=300)
     one = compare_seeds({0: a[0]}, {0: b[0]}, "ndcg@10", n_boot=300)
-    comps = [GroupComparison("new", "mf", three.seeds, three.n_users, (three,)),
-             GroupComparison("one", "mf", one.seeds, one.n_users, (one,), unpaired_seeds=(1, 2))]
+    comps = [
+        GroupComparison("new", "mf", three.seeds, three.n_users, (three,)),
+        GroupComparison("one", "mf", one.seeds, one.n_users, (one,), unpaired_seeds=(1, 2)),
+    ]
     en = verdict_sentences(comps, ["ndcg@10"], "en")
     assert "1200 paired users, 3 seed(s), bootstrap over seeds and users" in en[0]
     assert "no significant difference" in en[0] and "better" not in en[0]
@@ -295,10 +365,17 @@ def test_tested_weights_table_names_the_phase_of_each_runs_restored_weights() ->
     from rec_app.compare_table import tested_weights_table
 
     done = {"state": "finished", "best_epoch": 10, "best_phase": "dynamic", "summary": "finished: all 10 epochs"}
-    cached = {"state": "finished", "best_epoch": 3, "best_phase": "cached",
-              "note": "the dynamic phase did not improve validation", "summary": ""}
-    rows = [dataclasses.replace(_row("s3-s0", "enhanced", 0), completion=done),
-            dataclasses.replace(_row("s3-s1", "enhanced", 1), completion=cached)]
+    cached = {
+        "state": "finished",
+        "best_epoch": 3,
+        "best_phase": "cached",
+        "note": "the dynamic phase did not improve validation",
+        "summary": "",
+    }
+    rows = [
+        dataclasses.replace(_row("s3-s0", "enhanced", 0), completion=done),
+        dataclasses.replace(_row("s3-s1", "enhanced", 1), completion=cached),
+    ]
     table = tested_weights_table(group_runs(rows)).set_index("seed")
     assert table.loc[0, "best_phase"] == "dynamic" and table.loc[0, "best_epoch"] == 10
     assert table.loc[0, "summary"] == "finished: all 10 epochs"

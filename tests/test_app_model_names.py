@@ -1,4 +1,5 @@
 """Model display names come from the switches a run ran with, not from its model kind alone."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -43,8 +44,10 @@ def test_the_preset_table_read_without_torch_is_the_models_own() -> None:
     import sys
 
     # A fresh interpreter: the home page names runs without importing torch.
-    code = ("import sys; from rec_app.model_names import _presets; p = _presets(); "
-            "assert 'torch' not in sys.modules; import json; print(json.dumps(p, sort_keys=True))")
+    code = (
+        "import sys; from rec_app.model_names import _presets; p = _presets(); "
+        "assert 'torch' not in sys.modules; import json; print(json.dumps(p, sort_keys=True))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     import json
 

@@ -1,4 +1,5 @@
 """The home, Train and Compare pages through Streamlit's AppTest, on a store of real tiny runs."""
+
 from __future__ import annotations
 
 import shutil
@@ -31,8 +32,11 @@ def page(name: str = "app.py", lang: str = "en") -> AppTest:
 
 
 def texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success", "title",
-                                  "subheader") for e in getattr(at, kind)]
+    parts = [
+        e.value
+        for kind in ("markdown", "caption", "info", "warning", "error", "success", "title", "subheader")
+        for e in getattr(at, kind)
+    ]
     return "\n".join(str(p) for p in parts)
 
 
@@ -54,8 +58,15 @@ def test_home_shows_data_backbones_and_the_run_table(runs: Path) -> None:
     assert "ml-100k" in body and "synthetic" in body and "csv" in body
     assert "minilm" in body and "tiny-gpt2" in body and "gpt2" in body
     table = at.dataframe[0].value
-    assert len(table) == 4 and {"test NDCG@10", "test Hit@10", "Best epoch", "Seed", "Status", "Preset",
-                                "Duration"} <= set(table.columns)
+    assert len(table) == 4 and {
+        "test NDCG@10",
+        "test Hit@10",
+        "Best epoch",
+        "Seed",
+        "Status",
+        "Preset",
+        "Duration",
+    } <= set(table.columns)
     assert set(table["Status"]) == {"done"} and table["test NDCG@10"].between(0, 1).all()
     assert table["Best epoch"].str.fullmatch(r"\d+( \(\w+\))?").all()
 
@@ -142,12 +153,15 @@ def upload(at: AppTest, key: str, name: str, data: bytes) -> AppTest:
     return at.run()
 
 
-@pytest.mark.parametrize(("files", "expected"), [
-    ({"csv_inter_file": b""}, "is empty"),
-    ({"csv_inter_file": "user,item,rating\nu1,é1,5\n".encode("latin-1")}, "not UTF-8"),
-    ({"csv_inter_file": b"user,item,rating\nu1,i1,five\nu2,i1,4\n"}, "not a number"),
-    ({"csv_inter_file": CSV_OK, "csv_items_file": b"item,title\ni1,Alpha\n"}, "plot"),
-])
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"csv_inter_file": b""}, "is empty"),
+        ({"csv_inter_file": "user,item,rating\nu1,é1,5\n".encode("latin-1")}, "not UTF-8"),
+        ({"csv_inter_file": b"user,item,rating\nu1,i1,five\nu2,i1,4\n"}, "not a number"),
+        ({"csv_inter_file": CSV_OK, "csv_items_file": b"item,title\ni1,Alpha\n"}, "plot"),
+    ],
+)
 def test_bad_csv_files_get_a_clear_message(runs: Path, files: dict[str, bytes], expected: str) -> None:
     at = csv_page(runs)
     for key, data in files.items():
@@ -165,7 +179,9 @@ def test_bad_csv_files_get_a_clear_message(runs: Path, files: dict[str, bytes], 
 def test_a_valid_csv_with_unknown_ids_is_accepted_with_warnings(runs: Path) -> None:
     at = csv_page(runs)
     at = upload(at, "csv_inter_file", "ratings.csv", CSV_OK)
-    at = upload(at, "csv_items_file", "movies.csv", b"item,title,genres\ni1,Alpha,Action\ni2,Beta,Drama\ni9,Zeta,Horror\n")
+    at = upload(
+        at, "csv_items_file", "movies.csv", b"item,title,genres\ni1,Alpha,Action\ni2,Beta,Drama\ni9,Zeta,Horror\n"
+    )
     assert at.selectbox(key="csv_rating_col").value == "rating" and at.selectbox(key="csv_time_col").value == "time"
     button(at, "Check the files").click().run()
     no_failure(at)
@@ -230,8 +246,10 @@ def test_compare_survives_corrupt_and_deleted_runs(runs: Path) -> None:
     (runs / ids[1] / "tables" / "per_user_test.parquet").write_bytes(b"not parquet")
     at.run()
     assert not at.exception
-    assert any("cannot be compared" in w.value or "unreadable" in w.value for w in at.warning) or len(
-        at.dataframe[0].value) <= 2
+    assert (
+        any("cannot be compared" in w.value or "unreadable" in w.value for w in at.warning)
+        or len(at.dataframe[0].value) <= 2
+    )
     (runs / ids[2] / "results.json").write_text("{")
     at.run()
     assert not at.exception

@@ -4,6 +4,7 @@ Model names from the switches, test/validation labels, the pair's rank, the neve
 legend, one colour per run on a page, local page icons, the language switch on every page,
 and widget values that survive a visit to another page.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,14 @@ from tests.test_app_analysis import figures
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 300  # a page's first run imports torch (seconds on a small CPU)
-PAGES = ("app.py", "pages/1_Train.py", "pages/2_Compare.py", "pages/3_Attention.py", "pages/4_Embeddings.py",
-         "pages/5_Error_analysis.py")
+PAGES = (
+    "app.py",
+    "pages/1_Train.py",
+    "pages/2_Compare.py",
+    "pages/3_Attention.py",
+    "pages/4_Embeddings.py",
+    "pages/5_Error_analysis.py",
+)
 
 
 @pytest.fixture()
@@ -106,7 +113,9 @@ def test_error_analysis_says_test_and_explains_its_columns(analysed: Path) -> No
     held = at.dataframe[1].value
     assert list(held.columns)[-2:] == ["A", "B"]
     never = at.dataframe[-1].value
-    assert {"A", "B"} <= set(never.columns) and never[["A", "B"]].map(lambda v: isinstance(v, (bool, np.bool_))).all().all()
+    assert {"A", "B"} <= set(never.columns) and never[["A", "B"]].map(
+        lambda v: isinstance(v, (bool, np.bool_))
+    ).all().all()
 
 
 def test_the_pair_score_comes_with_its_test_rank(analysed: Path) -> None:
@@ -121,8 +130,10 @@ def test_the_pair_score_comes_with_its_test_rank(analysed: Path) -> None:
     at.selectbox(key="attn_one_user").set_value(user).run()
     at.selectbox(key="attn_one_item").set_value(item).run()
     no_failure(at)
-    masked = len(set(data.items[split.train][data.users[split.train] == user])
-                 | set(data.items[split.valid][data.users[split.valid] == user]))
+    masked = len(
+        set(data.items[split.train][data.users[split.train] == user])
+        | set(data.items[split.valid][data.users[split.valid] == user])
+    )
     assert at.metric[1].label == "Rank among the user's items"
     assert at.metric[1].value == f"{rank:g} of {data.n_items - masked}"
     own = int(data.items[split.train][data.users[split.train] == user][0])
@@ -179,8 +190,10 @@ def test_page_icons_are_inline_svg_not_material_glyphs() -> None:
         assert call is not None and ":material/" not in call.group(1) and "page_icon(" in call.group(1), name
     from app_support.page_frame import PAGE_ICONS
 
-    assert all(svg.startswith("<svg ") and "http://www.w3.org/2000/svg" in svg and "href" not in svg
-               for svg in PAGE_ICONS.values())
+    assert all(
+        svg.startswith("<svg ") and "http://www.w3.org/2000/svg" in svg and "href" not in svg
+        for svg in PAGE_ICONS.values()
+    )
     config = (REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8")
     assert "gatherUsageStats = false" in config
 

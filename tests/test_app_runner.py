@@ -1,5 +1,6 @@
 """Launching from the Train page: the background queue, stop, a killed process, two tabs at
 once, a folder deleted while shown. Real `python -m rec_core execute` processes, tiny runs."""
+
 from __future__ import annotations
 
 import os

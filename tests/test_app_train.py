@@ -1,6 +1,7 @@
 """The Train page through AppTest: form values that survive pages and model switches, CSV
 uploads that fail with one sentence, feasibility before launch, errors with on-screen labels,
 and rows of the live panel that name their seed and state (issue 11, Train and CSV items)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -116,13 +117,18 @@ def upload(at: AppTest, key: str, name: str, data: bytes) -> AppTest:
     return at.run()
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    (PNG, "ratings.csv is not a CSV text file: it is a PNG file."),
-    (bytes(range(256)) * 40, "ratings.csv is not a CSV text file: it holds binary data."),
-    ("user,item\nu1,i1\n".encode("utf-16"), "ratings.csv is UTF-16 text, not UTF-8"),
-], ids=["png", "binary", "utf16"])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (PNG, "ratings.csv is not a CSV text file: it is a PNG file."),
+        (bytes(range(256)) * 40, "ratings.csv is not a CSV text file: it holds binary data."),
+        ("user,item\nu1,i1\n".encode("utf-16"), "ratings.csv is UTF-16 text, not UTF-8"),
+    ],
+    ids=["png", "binary", "utf16"],
+)
 def test_a_file_that_is_not_csv_text_gets_one_sentence_and_the_page_stays_usable(
-        runs: Path, data: bytes, expected: str) -> None:
+    runs: Path, data: bytes, expected: str
+) -> None:
     at = upload(csv_train_page(), "csv_inter_file", "ratings.csv", data)
     assert not at.exception
     assert [e.value for e in at.error] == [next(e.value for e in at.error if e.value.startswith(expected))]
@@ -143,16 +149,18 @@ def test_the_column_mapping_is_detected_anew_for_each_new_file(runs: Path) -> No
     assert at.selectbox(key="csv_rating_col").value == "rating" and at.selectbox(key="csv_time_col").value == "time"
 
 
-@pytest.mark.parametrize("data", [b"user,item\nu1,i1\n", b"user,item\nu1,i1\nu2,i2\nu3,i3\n"],
-                         ids=["1-interaction", "3-users-1-each"])
+@pytest.mark.parametrize(
+    "data", [b"user,item\nu1,i1\n", b"user,item\nu1,i1\nu2,i2\nu3,i3\n"], ids=["1-interaction", "3-users-1-each"]
+)
 def test_files_the_split_cannot_use_are_refused_before_launch(runs: Path, data: bytes) -> None:
     before = set(RunStore(runs).run_ids())
     at = upload(csv_train_page(), "csv_inter_file", "tiny.csv", data)
     button(at, "Check the files").click().run()
     assert not at.exception
     assert not any("Files OK" in s.value for s in at.success) or any("cannot be split" in e.value for e in at.error)
-    assert any("cannot be split" in e.value and "no user has enough interactions for a test item" in e.value
-               for e in at.error), [e.value for e in at.error]
+    assert any(
+        "cannot be split" in e.value and "no user has enough interactions for a test item" in e.value for e in at.error
+    ), [e.value for e in at.error]
     button(at, "Launch").click().run()
     assert set(RunStore(runs).run_ids()) == before
 
@@ -168,8 +176,13 @@ def test_usable_files_say_how_many_users_and_items_qualify_for_the_split(runs: P
 
 
 # -- 9. errors name the on-screen label, the field in parentheses ----------------------------------
-@pytest.mark.parametrize(("lang", "expected"), [("en", "LoRA adapters, Cached text features (use_peft, use_cache): "),
-                                                ("zh", "LoRA 适配器, 缓存文本特征 (use_peft, use_cache): ")])
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "LoRA adapters, Cached text features (use_peft, use_cache): "),
+        ("zh", "LoRA 适配器, 缓存文本特征 (use_peft, use_cache): "),
+    ],
+)
 def test_form_errors_show_the_label_and_the_field(runs: Path, lang: str, expected: str) -> None:
     at = page("pages/1_Train.py", lang=lang)
     at.selectbox(key="tr_model").set_value("enhanced").run()
@@ -181,8 +194,9 @@ def test_form_errors_show_the_label_and_the_field(runs: Path, lang: str, expecte
 def test_csv_errors_show_the_column_label_and_the_field(runs: Path) -> None:
     at = upload(csv_train_page(), "csv_inter_file", "ratings.csv", b"user,item,rating\nu1,i1,five\nu2,i1,4\n")
     button(at, "Check the files").click().run()
-    assert any("Rating column (csv_rating_col): ratings.csv line 2" in e.value for e in at.error), \
-        [e.value for e in at.error]
+    assert any("Rating column (csv_rating_col): ratings.csv line 2" in e.value for e in at.error), [
+        e.value for e in at.error
+    ]
 
 
 # -- 2-4, 13. the live panel: one row per run with its seed and state, progress, the queue ------------
@@ -199,10 +213,21 @@ def _fake_active(root: Path, label: str = "thesis run") -> tuple[str, str]:
     store = RunStore(root)
     running = start_run(tiny_config("mf", 0, epochs=4, label=label), store)
     queued = start_run(tiny_config("mf", 1, epochs=4, label=label), store)
-    running.set_status("running", pid=os.getpid(), phase="training",
-                       phase_started_at=datetime.now(timezone.utc).isoformat(),
-                       progress={"epoch": 1, "epochs": 4, "step": 10, "steps": 40, "step_epoch": 2,
-                                 "steps_per_s": 0.25, "epoch_eta_s": 120.0})
+    running.set_status(
+        "running",
+        pid=os.getpid(),
+        phase="training",
+        phase_started_at=datetime.now(timezone.utc).isoformat(),
+        progress={
+            "epoch": 1,
+            "epochs": 4,
+            "step": 10,
+            "steps": 40,
+            "step_epoch": 2,
+            "steps_per_s": 0.25,
+            "epoch_eta_s": 120.0,
+        },
+    )
     return running.run_id, queued.run_id
 
 
@@ -211,7 +236,9 @@ def test_each_row_names_its_seed_and_state_and_stop_hits_that_run(runs: Path) ->
     at = page("pages/1_Train.py")
     no_failure(at)
     labels = [e.label for e in at.expander if "thesis run" in e.label]
-    assert labels[0].startswith("thesis run · seed 0 · running") and labels[1].startswith("thesis run · seed 1 · queued")
+    assert labels[0].startswith("thesis run · seed 0 · running") and labels[1].startswith(
+        "thesis run · seed 1 · queued"
+    )
     assert len(set(labels)) == 2  # running above queued, never two identical rows
     icons = {e.label.split(" — ")[0]: e.icon for e in at.expander if "thesis run" in e.label}
     assert icons["thesis run · seed 0 · running"] == "spinner" and icons["thesis run · seed 1 · queued"] != "spinner"

@@ -1,5 +1,6 @@
 """The Train page's decisions in rec_app, without Streamlit: form state, launch confirmation,
 dataset availability, CSV checks, error labels, live-panel rows, estimates (issue 11)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -52,8 +53,16 @@ def test_dataset_availability_comes_from_the_folder_not_the_wording(tmp_path: Pa
 
 
 # -- the estimate: phases, the queue, the confirmation rule ------------------------------------------
-@pytest.mark.parametrize("overrides", [{"preset": "scheme1"}, {"preset": "scheme2"}, {"preset": "scheme3"},
-                                       {"preset": "scheme3", "cached_epochs": 2}, {"preset": "scheme3", "cached_epochs": 9}])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"preset": "scheme1"},
+        {"preset": "scheme2"},
+        {"preset": "scheme3"},
+        {"preset": "scheme3", "cached_epochs": 2},
+        {"preset": "scheme3", "cached_epochs": 9},
+    ],
+)
 def test_the_estimates_phase_plan_is_the_models_own(overrides: dict[str, Any]) -> None:
     from rec_app.estimate import phase_plan
     from rec_core.configs import config_to_dict
@@ -61,11 +70,13 @@ def test_the_estimates_phase_plan_is_the_models_own(overrides: dict[str, Any]) -
     from rec_core.models.enhanced import EnhancedConfig
     from rec_core.models.registry import build_model
 
-    data = load_dataset(DataConfig(name="synthetic", synthetic_users=40, synthetic_items=30,
-                                   synthetic_interactions_per_user=10))
+    data = load_dataset(
+        DataConfig(name="synthetic", synthetic_users=40, synthetic_items=30, synthetic_interactions_per_user=10)
+    )
     preset = overrides.pop("preset")
-    model_cfg = EnhancedConfig.from_preset(preset, backbone="tiny-gpt2", max_length=16, embed_dim=8, n_heads=2,
-                                           **overrides)
+    model_cfg = EnhancedConfig.from_preset(
+        preset, backbone="tiny-gpt2", max_length=16, embed_dim=8, n_heads=2, **overrides
+    )
     model = build_model(model_cfg, data)
     config = {"model": config_to_dict(model_cfg), "train": {"epochs": 5}}
     assert phase_plan(config) == [(name, n) for name, n, _ in model.fit_phases(5)]
@@ -75,8 +86,10 @@ def test_validations_follow_the_trainers_rule() -> None:
     from rec_app.estimate import validations
 
     assert validations({"model": {"name": "mf"}, "train": {"epochs": 6, "eval_every": 2}}) == {"train": 4}  # 1, 2, 4, 6
-    scheme3 = {"model": {"name": "enhanced", "use_cache": False, "use_peft": True, "cached_epochs": -1},
-               "train": {"epochs": 4}}
+    scheme3 = {
+        "model": {"name": "enhanced", "use_cache": False, "use_peft": True, "cached_epochs": -1},
+        "train": {"epochs": 4},
+    }
     assert validations(scheme3) == {"cached": 2, "dynamic": 2}
     assert validations({"model": {"name": "ease"}, "train": {}}) == {}
 
@@ -102,9 +115,21 @@ def test_a_launch_needs_a_confirmation_when_long_or_unknown() -> None:
 def _row(**fields: Any) -> Any:
     from rec_app.run_table import RunRow
 
-    base = {"run_id": "r", "state": "running", "name": "mf-ml-100k-ratio", "model": "mf", "preset": "", "backbone": "",
-            "dataset": "ml-100k", "split": "ratio", "seed": 0, "created_at": None, "started_at": None,
-            "finished_at": None, "duration_s": 0.0}
+    base = {
+        "run_id": "r",
+        "state": "running",
+        "name": "mf-ml-100k-ratio",
+        "model": "mf",
+        "preset": "",
+        "backbone": "",
+        "dataset": "ml-100k",
+        "split": "ratio",
+        "seed": 0,
+        "created_at": None,
+        "started_at": None,
+        "finished_at": None,
+        "duration_s": 0.0,
+    }
     return RunRow(**{**base, **fields})
 
 
@@ -125,9 +150,11 @@ def test_rows_name_their_seed_and_state_and_labels_are_unique() -> None:
     from rec_app.live_view import ordered, row_labels
 
     t0 = datetime(2026, 1, 1, 10, 0, tzinfo=timezone.utc)
-    rows = [_row(run_id="a", state="queued", seed=1, created_at=t0),
-            _row(run_id="b", state="running", seed=0, created_at=t0, started_at=t0),
-            _row(run_id="c", state="done", seed=0, created_at=t0.replace(hour=9), finished_at=t0)]
+    rows = [
+        _row(run_id="a", state="queued", seed=1, created_at=t0),
+        _row(run_id="b", state="running", seed=0, created_at=t0, started_at=t0),
+        _row(run_id="c", state="done", seed=0, created_at=t0.replace(hour=9), finished_at=t0),
+    ]
     labels = row_labels(rows, "en")
     assert labels["a"] == "mf-ml-100k-ratio · seed 1 · queued" and labels["b"].endswith("seed 0 · 10:00:00 · running")
     assert len(set(labels.values())) == 3
@@ -141,8 +168,18 @@ def test_progress_inside_an_epoch_and_before_training() -> None:
     from rec_app.live_view import STATE_ICONS, progress_view
 
     assert len(set(STATE_ICONS.values())) == len(STATE_ICONS)  # one icon per state
-    training = _row(phase="training", progress={"epoch": 1, "epochs": 4, "step": 10, "steps": 40, "step_epoch": 2,
-                                                "steps_per_s": 0.25, "epoch_eta_s": 120.0})
+    training = _row(
+        phase="training",
+        progress={
+            "epoch": 1,
+            "epochs": 4,
+            "step": 10,
+            "steps": 40,
+            "step_epoch": 2,
+            "steps_per_s": 0.25,
+            "epoch_eta_s": 120.0,
+        },
+    )
     view = progress_view(training, {}, "en")
     assert view.fraction == pytest.approx((1 + 10 / 40) / 4)
     assert view.text == "epoch 2 of 4 · step 10 of 40 · 4.0 s per step · about 2 min left in this epoch"

@@ -1,6 +1,7 @@
 """The Train page's Processes field through AppTest (issue 12, "Beyond one machine"): drawn with
 its help in both languages, kept across pages like the other fields, and a launch with 2 queues a
 run whose command is torchrun's with 2 processes, taking 2 of the queue's slots."""
+
 from __future__ import annotations
 
 import os

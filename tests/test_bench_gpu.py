@@ -1,4 +1,5 @@
 """The prepared GPU benchmark runs end to end (tiny sizes on CPU) and writes its JSON."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,14 @@ REPO = Path(__file__).resolve().parent.parent
 def test_gpu_benchmark_smoke_run_writes_every_measure(tmp_path: Path) -> None:
     out = tmp_path / "gpu.json"
     env = {**os.environ, "REC_CORE_CACHE": str(tmp_path / "cache"), "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run([sys.executable, str(REPO / "bench" / "gpu.py"), "--smoke", "--out", str(out)],
-                          capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "gpu.py"), "--smoke", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["smoke"] is True and result["device"] == "cpu"

@@ -1,4 +1,5 @@
 """The scale benchmark runs end to end at a tiny size and writes every measure it reports."""
+
 from __future__ import annotations
 
 import json
@@ -15,9 +16,14 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.mark.slow
 def test_scale_benchmark_smoke_run_writes_every_measure(tmp_path: Path) -> None:
     out = tmp_path / "scale.json"
-    proc = subprocess.run([sys.executable, str(REPO / "bench" / "scale.py"), "--sizes", "tiny", "--steps", "2",
-                           "--out", str(out)], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "REC_CORE_CACHE": str(tmp_path / "cache")}, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "scale.py"), "--sizes", "tiny", "--steps", "2", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "REC_CORE_CACHE": str(tmp_path / "cache")},
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
     rows = {row["model"]: row for row in result["rows"]}

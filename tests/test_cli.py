@@ -1,4 +1,5 @@
 """The CLI end to end: a run folder that rebuilds its model, compare, runs, and bad input."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from rec_core.cli import (EXIT_BAD_INPUT, EXIT_CLOSED_PIPE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, build_parser,
-                          config_from_args, main)
+from rec_core.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_CLOSED_PIPE,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    build_parser,
+    config_from_args,
+    main,
+)
 from rec_core.evaluate import evaluate
 from rec_core.experiment import load_run_model, prepare_data, start_run
 from rec_core.runs import RunStore
@@ -20,8 +29,7 @@ SYN = ["--dataset", "synthetic", "--synthetic-users", "120", "--synthetic-items"
 
 
 def _train(runs: Path, *extra: str) -> int:
-    return main(["train", *SYN, "--runs-dir", str(runs), "--quiet", "--epochs", "3",
-                 "--batch-size", "256", *extra])
+    return main(["train", *SYN, "--runs-dir", str(runs), "--quiet", "--epochs", "3", "--batch-size", "256", *extra])
 
 
 def test_train_writes_a_complete_run_that_reloads_identically(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -86,8 +94,7 @@ def test_compare_and_runs_listing(tmp_path: Path, capsys: pytest.CaptureFixture)
     assert "finished: fitted" in listing and "finished: all 3 epochs" in listing
 
 
-def test_a_run_stopped_before_its_first_epoch_reports_no_metrics(tmp_path: Path,
-                                                                  capsys: pytest.CaptureFixture) -> None:
+def test_a_run_stopped_before_its_first_epoch_reports_no_metrics(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     parser_args = build_parser().parse_args(["train", *SYN, "--model", "mf", "--epochs", "3"])
     run = start_run(config_from_args(parser_args), RunStore(tmp_path), "early")
     run.request_stop()
@@ -131,15 +138,18 @@ def _refused(runs: Path, capsys: pytest.CaptureFixture, args: list[str]) -> str:
 
 
 @pytest.mark.parametrize(("args", "field"), BAD_INPUT)
-def test_bad_input_one_line_exit_2_no_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture, args: list[str],
-                                                 field: str) -> None:
+def test_bad_input_one_line_exit_2_no_run_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture, args: list[str], field: str
+) -> None:
     assert field in _refused(tmp_path / "runs", capsys, args)
 
 
-def test_a_min_rating_above_every_rating_names_min_rating(tmp_path: Path, capsys: pytest.CaptureFixture,
-                                                          ml100k_dir: Path) -> None:
-    line = _refused(tmp_path / "runs", capsys, ["--dataset", "ml-100k", "--data-dir", str(ml100k_dir.parent),
-                                                "--min-rating", "9"])
+def test_a_min_rating_above_every_rating_names_min_rating(
+    tmp_path: Path, capsys: pytest.CaptureFixture, ml100k_dir: Path
+) -> None:
+    line = _refused(
+        tmp_path / "runs", capsys, ["--dataset", "ml-100k", "--data-dir", str(ml100k_dir.parent), "--min-rating", "9"]
+    )
     assert line.startswith("error: min_rating:") and "ratings range 1..5" in line
 
 
@@ -149,8 +159,13 @@ def test_bad_input_in_a_real_process(tmp_path: Path) -> None:
     # no traceback as a shell sees them (the others call main() in this process).
     runs = tmp_path / "runs"
     env = {**os.environ, "REC_CORE_CACHE": str(tmp_path / "cache")}
-    proc = subprocess.run([sys.executable, "-m", "rec_core", "train", "--runs-dir", str(runs), "--quiet", *SYN,
-                           "--lr", "abc"], capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rec_core", "train", "--runs-dir", str(runs), "--quiet", *SYN, "--lr", "abc"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 2, proc.stderr
     assert "lr" in one_error_line(proc.stderr) and proc.stdout == ""
     assert not runs.exists() or not [p for p in runs.iterdir() if not p.name.startswith(".")]
@@ -158,8 +173,21 @@ def test_bad_input_in_a_real_process(tmp_path: Path) -> None:
 
 def test_failed_run_records_its_error(tmp_path: Path) -> None:
     # lr so large the loss overflows: the run folder must say failed, with the reason.
-    code = _train(tmp_path, "--model", "mf", "--embed-dim", "16", "--lr", "1e30", "--init-std", "10",
-                  "--epochs", "20", "--run-id", "boom")
+    code = _train(
+        tmp_path,
+        "--model",
+        "mf",
+        "--embed-dim",
+        "16",
+        "--lr",
+        "1e30",
+        "--init-std",
+        "10",
+        "--epochs",
+        "20",
+        "--run-id",
+        "boom",
+    )
     status = RunStore(tmp_path).get("boom").status()
     assert code == EXIT_FAILED == 1  # a run that started and failed
     assert status["state"] == "failed" and "loss became" in status["error"]
@@ -184,11 +212,13 @@ def test_compare_groups_of_runs_paired_by_seed(tmp_path: Path, capsys: pytest.Ca
     single = capsys.readouterr().out
     assert "in 1 seed(s) (0)" in single and "seed variation not covered" in single
     # Refusals: one line, exit code 2.
-    for argv, words in [(["pop0", "mf1"], "no seed in common"),
-                        (["pop0", "mf-loo"], "split loo"),
-                        (["--a", "pop0", "pop1", "--b", "mf0", "mf-loo"], "different datasets or splits"),
-                        (["pop0", "--a", "pop1", "--b", "mf0"], "not both"),
-                        (["--a", "pop0", "mf0", "--b", "mf1"], "both have seed 0")]:
+    for argv, words in [
+        (["pop0", "mf1"], "no seed in common"),
+        (["pop0", "mf-loo"], "split loo"),
+        (["--a", "pop0", "pop1", "--b", "mf0", "mf-loo"], "different datasets or splits"),
+        (["pop0", "--a", "pop1", "--b", "mf0"], "not both"),
+        (["--a", "pop0", "mf0", "--b", "mf1"], "both have seed 0"),
+    ]:
         assert main(["compare", *argv, "--runs-dir", str(tmp_path)]) == 2, argv
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error:") and words in err[0], (argv, err)
@@ -200,17 +230,18 @@ def test_exit_codes_are_one_rule_in_help_and_readme(capsys: pytest.CaptureFixtur
         main(["--help"])
     assert done.value.code == 0
     help_text = capsys.readouterr().out
-    epilog = help_text[help_text.index("exit codes"):]
+    epilog = help_text[help_text.index("exit codes") :]
     in_help = {int(m) for m in re.findall(r"^  (\d+) {2,}", epilog, flags=re.M)}
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Command line"):]
-    in_readme = {int(m) for m in re.findall(r"^\| (\d+) +\|", section[:section.index("\n## ")], flags=re.M)}
+    section = readme[readme.index("## Command line") :]
+    in_readme = {int(m) for m in re.findall(r"^\| (\d+) +\|", section[: section.index("\n## ")], flags=re.M)}
     assert in_help == in_readme == {EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_CLOSED_PIPE}
     assert (EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED) == (0, 1, 2, 130)
 
 
-def test_a_run_interrupted_by_ctrl_c_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture) -> None:
+def test_a_run_interrupted_by_ctrl_c_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     import rec_core.experiment as experiment
 
     def ctrl_c(*_a: object, **_k: object) -> None:
@@ -227,18 +258,37 @@ class PanicException(BaseException):
     """What a Rust panic in tokenizers or safetensors raises through pyo3: not an Exception."""
 
 
-@pytest.mark.parametrize("error", [RuntimeError("weights in an unknown layout"), PanicException("index out of bounds")],
-                         ids=["exception", "pyo3-panic"])
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError("weights in an unknown layout"), PanicException("index out of bounds")],
+    ids=["exception", "pyo3-panic"],
+)
 def test_an_unexpected_error_loading_a_backbone_is_one_line_exit_1(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, error: BaseException) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, error: BaseException
+) -> None:
     import rec_core.text.encoder as encoder
 
     def broken(*_a: object, **_k: object) -> None:
         raise error
 
     monkeypatch.setattr(encoder, "load_backbone", broken)
-    code = _train(tmp_path, "--model", "enhanced", "--backbone", "tiny-gpt2", "--max-length", "16", "--n-heads", "2",
-                  "--embed-dim", "8", "--epochs", "1", "--run-id", "bb")
+    code = _train(
+        tmp_path,
+        "--model",
+        "enhanced",
+        "--backbone",
+        "tiny-gpt2",
+        "--max-length",
+        "16",
+        "--n-heads",
+        "2",
+        "--embed-dim",
+        "8",
+        "--epochs",
+        "1",
+        "--run-id",
+        "bb",
+    )
     line = one_error_line(capsys.readouterr().err)
     assert code == EXIT_FAILED
     assert f"{type(error).__name__}: {error}" in line and "run bb marked failed" in line

@@ -1,4 +1,5 @@
 """DataConfig validation, data-dir resolution and text templates with spans."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -84,11 +85,15 @@ GENRES = ["Animation", "Children's", "Comedy"]
 @pytest.mark.parametrize(
     ("values", "text"),
     [
-        ({"title": "Toy Story", "year": 1995, "genres": GENRES},
-         "Toy Story (1995). Genres: Animation, Children's, Comedy."),
+        (
+            {"title": "Toy Story", "year": 1995, "genres": GENRES},
+            "Toy Story (1995). Genres: Animation, Children's, Comedy.",
+        ),
         ({"title": "Toy Story", "year": None, "genres": GENRES}, "Toy Story. Genres: Animation, Children's, Comedy."),
-        ({"title": "Toy Story", "year": float("nan"), "genres": GENRES},
-         "Toy Story. Genres: Animation, Children's, Comedy."),
+        (
+            {"title": "Toy Story", "year": float("nan"), "genres": GENRES},
+            "Toy Story. Genres: Animation, Children's, Comedy.",
+        ),
         ({"title": "Toy Story", "year": pd.NA, "genres": []}, "Toy Story."),
         ({"title": "Toy Story", "year": 1995, "genres": None}, "Toy Story (1995)."),
         ({"title": "", "year": 1995, "genres": GENRES}, "(1995). Genres: Animation, Children's, Comedy."),
@@ -107,10 +112,16 @@ def test_item_template_drops_missing_values(values: dict[str, object], text: str
 @pytest.mark.parametrize(
     ("template", "values", "text"),
     [
-        ("A {age}-year-old {gender} {occupation}.", {"age": 24, "gender": "male", "occupation": "technician"},
-         "A 24-year-old male technician."),
-        ("A {age}-year-old {gender} {occupation}.", {"gender": "male", "occupation": "technician"},
-         "A male technician."),
+        (
+            "A {age}-year-old {gender} {occupation}.",
+            {"age": 24, "gender": "male", "occupation": "technician"},
+            "A 24-year-old male technician.",
+        ),
+        (
+            "A {age}-year-old {gender} {occupation}.",
+            {"gender": "male", "occupation": "technician"},
+            "A male technician.",
+        ),
         ("A {age}-year-old {gender} {occupation}.", {"age": 24, "gender": "male"}, "A 24-year-old male."),
         ("A {gender} user aged {age}, {occupation}.", {"gender": "male", "age": "25-34"}, "A male user aged 25-34."),
         ("Genres: {genres}. Title: {title}.", {"title": "X"}, "Title: X."),
@@ -127,7 +138,10 @@ def test_spans_point_at_values() -> None:
     assert spans == (("title", 0, 9), ("year", 11, 15), ("genres", 26, 55))
     assert [text[s:e] for _, s, e in spans] == ["Toy Story", "1995", "Animation, Children's, Comedy"]
     text, spans = TextTemplate.parse(ITEM).render({"title": "Toy Story", "genres": GENRES})
-    assert [(n, text[s:e]) for n, s, e in spans] == [("title", "Toy Story"), ("genres", "Animation, Children's, Comedy")]
+    assert [(n, text[s:e]) for n, s, e in spans] == [
+        ("title", "Toy Story"),
+        ("genres", "Animation, Children's, Comedy"),
+    ]
 
 
 def test_render_table_and_unknown_field() -> None:

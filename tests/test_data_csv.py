@@ -1,4 +1,5 @@
 """CSV source: column mapping, templates, warnings, and a named error for every bad input."""
+
 from __future__ import annotations
 
 import shutil

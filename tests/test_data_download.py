@@ -1,4 +1,5 @@
 """Download: offline fails fast and clearly; a zip served on 127.0.0.1 is verified and extracted atomically."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,7 +31,9 @@ def _zip_of(folder: Path, top: str, extra: dict[str, bytes] | None = None) -> by
 def _tiny_spec(fixtures_dir: Path, url: str) -> DatasetSpec:
     folder = fixtures_dir / "ml-100k-tiny"
     return DatasetSpec(
-        name="ml-100k", url=url, files=ML100K_SPEC.files,
+        name="ml-100k",
+        url=url,
+        files=ML100K_SPEC.files,
         sha256={name: sha256_of(folder / name) for name in ML100K_SPEC.files},
     )
 
@@ -118,8 +121,9 @@ def test_ratings_size_floor(http_server: LocalServer, fixtures_dir: Path, tmp_pa
         ("/evil.zip", "escape", "escapes the archive folder"),
     ],
 )
-def test_bad_downloads(http_server: LocalServer, fixtures_dir: Path, tmp_path: Path,
-                       route: str, body: object, message: str) -> None:
+def test_bad_downloads(
+    http_server: LocalServer, fixtures_dir: Path, tmp_path: Path, route: str, body: object, message: str
+) -> None:
     if body == "wrong-files":
         body = _zip_of(fixtures_dir / "csv", "csv")
     elif body == "escape":

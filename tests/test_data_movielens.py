@@ -1,4 +1,5 @@
 """MovieLens loaders: tiny fixtures in the real formats, every bad-input path, and the real ML-100K."""
+
 from __future__ import annotations
 
 import shutil
@@ -50,11 +51,17 @@ def tiny100k(fixtures_dir: Path, tmp_path: Path) -> Path:
         ("Postino, Il (1994)", "Il Postino", 1994),
         ("Homme d'à côté, L' (1981)", "L'Homme d'à côté", 1981),
         ("Seven (Se7en) (1995)", "Seven (Se7en)", 1995),
-        ("City of Lost Children, The (Cité des enfants perdus, La) (1995)",
-         "The City of Lost Children (La Cité des enfants perdus)", 1995),
+        (
+            "City of Lost Children, The (Cité des enfants perdus, La) (1995)",
+            "The City of Lost Children (La Cité des enfants perdus)",
+            1995,
+        ),
         ("Heidi Fleiss: Hollywood Madam (1995) ", "Heidi Fleiss: Hollywood Madam", 1995),
-        ("Land Before Time III: The Time of the Great Giving (1995) (V)",
-         "Land Before Time III: The Time of the Great Giving", 1995),
+        (
+            "Land Before Time III: The Time of the Great Giving (1995) (V)",
+            "Land Before Time III: The Time of the Great Giving",
+            1995,
+        ),
         ("unknown", "unknown", None),
     ],
 )
@@ -207,10 +214,12 @@ def test_extra_field_in_u_data(tiny100k: Path) -> None:
 
 @pytest.mark.parametrize(
     ("row", "message"),
-    [("abc\t1\t5\t881250949", r"line 12: user id 'abc' is not an integer"),
-     ("1\t1.5\t5\t881250949", r"line 12: item id '1.5' is not an integer"),
-     ("1\t1\tfive\t881250949", r"line 12: rating 'five' is not a number"),
-     ("1\t1\t5\tnoon", r"line 12: timestamp 'noon' is not an integer")],
+    [
+        ("abc\t1\t5\t881250949", r"line 12: user id 'abc' is not an integer"),
+        ("1\t1.5\t5\t881250949", r"line 12: item id '1.5' is not an integer"),
+        ("1\t1\tfive\t881250949", r"line 12: rating 'five' is not a number"),
+        ("1\t1\t5\tnoon", r"line 12: timestamp 'noon' is not an integer"),
+    ],
 )
 def test_non_numeric_fields_in_u_data(tiny100k: Path, row: str, message: str) -> None:
     path = tiny100k / "u.data"

@@ -5,6 +5,7 @@ No MovieLens file is committed (its licence): the tiny folders come from
 `tests/movielens_fixtures.py`, and the real ML-1M movies.dat / users.dat are read from
 $REC_CORE_DATA/ml-1m-metadata/ (linked into tmp folders, never copied into the repository).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -163,19 +164,28 @@ def test_ml20m_min_rating_threshold(fixtures_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("file", "edit", "message"),
     [
-        ("ratings.csv", lambda t: t.replace("userId,movieId", "user,movie"),
-         r"ratings\.csv: line 1: expected the header 'userId,movieId,rating,timestamp'"),
+        (
+            "ratings.csv",
+            lambda t: t.replace("userId,movieId", "user,movie"),
+            r"ratings\.csv: line 1: expected the header 'userId,movieId,rating,timestamp'",
+        ),
         ("ratings.csv", lambda t: t + "4,x,3.5,1112486027\n", r"ratings\.csv: line 11: item id 'x' is not an integer"),
         ("ratings.csv", lambda t: t + "4,1,3.5,1112486027,9\n", r"line 11: expected 4 ','-separated fields .* found 5"),
         ("ratings.csv", lambda t: t + "4,1\n", r"line 11: expected 4 ','-separated fields .* found 2"),
         ("ratings.csv", lambda t: t.splitlines()[0] + "\n", r"ratings\.csv: no interactions"),
-        ("movies.csv", lambda t: t.replace("movieId,title,genres", "id,name,genres"),
-         r"movies\.csv: line 1: expected the header 'movieId,title,genres'"),
+        (
+            "movies.csv",
+            lambda t: t.replace("movieId,title,genres", "id,name,genres"),
+            r"movies\.csv: line 1: expected the header 'movieId,title,genres'",
+        ),
         ("movies.csv", lambda t: t + "1,Again (1995),Drama\n", r"movies\.csv: line 10: movieId 1 appears twice"),
         ("movies.csv", lambda t: t.replace("7,Never", "seven,Never"), r"line 8: movieId 'seven' is not an integer"),
         ("movies.csv", lambda t: t + "8,A,B,C\n", r"movies\.csv: could not be parsed: .*Expected 3 fields in line 10"),
-        ("movies.csv", lambda t: "\n".join(line for line in t.splitlines() if not line.startswith("4,")) + "\n",
-         r"movies\.csv: 1 items with interactions have no row here \(ids 4\)"),
+        (
+            "movies.csv",
+            lambda t: "\n".join(line for line in t.splitlines() if not line.startswith("4,")) + "\n",
+            r"movies\.csv: 1 items with interactions have no row here \(ids 4\)",
+        ),
     ],
 )
 def test_ml20m_bad_files_name_file_and_line(tmp_path: Path, file: str, edit: object, message: str) -> None:
@@ -191,17 +201,31 @@ def test_generated_million_line_files_load_fast(tmp_path: Path) -> None:
     """A million ratings in each format: vectorised parsing, no python-engine `sep="::"`."""
     rng = np.random.default_rng(0)
     n = 1_000_000
-    frame = pd.DataFrame({"u": rng.integers(1, 70_000, n), "i": rng.integers(1, 10_000, n),
-                          "r": rng.integers(1, 11, n) / 2, "t": rng.integers(789_652_009, 1_427_784_002, n)})
+    frame = pd.DataFrame(
+        {
+            "u": rng.integers(1, 70_000, n),
+            "i": rng.integers(1, 10_000, n),
+            "r": rng.integers(1, 11, n) / 2,
+            "t": rng.integers(789_652_009, 1_427_784_002, n),
+        }
+    )
     # What the loader must keep: the latest row of each (user, item) pair, then ratings >= 4.
     latest = frame.sort_values("t", kind="stable").drop_duplicates(["u", "i"], keep="last")
     expected = int((latest["r"] >= 4).sum())
     ids = np.arange(1, 10_000)
     for name, loader, ratings_text, movies in (
-        ("ml-10m", load_ml10m, frame.to_csv(sep=":", header=False, index=False).replace(":", "::"),
-         "\n".join(f"{i}::Movie {i} (2000)::Drama" for i in ids) + "\n"),
-        ("ml-20m", load_ml20m, frame.set_axis(["userId", "movieId", "rating", "timestamp"], axis=1).to_csv(index=False),
-         "movieId,title,genres\n" + "\n".join(f'{i},"Movie {i}, The (2000)",Drama' for i in ids) + "\n"),
+        (
+            "ml-10m",
+            load_ml10m,
+            frame.to_csv(sep=":", header=False, index=False).replace(":", "::"),
+            "\n".join(f"{i}::Movie {i} (2000)::Drama" for i in ids) + "\n",
+        ),
+        (
+            "ml-20m",
+            load_ml20m,
+            frame.set_axis(["userId", "movieId", "rating", "timestamp"], axis=1).to_csv(index=False),
+            "movieId,title,genres\n" + "\n".join(f'{i},"Movie {i}, The (2000)",Drama' for i in ids) + "\n",
+        ),
     ):
         folder = tmp_path / name
         folder.mkdir()
@@ -234,8 +258,9 @@ def test_new_names_are_accepted_everywhere(tmp_path: Path) -> None:
     assert rows["ml-20m"]["path"] == str(tmp_path / "ml-20m")
 
 
-def test_cli_dataset_flag_and_datasets_command(fixtures_dir: Path, tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_dataset_flag_and_datasets_command(
+    fixtures_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from rec_core.cli import main
     from rec_core.configs import coerce_value, field_types
 
@@ -287,8 +312,10 @@ def test_offline_download_fails_fast_and_clearly(tmp_path: Path, name: str) -> N
     assert time.perf_counter() - start < 5.0
     message = str(err.value)
     assert message.startswith(f"{name} is not available: downloading {spec.url} failed")
-    assert f"Download {spec.url}, unzip it and put its files ({', '.join(spec.files)}) in " \
-           f"{tmp_path / 'data' / name}" in message
+    assert (
+        f"Download {spec.url}, unzip it and put its files ({', '.join(spec.files)}) in "
+        f"{tmp_path / 'data' / name}" in message
+    )
     assert "$REC_CORE_DATA" in message
     assert not (tmp_path / "data").exists()  # the folder it made for the download is gone again
 
@@ -311,8 +338,11 @@ def test_hanging_name_resolution_is_cut_off(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(socket, "getaddrinfo", hang)
     start = time.perf_counter()
     try:
-        with pytest.raises(DatasetUnavailable, match=r"downloading https://files\.grouplens\.org/datasets/movielens/"
-                                                     r"ml-20m\.zip failed \(no connection within 2 s\)"):
+        with pytest.raises(
+            DatasetUnavailable,
+            match=r"downloading https://files\.grouplens\.org/datasets/movielens/"
+            r"ml-20m\.zip failed \(no connection within 2 s\)",
+        ):
             ensure_dataset("ml-20m", tmp_path, timeout=1.0)
         assert time.perf_counter() - start < 4.0
     finally:
@@ -334,8 +364,13 @@ def _zip_of(folder: Path, top: str) -> bytes:
 def test_ml10m_zip_with_its_own_top_folder(http_server: LocalServer, fixtures_dir: Path, tmp_path: Path) -> None:
     body = _zip_of(fixtures_dir / "ml-10m-tiny", "ml-10M100K")
     http_server.routes["/ml-10m.zip"] = body
-    spec = DatasetSpec(name="ml-10m", url=http_server.base + "/ml-10m.zip", files=ML10M_SPEC.files,
-                       zip_md5=hashlib.md5(body).hexdigest(), zip_folder="ml-10M100K")
+    spec = DatasetSpec(
+        name="ml-10m",
+        url=http_server.base + "/ml-10m.zip",
+        files=ML10M_SPEC.files,
+        zip_md5=hashlib.md5(body).hexdigest(),
+        zip_folder="ml-10M100K",
+    )
     folder = download_dataset(spec, tmp_path / "data")
     assert folder == tmp_path / "data" / "ml-10m"
     assert sorted(os.listdir(tmp_path / "data")) == ["ml-10m"]
@@ -344,8 +379,9 @@ def test_ml10m_zip_with_its_own_top_folder(http_server: LocalServer, fixtures_di
 
 
 @pytest.mark.parametrize("spec", [ML10M_SPEC, ML20M_SPEC], ids=["ml-10m", "ml-20m"])
-def test_zip_md5_mismatch_leaves_nothing(http_server: LocalServer, fixtures_dir: Path, tmp_path: Path,
-                                         spec: DatasetSpec) -> None:
+def test_zip_md5_mismatch_leaves_nothing(
+    http_server: LocalServer, fixtures_dir: Path, tmp_path: Path, spec: DatasetSpec
+) -> None:
     top = spec.zip_folder or spec.name
     http_server.routes[f"/{spec.name}.zip"] = _zip_of(fixtures_dir / f"{spec.name}-tiny", top)
     url = f"{http_server.base}/{spec.name}.zip"
@@ -360,8 +396,13 @@ def test_zip_md5_mismatch_leaves_nothing(http_server: LocalServer, fixtures_dir:
 def test_ml20m_ratings_size_floor(http_server: LocalServer, fixtures_dir: Path, tmp_path: Path) -> None:
     body = _zip_of(fixtures_dir / "ml-20m-tiny", "ml-20m")
     http_server.routes["/ml-20m.zip"] = body
-    spec = DatasetSpec(name="ml-20m", url="", files=ML20M_SPEC.files, min_bytes=ML20M_SPEC.min_bytes,
-                       zip_md5=hashlib.md5(body).hexdigest())
+    spec = DatasetSpec(
+        name="ml-20m",
+        url="",
+        files=ML20M_SPEC.files,
+        min_bytes=ML20M_SPEC.min_bytes,
+        zip_md5=hashlib.md5(body).hexdigest(),
+    )
     with pytest.raises(DatasetUnavailable, match=r"ratings\.csv has \d+ bytes, expected at least 300000000"):
         download_dataset(spec, tmp_path, url=http_server.base + "/ml-20m.zip")
     assert sorted(os.listdir(tmp_path)) == []
@@ -390,9 +431,26 @@ def ml1m_metadata_dir() -> Path:
     pytest.skip(message)
 
 
-ML1M_GENRES = {"Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
-               "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War",
-               "Western"}
+ML1M_GENRES = {
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+}
 
 
 def test_real_ml1m_metadata_readers(ml1m_metadata_dir: Path) -> None:

@@ -1,4 +1,5 @@
 """Synthetic data: deterministic, fast, and its metadata text predicts interactions (cold items too)."""
+
 from __future__ import annotations
 
 import time
@@ -103,18 +104,22 @@ def test_preferences_shape_ratings_and_occupations(synthetic: InteractionData) -
     liked = np.array([bool(set(preferred[u]) & set(item_genres[i])) for u, i in zip(synthetic.users, synthetic.items)])
     assert 0.75 <= liked.mean() <= 0.95  # ~80% from preferred genres, plus random hits
     assert synthetic.ratings[liked].mean() > synthetic.ratings[~liked].mean() + 1.0
-    matches = np.mean([
-        occ in GENRE_OCCUPATIONS[prefs[0]]
-        for occ, prefs in zip(synthetic.user_fields["occupation"], preferred)
-    ])
+    matches = np.mean(
+        [occ in GENRE_OCCUPATIONS[prefs[0]] for occ, prefs in zip(synthetic.user_fields["occupation"], preferred)]
+    )
     assert matches > 0.5  # chance alone gives ~0.15
 
 
 def test_small_config_and_min_rating() -> None:
-    small = load_dataset(DataConfig(
-        name="synthetic", synthetic_users=5, synthetic_items=10, synthetic_genres=2,
-        synthetic_interactions_per_user=3,
-    ))
+    small = load_dataset(
+        DataConfig(
+            name="synthetic",
+            synthetic_users=5,
+            synthetic_items=10,
+            synthetic_genres=2,
+            synthetic_interactions_per_user=3,
+        )
+    )
     assert small.n_users == 5 and small.n_items <= 10 and small.n_interactions >= 15
     filtered = load_dataset(DataConfig(name="synthetic", min_rating=4.0))
     assert filtered.ratings.min() >= 4.0 and any("rating >= 4" in n for n in filtered.notes)

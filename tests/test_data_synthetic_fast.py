@@ -1,5 +1,6 @@
 """The vectorised synthetic generator (the scale benchmark's data): the same story as
 `generate_synthetic` (checked with the same measures), deterministic, no repeated pairs."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,8 +48,7 @@ def test_same_story_as_the_loop_generator(fast: InteractionData) -> None:
     liked = np.array([bool(set(preferred[u]) & set(item_genres[i])) for u, i in zip(fast.users, fast.items)])
     assert 0.75 <= liked.mean() <= 0.95
     assert fast.ratings[liked].mean() > fast.ratings[~liked].mean() + 1.0
-    matches = np.mean([occ in GENRE_OCCUPATIONS[p[0]]
-                       for occ, p in zip(fast.user_fields["occupation"], preferred)])
+    matches = np.mean([occ in GENRE_OCCUPATIONS[p[0]] for occ, p in zip(fast.user_fields["occupation"], preferred)])
     assert matches > 0.5
     counts = np.bincount(fast.items, minlength=fast.n_items)
     assert counts.max() > 5 * np.median(counts)  # Zipf-like popularity

@@ -1,6 +1,7 @@
 """Several processes train one run (torch.distributed, gloo on CPU): the same metrics as one
 process with the same effective batch; rank 0 alone writes; a failing rank fails the run;
 evaluation sharded over ranks or in small chunks gives the same numbers."""
+
 from __future__ import annotations
 
 import json
@@ -28,34 +29,73 @@ HERE = Path(__file__).resolve().parent
 
 
 def _config(model: Any, batch_size: int) -> RunConfig:
-    return RunConfig(data=DATA, model=model, seed=3,
-                     train=TrainConfig(epochs=3, lr=0.01, batch_size=batch_size, patience=0, device="cpu"))
+    return RunConfig(
+        data=DATA,
+        model=model,
+        seed=3,
+        train=TrainConfig(epochs=3, lr=0.01, batch_size=batch_size, patience=0, device="cpu"),
+    )
 
 
 def _torchrun(args: list[str], tmp: Path, entry: list[str] | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "REC_CORE_CACHE": str(tmp / "cache")}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           *(entry or ["-m", "rec_core"]), *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        *(entry or ["-m", "rec_core"]),
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd=tmp)
 
 
-def _train_two_processes(config: RunConfig, tmp: Path, run_id: str,
-                         entry: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+def _train_two_processes(
+    config: RunConfig, tmp: Path, run_id: str, entry: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
     path = tmp / f"{run_id}.json"
     cfg = config.to_dict()
     path.write_text(json.dumps({k: cfg[k] for k in ("data", "split", "model", "train", "eval")}))
-    return _torchrun(["train", "--config", str(path), "--seed", str(config.seed), "--runs-dir", str(tmp / "runs"),
-                      "--run-id", run_id, "--quiet"], tmp, entry)
+    return _torchrun(
+        [
+            "train",
+            "--config",
+            str(path),
+            "--seed",
+            str(config.seed),
+            "--runs-dir",
+            str(tmp / "runs"),
+            "--run-id",
+            run_id,
+            "--quiet",
+        ],
+        tmp,
+        entry,
+    )
 
 
-@pytest.mark.parametrize("model", [
-    MFConfig(embed_dim=16),
-    # Cache mode; dropout and the InfoNCE sample are random draws per rank, so off here.
-    EnhancedConfig(backbone="tiny-gpt2", max_length=32, embed_dim=16, n_heads=2, id_dropout=0.0, dropout=0.0,
-                   contrastive_weight=0.0),
-], ids=["mf", "enhanced-cached"])
-def test_two_processes_reproduce_one_process_with_the_same_effective_batch(model: Any, tmp_path: Path,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "model",
+    [
+        MFConfig(embed_dim=16),
+        # Cache mode; dropout and the InfoNCE sample are random draws per rank, so off here.
+        EnhancedConfig(
+            backbone="tiny-gpt2",
+            max_length=32,
+            embed_dim=16,
+            n_heads=2,
+            id_dropout=0.0,
+            dropout=0.0,
+            contrastive_weight=0.0,
+        ),
+    ],
+    ids=["mf", "enhanced-cached"],
+)
+def test_two_processes_reproduce_one_process_with_the_same_effective_batch(
+    model: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("REC_CORE_CACHE", str(tmp_path / "cache"))
     proc = _train_two_processes(_config(model, batch_size=128), tmp_path, "two")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -76,8 +116,9 @@ def test_two_processes_reproduce_one_process_with_the_same_effective_batch(model
 
 
 def test_a_failing_rank_fails_the_run(tmp_path: Path) -> None:
-    proc = _train_two_processes(_config(MFConfig(embed_dim=16), 128), tmp_path, "broken",
-                                entry=[str(HERE / "distributed" / "failing_rank.py")])
+    proc = _train_two_processes(
+        _config(MFConfig(embed_dim=16), 128), tmp_path, "broken", entry=[str(HERE / "distributed" / "failing_rank.py")]
+    )
     assert proc.returncode != 0
     assert "injected failure on rank 1" in proc.stderr
     status = RunStore(tmp_path / "runs").get("broken").raw_status()
@@ -86,8 +127,21 @@ def test_a_failing_rank_fails_the_run(tmp_path: Path) -> None:
 
 
 def test_a_bad_input_ends_every_rank_without_a_run_folder(tmp_path: Path) -> None:
-    proc = _torchrun(["train", "--dataset", "synthetic", "--model", "mf", "--runs-dir", str(tmp_path / "runs"),
-                      "--run-id", "../escape", "--quiet"], tmp_path)
+    proc = _torchrun(
+        [
+            "train",
+            "--dataset",
+            "synthetic",
+            "--model",
+            "mf",
+            "--runs-dir",
+            str(tmp_path / "runs"),
+            "--run-id",
+            "../escape",
+            "--quiet",
+        ],
+        tmp_path,
+    )
     assert proc.returncode != 0 and "run" in proc.stderr
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 

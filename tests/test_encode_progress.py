@@ -1,6 +1,7 @@
 """Text encoding progress (issue 11, item 3): `TextEncoder.encode` reports texts done of the
 total, the cache and `encode_table` pass the callback through, a run writes the encoding phase's
 counts, rate and ETA into status.json, the CLI draws a bar of texts and the live panel says it."""
+
 from __future__ import annotations
 
 import io
@@ -91,8 +92,11 @@ def test_a_run_writes_the_encoding_phase_into_its_status(tmp_path: Path, monkeyp
     assert encodes and encodes[-1]["done"] == encodes[-1]["total"] > 0
     phases = [e["phase"] for e in events if e.get("event") == "phase"]
     assert phases.index("encoding text") < phases.index("preparing model")
-    counted = [w["progress"] for w in writes if w.get("phase") == "encoding text" and "texts_total" in
-               (w.get("progress") or {})]
+    counted = [
+        w["progress"]
+        for w in writes
+        if w.get("phase") == "encoding text" and "texts_total" in (w.get("progress") or {})
+    ]
     assert counted[0]["texts"] == 0 and "texts_per_s" not in counted[0]  # the pass's start: no rate yet
     last = counted[-1]
     assert last["texts"] == last["texts_total"] == encodes[-1]["total"]
@@ -122,12 +126,30 @@ def test_the_live_panel_says_texts_rate_and_eta() -> None:
     from rec_app.run_table import RunRow
 
     def row(progress: dict[str, Any]) -> RunRow:
-        return RunRow(run_id="r", state="running", name="enhanced-ml-100k-ratio", model="enhanced", preset="scheme1",
-                      backbone="minilm", dataset="ml-100k", split="ratio", seed=0, created_at=None, started_at=None,
-                      finished_at=None, duration_s=3.0, phase="encoding text", progress=progress)
+        return RunRow(
+            run_id="r",
+            state="running",
+            name="enhanced-ml-100k-ratio",
+            model="enhanced",
+            preset="scheme1",
+            backbone="minilm",
+            dataset="ml-100k",
+            split="ratio",
+            seed=0,
+            created_at=None,
+            started_at=None,
+            finished_at=None,
+            duration_s=3.0,
+            phase="encoding text",
+            progress=progress,
+        )
 
-    view = progress_view(row({"texts": 800, "texts_total": 1682, "texts_per_s": 120.4, "encode_eta_s": 7.3}), {}, "en",
-                         phase_estimate_s=100.0)
+    view = progress_view(
+        row({"texts": 800, "texts_total": 1682, "texts_per_s": 120.4, "encode_eta_s": 7.3}),
+        {},
+        "en",
+        phase_estimate_s=100.0,
+    )
     assert view.fraction == pytest.approx(800 / 1682)
     assert view.text == "encoding text: 800 of 1,682 texts · 120 texts/s · about 7 s left"
     zh = progress_view(row({"texts": 800, "texts_total": 1682, "texts_per_s": 0.5, "encode_eta_s": 1764}), {}, "zh")

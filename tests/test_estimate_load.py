@@ -1,6 +1,7 @@
 """Duration estimates on a busy machine (issue 11, item 2): seconds measured under one load are
 priced for the load there is when a run is launched, runs ahead are priced from their own pace,
 and the runs and calibrations record the load they were measured under."""
+
 from __future__ import annotations
 
 import json
@@ -57,14 +58,26 @@ def test_our_own_child_processes_are_not_other_work() -> None:
 
 
 def _profile(busy: float | None) -> est.Profile:
-    return est.Profile(1000, 100, 50, {"cached": 1.0, "dynamic": 100.0}, {"cached": 0.5, "dynamic": 2.0},
-                       load_s=1.0, build_s=2.0, test_s=3.0, startup_s=4.0, busy=busy)
+    return est.Profile(
+        1000,
+        100,
+        50,
+        {"cached": 1.0, "dynamic": 100.0},
+        {"cached": 0.5, "dynamic": 2.0},
+        load_s=1.0,
+        build_s=2.0,
+        test_s=3.0,
+        startup_s=4.0,
+        busy=busy,
+    )
 
 
-SCHEME3 = {"data": {"name": "synthetic", "synthetic_users": 100, "synthetic_items": 50},
-           "split": {"kind": "ratio"},
-           "model": {"name": "enhanced", "use_cache": False, "cached_epochs": 1, "use_peft": True},
-           "train": {"epochs": 2, "threads": 2}}
+SCHEME3 = {
+    "data": {"name": "synthetic", "synthetic_users": 100, "synthetic_items": 50},
+    "split": {"kind": "ratio"},
+    "model": {"name": "enhanced", "use_cache": False, "cached_epochs": 1, "use_peft": True},
+    "train": {"epochs": 2, "threads": 2},
+}
 SIZE = est.DatasetSize(100, 50, 1250)
 
 
@@ -85,15 +98,30 @@ def test_an_estimate_is_priced_for_the_load_now() -> None:
     # Priced again for another load (the queue prices the runs ahead this way).
     again = est.rescale(quiet, 3.0)
     assert again.total_s == pytest.approx(3 * quiet.total_s) and again.epoch_s == pytest.approx(
-        tuple(3 * v for v in quiet.epoch_s))
+        tuple(3 * v for v in quiet.epoch_s)
+    )
     assert est.rescale(again, 1.0).total_s == pytest.approx(quiet.total_s)
     assert _profile(2.0).idle().epoch_s["dynamic"] == 50.0 and _profile(2.0).idle().busy == 1.0
 
 
 def _running(progress: dict[str, Any], spent: float) -> RunRow:
-    return RunRow(run_id="r", state="running", name="x", model="enhanced", preset="scheme3", backbone="minilm",
-                  dataset="synthetic", split="ratio", seed=0, created_at=None, started_at=None, finished_at=None,
-                  duration_s=spent, phase="training", progress=progress)
+    return RunRow(
+        run_id="r",
+        state="running",
+        name="x",
+        model="enhanced",
+        preset="scheme3",
+        backbone="minilm",
+        dataset="synthetic",
+        split="ratio",
+        seed=0,
+        created_at=None,
+        started_at=None,
+        finished_at=None,
+        duration_s=spent,
+        phase="training",
+        progress=progress,
+    )
 
 
 def test_a_running_run_is_priced_from_its_own_pace() -> None:
@@ -119,14 +147,26 @@ def test_a_running_run_is_priced_from_its_own_pace() -> None:
     # Too little done to judge a pace (under PACE_MIN_S estimated seconds): as estimated.
     start = {"epoch": 0, "epochs": 2, "step": 1, "steps": 10, "step_epoch": 1}
     assert est.remaining_s(_running(start, before + 100.0), own) == pytest.approx(
-        own.epoch_s[0] * 0.9 + own.epoch_s[1] + own.parts["testing"])
+        own.epoch_s[0] * 0.9 + own.epoch_s[1] + own.parts["testing"]
+    )
 
 
 def test_finished_runs_keep_their_load_and_are_compared_as_on_an_idle_machine() -> None:
-    results = {"timings": {"load_s": 0.5, "split_s": 0.5, "build_model_s": 1.0, "fit_s": 30.0, "test_s": 2.0,
-                           "total_s": 34.0, "others_runnable": 2.0},
-               "environment": {"torch_threads": 2, "cpu_count": 2},
-               "dataset": {"n_users": 100, "n_items": 50}, "split": {"n_train": 1000}, "model": "mf"}
+    results = {
+        "timings": {
+            "load_s": 0.5,
+            "split_s": 0.5,
+            "build_model_s": 1.0,
+            "fit_s": 30.0,
+            "test_s": 2.0,
+            "total_s": 34.0,
+            "others_runnable": 2.0,
+        },
+        "environment": {"torch_threads": 2, "cpu_count": 2},
+        "dataset": {"n_users": 100, "n_items": 50},
+        "split": {"n_train": 1000},
+        "model": "mf",
+    }
     history = [{"epoch": 1, "seconds": 10.0, "eval_seconds": 0.0}, {"epoch": 2, "seconds": 10.0}]
     found = est.profile_of_run(results, history)
     assert found is not None and found[0].busy == 2.0 and found[0].idle().epoch_s["train"] == 5.0
@@ -145,8 +185,9 @@ def test_a_run_records_the_load_it_ran_under(tmp_path: Path) -> None:
         assert results["timings"]["others_runnable"] >= 0
 
 
-def test_the_estimate_says_when_the_machine_is_busy(app_runs: Path, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_estimate_says_when_the_machine_is_busy(
+    app_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.test_app_pages import button, no_failure, page, texts
 
     monkeypatch.setenv("REC_CORE_RUNS", str(app_runs))
@@ -196,8 +237,10 @@ def test_a_fresh_start_is_timed_by_the_folders_calibrations(tmp_path: Path) -> N
     from rec_core.runs.atomic import write_json_atomic
 
     assert cal.fresh_start_s(tmp_path) is None  # nothing timed yet: the estimate's COLD_STARTUP_S
-    profiles = {"a": {"profile": {**_profile(2.0).to_dict(), "startup_s": 8.0}},  # 4 s on an idle machine
-                "b": {"profile": {**_profile(None).to_dict(), "startup_s": 6.0}},
-                "c": {"error": "failed"}}
+    profiles = {
+        "a": {"profile": {**_profile(2.0).to_dict(), "startup_s": 8.0}},  # 4 s on an idle machine
+        "b": {"profile": {**_profile(None).to_dict(), "startup_s": 6.0}},
+        "c": {"error": "failed"},
+    }
     write_json_atomic(tmp_path / cal.CALIBRATION_FILE, {"profiles": profiles})
     assert cal.fresh_start_s(tmp_path) == pytest.approx(5.0)

@@ -1,4 +1,5 @@
 """Paired comparison of two runs over users, seed-aware comparison of groups, the over-seeds summary."""
+
 from __future__ import annotations
 
 import json
@@ -111,8 +112,9 @@ def test_seed_summary() -> None:
 
 
 # -- over seeds ---------------------------------------------------------------------------------------
-def _seed_case(shifts: list[float], n: int = 400, noise: float = 0.05, seed: int = 0
-               ) -> tuple[dict[int, pd.DataFrame], dict[int, pd.DataFrame]]:
+def _seed_case(
+    shifts: list[float], n: int = 400, noise: float = 0.05, seed: int = 0
+) -> tuple[dict[int, pd.DataFrame], dict[int, pd.DataFrame]]:
     """Per seed s: run b = run a + shifts[s] + N(0, noise) per user (hundreds of users)."""
     rng = np.random.default_rng(seed)
     a: dict[int, pd.DataFrame] = {}
@@ -181,8 +183,10 @@ def test_seed_aware_is_deterministic_and_fast() -> None:
     a, b = _seed_case(DISAGREE, n=1000)
     first = compare_seeds(a, b, "ndcg@10", seed=3)
     assert first == compare_seeds(a, b, "ndcg@10", seed=3)
-    assert (first.ci_low, first.ci_high) != (compare_seeds(a, b, "ndcg@10", seed=4).ci_low,
-                                             compare_seeds(a, b, "ndcg@10", seed=4).ci_high)
+    assert (first.ci_low, first.ci_high) != (
+        compare_seeds(a, b, "ndcg@10", seed=4).ci_low,
+        compare_seeds(a, b, "ndcg@10", seed=4).ci_high,
+    )
     start = time.perf_counter()
     compare_seeds(a, b, "ndcg@10", n_boot=2000)
     assert time.perf_counter() - start < 1.5  # ~0.1 s alone; slack for a shared machine
@@ -195,7 +199,12 @@ def test_one_seed_falls_back_to_users_and_says_so() -> None:
     user = paired_compare(a[0], b[0], "ndcg@10", n_boot=300)
     assert c.method == "user-wilcoxon" and c.seeds == (0,) and c.n_seeds == 1
     assert (c.p_value, c.ci_low, c.ci_high, c.diff, c.significant) == (
-        user.p_value, user.ci_low, user.ci_high, user.diff, user.significant)
+        user.p_value,
+        user.ci_low,
+        user.ci_high,
+        user.diff,
+        user.significant,
+    )
     assert "seed variation is not covered" in c.note and "One seed" in c.note
 
 

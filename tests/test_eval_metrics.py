@@ -1,4 +1,5 @@
 """Metric functions against hand-worked values and a naive pure-Python reference."""
+
 from __future__ import annotations
 
 import math

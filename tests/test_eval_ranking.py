@@ -3,6 +3,7 @@
 The helpers here (tiny data, splits and a fixed-score model) are reused by the other
 test_eval_* files.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -55,12 +56,19 @@ def make_data(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int) 
     )
 
 
-def make_split(parts: np.ndarray, valid_candidates: np.ndarray | None = None,
-               test_candidates: np.ndarray | None = None) -> Split:
+def make_split(
+    parts: np.ndarray, valid_candidates: np.ndarray | None = None, test_candidates: np.ndarray | None = None
+) -> Split:
     """Split from a per-row part code (0 train, 1 valid, 2 test)."""
     rows = np.arange(len(parts))
-    return Split(config=SplitConfig(), train=rows[parts == 0], valid=rows[parts == 1], test=rows[parts == 2],
-                 valid_candidates=valid_candidates, test_candidates=test_candidates)
+    return Split(
+        config=SplitConfig(),
+        train=rows[parts == 0],
+        valid=rows[parts == 1],
+        test=rows[parts == 2],
+        valid_candidates=valid_candidates,
+        test_candidates=test_candidates,
+    )
 
 
 def random_case(seed: int, n_users: int = 30, n_items: int = 40, ties: bool = True):
@@ -73,8 +81,9 @@ def random_case(seed: int, n_users: int = 30, n_items: int = 40, ties: bool = Tr
     return make_data(users, items, n_users, n_items), parts, scores
 
 
-def naive_lists(data: InteractionData, split: Split, part: str, scores: np.ndarray,
-                candidates: np.ndarray | None) -> dict[int, tuple[list[list[int]], set[int]]]:
+def naive_lists(
+    data: InteractionData, split: Split, part: str, scores: np.ndarray, candidates: np.ndarray | None
+) -> dict[int, tuple[list[list[int]], set[int]]]:
     """Per evaluated user: the unmasked candidates as groups of equal score, best first, and
     the ground-truth set. Plain Python, the reference the vectorised code must match."""
     masked_rows = list(split.train) + (list(split.valid) if part == "test" else [])
@@ -83,7 +92,7 @@ def naive_lists(data: InteractionData, split: Split, part: str, scores: np.ndarr
         masked.setdefault(int(data.users[r]), set()).add(int(data.items[r]))
     allowed = set(range(data.n_items)) if candidates is None else {int(i) for i in candidates}
     truth: dict[int, set[int]] = {}
-    for r in (split.valid if part == "valid" else split.test):
+    for r in split.valid if part == "valid" else split.test:
         if int(data.items[r]) in allowed:
             truth.setdefault(int(data.users[r]), set()).add(int(data.items[r]))
     out = {}
@@ -117,8 +126,9 @@ def naive_expected(groups: list[list[int]], gt: set[int], k: int) -> dict[str, f
     per_group = []
     for g in groups:
         r = sum(i in gt for i in g)
-        per_group.append([[s in chosen for s in range(len(g))] for chosen in
-                          map(set, itertools.combinations(range(len(g)), r))])
+        per_group.append(
+            [[s in chosen for s in range(len(g))] for chosen in map(set, itertools.combinations(range(len(g)), r))]
+        )
     totals: dict[str, float] = {}
     count = 0
     for arrangement in itertools.product(*per_group):
@@ -258,8 +268,10 @@ def test_tie_aware_metrics_match_a_monte_carlo_of_random_tie_breaking() -> None:
     cfg = EvalConfig(ks=(5, 10))
     exact = evaluate(FixedScores(scores), data, split, "test", cfg).metrics
     rng = np.random.default_rng(1)
-    draws = [evaluate(FixedScores(scores + rng.random(scores.shape) * 1e-3), data, split, "test", cfg).metrics
-             for _ in range(400)]  # jitter < the 1.0 gap between levels: a random order inside ties
+    draws = [
+        evaluate(FixedScores(scores + rng.random(scores.shape) * 1e-3), data, split, "test", cfg).metrics
+        for _ in range(400)
+    ]  # jitter < the 1.0 gap between levels: a random order inside ties
     for key, value in exact.items():
         samples = np.array([d[key] for d in draws])
         assert abs(samples.mean() - value) < 4 * samples.std() / math.sqrt(len(samples)) + 1e-12, key
@@ -290,8 +302,15 @@ def test_chunking_gives_identical_results(chunk: int) -> None:
     cfg = EvalConfig(ks=(1, 5, 10))
     whole = evaluate(FixedScores(scores), data, split, "test", cfg, with_ranks=True)
     model = FixedScores(scores)
-    part = evaluate(model, data, split, "test", EvalConfig(ks=(1, 5, 10), chunk_size=chunk), with_ranks=True,
-                    device=torch.device("cpu"))
+    part = evaluate(
+        model,
+        data,
+        split,
+        "test",
+        EvalConfig(ks=(1, 5, 10), chunk_size=chunk),
+        with_ranks=True,
+        device=torch.device("cpu"),
+    )
     assert max(model.calls) == chunk
     pd.testing.assert_frame_equal(whole.per_user, part.per_user)
     pd.testing.assert_frame_equal(whole.ranks, part.ranks)

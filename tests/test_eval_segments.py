@@ -1,4 +1,5 @@
 """Item popularity segments and user activity groups, alone and inside `evaluate`."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -48,8 +49,11 @@ def test_segments_in_evaluate_match_naive_restriction() -> None:
     for seg in ("cold", "tail", "torso", "head"):
         in_seg = {int(i) for i in np.flatnonzero(labels == seg)}
         # Same ranking, ground truth restricted to the segment; users without any are left out.
-        per_user = [naive_metrics([i in gt & in_seg for g in groups for i in g], len(gt & in_seg), 10)
-                    for groups, gt in ref.values() if gt & in_seg]
+        per_user = [
+            naive_metrics([i in gt & in_seg for g in groups for i in g], len(gt & in_seg), 10)
+            for groups, gt in ref.values()
+            if gt & in_seg
+        ]
         entry = res.segments[seg]
         assert entry["n_users"] == len(per_user) > 0
         assert entry["n_items"] == len(in_seg)

@@ -1,5 +1,6 @@
 """The app's strings: one table format, both languages, every key the source uses defined, and
 a strict mode (on in the tests, tests/conftest.py) that raises on a missing key or a bad format."""
+
 from __future__ import annotations
 
 import ast
@@ -12,21 +13,43 @@ from rec_app import i18n, i18n_analysis, i18n_report
 from rec_app.i18n import LANGS, STRICT_ENV, STRINGS, MissingString, StringFormatError, t
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCES = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py")), *sorted((REPO / "app_support").glob("*.py")),
-           *sorted((REPO / "rec_app").glob("*.py"))]
+SOURCES = [
+    REPO / "app.py",
+    *sorted((REPO / "pages").glob("*.py")),
+    *sorted((REPO / "app_support").glob("*.py")),
+    *sorted((REPO / "rec_app").glob("*.py")),
+]
 # i18n.STRINGS is the merged table: i18n.py's own strings plus the two others.
 TABLES = {"i18n": i18n.STRINGS, "i18n_analysis": i18n_analysis.STRINGS, "i18n_report": i18n_report.STRINGS}
 # What a key looks like: a namespace a table uses, a dot, a name. File names share the shape
 # ("model.safetensors", "results.json"): their extensions are not key names.
 _KEY = re.compile(r"^[a-z][a-z0-9_]*\.[A-Za-z0-9_.@ -]+$")
-_NOT_KEYS = {"json", "jsonl", "parquet", "safetensors", "py", "csv", "txt", "toml", "html", "png", "svg", "zip", "md",
-             "log", "lock", "tmp", "pending"}
+_NOT_KEYS = {
+    "json",
+    "jsonl",
+    "parquet",
+    "safetensors",
+    "py",
+    "csv",
+    "txt",
+    "toml",
+    "html",
+    "png",
+    "svg",
+    "zip",
+    "md",
+    "log",
+    "lock",
+    "tmp",
+    "pending",
+}
 
 
 def _is_t_call(node: ast.AST) -> bool:
     return isinstance(node, ast.Call) and (
         (isinstance(node.func, ast.Name) and node.func.id == "t")
-        or (isinstance(node.func, ast.Attribute) and node.func.attr == "t"))
+        or (isinstance(node.func, ast.Attribute) and node.func.attr == "t")
+    )
 
 
 def _keys_used() -> tuple[dict[str, list[str]], dict[str, list[str]]]:

@@ -1,4 +1,5 @@
 """Every model passes the same contract tests (LensKit's conformance-mixin idea)."""
+
 from __future__ import annotations
 
 
@@ -25,8 +26,9 @@ CONFIGS = {
     "gpt2rec": GPT2RecConfig(embed_dim=16, backbone="tiny-gpt2", max_length=32),
     "enhanced-cache": EnhancedConfig(embed_dim=16, backbone="tiny-gpt2", max_length=32, n_heads=2),
     "enhanced-simple": EnhancedConfig.from_preset("scheme1", embed_dim=16, backbone="tiny-gpt2", max_length=32),
-    "enhanced-lora": EnhancedConfig.from_preset("scheme2", embed_dim=16, backbone="tiny-gpt2", max_length=32,
-                                                n_heads=2, dynamic_layers=1),
+    "enhanced-lora": EnhancedConfig.from_preset(
+        "scheme2", embed_dim=16, backbone="tiny-gpt2", max_length=32, n_heads=2, dynamic_layers=1
+    ),
 }
 
 
@@ -41,9 +43,11 @@ def _prepared(key: str, split_kind: str = "ratio") -> tuple[Recommender, object]
 
 def _batch(data: object, n: int = 32) -> Batch:
     g = torch.Generator().manual_seed(1)
-    return Batch(torch.randint(0, data.n_users, (n,), generator=g),  # type: ignore[attr-defined]
-                 torch.randint(0, data.n_items, (n,), generator=g),  # type: ignore[attr-defined]
-                 torch.randint(0, data.n_items, (n,), generator=g))  # type: ignore[attr-defined]
+    return Batch(
+        torch.randint(0, data.n_users, (n,), generator=g),  # type: ignore[attr-defined]
+        torch.randint(0, data.n_items, (n,), generator=g),  # type: ignore[attr-defined]
+        torch.randint(0, data.n_items, (n,), generator=g),
+    )  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("key", list(CONFIGS))

@@ -1,4 +1,5 @@
 """EASE and ItemKNN: exact against direct formulas, validation search, limits, cold items, CLI."""
+
 from __future__ import annotations
 
 import math
@@ -24,8 +25,9 @@ from rec_core.train.closed_form import select_on_validation
 from tests.helpers import split_of, synthetic
 
 
-def _random_matrix(n_users: int = 40, n_items: int = 15, p: float = 0.3, seed: int = 0,
-                   empty_items: tuple[int, ...] = ()) -> np.ndarray:
+def _random_matrix(
+    n_users: int = 40, n_items: int = 15, p: float = 0.3, seed: int = 0, empty_items: tuple[int, ...] = ()
+) -> np.ndarray:
     x = (np.random.default_rng(seed).random((n_users, n_items)) < p).astype(np.float64)
     x[:, list(empty_items)] = 0.0
     return x
@@ -63,8 +65,7 @@ def test_ease_unseen_items_get_all_zero_rows_and_columns() -> None:
     seen = [i for i in range(x.shape[1]) if i not in (3, 9)]
     xs = x[:, seen]
     p = np.linalg.inv(xs.T @ xs + 5.0 * np.eye(len(seen)))
-    np.testing.assert_allclose(w[np.ix_(seen, seen)], np.eye(len(seen)) - p / np.diag(p)[None, :], rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(w[np.ix_(seen, seen)], np.eye(len(seen)) - p / np.diag(p)[None, :], rtol=1e-5, atol=1e-6)
 
 
 def _brute_force_knn(x: np.ndarray, k: int, shrink: float) -> np.ndarray:
@@ -91,8 +92,10 @@ def test_itemknn_matches_brute_force_cosine_with_shrink_and_top_k(k: int, shrink
     assert (np.count_nonzero(w, axis=1) <= k).all()
 
 
-@pytest.mark.parametrize("cls,config", [(EASE, EASEConfig(l2_grid=(3.0, 30.0))),
-                                        (ItemKNN, ItemKNNConfig(k_grid=(2, 6), shrink_grid=(0.0, 4.0)))])
+@pytest.mark.parametrize(
+    "cls,config",
+    [(EASE, EASEConfig(l2_grid=(3.0, 30.0))), (ItemKNN, ItemKNNConfig(k_grid=(2, 6), shrink_grid=(0.0, 4.0)))],
+)
 def test_score_agrees_with_full_scores(cls: type, config: object) -> None:
     x = _random_matrix(seed=2)
     model = _fitted(cls, config, x)
@@ -102,7 +105,9 @@ def test_score_agrees_with_full_scores(cls: type, config: object) -> None:
 
 
 # -- checkpoints ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("config", [EASEConfig(l2_grid=(10.0, 40.0)), ItemKNNConfig(k_grid=(5, 20), shrink_grid=(3.0,))])
+@pytest.mark.parametrize(
+    "config", [EASEConfig(l2_grid=(10.0, 40.0)), ItemKNNConfig(k_grid=(5, 20), shrink_grid=(3.0,))]
+)
 def test_checkpoint_file_round_trip_scores_identically(tmp_path: Path, config: object) -> None:
     data = synthetic()
     split = split_of(data, "ratio")
@@ -125,19 +130,42 @@ def test_ease_refuses_a_catalogue_above_max_items() -> None:
 
 
 def test_cli_reports_the_catalogue_limit(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    code = main(["train", "--dataset", "synthetic", "--synthetic-users", "60", "--synthetic-items", "90",
-                 "--model", "ease", "--max-items", "50", "--runs-dir", str(tmp_path), "--quiet"])
+    code = main(
+        [
+            "train",
+            "--dataset",
+            "synthetic",
+            "--synthetic-users",
+            "60",
+            "--synthetic-items",
+            "90",
+            "--model",
+            "ease",
+            "--max-items",
+            "50",
+            "--runs-dir",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert code == 2
     assert "90 items" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("cls,kwargs,field", [
-    (EASEConfig, {"l2_grid": ()}, "l2_grid"), (EASEConfig, {"l2_grid": (0.0,)}, "l2_grid"),
-    (EASEConfig, {"l2_grid": (math.inf,)}, "l2_grid"), (EASEConfig, {"l2_grid": (5.0, 5.0)}, "l2_grid"),
-    (EASEConfig, {"max_items": 0}, "max_items"),
-    (ItemKNNConfig, {"k_grid": ()}, "k_grid"), (ItemKNNConfig, {"k_grid": (0,)}, "k_grid"),
-    (ItemKNNConfig, {"shrink_grid": (-1.0,)}, "shrink_grid"), (ItemKNNConfig, {"shrink_grid": ()}, "shrink_grid"),
-])
+@pytest.mark.parametrize(
+    "cls,kwargs,field",
+    [
+        (EASEConfig, {"l2_grid": ()}, "l2_grid"),
+        (EASEConfig, {"l2_grid": (0.0,)}, "l2_grid"),
+        (EASEConfig, {"l2_grid": (math.inf,)}, "l2_grid"),
+        (EASEConfig, {"l2_grid": (5.0, 5.0)}, "l2_grid"),
+        (EASEConfig, {"max_items": 0}, "max_items"),
+        (ItemKNNConfig, {"k_grid": ()}, "k_grid"),
+        (ItemKNNConfig, {"k_grid": (0,)}, "k_grid"),
+        (ItemKNNConfig, {"shrink_grid": (-1.0,)}, "shrink_grid"),
+        (ItemKNNConfig, {"shrink_grid": ()}, "shrink_grid"),
+    ],
+)
 def test_config_rules_name_the_field(cls: type, kwargs: dict, field: str) -> None:
     with pytest.raises(ConfigError) as info:
         cls(**kwargs)
@@ -214,14 +242,35 @@ def test_cold_items_score_equal_and_at_the_random_level(config: object) -> None:
 
 
 # -- CLI end to end ------------------------------------------------------------------------------
-@pytest.mark.parametrize("model,flags,n_candidates", [
-    ("ease", ["--l2-grid", "5,50"], 2),
-    ("itemknn", ["--k-grid", "5,20", "--shrink-grid", "0"], 2),
-])
-def test_cli_trains_searches_and_reloads(tmp_path: Path, capsys: pytest.CaptureFixture, model: str,
-                                         flags: list[str], n_candidates: int) -> None:
-    code = main(["train", "--dataset", "synthetic", "--synthetic-users", "120", "--synthetic-items", "90",
-                 "--model", model, *flags, "--runs-dir", str(tmp_path), "--run-id", "r", "--quiet"])
+@pytest.mark.parametrize(
+    "model,flags,n_candidates",
+    [
+        ("ease", ["--l2-grid", "5,50"], 2),
+        ("itemknn", ["--k-grid", "5,20", "--shrink-grid", "0"], 2),
+    ],
+)
+def test_cli_trains_searches_and_reloads(
+    tmp_path: Path, capsys: pytest.CaptureFixture, model: str, flags: list[str], n_candidates: int
+) -> None:
+    code = main(
+        [
+            "train",
+            "--dataset",
+            "synthetic",
+            "--synthetic-users",
+            "120",
+            "--synthetic-items",
+            "90",
+            "--model",
+            model,
+            *flags,
+            "--runs-dir",
+            str(tmp_path),
+            "--run-id",
+            "r",
+            "--quiet",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     run = RunStore(tmp_path).get("r")
     assert run.status()["state"] == "done"

@@ -1,5 +1,6 @@
 """Text models contain MF: a zero gate scores exactly as MF; warm start from an MF run; scores
 never go stale (explicit scoring passes); bucketed attention agrees with per-entity attention."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -50,9 +51,11 @@ def _train_a_little(model: Recommender, data: Any, steps: int = 3) -> None:
     g = torch.Generator().manual_seed(1)
     model.train()
     for _ in range(steps):
-        batch = Batch(torch.randint(0, data.n_users, (64,), generator=g),
-                      torch.randint(0, data.n_items, (64,), generator=g),
-                      torch.randint(0, data.n_items, (64,), generator=g))
+        batch = Batch(
+            torch.randint(0, data.n_users, (64,), generator=g),
+            torch.randint(0, data.n_items, (64,), generator=g),
+            torch.randint(0, data.n_items, (64,), generator=g),
+        )
         opt.zero_grad()
         model.loss(batch)["total"].backward()
         opt.step()
@@ -193,13 +196,16 @@ def test_bucketed_attention_over_all_entities_matches_per_entity_attention(side:
 
 @pytest.mark.parametrize("key", ["enhanced", "enhanced-simple", "enhanced-no-user-text", "enhanced-residual"])
 def test_loss_is_the_same_whether_a_step_attends_over_all_entities_or_the_batch(
-        key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model, data, _ = _prepared(TEXT_CONFIGS[key])
     model.eval()  # no dropout: both paths must give the same numbers
     g = torch.Generator().manual_seed(0)
-    batch = Batch(torch.randint(0, data.n_users, (256,), generator=g),
-                  torch.randint(0, data.n_items, (256,), generator=g),
-                  torch.randint(0, data.n_items, (256,), generator=g))
+    batch = Batch(
+        torch.randint(0, data.n_users, (256,), generator=g),
+        torch.randint(0, data.n_items, (256,), generator=g),
+        torch.randint(0, data.n_items, (256,), generator=g),
+    )
     out = {}
     for forced in (True, False):
         monkeypatch.setattr(GPT2RecommenderEnhanced, "_attend_all", lambda self, nu, ni, f=forced: f)
@@ -254,8 +260,11 @@ def test_warm_start_with_zero_gate_validates_as_the_mf_run(key: str, mf_store: t
 
 def test_warm_start_runs_end_to_end(mf_store: tuple[RunStore, Any]) -> None:
     store, _ = mf_store
-    config = RunConfig(data=DATA, model=EnhancedConfig(**TINY, n_heads=2, init_from_run="mf-s0"),
-                       train=dataclasses.replace(FAST, epochs=1))
+    config = RunConfig(
+        data=DATA,
+        model=EnhancedConfig(**TINY, n_heads=2, init_from_run="mf-s0"),
+        train=dataclasses.replace(FAST, epochs=1),
+    )
     results = execute_run(start_run(config, store))
     assert results["completion"]["state"] == "finished"
     assert results["warm_start_run"] == "mf-s0"
@@ -264,8 +273,9 @@ def test_warm_start_runs_end_to_end(mf_store: tuple[RunStore, Any]) -> None:
 def test_warm_start_auto_finds_the_mf_run_of_the_same_seed(mf_store: tuple[RunStore, Any]) -> None:
     store, _ = mf_store
     model = EnhancedConfig(**TINY, n_heads=2, init_from_run="auto")
-    results = execute_run(start_run(RunConfig(data=DATA, model=model, train=dataclasses.replace(FAST, epochs=1)),
-                                    store))
+    results = execute_run(
+        start_run(RunConfig(data=DATA, model=model, train=dataclasses.replace(FAST, epochs=1)), store)
+    )
     assert results["warm_start_run"] == "mf-s0"  # the queued MF run and the Popularity run are skipped
     before = {p.name for p in Path(store.root).iterdir()}
     with pytest.raises(ConfigError, match="init_from_run") as err:  # no finished MF run of seed 1
@@ -274,19 +284,32 @@ def test_warm_start_auto_finds_the_mf_run_of_the_same_seed(mf_store: tuple[RunSt
     assert {p.name for p in Path(store.root).iterdir()} == before
 
 
-@pytest.mark.parametrize(("run_config", "message"), [
-    (RunConfig(data=DATA, model=EnhancedConfig(**TINY, n_heads=2, init_from_run="nope")), "no run 'nope'"),
-    (RunConfig(data=DATA, model=EnhancedConfig(**TINY, n_heads=2, init_from_run="pop-s0")), "'pop' run"),
-    (RunConfig(data=DATA, model=EnhancedConfig(**TINY, n_heads=2, init_from_run="mf-queued")), "not finished"),
-    (RunConfig(data=DATA, model=EnhancedConfig(**TINY, n_heads=2, init_from_run="mf-s0"), seed=1), "seed"),
-    (RunConfig(data=DATA, split=SplitConfig(kind="loo"),
-               model=EnhancedConfig(**TINY, n_heads=2, init_from_run="mf-s0")), "split.kind"),
-    (RunConfig(data=dataclasses.replace(DATA, synthetic_items=80),
-               model=EnhancedConfig(**TINY, n_heads=2, init_from_run="mf-s0")), "data.synthetic_items"),
-    (RunConfig(data=DATA, model=GPT2RecConfig(**{**TINY, "embed_dim": 8}, init_from_run="mf-s0")), "embed_dim"),
-])
-def test_warm_start_refuses_before_the_run_folder_exists(run_config: RunConfig, message: str,
-                                                         mf_store: tuple[RunStore, Any]) -> None:
+@pytest.mark.parametrize(
+    ("run_config", "message"),
+    [
+        (RunConfig(data=DATA, model=EnhancedConfig(**TINY, n_heads=2, init_from_run="nope")), "no run 'nope'"),
+        (RunConfig(data=DATA, model=EnhancedConfig(**TINY, n_heads=2, init_from_run="pop-s0")), "'pop' run"),
+        (RunConfig(data=DATA, model=EnhancedConfig(**TINY, n_heads=2, init_from_run="mf-queued")), "not finished"),
+        (RunConfig(data=DATA, model=EnhancedConfig(**TINY, n_heads=2, init_from_run="mf-s0"), seed=1), "seed"),
+        (
+            RunConfig(
+                data=DATA, split=SplitConfig(kind="loo"), model=EnhancedConfig(**TINY, n_heads=2, init_from_run="mf-s0")
+            ),
+            "split.kind",
+        ),
+        (
+            RunConfig(
+                data=dataclasses.replace(DATA, synthetic_items=80),
+                model=EnhancedConfig(**TINY, n_heads=2, init_from_run="mf-s0"),
+            ),
+            "data.synthetic_items",
+        ),
+        (RunConfig(data=DATA, model=GPT2RecConfig(**{**TINY, "embed_dim": 8}, init_from_run="mf-s0")), "embed_dim"),
+    ],
+)
+def test_warm_start_refuses_before_the_run_folder_exists(
+    run_config: RunConfig, message: str, mf_store: tuple[RunStore, Any]
+) -> None:
     store, _ = mf_store
     before = {p.name for p in Path(store.root).iterdir()}
     with pytest.raises(ConfigError, match="init_from_run") as err:
@@ -317,8 +340,11 @@ def test_zero_gate_trains_as_mf_unless_mf_dropout(key: str) -> None:
     seen_items = torch.as_tensor(data.items[split.train]).unique()
     g = torch.Generator().manual_seed(0)
     rows = torch.randint(0, len(split.train), (256,), generator=g)
-    batch = Batch(torch.as_tensor(data.users[split.train])[rows], torch.as_tensor(data.items[split.train])[rows],
-                  seen_items[torch.randint(0, len(seen_items), (256,), generator=g)])
+    batch = Batch(
+        torch.as_tensor(data.users[split.train])[rows],
+        torch.as_tensor(data.items[split.train])[rows],
+        seen_items[torch.randint(0, len(seen_items), (256,), generator=g)],
+    )
     ctx = TrainContext(data.n_users, data.n_items, data.users[split.train], data.items[split.train])
     mf = MF(data.n_users, data.n_items, MFConfig(embed_dim=16))
     mf.prepare(ctx)
@@ -356,7 +382,8 @@ def test_query_grad_decides_whether_the_text_part_trains_the_id_embeddings(query
 # -- never below the warm-start MF on validation ---------------------------------------------------
 @pytest.mark.parametrize("key", ["enhanced", "gpt2rec"])
 def test_a_warm_started_run_keeps_the_mf_weights_unless_an_epoch_validates_better(
-        key: str, mf_store: tuple[RunStore, Any]) -> None:
+    key: str, mf_store: tuple[RunStore, Any]
+) -> None:
     # A learning rate that wrecks the text part: every epoch validates worse than the MF run it
     # started from, so the run restores the initial (MF) weights and its test metrics are MF's.
     store, mf_results = mf_store

@@ -1,4 +1,5 @@
 """GPT2RecommenderEnhanced and GPT2Recommender: attention, LoRA, cache switch, InfoNCE, cold start."""
+
 from __future__ import annotations
 
 import math
@@ -103,8 +104,12 @@ def test_switching_use_cache_between_fits_continues_training() -> None:
     trainer = Trainer(m, data, split, TrainConfig(epochs=2, lr=0.01, batch_size=512, device="cpu", patience=0))
     # LoRA weights as each epoch ends (before fit restores its best validated epoch).
     at_epoch: dict[int, dict[str, torch.Tensor]] = {}
-    trainer.add_callback("on_epoch_end", lambda tr, record: at_epoch.__setitem__(
-        tr.epoch, {n: p.detach().clone() for n, p in m.named_parameters() if "lora_" in n}))
+    trainer.add_callback(
+        "on_epoch_end",
+        lambda tr, record: at_epoch.__setitem__(
+            tr.epoch, {n: p.detach().clone() for n, p in m.named_parameters() if "lora_" in n}
+        ),
+    )
     m.use_cache = True
     first = trainer.fit(1)
     m.use_cache = False
@@ -116,23 +121,28 @@ def test_switching_use_cache_between_fits_continues_training() -> None:
 
 
 @pytest.mark.slow  # > 10 s on a 2-core machine: CI runs it, a plain local run leaves it out
-@pytest.mark.parametrize(("select_best", "best_epoch", "best_phase"), [("final_phase", 4, "dynamic"),
-                                                                        ("any", 2, "cached")])
+@pytest.mark.parametrize(
+    ("select_best", "best_epoch", "best_phase"), [("final_phase", 4, "dynamic"), ("any", 2, "cached")]
+)
 def test_scheme3_restores_a_dynamic_epoch_unless_told_otherwise(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, select_best: str, best_epoch: int, best_phase: str) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, select_best: str, best_epoch: int, best_phase: str
+) -> None:
     # Validation peaks in the cached phase (epoch 2), as it often did on real data: by default
     # the restored weights still come from the dynamic (LoRA) phase; "any" keeps the old rule.
     scores = {1: 0.5, 2: 0.9, 3: 0.3, 4: 0.4}
     monkeypatch.setattr(Trainer, "validate", lambda self: {"ndcg@10": scores.get(self.epoch, 0.0)})
-    config = RunConfig(data=DataConfig(name="synthetic", synthetic_users=120, synthetic_items=90),
-                       model=EnhancedConfig.from_preset("scheme3", **TINY, dynamic_layers=1),
-                       train=TrainConfig(epochs=4, lr=0.01, batch_size=512, device="cpu", patience=0,
-                                         select_best=select_best))  # type: ignore[arg-type]
+    config = RunConfig(
+        data=DataConfig(name="synthetic", synthetic_users=120, synthetic_items=90),
+        model=EnhancedConfig.from_preset("scheme3", **TINY, dynamic_layers=1),
+        train=TrainConfig(epochs=4, lr=0.01, batch_size=512, device="cpu", patience=0, select_best=select_best),
+    )  # type: ignore[arg-type]
     run = start_run(config, RunStore(tmp_path))
     results = execute_run(run)
     assert [h["phase"] for h in run.history()] == ["cached", "cached", "dynamic", "dynamic"]
-    assert results["phases"] == [{"name": "cached", "epochs_planned": 2, "first_epoch": 1, "last_epoch": 2},
-                                 {"name": "dynamic", "epochs_planned": 2, "first_epoch": 3, "last_epoch": 4}]
+    assert results["phases"] == [
+        {"name": "cached", "epochs_planned": 2, "first_epoch": 1, "last_epoch": 2},
+        {"name": "dynamic", "epochs_planned": 2, "first_epoch": 3, "last_epoch": 4},
+    ]
     assert (results["best_epoch"], results["best_phase"]) == (best_epoch, best_phase)
     completion = results["completion"]
     assert (completion["best_epoch"], completion["best_phase"]) == (best_epoch, best_phase)
@@ -161,13 +171,16 @@ def test_loss_reports_bpr_contrastive_total() -> None:
     m, data, _ = _model(EnhancedConfig(**TINY, contrastive_weight=0.5))
     m.train()
     g = torch.Generator().manual_seed(0)
-    batch = Batch(torch.randint(0, data.n_users, (64,), generator=g),
-                  torch.randint(0, data.n_items, (64,), generator=g),
-                  torch.randint(0, data.n_items, (64,), generator=g))
+    batch = Batch(
+        torch.randint(0, data.n_users, (64,), generator=g),
+        torch.randint(0, data.n_items, (64,), generator=g),
+        torch.randint(0, data.n_items, (64,), generator=g),
+    )
     parts = m.loss(batch)
     assert set(parts) == {"bpr", "reg", "contrastive", "total"}
     assert parts["total"].item() == pytest.approx(
-        parts["bpr"].item() + parts["reg"].item() + 0.5 * parts["contrastive"].item(), rel=1e-5)
+        parts["bpr"].item() + parts["reg"].item() + 0.5 * parts["contrastive"].item(), rel=1e-5
+    )
 
 
 @pytest.mark.slow
@@ -181,11 +194,11 @@ def test_enhanced_beats_mf_on_cold_items_with_minilm() -> None:
     for name, build in {
         "mf": lambda: MF(data.n_users, data.n_items, MFConfig(embed_dim=32)),
         "enhanced": lambda: GPT2RecommenderEnhanced(
-            data.n_users, data.n_items, EnhancedConfig(embed_dim=32, id_dropout=0.3), dataset=data),
+            data.n_users, data.n_items, EnhancedConfig(embed_dim=32, id_dropout=0.3), dataset=data
+        ),
     }.items():
         torch.manual_seed(0)
         model = build()
-        Trainer(model, data, split, TrainConfig(epochs=15, lr=5e-3, batch_size=512, patience=5,
-                                                device="cpu")).fit()
+        Trainer(model, data, split, TrainConfig(epochs=15, lr=5e-3, batch_size=512, patience=5, device="cpu")).fit()
         scores[name] = evaluate(model, data, split, "test").metrics["ndcg@10"]
     assert scores["enhanced"] > scores["mf"] + 0.1, scores

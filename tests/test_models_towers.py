@@ -4,6 +4,7 @@ Before the towers, a text model named its parts after the side (`item_id.*`, `it
 `item_text_proj.*`, `item_fusion.*` or `item_norm.*`; GPT2Recommender: `item_proj.*`). The
 layouts below are written out by hand from such checkpoints, not derived from the code.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,19 +34,29 @@ CONFIGS: dict[str, Any] = {
 
 _SIDES = ("user", "item")
 _PROJ = [f"text_proj.{i}.{w}" for i in (0, 1, 3) for w in ("weight", "bias")]
-_ATTENTION = ["fusion.k_proj.weight"] + [f"fusion.{m}.{w}" for m in ("q_proj", "v_proj", "out_proj", "norm")
-                                         for w in ("weight", "bias")]
+_ATTENTION = ["fusion.k_proj.weight"] + [
+    f"fusion.{m}.{w}" for m in ("q_proj", "v_proj", "out_proj", "norm") for w in ("weight", "bias")
+]
 _COMMON = {"bias", "gate", "seen_users", "seen_items"}
 # Checkpoint keys of the layout before the towers, per config.
 OLD_KEYS = {
-    "enhanced": _COMMON | {f"{s}_{k}" for s in _SIDES for k in (
-        "id.neutral", "id.table.weight", "text.pca_mean", "text.pca_axes", *_PROJ, *_ATTENTION)},
-    "enhanced-simple": _COMMON | {f"{s}_{k}" for s in _SIDES for k in (
-        "id.neutral", "id.table.weight", "text.pca_mean", "text.pca_axes", *_PROJ, "norm.weight", "norm.bias")},
-    "enhanced-no-user-text": _COMMON | {f"{s}_{k}" for s in _SIDES for k in (
-        "id.neutral", "id.table.weight", *_PROJ, *_ATTENTION)} | {"item_text.pca_mean", "item_text.pca_axes"},
-    "gpt2rec": _COMMON | {f"{s}_{k}" for s in _SIDES for k in (
-        "id.neutral", "id.table.weight", "proj.weight", "proj.bias")},
+    "enhanced": _COMMON
+    | {
+        f"{s}_{k}"
+        for s in _SIDES
+        for k in ("id.neutral", "id.table.weight", "text.pca_mean", "text.pca_axes", *_PROJ, *_ATTENTION)
+    },
+    "enhanced-simple": _COMMON
+    | {
+        f"{s}_{k}"
+        for s in _SIDES
+        for k in ("id.neutral", "id.table.weight", "text.pca_mean", "text.pca_axes", *_PROJ, "norm.weight", "norm.bias")
+    },
+    "enhanced-no-user-text": _COMMON
+    | {f"{s}_{k}" for s in _SIDES for k in ("id.neutral", "id.table.weight", *_PROJ, *_ATTENTION)}
+    | {"item_text.pca_mean", "item_text.pca_axes"},
+    "gpt2rec": _COMMON
+    | {f"{s}_{k}" for s in _SIDES for k in ("id.neutral", "id.table.weight", "proj.weight", "proj.bias")},
 }
 
 
@@ -55,12 +66,16 @@ def _old_key(key: str, kind: str) -> str:
         tower = f"{side}_tower."
         if not key.startswith(tower):
             continue
-        part, rest = key[len(tower):].split(".", 1)
+        part, rest = key[len(tower) :].split(".", 1)
         if kind == "gpt2rec":
             old = {"ids": "id", "fusion": "proj"}[part]
         else:
-            old = {"ids": "id", "text": "text", "text_proj": "text_proj",
-                   "fusion": "norm" if kind == "enhanced-simple" else "fusion"}[part]
+            old = {
+                "ids": "id",
+                "text": "text",
+                "text_proj": "text_proj",
+                "fusion": "norm" if kind == "enhanced-simple" else "fusion",
+            }[part]
         return f"{side}_{old}.{rest}"
     return key
 
@@ -117,8 +132,11 @@ def test_a_checkpoint_in_the_layout_before_the_towers_loads_and_scores_the_same(
 
 def test_a_run_saved_in_the_old_layout_loads_through_the_run_store(tmp_path: Path) -> None:
     kind = "enhanced"
-    config = RunConfig(data=DataConfig(name="synthetic", synthetic_users=120, synthetic_items=90),
-                       model=CONFIGS[kind], train=TrainConfig(epochs=1, batch_size=512, device="cpu", threads=1))
+    config = RunConfig(
+        data=DataConfig(name="synthetic", synthetic_users=120, synthetic_items=90),
+        model=CONFIGS[kind],
+        train=TrainConfig(epochs=1, batch_size=512, device="cpu", threads=1),
+    )
     store = RunStore(tmp_path)
     run = execute_run(start_run(config, store))
     saved = store.get(run["run_id"])

@@ -5,6 +5,7 @@
 package is what runs); the library's modules never import the app's packages, and the
 plotting / projection packages only inside the functions that use them.
 """
+
 from __future__ import annotations
 
 import ast
@@ -27,8 +28,9 @@ LAZY_ONLY = {"plotly", "kaleido", "umap"}
 
 def _imported(args: list[str], cwd: Path) -> tuple[set[str], str]:
     """Top-level packages a fresh `python -X importtime ARGS` imported, and its stdout."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     names = set()
     for line in proc.stderr.splitlines():
@@ -49,8 +51,10 @@ def test_cli_help_and_parser_load_no_heavy_package(tmp_path: Path) -> None:
     names, out = _imported(["-m", "rec_core", "--help"], tmp_path)
     assert not names & HEAVY, sorted(names & HEAVY)
     assert out.startswith("usage: python -m rec_core") and "compare" in out
-    parse = ("from rec_core.cli import build_parser; p = build_parser(); "
-             "[p.parse_args(a) for a in (['runs'], ['datasets'], ['execute', 'r1'], ['compare', 'a', 'b'])]")
+    parse = (
+        "from rec_core.cli import build_parser; p = build_parser(); "
+        "[p.parse_args(a) for a in (['runs'], ['datasets'], ['execute', 'r1'], ['compare', 'a', 'b'])]"
+    )
     names, _ = _imported(["-c", parse], tmp_path)
     assert not names & HEAVY, sorted(names & HEAVY)
 
@@ -67,8 +71,18 @@ def test_train_flags_are_added_when_train_is_parsed(capsys: pytest.CaptureFixtur
 
 
 def test_library_modules_load_no_app_package(tmp_path: Path) -> None:
-    modules = ["rec_core", "rec_core.models", "rec_core.evaluate", "rec_core.analysis", "rec_core.experiment",
-               "rec_core.text", "rec_core.runs", "rec_core.train", "rec_core.data", "rec_core.cli"]
+    modules = [
+        "rec_core",
+        "rec_core.models",
+        "rec_core.evaluate",
+        "rec_core.analysis",
+        "rec_core.experiment",
+        "rec_core.text",
+        "rec_core.runs",
+        "rec_core.train",
+        "rec_core.data",
+        "rec_core.cli",
+    ]
     names, _ = _imported(["-c", f"import {', '.join(modules)}"], tmp_path)
     assert not names & APP_ONLY, sorted(names & APP_ONLY)
 
@@ -119,7 +133,12 @@ def test_whole_file_writes_go_through_one_atomic_implementation() -> None:
     for folder in ("rec_core", "rec_app", "app_support", "pages"):
         for path in sorted((REPO / folder).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "replace"
-                        and isinstance(node.func.value, ast.Name) and node.func.value.id == "os"):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "replace"
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "os"
+                ):
                     found.add(path.relative_to(REPO).as_posix())
     assert found == {"rec_core/runs/atomic.py"}, "use rec_core.runs.atomic.atomic_path"

@@ -1,4 +1,5 @@
 """rec_app.report: the defence report's HTML and ZIP, from real tiny runs, in both languages."""
+
 from __future__ import annotations
 
 import io
@@ -34,9 +35,17 @@ def test_every_section_is_in_the_report(report_en: Report) -> None:
     for section in SECTIONS:
         assert f'<section id="{section}">' in page, section
     text = _text(page)
-    for heading in ("Runs and their configurations", "Comparison on the test split", "Verdicts in words",
-                    "Test metrics by segment", "Training curves", "Attention heatmaps", "Embedding projections",
-                    "Evaluation protocol", "Versions and machine"):
+    for heading in (
+        "Runs and their configurations",
+        "Comparison on the test split",
+        "Verdicts in words",
+        "Test metrics by segment",
+        "Training curves",
+        "Attention heatmaps",
+        "Embedding projections",
+        "Evaluation protocol",
+        "Versions and machine",
+    ):
         assert heading in text, heading
     # Verdicts in words, seed-aware, and the differences with their test.
     assert re.search(r"attn-c0\s+vs mf \(\d+ paired users, 1 seed\(s\), Wilcoxon over users\)", text)
@@ -55,8 +64,14 @@ def test_every_section_is_in_the_report(report_en: Report) -> None:
 def test_every_figure_is_drawn_with_plotly_inline_and_nothing_from_a_network(report_en: Report) -> None:
     report = report_en
     page = report.html
-    assert set(report.figures) >= {"metrics", "segments-item", "segments-user", "training-curves",
-                                   "attention-tokens", "projection"}
+    assert set(report.figures) >= {
+        "metrics",
+        "segments-item",
+        "segments-user",
+        "training-curves",
+        "attention-tokens",
+        "projection",
+    }
     for name in report.figures:
         assert f'id="fig-{name}"' in page
     assert page.count("Plotly.newPlot(") == len(report.figures)
@@ -74,7 +89,16 @@ def test_the_report_in_chinese(analysis_runs: Path) -> None:
     page = _built(analysis_runs, "zh").html
     text = _text(page)
     assert '<html lang="zh-CN">' in page
-    for heading in ("实验及其配置", "测试集上的对比", "文字结论", "训练曲线", "注意力热力图", "嵌入投影", "评估协议", "版本与机器"):
+    for heading in (
+        "实验及其配置",
+        "测试集上的对比",
+        "文字结论",
+        "训练曲线",
+        "注意力热力图",
+        "嵌入投影",
+        "评估协议",
+        "版本与机器",
+    ):
         assert heading in text, heading
     assert "测试集 NDCG@10" in text and "只有一个种子" in text
 
@@ -90,8 +114,15 @@ def test_the_zip_holds_the_report_tables_configs_and_figures(report_en: Report) 
     data = report_zip(report, images=False)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         names = set(zf.namelist())
-        assert {"report.html", "README.txt", "tables/summary.csv", "tables/differences.csv", "tables/runs.csv",
-                "tables/configs.csv", "tables/environment.csv"} <= names
+        assert {
+            "report.html",
+            "README.txt",
+            "tables/summary.csv",
+            "tables/differences.csv",
+            "tables/runs.csv",
+            "tables/configs.csv",
+            "tables/environment.csv",
+        } <= names
         assert {f"configs/{r}.json" for r in ("attn-c0", "attn-c01", "noattn", "mf")} <= names
         assert {f"figures/{n}.json" for n in report.figures} <= names
         assert zf.read("report.html").decode("utf-8") == report.html

@@ -1,5 +1,6 @@
 """Step progress inside an epoch: status.json carries step, steps, rate and ETA while an epoch
 runs (what the Train page shows), and the CLI draws a step bar with tqdm's rate and ETA."""
+
 from __future__ import annotations
 
 import io
@@ -20,8 +21,9 @@ from tests.app_store import tiny_config
 def test_status_holds_the_running_epochs_step_rate_and_eta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(experiment, "STEP_STATUS_S", 0.0)  # every step written (the default: once a second)
     config = tiny_config("mf", 0, epochs=2)
-    config = type(config)(**{**config.__dict__, "train": type(config.train)(
-        **{**config.train.__dict__, "batch_size": 64})})
+    config = type(config)(
+        **{**config.__dict__, "train": type(config.train)(**{**config.train.__dict__, "batch_size": 64})}
+    )
     run = start_run(config, RunStore(tmp_path / "runs"))
     seen: list[dict[str, Any]] = []
 

@@ -1,6 +1,7 @@
 """Runs of several local processes (issue 12, "Beyond one machine"): the queue counts a run of N
 processes as N slots, the command is torchrun's, bad values are refused naming `processes`, and
 Stop ends every rank. Stand-in child processes, plus slow tests with real 2-process runs."""
+
 from __future__ import annotations
 
 import os
@@ -102,8 +103,21 @@ def test_the_command_of_several_processes_is_torchruns(tmp_path: Path) -> None:
     assert one == [sys.executable, "-m", "rec_core", "execute", "r1", "--runs-dir", runs, "--quiet"]
     assert is_execute_command(one)  # the warm worker may take it
     two = execute_argv("r1", tmp_path, 2)
-    assert two == [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                   "-m", "rec_core", "execute", "r1", "--runs-dir", runs, "--quiet"]
+    assert two == [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "rec_core",
+        "execute",
+        "r1",
+        "--runs-dir",
+        runs,
+        "--quiet",
+    ]
     assert not is_execute_command(two)  # a fresh torchrun, never the warm worker
 
 
@@ -122,8 +136,7 @@ def test_bad_process_counts_are_refused_naming_the_field(bad: object, store: Run
     assert info.value.field == "processes" and store.run_ids() == ["r"]  # no run folder made
 
 
-def test_on_a_cuda_machine_processes_are_bounded_by_its_gpus(monkeypatch: pytest.MonkeyPatch,
-                                                              many_cores: None) -> None:
+def test_on_a_cuda_machine_processes_are_bounded_by_its_gpus(monkeypatch: pytest.MonkeyPatch, many_cores: None) -> None:
     import torch
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
@@ -136,9 +149,11 @@ def test_on_a_cuda_machine_processes_are_bounded_by_its_gpus(monkeypatch: pytest
 
 # -- stop --------------------------------------------------------------------------------------------
 # A stand-in launcher that ignores the stop request, with a child in its process group.
-STUBBORN = ("import subprocess, sys, time; "
-            "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
-            "open(sys.argv[1], 'w').write(str(child.pid)); time.sleep(120)")
+STUBBORN = (
+    "import subprocess, sys, time; "
+    "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
+    "open(sys.argv[1], 'w').write(str(child.pid)); time.sleep(120)"
+)
 
 
 def test_stop_of_a_multi_process_run_ends_its_launchers_process_group(store: RunStore, tmp_path: Path) -> None:

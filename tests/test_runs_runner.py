@@ -1,4 +1,5 @@
 """Background launch and the store-backed queue, with tiny Python child processes."""
+
 from __future__ import annotations
 
 import os
@@ -61,12 +62,9 @@ def test_launch_runs_detached_and_finishes(store: RunStore) -> None:
 def test_launched_run_outlives_its_launcher(store: RunStore) -> None:
     store.create({}, run_id="r1")
     launcher = (
-        "import sys; "
-        "from rec_core.runs import RunStore, launch; "
-        "launch(RunStore(sys.argv[1]), 'r1', sys.argv[2:])"
+        "import sys; from rec_core.runs import RunStore, launch; launch(RunStore(sys.argv[1]), 'r1', sys.argv[2:])"
     )
-    subprocess.run([sys.executable, "-c", launcher, str(store.root), *child_argv(0.5)],
-                   check=True, timeout=30)
+    subprocess.run([sys.executable, "-c", launcher, str(store.root), *child_argv(0.5)], check=True, timeout=30)
     # The launcher has exited; the child is still running (or already done), never failed.
     assert state(store, "r1") in ("running", "done")
     wait_for(lambda: state(store, "r1") == "done")
@@ -123,13 +121,9 @@ def test_queue_is_fifo_and_fails_bad_commands(store: RunStore) -> None:
     wait_for(lambda: state(store, "late") == "done")
 
 
-def test_concurrent_ticks_start_each_run_once(
-    store: RunStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_concurrent_ticks_start_each_run_once(store: RunStore, monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(3):
-        store.create({}, run_id=f"r{i}").set_status(
-            "queued", command=child_argv(0.0), queued_at=utc_now()
-        )
+        store.create({}, run_id=f"r{i}").set_status("queued", command=child_argv(0.0), queued_at=utc_now())
     calls: list[str] = []
     real_launch = runner.launch
 
@@ -189,7 +183,8 @@ def test_submit_validation(store: RunStore) -> None:
 
 
 def test_queue_ticker_logs_what_a_tick_raises_and_keeps_ticking(
-        store: RunStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    store: RunStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     queue = RunQueue(store)
     calls: list[int] = []
 

@@ -1,4 +1,5 @@
 """RunStore: file round trips, atomic create, tolerant readers, liveness computed on read."""
+
 from __future__ import annotations
 
 import json
@@ -42,9 +43,7 @@ def visible_entries(store: RunStore) -> list[str]:
 
 
 # -- ids ---------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "bad", ["../x", "a/b", "", ".hidden", "a..b", "x\n", "a\\b", "-x", "a" * 129, None]
-)
+@pytest.mark.parametrize("bad", ["../x", "a/b", "", ".hidden", "a..b", "x\n", "a\\b", "-x", "a" * 129, None])
 def test_invalid_run_ids_raise_config_error_naming_run_id(bad: object) -> None:
     with pytest.raises(ConfigError) as info:
         validate_run_id(bad)  # type: ignore[arg-type]  # non-strings on purpose
@@ -142,8 +141,18 @@ def test_round_trip_of_every_file_kind(store: RunStore) -> None:
     [summary] = store.list()
     assert summary.state == "done" and summary.metrics == {"NDCG@10": 0.25, "Hit@10": 0.7}
     assert summary.completion == {}  # a run written before completion records existed
-    run.write_results({**results, "completion": {"state": "finished", "reason": "max_epochs", "epochs_completed": 3,
-                                                 "best_epoch": 2, "best_phase": "train"}})
+    run.write_results(
+        {
+            **results,
+            "completion": {
+                "state": "finished",
+                "reason": "max_epochs",
+                "epochs_completed": 3,
+                "best_epoch": 2,
+                "best_phase": "train",
+            },
+        }
+    )
     assert store.list()[0].completion["best_epoch"] == 2
     run.write_results(results)
     assert summary.config["dim"] == 64 and summary.duration_s is not None
@@ -289,34 +298,63 @@ def test_environment_info_has_versions() -> None:
 
 
 def test_completion_summaries_say_how_a_run_ended() -> None:
-    assert completion_summary({"state": "finished", "reason": "early_stopped", "epochs_completed": 12,
-                               "best_epoch": 3, "best_phase": "cached",
-                               "note": "the dynamic phase did not improve validation"}) == (
+    assert completion_summary(
+        {
+            "state": "finished",
+            "reason": "early_stopped",
+            "epochs_completed": 12,
+            "best_epoch": 3,
+            "best_phase": "cached",
+            "note": "the dynamic phase did not improve validation",
+        }
+    ) == (
         "finished: early-stopped after 12 epochs; best epoch 3, cached phase: "
-        "the dynamic phase did not improve validation")
-    assert completion_summary({"state": "finished", "reason": "max_epochs", "epochs_completed": 5,
-                               "best_epoch": 5, "best_phase": "train"}) == "finished: all 5 epochs; best epoch 5"
-    assert completion_summary({"state": "finished", "reason": "fitted", "epochs_completed": 0, "best_epoch": 0,
-                               "best_phase": None}) == "finished: fitted (no gradient training)"
+        "the dynamic phase did not improve validation"
+    )
+    assert (
+        completion_summary(
+            {"state": "finished", "reason": "max_epochs", "epochs_completed": 5, "best_epoch": 5, "best_phase": "train"}
+        )
+        == "finished: all 5 epochs; best epoch 5"
+    )
+    assert (
+        completion_summary(
+            {"state": "finished", "reason": "fitted", "epochs_completed": 0, "best_epoch": 0, "best_phase": None}
+        )
+        == "finished: fitted (no gradient training)"
+    )
     assert completion_summary({"state": "stopped", "reason": "user_stop", "epochs_completed": 0}) == (
-        "stopped by the user: no epoch completed")
-    assert completion_summary({"state": "stopped", "reason": "user_stop", "epochs_completed": 4,
-                               "best_epoch": 4, "best_phase": "dynamic"}) == (
-        "stopped by the user after epoch 4; best epoch 4, dynamic phase")
+        "stopped by the user: no epoch completed"
+    )
+    assert completion_summary(
+        {"state": "stopped", "reason": "user_stop", "epochs_completed": 4, "best_epoch": 4, "best_phase": "dynamic"}
+    ) == ("stopped by the user after epoch 4; best epoch 4, dynamic phase")
     assert completion_summary({"state": "stopped", "reason": "interrupted", "epochs_completed": 2}) == (
-        "interrupted after epoch 2")
+        "interrupted after epoch 2"
+    )
     assert completion_summary({"state": "failed", "reason": "error", "epochs_completed": 0}) == (
-        "failed before the first epoch completed")
+        "failed before the first epoch completed"
+    )
     assert set(COMPLETION_STATES) == {"finished", "stopped", "failed"}
 
 
 def test_rows_of_failed_and_stopped_runs_carry_their_completion(store: RunStore) -> None:
     failed = store.create({"model": {"name": "mf"}}, run_id="failed")
-    failed.set_status("failed", error="boom", completion={"state": "failed", "reason": "error",
-                                                          "epochs_completed": 2, "summary": "failed after epoch 2"})
+    failed.set_status(
+        "failed",
+        error="boom",
+        completion={"state": "failed", "reason": "error", "epochs_completed": 2, "summary": "failed after epoch 2"},
+    )
     stopped = store.create({"model": {"name": "mf"}}, run_id="stopped")
-    stopped.set_status("stopped", completion={"state": "stopped", "reason": "user_stop", "epochs_completed": 0,
-                                              "summary": "stopped by the user: no epoch completed"})
+    stopped.set_status(
+        "stopped",
+        completion={
+            "state": "stopped",
+            "reason": "user_stop",
+            "epochs_completed": 0,
+            "summary": "stopped by the user: no epoch completed",
+        },
+    )
     rows = {r.run_id: r for r in list_rows(store)}
     assert rows["failed"].completion["reason"] == "error" and rows["failed"].error == "boom"
     assert rows["stopped"].no_epoch and not rows["stopped"].comparable and rows["stopped"].error is None
@@ -342,10 +380,17 @@ def test_app_rows_and_store_summaries_agree_on_every_fact(store: RunStore) -> No
     for run_id, summary in summaries.items():
         row = rows[run_id]
         assert (row.state, row.error, row.metrics, row.duration_s, row.completion, row.has_results) == (
-            summary.state, summary.error, summary.metrics, summary.duration_s, summary.completion,
-            summary.has_results), run_id
+            summary.state,
+            summary.error,
+            summary.metrics,
+            summary.duration_s,
+            summary.completion,
+            summary.has_results,
+        ), run_id
     assert summaries["done"].metrics == metrics and rows["done"].comparable  # all metrics, no n_users
-    assert rows["stopped-bad-results"].state == "corrupt" and "results.json" in (rows["stopped-bad-results"].error or "")
+    assert rows["stopped-bad-results"].state == "corrupt" and "results.json" in (
+        rows["stopped-bad-results"].error or ""
+    )
     assert rows["bad-config"].state == "corrupt" and "config.json" in (rows["bad-config"].error or "")
     assert rows["queued"].state == "queued" and rows["queued"].metrics == {}
 
@@ -354,11 +399,17 @@ def test_duration_and_metric_helpers_read_every_stored_layout() -> None:
     start = "2026-01-01T00:00:00+00:00"
     assert duration_s({"state": "done", "started_at": start, "finished_at": "2026-01-01T00:01:30+00:00"}) == 90.0
     assert duration_s({"state": "failed", "started_at": start, "updated_at": "2026-01-01T00:00:10+00:00"}) == 10.0
-    assert duration_s({"state": "running", "started_at": 1_767_225_600.0},  # Unix seconds occur too
-                      now=datetime(2026, 1, 1, 0, 0, 5, tzinfo=timezone.utc)) == 5.0
+    assert (
+        duration_s(
+            {"state": "running", "started_at": 1_767_225_600.0},  # Unix seconds occur too
+            now=datetime(2026, 1, 1, 0, 0, 5, tzinfo=timezone.utc),
+        )
+        == 5.0
+    )
     assert duration_s({"state": "queued"}) is None and duration_s({"state": "done", "started_at": "x"}) is None
     assert primary_test_metrics({"test": {"primary": {"metrics": {"ndcg@10": 0.5, "hit@10": None}}}}) == {
-        "ndcg@10": 0.5}
+        "ndcg@10": 0.5
+    }
     assert primary_test_metrics({"test": {"NDCG@10": 0.25, "n_users": 943}}) == {"NDCG@10": 0.25}
     assert primary_test_metrics(None) == {} and primary_test_metrics({"test": []}) == {}
 

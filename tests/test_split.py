@@ -1,4 +1,5 @@
 """Split properties: disjoint, complete, deterministic; cold items absent from train."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -2,6 +2,7 @@
 tests and says so; CI (CI=true) runs everything and turns a skip into a failure.
 
 Each case runs pytest for real on a tiny test file beside a copy of the conftest."""
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 CONFTEST = Path(__file__).resolve().parent / "conftest.py"
-SAMPLE = '''
+SAMPLE = """
 import pytest
 
 @pytest.mark.slow
@@ -25,7 +26,7 @@ def test_in_a_browser(): pass
 def test_fast(): pass
 
 def test_needs_a_tool(): pytest.skip("no such tool here")
-'''
+"""
 
 
 def _pytest(folder: Path, *args: str, ci: bool) -> tuple[dict[str, int], str]:
@@ -33,8 +34,14 @@ def _pytest(folder: Path, *args: str, ci: bool) -> tuple[dict[str, int], str]:
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     if ci:
         env["CI"] = "true"
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs", *args], cwd=folder,
-                          env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     last = proc.stdout.strip().splitlines()[-1]
     return {word: int(n) for n, word in re.findall(r"(\d+) (\w+)", last)}, proc.stdout
 
@@ -42,8 +49,9 @@ def _pytest(folder: Path, *args: str, ci: bool) -> tuple[dict[str, int], str]:
 @pytest.fixture()
 def sample(tmp_path: Path) -> Path:
     (tmp_path / "conftest.py").write_text(CONFTEST.read_text(encoding="utf-8"), encoding="utf-8")
-    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    slow: slow\n    browser: browser\n",
-                                         encoding="utf-8")
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nmarkers =\n    slow: slow\n    browser: browser\n", encoding="utf-8"
+    )
     (tmp_path / "test_sample.py").write_text(SAMPLE, encoding="utf-8")
     return tmp_path
 
@@ -54,8 +62,11 @@ def test_a_plain_local_run_deselects_slow_and_browser_tests_and_says_so(sample: 
     assert "2 slow / browser tests deselected" in out and "--all" in out
 
 
-@pytest.mark.parametrize("args", [["--all"], ["test_sample.py"], ["-m", "slow or not slow"]],
-                         ids=["--all", "named-file", "marker-expression"])
+@pytest.mark.parametrize(
+    "args",
+    [["--all"], ["test_sample.py"], ["-m", "slow or not slow"]],
+    ids=["--all", "named-file", "marker-expression"],
+)
 def test_asking_for_them_runs_them_locally(sample: Path, args: list[str]) -> None:
     counts, out = _pytest(sample, *args, ci=False)
     assert counts == {"passed": 3, "skipped": 1}, out

@@ -5,6 +5,7 @@ padding masks), LoRA must land on each architecture's attention projections and 
 else of the backbone, a checkpoint must score identically after reload, architectures without a
 block list must be refused before a run folder exists, and missing files must fail fast.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -45,11 +46,18 @@ EXPECTED = {
 
 
 def _config(arch: str, vocab: int, eos: int) -> transformers.PretrainedConfig:
-    common = {"vocab_size": vocab, "hidden_size": 32, "num_hidden_layers": 3,
-              "num_attention_heads": 4, "intermediate_size": 64, "max_position_embeddings": 64}
+    common = {
+        "vocab_size": vocab,
+        "hidden_size": 32,
+        "num_hidden_layers": 3,
+        "num_attention_heads": 4,
+        "intermediate_size": 64,
+        "max_position_embeddings": 64,
+    }
     if arch == "gpt2":
-        return transformers.GPT2Config(vocab_size=vocab, n_embd=32, n_layer=3, n_head=4,
-                                       n_positions=64, bos_token_id=eos, eos_token_id=eos)
+        return transformers.GPT2Config(
+            vocab_size=vocab, n_embd=32, n_layer=3, n_head=4, n_positions=64, bos_token_id=eos, eos_token_id=eos
+        )
     if arch == "bert":
         return transformers.BertConfig(**common)
     ids = {"bos_token_id": eos, "eos_token_id": eos, "pad_token_id": eos}
@@ -89,16 +97,19 @@ def _encoder(directory: Path) -> TextEncoder:
 
 
 def test_causal_detection_is_generic() -> None:
-    for config in (transformers.OlmoConfig(), transformers.Qwen2Config(),
-                   transformers.PhiConfig(), transformers.GPTNeoXConfig()):
+    for config in (
+        transformers.OlmoConfig(),
+        transformers.Qwen2Config(),
+        transformers.PhiConfig(),
+        transformers.GPTNeoXConfig(),
+    ):
         assert _kind_of(config) == "causal", config.model_type
     for config in (transformers.BertConfig(), transformers.RobertaConfig()):
         assert _kind_of(config) == "encoder", config.model_type
 
 
 @pytest.mark.parametrize("arch", ARCHS)
-def test_layout_and_lora_targets_found_per_architecture(arch: str,
-                                                        model_dirs: dict[str, Path]) -> None:
+def test_layout_and_lora_targets_found_per_architecture(arch: str, model_dirs: dict[str, Path]) -> None:
     encoder = _encoder(model_dirs[arch])
     assert encoder.backbone.kind == ("encoder" if arch == "bert" else "causal")
     plan = encoder.split_plan()
@@ -109,7 +120,7 @@ def test_layout_and_lora_targets_found_per_architecture(arch: str,
     targets, fan_in_fan_out = lora_target_modules(encoder, 2)
     assert fan_in_fan_out is fan
     assert {t.rsplit(".", 1)[-1] for t in targets} == leaves
-    assert {int(t[len(path) + 1:].split(".")[0]) for t in targets} == {1, 2}, "top 2 of 3 blocks"
+    assert {int(t[len(path) + 1 :].split(".")[0]) for t in targets} == {1, 2}, "top 2 of 3 blocks"
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -122,8 +133,7 @@ def test_top_blocks_reproduce_the_full_forward(arch: str, model_dirs: dict[str, 
         mask = out.mask
         # Padded rows (right padding of short texts) must not leak into real tokens.
         torch.testing.assert_close(states.detach()[mask], out.states[mask], atol=1e-5, rtol=0)
-        torch.testing.assert_close(encoder.pool(states.detach(), mask), out.pooled, atol=1e-5,
-                                   rtol=0)
+        torch.testing.assert_close(encoder.pool(states.detach(), mask), out.pooled, atol=1e-5, rtol=0)
     # Gradients reach the top block only.
     out = encoder.encode(TEXTS, keep_layer_input=1)
     encoder.zero_grad(set_to_none=True)
@@ -135,8 +145,7 @@ def test_top_blocks_reproduce_the_full_forward(arch: str, model_dirs: dict[str, 
 
 
 @pytest.mark.parametrize("arch", ["llama", "bert"])
-def test_full_forward_fallback_agrees_and_trains_only_the_top(arch: str,
-                                                              model_dirs: dict[str, Path]) -> None:
+def test_full_forward_fallback_agrees_and_trains_only_the_top(arch: str, model_dirs: dict[str, Path]) -> None:
     encoder = _encoder(model_dirs[arch])
     split = encoder.split_plan()
     out = encoder.encode(TEXTS, keep_layer_input=1)
@@ -159,19 +168,18 @@ def test_full_forward_fallback_agrees_and_trains_only_the_top(arch: str,
 def _enhanced(directory: Path, **overrides: object) -> tuple[GPT2RecommenderEnhanced, object, object]:
     data = synthetic()
     split = split_of(data, "ratio")
-    config = EnhancedConfig.from_preset("scheme2", backbone=str(directory), max_length=32,
-                                        embed_dim=16, n_heads=2, dynamic_layers=2, **overrides)
+    config = EnhancedConfig.from_preset(
+        "scheme2", backbone=str(directory), max_length=32, embed_dim=16, n_heads=2, dynamic_layers=2, **overrides
+    )
     torch.manual_seed(0)
     model = GPT2RecommenderEnhanced(data.n_users, data.n_items, config, dataset=data)
-    model.prepare(TrainContext(data.n_users, data.n_items, data.users[split.train],
-                               data.items[split.train]))
+    model.prepare(TrainContext(data.n_users, data.n_items, data.users[split.train], data.items[split.train]))
     return model, data, split
 
 
 @pytest.mark.slow  # > 10 s on a 2-core machine: CI runs it, a plain local run leaves it out
 @pytest.mark.parametrize("arch", ARCHS)
-def test_enhanced_lora_in_dynamic_mode(arch: str, model_dirs: dict[str, Path],
-                                       tmp_path: Path) -> None:
+def test_enhanced_lora_in_dynamic_mode(arch: str, model_dirs: dict[str, Path], tmp_path: Path) -> None:
     model, data, split = _enhanced(model_dirs[arch])
     assert model.backbone_trainable_params > 0
     # 1. Before training (LoRA B = 0) dynamic encoding reproduces the cache (float16 states).
@@ -185,10 +193,8 @@ def test_enhanced_lora_in_dynamic_mode(arch: str, model_dirs: dict[str, Path],
         torch.testing.assert_close(dynamic[2], cached[2], rtol=2e-3, atol=2e-3)
     # 2. A few LoRA steps change adapters, fusion and IDs, never a backbone base weight.
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
-    base_before = {n: t.clone() for n, t in model.encoder.model.state_dict().items()
-                   if "lora_" not in n}
-    trainer = Trainer(model, data, split, TrainConfig(epochs=1, lr=0.01, batch_size=256,
-                                                      device="cpu", patience=0))
+    base_before = {n: t.clone() for n, t in model.encoder.model.state_dict().items() if "lora_" not in n}
+    trainer = Trainer(model, data, split, TrainConfig(epochs=1, lr=0.01, batch_size=256, device="cpu", patience=0))
     trainer.fit(1)
     changed = {n for n, p in model.named_parameters() if not torch.equal(p.detach(), before[n])}
     assert any("lora_B" in n for n in changed)
@@ -205,10 +211,8 @@ def test_enhanced_lora_in_dynamic_mode(arch: str, model_dirs: dict[str, Path],
     users = torch.arange(data.n_users)
     scores = model.full_scores(users)
     state = model.checkpoint_state()
-    assert any("lora_" in k for k in state) and not any(k in state for k in
-                                                        (f"encoder.model.{n}" for n in base_before))
-    save_file({k: v.detach().contiguous().clone() for k, v in state.items()},
-              tmp_path / "model.safetensors")
+    assert any("lora_" in k for k in state) and not any(k in state for k in (f"encoder.model.{n}" for n in base_before))
+    save_file({k: v.detach().contiguous().clone() for k, v in state.items()}, tmp_path / "model.safetensors")
     again, _, _ = _enhanced(model_dirs[arch])
     again.load_checkpoint_state(load_file(tmp_path / "model.safetensors"))
     again.eval()
@@ -216,11 +220,16 @@ def test_enhanced_lora_in_dynamic_mode(arch: str, model_dirs: dict[str, Path],
 
 
 def test_enhanced_chooses_the_fallback_when_split_calls_disagree(
-        model_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    model_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     verify = TextEncoder._verify_plan
-    monkeypatch.setattr(TextEncoder, "_verify_plan", lambda self, plan: (
-        "pretend the blocks cannot be called alone" if plan.strategy == "split"
-        else verify(self, plan)))
+    monkeypatch.setattr(
+        TextEncoder,
+        "_verify_plan",
+        lambda self, plan: (
+            "pretend the blocks cannot be called alone" if plan.strategy == "split" else verify(self, plan)
+        ),
+    )
     model, _, _ = _enhanced(model_dirs["llama"])
     assert model.encoder.split_plan().strategy == "fallback"
     model.eval()
@@ -242,8 +251,7 @@ def test_unfrozen_top_blocks_mode_trains_only_those_blocks(model_dirs: dict[str,
     trainable = {n for n, p in encoder.model.named_parameters() if p.requires_grad}
     assert trainable and all(n.startswith(("layers.1.", "layers.2.", "norm.")) for n in trainable)
     before = {n: p.detach().clone() for n, p in encoder.model.named_parameters()}
-    Trainer(model, data, split, TrainConfig(epochs=1, lr=0.01, batch_size=256, device="cpu",
-                                            patience=0)).fit(1)
+    Trainer(model, data, split, TrainConfig(epochs=1, lr=0.01, batch_size=256, device="cpu", patience=0)).fit(1)
     changed = {n for n, p in encoder.model.named_parameters() if not torch.equal(p, before[n])}
     assert changed and changed <= trainable
     assert layout.path == "layers"
@@ -251,11 +259,11 @@ def test_unfrozen_top_blocks_mode_trains_only_those_blocks(model_dirs: dict[str,
 
 def _funnel_dir(directory: Path) -> Path:
     """A Funnel Transformer: its blocks are nested lists (block_sizes), not one list."""
-    config = transformers.FunnelConfig(vocab_size=30522, block_sizes=[1, 2], num_decoder_layers=1,
-                                       d_model=32, n_head=2, d_head=16, d_inner=64)
+    config = transformers.FunnelConfig(
+        vocab_size=30522, block_sizes=[1, 2], num_decoder_layers=1, d_model=32, n_head=2, d_head=16, d_inner=64
+    )
     transformers.FunnelModel(config).save_pretrained(directory)
-    transformers.AutoTokenizer.from_pretrained(minilm_dir(), local_files_only=True) \
-        .save_pretrained(directory)
+    transformers.AutoTokenizer.from_pretrained(minilm_dir(), local_files_only=True).save_pretrained(directory)
     return directory
 
 
@@ -264,8 +272,10 @@ def test_architecture_without_block_list_is_refused_at_config_time(tmp_path: Pat
     backbone = load_backbone(str(directory))
     assert find_layout(backbone.model) is None
     assert EnhancedConfig(backbone=str(directory)).use_cache  # cached mode: accepted
-    for overrides, mode in (({"use_peft": True}, "dynamic LoRA mode"),
-                            ({"use_peft": False, "freeze_gpt2": False}, "dynamic mode")):
+    for overrides, mode in (
+        ({"use_peft": True}, "dynamic LoRA mode"),
+        ({"use_peft": False, "freeze_gpt2": False}, "dynamic mode"),
+    ):
         with pytest.raises(ConfigError) as info:
             EnhancedConfig.from_preset("scheme2", backbone=str(directory), **overrides)
         message = str(info.value)
@@ -273,8 +283,9 @@ def test_architecture_without_block_list_is_refused_at_config_time(tmp_path: Pat
         assert "Supported:" in message and "Llama" in message and "fallback" in message
     # An encoder-decoder model cannot give text features in any mode.
     t5 = tmp_path / "t5"
-    transformers.AutoModel.from_config(transformers.T5Config(
-        vocab_size=64, d_model=16, d_kv=4, d_ff=32, num_layers=1, num_heads=2)).save_pretrained(t5)
+    transformers.AutoModel.from_config(
+        transformers.T5Config(vocab_size=64, d_model=16, d_kv=4, d_ff=32, num_layers=1, num_heads=2)
+    ).save_pretrained(t5)
     with pytest.raises(ConfigError, match="encoder-decoder"):
         check_backbone_mode(str(t5), "cached")
 
@@ -285,9 +296,30 @@ def test_cli_refuses_before_the_run_folder_exists(tmp_path: Path, capsys: pytest
     directory = _funnel_dir(tmp_path / "funnel")
     capsys.readouterr()  # transformers' progress bar while saving the test model
     runs = tmp_path / "runs"
-    code = main(["train", "--runs-dir", str(runs), "--quiet", "--epochs", "1", "--dataset", "synthetic",
-                 "--synthetic-users", "60", "--synthetic-items", "40", "--model", "enhanced", "--backbone",
-                 str(directory), "--use-cache", "false", "--use-peft", "true"])
+    code = main(
+        [
+            "train",
+            "--runs-dir",
+            str(runs),
+            "--quiet",
+            "--epochs",
+            "1",
+            "--dataset",
+            "synthetic",
+            "--synthetic-users",
+            "60",
+            "--synthetic-items",
+            "40",
+            "--model",
+            "enhanced",
+            "--backbone",
+            str(directory),
+            "--use-cache",
+            "false",
+            "--use-peft",
+            "true",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2, err
     lines = [ln for ln in err.strip().splitlines() if ln.strip()]
@@ -297,14 +329,14 @@ def test_cli_refuses_before_the_run_folder_exists(tmp_path: Path, capsys: pytest
 
 
 @pytest.mark.parametrize("missing", ["weights", "tokenizer", "config"])
-def test_local_causal_lm_with_missing_files_fails_fast(missing: str, model_dirs: dict[str, Path],
-                                                       tmp_path: Path) -> None:
+def test_local_causal_lm_with_missing_files_fails_fast(
+    missing: str, model_dirs: dict[str, Path], tmp_path: Path
+) -> None:
     import shutil
 
     directory = tmp_path / "llama"
     shutil.copytree(model_dirs["llama"], directory)
-    patterns = {"weights": ("*.safetensors",), "tokenizer": ("tokenizer*",),
-                "config": ("config.json",)}[missing]
+    patterns = {"weights": ("*.safetensors",), "tokenizer": ("tokenizer*",), "config": ("config.json",)}[missing]
     for pattern in patterns:
         for path in directory.glob(pattern):
             path.unlink()

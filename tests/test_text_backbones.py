@@ -1,4 +1,5 @@
 """Backbones load offline: tiny-gpt2 is deterministic, missing hub ids fail fast and clearly."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """FeatureCache: hits only for the same encoder, options and texts; atomic; fast to load."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -57,10 +58,8 @@ def test_every_key_ingredient_changes_the_key(tiny: TextEncoder, tmp_path: Path)
         "text edited": cache.key(tiny, [TEXTS[0] + " "] + TEXTS[1:]),
         "texts reordered": cache.key(tiny, TEXTS[::-1]),
         "texts joined": cache.key(tiny, [TEXTS[0] + TEXTS[1]] + TEXTS[2:]),
-        "max_length": cache.key(TextEncoder(TextEncoderConfig(TINY_GPT2, max_length=17),
-                                            backbone), TEXTS),
-        "pooling": cache.key(TextEncoder(TextEncoderConfig(TINY_GPT2, max_length=16,
-                                                           pooling="mean"), backbone), TEXTS),
+        "max_length": cache.key(TextEncoder(TextEncoderConfig(TINY_GPT2, max_length=17), backbone), TEXTS),
+        "pooling": cache.key(TextEncoder(TextEncoderConfig(TINY_GPT2, max_length=16, pooling="mean"), backbone), TEXTS),
         "backbone": cache.key(TextEncoder(TextEncoderConfig(MINILM, max_length=16)), TEXTS),
         "keep_layer_input": cache.key(tiny, TEXTS, keep_layer_input=1),
         "keep_states": cache.key(tiny, TEXTS, keep_states=False),
@@ -71,8 +70,7 @@ def test_every_key_ingredient_changes_the_key(tiny: TextEncoder, tmp_path: Path)
 
 
 def test_changed_weights_miss(tmp_path: Path) -> None:
-    encoder = TextEncoder(TextEncoderConfig(backbone=TINY_GPT2, max_length=16),
-                          load_backbone(TINY_GPT2))
+    encoder = TextEncoder(TextEncoderConfig(backbone=TINY_GPT2, max_length=16), load_backbone(TINY_GPT2))
     cache = FeatureCache(tmp_path)
     _, hit = cache.get_or_encode(encoder, TEXTS)
     assert not hit
@@ -82,8 +80,7 @@ def test_changed_weights_miss(tmp_path: Path) -> None:
     assert not hit
 
 
-def test_corrupt_or_foreign_file_is_a_miss(tiny: TextEncoder, tmp_path: Path,
-                                           caplog: pytest.LogCaptureFixture) -> None:
+def test_corrupt_or_foreign_file_is_a_miss(tiny: TextEncoder, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     cache = FeatureCache(tmp_path)
     key = cache.key(tiny, TEXTS)
     cache.path_for(key).parent.mkdir(parents=True, exist_ok=True)
@@ -98,8 +95,7 @@ def test_corrupt_or_foreign_file_is_a_miss(tiny: TextEncoder, tmp_path: Path,
     assert cache.clear() == 2 and cache.get(key) is None
 
 
-def test_default_root_follows_environment(monkeypatch: pytest.MonkeyPatch,
-                                          tmp_path: Path) -> None:
+def test_default_root_follows_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("REC_CORE_CACHE", str(tmp_path))
     assert default_cache_root() == tmp_path / "features"
     assert FeatureCache().root == tmp_path / "features"
@@ -114,8 +110,12 @@ def test_hit_for_movielens_size_round_trips(tmp_path: Path) -> None:
     mask = torch.zeros(n, t, dtype=torch.bool)
     mask[:, :20] = True
     states = torch.randn(n, t, h, generator=generator) * mask.unsqueeze(-1)
-    encoded = EncodedTexts(pooled=torch.randn(n, h, generator=generator), mask=mask,
-                           input_ids=torch.zeros(n, t, dtype=torch.long), states=states)
+    encoded = EncodedTexts(
+        pooled=torch.randn(n, h, generator=generator),
+        mask=mask,
+        input_ids=torch.zeros(n, t, dtype=torch.long),
+        states=states,
+    )
     cache = FeatureCache(tmp_path)
     cache.put("k" * 64, encoded)
     loaded = cache.get("k" * 64)

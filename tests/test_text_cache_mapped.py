@@ -1,6 +1,7 @@
 """Token states memory-mapped from the feature cache (issue 12): a catalogue's states are never
 held in memory twice. The mapped read equals the in-memory one, a block-wise miss writes what
 one `encode` call gives, old files map the same way, and `TextSide` keeps no second full copy."""
+
 from __future__ import annotations
 
 import ctypes
@@ -45,14 +46,16 @@ def test_mapped_features_are_the_file_and_equal_the_plain_read(tiny: TextEncoder
     assert plain.states is not None and mapped_path(plain.states) is None, "the plain read is in memory"
 
 
-def test_blockwise_miss_writes_what_one_encode_gives(tiny: TextEncoder, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_blockwise_miss_writes_what_one_encode_gives(
+    tiny: TextEncoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     reference, _ = FeatureCache(tmp_path / "plain").get_or_encode(tiny, TEXTS, keep_layer_input=1)
     monkeypatch.setattr(cache_module, "_BLOCK_BYTES", 1)  # one batch (2 texts) per block
     calls: list[tuple[int, int]] = []
     cache = FeatureCache(tmp_path / "mapped")
-    mapped, hit = cache.get_or_encode(tiny, TEXTS, keep_layer_input=1, mapped=True,
-                                      progress=lambda done, total: calls.append((done, total)))
+    mapped, hit = cache.get_or_encode(
+        tiny, TEXTS, keep_layer_input=1, mapped=True, progress=lambda done, total: calls.append((done, total))
+    )
     assert not hit and mapped.top_layers == 1
     for name in ("pooled", "mask", "input_ids"):
         assert torch.equal(getattr(mapped, name), getattr(reference, name)), name
@@ -71,8 +74,9 @@ def test_blockwise_miss_writes_what_one_encode_gives(tiny: TextEncoder, tmp_path
     assert torch.equal(again.states, mapped.states)
 
 
-def test_float16_overflow_is_stored_as_float32(tiny: TextEncoder, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_float16_overflow_is_stored_as_float32(
+    tiny: TextEncoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real = tiny.encode
 
     def loud(*args: object, **kw: object) -> EncodedTexts:
@@ -87,8 +91,9 @@ def test_float16_overflow_is_stored_as_float32(tiny: TextEncoder, tmp_path: Path
     assert torch.equal(mapped.states, loud(TEXTS).states)  # type: ignore[arg-type]
 
 
-def test_non_finite_features_are_never_stored_blockwise(tiny: TextEncoder, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_non_finite_features_are_never_stored_blockwise(
+    tiny: TextEncoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real = tiny.encode
 
     def broken(*args: object, **kw: object) -> EncodedTexts:
@@ -117,8 +122,12 @@ def _catalogue(n: int, t: int, h: int, seed: int = 0) -> EncodedTexts:
     lengths = torch.randint(1, t + 1, (n,), generator=generator)
     mask = torch.arange(t)[None] < lengths[:, None]
     states = torch.randn(n, t, h, generator=generator) * mask.unsqueeze(-1)
-    return EncodedTexts(pooled=torch.randn(n, h, generator=generator), mask=mask,
-                        input_ids=torch.zeros(n, t, dtype=torch.long), states=states)
+    return EncodedTexts(
+        pooled=torch.randn(n, h, generator=generator),
+        mask=mask,
+        input_ids=torch.zeros(n, t, dtype=torch.long),
+        states=states,
+    )
 
 
 def test_blockwise_reduction_matches_one_piece(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,5 @@
 """TextEncoder: pooling, input order, split execution, gradients and a real embedding."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,12 +30,15 @@ def _single(encoder: TextEncoder, text: str) -> torch.Tensor:
         return encoder.forward_states(batch.input_ids, batch.attention_mask)[0]
 
 
-@pytest.mark.parametrize("field, kwargs", [
-    ("max_length", {"max_length": 0}),
-    ("batch_size", {"batch_size": -1}),
-    ("pooling", {"pooling": "max"}),
-    ("backbone", {"backbone": ""}),
-])
+@pytest.mark.parametrize(
+    "field, kwargs",
+    [
+        ("max_length", {"max_length": 0}),
+        ("batch_size", {"batch_size": -1}),
+        ("pooling", {"pooling": "max"}),
+        ("backbone", {"backbone": ""}),
+    ],
+)
 def test_config_rejects_bad_values(field: str, kwargs: dict[str, object]) -> None:
     with pytest.raises(ConfigError) as info:
         TextEncoderConfig(**kwargs)  # type: ignore[arg-type]  # bad values on purpose
@@ -65,8 +69,7 @@ def test_pool_ignores_padding_for_either_side() -> None:
     mask = torch.tensor([[1, 1, 0, 0], [0, 1, 1, 1]])
     garbage = states.clone()
     garbage[mask == 0] = 1e6
-    torch.testing.assert_close(encoder.pool(garbage, mask),
-                               torch.stack([states[0, :2].mean(0), states[1, 1:].mean(0)]))
+    torch.testing.assert_close(encoder.pool(garbage, mask), torch.stack([states[0, :2].mean(0), states[1, 1:].mean(0)]))
     last = TextEncoder(TextEncoderConfig(backbone=TINY_GPT2, pooling="last"))
     torch.testing.assert_close(last.pool(garbage, mask), torch.stack([states[0, 1], states[1, 3]]))
 
@@ -75,8 +78,7 @@ def test_mean_pooling_equals_unpadded_mean(minilm: TextEncoder) -> None:
     assert minilm.pooling == "mean"
     out = minilm.encode(TEXTS)
     for i, text in enumerate(TEXTS):
-        torch.testing.assert_close(out.pooled[i], _single(minilm, text).mean(0), atol=1e-5,
-                                   rtol=0)
+        torch.testing.assert_close(out.pooled[i], _single(minilm, text).mean(0), atol=1e-5, rtol=0)
 
 
 def test_sorted_batches_come_back_in_input_order(tiny: TextEncoder) -> None:
@@ -110,8 +112,7 @@ def test_encode_output_is_usable_by_autograd_and_keeps_mode(tiny: TextEncoder) -
 
 
 @pytest.mark.parametrize("name, ks", [(TINY_GPT2, (1, 2)), (MINILM, (1, 6))])
-def test_split_execution_equals_full_forward(name: str, ks: tuple[int, ...],
-                                             request: pytest.FixtureRequest) -> None:
+def test_split_execution_equals_full_forward(name: str, ks: tuple[int, ...], request: pytest.FixtureRequest) -> None:
     encoder: TextEncoder = request.getfixturevalue("tiny" if name == TINY_GPT2 else "minilm")
     for k in ks:
         out = encoder.encode(TEXTS, keep_layer_input=k)
@@ -120,8 +121,7 @@ def test_split_execution_equals_full_forward(name: str, ks: tuple[int, ...],
         assert states.requires_grad
         mask = out.mask
         torch.testing.assert_close(states.detach()[mask], out.states[mask], atol=1e-5, rtol=0)
-        torch.testing.assert_close(encoder.pool(states.detach(), mask), out.pooled, atol=1e-5,
-                                   rtol=0)
+        torch.testing.assert_close(encoder.pool(states.detach(), mask), out.pooled, atol=1e-5, rtol=0)
         trimmed = out.trimmed()  # cutting trailing padding changes nothing for real tokens
         short = encoder.run_top_layers(trimmed.layer_states, trimmed.mask, k).detach()
         torch.testing.assert_close(short[trimmed.mask], out.states[mask], atol=1e-5, rtol=0)
@@ -156,8 +156,9 @@ def test_identity_follows_weight_changes() -> None:
 
 
 def test_minilm_gives_a_semantic_embedding(minilm: TextEncoder) -> None:
-    vectors = minilm.encode(["a funny cartoon for children", "animated comedy for kids",
-                             "a brutal war documentary"], keep_states=False).pooled
+    vectors = minilm.encode(
+        ["a funny cartoon for children", "animated comedy for kids", "a brutal war documentary"], keep_states=False
+    ).pooled
     assert minilm.encode(["x"], keep_states=False).states is None
     close = F.cosine_similarity(vectors[0], vectors[1], dim=0)
     far = F.cosine_similarity(vectors[0], vectors[2], dim=0)

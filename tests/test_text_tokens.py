@@ -1,4 +1,5 @@
 """token_labels: readable token strings labelled with the field they came from."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,8 +10,10 @@ from rec_core.text.tokens import token_labels
 
 TEXT = "Toy Story (1995). Genres: Animation, Children's, Comedy."
 SPANS = (("title", 0, 9), ("year", 11, 15), ("genres", 26, 55))
-TABLE = TextTable(texts=(TEXT, "Age: 24. Gender: M.\nOccupation: technician."),
-                  spans=(SPANS, (("age", 5, 7), ("gender", 17, 18), ("occupation", 32, 42))))
+TABLE = TextTable(
+    texts=(TEXT, "Age: 24. Gender: M.\nOccupation: technician."),
+    spans=(SPANS, (("age", 5, 7), ("gender", 17, 18), ("occupation", 32, 42))),
+)
 
 
 @pytest.fixture(scope="module", params=[TINY_GPT2, MINILM])

@@ -1,4 +1,5 @@
 """Trainer: reproducible, continues across fit calls, stops cooperatively, restores the best."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -123,8 +124,15 @@ def test_callbacks_report_loss_parts_and_valid_metrics() -> None:
     assert "ndcg@10" in records[0]["valid"] and records[0]["seconds"] > 0
 
 
-@pytest.mark.parametrize(("kw", "field"), [({"lr": -1.0}, "lr"), ({"batch_size": 0}, "batch_size"),
-                                           ({"device": "tpu"}, "device"), ({"epochs": -1}, "epochs")])
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"lr": -1.0}, "lr"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"device": "tpu"}, "device"),
+        ({"epochs": -1}, "epochs"),
+    ],
+)
 def test_bad_train_config(kw: dict, field: str) -> None:
     with pytest.raises(ConfigError) as err:
         TrainConfig(**kw)
@@ -139,7 +147,8 @@ def _scripted(monkeypatch: pytest.MonkeyPatch, scores: dict[int, float]) -> None
 
 @pytest.mark.parametrize(("select_best", "best_epoch", "best_phase"), [("final_phase", 4, "late"), ("any", 2, "early")])
 def test_best_epoch_is_chosen_within_the_final_phase_by_default(
-        monkeypatch: pytest.MonkeyPatch, select_best: str, best_epoch: int, best_phase: str) -> None:
+    monkeypatch: pytest.MonkeyPatch, select_best: str, best_epoch: int, best_phase: str
+) -> None:
     _scripted(monkeypatch, {1: 0.5, 2: 0.9, 3: 0.3, 4: 0.4})
     t = _trainer(0, epochs=2, patience=0, select_best=select_best)
     records: list[dict] = []
@@ -186,9 +195,12 @@ def test_select_best_is_validated() -> None:
 # -- completeness of a run ------------------------------------------------------------------------
 def _run(tmp_path: Path, model: str = "mf", **train: object) -> Run:
     """A created (queued) run of a tiny synthetic dataset; nothing trained yet."""
-    cfg = RunConfig(data=DataConfig(name="synthetic", synthetic_users=120, synthetic_items=90),
-                    model=model_config_class(model)(), seed=0,
-                    train=TrainConfig(**{"epochs": 2, "batch_size": 512, "device": "cpu", **train}))  # type: ignore[arg-type]
+    cfg = RunConfig(
+        data=DataConfig(name="synthetic", synthetic_users=120, synthetic_items=90),
+        model=model_config_class(model)(),
+        seed=0,
+        train=TrainConfig(**{"epochs": 2, "batch_size": 512, "device": "cpu", **train}),
+    )  # type: ignore[arg-type]
     return start_run(cfg, RunStore(tmp_path))
 
 
@@ -211,8 +223,14 @@ def test_stop_before_the_first_epoch_leaves_no_test_metrics(tmp_path: Path) -> N
 def test_finished_and_user_stopped_runs_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     done = execute_run(_run(tmp_path, patience=0))
     assert done["completion"] | {"summary": ""} == {
-        "state": "finished", "reason": "max_epochs", "epochs_completed": 2, "best_epoch": done["best_epoch"],
-        "best_phase": "train", "select_best": "final_phase", "summary": ""}
+        "state": "finished",
+        "reason": "max_epochs",
+        "epochs_completed": 2,
+        "best_epoch": done["best_epoch"],
+        "best_phase": "train",
+        "select_best": "final_phase",
+        "summary": "",
+    }
     assert done["phases"] == [{"name": "train", "epochs_planned": 2, "first_epoch": 1, "last_epoch": 2}]
     run = _run(tmp_path, epochs=5)
     # The stop comes from the run's STOP file, polled between steps.

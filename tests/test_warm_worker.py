@@ -2,6 +2,7 @@
 becomes the next queued `execute` run's process (issue 11, item 5). Timing targets live in
 bench/bench_app.py; here: that the run is carried out by that process, exactly as a fresh one
 would, and that the queue falls back to a fresh process when the worker is gone."""
+
 from __future__ import annotations
 
 import json
@@ -20,9 +21,12 @@ from rec_core.runs.worker import is_execute_command
 
 pytestmark = pytest.mark.slow
 
-TINY = {"data": {"name": "synthetic", "synthetic_users": 120, "synthetic_items": 90}, "split": {"kind": "ratio"},
-        "model": {"name": "mf", "embed_dim": 16}, "train": {"epochs": 2, "batch_size": 512, "patience": 0,
-                                                         "device": "cpu"}}
+TINY = {
+    "data": {"name": "synthetic", "synthetic_users": 120, "synthetic_items": 90},
+    "split": {"kind": "ratio"},
+    "model": {"name": "mf", "embed_dim": 16},
+    "train": {"epochs": 2, "batch_size": 512, "patience": 0, "device": "cpu"},
+}
 
 
 def _wait(predicate: Callable[[], bool], seconds: float, what: str) -> None:

@@ -6,6 +6,7 @@ byte-level pieces decoded, a lone space shown as `␣`), optionally joined into 
 `H` `ist` `ory`, likewise), with their attention summed so each head's row still sums to 1.
 Tidy tables (`token_table`, `field_table`) hold one row per (entity, token or field, head).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -23,9 +24,23 @@ from rec_core.errors import ConfigError, RecCoreError
 from rec_core.evaluate import top_items
 from rec_core.split import Split
 
-__all__ = ["FIELD_ORDER", "TokenView", "PairView", "display_token", "join_pieces", "token_view", "explain",
-           "explain_many", "explain_pair", "recommended_items", "field_matrix", "token_table", "field_table",
-           "shared_max", "ordered_fields"]
+__all__ = [
+    "FIELD_ORDER",
+    "TokenView",
+    "PairView",
+    "display_token",
+    "join_pieces",
+    "token_view",
+    "explain",
+    "explain_many",
+    "explain_pair",
+    "recommended_items",
+    "field_matrix",
+    "token_table",
+    "field_table",
+    "shared_max",
+    "ordered_fields",
+]
 
 # Metadata fields first (items, then users), then whatever a CSV template adds, then glue.
 FIELD_ORDER: tuple[str, ...] = ("title", "year", "genres", "age", "gender", "occupation")
@@ -80,8 +95,9 @@ def _continues(prev: str, prev_field: str, token: str, field: str, byte_level: b
     return not token[0].isspace() and prev[-1].isalnum() and token[0].isalnum()
 
 
-def join_pieces(tokens: Sequence[str], fields: Sequence[str], weights: np.ndarray
-                ) -> tuple[list[str], list[str], np.ndarray]:
+def join_pieces(
+    tokens: Sequence[str], fields: Sequence[str], weights: np.ndarray
+) -> tuple[list[str], list[str], np.ndarray]:
     """Tokens joined into words, their fields, and weights (heads, words) summed per word."""
     byte_level = any(t[:1].isspace() for t in tokens) and not any(t.startswith("##") for t in tokens)
     words: list[str] = []
@@ -105,9 +121,16 @@ def token_view(explanation: Any, label: str, entity_id: str, join: bool = True) 
     weights = np.asarray(explanation.weights, dtype=np.float64)
     if join:
         tokens, fields, weights = join_pieces(tokens, fields, weights)
-    return TokenView(label=label, side=explanation.side, index=int(explanation.index), entity_id=entity_id,
-                     tokens=tuple(display_token(t) for t in tokens), fields=tuple(fields), weights=weights,
-                     seen_in_training=bool(explanation.seen_in_training))
+    return TokenView(
+        label=label,
+        side=explanation.side,
+        index=int(explanation.index),
+        entity_id=entity_id,
+        tokens=tuple(display_token(t) for t in tokens),
+        fields=tuple(fields),
+        weights=weights,
+        seen_in_training=bool(explanation.seen_in_training),
+    )
 
 
 def explain(model: Any, data: InteractionData, side: Side, index: int, join: bool = True) -> TokenView:
@@ -123,15 +146,18 @@ def explain(model: Any, data: InteractionData, side: Side, index: int, join: boo
         expl = method(int(index))
     except ConfigError as exc:
         if exc.field == "use_user_text":
-            raise RunNotAnalysable("This model reads no user text (users are ID-only), so users have no "
-                                   "attention weights; explain items instead.") from exc
+            raise RunNotAnalysable(
+                "This model reads no user text (users are ID-only), so users have no "
+                "attention weights; explain items instead."
+            ) from exc
         raise RunNotAnalysable(f"This model cannot explain {side}s: {exc}") from exc
     ids = data.item_ids if side == "item" else data.user_ids
     return token_view(expl, entity_labels(data, side)[int(index)], str(ids[int(index)]), join)
 
 
-def explain_many(model: Any, data: InteractionData, side: Side, indices: Sequence[int],
-                 join: bool = True) -> list[TokenView]:
+def explain_many(
+    model: Any, data: InteractionData, side: Side, indices: Sequence[int], join: bool = True
+) -> list[TokenView]:
     """TokenViews of several entities of one side, in the given order."""
     return [explain(model, data, side, k, join) for k in indices]
 
@@ -177,15 +203,25 @@ def token_table(views: Sequence[TokenView]) -> pd.DataFrame:
     for v in views:
         rows = np.vstack([v.weights, v.mean[None, :]])
         heads = _head_names(v.n_heads)
-        frames.append(pd.DataFrame({
-            "side": v.side, "id": v.entity_id, "entity": v.label,
-            "position": np.tile(np.arange(len(v.tokens)), len(heads)),
-            "token": np.tile(np.array(v.tokens, dtype=object), len(heads)),
-            "field": np.tile(np.array(v.fields, dtype=object), len(heads)),
-            "head": np.repeat(heads, len(v.tokens)), "weight": rows.reshape(-1),
-        }))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["side", "id", "entity", "position", "token", "field", "head", "weight"])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "side": v.side,
+                    "id": v.entity_id,
+                    "entity": v.label,
+                    "position": np.tile(np.arange(len(v.tokens)), len(heads)),
+                    "token": np.tile(np.array(v.tokens, dtype=object), len(heads)),
+                    "field": np.tile(np.array(v.fields, dtype=object), len(heads)),
+                    "head": np.repeat(heads, len(v.tokens)),
+                    "weight": rows.reshape(-1),
+                }
+            )
+        )
+    return (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["side", "id", "entity", "position", "token", "field", "head", "weight"])
+    )
 
 
 def field_table(views: Sequence[TokenView]) -> pd.DataFrame:
@@ -194,11 +230,23 @@ def field_table(views: Sequence[TokenView]) -> pd.DataFrame:
     for v in views:
         fields, m = field_matrix(v)
         heads = _head_names(v.n_heads)
-        frames.append(pd.DataFrame({
-            "side": v.side, "id": v.entity_id, "entity": v.label, "field": np.tile(fields, len(heads)),
-            "head": np.repeat(heads, len(fields)), "weight": m.reshape(-1)}))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["side", "id", "entity", "field", "head", "weight"])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "side": v.side,
+                    "id": v.entity_id,
+                    "entity": v.label,
+                    "field": np.tile(fields, len(heads)),
+                    "head": np.repeat(heads, len(fields)),
+                    "weight": m.reshape(-1),
+                }
+            )
+        )
+    return (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["side", "id", "entity", "field", "head", "weight"])
+    )
 
 
 def shared_max(views: Sequence[TokenView]) -> float:

@@ -4,6 +4,7 @@ Every analysis page names entities the same way: an item by its title (and year)
 the profile text the language model reads. Raw ids are the dataset's own ids (strings); the
 contiguous index used by the models is never shown without them.
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -16,8 +17,16 @@ from rec_core.errors import RecCoreError
 from rec_core.evaluate import item_segments
 from rec_core.split import Split
 
-__all__ = ["Side", "EntityNotFound", "entity_labels", "search_entities", "resolve_entity", "train_counts",
-           "item_segment_of", "check_side"]
+__all__ = [
+    "Side",
+    "EntityNotFound",
+    "entity_labels",
+    "search_entities",
+    "resolve_entity",
+    "train_counts",
+    "item_segment_of",
+    "check_side",
+]
 
 Side = Literal["user", "item"]
 _LABEL_CHARS = 90  # a label longer than this is cut: hover boxes and table cells stay readable
@@ -74,8 +83,10 @@ def resolve_entity(data: InteractionData, side: Side, raw_id: str) -> int:
     hits = np.flatnonzero(ids.astype(str) == wanted)
     if len(hits) == 0:
         n = len(ids)
-        raise EntityNotFound(f"There is no {side} with id {wanted!r} in this dataset ({n} {side}s; ids such as "
-                             f"{', '.join(map(str, ids[:3]))}).")
+        raise EntityNotFound(
+            f"There is no {side} with id {wanted!r} in this dataset ({n} {side}s; ids such as "
+            f"{', '.join(map(str, ids[:3]))})."
+        )
     return int(hits[0])
 
 
@@ -91,11 +102,20 @@ def search_entities(data: InteractionData, side: Side, query: str, limit: int = 
         picked = list(range(min(limit, len(ids))))
     else:
         exact = [k for k in range(len(ids)) if ids[k].lower() == q]
-        rest = [k for k in range(len(ids)) if k not in exact and (
-            q in ids[k].lower() or q in labels[k].lower() or (k < len(texts) and q in texts[k].lower()))]
+        rest = [
+            k
+            for k in range(len(ids))
+            if k not in exact
+            and (q in ids[k].lower() or q in labels[k].lower() or (k < len(texts) and q in texts[k].lower()))
+        ]
         picked = (exact + rest)[:limit]
-    return pd.DataFrame({"index": np.asarray(picked, dtype=np.int64), "id": [ids[k] for k in picked],
-                         "label": [labels[k] for k in picked]})
+    return pd.DataFrame(
+        {
+            "index": np.asarray(picked, dtype=np.int64),
+            "id": [ids[k] for k in picked],
+            "label": [labels[k] for k in picked],
+        }
+    )
 
 
 def train_counts(data: InteractionData, split: Split, side: Side) -> np.ndarray:

@@ -9,6 +9,7 @@ stored `ranks_test` table, which `evaluate` wrote: the expected rank under rando
 tie-breaking (x.5 inside an even tie), so the page and the metrics never disagree
 (`run_test_ranks` falls back to recomputing it with `evaluate`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -25,9 +26,21 @@ from rec_core.evaluate import ITEM_SEGMENTS, evaluate, top_items, user_activity_
 from rec_core.setting import setting_mismatch
 from rec_core.split import Split
 
-__all__ = ["TOP_K", "TopLists", "check_same_split", "top_lists", "run_test_ranks", "user_profile", "training_history",
-           "held_out_items", "held_out_table", "top_side_by_side", "user_differences", "never_retrieved",
-           "segment_counts"]
+__all__ = [
+    "TOP_K",
+    "TopLists",
+    "check_same_split",
+    "top_lists",
+    "run_test_ranks",
+    "user_profile",
+    "training_history",
+    "held_out_items",
+    "held_out_table",
+    "top_side_by_side",
+    "user_differences",
+    "never_retrieved",
+    "segment_counts",
+]
 
 TOP_K = 10
 
@@ -54,20 +67,24 @@ def check_same_split(config_a: Any, config_b: Any) -> None:
     if mismatch is None and config_a.seed == config_b.seed:
         return
     differ = f"{mismatch[0]} vs {mismatch[1]}" if mismatch else f"seed {config_a.seed} vs seed {config_b.seed}"
-    raise RecCoreError(f"The two runs were tested on different data or splits ({differ}), so their users cannot "
-                       "be compared one by one. Pick two runs with the same dataset, split and seed.")
+    raise RecCoreError(
+        f"The two runs were tested on different data or splits ({differ}), so their users cannot "
+        "be compared one by one. Pick two runs with the same dataset, split and seed."
+    )
 
 
-def top_lists(model: Any, data: InteractionData, split: Split, users: Sequence[int] | np.ndarray | None = None,
-              k: int = TOP_K) -> TopLists:
+def top_lists(
+    model: Any, data: InteractionData, split: Split, users: Sequence[int] | np.ndarray | None = None, k: int = TOP_K
+) -> TopLists:
     """Top-k of `users` (default: every user the test evaluation ranks) for the test part,
     from `rec_core.evaluate.top_items`: the evaluation's own candidates, masks and scores."""
     ranked, items = top_items(model, data, split, None if users is None else np.asarray(users), k, "test")
     return TopLists(users=ranked, items=items, k=k)
 
 
-def run_test_ranks(run: Any, model: Any | None = None, data: InteractionData | None = None,
-               split: Split | None = None) -> pd.DataFrame:
+def run_test_ranks(
+    run: Any, model: Any | None = None, data: InteractionData | None = None, split: Split | None = None
+) -> pd.DataFrame:
     """(user, item, rank) of every test item: the run's stored `ranks_test` table, or, when a
     run has none, `evaluate(..., with_ranks=True)` on its model (data and split needed)."""
     from rec_core.runs import RunFileNotFound
@@ -85,8 +102,11 @@ def run_test_ranks(run: Any, model: Any | None = None, data: InteractionData | N
 def user_profile(data: InteractionData, user: int) -> dict[str, str]:
     """The user's raw id, profile text and fields (age, gender, occupation, ...) as strings."""
     fields = data.user_fields.iloc[user].to_dict() if len(data.user_fields) > user else {}
-    shown = {k: ", ".join(map(str, v)) if isinstance(v, (list, tuple, np.ndarray)) else str(v)
-             for k, v in fields.items() if not (np.isscalar(v) and pd.isna(v))}
+    shown = {
+        k: ", ".join(map(str, v)) if isinstance(v, (list, tuple, np.ndarray)) else str(v)
+        for k, v in fields.items()
+        if not (np.isscalar(v) and pd.isna(v))
+    }
     return {"id": str(data.user_ids[user]), "text": data.user_text.texts[user], **shown}
 
 
@@ -103,8 +123,15 @@ def training_history(data: InteractionData, split: Split, user: int) -> pd.DataF
     rows = rows[np.argsort(data.timestamps[rows], kind="stable")]
     items = data.items[rows]
     labels = entity_labels(data, "item")
-    return pd.DataFrame({"item": items, "id": data.item_ids[items].astype(str), "title": [labels[i] for i in items],
-                         "rating": data.ratings[rows], "time": _times(data.timestamps[rows])})
+    return pd.DataFrame(
+        {
+            "item": items,
+            "id": data.item_ids[items].astype(str),
+            "title": [labels[i] for i in items],
+            "rating": data.ratings[rows],
+            "time": _times(data.timestamps[rows]),
+        }
+    )
 
 
 def held_out_items(data: InteractionData, split: Split, user: int) -> np.ndarray:
@@ -120,8 +147,14 @@ def held_out_table(data: InteractionData, split: Split, user: int, ranks: Mappin
     items = held_out_items(data, split, user)
     labels = entity_labels(data, "item")
     segments = item_segment_of(data, split)
-    out = pd.DataFrame({"item": items, "id": data.item_ids[items].astype(str), "title": [labels[i] for i in items],
-                        "segment": [str(segments[i]) for i in items]})
+    out = pd.DataFrame(
+        {
+            "item": items,
+            "id": data.item_ids[items].astype(str),
+            "title": [labels[i] for i in items],
+            "segment": [str(segments[i]) for i in items],
+        }
+    )
     for name, table in ranks.items():
         mine = table[table["user"] == user].set_index("item")["rank"]
         # Expected ranks: whole numbers unless the item ties with others (then x.5 may occur).
@@ -129,8 +162,9 @@ def held_out_table(data: InteractionData, split: Split, user: int, ranks: Mappin
     return out
 
 
-def top_side_by_side(data: InteractionData, split: Split, user: int, tops: Mapping[str, np.ndarray],
-                     k: int = TOP_K) -> pd.DataFrame:
+def top_side_by_side(
+    data: InteractionData, split: Split, user: int, tops: Mapping[str, np.ndarray], k: int = TOP_K
+) -> pd.DataFrame:
     """Rank 1..k, then per run its item title and whether it is a held-out test item (a hit)."""
     truth = set(held_out_items(data, split, user).tolist())
     labels = entity_labels(data, "item")
@@ -149,8 +183,14 @@ def segment_counts(items: np.ndarray, segments: np.ndarray) -> dict[str, int]:
     return {s: int(found[s]) for s in ITEM_SEGMENTS if s in found.index}
 
 
-def user_differences(per_user_a: pd.DataFrame, per_user_b: pd.DataFrame, data: InteractionData, split: Split,
-                     metric: str = "ndcg@10", n: int = 20) -> tuple[pd.DataFrame, pd.DataFrame]:
+def user_differences(
+    per_user_a: pd.DataFrame,
+    per_user_b: pd.DataFrame,
+    data: InteractionData,
+    split: Split,
+    metric: str = "ndcg@10",
+    n: int = 20,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Users where run A beats run B most and the reverse, by the per-user `metric` difference.
 
     Each table: user, id, diff (A - B), metric of A and B, activity (low, mid, high: tertiles
@@ -159,10 +199,13 @@ def user_differences(per_user_a: pd.DataFrame, per_user_b: pd.DataFrame, data: I
     """
     for name, table in (("A", per_user_a), ("B", per_user_b)):
         if metric not in table.columns:
-            raise RecCoreError(f"run {name} has no per-user {metric}; its per-user table has "
-                               f"{', '.join(c for c in table.columns if '@' in c)}")
-    merged = per_user_a[["user", "n_train", metric]].merge(per_user_b[["user", metric]], on="user",
-                                                           suffixes=(" A", " B"))
+            raise RecCoreError(
+                f"run {name} has no per-user {metric}; its per-user table has "
+                f"{', '.join(c for c in table.columns if '@' in c)}"
+            )
+    merged = per_user_a[["user", "n_train", metric]].merge(
+        per_user_b[["user", metric]], on="user", suffixes=(" A", " B")
+    )
     if merged.empty:
         raise RecCoreError("The two runs share no test users.")
     merged["diff"] = merged[f"{metric} A"] - merged[f"{metric} B"]
@@ -173,9 +216,11 @@ def user_differences(per_user_a: pd.DataFrame, per_user_b: pd.DataFrame, data: I
 
     def finish(part: pd.DataFrame) -> pd.DataFrame:
         users = part["user"].to_numpy()
-        part = part.assign(id=data.user_ids[users].astype(str), profile=[labels[u] for u in users],
-                           test_segments=[segment_counts(held_out_items(data, split, u), segments)
-                                          for u in users])
+        part = part.assign(
+            id=data.user_ids[users].astype(str),
+            profile=[labels[u] for u in users],
+            test_segments=[segment_counts(held_out_items(data, split, u), segments) for u in users],
+        )
         cols = ["user", "id", "diff", f"{metric} A", f"{metric} B", "activity", "n_train", "test_segments", "profile"]
         return part[cols].reset_index(drop=True)
 
@@ -185,8 +230,9 @@ def user_differences(per_user_a: pd.DataFrame, per_user_b: pd.DataFrame, data: I
     return finish(a_wins), finish(b_wins[b_wins["diff"] < 0].head(n))
 
 
-def never_retrieved(data: InteractionData, split: Split,
-                    tops: Mapping[str, TopLists]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def never_retrieved(
+    data: InteractionData, split: Split, tops: Mapping[str, TopLists]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Test items that no user's top-k retrieves, per run.
 
     Returns (summary, items). summary: one row per popularity segment with the number of
@@ -215,9 +261,16 @@ def never_retrieved(data: InteractionData, split: Split,
     labels = entity_labels(data, "item")
     keep = items[any_miss]
     counts = train_counts(data, split, "item")
-    table = pd.DataFrame({"item": keep, "id": data.item_ids[keep].astype(str), "title": [labels[i] for i in keep],
-                          "segment": [str(segments[i]) for i in keep],
-                          "train_count": counts[keep], "test_users": n_users[any_miss]})
+    table = pd.DataFrame(
+        {
+            "item": keep,
+            "id": data.item_ids[keep].astype(str),
+            "title": [labels[i] for i in keep],
+            "segment": [str(segments[i]) for i in keep],
+            "train_count": counts[keep],
+            "test_users": n_users[any_miss],
+        }
+    )
     for name, miss in missed.items():
         table[name] = miss[any_miss]
     return summary, table.sort_values(["test_users", "item"], ascending=[False, True]).reset_index(drop=True)

@@ -4,6 +4,7 @@ A page calls `open_run` (status and files), then `run_config` and `load_model`; 
 `RunNotAnalysable` (a RecCoreError) with a message for people: the run is still training,
 its checkpoint is missing, or it was written by another version of the model code.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,8 +13,15 @@ from rec_core.data.interactions import InteractionData
 from rec_core.errors import RecCoreError
 from rec_core.runs import CorruptRunFile, Run, RunFileNotFound, RunStore
 
-__all__ = ["RunNotAnalysable", "CHECKPOINT_FORMAT", "open_run", "run_config", "load_model", "has_attention",
-           "require_attention"]
+__all__ = [
+    "RunNotAnalysable",
+    "CHECKPOINT_FORMAT",
+    "open_run",
+    "run_config",
+    "load_model",
+    "has_attention",
+    "require_attention",
+]
 
 CHECKPOINT_FORMAT = "1"  # what execute_run writes as metadata["rec_core_checkpoint"]
 
@@ -47,8 +55,10 @@ def run_config(run: Run) -> Any:
     try:
         return RunConfig.from_dict(run.config())
     except RecCoreError as exc:
-        raise RunNotAnalysable(f"The config of run {run.run_id!r} was written by another version of rec_core "
-                               f"and cannot be rebuilt here ({exc}).") from exc
+        raise RunNotAnalysable(
+            f"The config of run {run.run_id!r} was written by another version of rec_core "
+            f"and cannot be rebuilt here ({exc})."
+        ) from exc
 
 
 def _checkpoint_format(run: Run) -> str | None:
@@ -57,14 +67,17 @@ def _checkpoint_format(run: Run) -> str | None:
 
     path = run.path / "model.safetensors"
     if not path.is_file():
-        raise RunNotAnalysable(f"Run {run.run_id!r} has no checkpoint (model.safetensors is missing), so its model "
-                               "cannot be rebuilt. Train it again to analyse it.")
+        raise RunNotAnalysable(
+            f"Run {run.run_id!r} has no checkpoint (model.safetensors is missing), so its model "
+            "cannot be rebuilt. Train it again to analyse it."
+        )
     try:
         with safe_open(str(path), framework="pt") as f:
             return (f.metadata() or {}).get("rec_core_checkpoint")
     except Exception as exc:  # SafetensorError and OSError alike mean "unreadable"
-        raise RunNotAnalysable(f"The checkpoint of run {run.run_id!r} is damaged and cannot be read. Train it "
-                               "again to analyse it.") from exc
+        raise RunNotAnalysable(
+            f"The checkpoint of run {run.run_id!r} is damaged and cannot be read. Train it again to analyse it."
+        ) from exc
 
 
 def load_model(run: Run, data: InteractionData) -> Any:
@@ -78,17 +91,21 @@ def load_model(run: Run, data: InteractionData) -> Any:
     run_config(run)  # a config from another version fails here, with its own message
     found = _checkpoint_format(run)
     if found != CHECKPOINT_FORMAT:
-        raise RunNotAnalysable(f"The checkpoint of run {run.run_id!r} is in format {found!r}; this version reads "
-                               f"format {CHECKPOINT_FORMAT!r}. Train the run again with this version.")
+        raise RunNotAnalysable(
+            f"The checkpoint of run {run.run_id!r} is in format {found!r}; this version reads "
+            f"format {CHECKPOINT_FORMAT!r}. Train the run again with this version."
+        )
     try:
         model, config = load_run_model(run, data)
     except (RunFileNotFound, CorruptRunFile) as exc:  # removed or damaged since the check above
         raise RunNotAnalysable(f"The checkpoint of run {run.run_id!r} cannot be read: {exc}") from exc
     except CheckpointMismatch as exc:  # missing keys, shape mismatches: said at the load site
         name = run.config().get("model", {}).get("name", "?")
-        raise RunNotAnalysable(f"The checkpoint of run {run.run_id!r} does not fit the {name} model of this "
-                               "version (saved by another version of rec_core, or with other settings). Train it "
-                               f"again to analyse it. ({exc})") from exc
+        raise RunNotAnalysable(
+            f"The checkpoint of run {run.run_id!r} does not fit the {name} model of this "
+            "version (saved by another version of rec_core, or with other settings). Train it "
+            f"again to analyse it. ({exc})"
+        ) from exc
     model.eval()
     return model
 
@@ -103,10 +120,14 @@ def require_attention(model: Any, run_id: str) -> None:
     """RunNotAnalysable unless `model` has cross-attention weights to show."""
     name = getattr(model, "name", "?")
     if name != "enhanced":
-        raise RunNotAnalysable(f"Run {run_id!r} ({name} model) has no cross-attention between ID and text, "
-                               "so there are no attention weights to show. Pick a run of the LLM-enhanced model "
-                               "trained with cross-attention fusion.")
+        raise RunNotAnalysable(
+            f"Run {run_id!r} ({name} model) has no cross-attention between ID and text, "
+            "so there are no attention weights to show. Pick a run of the LLM-enhanced model "
+            "trained with cross-attention fusion."
+        )
     if not has_attention(model.config):
-        raise RunNotAnalysable(f"Run {run_id!r} fuses ID and text without cross-attention (use_attention is off), "
-                               "so there are no attention weights to show. Pick a run trained with cross-attention "
-                               "fusion.")
+        raise RunNotAnalysable(
+            f"Run {run_id!r} fuses ID and text without cross-attention (use_attention is off), "
+            "so there are no attention weights to show. Pick a run trained with cross-attention "
+            "fusion."
+        )

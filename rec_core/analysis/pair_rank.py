@@ -6,6 +6,7 @@ a cold-items split's held-out candidates, with the user's training and validatio
 the rank is the expected rank under random tie-breaking, computed by `evaluate`'s own mid-rank
 function on the scores and masks `evaluate` ranks (`rec_core.evaluate.ranking_scores`).
 """
+
 from __future__ import annotations
 
 import math
@@ -51,7 +52,7 @@ def pair_rank(model: Any, data: InteractionData, split: Split, user: int, item: 
     score = float(scores[0, item])
     masked = scores.masked_fill(~ranked, -math.inf)
     n_ranked = int(ranked[0].sum())
-    rank = float(_mid_ranks(masked, torch.tensor([0]), masked[0, item:item + 1])[0])
+    rank = float(_mid_ranks(masked, torch.tensor([0]), masked[0, item : item + 1])[0])
     reason: Reason | None = None
     if item in set(train.tolist()):
         reason = "train"

@@ -12,6 +12,7 @@ whether that has happened, so a page can tell the user why the first one is slow
 (cosine, itself excluded) in view `a` that are also among its k nearest in view `b`: 1 when
 the two views see the same neighbourhoods, about k / (n - 1) by chance.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,9 +30,25 @@ from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.split import Split
 
-__all__ = ["UmapParams", "Agreement", "COLOURINGS", "CONTINUOUS", "embeddings", "cosine_knn", "project",
-           "projection_warm", "warm_up", "neighbour_overlap", "neighbourhood_agreement", "entity_attributes",
-           "colourings", "MIN_ENTITIES", "log_scale", "nice_log_ticks", "view_agreement"]
+__all__ = [
+    "UmapParams",
+    "Agreement",
+    "COLOURINGS",
+    "CONTINUOUS",
+    "embeddings",
+    "cosine_knn",
+    "project",
+    "projection_warm",
+    "warm_up",
+    "neighbour_overlap",
+    "neighbourhood_agreement",
+    "entity_attributes",
+    "colourings",
+    "MIN_ENTITIES",
+    "log_scale",
+    "nice_log_ticks",
+    "view_agreement",
+]
 
 MIN_ENTITIES = 5  # fewer points than this make no neighbourhood graph worth drawing
 # Colour attributes per side, in the order a page offers them.
@@ -80,8 +97,9 @@ def embeddings(model: Any, side: Side, view: str) -> np.ndarray:
     check_side(side)
     views = tuple(getattr(model, "views", ()))
     if view not in views:
-        raise ConfigError("view", f"the {getattr(model, 'name', '?')} model has the views {', '.join(views)}; "
-                                  f"not {view!r}")
+        raise ConfigError(
+            "view", f"the {getattr(model, 'name', '?')} model has the views {', '.join(views)}; not {view!r}"
+        )
     table = model.item_embeddings(view) if side == "item" else model.user_embeddings(view)
     x = table.detach().float().cpu().numpy() if hasattr(table, "detach") else np.asarray(table, dtype=np.float32)
     if x.ndim != 2 or not np.isfinite(x).all():
@@ -178,8 +196,15 @@ def project(x: np.ndarray, params: UmapParams = UmapParams()) -> np.ndarray:
     unique = x[keep]
     k = min(params.n_neighbors, len(unique) - 1)
     idx, dist = cosine_knn(unique, k, include_self=True)
-    reducer = umap.UMAP(n_neighbors=k, min_dist=params.min_dist, random_state=params.seed, metric="cosine",
-                        n_components=2, precomputed_knn=(idx, dist, None), low_memory=False)
+    reducer = umap.UMAP(
+        n_neighbors=k,
+        min_dist=params.min_dist,
+        random_state=params.seed,
+        metric="cosine",
+        n_components=2,
+        precomputed_knn=(idx, dist, None),
+        low_memory=False,
+    )
     with warnings.catch_warnings():
         # UMAP warns that a seed disables parallelism and that precomputed neighbours cannot
         # transform new points; both are what we want here.
@@ -252,4 +277,4 @@ def log_scale(values: pd.Series | np.ndarray) -> np.ndarray:
 def nice_log_ticks(max_count: float) -> list[int]:
     """Counts for the ticks of a log10(1 + count) colour scale up to `max_count`."""
     top = max(1.0, float(max_count) if math.isfinite(max_count) else 1.0)
-    return [0] + [10 ** e for e in range(0, int(math.log10(top)) + 1)]
+    return [0] + [10**e for e in range(0, int(math.log10(top)) + 1)]

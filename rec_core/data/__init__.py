@@ -3,6 +3,7 @@
 `load_dataset(DataConfig(...))` is the one entry point; `dataset_status()` says what is on
 disk for the app's home page without touching the network.
 """
+
 from rec_core.data.config import (
     DATA_DIR_ENV,
     DATASET_NAMES,

@@ -1,4 +1,5 @@
 """`DataConfig`: which dataset to load and how, validated when it is built."""
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,18 @@ DATA_DIR_ENV = "REC_CORE_DATA"
 # The synthetic generator names its genres from this list, in order; its length caps
 # `synthetic_genres`. It lives here (not in synthetic.py) so the config can validate it.
 SYNTHETIC_GENRE_NAMES: tuple[str, ...] = (
-    "Action", "Comedy", "Drama", "Horror", "Romance", "Sci-Fi",
-    "Documentary", "Animation", "Thriller", "Fantasy", "Western", "Musical",
+    "Action",
+    "Comedy",
+    "Drama",
+    "Horror",
+    "Romance",
+    "Sci-Fi",
+    "Documentary",
+    "Animation",
+    "Thriller",
+    "Fantasy",
+    "Western",
+    "Musical",
 )
 
 
@@ -71,9 +82,7 @@ class DataConfig:
 
     def __post_init__(self) -> None:
         if self.name not in DATASET_NAMES:
-            raise ConfigError(
-                "name", f"unknown dataset {self.name!r}; allowed: {', '.join(DATASET_NAMES)}"
-            )
+            raise ConfigError("name", f"unknown dataset {self.name!r}; allowed: {', '.join(DATASET_NAMES)}")
         if self.data_dir is not None and (not isinstance(self.data_dir, str) or not self.data_dir):
             raise ConfigError("data_dir", "must be a non-empty folder path or None")
         if self.min_rating is not None:
@@ -114,7 +123,7 @@ class DataConfig:
             raise ConfigError("synthetic_seed", f"must be >= 0, got {self.synthetic_seed}")
 
     def _check_csv(self) -> None:
-        if not isinstance(self.csv_sep, str) or len(self.csv_sep) != 1 or self.csv_sep in "\"\r\n":
+        if not isinstance(self.csv_sep, str) or len(self.csv_sep) != 1 or self.csv_sep in '"\r\n':
             raise ConfigError("csv_sep", f"must be one character (not a quote or newline), got {self.csv_sep!r}")
         for field_name in ("csv_user_col", "csv_item_col", "csv_item_id_col", "csv_user_id_col"):
             value = getattr(self, field_name)

@@ -9,6 +9,7 @@ cell is kept as text, so ids keep their spelling ("007"). Column names are strip
 surrounding spaces. Every problem raises DataError naming the config field, the file and the
 column; `validate_csv` runs the same checks and returns the warnings, writing nothing.
 """
+
 from __future__ import annotations
 
 import io
@@ -47,8 +48,13 @@ def read_csv_table(path: str, sep: str, config_field: str) -> pd.DataFrame:
         ) from None
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
-            skip_blank_lines=False, engine="c",
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=False,
+            engine="c",
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise DataError(config_field, f"{path} could not be parsed as {sep!r}-separated CSV: {exc}") from None
@@ -86,8 +92,7 @@ def _numbers(frame: pd.DataFrame, column: str, path: str, config_field: str) -> 
         hint = " (timestamps must be numbers, e.g. Unix seconds)" if config_field == "csv_time_col" else ""
         raise DataError(
             config_field,
-            f"{path} line {line}: column {column!r} holds {value!r}, not a number; "
-            f"{int(bad.sum())} such rows{hint}",
+            f"{path} line {line}: column {column!r} holds {value!r}, not a number; {int(bad.sum())} such rows{hint}",
         )
     return numbers.to_numpy(dtype=np.float64)
 
@@ -122,7 +127,8 @@ def _entity_table(
     id_texts = [(str(i), (("id", 0, len(str(i))),)) for i in ids]
     if path is None:
         return pd.DataFrame(index=range(len(ids))), TextTable(
-            tuple(t for t, _ in id_texts), tuple(s for _, s in id_texts))
+            tuple(t for t, _ in id_texts), tuple(s for _, s in id_texts)
+        )
     frame = read_csv_table(path, config.csv_sep, path_field)
     _require_column(frame, id_col, path, id_field)
     table_ids = _ids(frame, id_col, path, id_field)
@@ -185,11 +191,20 @@ def load_csv(config: DataConfig) -> InteractionData:
 
     notes: list[str] = []
     item_fields, item_text = _entity_table(
-        config.csv_items, config.csv_item_id_col, config.csv_item_template, core.item_ids, config, "item", notes)
+        config.csv_items, config.csv_item_id_col, config.csv_item_template, core.item_ids, config, "item", notes
+    )
     user_fields, user_text = _entity_table(
-        config.csv_users, config.csv_user_id_col, config.csv_user_template, core.user_ids, config, "user", notes)
-    return assemble("csv", core, user_fields=user_fields, item_fields=item_fields,
-                    user_text=user_text, item_text=item_text, notes=tuple(notes))
+        config.csv_users, config.csv_user_id_col, config.csv_user_template, core.user_ids, config, "user", notes
+    )
+    return assemble(
+        "csv",
+        core,
+        user_fields=user_fields,
+        item_fields=item_fields,
+        user_text=user_text,
+        item_text=item_text,
+        notes=tuple(notes),
+    )
 
 
 def validate_csv(config: DataConfig) -> list[str]:

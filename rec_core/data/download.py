@@ -8,6 +8,7 @@ Two checks, both before anything lands in the data folder:
 The zip is extracted into a temporary folder beside the target and renamed into place only once
 every check passed, so a failed or interrupted download never leaves a partial dataset folder.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -115,9 +116,7 @@ ML20M_SPEC = DatasetSpec(
     min_bytes={"ratings.csv": 300_000_000},
 )
 
-BUILTIN_SPECS: dict[str, DatasetSpec] = {
-    s.name: s for s in (ML100K_SPEC, ML1M_SPEC, ML10M_SPEC, ML20M_SPEC)
-}
+BUILTIN_SPECS: dict[str, DatasetSpec] = {s.name: s for s in (ML100K_SPEC, ML1M_SPEC, ML10M_SPEC, ML20M_SPEC)}
 
 
 def dataset_folder(spec: DatasetSpec, root: Path) -> Path:
@@ -159,35 +158,53 @@ def download_dataset(
     url = url or spec.url
     target = data_dir / spec.name
     if target.exists():
-        raise DatasetUnavailable(unavailable_message(
-            spec, target, f"{target} exists but lacks {', '.join(missing_files(spec, target))}; "
-            "it is not overwritten", url))
+        raise DatasetUnavailable(
+            unavailable_message(
+                spec,
+                target,
+                f"{target} exists but lacks {', '.join(missing_files(spec, target))}; it is not overwritten",
+                url,
+            )
+        )
     created_dir = not data_dir.exists()
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{spec.name}-download-", dir=data_dir))
     except OSError as exc:
-        raise DatasetUnavailable(unavailable_message(spec, target, f"cannot write to {data_dir} ({exc})", url)) from None
+        raise DatasetUnavailable(
+            unavailable_message(spec, target, f"cannot write to {data_dir} ({exc})", url)
+        ) from None
     done = False
     try:
         zip_path = tmp / f"{spec.name}.zip"
         md5 = _fetch(url, zip_path, timeout, spec, target)
         if spec.zip_md5 is not None and md5 != spec.zip_md5.lower():
-            raise DatasetUnavailable(unavailable_message(
-                spec, target, f"the download from {url} failed verification ({spec.name}.zip has MD5 {md5}, "
-                f"expected {spec.zip_md5} as published in {spec.url}.md5)", url))
+            raise DatasetUnavailable(
+                unavailable_message(
+                    spec,
+                    target,
+                    f"the download from {url} failed verification ({spec.name}.zip has MD5 {md5}, "
+                    f"expected {spec.zip_md5} as published in {spec.url}.md5)",
+                    url,
+                )
+            )
         extracted = _extract(zip_path, tmp / "extract", spec, target, url)
         problems = _verify(spec, extracted)
         if problems:
-            raise DatasetUnavailable(unavailable_message(
-                spec, target, f"the download from {url} failed verification ({'; '.join(problems)})", url))
+            raise DatasetUnavailable(
+                unavailable_message(
+                    spec, target, f"the download from {url} failed verification ({'; '.join(problems)})", url
+                )
+            )
         try:
             os.rename(extracted, target)
         except OSError as exc:
             if not missing_files(spec, target):
                 done = True  # another process finished the same download first
                 return target
-            raise DatasetUnavailable(unavailable_message(spec, target, f"cannot move files into place ({exc})", url)) from None
+            raise DatasetUnavailable(
+                unavailable_message(spec, target, f"cannot move files into place ({exc})", url)
+            ) from None
         done = True
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -234,7 +251,9 @@ def _fetch(url: str, dest: Path, timeout: float, spec: DatasetSpec, target: Path
                 digest.update(chunk)
     except (urllib.error.URLError, OSError, TimeoutError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
-        raise DatasetUnavailable(unavailable_message(spec, target, f"downloading {url} failed ({reason})", url)) from None
+        raise DatasetUnavailable(
+            unavailable_message(spec, target, f"downloading {url} failed ({reason})", url)
+        ) from None
     return digest.hexdigest()
 
 
@@ -249,14 +268,19 @@ def _extract(zip_path: Path, dest: Path, spec: DatasetSpec, target: Path, url: s
                     raise zipfile.BadZipFile(f"member {member.filename!r} escapes the archive folder")
             archive.extractall(dest)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise DatasetUnavailable(unavailable_message(spec, target, f"{url} is not a readable zip ({exc})", url)) from None
+        raise DatasetUnavailable(
+            unavailable_message(spec, target, f"{url} is not a readable zip ({exc})", url)
+        ) from None
     tops = [spec.name] + ([spec.zip_folder] if spec.zip_folder else [])
     for candidate in [dest / top for top in tops] + [dest]:
         if not missing_files(spec, candidate):
             return candidate
     found = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())[:10]
-    raise DatasetUnavailable(unavailable_message(
-        spec, target, f"the zip from {url} lacks {spec.name}/{spec.files[0]} (it holds {', '.join(found)})", url))
+    raise DatasetUnavailable(
+        unavailable_message(
+            spec, target, f"the zip from {url} lacks {spec.name}/{spec.files[0]} (it holds {', '.join(found)})", url
+        )
+    )
 
 
 def _verify(spec: DatasetSpec, folder: Path) -> list[str]:

@@ -10,6 +10,7 @@ Rules, the same for every source:
   lexicographically; raw ids are stored as str;
 - interaction rows are ordered by (user, timestamp, item).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -90,9 +91,7 @@ def index_interactions(
         kept[rows] = False
         kept[order[last]] = True
         keep = np.flatnonzero(kept)
-        notes.append(
-            f"dropped {n - len(keep)} duplicate (user, item) rows, keeping the latest by timestamp"
-        )
+        notes.append(f"dropped {n - len(keep)} duplicate (user, item) rows, keeping the latest by timestamp")
     if min_rating is not None:
         passed = ratings[keep] >= min_rating
         if not passed.any():
@@ -102,9 +101,7 @@ def index_interactions(
                 f"(ratings range {ratings.min():g}..{ratings.max():g})",
             )
         if not passed.all():
-            notes.append(
-                f"kept {int(passed.sum())} of {len(keep)} interactions with rating >= {min_rating:g}"
-            )
+            notes.append(f"kept {int(passed.sum())} of {len(keep)} interactions with rating >= {min_rating:g}")
         keep = keep[passed]
 
     user_ids, users = _reindex(u_codes[keep], u_uniques)
@@ -113,8 +110,7 @@ def index_interactions(
     dropped_users = len(u_uniques) - len(user_ids)
     if dropped_users or dropped_items:
         notes.append(
-            f"{dropped_users} users and {dropped_items} items lost every interaction to the filter "
-            "and are not indexed"
+            f"{dropped_users} users and {dropped_items} items lost every interaction to the filter and are not indexed"
         )
     ratings, timestamps = ratings[keep], timestamps[keep]
     final = _row_order(users, timestamps, items, len(user_ids), len(item_ids))

@@ -1,4 +1,5 @@
 """`InteractionData`: the one in-memory form of every dataset (MovieLens, CSV, synthetic)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -15,6 +15,7 @@ engine): ~0.3 s per million lines. Only users and items with an interaction are 
 `indexing`), so ML-100K gives 943 users and 1682 items. Every malformed file raises DataError
 naming the file and line.
 """
+
 from __future__ import annotations
 
 import io
@@ -60,13 +61,36 @@ ML20M_FILES: tuple[str, ...] = ("ratings.csv", "movies.csv")
 
 # ML-1M README: age is a bucket code, occupation a code 0..20.
 ML1M_AGES: dict[int, str] = {
-    1: "under 18", 18: "18-24", 25: "25-34", 35: "35-44", 45: "45-49", 50: "50-55", 56: "56+",
+    1: "under 18",
+    18: "18-24",
+    25: "25-34",
+    35: "35-44",
+    45: "45-49",
+    50: "50-55",
+    56: "56+",
 }
 ML1M_OCCUPATIONS: tuple[str, ...] = (
-    "other", "academic/educator", "artist", "clerical/admin", "college/grad student",
-    "customer service", "doctor/health care", "executive/managerial", "farmer", "homemaker",
-    "K-12 student", "lawyer", "programmer", "retired", "sales/marketing", "scientist",
-    "self-employed", "technician/engineer", "tradesman/craftsman", "unemployed", "writer",
+    "other",
+    "academic/educator",
+    "artist",
+    "clerical/admin",
+    "college/grad student",
+    "customer service",
+    "doctor/health care",
+    "executive/managerial",
+    "farmer",
+    "homemaker",
+    "K-12 student",
+    "lawyer",
+    "programmer",
+    "retired",
+    "sales/marketing",
+    "scientist",
+    "self-employed",
+    "technician/engineer",
+    "tradesman/craftsman",
+    "unemployed",
+    "writer",
 )
 _GENDERS = {"M": "male", "F": "female"}
 # Occupations that read badly in "A 24-year-old male other.": left out of the text only.
@@ -139,7 +163,11 @@ def _read_lines(path: Path, encoding: str = "latin-1") -> list[tuple[int, str]]:
 
 
 def _split_rows(
-    path: Path, sep: str, names: tuple[str, ...], encoding: str = "latin-1", skip_lines: int = 0,
+    path: Path,
+    sep: str,
+    names: tuple[str, ...],
+    encoding: str = "latin-1",
+    skip_lines: int = 0,
 ) -> list[tuple[int, list[str]]]:
     """(line number, fields) per row, each with exactly len(names) fields; the first `skip_lines`
     lines (a header) are not rows."""
@@ -169,7 +197,9 @@ _RATING_NAMES = ("user", "item", "rating", "timestamp")
 
 
 def _read_ratings(
-    path: Path, sep: str, header: tuple[str, ...] | None = None,
+    path: Path,
+    sep: str,
+    header: tuple[str, ...] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(users, items, ratings, timestamps) arrays of a ratings file; pandas C parser fast path.
 
@@ -185,8 +215,10 @@ def _read_ratings(
         with path.open("rb") as handle:
             first = _decode(handle.readline()).strip()
         if [f.strip() for f in first.split(sep)] != list(header):
-            raise DataError(str(path), f"line 1: expected the header {sep.join(header)!r}, found {first[:80]!r}; "
-                                       "is this the GroupLens file?")
+            raise DataError(
+                str(path),
+                f"line 1: expected the header {sep.join(header)!r}, found {first[:80]!r}; is this the GroupLens file?",
+            )
         skip = 1
     # "::" would force pandas' slow python engine; ":" is C-fast, with an empty field between
     # each pair of real ones. No usecols: it would silently ignore extra fields.
@@ -195,9 +227,15 @@ def _read_ratings(
     cols = [0, 1, 2, 3] if n_raw == 4 else [0, 2, 4, 6]
     try:
         frame = pd.read_csv(
-            path, sep=single, header=None, names=list(range(n_raw)), index_col=False,
+            path,
+            sep=single,
+            header=None,
+            names=list(range(n_raw)),
+            index_col=False,
             dtype={cols[0]: np.int64, cols[1]: np.int64, cols[2]: np.float64, cols[3]: np.int64},
-            engine="c", encoding="latin-1", skiprows=skip,
+            engine="c",
+            encoding="latin-1",
+            skiprows=skip,
         )
     except Exception as exc:  # noqa: BLE001 - any parser failure is diagnosed line by line below
         _diagnose_ratings(path, sep, skip)
@@ -278,8 +316,16 @@ def load_ml100k(folder: str | Path, min_rating: float | None = None) -> Interact
     core = index_interactions(users, items, ratings, times, min_rating=min_rating, source=str(folder / "u.data"))
     item_table = _ml100k_items(folder / "u.item", _ml100k_genres(folder / "u.genre"))
     user_table = _ml100k_users(folder / "u.user")
-    return _finish("ml-100k", core, user_table, item_table, folder / "u.user", folder / "u.item",
-                   ML100K_USER_TEMPLATE, _user_text_values)
+    return _finish(
+        "ml-100k",
+        core,
+        user_table,
+        item_table,
+        folder / "u.user",
+        folder / "u.item",
+        ML100K_USER_TEMPLATE,
+        _user_text_values,
+    )
 
 
 def _user_text_values(fields: pd.DataFrame) -> pd.DataFrame:
@@ -315,8 +361,10 @@ def read_ml1m_users(path: str | Path) -> pd.DataFrame:
         if not 0 <= occ_code < len(ML1M_OCCUPATIONS):
             raise DataError(str(path), f"line {k}: Occupation code {occ_code} is not in 0..{len(ML1M_OCCUPATIONS) - 1}")
         records[raw_id] = (
-            ML1M_AGES[age_code], _GENDERS.get(gender.strip(), gender.strip()),
-            ML1M_OCCUPATIONS[occ_code], zip_code.strip(),
+            ML1M_AGES[age_code],
+            _GENDERS.get(gender.strip(), gender.strip()),
+            ML1M_OCCUPATIONS[occ_code],
+            zip_code.strip(),
         )
     return pd.DataFrame.from_dict(records, orient="index", columns=["age", "gender", "occupation", "zip"])
 
@@ -331,8 +379,16 @@ def load_ml1m(folder: str | Path, min_rating: float | None = None) -> Interactio
     core = index_interactions(users, items, ratings, times, min_rating=min_rating, source=str(folder / "ratings.dat"))
     item_table = read_movies_dat(folder / "movies.dat")
     user_table = read_ml1m_users(folder / "users.dat")
-    return _finish("ml-1m", core, user_table, item_table, folder / "users.dat", folder / "movies.dat",
-                   ML1M_USER_TEMPLATE, _user_text_values)
+    return _finish(
+        "ml-1m",
+        core,
+        user_table,
+        item_table,
+        folder / "users.dat",
+        folder / "movies.dat",
+        ML1M_USER_TEMPLATE,
+        _user_text_values,
+    )
 
 
 # --- ML-10M and ML-20M ----------------------------------------------------------------------
@@ -361,13 +417,17 @@ def read_movies_csv(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(str(path), "file is missing")
     try:
-        frame = pd.read_csv(io.StringIO(_decode(path.read_bytes())), dtype=str, keep_default_na=False,
-                            na_filter=False, engine="c")
+        frame = pd.read_csv(
+            io.StringIO(_decode(path.read_bytes())), dtype=str, keep_default_na=False, na_filter=False, engine="c"
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(str(path), f"could not be parsed: {exc}") from None
     if tuple(frame.columns) != _ML20M_MOVIES_HEADER:
-        raise DataError(str(path), f"line 1: expected the header {','.join(_ML20M_MOVIES_HEADER)!r}, "
-                                   f"found {','.join(map(str, frame.columns))[:80]!r}; is this the GroupLens file?")
+        raise DataError(
+            str(path),
+            f"line 1: expected the header {','.join(_ML20M_MOVIES_HEADER)!r}, "
+            f"found {','.join(map(str, frame.columns))[:80]!r}; is this the GroupLens file?",
+        )
     # Line numbers assume one line per row (no title in the GroupLens files spans lines).
     return _movie_frame(path, "movieId", enumerate(frame.itertuples(index=False, name=None), start=2))
 
@@ -443,5 +503,12 @@ def _finish(
         if len(table) > len(ids):
             notes.append(f"{len(table) - len(ids)} {what} in {path.name} have no interactions and are not indexed")
     item_text = render_text_table(ITEM_TEMPLATE, item_fields, config_field="item_template")
-    return assemble(name, core, user_fields=user_fields, item_fields=item_fields,
-                    user_text=user_text, item_text=item_text, notes=tuple(notes))
+    return assemble(
+        name,
+        core,
+        user_fields=user_fields,
+        item_fields=item_fields,
+        user_text=user_text,
+        item_text=item_text,
+        notes=tuple(notes),
+    )

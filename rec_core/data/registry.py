@@ -1,4 +1,5 @@
 """One entry point: `load_dataset(config)`, plus what is on disk for the app's home page."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,8 +45,7 @@ def ensure_dataset(
     if not missing:
         return folder
     if folder.exists():
-        raise DatasetUnavailable(unavailable_message(
-            spec, folder, f"{folder} lacks {', '.join(missing)}", url))
+        raise DatasetUnavailable(unavailable_message(spec, folder, f"{folder} lacks {', '.join(missing)}", url))
     if not download:
         raise DatasetUnavailable(unavailable_message(spec, folder, f"{folder} does not exist and download=False", url))
     return download_dataset(spec, folder.parent, url=url, timeout=timeout)
@@ -83,6 +83,7 @@ def dataset_status(data_dir: str | None = None) -> list[dict[str, str | None]]:
         else:
             state, detail = "missing", f"not downloaded; it downloads on first use, or unzip {spec.url} into {folder}"
         rows.append({"name": spec.name, "state": state, "path": str(folder), "url": spec.url, "detail": detail})
-    rows.append({"name": "synthetic", "state": "ready", "path": None, "url": None,
-                 "detail": "generated from a seed in memory"})
+    rows.append(
+        {"name": "synthetic", "state": "ready", "path": None, "url": None, "detail": "generated from a seed in memory"}
+    )
     return rows

@@ -1,4 +1,5 @@
 """Sizes of a dataset known from its config alone, without loading it (None when unknown)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

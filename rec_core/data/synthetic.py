@@ -15,6 +15,7 @@ users x 100,000 items x 10 M interactions in well under a minute, where the per-
 of `generate_synthetic` takes hours). Its random stream differs, so the same config gives
 other (equally distributed) data; `load_dataset(DataConfig(name="synthetic"))` is unchanged.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,8 +27,7 @@ from rec_core.data.interactions import InteractionData
 from rec_core.data.movielens import ITEM_TEMPLATE, ML100K_USER_TEMPLATE
 from rec_core.data.text_template import render_text_table
 
-__all__ = ["generate_synthetic", "generate_synthetic_fast", "GENRE_WORDS", "GENRE_OCCUPATIONS",
-           "PREFERRED_SHARE"]
+__all__ = ["generate_synthetic", "generate_synthetic_fast", "GENRE_WORDS", "GENRE_OCCUPATIONS", "PREFERRED_SHARE"]
 
 PREFERRED_SHARE = 0.8  # share of a user's interactions drawn from their preferred genres
 _TITLE_GENRE_WORD = 0.85  # chance a title word comes from one of the item's genres
@@ -38,11 +38,44 @@ GENRE_WORDS: dict[str, tuple[str, ...]] = {
     "Comedy": ("Wedding", "Party", "Roommates", "Oops", "Vacation", "Crazy", "Pranks", "Buddies", "Goofy", "Holiday"),
     "Drama": ("Silence", "Letters", "Memory", "River", "Winter", "Promise", "Daughter", "Grief", "Home", "Journey"),
     "Horror": ("Blood", "Haunting", "Curse", "Shadow", "Scream", "Crypt", "Demon", "Nightmare", "Grave", "Possessed"),
-    "Romance": ("Love", "Heart", "Kiss", "Paris", "Forever", "Darling", "Moonlight", "Valentine", "Embrace", "Sweetheart"),
+    "Romance": (
+        "Love",
+        "Heart",
+        "Kiss",
+        "Paris",
+        "Forever",
+        "Darling",
+        "Moonlight",
+        "Valentine",
+        "Embrace",
+        "Sweetheart",
+    ),
     "Sci-Fi": ("Star", "Galaxy", "Robot", "Planet", "Orbit", "Android", "Quantum", "Nebula", "Cyborg", "Starship"),
-    "Documentary": ("Truth", "Inside", "Life", "Portrait", "Chronicle", "Voices", "Report", "Nature", "History", "Witnesses"),
+    "Documentary": (
+        "Truth",
+        "Inside",
+        "Life",
+        "Portrait",
+        "Chronicle",
+        "Voices",
+        "Report",
+        "Nature",
+        "History",
+        "Witnesses",
+    ),
     "Animation": ("Bunny", "Dragon", "Toys", "Kingdom", "Magic", "Puppy", "Fairy", "Penguin", "Rainbow", "Balloon"),
-    "Thriller": ("Conspiracy", "Witness", "Hostage", "Target", "Deadline", "Suspect", "Trap", "Ransom", "Alibi", "Pursuit"),
+    "Thriller": (
+        "Conspiracy",
+        "Witness",
+        "Hostage",
+        "Target",
+        "Deadline",
+        "Suspect",
+        "Trap",
+        "Ransom",
+        "Alibi",
+        "Pursuit",
+    ),
     "Fantasy": ("Sword", "Wizard", "Realm", "Quest", "Sorcerer", "Elf", "Throne", "Amulet", "Prophecy", "Enchanted"),
     "Western": ("Frontier", "Outlaw", "Saloon", "Sheriff", "Canyon", "Gunslinger", "Ranch", "Mustang", "Dust", "Rider"),
     "Musical": ("Song", "Dance", "Melody", "Rhythm", "Stage", "Broadway", "Harmony", "Chorus", "Ballad", "Tango"),
@@ -51,21 +84,50 @@ _NEUTRAL_WORDS = ("Night", "City", "Secret", "Day", "Road", "Time", "World", "Ga
 _ADJECTIVES = ("The Last", "The Lost", "Dark", "Little", "Big", "Golden", "Silent", "Final", "Wild", "Hidden")
 
 OCCUPATIONS: tuple[str, ...] = (
-    "student", "engineer", "artist", "teacher", "writer", "programmer", "scientist", "doctor",
-    "lawyer", "salesman", "retired", "technician", "musician", "librarian", "farmer",
+    "student",
+    "engineer",
+    "artist",
+    "teacher",
+    "writer",
+    "programmer",
+    "scientist",
+    "doctor",
+    "lawyer",
+    "salesman",
+    "retired",
+    "technician",
+    "musician",
+    "librarian",
+    "farmer",
 )
 # Occupations that lean towards a genre: the correlation that lets user text carry signal.
 GENRE_OCCUPATIONS: dict[str, tuple[str, ...]] = {
-    "Action": ("technician", "student"), "Comedy": ("salesman", "student"),
-    "Drama": ("teacher", "writer"), "Horror": ("student", "programmer"),
-    "Romance": ("writer", "artist"), "Sci-Fi": ("engineer", "scientist", "programmer"),
-    "Documentary": ("scientist", "librarian", "teacher"), "Animation": ("artist", "student"),
-    "Thriller": ("lawyer", "doctor"), "Fantasy": ("programmer", "librarian"),
-    "Western": ("farmer", "retired"), "Musical": ("musician", "artist"),
+    "Action": ("technician", "student"),
+    "Comedy": ("salesman", "student"),
+    "Drama": ("teacher", "writer"),
+    "Horror": ("student", "programmer"),
+    "Romance": ("writer", "artist"),
+    "Sci-Fi": ("engineer", "scientist", "programmer"),
+    "Documentary": ("scientist", "librarian", "teacher"),
+    "Animation": ("artist", "student"),
+    "Thriller": ("lawyer", "doctor"),
+    "Fantasy": ("programmer", "librarian"),
+    "Western": ("farmer", "retired"),
+    "Musical": ("musician", "artist"),
 }
 _GENRE_AGE = {  # mean age of a genre's fans
-    "Action": 28, "Comedy": 30, "Drama": 42, "Horror": 24, "Romance": 35, "Sci-Fi": 30,
-    "Documentary": 50, "Animation": 22, "Thriller": 38, "Fantasy": 26, "Western": 58, "Musical": 45,
+    "Action": 28,
+    "Comedy": 30,
+    "Drama": 42,
+    "Horror": 24,
+    "Romance": 35,
+    "Sci-Fi": 30,
+    "Documentary": 50,
+    "Animation": 22,
+    "Thriller": 38,
+    "Fantasy": 26,
+    "Western": 58,
+    "Musical": 45,
 }
 _OCCUPATION_FROM_GENRE = 0.6  # chance the occupation is one of the primary genre's
 
@@ -182,8 +244,12 @@ def generate_synthetic(config: DataConfig) -> InteractionData:
         ratings.append(rating)
 
     core = index_interactions(
-        np.concatenate(users), np.concatenate(items), np.concatenate(ratings), np.concatenate(times),
-        min_rating=config.min_rating, source="synthetic",
+        np.concatenate(users),
+        np.concatenate(items),
+        np.concatenate(ratings),
+        np.concatenate(times),
+        min_rating=config.min_rating,
+        source="synthetic",
     )
     user_fields = user_table.loc[list(core.user_ids)].reset_index(drop=True)
     item_fields = item_table.loc[list(core.item_ids)].reset_index(drop=True)
@@ -199,6 +265,7 @@ def generate_synthetic(config: DataConfig) -> InteractionData:
 
 # -- vectorised generator (scale) --------------------------------------------------------------
 
+
 def _first_k(rng: np.random.Generator, n: int, g: int, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(order (n, g): a random permutation of 0..g-1 per row, member (n, g) bool: its first
     k[row] entries): k distinct genres per row, uniformly."""
@@ -211,13 +278,11 @@ def _first_k(rng: np.random.Generator, n: int, g: int, k: np.ndarray) -> tuple[n
 def _names(member: np.ndarray, genre_names: list[str]) -> list[list[str]]:
     """The genre names of each row of a (n, g) bool matrix, in genre order."""
     codes = member.astype(np.int64) @ (np.int64(1) << np.arange(member.shape[1], dtype=np.int64))
-    lookup = {int(c): [genre_names[j] for j in range(member.shape[1]) if int(c) >> j & 1]
-              for c in np.unique(codes)}
+    lookup = {int(c): [genre_names[j] for j in range(member.shape[1]) if int(c) >> j & 1] for c in np.unique(codes)}
     return [list(lookup[c]) for c in codes.tolist()]
 
 
-def _fast_titles(rng: np.random.Generator, order: np.ndarray, counts: np.ndarray,
-                 genre_names: list[str]) -> list[str]:
+def _fast_titles(rng: np.random.Generator, order: np.ndarray, counts: np.ndarray, genre_names: list[str]) -> list[str]:
     """Titles as `_title` builds them (same patterns and word odds), drawn for all items at once."""
     n = len(counts)
     vocab = np.array([GENRE_WORDS[g] for g in genre_names] + [_NEUTRAL_WORDS], dtype=object)  # (g + 1, 10)
@@ -234,8 +299,15 @@ def _fast_titles(rng: np.random.Generator, order: np.ndarray, counts: np.ndarray
     return [forms[p].format(a=a, b=b, c=c) for p, a, b, c in zip(pattern, first, second, adjectives)]
 
 
-def _distinct_draws(rng: np.random.Generator, cumulative: np.ndarray, pool: np.ndarray, owners: np.ndarray,
-                    need: np.ndarray, n_items: int, taken: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _distinct_draws(
+    rng: np.random.Generator,
+    cumulative: np.ndarray,
+    pool: np.ndarray,
+    owners: np.ndarray,
+    need: np.ndarray,
+    n_items: int,
+    taken: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """(owner, item) pairs: `need[k]` distinct items from `pool` for each owner `owners[k]`,
     drawn with probability proportional to the weights whose running sum is `cumulative` and
     never one of the owner's `taken` keys (owner * n_items + item). The first distinct items of
@@ -248,8 +320,9 @@ def _distinct_draws(rng: np.random.Generator, cumulative: np.ndarray, pool: np.n
         who, want = owners[active], left[active]
         draws = np.ceil(want * 1.25).astype(np.int64) + 4
         owner = np.repeat(who, draws)
-        item = pool[np.searchsorted(cumulative, rng.random(len(owner)) * cumulative[-1], side="right")
-                    .clip(max=len(pool) - 1)]
+        item = pool[
+            np.searchsorted(cumulative, rng.random(len(owner)) * cumulative[-1], side="right").clip(max=len(pool) - 1)
+        ]
         key = owner * np.int64(n_items) + item
         # First draw of each key (a stable sort keeps draw order among equal keys), not taken.
         order = np.argsort(key, kind="stable")
@@ -281,8 +354,9 @@ def generate_synthetic_fast(config: DataConfig) -> InteractionData:
     drawn as arrays, each user's items as weighted draws without replacement grouped by
     preferred-genre set. The item catalogue depends only on the seed and `synthetic_items`
     (its own random stream), so runs over several user counts share item texts."""
-    item_rng, user_rng, pick_rng = (np.random.default_rng(s)
-                                    for s in np.random.SeedSequence(config.synthetic_seed).spawn(3))
+    item_rng, user_rng, pick_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(config.synthetic_seed).spawn(3)
+    )
     genre_names = list(SYNTHETIC_GENRE_NAMES[: config.synthetic_genres])
     g = len(genre_names)
     n_items, n_users = config.synthetic_items, config.synthetic_users
@@ -290,9 +364,11 @@ def generate_synthetic_fast(config: DataConfig) -> InteractionData:
     counts = item_rng.choice([1, 2, 3], size=n_items, p=[0.5, 0.35, 0.15]).clip(max=g)
     order, member = _first_k(item_rng, n_items, g, counts)
     item_table = pd.DataFrame(
-        {"title": _fast_titles(item_rng, order, counts, genre_names),
-         "year": pd.array(item_rng.integers(1960, 2024, size=n_items), dtype="Int64"),
-         "genres": _names(member, genre_names)},
+        {
+            "title": _fast_titles(item_rng, order, counts, genre_names),
+            "year": pd.array(item_rng.integers(1960, 2024, size=n_items), dtype="Int64"),
+            "genres": _names(member, genre_names),
+        },
         index=[str(i + 1) for i in range(n_items)],
     )
     ranks = item_rng.permutation(n_items)
@@ -307,12 +383,20 @@ def generate_synthetic_fast(config: DataConfig) -> InteractionData:
     from_genre = user_rng.random(n_users) < _OCCUPATION_FROM_GENRE
     pools = [GENRE_OCCUPATIONS[name] for name in genre_names]
     u = user_rng.random(n_users)
-    occupations = [pools[p][int(x * len(pools[p]))] if f else OCCUPATIONS[int(x * len(OCCUPATIONS))]
-                   for p, f, x in zip(primary.tolist(), from_genre.tolist(), u.tolist())]
+    occupations = [
+        pools[p][int(x * len(pools[p]))] if f else OCCUPATIONS[int(x * len(OCCUPATIONS))]
+        for p, f, x in zip(primary.tolist(), from_genre.tolist(), u.tolist())
+    ]
     user_table = pd.DataFrame(
-        {"age": pd.array(ages, dtype="Int64"), "gender": genders.tolist(), "occupation": occupations,
-         # Ground truth, not in the user text; the primary genre first, as generate_synthetic.
-         "preferred_genres": [[genre_names[x] for x in row[:k]] for row, k in zip(u_order.tolist(), n_prefs.tolist())]},
+        {
+            "age": pd.array(ages, dtype="Int64"),
+            "gender": genders.tolist(),
+            "occupation": occupations,
+            # Ground truth, not in the user text; the primary genre first, as generate_synthetic.
+            "preferred_genres": [
+                [genre_names[x] for x in row[:k]] for row, k in zip(u_order.tolist(), n_prefs.tolist())
+            ],
+        },
         index=[str(x + 1) for x in range(n_users)],
     )
 
@@ -328,22 +412,30 @@ def generate_synthetic_fast(config: DataConfig) -> InteractionData:
         pool = np.flatnonzero(item_code & code)
         need = np.minimum(n_pref[who], len(pool))
         n_pref[who] = need
-        o, i = _distinct_draws(pick_rng, np.cumsum(weights[pool]), pool, who, need, n_items,
-                               np.empty(0, np.int64))
+        o, i = _distinct_draws(pick_rng, np.cumsum(weights[pool]), pool, who, need, n_items, np.empty(0, np.int64))
         owners.append(o)
         items.append(i)
     pref_owner, pref_item = np.concatenate(owners), np.concatenate(items)
     everyone = np.arange(n_users)
-    rest_owner, rest_item = _distinct_draws(pick_rng, np.cumsum(weights), np.arange(n_items),
-                                            everyone, n_per_user - n_pref, n_items,
-                                            pref_owner * np.int64(n_items) + pref_item)
+    rest_owner, rest_item = _distinct_draws(
+        pick_rng,
+        np.cumsum(weights),
+        np.arange(n_items),
+        everyone,
+        n_per_user - n_pref,
+        n_items,
+        pref_owner * np.int64(n_items) + pref_item,
+    )
     user = np.concatenate([pref_owner, rest_owner])
     item = np.concatenate([pref_item, rest_item])
     shuffle = np.lexsort((pick_rng.random(len(user)), user))  # each user's items in random order
     user, item = user[shuffle], item[shuffle]
     good = (item_code[item] & user_code[user]) != 0
-    rating = np.where(good, pick_rng.choice([3, 4, 5], size=len(user), p=[0.15, 0.4, 0.45]),
-                      pick_rng.choice([1, 2, 3, 4, 5], size=len(user), p=[0.2, 0.3, 0.3, 0.15, 0.05]))
+    rating = np.where(
+        good,
+        pick_rng.choice([3, 4, 5], size=len(user), p=[0.15, 0.4, 0.45]),
+        pick_rng.choice([1, 2, 3, 4, 5], size=len(user), p=[0.2, 0.3, 0.3, 0.15, 0.05]),
+    )
     # Strictly increasing per user: about a day between a user's interactions.
     gaps = 1 + pick_rng.exponential(86_400.0, size=len(user)).astype(np.int64)
     total = np.cumsum(gaps)
@@ -352,8 +444,7 @@ def generate_synthetic_fast(config: DataConfig) -> InteractionData:
     offset = np.int64(946_684_800) + pick_rng.integers(0, 365 * 86_400, size=n_users)  # from 2000-01-01
     times = offset[user] + total - before[user]
 
-    core = index_interactions(user + 1, item + 1, rating, times, min_rating=config.min_rating,
-                              source="synthetic")
+    core = index_interactions(user + 1, item + 1, rating, times, min_rating=config.min_rating, source="synthetic")
     user_fields = user_table.loc[list(core.user_ids)].reset_index(drop=True)
     item_fields = item_table.loc[list(core.item_ids)].reset_index(drop=True)
     return assemble(

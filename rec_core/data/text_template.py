@@ -13,6 +13,7 @@ literal text on both sides of the dropped field (never to the values):
   `"{title}. Genres: {genres}."` -> `"Toy Story."`;
 - whitespace and punctuation at the seam collapse: `"aged {age}, {occupation}."` -> `"aged 18-24."`.
 """
+
 from __future__ import annotations
 
 import math
@@ -111,8 +112,9 @@ class TextTemplate:
             value = format_value(values.get(fld.name), fld.spec, fld.conversion)
             after = self.literals[k + 1]
             if value is None:
-                at_end = all(format_value(values.get(f.name), f.spec, f.conversion) is None
-                             for f in self.fields[k + 1:])
+                at_end = all(
+                    format_value(values.get(f.name), f.spec, f.conversion) is None for f in self.fields[k + 1 :]
+                )
                 pending = _bridge(pending, after, at_start=not out, at_end=at_end)
                 continue
             out += [pending, value]
@@ -169,7 +171,7 @@ def _bridge(left: str, right: str, *, at_start: bool, at_end: bool) -> str:
     else:
         glued = _GLUED_RIGHT.match(right)
         if glued:
-            right = right[glued.end():]
+            right = right[glued.end() :]
         glued = _GLUED_LEFT.search(left)
         if glued:
             left = left[: glued.start()]

@@ -3,6 +3,7 @@
 `evaluate` ranks the whole catalogue (or a split's candidates) per user with training items
 masked, as PROTOCOL.md prescribes, with tie-aware metrics and an exact random reference; `paired_compare` tests whether one run beats another.
 """
+
 from __future__ import annotations
 
 from rec_core.evaluate.compare import (

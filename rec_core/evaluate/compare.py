@@ -12,6 +12,7 @@
 PROTOCOL.md calls a difference an improvement only when it is significant at 0.05; here that
 means the p-value is below `alpha` AND the (1 - alpha) bootstrap interval excludes 0.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,9 +25,20 @@ from scipy import stats
 
 from rec_core.errors import ConfigError
 
-__all__ = ["PairedComparison", "SeedDiff", "SeedAwareComparison", "compare_all", "compare_seeds",
-           "compare_seeds_all", "paired_compare", "seed_summary", "METHOD_HIERARCHICAL", "METHOD_SEED_T",
-           "METHOD_USER_WILCOXON", "MIN_SEEDS_T_TEST"]
+__all__ = [
+    "PairedComparison",
+    "SeedDiff",
+    "SeedAwareComparison",
+    "compare_all",
+    "compare_seeds",
+    "compare_seeds_all",
+    "paired_compare",
+    "seed_summary",
+    "METHOD_HIERARCHICAL",
+    "METHOD_SEED_T",
+    "METHOD_USER_WILCOXON",
+    "MIN_SEEDS_T_TEST",
+]
 
 _NON_METRIC_COLUMNS = ("user", "n_relevant", "n_train")
 _BOOT_BLOCK = 4_000_000  # resample indices drawn per block, bounding memory at ~32 MB
@@ -280,22 +292,41 @@ def compare_seeds(
     common = sorted((s for s in ref if s in other), key=_seed_order)
     unpaired = tuple(sorted({s for s in ref if s not in other} | {s for s in other if s not in ref}, key=_seed_order))
     if not common:
-        raise ConfigError("seeds", f"the two groups have no seed in common (a: {sorted(ref, key=_seed_order)}, "
-                                   f"b: {sorted(other, key=_seed_order)}), so their users cannot be paired")
+        raise ConfigError(
+            "seeds",
+            f"the two groups have no seed in common (a: {sorted(ref, key=_seed_order)}, "
+            f"b: {sorted(other, key=_seed_order)}), so their users cannot be paired",
+        )
     left_out = f" Seeds only one side has were left out: {', '.join(map(str, unpaired))}." if unpaired else ""
 
     if len(common) == 1:
         s = common[0]
         c = paired_compare(ref[s], other[s], metric, n_boot=n_boot, alpha=alpha, seed=seed)
-        note = (f"One seed only (seed {s}): the p-value (Wilcoxon signed-rank over {c.n_users} users) and "
-                f"the CI cover the variation over users only; seed variation is not covered, and another "
-                f"seed may come out differently, so run more seeds before calling an improvement.{left_out}")
+        note = (
+            f"One seed only (seed {s}): the p-value (Wilcoxon signed-rank over {c.n_users} users) and "
+            f"the CI cover the variation over users only; seed variation is not covered, and another "
+            f"seed may come out differently, so run more seeds before calling an improvement.{left_out}"
+        )
         return SeedAwareComparison(
-            metric=metric, seeds=(s,), n_seeds=1, n_users=c.n_users, mean_a=c.mean_a, mean_b=c.mean_b,
-            diff=c.diff, rel_diff=c.rel_diff, ci_low=c.ci_low, ci_high=c.ci_high, p_value=c.p_value,
-            significant=c.significant, method=METHOD_USER_WILCOXON,
-            per_seed=(SeedDiff(s, c.n_users, c.mean_a, c.mean_b, c.diff, c.p_value),), note=note,
-            unpaired_seeds=unpaired, alpha=alpha, n_boot=n_boot)
+            metric=metric,
+            seeds=(s,),
+            n_seeds=1,
+            n_users=c.n_users,
+            mean_a=c.mean_a,
+            mean_b=c.mean_b,
+            diff=c.diff,
+            rel_diff=c.rel_diff,
+            ci_low=c.ci_low,
+            ci_high=c.ci_high,
+            p_value=c.p_value,
+            significant=c.significant,
+            method=METHOD_USER_WILCOXON,
+            per_seed=(SeedDiff(s, c.n_users, c.mean_a, c.mean_b, c.diff, c.p_value),),
+            note=note,
+            unpaired_seeds=unpaired,
+            alpha=alpha,
+            n_boot=n_boot,
+        )
 
     diffs: list[np.ndarray] = []
     per_seed: list[SeedDiff] = []
@@ -319,15 +350,19 @@ def compare_seeds(
             p_value = 1.0 if seed_diffs[0] == 0 else 0.0
         else:
             p_value = float(stats.ttest_1samp(seed_diffs, 0.0).pvalue)
-        how = (f"p-value from a paired t-test over the {n_seeds} per-seed mean differences; CI from a two-level "
-               f"bootstrap (seeds, then users within them)")
+        how = (
+            f"p-value from a paired t-test over the {n_seeds} per-seed mean differences; CI from a two-level "
+            f"bootstrap (seeds, then users within them)"
+        )
     else:
         method = METHOD_HIERARCHICAL
         share = min(float(np.mean(boot <= 0)), float(np.mean(boot >= 0)))
         p_value = min(1.0, max(2.0 * share, 1.0 / n_boot))
-        how = (f"CI and p-value from a two-level bootstrap (seeds, then users within them); with {n_seeds} seeds "
-               f"the seed variation is covered but coarsely estimated ({MIN_SEEDS_T_TEST} or more seeds allow a "
-               f"t-test over seeds)")
+        how = (
+            f"CI and p-value from a two-level bootstrap (seeds, then users within them); with {n_seeds} seeds "
+            f"the seed variation is covered but coarsely estimated ({MIN_SEEDS_T_TEST} or more seeds allow a "
+            f"t-test over seeds)"
+        )
     n_users = int(sum(len(d) for d in diffs))
     note = f"Paired over {n_users} users in {n_seeds} seeds ({', '.join(map(str, common))}): {how}."
     if (seed_diffs > 0).any() and (seed_diffs < 0).any():
@@ -335,10 +370,25 @@ def compare_seeds(
         note += f" The seeds disagree on the direction ({signs})."
     note += left_out
     return SeedAwareComparison(
-        metric=metric, seeds=tuple(common), n_seeds=n_seeds, n_users=n_users, mean_a=mean_a, mean_b=mean_b,
-        diff=diff, rel_diff=diff / mean_a if mean_a != 0 else float("nan"), ci_low=ci_low, ci_high=ci_high,
-        p_value=p_value, significant=bool(p_value < alpha and (ci_low > 0 or ci_high < 0)), method=method,
-        per_seed=tuple(per_seed), note=note, unpaired_seeds=unpaired, alpha=alpha, n_boot=n_boot)
+        metric=metric,
+        seeds=tuple(common),
+        n_seeds=n_seeds,
+        n_users=n_users,
+        mean_a=mean_a,
+        mean_b=mean_b,
+        diff=diff,
+        rel_diff=diff / mean_a if mean_a != 0 else float("nan"),
+        ci_low=ci_low,
+        ci_high=ci_high,
+        p_value=p_value,
+        significant=bool(p_value < alpha and (ci_low > 0 or ci_high < 0)),
+        method=method,
+        per_seed=tuple(per_seed),
+        note=note,
+        unpaired_seeds=unpaired,
+        alpha=alpha,
+        n_boot=n_boot,
+    )
 
 
 def compare_seeds_all(
@@ -356,6 +406,5 @@ def compare_seeds_all(
         tables = [*ref.values(), *other.values()]
         if not tables:
             raise ConfigError("seeds", "no per-user tables to compare")
-        metrics = [c for c in tables[0].columns if c not in _NON_METRIC_COLUMNS
-                   and all(c in t.columns for t in tables)]
+        metrics = [c for c in tables[0].columns if c not in _NON_METRIC_COLUMNS and all(c in t.columns for t in tables)]
     return [compare_seeds(ref, other, m, n_boot=n_boot, alpha=alpha, seed=seed) for m in metrics]

@@ -5,6 +5,7 @@ rank r + 1 of user u's list is relevant, plus `n_relevant` (B,) where the metric
 and returns per-user values (B,) float64. Averaging over users is the caller's job: users
 without relevant items are excluded upstream rather than scored 0 (PROTOCOL.md).
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -193,14 +194,25 @@ def expected_metrics(
             for k in ks:
                 if k <= 0:
                     raise ConfigError("ks", f"a cutoff must be > 0, got {k}")
-                out[metric_key(name, k)] = _expected(name, k, user, lo, hi, n, n_rel, n_users, cum_disc,
-                                                     (g_user, g_lo, g_n, g_r), first_group)
+                out[metric_key(name, k)] = _expected(
+                    name, k, user, lo, hi, n, n_rel, n_users, cum_disc, (g_user, g_lo, g_n, g_r), first_group
+                )
     return out
 
 
-def _expected(name: str, k: int, user: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: np.ndarray,
-              n_rel: np.ndarray, n_users: int, cum_disc: np.ndarray,
-              groups: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], first_group: np.ndarray) -> np.ndarray:
+def _expected(
+    name: str,
+    k: int,
+    user: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    n: np.ndarray,
+    n_rel: np.ndarray,
+    n_users: int,
+    cum_disc: np.ndarray,
+    groups: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    first_group: np.ndarray,
+) -> np.ndarray:
     """One tie-aware metric at cutoff k per user (see `expected_metrics`)."""
     if name in ("precision", "recall"):
         # Expected relevant items in the top k: each relevant item is inside with probability
@@ -237,4 +249,3 @@ def _expected(name: str, k: int, user: np.ndarray, lo: np.ndarray, hi: np.ndarra
         out[u] = np.where(inside, p_here / (glo[:, None] + j + 1), 0.0).sum(1)
         return out
     raise ConfigError("metrics", f"unknown metric {name!r}; allowed: {', '.join(METRIC_NAMES)}")
-

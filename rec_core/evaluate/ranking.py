@@ -11,6 +11,7 @@ also carries the exact expected metrics of a uniformly random ranking (`EvalResu
 gives those lists under exactly this protocol (same candidates, masks and scores), and
 `ranking_scores` the scores and what is ranked (an item's rank for one user).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -38,8 +39,18 @@ from rec_core.evaluate.segments import (
 from rec_core.models.base import Recommender
 from rec_core.split import Split
 
-__all__ = ["EvalConfig", "EvalResult", "RankingTask", "evaluate", "evaluate_all", "random_metrics", "ranking_task",
-           "ranking_scores", "top_items", "top_k"]
+__all__ = [
+    "EvalConfig",
+    "EvalResult",
+    "RankingTask",
+    "evaluate",
+    "evaluate_all",
+    "random_metrics",
+    "ranking_task",
+    "ranking_scores",
+    "top_items",
+    "top_k",
+]
 
 Part = Literal["valid", "test"]
 CandidateMode = Literal["auto", "all"]
@@ -60,11 +71,18 @@ class EvalConfig:
             raise ConfigError("ks", f"cutoffs must be a non-empty list of integers > 0, got {list(ks)}")
         # Frozen, so normalise through object.__setattr__: a list would make the config unhashable.
         object.__setattr__(self, "ks", tuple(int(k) for k in ks))
-        if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, (int, np.integer)) \
-                or self.chunk_size <= 0:
+        if (
+            isinstance(self.chunk_size, bool)
+            or not isinstance(self.chunk_size, (int, np.integer))
+            or self.chunk_size <= 0
+        ):
             raise ConfigError("chunk_size", f"must be an integer > 0, got {self.chunk_size!r}")
-        if not (isinstance(self.memory_mb, (int, float)) and not isinstance(self.memory_mb, bool)
-                and math.isfinite(self.memory_mb) and self.memory_mb > 0):
+        if not (
+            isinstance(self.memory_mb, (int, float))
+            and not isinstance(self.memory_mb, bool)
+            and math.isfinite(self.memory_mb)
+            and self.memory_mb > 0
+        ):
             raise ConfigError("memory_mb", f"must be a number of megabytes > 0, got {self.memory_mb!r}")
         metrics = tuple(self.metrics)
         unknown = [m for m in metrics if m not in METRIC_NAMES]
@@ -110,8 +128,14 @@ class RankingTask:
     candidate_items_per_segment: np.ndarray  # (len(ITEM_SEGMENTS),)
 
     @classmethod
-    def build(cls, data: InteractionData, split: Split, part: Part, candidates: CandidateMode = "auto",
-              users: np.ndarray | None = None) -> RankingTask:
+    def build(
+        cls,
+        data: InteractionData,
+        split: Split,
+        part: Part,
+        candidates: CandidateMode = "auto",
+        users: np.ndarray | None = None,
+    ) -> RankingTask:
         """Precompute masks and ground truth of `part` as CSR index arrays, for the users with
         ground truth, or for `users` (ascending, unique, in range) with or without it."""
         if part not in ("valid", "test"):
@@ -125,8 +149,11 @@ class RankingTask:
             cand = np.asarray(cand)
             # Fail loudly: an empty or non-integer candidate set would silently evaluate no one.
             if cand.dtype.kind not in "iu" or cand.ndim != 1 or cand.size == 0:
-                raise DataError("candidates", f"split.candidates({part!r}) must be a non-empty 1-d integer "
-                                              f"array of item indices or None, got {cand!r:.80}")
+                raise DataError(
+                    "candidates",
+                    f"split.candidates({part!r}) must be a non-empty 1-d integer "
+                    f"array of item indices or None, got {cand!r:.80}",
+                )
             is_cand[:] = False
             is_cand[cand] = True
         gt_rows = split.valid if part == "valid" else split.test
@@ -153,8 +180,9 @@ class RankingTask:
         codes = np.zeros(n_items, dtype=np.int64)
         for code, seg in enumerate(ITEM_SEGMENTS):
             codes[labels == seg] = code
-        rel_seg = np.bincount(gt_pos.numpy() * n_seg + codes[gt_items.numpy()],
-                              minlength=len(users) * n_seg).reshape(len(users), n_seg)
+        rel_seg = np.bincount(gt_pos.numpy() * n_seg + codes[gt_items.numpy()], minlength=len(users) * n_seg).reshape(
+            len(users), n_seg
+        )
         return cls(
             part=part,
             candidates="cold" if cand is not None else "all",
@@ -205,8 +233,9 @@ def _mask_seen(scores: Tensor, task: RankingTask, a: int, b: int, non_candidate:
     scores[(task.mask_pos[lo:hi] - a).to(device), task.mask_items[lo:hi].to(device)] = -math.inf
 
 
-def _display_task(data: InteractionData, split: Split, part: Part, candidates: CandidateMode,
-                  users: np.ndarray | Sequence[int] | None) -> RankingTask:
+def _display_task(
+    data: InteractionData, split: Split, part: Part, candidates: CandidateMode, users: np.ndarray | Sequence[int] | None
+) -> RankingTask:
     """The ranking task of `users` (ascending, deduplicated; default: evaluate's own users)."""
     if users is None:
         return ranking_task(data, split, part, candidates)
@@ -224,16 +253,23 @@ def _scoring(model: Recommender) -> Iterator[None]:
     model.eval()
     try:
         scoring = getattr(model, "scoring", None)
-        with torch.inference_mode(), (scoring() if scoring is not None else contextlib.nullcontext()):
+        with torch.inference_mode(), scoring() if scoring is not None else contextlib.nullcontext():
             yield
     finally:
         for module, mode in modes:
             module.training = mode
 
 
-def ranking_scores(model: Recommender, data: InteractionData, split: Split, users: np.ndarray | Sequence[int],
-                   part: Part = "test", *, candidates: CandidateMode = "auto",
-                   device: torch.device | str = "cpu") -> tuple[np.ndarray, Tensor, Tensor]:
+def ranking_scores(
+    model: Recommender,
+    data: InteractionData,
+    split: Split,
+    users: np.ndarray | Sequence[int],
+    part: Part = "test",
+    *,
+    candidates: CandidateMode = "auto",
+    device: torch.device | str = "cpu",
+) -> tuple[np.ndarray, Tensor, Tensor]:
     """What `evaluate` ranks for a few `users` in `part`: (users, scores, ranked).
 
     users (U,) int64 ascending and deduplicated; scores (U, n_items) the model's scores
@@ -253,9 +289,18 @@ def ranking_scores(model: Recommender, data: InteractionData, split: Split, user
     return task.users, scores, masked > -math.inf
 
 
-def top_items(model: Recommender, data: InteractionData, split: Split, users: np.ndarray | Sequence[int] | None = None,
-              k: int = 10, part: Part = "test", config: EvalConfig = EvalConfig(), *,
-              candidates: CandidateMode = "auto", device: torch.device | str = "cpu") -> tuple[np.ndarray, np.ndarray]:
+def top_items(
+    model: Recommender,
+    data: InteractionData,
+    split: Split,
+    users: np.ndarray | Sequence[int] | None = None,
+    k: int = 10,
+    part: Part = "test",
+    config: EvalConfig = EvalConfig(),
+    *,
+    candidates: CandidateMode = "auto",
+    device: torch.device | str = "cpu",
+) -> tuple[np.ndarray, np.ndarray]:
     """The top-k items of `users` ranked exactly as `evaluate` ranks `part`: the same
     candidates, the same masked items (train, and valid when testing), the same prepared
     scores; equal scores listed by item index (`top_k`: a display list needs some order, the
@@ -401,7 +446,7 @@ def evaluate(
     try:
         # One scoring pass: a text model builds its user/item tables once for all chunks.
         scoring = getattr(model, "scoring", None)
-        with torch.inference_mode(), (scoring() if scoring is not None else contextlib.nullcontext()):
+        with torch.inference_mode(), scoring() if scoring is not None else contextlib.nullcontext():
             non_cand = None if task.non_candidate is None else task.non_candidate.to(device)
             chunk = chunk_users(task.n_items, config)
             rank, world = distributed.current()
@@ -463,12 +508,20 @@ class _TieStats:
     def gather(self) -> None:
         """Merge every rank's chunks (torch.distributed): per-item lists in user order,
         coverage OR-ed and summed. Every rank ends with the statistics of all users."""
-        mine = (self.starts, self.above, self.tied, self.ranks,
-                {k: v.numpy() for k, v in self.covered.items()}, {k: v.numpy() for k, v in self.log_miss.items()})
+        mine = (
+            self.starts,
+            self.above,
+            self.tied,
+            self.ranks,
+            {k: v.numpy() for k, v in self.covered.items()},
+            {k: v.numpy() for k, v in self.log_miss.items()},
+        )
         parts = distributed.all_gather_objects(mine)
-        chunks = sorted((start, above, tied, ranks[i] if ranks else None)
-                        for starts, aboves, tieds, ranks, _, _ in parts
-                        for i, (start, above, tied) in enumerate(zip(starts, aboves, tieds)))
+        chunks = sorted(
+            (start, above, tied, ranks[i] if ranks else None)
+            for starts, aboves, tieds, ranks, _, _ in parts
+            for i, (start, above, tied) in enumerate(zip(starts, aboves, tieds))
+        )
         self.starts = [c[0] for c in chunks]
         self.above, self.tied = [c[1] for c in chunks], [c[2] for c in chunks]
         self.ranks = [c[3] for c in chunks if c[3] is not None]
@@ -525,8 +578,9 @@ def _mid_ranks(scores: Tensor, rows: Tensor, x: Tensor, block: int = 4096) -> np
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def random_metrics(task: RankingTask, ks: tuple[int, ...], names: tuple[str, ...] = METRIC_NAMES
-                   ) -> dict[str, np.ndarray]:
+def random_metrics(
+    task: RankingTask, ks: tuple[int, ...], names: tuple[str, ...] = METRIC_NAMES
+) -> dict[str, np.ndarray]:
     """Exact expected per-user metrics of a uniformly random ranking of `task`'s candidates:
     every user's unmasked candidates form one tied group. (E,) arrays keyed like `metrics`."""
     n_ranked = task.n_candidates - np.diff(task.mask_ptr)  # (E,) unmasked candidates per user
@@ -543,18 +597,26 @@ def _result(task: RankingTask, config: EvalConfig, stats: _TieStats) -> EvalResu
     metrics = {k: float(v.mean()) if len(v) else float("nan") for k, v in per_user.items()}
     rand = random_metrics(task, config.ks, config.metrics)
     segments = item_segment_metrics(
-        user, above, tied, task.item_segment.numpy()[task.gt_items.numpy()], task.relevant_per_segment,
-        task.candidate_items_per_segment, config.ks, config.metrics,
+        user,
+        above,
+        tied,
+        task.item_segment.numpy()[task.gt_items.numpy()],
+        task.relevant_per_segment,
+        task.candidate_items_per_segment,
+        config.ks,
+        config.metrics,
     )
     segments.update(user_segment_metrics(per_user, task.n_train))
     table = pd.DataFrame({"user": task.users, "n_relevant": task.n_relevant, "n_train": task.n_train, **per_user})
     ranks = None
     if stats.with_ranks:
-        ranks = pd.DataFrame({
-            "user": task.users[user],
-            "item": task.gt_items.numpy(),
-            "rank": np.concatenate(stats.ranks) if stats.ranks else np.zeros(0, dtype=np.float64),
-        })
+        ranks = pd.DataFrame(
+            {
+                "user": task.users[user],
+                "item": task.gt_items.numpy(),
+                "rank": np.concatenate(stats.ranks) if stats.ranks else np.zeros(0, dtype=np.float64),
+            }
+        )
     return EvalResult(
         part=task.part,
         metrics=metrics,
@@ -580,9 +642,11 @@ def evaluate_all(
 ) -> dict[str, EvalResult]:
     """{"primary": result} and, for a split with candidates (cold-items), "all_items" beside it:
     primary ranks the candidates only (the new-item shelf), all_items the whole catalogue."""
-    out = {"primary": evaluate(model, data, split, part, config, candidates="auto",
-                               with_ranks=with_ranks, device=device)}
+    out = {
+        "primary": evaluate(model, data, split, part, config, candidates="auto", with_ranks=with_ranks, device=device)
+    }
     if split.candidates(part) is not None:
-        out["all_items"] = evaluate(model, data, split, part, config, candidates="all",
-                                    with_ranks=with_ranks, device=device)
+        out["all_items"] = evaluate(
+            model, data, split, part, config, candidates="all", with_ranks=with_ranks, device=device
+        )
     return out

@@ -12,6 +12,7 @@ evaluated users, labelled with their inclusive bounds, e.g. `users:low (<= 32)`,
 `users:mid (33-80)`, `users:high (>= 81)`. Heavy ties can leave a tertile empty; it is then
 omitted rather than reported with a misleading label.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -109,9 +110,7 @@ def user_activity_groups(n_train: np.ndarray) -> tuple[np.ndarray, list[str]]:
     return codes, labels
 
 
-def user_segment_metrics(
-    per_user: dict[str, np.ndarray], n_train: np.ndarray
-) -> dict[str, dict[str, float]]:
+def user_segment_metrics(per_user: dict[str, np.ndarray], n_train: np.ndarray) -> dict[str, dict[str, float]]:
     """Per-user metrics averaged within each activity tertile.
 
     per_user: {"ndcg@10": (E,) values, ...}; n_train: (E,) training counts.

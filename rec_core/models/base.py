@@ -1,4 +1,5 @@
 """The one model contract every recommender implements (ARCHITECTURE.md, "Contracts")."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator

@@ -11,6 +11,7 @@ The checkpoint holds the user histories (CSR over users), the fitted weights and
 hyperparameter values, so a run's model.safetensors rebuilds a model that scores identically
 without the dataset's interactions.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,8 +36,11 @@ DENSE_VIEW_MAX_ITEMS = 20_000
 
 def grid_fields(config: Any) -> dict[str, tuple[float, ...]]:
     """{hyperparameter: candidates} from a config's `<name>_grid` fields, in field order."""
-    return {f.name[: -len("_grid")]: tuple(getattr(config, f.name)) for f in dataclasses.fields(config)
-            if f.name.endswith("_grid")}
+    return {
+        f.name[: -len("_grid")]: tuple(getattr(config, f.name))
+        for f in dataclasses.fields(config)
+        if f.name.endswith("_grid")
+    }
 
 
 class ClosedFormRecommender(Recommender):
@@ -141,7 +145,8 @@ class ClosedFormRecommender(Recommender):
         rows = torch.repeat_interleave(torch.arange(len(users), device=users.device), lengths)
         # Position of each gathered entry: its row's start plus its offset inside the row.
         offsets = torch.arange(total, device=users.device) - torch.repeat_interleave(
-            torch.cumsum(lengths, 0) - lengths, lengths)
+            torch.cumsum(lengths, 0) - lengths, lengths
+        )
         out[rows, self.hist_items[torch.repeat_interleave(start, lengths) + offsets]] = 1.0
         return out
 
@@ -167,7 +172,8 @@ class ClosedFormRecommender(Recommender):
         if self.n_items > DENSE_VIEW_MAX_ITEMS:
             raise RecCoreError(
                 f"{self.name}'s embeddings are rows of its {self.n_items} x {self.n_items} item-item matrix; "
-                f"views are drawn for catalogues up to {DENSE_VIEW_MAX_ITEMS} items")
+                f"views are drawn for catalogues up to {DENSE_VIEW_MAX_ITEMS} items"
+            )
 
     def user_embeddings(self, view: View = "id") -> Tensor:
         """A user's binary training row: these models represent a user by her history."""

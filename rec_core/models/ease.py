@@ -9,6 +9,7 @@ and a user's scores are X_u B. One L2 hyperparameter, lambda, chosen on validati
 keeps an all-zero column, so every cold item scores exactly 0 for everyone) and refused for
 catalogues above `max_items`.
 """
+
 from __future__ import annotations
 
 import math
@@ -75,7 +76,8 @@ class EASE(ClosedFormRecommender):
                 "max_items",
                 f"EASE solves a dense item x item system; this catalogue has {n_items} items, above the limit "
                 f"of {config.max_items} (memory grows with the square: about 8 GB at 20,000 items). "
-                "Raise max_items if the machine has the memory, or use itemknn (sparse)")
+                "Raise max_items if the machine has the memory, or use itemknn (sparse)",
+            )
         super().__init__(n_users, n_items, config)
         # (n_items, n_items) float32 weights; rows and columns of unseen items stay 0.
         self.register_buffer("weights", torch.zeros(n_items, n_items))

@@ -28,6 +28,7 @@ re-running the top `dynamic_layers` backbone blocks with gradients (LoRA adapter
 blocks' own weights) on cached inputs. The contrastive term aligns each batch entity's ID
 view with its text view (symmetric InfoNCE).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -57,14 +58,32 @@ __all__ = ["EnhancedConfig", "GPT2RecommenderEnhanced", "PRESETS"]
 # The seed's three schemes. Applied under the fields a user sets explicitly.
 PRESETS: dict[str, dict[str, Any]] = {
     # Fast prototype: frozen cached features, simple fusion.
-    "scheme1": {"use_cache": True, "use_attention": False, "freeze_gpt2": True, "use_peft": False,
-                "contrastive_weight": 0.0, "cached_epochs": 0},
+    "scheme1": {
+        "use_cache": True,
+        "use_attention": False,
+        "freeze_gpt2": True,
+        "use_peft": False,
+        "contrastive_weight": 0.0,
+        "cached_epochs": 0,
+    },
     # End-to-end: dynamic encoding with LoRA on the top blocks, attention, contrastive.
-    "scheme2": {"use_cache": False, "use_attention": True, "freeze_gpt2": False, "use_peft": True,
-                "contrastive_weight": 0.1, "cached_epochs": 0},
+    "scheme2": {
+        "use_cache": False,
+        "use_attention": True,
+        "freeze_gpt2": False,
+        "use_peft": True,
+        "contrastive_weight": 0.1,
+        "cached_epochs": 0,
+    },
     # Mixed: cached epochs first (fast), then dynamic LoRA epochs.
-    "scheme3": {"use_cache": False, "use_attention": True, "freeze_gpt2": False, "use_peft": True,
-                "contrastive_weight": 0.1, "cached_epochs": -1},
+    "scheme3": {
+        "use_cache": False,
+        "use_attention": True,
+        "freeze_gpt2": False,
+        "use_peft": True,
+        "contrastive_weight": 0.1,
+        "cached_epochs": -1,
+    },
 }
 
 
@@ -94,7 +113,9 @@ class EnhancedConfig:
     init_std: float = 0.1  # std of the ID embeddings' normal init
     use_user_text: bool = True  # fuse user profile texts too (off: users are ID-only)
     text_rank: int = 64  # token states are reduced by a fixed PCA to this many dims before attention
-    gate_init: float = 0.1  # initial value of every dimension of the learned gate on the text part (0: start as pure MF)
+    gate_init: float = (
+        0.1  # initial value of every dimension of the learned gate on the text part (0: start as pure MF)
+    )
     item_bias: bool = True  # MF part: a learned per-item bias (0 for unseen items), as MFConfig.item_bias
     reg_weight: float = 5e-3  # MF part: L2 on the batch's ID embeddings added to the loss, as MFConfig.reg_weight
     text_residual: bool = False  # text part f = LayerNorm(q + attention) as the seed's fused vector; False: LayerNorm(attention), the ID only steering attention (the MF part carries it)
@@ -102,18 +123,29 @@ class EnhancedConfig:
     query_grad: bool = True  # the text part's gradient reaches the ID embeddings through the query; False: they learn from the MF part and InfoNCE only (the text part cannot become a second, unregularised ID model)
     init_from_run: str = ""  # warm start: id of a finished MF run (same data, split, seed, embed_dim) whose ID embeddings and item bias start the MF part; "" off
     freeze_mf: bool = False  # with init_from_run: keep the warm-started MF part (ID embeddings, item bias) fixed, so the text part learns a residual over that MF
-    precision: Literal["auto", "fp32", "bf16"] = "auto"  # backbone arithmetic: auto (bf16 on a CUDA GPU that has it, else fp32), fp32 or bf16 (autocast; outputs float32)
+    precision: Literal["auto", "fp32", "bf16"] = (
+        "auto"  # backbone arithmetic: auto (bf16 on a CUDA GPU that has it, else fp32), fp32 or bf16 (autocast; outputs float32)
+    )
 
     def __post_init__(self) -> None:
         if self.preset not in ("", *PRESETS):
             raise ConfigError("preset", f"allowed: {', '.join(PRESETS)} (or empty); got {self.preset!r}")
-        for name in ("embed_dim", "max_length", "n_heads", "lora_rank", "lora_alpha", "dynamic_layers",
-                     "text_rank", "contrastive_sample"):
+        for name in (
+            "embed_dim",
+            "max_length",
+            "n_heads",
+            "lora_rank",
+            "lora_alpha",
+            "dynamic_layers",
+            "text_rank",
+            "contrastive_sample",
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigError(name, f"must be > 0, got {getattr(self, name)}")
         if self.embed_dim % self.n_heads:
-            raise ConfigError("n_heads, embed_dim",
-                              f"n_heads ({self.n_heads}) must divide embed_dim ({self.embed_dim})")
+            raise ConfigError(
+                "n_heads, embed_dim", f"n_heads ({self.n_heads}) must divide embed_dim ({self.embed_dim})"
+            )
         if self.contrastive_weight < 0:
             raise ConfigError("contrastive_weight", f"must be >= 0, got {self.contrastive_weight}")
         if self.temperature <= 0:
@@ -126,17 +158,24 @@ class EnhancedConfig:
         if self.pooling not in ("auto", "last", "mean"):
             raise ConfigError("pooling", f"allowed: auto, last, mean; got {self.pooling!r}")
         if self.use_peft and self.use_cache:
-            raise ConfigError("use_peft, use_cache",
-                              "LoRA needs dynamic encoding: a cached encoder gets no gradient. Set "
-                              "use_cache=false (with cached_epochs > 0 for a cached warm-up: scheme 3)")
+            raise ConfigError(
+                "use_peft, use_cache",
+                "LoRA needs dynamic encoding: a cached encoder gets no gradient. Set "
+                "use_cache=false (with cached_epochs > 0 for a cached warm-up: scheme 3)",
+            )
         if self.cached_epochs < -1:
             raise ConfigError("cached_epochs", f"must be >= 0 (or -1 for half), got {self.cached_epochs}")
         if self.cached_epochs != 0 and self.use_cache:
-            raise ConfigError("cached_epochs, use_cache",
-                              "cached_epochs is the cached warm-up before dynamic epochs; it needs use_cache=false")
+            raise ConfigError(
+                "cached_epochs, use_cache",
+                "cached_epochs is the cached warm-up before dynamic epochs; it needs use_cache=false",
+            )
         # A backbone that cannot run this mode is refused here, before any run folder exists.
-        check_backbone_mode(self.backbone, "lora" if self.use_peft else "dynamic" if self.trainable_backbone
-                            else "cached", self.dynamic_layers)
+        check_backbone_mode(
+            self.backbone,
+            "lora" if self.use_peft else "dynamic" if self.trainable_backbone else "cached",
+            self.dynamic_layers,
+        )
 
     @property
     def trainable_backbone(self) -> bool:
@@ -156,21 +195,39 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
     needs_data: ClassVar[bool] = True
     views: ClassVar[tuple[str, ...]] = ("id", "text", "fused")
     legacy_prefixes: ClassVar[tuple[tuple[str, str], ...]] = tuple(
-        (f"{side}_{old}.", f"{side}_tower.{new}.") for side in ("user", "item") for old, new in
-        (("id", "ids"), ("text", "text"), ("text_proj", "text_proj"), ("fusion", "fusion"), ("norm", "fusion")))
+        (f"{side}_{old}.", f"{side}_tower.{new}.")
+        for side in ("user", "item")
+        for old, new in (
+            ("id", "ids"),
+            ("text", "text"),
+            ("text_proj", "text_proj"),
+            ("fusion", "fusion"),
+            ("norm", "fusion"),
+        )
+    )
     config: EnhancedConfig
 
-    def __init__(self, n_users: int, n_items: int, config: EnhancedConfig = EnhancedConfig(), *,
-                 dataset: InteractionData, encoder: TextEncoder | None = None) -> None:
+    def __init__(
+        self,
+        n_users: int,
+        n_items: int,
+        config: EnhancedConfig = EnhancedConfig(),
+        *,
+        dataset: InteractionData,
+        encoder: TextEncoder | None = None,
+    ) -> None:
         super().__init__(n_users, n_items, config)
         self.config = c = config
         self.user_table: TextTable = dataset.user_text
         self.item_table: TextTable = dataset.item_text
         self.use_user_text = c.use_user_text and any(t.strip() for t in dataset.user_text.texts)
-        self.encoder = encoder or TextEncoder(TextEncoderConfig(c.backbone, c.max_length, c.pooling, precision=c.precision))
+        self.encoder = encoder or TextEncoder(
+            TextEncoderConfig(c.backbone, c.max_length, c.pooling, precision=c.precision)
+        )
         if c.trainable_backbone and c.dynamic_layers > self.encoder.n_layers:
-            raise ConfigError("dynamic_layers", f"{c.backbone} has {self.encoder.n_layers} blocks; "
-                                                f"got {c.dynamic_layers}")
+            raise ConfigError(
+                "dynamic_layers", f"{c.backbone} has {self.encoder.n_layers} blocks; got {c.dynamic_layers}"
+            )
         freeze_all(self.encoder)
         keep = c.dynamic_layers if c.trainable_backbone else None
         # Token states only matter to attention (and to the PCA map dynamic mode reuses).
@@ -187,8 +244,9 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
             self.cache_hits["user"] = hit_u
         self.backbone_trainable_params = 0
         if c.use_peft:
-            self.backbone_trainable_params = inject_lora(self.encoder, c.dynamic_layers, c.lora_rank,
-                                                         c.lora_alpha, c.lora_dropout)
+            self.backbone_trainable_params = inject_lora(
+                self.encoder, c.dynamic_layers, c.lora_rank, c.lora_alpha, c.lora_dropout
+            )
         elif not c.freeze_gpt2:
             self.backbone_trainable_params = unfreeze_top_blocks(self.encoder, c.dynamic_layers)
         # The towers' parts are built in the order their initialisation draws from the RNG
@@ -204,8 +262,9 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
         user_fusion: CrossAttentionFusion | nn.LayerNorm
         if c.use_attention:
             item_fusion = CrossAttentionFusion(d, r, c.n_heads, c.dropout, c.text_residual)
-            user_fusion = CrossAttentionFusion(d, user_text.rank if user_text is not None else r,
-                                               c.n_heads, c.dropout, c.text_residual)
+            user_fusion = CrossAttentionFusion(
+                d, user_text.rank if user_text is not None else r, c.n_heads, c.dropout, c.text_residual
+            )
         else:
             item_fusion, user_fusion = nn.LayerNorm(d), nn.LayerNorm(d)
         flags = {"text_residual": c.text_residual, "query_grad": c.query_grad}
@@ -213,7 +272,7 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
         self.item_tower = AttentionTower(item_id, item_text, item_proj, item_fusion, **flags)
         # Fused vectors are LayerNorm outputs (unit variance per dimension): unscaled, their dot
         # products start around +-sqrt(d) and BPR saturates; 1/sqrt(d) as in scaled attention.
-        self._scale = 1.0 / d ** 0.5
+        self._scale = 1.0 / d**0.5
         # The seed's switch: flip between fit() calls (scheme 3).
         self.use_cache = c.use_cache
 
@@ -233,8 +292,9 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
         return self.tower(side).encode(idx, self.encoder if self.dynamic else None)
 
     # -- representations ---------------------------------------------------------------------------
-    def represent(self, side: Side, idx: Tensor, keep: Tensor | None = None, *,
-                  need_text: bool = True) -> dict[str, Tensor]:
+    def represent(
+        self, side: Side, idx: Tensor, keep: Tensor | None = None, *, need_text: bool = True
+    ) -> dict[str, Tensor]:
         """Views of entities `idx` (B,) (`AttentionTower.represent`): `query` (the ID query q),
         `text` (projected pooled text, with `need_text`), `fusion` (the text part's vector f)
         (B, d) and `attention` (B, heads, T). `keep` (B,) bool: which ids use their own row
@@ -384,8 +444,9 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
         device = self.seen_items.device
         if view == "fusion" and not self.dynamic and not self.training:
             return self.tower(side).fused_all(self.seen_mask(side))
-        parts = [self.represent(side, torch.arange(s, min(n, s + chunk), device=device))[view]
-                 for s in range(0, n, chunk)]
+        parts = [
+            self.represent(side, torch.arange(s, min(n, s + chunk), device=device))[view] for s in range(0, n, chunk)
+        ]
         return torch.cat(parts)
 
     def user_embeddings(self, view: View = "fused") -> Tensor:
@@ -464,4 +525,3 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
             "backbone_trainable_params": self.backbone_trainable_params,
             "use_user_text": self.use_user_text,
         }
-

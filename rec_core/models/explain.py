@@ -4,6 +4,7 @@ Follows bertviz's data contract: weights (heads, tokens) with the token strings;
 sums to 1. Each token also carries the metadata field it came from (title, year, genres;
 age, gender, occupation), so weights can be summed per field.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,8 +41,9 @@ class Explanation:
         return out
 
 
-def explanation(encoder: TextEncoder, table: TextTable, side: str, k: int, attention: Tensor,
-                seen: bool) -> Explanation:
+def explanation(
+    encoder: TextEncoder, table: TextTable, side: str, k: int, attention: Tensor, seen: bool
+) -> Explanation:
     """Build an Explanation from one entity's attention (heads, T) over its padded tokens."""
     labels = token_labels(encoder, table, k)
     n = len(labels)

@@ -9,6 +9,7 @@ multiply-adds (measured: 2.3 s against 8 s per ML-100K epoch with one big key/va
 Shapes: B entities, T tokens, d = `embed_dim`, r = `text_dim`, the size of a token state
 (in the Enhanced model the backbone's states reduced by a fixed PCA to `text_rank`).
 """
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,9 @@ class CrossAttentionFusion(nn.Module):
     is added outside it, so this LayerNorm never rescales the ID path.
     """
 
-    def __init__(self, embed_dim: int, text_dim: int, n_heads: int, dropout: float = 0.0,
-                 residual: bool = True) -> None:
+    def __init__(
+        self, embed_dim: int, text_dim: int, n_heads: int, dropout: float = 0.0, residual: bool = True
+    ) -> None:
         super().__init__()
         self.residual = residual  # LayerNorm(query + attention); False: LayerNorm(attention)
         if embed_dim % n_heads:
@@ -67,8 +69,11 @@ class CrossAttentionFusion(nn.Module):
         """
         # States arrive normalised (TextSide.reduce): a trainable LayerNorm over every token of
         # every batch entity was most of an epoch's time, for no measurable gain.
-        masked = torch.zeros(mask.shape, dtype=states.dtype, device=states.device).masked_fill_(
-            ~mask, float("-inf")).unsqueeze(1)  # (B, 1, T): 0 on tokens, -inf on padding
+        masked = (
+            torch.zeros(mask.shape, dtype=states.dtype, device=states.device)
+            .masked_fill_(~mask, float("-inf"))
+            .unsqueeze(1)
+        )  # (B, 1, T): 0 on tokens, -inf on padding
         keys = states.transpose(1, 2) if states_t is None else states_t
         logits = torch.baddbmm(masked, self._query_keys(query), keys)  # (B, nh, T)
         return torch.softmax(logits, dim=-1)
@@ -84,8 +89,9 @@ class CrossAttentionFusion(nn.Module):
         out = self.dropout(out)
         return self.norm(query + out if self.residual else out)
 
-    def forward(self, query: Tensor, states: Tensor, mask: Tensor,
-                states_t: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, query: Tensor, states: Tensor, mask: Tensor, states_t: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         """Fused embeddings (B, d) and the attention weights (B, heads, T)."""
         attn = self.attention(query, states, mask, states_t)
         # Dropout acts on the attention output, not on the (B, heads, T) weights: drawing a
@@ -101,6 +107,10 @@ class CrossAttentionFusion(nn.Module):
         for all entities: only the products over tokens run per bucket.
         """
         qk = self._query_keys(query)
-        ctx = torch.cat([torch.bmm(torch.softmax(torch.baddbmm(masked, qk[a:b], states_t), dim=-1), states)
-                         for a, b, states, masked, states_t in buckets])
+        ctx = torch.cat(
+            [
+                torch.bmm(torch.softmax(torch.baddbmm(masked, qk[a:b], states_t), dim=-1), states)
+                for a, b, states, masked, states_t in buckets
+            ]
+        )
         return self._output(query, ctx)

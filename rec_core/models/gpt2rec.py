@@ -18,6 +18,7 @@ where z standardises each feature dimension over the entities and scales vectors
 norm (GPT-2 states have dimensions in the hundreds; unscaled, they would swamp the ID half of
 the concatenation and saturate BPR from the first step).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,13 +50,17 @@ class GPT2RecConfig:
     id_dropout: float = 0.1  # share of batch ids replaced by the neutral ID embedding (cold start)
     init_std: float = 0.1  # std of the ID embeddings' normal init
     use_user_text: bool = True  # concatenate user profile embeddings too (off: users ID-only)
-    gate_init: float = 0.1  # initial value of every dimension of the learned gate on the text part (0: start as pure MF)
+    gate_init: float = (
+        0.1  # initial value of every dimension of the learned gate on the text part (0: start as pure MF)
+    )
     item_bias: bool = True  # MF part: a learned per-item bias (0 for unseen items), as MFConfig.item_bias
     reg_weight: float = 5e-3  # MF part: L2 on the batch's ID embeddings added to the loss, as MFConfig.reg_weight
     mf_dropout: bool = False  # id_dropout also zeroes a dropped id's MF part (DropoutNet-style, for cold items); False: it only swaps the projected part's ID for the neutral one
     init_from_run: str = ""  # warm start: id of a finished MF run (same data, split, seed, embed_dim) whose ID embeddings and item bias start the MF part; "" off
     freeze_mf: bool = False  # with init_from_run: keep the warm-started MF part (ID embeddings, item bias) fixed, so the text part learns a residual over that MF
-    precision: Literal["auto", "fp32", "bf16"] = "auto"  # backbone arithmetic: auto (bf16 on a CUDA GPU that has it, else fp32), fp32 or bf16 (autocast; outputs float32)
+    precision: Literal["auto", "fp32", "bf16"] = (
+        "auto"  # backbone arithmetic: auto (bf16 on a CUDA GPU that has it, else fp32), fp32 or bf16 (autocast; outputs float32)
+    )
 
     def __post_init__(self) -> None:
         for name in ("embed_dim", "max_length"):
@@ -82,18 +87,30 @@ class GPT2Recommender(TwoTowerRecommender[ConcatTower]):
     needs_data: ClassVar[bool] = True
     views: ClassVar[tuple[str, ...]] = ("id", "text", "fused")
     legacy_prefixes: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("user_id.", "user_tower.ids."), ("user_proj.", "user_tower.fusion."),
-        ("item_id.", "item_tower.ids."), ("item_proj.", "item_tower.fusion."))
+        ("user_id.", "user_tower.ids."),
+        ("user_proj.", "user_tower.fusion."),
+        ("item_id.", "item_tower.ids."),
+        ("item_proj.", "item_tower.fusion."),
+    )
     config: GPT2RecConfig
 
-    def __init__(self, n_users: int, n_items: int, config: GPT2RecConfig = GPT2RecConfig(), *,
-                 dataset: InteractionData, encoder: TextEncoder | None = None) -> None:
+    def __init__(
+        self,
+        n_users: int,
+        n_items: int,
+        config: GPT2RecConfig = GPT2RecConfig(),
+        *,
+        dataset: InteractionData,
+        encoder: TextEncoder | None = None,
+    ) -> None:
         super().__init__(n_users, n_items, config)
         self.config = c = config
         encoder = encoder or TextEncoder(TextEncoderConfig(c.backbone, c.max_length, c.pooling, precision=c.precision))
-        self.backbone_info = {"backbone": encoder.backbone.name,
-                              "backbone_description": encoder.backbone.description,
-                              "backbone_identity": encoder.backbone.identity}
+        self.backbone_info = {
+            "backbone": encoder.backbone.name,
+            "backbone_description": encoder.backbone.description,
+            "backbone_identity": encoder.backbone.identity,
+        }
         items, hit = encode_table(encoder, dataset.item_text, None)
         item_meta = _standardise(items.pooled)  # (n_items, H)
         self.use_user_text = c.use_user_text and any(t.strip() for t in dataset.user_text.texts)
@@ -116,13 +133,21 @@ class GPT2Recommender(TwoTowerRecommender[ConcatTower]):
 
     def loss(self, batch: Batch) -> dict[str, Tensor]:
         users_t, items_t = self.user_tower, self.item_tower
-        keep = {"u": users_t.keep(batch.users, self.seen_users),
-                "p": items_t.keep(batch.pos_items, self.seen_items),
-                "n": items_t.keep(batch.neg_items, self.seen_items)}
+        keep = {
+            "u": users_t.keep(batch.users, self.seen_users),
+            "p": items_t.keep(batch.pos_items, self.seen_items),
+            "n": items_t.keep(batch.neg_items, self.seen_items),
+        }
         # MF part: unseen ids (and, with `mf_dropout`, dropped ones) score with zero vectors.
-        mf_keep = keep if self.config.mf_dropout else {
-            "u": self.seen_users[batch.users], "p": self.seen_items[batch.pos_items],
-            "n": self.seen_items[batch.neg_items]}
+        mf_keep = (
+            keep
+            if self.config.mf_dropout
+            else {
+                "u": self.seen_users[batch.users],
+                "p": self.seen_items[batch.pos_items],
+                "n": self.seen_items[batch.neg_items],
+            }
+        )
         eu = users_t.ids.raw(batch.users) * mf_keep["u"].unsqueeze(1)  # (B, d)
         ep = items_t.ids.raw(batch.pos_items) * mf_keep["p"].unsqueeze(1)
         en = items_t.ids.raw(batch.neg_items) * mf_keep["n"].unsqueeze(1)

@@ -12,6 +12,7 @@ chosen on validation from their grids. Everything is sparse (scipy.sparse), so l
 catalogues fit as long as the co-occurrences do; an item never seen in training has no
 neighbours and is no one's neighbour, so it scores exactly 0.
 """
+
 from __future__ import annotations
 
 import math
@@ -58,8 +59,9 @@ class ItemKNNConfig:
                 raise ConfigError(field, f"values must be distinct; got {list(values)}")
 
 
-def knn_weights(cooc: sp.csr_matrix, norms: np.ndarray, k: int, shrink: float,
-                order: np.ndarray | None = None) -> sp.csr_matrix:
+def knn_weights(
+    cooc: sp.csr_matrix, norms: np.ndarray, k: int, shrink: float, order: np.ndarray | None = None
+) -> sp.csr_matrix:
     """W (n_items x n_items, CSR): row j holds sim(i, j) for j's k nearest items i.
 
     `cooc` holds the off-diagonal co-occurrence counts with sorted column indices; `order`
@@ -134,8 +136,9 @@ class ItemKNN(ClosedFormRecommender):
     def _w(self) -> Tensor:
         with warnings.catch_warnings():  # torch calls its sparse CSR support "beta" at every build
             warnings.simplefilter("ignore", UserWarning)
-            return torch.sparse_csr_tensor(self.w_ptr, self.w_idx, self.w_val, (self.n_items, self.n_items),
-                                           check_invariants=False)
+            return torch.sparse_csr_tensor(
+                self.w_ptr, self.w_idx, self.w_val, (self.n_items, self.n_items), check_invariants=False
+            )
 
     def full_scores(self, users: Tensor) -> Tensor:
         hist = self._history(users)  # (B, n_items)

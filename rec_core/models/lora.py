@@ -5,6 +5,7 @@ unfrozen weights are limited to those blocks; everything else stays frozen. The 
 modules LoRA adapts are found per architecture by `rec_core.text.layout` (GPT-2 `c_attn`, BERT
 `query`/`value`, Llama, Qwen2, Mistral, Phi `q_proj`/`v_proj`, Phi-3 `qkv_proj`, ...).
 """
+
 from __future__ import annotations
 
 from rec_core.errors import ConfigError
@@ -27,9 +28,12 @@ def lora_target_modules(encoder: TextEncoder, k: int) -> tuple[list[str], bool]:
     targets, fan = lora_targets(encoder.split_plan().layout, k)
     if not targets:
         kind = getattr(encoder.model.config, "model_type", "?")
-        raise ConfigError("use_peft", f"lora mode found no linear layer to adapt in the blocks "
-                                      f"of {encoder.backbone.name} ({kind!r}). "
-                                      f"Supported: {LORA_SUPPORTED}")
+        raise ConfigError(
+            "use_peft",
+            f"lora mode found no linear layer to adapt in the blocks "
+            f"of {encoder.backbone.name} ({kind!r}). "
+            f"Supported: {LORA_SUPPORTED}",
+        )
     return targets, fan
 
 
@@ -38,8 +42,9 @@ def inject_lora(encoder: TextEncoder, k: int, rank: int, alpha: int, dropout: fl
     from peft import LoraConfig, inject_adapter_in_model
 
     targets, fan = lora_target_modules(encoder, k)
-    config = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets,
-                        fan_in_fan_out=fan, bias="none")
+    config = LoraConfig(
+        r=rank, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, fan_in_fan_out=fan, bias="none"
+    )
     inject_adapter_in_model(config, encoder.model)
     count = 0
     for name, p in encoder.model.named_parameters():
@@ -53,7 +58,7 @@ def unfreeze_top_blocks(encoder: TextEncoder, k: int) -> int:
     """Make every weight of the top `k` blocks trainable; returns their parameter count."""
     layout = encoder.split_plan().layout
     count = 0
-    for block in layout.blocks[layout.n_layers - k:]:
+    for block in layout.blocks[layout.n_layers - k :]:
         for p in block.parameters():
             p.requires_grad_(True)
             count += p.numel()

@@ -1,4 +1,5 @@
 """Loss functions shared by the models: BPR and symmetric InfoNCE."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """MF: matrix factorisation trained with BPR (Rendle et al., UAI 2009)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,8 +28,9 @@ def mf_full_scores(users_table: Tensor, items_table: Tensor, bias: Tensor | None
     return s if bias is None else s + bias
 
 
-def mf_pair_scores(users_table: Tensor, items_table: Tensor, bias: Tensor | None, users: Tensor,
-                   items: Tensor) -> Tensor:
+def mf_pair_scores(
+    users_table: Tensor, items_table: Tensor, bias: Tensor | None, users: Tensor, items: Tensor
+) -> Tensor:
     """(B,) MF scores of aligned (user, item) pairs."""
     s = (users_table[users] * items_table[items]).sum(-1)
     return s if bias is None else s + bias[items]
@@ -39,8 +41,9 @@ def mf_l2(reg_weight: float, u: Tensor, p: Tensor, n: Tensor) -> Tensor:
     return reg_weight * (u.pow(2).sum() + p.pow(2).sum() + n.pow(2).sum()) / len(u)
 
 
-def mf_l2_unique(reg_weight: float, users: Tensor, user_counts: Tensor, items: Tensor, item_counts: Tensor,
-                 batch_size: int) -> Tensor:
+def mf_l2_unique(
+    reg_weight: float, users: Tensor, user_counts: Tensor, items: Tensor, item_counts: Tensor, batch_size: int
+) -> Tensor:
     """`mf_l2` from the batch's unique users and items (n, d) and how often each occurs in it
     (items: as positive or negative): the same value without gathering a row per triple."""
     sq_u = (users.pow(2).sum(1) * user_counts).sum()

@@ -1,4 +1,5 @@
 """Popularity: every user gets the items most interacted with in training."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

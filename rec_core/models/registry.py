@@ -1,4 +1,5 @@
 """Model kinds by name: one config class and one model class each, no importlib lookups."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -5,6 +5,7 @@ share of the batch, as DropoutNet, NeurIPS 2017) one learned neutral vector, so 
 model learns to score from text alone and a cold id never scores with random noise.
 `TextSide` holds one entity type's encoded texts as buffers left out of checkpoints.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,11 +33,14 @@ def check_mf_part(config: Any) -> None:
         raise ConfigError("reg_weight", f"must be >= 0, got {config.reg_weight}")
     run_id = config.init_from_run
     if not isinstance(run_id, str) or any(ch in run_id for ch in "/\\") or run_id in (".", ".."):
-        raise ConfigError("init_from_run", f"must be a run id (a folder name in the runs directory) or empty; "
-                                           f"got {run_id!r}")
+        raise ConfigError(
+            "init_from_run", f"must be a run id (a folder name in the runs directory) or empty; got {run_id!r}"
+        )
     if config.freeze_mf and not run_id:
-        raise ConfigError("freeze_mf", "freezes the MF part a warm start copied from an MF run; it needs "
-                                       "init_from_run (a run id or 'auto')")
+        raise ConfigError(
+            "freeze_mf",
+            "freezes the MF part a warm start copied from an MF run; it needs init_from_run (a run id or 'auto')",
+        )
 
 
 class IdEmbedding(nn.Module):
@@ -66,17 +70,24 @@ class IdEmbedding(nn.Module):
         if keep is None:
             keep = self.keep(idx, seen)
         rows = self.table(idx)
-        return torch.where(keep.unsqueeze(-1), rows.detach() if detach_rows else rows,
-                           self.neutral.expand(len(idx), -1))
+        return torch.where(
+            keep.unsqueeze(-1), rows.detach() if detach_rows else rows, self.neutral.expand(len(idx), -1)
+        )
 
     def raw(self, idx: Tensor) -> Tensor:
         """(B, d) the table rows themselves (the ID view for contrastive learning)."""
         return self.table(idx)
 
 
-def encode_table(encoder: TextEncoder, table: TextTable, keep_layer_input: int | None,
-                 cache: FeatureCache | None = None, *, keep_states: bool = True,
-                 progress: EncodeProgress | None = None) -> tuple[EncodedTexts, bool]:
+def encode_table(
+    encoder: TextEncoder,
+    table: TextTable,
+    keep_layer_input: int | None,
+    cache: FeatureCache | None = None,
+    *,
+    keep_states: bool = True,
+    progress: EncodeProgress | None = None,
+) -> tuple[EncodedTexts, bool]:
     """Frozen features of every text in `table` (through the on-disk cache); (features, hit).
     `progress(done, total)` hears how many texts are encoded (nothing on a cache hit).
 
@@ -86,13 +97,20 @@ def encode_table(encoder: TextEncoder, table: TextTable, keep_layer_input: int |
     cache = cache if cache is not None else FeatureCache()
     # mapped: token states stay in the cache file (float16 as stored); `TextSide` reduces them
     # a block of rows at a time, so a large catalogue's states are never held in memory.
-    enc, hit = cache.get_or_encode(encoder, list(table.texts), keep_states=keep_states,
-                                   keep_layer_input=keep_layer_input, progress=progress, mapped=True)
+    enc, hit = cache.get_or_encode(
+        encoder,
+        list(table.texts),
+        keep_states=keep_states,
+        keep_layer_input=keep_layer_input,
+        progress=progress,
+        mapped=True,
+    )
     return enc.trimmed(), hit
 
 
-def _length_buckets(sorted_lengths: list[int], max_buckets: int = 4,
-                    overhead: int = 4096, min_width: int = 16) -> list[tuple[int, int, int]]:
+def _length_buckets(
+    sorted_lengths: list[int], max_buckets: int = 4, overhead: int = 4096, min_width: int = 16
+) -> list[tuple[int, int, int]]:
     """(start, end, max length) of runs of ascending lengths that minimise the padded work.
 
     Attention over a bucket pads to the bucket's longest text; a bucket's cost is its rows
@@ -219,8 +237,9 @@ class TextSide(nn.Module):
         self.register_buffer("layer_in", enc.layer_states, persistent=False)
         # With states, `refresh` below fills the reduced buffers: no full-size placeholder first.
         empty = enc.states is not None
-        self.register_buffer("reduced", torch.zeros(0) if empty else torch.zeros(*enc.mask.shape, rank),
-                             persistent=False)
+        self.register_buffer(
+            "reduced", torch.zeros(0) if empty else torch.zeros(*enc.mask.shape, rank), persistent=False
+        )
         self.top_layers = enc.top_layers
         self.rank = rank
         self._states = enc.states
@@ -273,8 +292,9 @@ class TextSide(nn.Module):
             setattr(self, f"bucket_states_{k}", bucket)
             setattr(self, f"bucket_states_t_{k}", bucket.transpose(1, 2).contiguous())
             mask = getattr(self, f"bucket_mask_{k}")
-            setattr(self, f"bucket_masked_{k}", bucket.new_zeros(mask.shape).masked_fill_(~mask, float("-inf"))
-                    .unsqueeze(1))
+            setattr(
+                self, f"bucket_masked_{k}", bucket.new_zeros(mask.shape).masked_fill_(~mask, float("-inf")).unsqueeze(1)
+            )
 
     @property
     def n(self) -> int:
@@ -294,8 +314,16 @@ class TextSide(nn.Module):
         (n_b, T_b, r), additive mask (n_b, 1, T_b): 0 on tokens and -inf on padding, states
         transposed (n_b, r, T_b)) of positions in `order`; all contiguous, for
         `CrossAttentionFusion.forward_buckets`."""
-        return [(a, b, getattr(self, f"bucket_states_{k}"), getattr(self, f"bucket_masked_{k}"),
-                 getattr(self, f"bucket_states_t_{k}")) for k, (a, b, _) in enumerate(self.buckets)]
+        return [
+            (
+                a,
+                b,
+                getattr(self, f"bucket_states_{k}"),
+                getattr(self, f"bucket_masked_{k}"),
+                getattr(self, f"bucket_states_t_{k}"),
+            )
+            for k, (a, b, _) in enumerate(self.buckets)
+        ]
 
     def dynamic(self, encoder: TextEncoder, idx: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """The same, recomputing the top blocks from `layer_in` (gradients if enabled).

@@ -12,6 +12,7 @@ towers, the bias and the gate, scores from tables of every user and item built o
 scoring pass, warm-starts the MF part from an MF run, and loads checkpoints written before the
 towers existed (`legacy_prefixes`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -66,8 +67,16 @@ class AttentionTower(Tower):
     unused (built to keep the seeded initialisation and the checkpoint layout of every config).
     """
 
-    def __init__(self, ids: IdEmbedding, text: TextSide | None, text_proj: nn.Module,
-                 fusion: CrossAttentionFusion | nn.LayerNorm, *, text_residual: bool, query_grad: bool) -> None:
+    def __init__(
+        self,
+        ids: IdEmbedding,
+        text: TextSide | None,
+        text_proj: nn.Module,
+        fusion: CrossAttentionFusion | nn.LayerNorm,
+        *,
+        text_residual: bool,
+        query_grad: bool,
+    ) -> None:
         super().__init__(ids)
         self.text = text
         self.text_proj = text_proj
@@ -86,8 +95,15 @@ class AttentionTower(Tower):
             raise RuntimeError("this tower has no text (ID-only users)")
         return self.text.cached(idx) if encoder is None else self.text.dynamic(encoder, idx)
 
-    def represent(self, idx: Tensor, seen: Tensor, keep: Tensor | None, *, encode: Callable[[Tensor], Encoded],
-                  need_text: bool = True) -> dict[str, Tensor]:
+    def represent(
+        self,
+        idx: Tensor,
+        seen: Tensor,
+        keep: Tensor | None,
+        *,
+        encode: Callable[[Tensor], Encoded],
+        need_text: bool = True,
+    ) -> dict[str, Tensor]:
         """Views of `idx` (B,): `query` q, `text` t (with `need_text`, or without attention),
         `fusion` f (B, d) and, with attention, `attention` (B, heads, T). `keep` (B,) bool: which
         ids use their own row (default: seen ones, minus the ID dropout while training);
@@ -182,10 +198,10 @@ def _rename_legacy_keys(module: nn.Module, state: dict[str, Any], prefix: str, *
     parts after the side (`item_id.*`, `item_text_proj.*`, ...); rename them in place."""
     renames = getattr(type(module), "legacy_prefixes", ())
     for key in [k for k in state if k.startswith(prefix)]:
-        rest = key[len(prefix):]
+        rest = key[len(prefix) :]
         for old, new in renames:
-            if rest.startswith(old) and prefix + new + rest[len(old):] not in state:
-                state[prefix + new + rest[len(old):]] = state.pop(key)
+            if rest.startswith(old) and prefix + new + rest[len(old) :] not in state:
+                state[prefix + new + rest[len(old) :]] = state.pop(key)
                 break
 
 

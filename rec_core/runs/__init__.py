@@ -3,6 +3,7 @@
 Importing this package is cheap (no torch / pandas until a checkpoint or table is touched),
 so the app can poll run folders often.
 """
+
 from rec_core.runs.atomic import (
     CorruptRunFile,
     RunFileNotFound,

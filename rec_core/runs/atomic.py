@@ -5,6 +5,7 @@ goes to a temporary file in the same folder (same filesystem, so the rename is a
 fsynced, and then replaces the target with `os.replace`. History is append-only JSON lines,
 where a crash can tear only the last line, and readers skip torn lines.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """Facts about where a run executes: library versions and device for results.json, and
 host / process identity so the store can tell a live run from one whose process died."""
+
 from __future__ import annotations
 
 import os
@@ -45,9 +46,13 @@ def _code_of(source: str) -> str:
     tree = ast.parse(source)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
-                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)):
+        if (
+            isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             node.body = body[1:]  # only dumped, never compiled: an empty body is fine
     return ast.dump(tree)
 

@@ -17,6 +17,7 @@ turns the count into how much slower than on an idle machine a run goes (process
 measured under. Linux only (procfs); elsewhere nothing is measured (None) and estimates are not
 scaled.
 """
+
 from __future__ import annotations
 
 import collections
@@ -63,7 +64,7 @@ def _runnable_threads(pid: int | str) -> int:
             stat = (task / "stat").read_text()
         except OSError:  # the thread ended meanwhile
             continue
-        count += stat[stat.rfind(")") + 2:].startswith("R")
+        count += stat[stat.rfind(")") + 2 :].startswith("R")
     return count
 
 

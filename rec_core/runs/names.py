@@ -1,4 +1,5 @@
 """Run ids: what a run folder may be called, and fresh ids for new runs."""
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,11 @@ def validate_run_id(run_id: str, field: str = "run_id") -> str:
     never containing '..'. So no path separator, no hidden or temporary name.
     """
     if not is_safe_name(run_id):
-        raise ConfigError(field, f"{run_id!r} is not allowed: use 1 to 128 letters, digits, "
-                                 "'.', '_' or '-', starting with a letter or digit, without '..'")
+        raise ConfigError(
+            field,
+            f"{run_id!r} is not allowed: use 1 to 128 letters, digits, "
+            "'.', '_' or '-', starting with a letter or digit, without '..'",
+        )
     return run_id
 
 

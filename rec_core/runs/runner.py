@@ -10,6 +10,7 @@ A run may train in several local processes (`processes`, recorded in its status 
 command; the command is then torchrun's, `python -m torch.distributed.run --standalone
 --nproc_per_node N ...`): it takes N of the queue's `max_parallel` slots.
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,8 +49,13 @@ class LaunchError(RecCoreError):
 
 def _check_argv(argv: Any) -> list[str]:
     """`argv` as a list of str, program first; ConfigError("argv", ...) otherwise."""
-    if (isinstance(argv, (str, bytes)) or not isinstance(argv, Sequence) or not argv
-            or not all(isinstance(a, str) for a in argv) or not argv[0]):
+    if (
+        isinstance(argv, (str, bytes))
+        or not isinstance(argv, Sequence)
+        or not argv
+        or not all(isinstance(a, str) for a in argv)
+        or not argv[0]
+    ):
         raise ConfigError("argv", "must be a non-empty list of strings, the program first")
     return list(argv)
 
@@ -58,10 +64,12 @@ def check_processes(processes: Any, limit: int | None = None) -> int:
     """`processes` as an int from 1 to `limit` (default: this machine's CPU cores, since the
     queue starts every process here); ConfigError("processes", ...) saying what is allowed."""
     cap = limit if limit is not None else (os.cpu_count() or 1)
-    if (isinstance(processes, bool) or not isinstance(processes, numbers.Integral)
-            or not 1 <= int(processes) <= cap):
-        raise ConfigError("processes", f"must be a whole number from 1 to {cap} (the CPU cores of this machine; "
-                                       f"each process trains on its own), not {processes!r}")
+    if isinstance(processes, bool) or not isinstance(processes, numbers.Integral) or not 1 <= int(processes) <= cap:
+        raise ConfigError(
+            "processes",
+            f"must be a whole number from 1 to {cap} (the CPU cores of this machine; "
+            f"each process trains on its own), not {processes!r}",
+        )
     return int(processes)
 
 
@@ -162,8 +170,9 @@ class RunQueue:
     slot is busy and nothing waits, when its imports would only slow the running runs.
     """
 
-    def __init__(self, store: RunStore, max_parallel: int = 1, *, warm: bool = False,
-                 stop_grace_s: float = STOP_GRACE_S) -> None:
+    def __init__(
+        self, store: RunStore, max_parallel: int = 1, *, warm: bool = False, stop_grace_s: float = STOP_GRACE_S
+    ) -> None:
         if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or max_parallel < 1:
             raise ConfigError("max_parallel", f"must be an integer >= 1, not {max_parallel!r}")
         self.store = store
@@ -224,10 +233,23 @@ class RunQueue:
             if run.status()["state"] == "running":
                 raise ConfigError("run_id", f"{run_id!r} is running; stop it before resubmitting")
             run.clear_stop()
-            run.set_status("queued", command=argv, processes=processes, queued_at=utc_now(), error=None,
-                           started_at=None, finished_at=None, pid=None, hostname=None,
-                           pid_started=None, completion=None, launcher_pid=None, launcher_started=None,
-                           stop_requested_at=None, stop_forced_at=None)
+            run.set_status(
+                "queued",
+                command=argv,
+                processes=processes,
+                queued_at=utc_now(),
+                error=None,
+                started_at=None,
+                finished_at=None,
+                pid=None,
+                hostname=None,
+                pid_started=None,
+                completion=None,
+                launcher_pid=None,
+                launcher_started=None,
+                stop_requested_at=None,
+                stop_forced_at=None,
+            )
             self._start_due()
 
     def tick(self) -> list[str]:
@@ -245,10 +267,16 @@ class RunQueue:
             run.request_stop()
             st = run.status()
             if st["state"] == "queued":
-                completion = {"state": "stopped", "reason": "user_stop", "epochs_completed": 0, "best_epoch": 0,
-                              "best_phase": None}
-                run.set_status("stopped", error=None,
-                               completion={**completion, "summary": completion_summary(completion)})
+                completion = {
+                    "state": "stopped",
+                    "reason": "user_stop",
+                    "epochs_completed": 0,
+                    "best_epoch": 0,
+                    "best_phase": None,
+                }
+                run.set_status(
+                    "stopped", error=None, completion={**completion, "summary": completion_summary(completion)}
+                )
             elif st["state"] == "running" and not st.get("stop_requested_at"):
                 st = run.set_status(stop_requested_at=utc_now())
                 self._force_stop_if_due(run_id, st)
@@ -257,8 +285,14 @@ class RunQueue:
         """SIGTERM to the launcher's group of a multi-process run that has not ended within
         `stop_grace_s` of its Stop (see the class); once per Stop."""
         launcher, asked = st.get("launcher_pid"), parse_time(st.get("stop_requested_at"))
-        if (slots_of(st) < 2 or asked is None or st.get("stop_forced_at") or not isinstance(launcher, int)
-                or isinstance(launcher, bool) or st.get("hostname") != hostname()):
+        if (
+            slots_of(st) < 2
+            or asked is None
+            or st.get("stop_forced_at")
+            or not isinstance(launcher, int)
+            or isinstance(launcher, bool)
+            or st.get("hostname") != hostname()
+        ):
             return
         if st.get("state") == "running" and st.get("phase") == "testing":
             return  # it honoured the Stop and is testing the best weights: let it finish
@@ -271,8 +305,13 @@ class RunQueue:
         except (ProcessLookupError, PermissionError) as exc:
             log.debug("queue: could not signal run %s's launcher %s: %s", run_id, launcher, exc)
             return
-        log.warning("queue: run %s (%s processes) did not end within %.0f s of its Stop; sent SIGTERM to its "
-                    "launcher %s", run_id, slots_of(st), self.stop_grace_s, launcher)
+        log.warning(
+            "queue: run %s (%s processes) did not end within %.0f s of its Stop; sent SIGTERM to its launcher %s",
+            run_id,
+            slots_of(st),
+            self.stop_grace_s,
+            launcher,
+        )
         self.store.get(run_id).set_status(stop_forced_at=utc_now())
 
     def _start_due(self) -> list[str]:

@@ -20,6 +20,7 @@ naming the file). Sizes are checked when listing, checksums when a file is loade
 Readers never lock and never rewrite files: writers replace whole files atomically, and
 derived facts (a "running" run whose process died) are computed on read.
 """
+
 from __future__ import annotations
 
 import errno
@@ -35,9 +36,18 @@ from typing import TYPE_CHECKING, Any
 
 from rec_core.configs import sub_table
 from rec_core.errors import ConfigError, RecCoreError
-from rec_core.runs.atomic import (CorruptRunFile, RunFileNotFound, append_jsonl, atomic_path,
-                                   file_lock, load_json, read_json, read_jsonl,
-                                   write_bytes_atomic, write_json_atomic)
+from rec_core.runs.atomic import (
+    CorruptRunFile,
+    RunFileNotFound,
+    append_jsonl,
+    atomic_path,
+    file_lock,
+    load_json,
+    read_json,
+    read_jsonl,
+    write_bytes_atomic,
+    write_json_atomic,
+)
 from rec_core.runs.environment import hostname, owner_died, process_start_token
 from rec_core.runs.names import is_safe_name, new_run_id, utc_now, validate_run_id
 from rec_core.runs.summary import PRIMARY_METRICS, RunSummary, parse_time, read_summary
@@ -46,8 +56,18 @@ if TYPE_CHECKING:  # heavy imports stay lazy: the app polls the store many times
     import pandas as pd
     import torch
 
-__all__ = ["FINISHED_STATES", "PRIMARY_METRICS", "RUN_STATES", "Run", "RunNotFound", "RunStore",
-           "RunSummary", "new_run_id", "utc_now", "validate_run_id"]
+__all__ = [
+    "FINISHED_STATES",
+    "PRIMARY_METRICS",
+    "RUN_STATES",
+    "Run",
+    "RunNotFound",
+    "RunStore",
+    "RunSummary",
+    "new_run_id",
+    "utc_now",
+    "validate_run_id",
+]
 
 RUN_STATES = ("queued", "running", "done", "failed", "stopped")
 FINISHED_STATES = frozenset({"done", "failed", "stopped"})
@@ -185,8 +205,12 @@ class Run:
         except (RecCoreError, OSError):
             results = None
         completion = sub_table(results, "completion")
-        if (isinstance(results, dict) and completion.get("state") in ("finished", "stopped")
-                and isinstance(results.get("files"), dict) and self.check_files(results) is None):
+        if (
+            isinstance(results, dict)
+            and completion.get("state") in ("finished", "stopped")
+            and isinstance(results.get("files"), dict)
+            and self.check_files(results) is None
+        ):
             state = "stopped" if completion["state"] == "stopped" else "done"
             finished_at: str | None
             try:
@@ -194,12 +218,17 @@ class Run:
                 finished_at = ended.isoformat(timespec="microseconds")
             except OSError:
                 finished_at = st.get("updated_at")
-            return {**st, "state": state, "phase": state, "error": None, "completion": completion,
-                    "finished_at": finished_at,
-                    "note": "the process ended before recording its final state; results and files are complete"}
+            return {
+                **st,
+                "state": state,
+                "phase": state,
+                "error": None,
+                "completion": completion,
+                "finished_at": finished_at,
+                "note": "the process ended before recording its final state; results and files are complete",
+            }
         failure = self.recorded_failure(st)
-        return {**st, "state": "failed",
-                "error": failure or f"process {st['pid']} died without finishing (killed?)"}
+        return {**st, "state": "failed", "error": failure or f"process {st['pid']} died without finishing (killed?)"}
 
     # -- the failure note: written in place when status.json cannot be written -----------
     def reserve_failure_note(self) -> None:
@@ -518,17 +547,29 @@ class RunStore:
             tmp.mkdir()
         except OSError as exc:
             if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-                raise ConfigError("runs_dir", f"cannot create a run folder in {self.root}: {exc.strerror}; "
-                                              "give a folder you can write to") from exc
+                raise ConfigError(
+                    "runs_dir",
+                    f"cannot create a run folder in {self.root}: {exc.strerror}; give a folder you can write to",
+                ) from exc
             raise
         try:
             write_json_atomic(tmp / _CONFIG, config)
             now = utc_now()
-            write_json_atomic(tmp / _STATUS, {
-                "state": "queued", "error": None, "created_at": now, "started_at": None,
-                "finished_at": None, "pid": None, "hostname": None, "phase": None,
-                "progress": {}, "updated_at": now,
-            })
+            write_json_atomic(
+                tmp / _STATUS,
+                {
+                    "state": "queued",
+                    "error": None,
+                    "created_at": now,
+                    "started_at": None,
+                    "finished_at": None,
+                    "pid": None,
+                    "hostname": None,
+                    "phase": None,
+                    "progress": {},
+                    "updated_at": now,
+                },
+            )
             try:
                 os.rename(tmp, final)
             except OSError as exc:  # another process created the same id meanwhile

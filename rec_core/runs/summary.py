@@ -5,6 +5,7 @@ table (`rec_app.run_table` builds its rows on it): it never raises for one odd r
 applies the state rule of the store (a run whose results or files are unreadable, missing or
 truncated lists as "corrupt", naming the file).
 """
+
 from __future__ import annotations
 
 import math
@@ -18,9 +19,19 @@ from rec_core.errors import RecCoreError
 if TYPE_CHECKING:  # store.py imports this module
     from rec_core.runs.store import Run
 
-__all__ = ["COMPLETION_REASONS", "COMPLETION_STATES", "PRIMARY_METRICS", "RunSummary", "best_epoch_text",
-           "completion_of", "completion_summary", "duration_s", "parse_time", "primary_test_metrics",
-           "read_summary"]
+__all__ = [
+    "COMPLETION_REASONS",
+    "COMPLETION_STATES",
+    "PRIMARY_METRICS",
+    "RunSummary",
+    "best_epoch_text",
+    "completion_of",
+    "completion_summary",
+    "duration_s",
+    "parse_time",
+    "primary_test_metrics",
+    "read_summary",
+]
 
 # The test metrics a short listing shows first (lower case; results use e.g. "ndcg@10").
 PRIMARY_METRICS = ("ndcg@10", "hit@10", "recall@10", "mrr@10")
@@ -96,8 +107,11 @@ def primary_test_metrics(results: dict[str, Any] | None) -> dict[str, float]:
         test = sub_table(test, "primary")
     if "metrics" in test:
         test = sub_table(test, "metrics")
-    return {str(k): float(v) for k, v in test.items()
-            if "@" in str(k) and isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return {
+        str(k): float(v)
+        for k, v in test.items()
+        if "@" in str(k) and isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
 
 
 def read_summary(run: Run) -> RunSummary | None:
@@ -143,12 +157,20 @@ def read_summary(run: Run) -> RunSummary | None:
         state, error = "corrupt", problems[0]
     metrics = primary_test_metrics(results) if state != "corrupt" else {}
     return RunSummary(
-        run_id=run.run_id, state=state, created_at=_text(status.get("created_at")),
-        finished_at=_text(status.get("finished_at")), config=config, metrics=metrics,
-        error=str(error) if error is not None else None, duration_s=duration_s(status),
+        run_id=run.run_id,
+        state=state,
+        created_at=_text(status.get("created_at")),
+        finished_at=_text(status.get("finished_at")),
+        config=config,
+        metrics=metrics,
+        error=str(error) if error is not None else None,
+        duration_s=duration_s(status),
         completion=completion_of(status, results) if status.get("state") in _FINISHED else {},
-        started_at=_text(status.get("started_at")), updated_at=_text(status.get("updated_at")),
-        phase=_text(status.get("phase")), progress=sub_table(status, "progress"), has_results=bool(metrics),
+        started_at=_text(status.get("started_at")),
+        updated_at=_text(status.get("updated_at")),
+        phase=_text(status.get("phase")),
+        progress=sub_table(status, "progress"),
+        has_results=bool(metrics),
     )
 
 
@@ -185,12 +207,15 @@ def completion_summary(completion: dict[str, Any]) -> str:
     state, reason = completion.get("state"), completion.get("reason")
     n = completion.get("epochs_completed") or 0
     if state == "finished":
-        head = {"early_stopped": f"finished: early-stopped after {n} epochs",
-                "max_epochs": f"finished: all {n} epochs",
-                "fitted": "finished: fitted (no gradient training)"}.get(str(reason), "finished")
+        head = {
+            "early_stopped": f"finished: early-stopped after {n} epochs",
+            "max_epochs": f"finished: all {n} epochs",
+            "fitted": "finished: fitted (no gradient training)",
+        }.get(str(reason), "finished")
     elif state == "stopped":
         who = {"interrupted": "interrupted", "signal": f"stopped by {completion.get('signal') or 'a signal'}"}.get(
-            str(reason), "stopped by the user")
+            str(reason), "stopped by the user"
+        )
         head = f"{who} after epoch {n}" if n else f"{who}: no epoch completed"
         if reason == "interrupted":
             return head  # nothing was tested or saved: no restored weights to speak of

@@ -15,6 +15,7 @@ left waiting for the CPU (see `RunQueue`).
 The job arrives as one JSON line on stdin: {"argv", "env", "cwd", "log"}. End of input
 before a job (the app went away) ends the worker.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,14 @@ from typing import Any
 __all__ = ["WarmWorker", "is_execute_command", "main", "PRELOAD"]
 
 # What `python -m rec_core execute` imports before its first epoch.
-PRELOAD = ("rec_core.cli", "rec_core.experiment", "rec_core.text", "rec_core.progress", "rec_core.models.registry",
-           "tqdm")
+PRELOAD = (
+    "rec_core.cli",
+    "rec_core.experiment",
+    "rec_core.text",
+    "rec_core.progress",
+    "rec_core.models.registry",
+    "tqdm",
+)
 
 
 def is_execute_command(argv: list[str]) -> bool:
@@ -51,10 +58,20 @@ class WarmWorker:
             # `-c` rather than `-m rec_core.runs.worker`: the package imports this module
             # already, and running it again as __main__ would load it twice.
             self.proc = subprocess.Popen(  # our own interpreter and module; a list, no shell
-                [sys.executable, "-c", "import sys; from rec_core.runs.worker import main; sys.exit(main())",
-                 "--ready-file", str(self.ready_file)],
-                stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env,
-                start_new_session=True, close_fds=True)
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys; from rec_core.runs.worker import main; sys.exit(main())",
+                    "--ready-file",
+                    str(self.ready_file),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+                close_fds=True,
+            )
 
     @property
     def pid(self) -> int:

@@ -5,6 +5,7 @@ already on disk); `TextEncoder.encode` gives frozen features, `forward`/`run_top
 the dynamic path with gradients (split execution of the top blocks for any architecture with a
 block list, see `layout`); `FeatureCache` keeps encoded texts on disk.
 """
+
 from rec_core.text.backbones import (
     MINILM,
     TINY_GPT2,

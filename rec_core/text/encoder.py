@@ -13,6 +13,7 @@ Two ways to use it:
   the model's own forward would give them, or falls back to a full forward with the cached
   state swapped in, whichever reproduces the model's own output (checked on first use).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -49,14 +50,22 @@ if _TRANSFORMERS_5:
         create_sliding_window_causal_mask,
     )
 
-__all__ = ["EncodeProgress", "EncodedTexts", "SplitPlan", "TextEncoder", "TextEncoderConfig", "TokenBatch",
-           "encoding_progress"]
+__all__ = [
+    "EncodeProgress",
+    "EncodedTexts",
+    "SplitPlan",
+    "TextEncoder",
+    "TextEncoderConfig",
+    "TokenBatch",
+    "encoding_progress",
+]
 
 # `progress(done, total)`: texts encoded so far out of all of them; called with 0 before the
 # first batch, then after every batch, the last call with done == total.
 EncodeProgress = Callable[[int, int], None]
-_PROGRESS: contextvars.ContextVar[EncodeProgress | None] = contextvars.ContextVar("rec_core_encode_progress",
-                                                                                  default=None)
+_PROGRESS: contextvars.ContextVar[EncodeProgress | None] = contextvars.ContextVar(
+    "rec_core_encode_progress", default=None
+)
 
 
 @contextlib.contextmanager
@@ -163,8 +172,14 @@ class EncodedTexts:
         def cut(x: Tensor | None) -> Tensor | None:
             return None if x is None else x[:, :t]
 
-        return EncodedTexts(self.pooled, self.mask[:, :t], self.input_ids[:, :t],
-                            cut(self.states), cut(self.layer_states), self.top_layers)
+        return EncodedTexts(
+            self.pooled,
+            self.mask[:, :t],
+            self.input_ids[:, :t],
+            cut(self.states),
+            cut(self.layer_states),
+            self.top_layers,
+        )
 
 
 class TextEncoder(nn.Module):
@@ -175,18 +190,17 @@ class TextEncoder(nn.Module):
         if backbone is None:
             backbone = load_backbone(config.backbone)
         elif backbone.name != config.backbone:
-            raise ConfigError("backbone", f"config names {config.backbone!r} but the given "
-                                          f"backbone is {backbone.name!r}")
+            raise ConfigError(
+                "backbone", f"config names {config.backbone!r} but the given backbone is {backbone.name!r}"
+            )
         limit = getattr(backbone.model.config, "max_position_embeddings", None)
         if limit is not None and config.max_length > int(limit):
-            raise ConfigError("max_length", f"{backbone.name} has {limit} positions, "
-                                            f"got {config.max_length}")
+            raise ConfigError("max_length", f"{backbone.name} has {limit} positions, got {config.max_length}")
         self.config = config
         self.backbone = backbone
         self.model = backbone.model
         self.tokenizer = backbone.tokenizer
-        self.pooling: Literal["last", "mean"] = (
-            backbone.default_pooling if config.pooling == "auto" else config.pooling)
+        self.pooling: Literal["last", "mean"] = backbone.default_pooling if config.pooling == "auto" else config.pooling
         self._identity_memo = (stamp_at_load(backbone), backbone.identity)
         self._plan: SplitPlan | str | None = None  # split_plan(): chosen on first use
         # Start in the backbone's (eval) mode; a parent model's .train() turns dropout on.
@@ -219,9 +233,14 @@ class TextEncoder(nn.Module):
 
     def _token_ids(self, texts: Sequence[str], *, details: bool) -> dict[str, list[Any]]:
         """Unpadded ids (and offsets, special masks when `details`) per text, truncated."""
-        enc = self.tokenizer(list(texts), truncation=True, max_length=self.config.max_length,
-                             return_attention_mask=False, return_offsets_mapping=details,
-                             return_special_tokens_mask=details)
+        enc = self.tokenizer(
+            list(texts),
+            truncation=True,
+            max_length=self.config.max_length,
+            return_attention_mask=False,
+            return_offsets_mapping=details,
+            return_special_tokens_mask=details,
+        )
         rows: dict[str, list[Any]] = {"input_ids": [list(r) for r in enc["input_ids"]]}
         if details:
             rows["offsets"] = [list(map(tuple, r)) for r in enc["offset_mapping"]]
@@ -245,12 +264,11 @@ class TextEncoder(nn.Module):
         ids = torch.full((len(rows), width), int(self.tokenizer.pad_token_id), dtype=torch.long)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
         for i, row in enumerate(rows):
-            ids[i, :len(row)] = torch.as_tensor(row, dtype=torch.long)
-            mask[i, :len(row)] = 1
+            ids[i, : len(row)] = torch.as_tensor(row, dtype=torch.long)
+            mask[i, : len(row)] = 1
         return ids, mask
 
-    def tokenize(self, texts: Sequence[str], *, pad_to_max_length: bool = False,
-                 readable: bool = True) -> TokenBatch:
+    def tokenize(self, texts: Sequence[str], *, pad_to_max_length: bool = False, readable: bool = True) -> TokenBatch:
         """Tokenize `texts`, padded to the longest (or to `max_length`): shapes (B, T).
 
         `readable=False` skips the token strings (`tokens` is then empty), which a training
@@ -268,8 +286,9 @@ class TextEncoder(nn.Module):
             offsets[i, :n] = torch.as_tensor(rows["offsets"][i], dtype=torch.long).view(n, 2)
             special[i, :n] = torch.as_tensor(rows["special"][i], dtype=torch.bool)
             if readable:
-                strings.append(tuple(readable_tokens(self.tokenizer, rows["raw"][i], text,
-                                                     rows["offsets"][i], rows["special"][i])))
+                strings.append(
+                    tuple(readable_tokens(self.tokenizer, rows["raw"][i], text, rows["offsets"][i], rows["special"][i]))
+                )
         return TokenBatch(input_ids, attention_mask, offsets, special, tuple(strings))
 
     def token_labels(self, table: TextTable, k: int) -> list[tuple[str, str]]:
@@ -298,8 +317,10 @@ class TextEncoder(nn.Module):
         kind = getattr(config, "model_type", type(base).__name__)
         layout = find_layout(base)
         if layout is None or layout.n_layers != self.n_layers:
-            return (f"{self.backbone.name}: dynamic mode cannot run {kind!r}: no list of "
-                    f"{self.n_layers} transformer blocks found. Supported: {DYNAMIC_SUPPORTED}")
+            return (
+                f"{self.backbone.name}: dynamic mode cannot run {kind!r}: no list of "
+                f"{self.n_layers} transformer blocks found. Supported: {DYNAMIC_SUPPORTED}"
+            )
         causal = self.backbone.kind == "causal"
         params = inspect.signature(layout.blocks[0].forward).parameters
         var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
@@ -309,8 +330,11 @@ class TextEncoder(nn.Module):
         types = getattr(config, "layer_types", None)
         if isinstance(types, (list, tuple)) and len(types) == layout.n_layers:
             layer_types = tuple(str(t) for t in types)
-        elif causal and getattr(config, "sliding_window", None) and \
-                getattr(config, "use_sliding_window", True) is not False:
+        elif (
+            causal
+            and getattr(config, "sliding_window", None)
+            and getattr(config, "use_sliding_window", True) is not False
+        ):
             layer_types = ("sliding_attention",) * layout.n_layers  # Mistral, Phi-3 style
         else:
             layer_types = ("full_attention",) * layout.n_layers
@@ -321,8 +345,10 @@ class TextEncoder(nn.Module):
             if problem is None:
                 return plan
             problems.append(f"{strategy}: {problem}")
-        return (f"{self.backbone.name}: dynamic mode cannot run {kind!r} blocks "
-                f"({'; '.join(problems)}). Supported: {DYNAMIC_SUPPORTED}")
+        return (
+            f"{self.backbone.name}: dynamic mode cannot run {kind!r} blocks "
+            f"({'; '.join(problems)}). Supported: {DYNAMIC_SUPPORTED}"
+        )
 
     def _verify_plan(self, plan: SplitPlan) -> str | None:
         """None if `plan` reproduces the full forward (from block 0 and from the top block)."""
@@ -334,10 +360,10 @@ class TextEncoder(nn.Module):
         def keeper(i: int) -> Any:
             def keep(_m: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
                 captured.setdefault(i, args[0] if args else kwargs["hidden_states"])
+
             return keep
 
-        hooks = [blocks[i].register_forward_pre_hook(keeper(i), with_kwargs=True)
-                 for i in {0, n - 1}]
+        hooks = [blocks[i].register_forward_pre_hook(keeper(i), with_kwargs=True) for i in {0, n - 1}]
         modes = [(module, module.training) for module in self.modules()]
         self.eval()
         try:
@@ -364,23 +390,30 @@ class TextEncoder(nn.Module):
                 module.training = training
         return None
 
-    def _block_masks(self, plan: SplitPlan, hidden: Tensor, attention_mask: Tensor,
-                     position_ids: Tensor, from_layer: int) -> dict[str, Any]:
+    def _block_masks(
+        self, plan: SplitPlan, hidden: Tensor, attention_mask: Tensor, position_ids: Tensor, from_layer: int
+    ) -> dict[str, Any]:
         """The attention mask per layer type that the model's own forward gives its blocks."""
         get_base = getattr(self.model, "get_base_model", None)  # a peft wrapper's
         base = get_base() if callable(get_base) else self.model
         if _TRANSFORMERS_5:
             if not plan.causal:
-                return {t: create_bidirectional_mask(config=base.config, inputs_embeds=hidden,
-                                                     attention_mask=attention_mask)
-                        for t in set(plan.layer_types)}
+                return {
+                    t: create_bidirectional_mask(
+                        config=base.config, inputs_embeds=hidden, attention_mask=attention_mask
+                    )
+                    for t in set(plan.layer_types)
+                }
             masks: dict[str, Any] = {}
             for t in set(plan.layer_types[from_layer:]):
-                make = (create_sliding_window_causal_mask if t == "sliding_attention"
-                        else create_causal_mask)
-                masks[t] = make(config=base.config, inputs_embeds=hidden,
-                                attention_mask=attention_mask, cache=None,
-                                position_ids=position_ids)
+                make = create_sliding_window_causal_mask if t == "sliding_attention" else create_causal_mask
+                masks[t] = make(
+                    config=base.config,
+                    inputs_embeds=hidden,
+                    attention_mask=attention_mask,
+                    cache=None,
+                    position_ids=position_ids,
+                )
             return masks
         # transformers 4.x (untested here): an additive (B, 1, T, T) mask suits eager and sdpa.
         n_tok = hidden.shape[1]
@@ -391,23 +424,23 @@ class TextEncoder(nn.Module):
         mask = full.masked_fill(~allowed, torch.finfo(hidden.dtype).min)
         return {t: mask for t in set(plan.layer_types)}
 
-    def _run_plan(self, plan: SplitPlan, hidden: Tensor, attention_mask: Tensor,
-                  from_layer: int) -> Tensor:
+    def _run_plan(self, plan: SplitPlan, hidden: Tensor, attention_mask: Tensor, from_layer: int) -> Tensor:
         """Last hidden states from `hidden`, the input of block `from_layer`, by `plan`."""
         layout = plan.layout
         if from_layer >= layout.n_layers:
             return hidden if layout.final is None else layout.final(hidden)
         if plan.strategy == "fallback":
-            def swap(_m: nn.Module, args: tuple[Any, ...],
-                     kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+
+            def swap(
+                _m: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]
+            ) -> tuple[tuple[Any, ...], dict[str, Any]]:
                 if args:
                     return (hidden, *args[1:]), kwargs
                 return args, {**kwargs, "hidden_states": hidden}
 
             # The full forward on padding ids; the cached state replaces block from_layer's
             # input, so the lower blocks' (gradient-free) output is discarded.
-            ids = torch.full(hidden.shape[:2], int(self.tokenizer.pad_token_id),
-                             dtype=torch.long, device=hidden.device)
+            ids = torch.full(hidden.shape[:2], int(self.tokenizer.pad_token_id), dtype=torch.long, device=hidden.device)
             handle = layout.blocks[from_layer].register_forward_pre_hook(swap, with_kwargs=True)
             try:
                 return self.model(input_ids=ids, attention_mask=attention_mask).last_hidden_state
@@ -425,21 +458,23 @@ class TextEncoder(nn.Module):
 
     @property
     def precision(self) -> str:
-        """"bf16" or "fp32": the config's choice, "auto" resolved for the current device."""
+        """ "bf16" or "fp32": the config's choice, "auto" resolved for the current device."""
         if self.config.precision != "auto":
             return self.config.precision
         device = self.device
         return "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
 
-    def forward_states(self, input_ids: Tensor | None, attention_mask: Tensor, *,
-                       from_layer: int = 0, hidden_in: Tensor | None = None) -> Tensor:
+    def forward_states(
+        self, input_ids: Tensor | None, attention_mask: Tensor, *, from_layer: int = 0, hidden_in: Tensor | None = None
+    ) -> Tensor:
         """`_forward_states` under bf16 autocast when `precision` says so; float32 out."""
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
             out = self._forward_states(input_ids, attention_mask, from_layer=from_layer, hidden_in=hidden_in)
         return out.float() if out.dtype != torch.float32 else out
 
-    def _forward_states(self, input_ids: Tensor | None, attention_mask: Tensor, *,
-                        from_layer: int = 0, hidden_in: Tensor | None = None) -> Tensor:
+    def _forward_states(
+        self, input_ids: Tensor | None, attention_mask: Tensor, *, from_layer: int = 0, hidden_in: Tensor | None = None
+    ) -> Tensor:
         """Last hidden states (B, T, H), with gradients if enabled.
 
         `from_layer=0` without `hidden_in` is the model's own full forward on input_ids (B, T).
@@ -453,8 +488,7 @@ class TextEncoder(nn.Module):
         if hidden_in is None:
             if from_layer != 0 or input_ids is None:
                 raise ConfigError("hidden_in", "needed unless from_layer is 0 with input_ids")
-            return self.model(input_ids=input_ids.to(device),
-                              attention_mask=attention_mask).last_hidden_state
+            return self.model(input_ids=input_ids.to(device), attention_mask=attention_mask).last_hidden_state
         if not 0 <= from_layer <= self.n_layers:
             raise ConfigError("from_layer", f"must be in [0, {self.n_layers}], got {from_layer}")
         plan = self.split_plan()
@@ -469,8 +503,7 @@ class TextEncoder(nn.Module):
         """
         if not 1 <= k <= self.n_layers:
             raise ConfigError("k", f"must be in [1, {self.n_layers}], got {k}")
-        return self.forward_states(None, attention_mask, from_layer=self.n_layers - k,
-                                   hidden_in=hidden_in)
+        return self.forward_states(None, attention_mask, from_layer=self.n_layers - k, hidden_in=hidden_in)
 
     def pool(self, states: Tensor, attention_mask: Tensor) -> Tensor:
         """One vector per text (B, H) from states (B, T, H) and attention_mask (B, T).
@@ -491,8 +524,14 @@ class TextEncoder(nn.Module):
         return self.pool(self.forward_states(input_ids, attention_mask), attention_mask)
 
     @torch.no_grad()
-    def encode(self, texts: Sequence[str], *, keep_states: bool = True,
-               keep_layer_input: int | None = None, progress: EncodeProgress | None = None) -> EncodedTexts:
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        keep_states: bool = True,
+        keep_layer_input: int | None = None,
+        progress: EncodeProgress | None = None,
+    ) -> EncodedTexts:
         """Encode all texts without gradients; results in input order (see `EncodedTexts`).
 
         Texts run longest first in batches of `batch_size`, each padded only to its own
@@ -521,8 +560,8 @@ class TextEncoder(nn.Module):
         if k is not None:
             blocks = self.split_plan().layout.blocks
             hook = blocks[self.n_layers - k].register_forward_pre_hook(
-                lambda _m, args, kwargs: captured.append(
-                    args[0] if args else kwargs["hidden_states"]), with_kwargs=True)
+                lambda _m, args, kwargs: captured.append(args[0] if args else kwargs["hidden_states"]), with_kwargs=True
+            )
         order = sorted(range(n), key=lambda i: -len(ids[i]))  # longest first: memory peaks early
         # Restore each module's own mode afterwards (a frozen backbone may sit in eval mode
         # inside a model that is training).
@@ -532,9 +571,8 @@ class TextEncoder(nn.Module):
             report(0, n)
         try:
             for start in range(0, n, self.config.batch_size):
-                rows = order[start:start + self.config.batch_size]
-                b_ids, b_mask = self._pad([ids[i] for i in rows],
-                                          max(len(ids[i]) for i in rows))
+                rows = order[start : start + self.config.batch_size]
+                b_ids, b_mask = self._pad([ids[i] for i in rows], max(len(ids[i]) for i in rows))
                 captured.clear()
                 with torch.inference_mode():
                     out = self.forward_states(b_ids, b_mask)  # (b, t, H)

@@ -18,6 +18,7 @@ chosen one numerically against the model's own forward before first use):
 An architecture without a recognisable block list cannot run dynamic mode; `check_backbone_mode`
 refuses it at config time (before a run folder exists), naming the mode and what is supported.
 """
+
 from __future__ import annotations
 
 import json
@@ -102,8 +103,7 @@ def find_layout(model: nn.Module) -> BlockLayout | None:
         return None
     found: tuple[str, nn.ModuleList] | None = None
     for name, module in base.named_modules():
-        if (isinstance(module, nn.ModuleList) and len(module) == n
-                and len({type(m) for m in module}) == 1):
+        if isinstance(module, nn.ModuleList) and len(module) == n and len({type(m) for m in module}) == 1:
             if found is None or name.count(".") < found[0].count("."):
                 found = (name, module)
     if found is None:
@@ -150,8 +150,9 @@ def lora_targets(layout: BlockLayout, k: int) -> tuple[list[str], bool]:
             chosen = [(name, conv) for name, conv in leaves if name.rsplit(".", 1)[-1] in group]
             break
     if not chosen:
-        chosen = [(name, conv) for name, conv in leaves
-                  if any(w in name.lower() for w in ("attn", "attention"))] or leaves
+        chosen = [
+            (name, conv) for name, conv in leaves if any(w in name.lower() for w in ("attn", "attention"))
+        ] or leaves
     n = layout.n_layers
     names = [f"{layout.path}.{i}.{rel}" for i in range(n - k, n) for rel, _ in chosen]
     return names, any(conv for _, conv in chosen)
@@ -206,8 +207,10 @@ def _mode_problem(directory: Path, mode: str, k: int) -> str | None:
     kind = getattr(config, "model_type", "?")
     label = _MODE_LABELS[mode]
     if getattr(config, "is_encoder_decoder", False):
-        return (f"{label} cannot use {kind!r}: it is an encoder-decoder model. Supported: "
-                "encoder-only and decoder-only (causal LM) backbones")
+        return (
+            f"{label} cannot use {kind!r}: it is an encoder-decoder model. Supported: "
+            "encoder-only and decoder-only (causal LM) backbones"
+        )
     if mode == "cached":
         return None
     model = _skeleton(config)
@@ -215,11 +218,12 @@ def _mode_problem(directory: Path, mode: str, k: int) -> str | None:
         return None
     layout = find_layout(model)
     if layout is None:
-        return (f"{label} cannot run {kind!r}: its transformer blocks are not one list of "
-                f"num_hidden_layers modules. Supported: {DYNAMIC_SUPPORTED}")
+        return (
+            f"{label} cannot run {kind!r}: its transformer blocks are not one list of "
+            f"num_hidden_layers modules. Supported: {DYNAMIC_SUPPORTED}"
+        )
     if mode == "lora" and not lora_targets(layout, min(k, layout.n_layers))[0]:
-        return (f"{label} cannot run {kind!r}: no linear layer to adapt in its blocks. "
-                f"Supported: {LORA_SUPPORTED}")
+        return f"{label} cannot run {kind!r}: no linear layer to adapt in its blocks. Supported: {LORA_SUPPORTED}"
     return None
 
 

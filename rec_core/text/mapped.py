@@ -12,6 +12,7 @@ ever holding the whole of it: the feature cache writes a catalogue's token state
 `file_sha256` hashes the stored tensors the way `cache._tensors_sha256` hashes tensors in
 memory, reading the file a block at a time.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,10 +30,28 @@ from torch import Tensor
 __all__ = ["RowWriter", "file_sha256", "map_tensors", "mapped_path", "patch_metadata", "read_header"]
 
 # safetensors dtype names <-> numpy and torch dtypes (what the feature cache stores).
-_NUMPY = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "I64": np.int64,
-          "I32": np.int32, "I16": np.int16, "I8": np.int8, "U8": np.uint8, "BOOL": np.bool_}
-_TORCH = {"F32": torch.float32, "F16": torch.float16, "F64": torch.float64, "I64": torch.int64,
-          "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8, "BOOL": torch.bool}
+_NUMPY = {
+    "F32": np.float32,
+    "F16": np.float16,
+    "F64": np.float64,
+    "I64": np.int64,
+    "I32": np.int32,
+    "I16": np.int16,
+    "I8": np.int8,
+    "U8": np.uint8,
+    "BOOL": np.bool_,
+}
+_TORCH = {
+    "F32": torch.float32,
+    "F16": torch.float16,
+    "F64": torch.float64,
+    "I64": torch.int64,
+    "I32": torch.int32,
+    "I16": torch.int16,
+    "I8": torch.int8,
+    "U8": torch.uint8,
+    "BOOL": torch.bool,
+}
 _NAME = {v: k for k, v in _TORCH.items()}
 _MAX_HEADER = 100 << 20  # safetensors' own limit
 _BLOCK = 8 << 20  # bytes read at a time when hashing
@@ -72,8 +91,9 @@ def map_tensors(path: Path) -> tuple[dict[str, str], dict[str, Tensor]]:
         if math.prod(shape) == 0:  # numpy cannot map zero bytes
             tensors[name] = torch.zeros(shape, dtype=_TORCH[entry["dtype"]])
             continue
-        array = np.memmap(path, dtype=_NUMPY[entry["dtype"]], mode="c",
-                          offset=start + int(entry["data_offsets"][0]), shape=shape)
+        array = np.memmap(
+            path, dtype=_NUMPY[entry["dtype"]], mode="c", offset=start + int(entry["data_offsets"][0]), shape=shape
+        )
         tensors[name] = torch.from_numpy(array)  # shares the map; keeps it alive
     return meta, tensors
 
@@ -94,7 +114,7 @@ def file_sha256(path: Path) -> str:
             f.seek(start + begin)
             left = end - begin
             while left:
-                got = f.readinto(buffer[:min(_BLOCK, left)])
+                got = f.readinto(buffer[: min(_BLOCK, left)])
                 if not got:
                     raise ValueError(f"{name}: file ends inside its bytes")
                 digest.update(buffer[:got])
@@ -147,8 +167,9 @@ class RowWriter:
     checksum) is written as a placeholder and replaced by `patch_metadata`.
     """
 
-    def __init__(self, path: Path, specs: dict[str, tuple[torch.dtype, tuple[int, ...]]],
-                 metadata: dict[str, str]) -> None:
+    def __init__(
+        self, path: Path, specs: dict[str, tuple[torch.dtype, tuple[int, ...]]], metadata: dict[str, str]
+    ) -> None:
         self.path = path
         self.specs = specs
         self.metadata = dict(metadata)
@@ -158,8 +179,11 @@ class RowWriter:
         for name in order:
             dtype, shape = specs[name]
             nbytes = math.prod(shape) * dtype.itemsize
-            self.entries[name] = {"dtype": _NAME[dtype], "shape": list(shape),
-                                  "data_offsets": [offset, offset + nbytes]}
+            self.entries[name] = {
+                "dtype": _NAME[dtype],
+                "shape": list(shape),
+                "data_offsets": [offset, offset + nbytes],
+            }
             offset += nbytes
         self.data_bytes = offset
         self.header = self._header_bytes()
@@ -171,8 +195,9 @@ class RowWriter:
 
     @classmethod
     @contextmanager
-    def create(cls, path: Path, specs: dict[str, tuple[torch.dtype, tuple[int, ...]]],
-               metadata: dict[str, str]) -> Iterator[RowWriter]:
+    def create(
+        cls, path: Path, specs: dict[str, tuple[torch.dtype, tuple[int, ...]]], metadata: dict[str, str]
+    ) -> Iterator[RowWriter]:
         writer = cls(path, specs, metadata)
         with open(path, "wb") as f:
             f.write(len(writer.header).to_bytes(8, "little"))
@@ -192,8 +217,13 @@ class RowWriter:
             return
         array = self._maps.get(name)
         if array is None:
-            array = np.memmap(self.path, dtype=_NUMPY[self.entries[name]["dtype"]], mode="r+",
-                              offset=8 + len(self.header) + self.entries[name]["data_offsets"][0], shape=shape)
+            array = np.memmap(
+                self.path,
+                dtype=_NUMPY[self.entries[name]["dtype"]],
+                mode="r+",
+                offset=8 + len(self.header) + self.entries[name]["data_offsets"][0],
+                shape=shape,
+            )
             self._maps[name] = array
         index = rows.numpy() if isinstance(rows, Tensor) else rows
         array[index] = values.detach().to("cpu", dtype).numpy()

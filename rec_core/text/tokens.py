@@ -6,6 +6,7 @@ character is shown as the character it belongs to. WordPiece continuation pieces
 `##` prefix (`##ing`) so that a reader sees they continue the previous token. Special tokens
 (`[CLS]`, `[SEP]`, `<|endoftext|>`) stay as they are and are labelled `special`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -24,9 +25,13 @@ SPECIAL = "special"  # field of tokens the tokenizer adds ([CLS], [SEP], end of 
 TEMPLATE = "template"  # field of template glue between fields ("Genres:", "(", ".")
 
 
-def readable_tokens(tokenizer: PreTrainedTokenizerFast, raw_tokens: Sequence[str], text: str,
-                    offsets: Sequence[tuple[int, int]],
-                    special: Sequence[bool]) -> list[str]:
+def readable_tokens(
+    tokenizer: PreTrainedTokenizerFast,
+    raw_tokens: Sequence[str],
+    text: str,
+    offsets: Sequence[tuple[int, int]],
+    special: Sequence[bool],
+) -> list[str]:
     """Readable strings for the raw tokens of one text, aligned with `raw_tokens`.
 
     `offsets[i]` is the character range of token i in `text`; `special[i]` marks tokens the

@@ -1,4 +1,5 @@
 """Training: BPR batches, Adam, early stopping on validation, callbacks."""
+
 from rec_core.train.sampling import NegativeSampler
 from rec_core.train.trainer import FitResult, TrainConfig, Trainer, TrainingDiverged, resolve_device
 

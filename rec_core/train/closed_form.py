@@ -8,6 +8,7 @@ the model (`model.selection`, shown in results' model_info) and as one history r
 candidate. A one-candidate grid is fitted and validated once: no search. Models without a grid
 (Popularity) are validated once.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,8 +19,9 @@ from typing import Any
 __all__ = ["select_on_validation"]
 
 
-def select_on_validation(model: Any, validate: Callable[[], dict[str, float]], monitor: str,
-                         on_record: Callable[[dict[str, Any]], None]) -> float:
+def select_on_validation(
+    model: Any, validate: Callable[[], dict[str, float]], monitor: str, on_record: Callable[[dict[str, Any]], None]
+) -> float:
     """Fit and validate each candidate of `model.hyper_grid()`, keep the best; its score.
 
     `on_record` receives one history record per candidate (epoch 0: no gradient epoch ran).
@@ -39,9 +41,19 @@ def select_on_validation(model: Any, validate: Callable[[], dict[str, float]], m
         valid = validate()
         score = valid.get(monitor, math.nan)
         scores.append(score)
-        on_record({"epoch": 0, "loss": {}, "seconds": fit_s, "valid": valid,
-                   "eval_seconds": time.perf_counter() - t, "best_epoch": 0,
-                   "candidate": dict(values), "candidate_index": i + 1, "n_candidates": len(grid)})
+        on_record(
+            {
+                "epoch": 0,
+                "loss": {},
+                "seconds": fit_s,
+                "valid": valid,
+                "eval_seconds": time.perf_counter() - t,
+                "best_epoch": 0,
+                "candidate": dict(values),
+                "candidate_index": i + 1,
+                "n_candidates": len(grid),
+            }
+        )
     # NaN (a validation part without users) never wins; all NaN keeps the first candidate.
     finite = [s if math.isfinite(s) else -math.inf for s in scores]
     best = max(range(len(grid)), key=lambda j: (finite[j], -j))

@@ -1,4 +1,5 @@
 """Negative sampling for BPR: uniform over items, never one of the user's training items."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ The trainer knows nothing about the model beyond the contract of `models.base.Re
 it samples (user, positive, negative) batches, back-propagates `loss(batch)["total"]`, and
 evaluates the validation split after each epoch.
 """
+
 from __future__ import annotations
 
 import math
@@ -224,8 +225,9 @@ class Trainer:
         ids = tuple(id(p) for p in params)
         if self._optimizer is None or ids != self._opt_params:
             # foreach: one multi-tensor kernel per Adam op instead of a Python loop per parameter
-            self._optimizer = torch.optim.Adam(params, lr=self.config.lr, weight_decay=self.config.weight_decay,
-                                               foreach=True)
+            self._optimizer = torch.optim.Adam(
+                params, lr=self.config.lr, weight_decay=self.config.weight_decay, foreach=True
+            )
             self._opt_params = ids
         return self._optimizer
 
@@ -253,9 +255,16 @@ class Trainer:
         if score > self.best_score:  # NaN (no validation users) keeps nothing
             self.best_score, self.best_epoch, self.best_phase = score, 0, "initial"
             self._best_state = self._snapshot()
-        record = {"epoch": 0, "phase": "initial", "loss": {}, "seconds": 0.0, "valid": valid,
-                  "eval_seconds": time.perf_counter() - t_eval, "best_epoch": self.best_epoch,
-                  "best_phase": self.best_phase}
+        record = {
+            "epoch": 0,
+            "phase": "initial",
+            "loss": {},
+            "seconds": 0.0,
+            "valid": valid,
+            "eval_seconds": time.perf_counter() - t_eval,
+            "best_epoch": self.best_epoch,
+            "best_phase": self.best_phase,
+        }
         self._emit("on_epoch_end", record)
         return record
 

@@ -1,4 +1,5 @@
 """torchrun entry for the fault test: `python -m rec_core` whose rank 1 fails in its second epoch."""
+
 from __future__ import annotations
 
 import os

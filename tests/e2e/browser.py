@@ -4,6 +4,7 @@ checkout on a free port, and waiting for Streamlit to finish a script run.
 Locally a missing Chromium or Playwright skips the test; in CI (CI=true) it fails, so the
 browser path is never silently untested.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,15 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"  # screenshots and downloads (gitignored)
 # Headless with the network features that call home switched off.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def require(what: str, ok: bool) -> None:
@@ -55,8 +63,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def served_app(runs: Path, cache: Path, log: Path, extra_env: Mapping[str, str] | None = None,
-               start_timeout: float = 120) -> Iterator[str]:
+def served_app(
+    runs: Path, cache: Path, log: Path, extra_env: Mapping[str, str] | None = None, start_timeout: float = 120
+) -> Iterator[str]:
     """`streamlit run app.py` of this checkout on a free port over the store `runs`; yields its
     URL once healthy and stops the server (by its handle) afterwards. A server that exits or never
     becomes healthy fails the test with the end of its log."""
@@ -64,9 +73,24 @@ def served_app(runs: Path, cache: Path, log: Path, extra_env: Mapping[str, str] 
     env = {**os.environ, "REC_CORE_RUNS": str(runs), "REC_CORE_CACHE": str(cache), **(extra_env or {})}
     with open(log, "wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + start_timeout

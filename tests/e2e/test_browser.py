@@ -4,6 +4,7 @@ Train page, wait until it is done, open Compare and read its metrics from the ta
 Needs Debian's `chromium` (no browser download). Locally a missing browser skips the test;
 in CI (CI=true) it fails, so the browser path is never silently untested.
 """
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@ From finished tiny runs: the Attention page draws a heatmap, the Embeddings page
 Error analysis opens one user. Screenshots go to `test-artifacts/` (gitignored). Without
 Chromium the test is skipped locally and fails in CI (CI=true), where it must run.
 """
+
 from __future__ import annotations
 
 import os
@@ -77,8 +78,9 @@ def test_attention_embeddings_and_error_analysis_in_chromium(app_url: str) -> No
             box = tables.nth(3).bounding_box()
             assert box is not None
             page.mouse.click(box["x"] + 15, box["y"] + 35 + 35 + 17)  # the second row's selection cell
-            page.wait_for_function(f"document.querySelector(\"input[aria-label='User id']\").value !== '{first}'",
-                                   timeout=SLOW_MS)
+            page.wait_for_function(
+                f"document.querySelector(\"input[aria-label='User id']\").value !== '{first}'", timeout=SLOW_MS
+            )
             settle(page, SLOW_MS)
             opened = user_box.input_value()
             expect(page.get_by_text(f"User {opened}", exact=False).first).to_be_visible()

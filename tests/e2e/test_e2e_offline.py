@@ -9,6 +9,7 @@ and fails the test (Streamlit's `:material/...:` page icons used to fetch their 
 fonts.gstatic.com). Needs Debian's chromium: locally a missing browser skips, in CI (CI=true)
 it fails.
 """
+
 from __future__ import annotations
 
 import json
@@ -125,7 +126,8 @@ def test_a_session_over_every_page_stays_on_this_machine(app_url: str) -> None:
             page.wait_for_function(
                 "() => { const m = document.querySelectorAll('[data-testid=\"stMultiSelect\"]');"
                 " return m.length >= 2 && m[m.length - 1].querySelectorAll('[data-tag]').length >= 2; }",
-                timeout=SLOW_MS)
+                timeout=SLOW_MS,
+            )
             _settle(page)
             with page.expect_download(timeout=SLOW_MS) as download:
                 page.get_by_role("button", name="Export report").click()
@@ -136,8 +138,9 @@ def test_a_session_over_every_page_stays_on_this_machine(app_url: str) -> None:
             assert 'id="fig-attention-tokens"' in html and 'id="fig-projection"' in html
             report = context.new_page()
             report.goto(saved.as_uri())
-            report.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 6",
-                                     timeout=60_000)
+            report.wait_for_function(
+                "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 6", timeout=60_000
+            )
             report.close()
 
             icons = page.evaluate("Array.from(document.querySelectorAll('link[rel*=icon]')).map(l => l.href)")

@@ -5,6 +5,7 @@ The report is built from the analysis store by `rec_app.report` (what Compare's 
 report" downloads), written to a file and opened from disk. Needs Debian's chromium: locally
 a missing browser skips, in CI (CI=true) it fails.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,8 +37,10 @@ def test_the_report_opens_offline_and_shows_every_section(analysis_runs: Path, t
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
             page.goto(path.as_uri())
-            page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
-                                   f"{len(report.figures)}", timeout=60_000)
+            page.wait_for_function(
+                f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {len(report.figures)}",
+                timeout=60_000,
+            )
             for section in SECTIONS:
                 heading = page.locator(f"section#{section} > h2")
                 assert heading.is_visible(), section

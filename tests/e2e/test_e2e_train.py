@@ -6,6 +6,7 @@ estimate go away on their own once they no longer apply, without a click.
 The served app keeps its warm worker on here (the product's launch path). Without Chromium
 the test is skipped locally and fails in CI (CI=true).
 """
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """(base URL, runs folder) of a fresh `streamlit run app.py`, warm worker on, one slot."""
     runs = tmp_path / "runs"
-    with served_app(runs, tmp_path / "cache", tmp_path / "streamlit.log",
-                    {"REC_CORE_WARM_WORKER": "1", "REC_CORE_MAX_PARALLEL": "1"}) as url:
+    with served_app(
+        runs,
+        tmp_path / "cache",
+        tmp_path / "streamlit.log",
+        {"REC_CORE_WARM_WORKER": "1", "REC_CORE_MAX_PARALLEL": "1"},
+    ) as url:
         yield url, runs
 
 

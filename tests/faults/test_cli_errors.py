@@ -4,6 +4,7 @@ Bad input runs `main(argv)` in this process (exit code and stderr as the CLI giv
 tests/test_cli.py has the one bad-input case run as a real `python -m rec_core` process, and
 the closed pipe below needs one too.
 """
+
 from __future__ import annotations
 
 import os
@@ -62,8 +63,9 @@ def test_runs_dir_not_writable_for_real(tmp_path: Path, capsys: pytest.CaptureFi
     locked.mkdir()
     mounted = False
     if os.geteuid() == 0:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(locked)],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(locked)], capture_output=True, text=True
+        )
         if done.returncode != 0:  # never a silent skip in CI: there it must work
             message = f"cannot mount a read-only tmpfs as root: {done.stderr.strip()}"
             if os.environ.get("CI", "").lower() == "true":
@@ -83,21 +85,26 @@ def test_runs_dir_not_writable_for_real(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_read_only_commands_create_nothing_and_say_the_folder_does_not_exist(
-        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     missing = tmp_path / "typo" / "runs"
     for command in (["runs"], ["compare", "a", "b"], ["execute", "a"]):
         assert "does not exist" in _refused(capsys, *command, "--runs-dir", str(missing))
     assert not (tmp_path / "typo").exists()
 
 
-@pytest.mark.parametrize(("content", "words"), [
-    (b'{"seed": 1, "label": "caf\xe9"}', "not UTF-8"),
-    (b'{"seed": "abc"}', "seed: must be an integer"),
-    (b'{"seed": 1.7}', "seed: must be an integer"),
-    (b'{"seed": true}', "seed: must be an integer"),
-])
-def test_bad_config_files_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture, content: bytes,
-                                      words: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b'{"seed": 1, "label": "caf\xe9"}', "not UTF-8"),
+        (b'{"seed": "abc"}', "seed: must be an integer"),
+        (b'{"seed": 1.7}', "seed: must be an integer"),
+        (b'{"seed": true}', "seed: must be an integer"),
+    ],
+)
+def test_bad_config_files_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture, content: bytes, words: str
+) -> None:
     cfg = tmp_path / "run.json"
     cfg.write_bytes(content)
     assert words in _refused(capsys, *TRAIN, "--config", str(cfg), "--runs-dir", str(tmp_path / "runs"))
@@ -110,17 +117,33 @@ def test_seed_flag_refuses_fractions(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert _no_run_folder(tmp_path / "runs")
 
 
-def test_huge_embed_dim_is_refused_before_the_run_folder_exists(tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture) -> None:
-    line = _refused(capsys, "train", "--dataset", "synthetic", "--synthetic-users", "2000", "--synthetic-items", "1000",
-                    "--model", "mf", "--embed-dim", str(10**7), "--epochs", "1", "--quiet",
-                    "--runs-dir", str(tmp_path / "runs"))
+def test_huge_embed_dim_is_refused_before_the_run_folder_exists(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    line = _refused(
+        capsys,
+        "train",
+        "--dataset",
+        "synthetic",
+        "--synthetic-users",
+        "2000",
+        "--synthetic-items",
+        "1000",
+        "--model",
+        "mf",
+        "--embed-dim",
+        str(10**7),
+        "--epochs",
+        "1",
+        "--quiet",
+        "--runs-dir",
+        str(tmp_path / "runs"),
+    )
     assert "embed_dim" in line and "GB" in line and "lower embed_dim" in line
     assert _no_run_folder(tmp_path / "runs")
 
 
 def test_unexpected_exception_is_one_line_exit_1_with_the_traceback_in_the_status(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     import rec_core.experiment as experiment
 
     def boom(*_a: object, **_k: object) -> None:
@@ -148,6 +171,5 @@ def test_runs_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     for i in range(500):  # ~90 kB of listing: more than a pipe buffer
         store.create({"model": {"name": "mf"}}, run_id=f"r{i:03d}-" + "x" * 120)
     cmd = f"{sys.executable} -m rec_core runs --runs-dir {store.root} | head -n 1"
-    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, env=env(tmp_path), cwd=REPO,
-                          timeout=120)
+    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, env=env(tmp_path), cwd=REPO, timeout=120)
     assert proc.stdout.startswith("run ") and proc.stderr == "", proc.stderr

@@ -1,5 +1,6 @@
 """A full disk (ENOSPC) while a run writes: the real cause reaches the status, or failure.json
 and the next listing when even status.json cannot be written; the CLI prints one line."""
+
 from __future__ import annotations
 
 import errno
@@ -20,8 +21,9 @@ def _full(*_args: object, **_kw: object) -> None:
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
-def test_enospc_writing_a_table_reaches_the_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture) -> None:
+def test_enospc_writing_a_table_reaches_the_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     monkeypatch.setattr(Run, "write_table", _full)
     assert main([*TRAIN, "--runs-dir", str(tmp_path), "--run-id", "full"]) == 1
     line = one_error_line(capsys.readouterr().err)
@@ -34,7 +36,8 @@ def test_enospc_writing_a_table_reaches_the_status(tmp_path: Path, monkeypatch: 
 
 
 def test_enospc_everywhere_goes_to_failure_json_and_the_next_listing(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     def disk_fills_up(*_args: object, **_kw: object) -> None:
         # From now on status.json cannot be written either.
         monkeypatch.setattr(store_module, "write_json_atomic", _full)

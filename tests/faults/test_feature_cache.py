@@ -1,5 +1,6 @@
 """The text feature cache: damaged entries are detected by their checksum and rebuilt; features
 with NaN or inf are never kept (a bad entry must not fail every later run with "loss became nan")."""
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,9 @@ def _overwrite(path: Path, tensor: str, data: bytes) -> None:
     """Write `data` over the start of `tensor`'s bytes in a safetensors file (same size)."""
     raw = bytearray(path.read_bytes())
     (n,) = struct.unpack("<Q", raw[:8])
-    start, end = json.loads(raw[8:8 + n])[tensor]["data_offsets"]
+    start, end = json.loads(raw[8 : 8 + n])[tensor]["data_offsets"]
     assert len(data) <= end - start
-    raw[8 + n + start:8 + n + start + len(data)] = data
+    raw[8 + n + start : 8 + n + start + len(data)] = data
     path.write_bytes(bytes(raw))
 
 
@@ -60,8 +61,9 @@ def test_entry_without_checksum_is_still_checked_for_nan(tiny: TextEncoder, tmp_
     assert cache.get(cache.key(tiny, TEXTS)) is None and not path.exists()
 
 
-def test_non_finite_features_are_never_stored(tiny: TextEncoder, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_non_finite_features_are_never_stored(
+    tiny: TextEncoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real = tiny.encode
 
     def broken(*args: object, **kw: object) -> Any:

@@ -1,4 +1,5 @@
 """Leftovers of killed writers are swept; every run file gets the same permissions."""
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,11 @@ def test_stale_tmp_files_are_swept_when_the_store_is_opened(tmp_path: Path) -> N
     root = tmp_path / "runs"
     run = RunStore(root).create({}, run_id="r")
     (run.path / "tables").mkdir()
-    old = [run.path / ".results.json.0a1b2c.tmp", run.path / "tables" / ".per_user_test.parquet.9f.tmp",
-           root / ".tmp-r2-0000abcd"]
+    old = [
+        run.path / ".results.json.0a1b2c.tmp",
+        run.path / "tables" / ".per_user_test.parquet.9f.tmp",
+        root / ".tmp-r2-0000abcd",
+    ]
     old[0].write_bytes(b"half")
     old[1].write_bytes(b"half")
     old[2].mkdir()
@@ -41,6 +45,8 @@ def test_checkpoint_has_the_mode_of_the_other_run_files(tmp_path: Path) -> None:
     run = RunStore(tmp_path / "runs").create({}, run_id="r")
     run.save_checkpoint({"w": torch.ones(3)}, {"model": "mf"})
     run.write_results({"x": 1})
-    modes = {name: stat.S_IMODE((run.path / name).stat().st_mode)
-             for name in ("config.json", "results.json", "model.safetensors")}
+    modes = {
+        name: stat.S_IMODE((run.path / name).stat().st_mode)
+        for name in ("config.json", "results.json", "model.safetensors")
+    }
     assert len(set(modes.values())) == 1, modes

@@ -4,6 +4,7 @@ Real processes (`python -m rec_core train`) and real signals: the run must end `
 with its best epoch restored, tested and saved (results, per-user table, model), the CLI
 must say so without a traceback, and the model must reload.
 """
+
 from __future__ import annotations
 
 import signal
@@ -22,10 +23,22 @@ LONG = ["--model", "mf", "--embed-dim", "16", "--epochs", "400", "--patience", "
 
 
 def _start(tmp_path: Path, run_id: str) -> subprocess.Popen[str]:
-    argv = [sys.executable, "-m", "rec_core", "train", *SYN, *LONG, "--runs-dir", str(tmp_path / "runs"),
-            "--run-id", run_id, "--quiet"]
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(tmp_path),
-                            cwd=REPO)
+    argv = [
+        sys.executable,
+        "-m",
+        "rec_core",
+        "train",
+        *SYN,
+        *LONG,
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        "--run-id",
+        run_id,
+        "--quiet",
+    ]
+    return subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(tmp_path), cwd=REPO
+    )
 
 
 def _epochs_logged(tmp_path: Path, run_id: str) -> int:
@@ -76,10 +89,22 @@ SLOW_TEST = (
 
 @pytest.mark.slow  # > 10 s on a 2-core machine: CI runs it, a plain local run leaves it out
 def test_second_signal_aborts_at_once_and_says_so(tmp_path: Path) -> None:
-    argv = [sys.executable, "-c", SLOW_TEST, "train", *SYN, *LONG, "--runs-dir", str(tmp_path / "runs"),
-            "--run-id", "twice", "--quiet"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(tmp_path),
-                            cwd=REPO)
+    argv = [
+        sys.executable,
+        "-c",
+        SLOW_TEST,
+        "train",
+        *SYN,
+        *LONG,
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        "--run-id",
+        "twice",
+        "--quiet",
+    ]
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(tmp_path), cwd=REPO
+    )
     try:
         wait_for(lambda: _epochs_logged(tmp_path, "twice") >= 1 or proc.poll() is not None)
         assert proc.poll() is None, proc.communicate()
@@ -105,8 +130,9 @@ def test_second_signal_aborts_at_once_and_says_so(tmp_path: Path) -> None:
     assert listed["twice"].state == "stopped" and not listed["twice"].metrics
 
 
-def test_signal_before_training_aborts_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture) -> None:
+def test_signal_before_training_aborts_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     """Nothing to save yet (loading data): the run stops at once, recorded as interrupted."""
     import os
 
@@ -121,8 +147,9 @@ def test_signal_before_training_aborts_at_once(tmp_path: Path, monkeypatch: pyte
 
     monkeypatch.setattr(experiment, "make_split", split_then_signal)
     runs = tmp_path / "runs"
-    parser_args = experiment.RunConfig.from_dict({"data": {"name": "synthetic", "synthetic_users": 120,
-                                                           "synthetic_items": 90}, "train": {"epochs": 2}})
+    parser_args = experiment.RunConfig.from_dict(
+        {"data": {"name": "synthetic", "synthetic_users": 120, "synthetic_items": 90}, "train": {"epochs": 2}}
+    )
     run = experiment.start_run(parser_args, RunStore(runs), "early")
     assert main(["execute", "early", "--runs-dir", str(runs), "--quiet"]) == 143
     err = capsys.readouterr().err

@@ -6,6 +6,7 @@
   naming the file; a same-size change is caught by the checksum when the file is loaded.
 - `compare` refuses failed and corrupt runs with one line and exit code 2.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -38,8 +39,7 @@ KILL_AT = (
 
 def _killed_run(tmp_path: Path, method: str, when: str) -> RunStore:
     runs = tmp_path / "runs"
-    argv = [sys.executable, "-c", KILL_AT, method, when, *TRAIN, "--runs-dir", str(runs),
-            "--run-id", "k"]
+    argv = [sys.executable, "-c", KILL_AT, method, when, *TRAIN, "--runs-dir", str(runs), "--run-id", "k"]
     proc = subprocess.run(argv, capture_output=True, text=True, env=env(tmp_path), cwd=REPO, timeout=300)
     assert proc.returncode == -9, proc.stderr  # it really was killed
     return RunStore(runs)
@@ -72,8 +72,10 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert main([*TRAIN, "--runs-dir", str(runs), "--run-id", "a"]) == 0
     assert main([*TRAIN, "--runs-dir", str(runs), "--run-id", "b", "--seed", "0", "--embed-dim", "4"]) == 0
     # Diverges at once: a failed run with a config like the others.
-    assert main([*TRAIN, "--runs-dir", str(runs), "--run-id", "bad", "--lr", "1e30", "--init-std", "10",
-                 "--epochs", "20"]) == 1
+    assert (
+        main([*TRAIN, "--runs-dir", str(runs), "--run-id", "bad", "--lr", "1e30", "--init-std", "10", "--epochs", "20"])
+        == 1
+    )
     return runs
 
 
@@ -150,8 +152,18 @@ def test_runs_shows_the_reason_of_failed_and_corrupt_runs(store: RunStore, tmp_p
 
 def test_rerun_killed_midway_does_not_pass_for_the_earlier_attempt(store: RunStore, tmp_path: Path) -> None:
     store.get("a").set_status("queued")
-    argv = [sys.executable, "-c", KILL_AT, "append_history", "*", "execute", "a",
-            "--runs-dir", str(store.root), "--quiet"]
+    argv = [
+        sys.executable,
+        "-c",
+        KILL_AT,
+        "append_history",
+        "*",
+        "execute",
+        "a",
+        "--runs-dir",
+        str(store.root),
+        "--quiet",
+    ]
     proc = subprocess.run(argv, capture_output=True, text=True, env=env(tmp_path), cwd=REPO, timeout=300)
     assert proc.returncode == -9, proc.stderr
     st = store.get("a").status()

@@ -1,4 +1,5 @@
 """Shared by the fault corpus: a tiny finished run, subprocess CLI calls and their checks."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,15 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 def cli(tmp_path: Path, *args: str, timeout: float = 300, **kw: object) -> subprocess.CompletedProcess[str]:
     """`python -m rec_core ARGS` in a subprocess (text output captured)."""
-    return subprocess.run([sys.executable, "-m", "rec_core", *args], capture_output=True, text=True,
-                          env=env(tmp_path), cwd=REPO, timeout=timeout, **kw)  # type: ignore[call-overload]  # **kw: more subprocess.run options
+    return subprocess.run(
+        [sys.executable, "-m", "rec_core", *args],
+        capture_output=True,
+        text=True,
+        env=env(tmp_path),
+        cwd=REPO,
+        timeout=timeout,
+        **kw,
+    )  # type: ignore[call-overload]  # **kw: more subprocess.run options
 
 
 def one_error_line(stderr: str) -> str:
