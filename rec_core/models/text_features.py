@@ -17,11 +17,10 @@ from torch import Tensor, nn
 
 from rec_core.data.interactions import TextTable
 from rec_core.errors import ConfigError
-from rec_core.models.mf import mf_full_scores, mf_pair_scores
 from rec_core.text import EncodedTexts, FeatureCache, TextEncoder
 from rec_core.text.encoder import EncodeProgress
 
-__all__ = ["IdEmbedding", "MFPlusText", "TextSide", "check_mf_part", "encode_table"]
+__all__ = ["IdEmbedding", "TextSide", "check_mf_part", "encode_table"]
 
 
 def check_mf_part(config: Any) -> None:
@@ -340,43 +339,3 @@ class TextSide(nn.Module):
         states = encoder.run_top_layers(self.layer_in[idx, :t].float(), mask.long(), self.top_layers)
         reduced = self.reduce(states) * mask.unsqueeze(-1)  # padded positions carry no signal
         return reduced, mask, encoder.pool(states, mask.long())
-
-
-class MFPlusText:
-    """Scoring shared by the two text models (mixed in before `Recommender`): score = the MF
-    part (ID dot product + item bias, exactly as `mf.py`) + the gated text part, from the
-    tables `_tables()` builds once per scoring pass ("users", "items", "bias", "text_users",
-    "text_items"). Also the warm start of the MF part from a finished MF run."""
-
-    def full_scores(self, users: Tensor) -> Tensor:
-        t = self._tables()  # type: ignore[attr-defined]
-        mf = mf_full_scores(t["users"], t["items"], t["bias"], users)
-        return mf + t["text_users"][users] @ t["text_items"].T
-
-    def score(self, users: Tensor, items: Tensor) -> Tensor:
-        t = self._tables()  # type: ignore[attr-defined]
-        mf = mf_pair_scores(t["users"], t["items"], t["bias"], users, items)
-        return mf + (t["text_users"][users] * t["text_items"][items]).sum(-1)
-
-    def load_id_weights(self, users: Tensor, items: Tensor, bias: Tensor | None) -> None:
-        """Warm start: copy an MF model's ID embeddings (n, d) and item bias (n,) into the MF
-        part (`init_from_run`; see rec_core/warm_start.py). With `freeze_mf` they stay fixed:
-        the text part then learns a residual over that very MF."""
-        mf_part = [self.user_id.table.weight, self.item_id.table.weight]  # type: ignore[attr-defined]
-        if self.bias is not None:  # type: ignore[attr-defined]
-            mf_part.append(self.bias)  # type: ignore[attr-defined]
-        with torch.no_grad():
-            mf_part[0].copy_(users)
-            mf_part[1].copy_(items)
-            if len(mf_part) == 3:
-                mf_part[2].copy_(bias if bias is not None else torch.zeros_like(mf_part[2]))
-        if self.config.freeze_mf:  # type: ignore[attr-defined]
-            for p in mf_part:
-                p.requires_grad_(False)
-        self.warm_started = True
-
-    @property
-    def validate_initial(self) -> bool:
-        """A warm-started model validates its initial weights (see `Recommender`): with
-        `gate_init` 0 they score exactly as the MF run they came from."""
-        return bool(getattr(self, "warm_started", False))
