@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from rec_core.data.config import SYNTHETIC_GENRE_NAMES, DataConfig
-from rec_core.data.indexing import assemble, index_interactions
+from rec_core.data.indexing import IndexedInteractions, assemble, index_interactions
 from rec_core.data.interactions import InteractionData
 from rec_core.data.movielens import ITEM_TEMPLATE, ML100K_USER_TEMPLATE
 from rec_core.data.text_template import render_text_table
@@ -251,16 +251,7 @@ def generate_synthetic(config: DataConfig) -> InteractionData:
         min_rating=config.min_rating,
         source="synthetic",
     )
-    user_fields = user_table.loc[list(core.user_ids)].reset_index(drop=True)
-    item_fields = item_table.loc[list(core.item_ids)].reset_index(drop=True)
-    return assemble(
-        "synthetic",
-        core,
-        user_fields=user_fields,
-        item_fields=item_fields,
-        user_text=render_text_table(ML100K_USER_TEMPLATE, user_fields, config_field="user_template"),
-        item_text=render_text_table(ITEM_TEMPLATE, item_fields, config_field="item_template"),
-    )
+    return _assembled(core, user_table, item_table)
 
 
 # -- vectorised generator (scale) --------------------------------------------------------------
@@ -445,6 +436,12 @@ def generate_synthetic_fast(config: DataConfig) -> InteractionData:
     times = offset[user] + total - before[user]
 
     core = index_interactions(user + 1, item + 1, rating, times, min_rating=config.min_rating, source="synthetic")
+    return _assembled(core, user_table, item_table)
+
+
+def _assembled(core: IndexedInteractions, user_table: pd.DataFrame, item_table: pd.DataFrame) -> InteractionData:
+    """The dataset of the indexed interactions `core`, with the fields and texts of the users and
+    items it kept (both generators)."""
     user_fields = user_table.loc[list(core.user_ids)].reset_index(drop=True)
     item_fields = item_table.loc[list(core.item_ids)].reset_index(drop=True)
     return assemble(
