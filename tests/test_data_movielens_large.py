@@ -45,7 +45,7 @@ from rec_core.data.sizes import KNOWN_SIZES
 from rec_core.data.text_template import format_value
 from rec_core.errors import ConfigError, DataError, DatasetUnavailable
 from tests.local_http import LocalServer
-from tests.movielens_fixtures import ML10M_MOVIES, write_ml10m, write_ml20m
+from tests.movielens_fixtures import GENRES, ML10M_MOVIES, write_ml10m, write_ml20m
 
 
 def _check_item_spans(data: InteractionData) -> None:
@@ -431,26 +431,7 @@ def ml1m_metadata_dir() -> Path:
     pytest.skip(message)
 
 
-ML1M_GENRES = {
-    "Action",
-    "Adventure",
-    "Animation",
-    "Children's",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Fantasy",
-    "Film-Noir",
-    "Horror",
-    "Musical",
-    "Mystery",
-    "Romance",
-    "Sci-Fi",
-    "Thriller",
-    "War",
-    "Western",
-}
+ML1M_GENRES = set(GENRES) - {"unknown"}  # the ML-100K list without its "unknown" slot
 
 
 def test_real_ml1m_metadata_readers(ml1m_metadata_dir: Path) -> None:
