@@ -252,7 +252,7 @@ def _rank_run(make: Any) -> Any:
     """The run `make()` creates or opens on rank 0, shared with the other ranks (which get a
     read-only view); an input error on rank 0 ends every rank with the same message."""
     from rec_core import distributed
-    from rec_core.experiment import share_run
+    from rec_core.runs.ranks import share_run
 
     if not distributed.is_main():
         return share_run(None)
