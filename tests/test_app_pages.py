@@ -31,6 +31,16 @@ def page(name: str = "app.py", lang: str = "en") -> AppTest:
     return at.run()
 
 
+def tiny_mf(at: AppTest, **numbers: int) -> AppTest:
+    """Fill the Train form for a tiny MF run on synthetic data (120 users, 90 items), plus the
+    number fields `numbers` (widget key without its `tr_` prefix -> value); not run yet."""
+    at.selectbox(key="tr_dataset").set_value("synthetic").run()
+    at.selectbox(key="tr_model").set_value("mf").run()
+    for key, value in {"syn_users": 120, "syn_items": 90, **numbers}.items():
+        at.number_input(key=f"tr_{key}").set_value(value)
+    return at
+
+
 def texts(at: AppTest) -> str:
     parts = [
         e.value

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rec_core.runs import RunStore
-from tests.test_app_pages import button, no_failure, page, texts
+from tests.test_app_pages import button, no_failure, page, texts, tiny_mf
 
 
 @pytest.fixture()
@@ -260,11 +260,7 @@ def test_a_running_epoch_shows_its_step_rate_and_eta(runs: Path) -> None:
 
 def test_launched_runs_say_how_many_wait_in_the_queue_while_they_do(runs: Path) -> None:
     _fake_active(runs, label="other")  # holds the one slot (REC_CORE_MAX_PARALLEL is 1)
-    at = page("pages/1_Train.py")
-    at.selectbox(key="tr_dataset").set_value("synthetic").run()
-    at.selectbox(key="tr_model").set_value("mf").run()
-    at.number_input(key="tr_syn_users").set_value(120)
-    at.number_input(key="tr_syn_items").set_value(90)
+    at = tiny_mf(page("pages/1_Train.py"))
     at.text_input(key="tr_seeds").set_value("5, 6")
     button(at, "Launch").click().run()
     no_failure(at)
@@ -292,14 +288,7 @@ def test_the_estimate_counts_the_runs_ahead_in_the_queue(runs: Path) -> None:
             data["train"]["device"] = "auto"
             config.write_text(json.dumps(data))
     _fake_active(runs)  # one running (its second of four epochs) and one queued run ahead
-    at = page("pages/1_Train.py")
-    at.selectbox(key="tr_dataset").set_value("synthetic").run()
-    at.selectbox(key="tr_model").set_value("mf").run()
-    at.number_input(key="tr_syn_users").set_value(120)
-    at.number_input(key="tr_syn_items").set_value(90)
-    at.number_input(key="tr_embed_dim").set_value(16)
-    at.number_input(key="tr_batch_size").set_value(512)
-    at.number_input(key="tr_epochs").set_value(3)
+    at = tiny_mf(page("pages/1_Train.py"), embed_dim=16, batch_size=512, epochs=3)
     button(at, "Estimate duration").click().run()
     no_failure(at)
     body = texts(at)

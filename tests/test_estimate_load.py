@@ -188,7 +188,7 @@ def test_a_run_records_the_load_it_ran_under(tmp_path: Path) -> None:
 def test_the_estimate_says_when_the_machine_is_busy(
     app_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.test_app_pages import button, no_failure, page, texts
+    from tests.test_app_pages import button, no_failure, page, texts, tiny_mf
 
     monkeypatch.setenv("REC_CORE_RUNS", str(app_runs))
     monkeypatch.setenv("REC_CORE_CACHE", str(tmp_path / "cache"))
@@ -203,14 +203,7 @@ def test_the_estimate_says_when_the_machine_is_busy(
     said = {}
     for load in (0.0, 10.0):
         monkeypatch.setattr(estimates, "machine_others", lambda load=load: load)
-        at = page("pages/1_Train.py")
-        at.selectbox(key="tr_dataset").set_value("synthetic").run()
-        at.selectbox(key="tr_model").set_value("mf").run()
-        at.number_input(key="tr_syn_users").set_value(120)
-        at.number_input(key="tr_syn_items").set_value(90)
-        at.number_input(key="tr_embed_dim").set_value(16)
-        at.number_input(key="tr_batch_size").set_value(512)
-        at.number_input(key="tr_epochs").set_value(3)
+        at = tiny_mf(page("pages/1_Train.py"), embed_dim=16, batch_size=512, epochs=3)
         button(at, "Estimate duration").click().run()
         no_failure(at)
         said[load] = texts(at)
