@@ -123,11 +123,19 @@ def test_a_session_over_every_page_stays_on_this_machine(app_url: str) -> None:
             _go(page, "Compare runs", page.get_by_text("Test metrics", exact=True), refused)
             # Both figures offered to the report (the page's last multiselect) before exporting:
             # on a loaded machine the rerun that lists them can land after the page first paints.
-            page.wait_for_function(
-                "() => { const m = document.querySelectorAll('[data-testid=\"stMultiSelect\"]');"
-                " return m.length >= 2 && m[m.length - 1].querySelectorAll('[data-tag]').length >= 2; }",
-                timeout=SLOW_MS,
-            )
+            try:
+                page.wait_for_function(
+                    "() => { const m = document.querySelectorAll('[data-testid=\"stMultiSelect\"]');"
+                    " return m.length >= 2 && m[m.length - 1].querySelectorAll('[data-tag]').length >= 2; }",
+                    timeout=SLOW_MS,
+                )
+            except Exception:  # noqa: BLE001 - keep what the page showed, then fail as before
+                page.screenshot(path=str(ARTIFACTS / "e2e-offline-report-missing.png"), full_page=True)
+                shown = page.evaluate(
+                    "() => Array.from(document.querySelectorAll('[data-testid=\"stMultiSelect\"]'))"
+                    ".map(m => m.innerText)"
+                )
+                raise AssertionError(f"the report does not offer both figures; multiselects shown: {shown}") from None
             _settle(page)
             with page.expect_download(timeout=SLOW_MS) as download:
                 page.get_by_role("button", name="Export report").click()
