@@ -8,6 +8,7 @@ browser path is never silently untested.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -122,6 +123,21 @@ def settle(page: Any, timeout_ms: float = 300_000) -> None:
     page.wait_for_timeout(1000)
     page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
     page.wait_for_timeout(1000)
+
+
+def go(page: Any, link: str, path: str, ready: Any, timeout_ms: float = 300_000) -> None:
+    """Follow the sidebar link `link` to the page served at `path` ("/Embeddings"), as a user
+    moves between pages (the session and its state stay), and wait until that page's run is over.
+
+    The previous page's elements stay on screen until the new run replaces them, and on a busy
+    machine the new run can start more than a second after the click, before any running
+    indicator shows: `settle` alone can then pass on the old page, and the next click interrupts
+    the new one half-way. So: the URL first, then `ready` (a Locator of something only the new
+    page draws, late in its script), then `settle`."""
+    page.get_by_test_id("stSidebar").get_by_role("link", name=link).first.click()
+    page.wait_for_url(re.compile(re.escape(path) + r"(\?|$)"), timeout=timeout_ms)
+    ready.first.wait_for(timeout=timeout_ms)
+    settle(page, timeout_ms)
 
 
 def select(page: Any, label: str, option: str) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import CHROMIUM_ARGS, chromium, number, select, served_app
+from tests.e2e.browser import CHROMIUM_ARGS, chromium, go, number, select, served_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -55,8 +55,7 @@ def test_train_a_tiny_run_then_see_it_in_compare(app: tuple[str, Path]) -> None:
         ndcg = f"{results['test']['primary']['metrics']['ndcg@10']:.4f}"
         assert results["model"] == "enhanced" and results["model_info"]["backbone"] == "tiny-gpt2"
 
-        page.get_by_role("link", name="Compare runs").first.click()
-        page.get_by_text("Test metrics", exact=True).first.wait_for()
+        go(page, "Compare runs", "/Compare", page.get_by_text("Test metrics", exact=True))
         # The table is a canvas grid; its accessible cells carry the text.
         cells = page.locator('[role="gridcell"]')
         cells.first.wait_for(state="attached")

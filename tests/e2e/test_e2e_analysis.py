@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.app_store import copy_store
-from tests.e2e.browser import ARTIFACTS, CHROMIUM_ARGS, chromium, served_app, settle
+from tests.e2e.browser import ARTIFACTS, CHROMIUM_ARGS, chromium, go, served_app, settle
 
 SLOW_MS = 240_000  # first page: torch import; first projection: UMAP compiles (small shared CPUs)
 
@@ -55,9 +55,7 @@ def test_attention_embeddings_and_error_analysis_in_chromium(app_url: str) -> No
             page.screenshot(path=str(ARTIFACTS / "e2e-attention.png"), full_page=True)
 
             # Embeddings, through the sidebar: a UMAP projection with one point per item and view.
-            page.get_by_role("link", name="Embeddings").first.click()
-            page.locator(".js-plotly-plot .scatterlayer .point").first.wait_for()
-            settle(page, SLOW_MS)
+            go(page, "Embeddings", "/Embeddings", page.get_by_text("UMAP with "), SLOW_MS)
             assert page.locator(".js-plotly-plot .scatterlayer .point").count() >= 90
             expect(page.get_by_text("ID–text neighbourhood agreement").first).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "e2e-embeddings.png"), full_page=True)

@@ -22,7 +22,7 @@ import pytest
 
 from rec_app.report import SECTIONS
 from tests.app_store import copy_store
-from tests.e2e.browser import ARTIFACTS, CHROMIUM_ARGS, chromium, refuse_other_hosts, served_app, settle
+from tests.e2e.browser import ARTIFACTS, CHROMIUM_ARGS, chromium, go, refuse_other_hosts, served_app, settle
 
 SLOW_MS = 300_000  # first page: torch import; first projection: UMAP compiles (small shared CPUs)
 # Which dataframes overflow sideways (a column out of view): the grid's scroller is wider inside than out.
@@ -53,12 +53,10 @@ def _settle(page) -> None:  # page: a playwright Page
     settle(page, SLOW_MS)
 
 
-def _go(page, link: str, ready, refused: list[str]) -> None:  # page: a playwright Page; ready: a Locator
-    """Follow a sidebar link, as a user moves between pages (the session and its state stay);
-    fails at once if the page asked for anything from another host."""
-    page.get_by_test_id("stSidebar").get_by_role("link", name=link).first.click()
-    ready.first.wait_for()
-    _settle(page)
+def _go(page, link: str, path: str, ready, refused: list[str]) -> None:  # page: a playwright Page; ready: a Locator
+    """Follow a sidebar link and wait for the page's run to end (`browser.go`); fails at once if
+    the page asked for anything from another host."""
+    go(page, link, path, ready, SLOW_MS)
     assert not refused, f"{link}: requests that would leave the machine: {sorted(set(refused))}"
 
 
@@ -86,8 +84,8 @@ def test_a_session_over_every_page_stays_on_this_machine(app_url: str) -> None:
             page.get_by_role("heading", name="LLM-enhanced recommenders").first.wait_for()
             _settle(page)
             assert not refused, f"Home: requests that would leave the machine: {sorted(set(refused))}"
-            _go(page, "Train a model", page.get_by_role("button", name="Launch"), refused)
-            _go(page, "Compare runs", page.get_by_text("Test metrics", exact=True), refused)
+            _go(page, "Train a model", "/Train", page.get_by_role("button", name="Launch"), refused)
+            _go(page, "Compare runs", "/Compare", page.get_by_role("button", name="Export report"), refused)
             # Pick runs on Compare: drop one model, cut-off @5.
             before = _tags(page)
             assert len(before) >= 3, before
@@ -98,13 +96,15 @@ def test_a_session_over_every_page_stays_on_this_machine(app_url: str) -> None:
             picked = _tags(page)
             assert picked == [t for t in before if not t.startswith("noattn")], picked
 
-            _go(page, "Attention", page.locator(".js-plotly-plot .hm"), refused)
+            # Ready once the figures are drawn and offered to the report (the field section comes after).
+            _go(page, "Attention", "/Attention", page.get_by_role("heading", name="Attention per field"), refused)
+            assert page.locator(".js-plotly-plot .hm").count() >= 1
             # The language switch is in this page's sidebar too.
             page.get_by_test_id("stSidebar").get_by_role("radio", name="中文").click()
             page.get_by_role("heading", name="注意力").first.wait_for()
             _settle(page)
             # Back to Compare: the selection and the cut-off are still there (in Chinese now).
-            _go(page, "对比实验", page.get_by_text("测试集指标", exact=True), refused)
+            _go(page, "对比实验", "/Compare", page.get_by_role("button", name="导出报告"), refused)
             assert _tags(page) == picked
             expect(page.get_by_test_id("stMain").get_by_role("radio", name="@5", exact=True)).to_be_checked()
             page.get_by_test_id("stSidebar").get_by_role("radio", name="English").click()
@@ -112,15 +112,17 @@ def test_a_session_over_every_page_stays_on_this_machine(app_url: str) -> None:
             _settle(page)
             assert _tags(page) == picked
 
-            _go(page, "Embeddings", page.locator(".js-plotly-plot .scatterlayer .point"), refused)
-            _go(page, "Error analysis", page.get_by_text("Top-10 of both runs"), refused)
+            # Compare's training curves have points too: ready once the note under the projection is drawn.
+            _go(page, "Embeddings", "/Embeddings", page.get_by_text("UMAP with "), refused)
+            assert page.locator(".js-plotly-plot .scatterlayer .point").count() >= 90
+            _go(page, "Error analysis", "/Error_analysis", page.get_by_text("Top-10 of both runs"), refused)
             expect(page.get_by_text("Columns A and B: A = A · ").first).to_be_visible()
             overflow = page.evaluate(OVERFLOW_JS)
             assert len(overflow) >= 6 and all(o <= 1 for o in overflow), overflow  # no column out of view
             page.screenshot(path=str(ARTIFACTS / "e2e-offline-error-analysis.png"), full_page=True)
 
             # The defence report from Compare, with the heatmaps and projection just shown, opened offline.
-            _go(page, "Compare runs", page.get_by_text("Test metrics", exact=True), refused)
+            _go(page, "Compare runs", "/Compare", page.get_by_role("button", name="Export report"), refused)
             # Both figures offered to the report (the page's last multiselect) before exporting:
             # on a loaded machine the rerun that lists them can land after the page first paints.
             try:

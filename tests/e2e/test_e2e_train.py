@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import CHROMIUM_ARGS, chromium, number, select, served_app, settle
+from tests.e2e.browser import CHROMIUM_ARGS, chromium, go, number, select, served_app, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -61,11 +61,8 @@ def test_train_keeps_values_across_pages_and_its_status_boxes_follow_the_runs(se
         estimate.first.wait_for()
 
         # 1. Leave the page and come back: the values are still there.
-        page.get_by_role("link", name="Compare runs").first.click()
-        page.get_by_role("heading", name="Compare").wait_for()
-        page.get_by_role("link", name="Train a model").first.click()
-        page.get_by_role("button", name="Launch").wait_for()
-        settle(page)
+        go(page, "Compare runs", "/Compare", page.get_by_role("heading", name="Compare"))
+        go(page, "Train a model", "/Train", page.get_by_role("button", name="Launch"))
         expect(page.get_by_label("Epochs", exact=True)).to_have_value("30")
         expect(page.get_by_label("Batch size", exact=True)).to_have_value("16")
         expect(page.get_by_label("Seeds", exact=True)).to_have_value("0, 1")
