@@ -16,6 +16,7 @@ import streamlit as st
 
 from rec_app.form_state import SAVED_KEY, apply_preset, restore, sync
 from rec_app.i18n import t
+from rec_app.launch import with_app_threads
 
 __all__ = [
     "PRESET_SWITCHES",
@@ -259,10 +260,11 @@ def config_dict(
     if model.get("name") == "enhanced":
         model["preset"] = preset
     train = {k: common[k] for k in ("epochs", "lr", "batch_size", "patience")}
-    return {
+    config = {
         "data": data,
         "split": {"kind": split},
         "model": model,
         "train": train,
         "label": str(common.get("label") or "").strip(),
     }
+    return with_app_threads(config)

@@ -156,10 +156,11 @@ def _wait_done(run: Any, queue: Any = None) -> dict[str, Any]:
 
 def first_epoch(runs: Path, model: dict[str, Any], warm: bool) -> dict[str, Any]:
     """Seconds from Launch to the first epoch's metrics in the store (the Train page's path)."""
-    from rec_app.launch import build_configs, submit_runs
+    from rec_app.launch import build_configs, submit_runs, with_app_threads
 
     queue = _queue(runs, warm)
-    base = {**ML100K, "model": model, "train": {"epochs": 20, "lr": 0.001, "batch_size": 2048, "patience": 10}}
+    train = {"epochs": 20, "lr": 0.001, "batch_size": 2048, "patience": 10}
+    base = with_app_threads({**ML100K, "model": model, "train": train})  # as the page's form does
     configs = build_configs(base, [0])  # the page has its configs (and torch imported) before the click
     t0 = time.perf_counter()
     [run_id] = submit_runs(queue.store, queue, configs)
@@ -252,7 +253,7 @@ def estimate_check(work: Path, kind: str) -> dict[str, Any]:
     disturb less: its process's user + system seconds against a calibration in CPU time)."""
     from rec_app import calibration as cal
     from rec_app import estimate as est
-    from rec_app.launch import build_configs, submit_runs
+    from rec_app.launch import build_configs, submit_runs, with_app_threads
     from rec_core.runs.load import busy_factor, machine_others
     from rec_core.runs.summary import parse_time
 
@@ -260,7 +261,8 @@ def estimate_check(work: Path, kind: str) -> dict[str, Any]:
     machine_others()  # the page's load monitor, running in the app long before a click
     runs = work / f"est-{kind}"
     model, train = KINDS[kind]
-    config = build_configs({**ML100K, "model": model, "train": train}, [0])[0].to_dict()
+    base = with_app_threads({**ML100K, "model": model, "train": train})  # as the page's form does
+    config = build_configs(base, [0])[0].to_dict()
     size = est.dataset_size(config["data"])
     assert size is not None
     profile, calibration_s = _calibrate(runs, config)
@@ -272,7 +274,7 @@ def estimate_check(work: Path, kind: str) -> dict[str, Any]:
     e = est.estimate(
         config, size, profile, cache_warm=True, startup_s=est.WARM_STARTUP_S, basis="calibration", busy=busy
     )
-    [run_id] = submit_runs(queue.store, queue, build_configs({**ML100K, "model": model, "train": train}, [0]))
+    [run_id] = submit_runs(queue.store, queue, build_configs(base, [0]))
     launched = time.time()
     run = queue.store.get(run_id)
     pid = int(run.raw_status()["pid"])
@@ -339,13 +341,13 @@ def queue_check(work: Path) -> dict[str, Any]:
     what the running one has left), against the real one."""
     from rec_app import calibration as cal
     from rec_app import estimate as est
-    from rec_app.launch import build_configs, submit_runs
+    from rec_app.launch import build_configs, submit_runs, with_app_threads
     from rec_app.run_table import list_rows
     from rec_core.runs.summary import parse_time
 
     runs = work / "est-mf"  # holds estimate_check's finished MF run: the page's basis is "runs"
     model, train = KINDS["mf"]
-    base = {**ML100K, "model": model, "train": train}
+    base = with_app_threads({**ML100K, "model": model, "train": train})
     queue = _queue(runs, warm=True)
     store = queue.store
     [first] = submit_runs(store, queue, build_configs(base, [1]))

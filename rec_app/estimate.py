@@ -235,6 +235,8 @@ def cost_signature(config: Mapping[str, Any]) -> str:
     key["contrastive"] = bool(model.get("contrastive_weight"))
     key["batch_size"] = train.get("batch_size")
     key["device"] = train.get("device", "auto")
+    if train.get("threads"):  # only when set: the signatures of runs on torch's default stay as they were
+        key["threads"] = int(train["threads"])
     return json.dumps(key, sort_keys=True)
 
 

@@ -53,3 +53,18 @@ def copy_store(source: Path, dest: Path) -> Path:
     target = dest / "runs"
     shutil.copytree(source, target)
     return target
+
+
+def as_the_form_makes_mf(root: Path) -> None:
+    """Rewrite the finished MF runs' configs in the store `root` as the Train form makes them
+    (device "auto", the app's torch threads), so that the form's estimate takes them as its basis."""
+    import json
+
+    from rec_app.launch import with_app_threads
+
+    for config_file in root.glob("*/config.json"):
+        data = json.loads(config_file.read_text())
+        if data["model"]["name"] == "mf":
+            data["train"]["device"] = "auto"
+            data["train"].pop("threads", None)
+            config_file.write_text(json.dumps(with_app_threads(data)))

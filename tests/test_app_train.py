@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rec_core.runs import RunStore
+from tests.app_store import as_the_form_makes_mf
 from tests.test_app_pages import button, no_failure, page, texts, tiny_mf
 
 
@@ -279,14 +280,7 @@ def test_launched_runs_say_how_many_wait_in_the_queue_while_they_do(runs: Path) 
 
 
 def test_the_estimate_counts_the_runs_ahead_in_the_queue(runs: Path) -> None:
-    import json
-
-    for folder in runs.iterdir():  # the finished MF runs as the form would make them (device "auto")
-        config = folder / "config.json"
-        if config.is_file() and json.loads(config.read_text())["model"]["name"] == "mf":
-            data = json.loads(config.read_text())
-            data["train"]["device"] = "auto"
-            config.write_text(json.dumps(data))
+    as_the_form_makes_mf(runs)
     _fake_active(runs)  # one running (its second of four epochs) and one queued run ahead
     at = tiny_mf(page("pages/1_Train.py"), embed_dim=16, batch_size=512, epochs=3)
     button(at, "Estimate duration").click().run()

@@ -94,6 +94,72 @@ def test_validations_follow_the_trainers_rule() -> None:
     assert validations({"model": {"name": "ease"}, "train": {}}) == {}
 
 
+@pytest.mark.parametrize(
+    ("model", "epochs", "threads"),
+    [
+        ({"name": "mf"}, 5, {2: 1, 16: 15}),
+        ({"name": "gpt2rec"}, 5, {2: 1, 16: 15}),
+        ({"name": "enhanced", "preset": "scheme1"}, 5, {2: 1, 1: 1}),
+        ({"name": "enhanced", "use_attention": True}, 5, {2: 1}),  # cache mode by default
+        ({"name": "enhanced", "preset": "scheme2"}, 5, {2: None}),  # every epoch dynamic
+        ({"name": "enhanced", "preset": "scheme3"}, 4, {2: None}),  # cached, then dynamic
+        ({"name": "enhanced", "preset": "scheme2", "use_peft": False}, 4, {2: None}),  # frozen, still encoding
+        ({"name": "ease"}, 1, {2: None}),  # closed form: large matrix products
+    ],
+)
+def test_the_app_leaves_a_core_free_for_models_without_dynamic_epochs(
+    model: dict[str, Any], epochs: int, threads: dict[int, int | None]
+) -> None:
+    from rec_app.launch import with_app_threads
+
+    config = {"model": model, "train": {"epochs": epochs}}
+    for cores, expected in threads.items():
+        assert with_app_threads(config, cores=cores)["train"].get("threads") == expected, (model, cores)
+    chosen = {"model": model, "train": {"epochs": epochs, "threads": 3}}
+    assert with_app_threads(chosen, cores=2) == chosen  # a thread count in the config is kept
+
+
+def test_the_threads_are_a_cost_setting_only_when_set() -> None:
+    from rec_app.estimate import cost_signature
+
+    mf = {"model": {"name": "mf"}, "train": {"batch_size": 512}}
+    one = {"model": {"name": "mf"}, "train": {"batch_size": 512, "threads": 1}}
+    assert cost_signature(one) != cost_signature(mf)  # a 2-thread run's seconds do not price a 1-thread one
+    assert "threads" not in cost_signature(mf)  # runs made before keep their signature
+
+
+def test_the_thread_count_does_not_change_the_metrics(tmp_path: Path) -> None:
+    """The app picks threads for speed; the numbers must not depend on it (CPU, same seed)."""
+    import torch
+
+    from rec_core.experiment import RunConfig, execute_run, start_run
+    from rec_core.runs import RunStore
+
+    base = {
+        "data": {
+            "name": "synthetic",
+            "synthetic_users": 60,
+            "synthetic_items": 40,
+            "synthetic_interactions_per_user": 10,
+        },
+        "model": {"name": "mf", "embed_dim": 8},
+        "train": {"epochs": 2, "batch_size": 128, "device": "cpu"},
+        "seed": 3,
+    }
+    before = torch.get_num_threads()
+    try:
+        store = RunStore(tmp_path)
+        metrics = [
+            execute_run(start_run(RunConfig.from_dict({**base, "train": {**base["train"], "threads": n}}), store))[
+                "test"
+            ]
+            for n in (1, 2)
+        ]
+    finally:
+        torch.set_num_threads(before)
+    assert metrics[0] == metrics[1]
+
+
 def test_the_queue_comes_first() -> None:
     from rec_app.estimate import schedule
 

@@ -188,16 +188,12 @@ def test_a_run_records_the_load_it_ran_under(tmp_path: Path) -> None:
 def test_the_estimate_says_when_the_machine_is_busy(
     app_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from tests.app_store import as_the_form_makes_mf
     from tests.test_app_pages import button, no_failure, page, texts, tiny_mf
 
     monkeypatch.setenv("REC_CORE_RUNS", str(app_runs))
     monkeypatch.setenv("REC_CORE_CACHE", str(tmp_path / "cache"))
-    for folder in app_runs.iterdir():  # the finished MF runs as the form makes them (device "auto")
-        config = folder / "config.json"
-        if config.is_file() and json.loads(config.read_text())["model"]["name"] == "mf":
-            data = json.loads(config.read_text())
-            data["train"]["device"] = "auto"
-            config.write_text(json.dumps(data))
+    as_the_form_makes_mf(app_runs)
     import app_support.estimates as estimates
 
     said = {}
