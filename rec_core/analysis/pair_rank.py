@@ -18,7 +18,8 @@ import torch
 
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import RecCoreError
-from rec_core.evaluate.ranking import _mid_ranks, ranking_scores
+from rec_core.evaluate.ranking import ranking_scores
+from rec_core.evaluate.ties import mid_ranks
 from rec_core.split import Split
 
 __all__ = ["PairRank", "pair_rank"]
@@ -52,7 +53,7 @@ def pair_rank(model: Any, data: InteractionData, split: Split, user: int, item: 
     score = float(scores[0, item])
     masked = scores.masked_fill(~ranked, -math.inf)
     n_ranked = int(ranked[0].sum())
-    rank = float(_mid_ranks(masked, torch.tensor([0]), masked[0, item : item + 1])[0])
+    rank = float(mid_ranks(masked, torch.tensor([0]), masked[0, item : item + 1])[0])
     reason: Reason | None = None
     if item in set(train.tolist()):
         reason = "train"
