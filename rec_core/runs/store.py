@@ -1,60 +1,24 @@
-"""RunStore: one folder per run under a root, every write atomic (ARCHITECTURE.md, "Run store").
-
-    <root>/<run_id>/config.json        the run's config (written once, at create)
-                    status.json        state, error, timestamps, pid + hostname, progress
-                    history.jsonl      one line per epoch
-                    results.json       valid / test metrics, segments, timings, versions
-                    tables/<name>.parquet, artifacts/<name>.json, model.safetensors
-                    STOP               present once a stop was requested
-                    log.txt            stdout + stderr of a launched process
-                    failure.json       space reserved at start for the cause of a failure that
-                                       could not be written to status.json (a full disk)
-
-Order of writes at the end of a run: tables and checkpoint, then results.json (which records
-the size and SHA-256 of each of them under "files"), then the final state in status.json.
-The state read back follows one rule: a run whose results and files are complete is never
-called failed (a process killed after writing results.json reads as done or stopped), and
-one whose files are missing or truncated is never called done (it lists as "corrupt",
-naming the file). Sizes are checked when listing, checksums when a file is loaded.
-
-Readers never lock and never rewrite files: writers replace whole files atomically, and
-derived facts (a "running" run whose process died) are computed on read.
+"""RunStore: a folder of run folders (`rec_core.runs.run.Run`: their files, the order of writes
+and the state rule), safe to use from several processes at once: creating a run (atomic: a
+whole folder or none), listing, deleting, and sweeping the leftovers of killed writers.
 """
 
 from __future__ import annotations
 
 import errno
-import hashlib
-import json
 import os
 import secrets
 import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from rec_core.configs import sub_table
 from rec_core.errors import ConfigError, RecCoreError
-from rec_core.runs.atomic import (
-    CorruptRunFile,
-    RunFileNotFound,
-    append_jsonl,
-    atomic_path,
-    file_lock,
-    load_json,
-    read_json,
-    read_jsonl,
-    write_bytes_atomic,
-    write_json_atomic,
-)
-from rec_core.runs.environment import hostname, owner_died, process_start_token
+from rec_core.runs.atomic import write_json_atomic
 from rec_core.runs.names import is_safe_name, new_run_id, utc_now, validate_run_id
+from rec_core.runs.run import CONFIG_FILE, FINISHED_STATES, RUN_STATES, STATUS_FILE, Run
 from rec_core.runs.summary import PRIMARY_METRICS, RunSummary, parse_time, read_summary
-
-if TYPE_CHECKING:  # heavy imports stay lazy: the app polls the store many times a minute
-    import pandas as pd
-    import torch
 
 __all__ = [
     "FINISHED_STATES",
@@ -69,24 +33,10 @@ __all__ = [
     "validate_run_id",
 ]
 
-RUN_STATES = ("queued", "running", "done", "failed", "stopped")
-FINISHED_STATES = frozenset({"done", "failed", "stopped"})
-_CONFIG, _STATUS, _HISTORY, _RESULTS = "config.json", "status.json", "history.jsonl", "results.json"
-_CHECKPOINT, _STOP, _STATUS_LOCK = "model.safetensors", "STOP", ".status.lock"
-_FAILURE, _FAILURE_BYTES = "failure.json", 4096
 # Temporary files and folders older than this are leftovers of a killed writer (the longest
 # write, a checkpoint of a few GB, takes well under a minute).
 STALE_TMP_S = 600.0
 _SWEPT: set[str] = set()  # store roots swept by this process (once per process)
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 hex digest of a file's bytes (read in 1 MiB blocks)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _stale(path: Path, now: float, max_age_s: float) -> bool:
@@ -154,343 +104,6 @@ class RunNotFound(RecCoreError, LookupError):
         super().__init__(f"run {run_id!r} not found in {root}")
 
 
-class Run:
-    """Handle on one run folder; every method reads or writes the files directly."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.run_id = self.path.name
-
-    def __repr__(self) -> str:
-        return f"Run({str(self.path)!r})"
-
-    # -- config and status -------------------------------------------------------------
-    def config(self) -> dict[str, Any]:
-        """The config dict written at create."""
-        return read_json(self.path / _CONFIG)
-
-    def raw_status(self) -> dict[str, Any]:
-        """status.json exactly as stored (no liveness check)."""
-        return read_json(self.path / _STATUS)
-
-    def status(self) -> dict[str, Any]:
-        """status.json, with what a "running" run's files say about how it really ended.
-
-        A "running" run whose process died reads as "done" / "stopped" when its results and
-        files are complete (killed after writing them), else as "failed" with the cause its
-        process left in failure.json (a full disk), else "died without finishing (killed?)".
-        A "running" run whose process recorded a failure in failure.json reads as failed.
-        Keys: state, error, created_at, started_at, finished_at, pid, hostname, phase,
-        progress, updated_at (plus whatever writers added, e.g. command, queued_at).
-        Raises CorruptRunFile if the file is unreadable or holds an unknown state.
-        """
-        st = self.raw_status()
-        if owner_died(st):
-            # Re-read: the process may have written its final state just before exiting.
-            st = self.raw_status()
-            if owner_died(st):
-                st = self._ended_without_status(st)
-        if st.get("state") == "running":
-            failure = self.recorded_failure(st)
-            if failure is not None:
-                st = {**st, "state": "failed", "error": failure}
-        if st.get("state") not in RUN_STATES:
-            raise CorruptRunFile(self.path / _STATUS, f"unknown state {st.get('state')!r}")
-        return st
-
-    def _ended_without_status(self, st: dict[str, Any]) -> dict[str, Any]:
-        """The state of a "running" run whose process is gone, from the files it left."""
-        try:
-            results = self.results()
-        except (RecCoreError, OSError):
-            results = None
-        completion = sub_table(results, "completion")
-        if (
-            isinstance(results, dict)
-            and completion.get("state") in ("finished", "stopped")
-            and isinstance(results.get("files"), dict)
-            and self.check_files(results) is None
-        ):
-            state = "stopped" if completion["state"] == "stopped" else "done"
-            finished_at: str | None
-            try:
-                ended = datetime.fromtimestamp((self.path / _RESULTS).stat().st_mtime, timezone.utc)
-                finished_at = ended.isoformat(timespec="microseconds")
-            except OSError:
-                finished_at = st.get("updated_at")
-            return {
-                **st,
-                "state": state,
-                "phase": state,
-                "error": None,
-                "completion": completion,
-                "finished_at": finished_at,
-                "note": "the process ended before recording its final state; results and files are complete",
-            }
-        failure = self.recorded_failure(st)
-        return {**st, "state": "failed", "error": failure or f"process {st['pid']} died without finishing (killed?)"}
-
-    # -- the failure note: written in place when status.json cannot be written -----------
-    def reserve_failure_note(self) -> None:
-        """Allocate failure.json (blank) now, so that a failure can be recorded later even on a
-        full disk: rewriting reserved bytes in place needs no new space. Best effort."""
-        try:
-            fd = os.open(self.path / _FAILURE, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o666)
-            try:
-                os.write(fd, b" " * (_FAILURE_BYTES - 1) + b"\n")
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        except OSError:
-            pass
-
-    def record_failure_in_place(self, error: str, pid: int) -> bool:
-        """Write {"pid", "error"} over the reserved failure.json; True if it was written."""
-        record: dict[str, Any] = {"pid": pid, "pid_started": process_start_token(pid), "at": utc_now(), "error": error}
-        data = json.dumps(record, ensure_ascii=True).encode()
-        while len(data) > _FAILURE_BYTES - 1 and len(record["error"]) > 20:
-            record["error"] = record["error"][: len(record["error"]) // 2] + "..."
-            data = json.dumps(record, ensure_ascii=True).encode()
-        try:
-            fd = os.open(self.path / _FAILURE, os.O_WRONLY)
-        except OSError:
-            return False
-        try:
-            os.write(fd, data.ljust(_FAILURE_BYTES - 1) + b"\n")
-            os.fsync(fd)
-            return True
-        except OSError:
-            return False
-        finally:
-            os.close(fd)
-
-    def recorded_failure(self, st: dict[str, Any]) -> str | None:
-        """The error a process recorded in failure.json while `st` was its status, if any."""
-        try:
-            raw = (self.path / _FAILURE).read_bytes()
-        except OSError:
-            return None
-        if not raw.strip():
-            return None
-        try:
-            record = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            return None
-        if not isinstance(record, dict) or record.get("pid") != st.get("pid"):
-            return None  # left by an earlier attempt of this run
-        if st.get("pid_started") and record.get("pid_started") and record["pid_started"] != st["pid_started"]:
-            return None
-        return f"{record.get('error')} (recorded in {_FAILURE}: status.json could not be written)"
-
-    def set_status(self, state: str | None = None, **fields: Any) -> dict[str, Any]:
-        """Merge `fields` (and `state`) into status.json atomically; return the new status.
-
-        A finished state (done / failed / stopped) sets finished_at, "running" sets
-        started_at if unset; setting a pid also records this hostname and the process's
-        start token, so liveness can be judged later. Writers serialise on a lock file so
-        that concurrent merges (launcher and child) never lose each other's fields.
-        """
-        if state is not None and state not in RUN_STATES:
-            raise ConfigError("state", f"{state!r} is not one of {', '.join(RUN_STATES)}")
-        if fields.get("pid") is not None:
-            fields.setdefault("hostname", hostname())
-            fields.setdefault("pid_started", process_start_token(fields["pid"]))
-        with file_lock(self.path / _STATUS_LOCK):
-            current = self.raw_status()
-            now = utc_now()
-            if state is not None:
-                current["state"] = state
-                if state == "running":
-                    current["started_at"] = current.get("started_at") or now
-                    current["finished_at"] = None
-                elif state in FINISHED_STATES:
-                    current["finished_at"] = now
-            current.update(fields)
-            current["updated_at"] = now
-            write_json_atomic(self.path / _STATUS, current)
-        return current
-
-    # -- history and results -----------------------------------------------------------
-    def append_history(self, record: dict[str, Any]) -> None:
-        """Append one record (typically one epoch) to history.jsonl."""
-        append_jsonl(self.path / _HISTORY, record)
-
-    def history(self) -> list[dict[str, Any]]:
-        """All history records in order; torn lines from a crash are skipped."""
-        return read_jsonl(self.path / _HISTORY)
-
-    def write_results(self, results: dict[str, Any]) -> None:
-        """Write results.json atomically."""
-        write_json_atomic(self.path / _RESULTS, results)
-
-    def results(self) -> dict[str, Any] | None:
-        """results.json, or None while the run has not written it."""
-        try:
-            return read_json(self.path / _RESULTS)
-        except RunFileNotFound:
-            return None
-
-    def file_manifest(self, names: list[str]) -> dict[str, dict[str, Any]]:
-        """{relative path: {"size", "sha256"}} of the run files `names` that exist, for
-        results["files"]: what `check_files` and the loaders verify later."""
-        manifest: dict[str, dict[str, Any]] = {}
-        for name in names:
-            path = self.path / name
-            if path.is_file():
-                manifest[name] = {"size": path.stat().st_size, "sha256": file_sha256(path)}
-        return manifest
-
-    def _recorded_file(self, name: str, results: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        if results is None:
-            try:
-                results = self.results()
-            except (RecCoreError, OSError):
-                return None
-        files = results.get("files") if isinstance(results, dict) else None
-        record = files.get(name) if isinstance(files, dict) else None
-        return record if isinstance(record, dict) else None
-
-    def check_files(self, results: dict[str, Any] | None = None, *, checksums: bool = False) -> str | None:
-        """What is wrong with the files results.json records ("model.safetensors: missing ..."
-        / "...: truncated ...", the path relative to the run folder), or None when each exists with its recorded size (and, with
-        `checksums`, its SHA-256). Runs written before the record are not checked."""
-        if results is None:
-            results = self.results()
-        files = results.get("files") if isinstance(results, dict) else None
-        if not isinstance(files, dict):
-            return None
-        for name, record in files.items():
-            if not isinstance(name, str) or ".." in Path(name).parts or Path(name).is_absolute():
-                return f"{self.path / _RESULTS}: bad file entry {name!r}"
-            problem = self._check_one(name, record, checksums)
-            if problem:
-                return problem
-        return None
-
-    def _check_one(self, name: str, record: Any, checksum: bool) -> str | None:
-        path = self.path / name
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError:
-            return f"{name}: missing (results.json records it)"
-        except OSError as exc:
-            return f"{name}: unreadable ({exc.strerror})"
-        if not isinstance(record, dict):
-            return None
-        if isinstance(record.get("size"), int) and size != record["size"]:
-            return f"{name}: truncated or changed ({size} bytes, results.json records {record['size']})"
-        if checksum and isinstance(record.get("sha256"), str) and file_sha256(path) != record["sha256"]:
-            return f"{name}: checksum differs from the one results.json records (file changed or damaged)"
-        return None
-
-    def _verify_before_load(self, name: str) -> None:
-        """CorruptRunFile if `name` differs from its size / SHA-256 in results.json."""
-        record = self._recorded_file(name)
-        if record is not None:
-            problem = self._check_one(name, record, True)
-            if problem:
-                raise CorruptRunFile(self.path / name, problem.split(": ", 1)[1])
-
-    # -- tables, checkpoint, artifacts -------------------------------------------------
-    def write_table(self, name: str, df: pd.DataFrame) -> None:
-        """Write `df` to tables/<name>.parquet atomically (e.g. "per_user_test")."""
-        folder = self.path / "tables"
-        folder.mkdir(exist_ok=True)
-        with atomic_path(folder / f"{validate_run_id(name, 'name')}.parquet") as tmp:
-            df.to_parquet(tmp)
-        self._rerecord(f"tables/{name}.parquet")
-
-    def read_table(self, name: str) -> pd.DataFrame:
-        """Read tables/<name>.parquet; RunFileNotFound / CorruptRunFile on failure."""
-        import pandas as pd
-
-        path = self.path / "tables" / f"{validate_run_id(name, 'name')}.parquet"
-        if not path.is_file():
-            raise RunFileNotFound(path)
-        self._verify_before_load(f"tables/{name}.parquet")
-        try:
-            return pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises several unrelated types for bad files
-            raise CorruptRunFile(path, f"unreadable parquet ({exc})") from exc
-
-    def save_checkpoint(self, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
-        """Write model.safetensors atomically.
-
-        Tensors are detached, moved to CPU, made contiguous and cloned: safetensors refuses
-        tensors that share storage (tied weights) or are non-contiguous views.
-        """
-        from safetensors.torch import save_file
-
-        bad = [k for k, v in metadata.items() if not (isinstance(k, str) and isinstance(v, str))]
-        if bad:
-            raise ConfigError("metadata", f"keys and values must be str; not for {bad}")
-        prepared = {name: t.detach().to("cpu").contiguous().clone() for name, t in tensors.items()}
-        with atomic_path(self.path / _CHECKPOINT) as tmp:
-            save_file(prepared, str(tmp), metadata=dict(metadata))
-        self._rerecord(_CHECKPOINT)
-
-    def _rerecord(self, name: str) -> None:
-        """After the store rewrote `name` of a finished run, update its size and checksum in
-        results.json, so that only changes made behind the store's back read as damage."""
-        try:
-            results = self.results()
-        except (RecCoreError, OSError):
-            return
-        if self._recorded_file(name, results) is None:
-            return
-        assert results is not None
-        results["files"].update(self.file_manifest([name]))
-        self.write_results(results)
-
-    def load_checkpoint(self) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-        """Return (tensors on CPU, metadata) from model.safetensors."""
-        from safetensors import safe_open
-
-        path = self.path / _CHECKPOINT
-        if not path.is_file():
-            raise RunFileNotFound(path)
-        self._verify_before_load(_CHECKPOINT)
-        try:
-            with safe_open(str(path), framework="pt") as f:
-                metadata = dict(f.metadata() or {})
-                tensors = {key: f.get_tensor(key) for key in f.keys()}
-        except Exception as exc:  # SafetensorError for a truncated or foreign file
-            raise CorruptRunFile(path, f"unreadable safetensors ({exc})") from exc
-        return tensors, metadata
-
-    def write_artifact(self, name: str, obj: Any) -> None:
-        """Write `obj` as JSON to artifacts/<name>.json atomically."""
-        folder = self.path / "artifacts"
-        folder.mkdir(exist_ok=True)
-        write_json_atomic(folder / f"{validate_run_id(name, 'name')}.json", obj)
-
-    def read_artifact(self, name: str) -> Any:
-        """The JSON value stored by `write_artifact(name, ...)`."""
-        return load_json(self.path / "artifacts" / f"{validate_run_id(name, 'name')}.json")
-
-    # -- cooperative stop and log ------------------------------------------------------
-    def request_stop(self) -> None:
-        """Ask the run's process to stop (it polls `stop_requested` between steps)."""
-        write_bytes_atomic(self.path / _STOP, b"")
-
-    def stop_requested(self) -> bool:
-        """Whether a stop was requested."""
-        return (self.path / _STOP).exists()
-
-    def clear_stop(self) -> None:
-        """Forget a stop request (before the run is queued again)."""
-        (self.path / _STOP).unlink(missing_ok=True)
-
-    def log_tail(self, max_bytes: int = 65536, log_name: str = "log.txt") -> str:
-        """The last `max_bytes` of the process log ("" if there is none)."""
-        try:
-            with open(self.path / log_name, "rb") as f:
-                f.seek(max(0, f.seek(0, os.SEEK_END) - max_bytes))
-                return f.read().decode("utf-8", errors="replace")
-        except FileNotFoundError:
-            return ""
-
-
 class RunStore:
     """A folder of runs. Safe to use from several processes at once."""
 
@@ -553,10 +166,10 @@ class RunStore:
                 ) from exc
             raise
         try:
-            write_json_atomic(tmp / _CONFIG, config)
+            write_json_atomic(tmp / CONFIG_FILE, config)
             now = utc_now()
             write_json_atomic(
-                tmp / _STATUS,
+                tmp / STATUS_FILE,
                 {
                     "state": "queued",
                     "error": None,

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from rec_core.configs import sub_table
 from rec_core.errors import RecCoreError
+from rec_core.runs.run import FINISHED_STATES
 
-if TYPE_CHECKING:  # store.py imports this module
-    from rec_core.runs.store import Run
+if TYPE_CHECKING:
+    from rec_core.runs.run import Run
 
 __all__ = [
     "COMPLETION_REASONS",
@@ -44,7 +45,6 @@ PRIMARY_METRICS = ("ndcg@10", "hit@10", "recall@10", "mrr@10")
 # error (an exception).
 COMPLETION_STATES = ("finished", "stopped", "failed")
 COMPLETION_REASONS = ("early_stopped", "max_epochs", "fitted", "user_stop", "signal", "interrupted", "error")
-_FINISHED = ("done", "failed", "stopped")  # store.FINISHED_STATES (store.py imports this module)
 _READ_ERRORS = (RecCoreError, OSError, ValueError, TypeError)
 
 
@@ -165,7 +165,7 @@ def read_summary(run: Run) -> RunSummary | None:
         metrics=metrics,
         error=str(error) if error is not None else None,
         duration_s=duration_s(status),
-        completion=completion_of(status, results) if status.get("state") in _FINISHED else {},
+        completion=completion_of(status, results) if status.get("state") in FINISHED_STATES else {},
         started_at=_text(status.get("started_at")),
         updated_at=_text(status.get("updated_at")),
         phase=_text(status.get("phase")),

@@ -10,8 +10,8 @@ import pytest
 
 from rec_core.cli import main
 from rec_core.runs import RunStore
-from rec_core.runs import store as store_module
-from rec_core.runs.store import Run
+from rec_core.runs import run as run_module
+from rec_core.runs.run import Run
 from tests.faults.util import SYN, one_error_line
 
 TRAIN = ["train", *SYN, "--model", "mf", "--embed-dim", "8", "--epochs", "2", "--batch-size", "256", "--quiet"]
@@ -40,7 +40,7 @@ def test_enospc_everywhere_goes_to_failure_json_and_the_next_listing(
 ) -> None:
     def disk_fills_up(*_args: object, **_kw: object) -> None:
         # From now on status.json cannot be written either.
-        monkeypatch.setattr(store_module, "write_json_atomic", _full)
+        monkeypatch.setattr(run_module, "write_json_atomic", _full)
         _full()
 
     monkeypatch.setattr(Run, "write_table", disk_fills_up)
