@@ -267,4 +267,4 @@ def config_dict(
         "train": train,
         "label": str(common.get("label") or "").strip(),
     }
-    return with_app_threads(config)
+    return with_app_threads(config, processes=int(common.get("processes") or 1))

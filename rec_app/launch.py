@@ -86,7 +86,7 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def with_app_threads(config: dict[str, Any], cores: int | None = None) -> dict[str, Any]:
+def with_app_threads(config: dict[str, Any], cores: int | None = None, processes: int = 1) -> dict[str, Any]:
     """`config` with the torch threads the app trains it with (`train.threads`, unless set).
 
     Models whose epochs never run the text encoder (MF, GPT2Recommender, the cached Enhanced
@@ -98,7 +98,8 @@ def with_app_threads(config: dict[str, Any], cores: int | None = None) -> dict[s
     vs 0.09 s, scheme 1 0.55 vs 0.44 s, attention 1.0 vs 0.8 s) and is 1.4-3x faster beside two
     other busy threads (MF fit 5.5 vs 10.6-16.9 s with epochs up to 6 s; scheme 1 5.0 vs 7.9-11.3 s),
     and priced for the load it stays within the processor-sharing model the estimate uses.
-    Runs with dynamic epochs keep torch's default (every core)."""
+    Runs with dynamic epochs keep torch's default (every core; one per process under torchrun).
+    A run of `processes` processes shares those cores among them, at least 1 thread each."""
     from rec_app.estimate import CLOSED_FORM_MODELS, phase_plan
     from rec_core.runs.load import cores as machine_cores
 
@@ -113,7 +114,7 @@ def with_app_threads(config: dict[str, Any], cores: int | None = None) -> dict[s
     if any(phase == "dynamic" for phase, _ in phase_plan({**config, "model": model})):
         return config
     n = machine_cores() if cores is None else cores
-    return {**config, "train": {**train, "threads": max(1, n - 1)}}
+    return {**config, "train": {**train, "threads": max(1, (n - 1) // max(1, processes))}}
 
 
 def build_configs(base: dict[str, Any], seeds: Sequence[int], store: RunStore | None = None) -> list[RunConfig]:

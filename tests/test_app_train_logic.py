@@ -115,6 +115,9 @@ def test_the_app_leaves_a_core_free_for_models_without_dynamic_epochs(
     config = {"model": model, "train": {"epochs": epochs}}
     for cores, expected in threads.items():
         assert with_app_threads(config, cores=cores)["train"].get("threads") == expected, (model, cores)
+    if threads.get(2) is not None:  # several processes share the cores
+        assert with_app_threads(config, cores=16, processes=4)["train"]["threads"] == 3
+        assert with_app_threads(config, cores=2, processes=2)["train"]["threads"] == 1
     chosen = {"model": model, "train": {"epochs": epochs, "threads": 3}}
     assert with_app_threads(chosen, cores=2) == chosen  # a thread count in the config is kept
 
