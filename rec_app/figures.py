@@ -363,13 +363,25 @@ def _browser_env() -> None:
             os.environ["BROWSER_PATH"] = found
 
 
+# kaleido 1.x can take the JavaScript context of the blank tab for its page's when the browser
+# is slow to commit the navigation (seen on a busy 2-core machine): the first render then fails
+# with "kaleido_scopes is not defined". A fresh browser renders the same figures; other errors
+# are not retried.
+EXPORT_ATTEMPTS = 3
+
+
+def _browser_not_ready(exc: BaseException) -> bool:
+    return "kaleido_scopes is not defined" in str(exc)
+
+
 def export_images(
     figures: Mapping[str, go.Figure], formats: Sequence[str] = ("png", "svg"), timeout_s: float = 120
 ) -> dict[str, bytes]:
     """{"<name>.<fmt>": bytes} for every figure and format, at slide resolution.
 
-    One headless Chromium renders them all (starting one costs seconds). Runs in a fresh
-    thread with its own event loop, so it works under Streamlit's running loop too.
+    One headless Chromium renders them all (starting one costs seconds); a browser whose page
+    was not ready is started again (`EXPORT_ATTEMPTS`). Runs in a fresh thread with its own
+    event loop, so it works under Streamlit's running loop too.
     """
     import asyncio
     import threading
@@ -393,10 +405,16 @@ def export_images(
                     out[f"{name}.{fmt}"] = await k.calc_fig(fig, opts=opts)
 
     def work() -> None:
-        try:
-            asyncio.run(render())
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            errors.append(exc)
+        for attempt in range(1, EXPORT_ATTEMPTS + 1):
+            try:
+                asyncio.run(render())
+                return
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                if attempt < EXPORT_ATTEMPTS and _browser_not_ready(exc):
+                    out.clear()
+                    continue
+                errors.append(exc)
+                return
 
     thread = threading.Thread(target=work, name="rec_core-figure-export", daemon=True)
     thread.start()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import plotly.graph_objects as go
 import pytest
 
 from rec_app import estimate as est
@@ -87,6 +88,57 @@ def test_export_renders_png_and_svg_with_chinese_labels(store: RunStore, monkeyp
     width, height = struct.unpack(">II", png[16:24])
     assert (width, height) == (SLIDE["width"] * SLIDE["scale"], SLIDE["height"] * SLIDE["scale"])
     assert "<svg" in svg and "命中率@10" in svg and "Noto Sans CJK SC" in svg
+
+
+class _FlakyKaleido:
+    """Stands in for `kaleido.Kaleido`: its first `fail` browsers start with the page not ready."""
+
+    started = 0
+
+    def __init__(self, fail: int, message: str) -> None:
+        self.fail, self.message = fail, message
+
+    def __call__(self, **_kw: object) -> _FlakyKaleido:
+        type(self).started += 1
+        return self
+
+    async def __aenter__(self) -> _FlakyKaleido:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+    async def calc_fig(self, fig: object, opts: dict[str, Any]) -> bytes:
+        if type(self).started <= self.fail:
+            raise RuntimeError(self.message)
+        return f"image.{opts['format']}".encode()
+
+
+@pytest.mark.parametrize(
+    ("fail", "message", "ok"),
+    [
+        (0, "", True),
+        (2, "ReferenceError: kaleido_scopes is not defined", True),  # the start-up race: retried
+        (3, "ReferenceError: kaleido_scopes is not defined", False),  # not forever
+        (1, "Error 525: plotly.js failed", False),  # a real error: reported at once
+    ],
+)
+def test_export_starts_a_fresh_browser_only_when_its_page_was_not_ready(
+    monkeypatch: pytest.MonkeyPatch, fail: int, message: str, ok: bool
+) -> None:
+    import kaleido
+
+    fake = _FlakyKaleido(fail, message)
+    _FlakyKaleido.started = 0
+    monkeypatch.setattr(kaleido, "Kaleido", fake)
+    figures = {"a": go.Figure(), "b": go.Figure()}
+    if ok:
+        assert export_images(figures) == {f"{n}.{f}": f"image.{f}".encode() for n in "ab" for f in ("png", "svg")}
+        assert _FlakyKaleido.started == fail + 1
+    else:
+        with pytest.raises(RuntimeError, match="figure export failed"):
+            export_images(figures)
+        assert _FlakyKaleido.started == min(fail, 3)
 
 
 # -- estimate -----------------------------------------------------------------------------------------
