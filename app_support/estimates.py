@@ -23,6 +23,7 @@ import streamlit as st
 from app_support import resources
 from rec_app import calibration as cal
 from rec_app import estimate as est
+from rec_app import observed_runs
 from rec_app.i18n import format_duration, t
 from rec_app.run_table import RunRow
 from rec_core.runs.load import busy_factor, machine_others
@@ -99,8 +100,8 @@ def run_estimate(
     config = dict(config)
     root = resources.store().root
     calibration = cal.calibrated(config, root)
-    warm = est.cache_likely_warm(config, rows, calibrated=calibration is not None)
-    observed = est.observed_profile(config, rows, _read)
+    warm = observed_runs.cache_likely_warm(config, rows, calibrated=calibration is not None)
+    observed = observed_runs.observed_profile(config, rows, _read)
     if observed is not None:
         profile, n = observed
         return est.estimate(

@@ -341,6 +341,7 @@ def queue_check(work: Path) -> dict[str, Any]:
     what the running one has left), against the real one."""
     from rec_app import calibration as cal
     from rec_app import estimate as est
+    from rec_app import observed_runs
     from rec_app.launch import build_configs, submit_runs, with_app_threads
     from rec_app.run_table import list_rows
     from rec_core.runs.summary import parse_time
@@ -359,7 +360,7 @@ def queue_check(work: Path) -> dict[str, Any]:
         run = store.get(run_id)
         return run.results(), run.history(), run.raw_status()
 
-    observed = est.observed_profile(config, rows, read)
+    observed = observed_runs.observed_profile(config, rows, read)
     size = est.dataset_size(config["data"])
     assert observed is not None and size is not None
     profile, n_runs = observed

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import pytest
 
 from rec_app import estimate as est
+from rec_app import observed_runs
 from rec_app.compare_table import group_runs, summary_table
 from rec_app.figures import FONT_FAMILY, SLIDE, Style, chart_config, export_images, metric_bars, training_curves
 from rec_app.run_table import list_rows
@@ -161,7 +162,7 @@ def _reader(store: RunStore) -> Callable[[str], tuple[Any, Any, Any]]:
 def test_estimate_from_finished_runs_matches_their_measured_time(store: RunStore) -> None:
     rows = list_rows(store)
     mf = next(r for r in rows if r.model == "mf")
-    profile, n = est.observed_profile(mf.config, rows, _reader(store))
+    profile, n = observed_runs.observed_profile(mf.config, rows, _reader(store))
     assert n == 2 and profile.epoch_s["train"] > 0 and profile.valid_s["train"] > 0
     size = est.dataset_size(mf.config["data"])
     e = est.estimate(mf.config, size, profile, cache_warm=True, startup_s=0.0)
@@ -179,17 +180,17 @@ def test_estimate_from_finished_runs_matches_their_measured_time(store: RunStore
 def test_text_cache_warmth_and_encoding_cost(store: RunStore) -> None:
     rows = list_rows(store)
     enh = next(r for r in rows if r.model == "enhanced")
-    assert est.cache_likely_warm(enh.config, rows)
+    assert observed_runs.cache_likely_warm(enh.config, rows)
     other = json.loads(json.dumps(enh.config))
     other["data"]["synthetic_users"] = 500
-    assert not est.cache_likely_warm(other, rows)
-    profile, _ = est.observed_profile(other, rows, _reader(store))  # same cost settings, other data: scaled
+    assert not observed_runs.cache_likely_warm(other, rows)
+    profile, _ = observed_runs.observed_profile(other, rows, _reader(store))  # same cost settings, other data: scaled
     cold = est.estimate(other, est.dataset_size(other["data"]), profile, cache_warm=False)
     warm = est.estimate(other, est.dataset_size(other["data"]), profile, cache_warm=True)
     assert cold.parts["encoding"] >= warm.parts["encoding"] == 0 and not warm.same_data
     unknown = json.loads(json.dumps(enh.config))
     unknown["model"]["embed_dim"] = 32
-    assert est.observed_profile(unknown, rows, _reader(store)) is None  # never ran: no made-up number
+    assert observed_runs.observed_profile(unknown, rows, _reader(store)) is None  # never ran: no made-up number
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from rec_app import estimate as est
+from rec_app import observed_runs
 from rec_app.run_table import RunRow
 from rec_core.runs.load import LoadSampler, busy_factor, machine_others, runnable_now
 
@@ -168,11 +169,11 @@ def test_finished_runs_keep_their_load_and_are_compared_as_on_an_idle_machine() 
         "model": "mf",
     }
     history = [{"epoch": 1, "seconds": 10.0, "eval_seconds": 0.0}, {"epoch": 2, "seconds": 10.0}]
-    found = est.profile_of_run(results, history)
+    found = observed_runs.profile_of_run(results, history)
     assert found is not None and found[0].busy == 2.0 and found[0].idle().epoch_s["train"] == 5.0
     older = json.loads(json.dumps(results))
     del older["timings"]["others_runnable"]  # recorded before runs sampled the load: unknown
-    assert est.profile_of_run(older, history)[0].busy is None  # type: ignore[index]
+    assert observed_runs.profile_of_run(older, history)[0].busy is None  # type: ignore[index]
 
 
 def test_a_run_records_the_load_it_ran_under(tmp_path: Path) -> None:
