@@ -9,9 +9,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
-import signal
-import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -27,8 +24,10 @@ from rec_core.data import DataConfig, load_dataset
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.evaluate import EvalConfig, evaluate_all
+from rec_core.memory_check import check_memory, memory_estimate
 from rec_core.models.base import Recommender
 from rec_core.models.registry import MODELS, build_model, model_config_class
+from rec_core.run_signals import RunInterrupted, SignalGuard
 from rec_core.runs import Run, RunStore, environment_info
 from rec_core.runs.load import LoadSampler
 from rec_core.runs.ranks import RankRun
@@ -131,54 +130,6 @@ def _seed(value: Any) -> int:
 
 STEP_STATUS_S = 1.0  # status.json gets a running epoch's step progress at most this often
 
-# Bytes per trainable parameter while training: the weights, their gradient, Adam's two
-# moments and the copy of the best epoch's weights, in float32.
-_BYTES_PER_PARAM = 5 * 4
-
-
-def memory_estimate(config: RunConfig, n_users: int, n_items: int) -> tuple[int, int]:
-    """(parameters, bytes): a lower bound on what training `config` on n_users x n_items
-    allocates: the ID embeddings (and biases) of models with `embed_dim`, times
-    `_BYTES_PER_PARAM` (weights, gradients, 2 Adam states, best-epoch copy)."""
-    dim = getattr(config.model, "embed_dim", None)
-    if not isinstance(dim, int) or isinstance(dim, bool) or dim <= 0:
-        return 0, 0
-    params = (n_users + n_items) * (dim + 1)
-    return params, params * _BYTES_PER_PARAM
-
-
-def _available_memory(device: str) -> tuple[int, str] | None:
-    """(free bytes, where) of the memory a run on `device` allocates from; None if unknown."""
-    if device in ("cuda", "auto") and torch.cuda.is_available():
-        try:
-            free, _total = torch.cuda.mem_get_info()
-            return int(free), "GPU memory free"
-        except RuntimeError:
-            return None
-    try:
-        import psutil
-    except ImportError:
-        return None
-    return int(psutil.virtual_memory().available), "memory available"
-
-
-def check_memory(config: RunConfig, n_users: int, n_items: int) -> None:
-    """ConfigError("model.embed_dim", ...) with the numbers when the model's parameters and
-    optimiser state alone cannot fit in the memory available now (checked before anything
-    is allocated or any run folder exists)."""
-    params, need = memory_estimate(config, n_users, n_items)
-    if need == 0:
-        return
-    have = _available_memory(config.train.device)
-    if have is None or need <= have[0]:
-        return
-    raise ConfigError(
-        "model.embed_dim",
-        f"{config.model.embed_dim} needs at least {need / 1e9:.1f} GB to train ({params:,} parameters for "
-        f"{n_users:,} users and {n_items:,} items x {_BYTES_PER_PARAM} bytes: weights, gradients, Adam "
-        f"states, best-epoch copy) but {have[0] / 1e9:.1f} GB of {have[1]}; lower embed_dim",
-    )
-
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch so a CPU run is reproducible bit for bit."""
@@ -243,7 +194,7 @@ def execute_run(
         "running", pid=os.getpid(), phase="loading data", phase_started_at=utc_now(), completion=None, stop_signal=None
     )
     live: dict[str, Any] = {}  # the trainer's epoch / best so far, for the status of a run that ends early
-    guard = _SignalGuard()
+    guard = SignalGuard()
     try:
         with guard:
             config = RunConfig.from_dict(run.config())
@@ -324,66 +275,6 @@ class CheckpointMismatch(RecCoreError, ValueError):
     """A run's checkpoint does not fit the model its config builds on the given data."""
 
 
-class RunInterrupted(KeyboardInterrupt):
-    """A run aborted by a signal: a second SIGINT / SIGTERM, or one before training began."""
-
-    def __init__(self, signal_name: str, second: bool, stage: str) -> None:
-        self.signal_name, self.second, self.stage = signal_name, second, stage
-        super().__init__(f"{signal_name} ({'second signal' if second else stage})")
-
-    def describe(self, live: dict[str, Any]) -> str:
-        if self.second:
-            return (
-                f"aborted by a second {self.signal_name} while {self.stage} (after epoch {live.get('epoch', 0)});"
-                " nothing saved"
-            )
-        return f"interrupted by {self.signal_name} while {self.stage}, before training began; nothing trained"
-
-
-class _SignalGuard:
-    """SIGINT and SIGTERM during a run, in the main thread of its process.
-
-    The first signal while training asks the trainer for the same cooperative stop as the
-    app's Stop (best epoch restored, tested, saved; state "stopped"). Before training there
-    is nothing to save: it aborts at once. After training it lets the run finish writing.
-    A second signal aborts at once (`RunInterrupted`, recorded as such).
-    """
-
-    def __init__(self) -> None:
-        self.received: str | None = None
-        self.stage = "loading data"
-        self.training = False
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> "_SignalGuard":
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                try:
-                    self._previous[sig] = signal.signal(sig, self._handle)
-                except (ValueError, OSError):
-                    pass
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-        self._previous.clear()
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        name = signal.Signals(signum).name
-        if self.received is not None:
-            raise RunInterrupted(name, True, self.stage)
-        self.received = name
-        if not self.training and self.stage != "finishing":
-            raise RunInterrupted(name, False, self.stage)
-        what = (
-            "stopping after the current step: the best epoch is restored, tested and saved"
-            if self.training
-            else "finishing the results first"
-        )
-        print(f"{name} received: {what}; send it again to abort at once", file=sys.stderr, flush=True)
-
-
 def _live_completion(state: str, reason: str, live: dict[str, Any]) -> dict[str, Any]:
     """The completion record of a run that ended by an exception, from what training reached."""
     completion = {
@@ -404,7 +295,7 @@ def _execute(
     data: InteractionData | None,
     split: Split | None,
     live: dict[str, Any],
-    guard: _SignalGuard,
+    guard: SignalGuard,
 ) -> dict[str, Any]:
     timings: dict[str, float] = {}
     machine = LoadSampler().start()  # other work's runnable threads meanwhile: estimates scale by them
