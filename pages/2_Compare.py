@@ -17,11 +17,11 @@ from app_support.errors import page_guard
 from app_support.page_frame import figure_options, language_sidebar, page_icon, remember
 from app_support.report_button import REPORT_FIGURES_KEY, report_buttons
 from app_support.session import init_page
+from rec_app.compare_export import export_frame, to_latex
 from rec_app.compare_table import (
     TABLE_METRICS,
     default_reference,
     differences_table,
-    export_frame,
     group_runs,
     initial_selection,
     random_reference,
@@ -29,7 +29,6 @@ from rec_app.compare_table import (
     single_groups,
     summary_table,
     tested_weights_table,
-    to_latex,
     usable_row,
 )
 from rec_app.figures import metric_bars, run_colours, segment_bars, training_curves

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from rec_app.compare_export import export_frame, to_latex
 from rec_app.compare_table import (
     TABLE_METRICS,
     GroupComparison,
@@ -17,14 +18,12 @@ from rec_app.compare_table import (
     compare_groups,
     default_reference,
     differences_table,
-    export_frame,
     group_runs,
     random_reference,
     segment_table,
     setting_mismatch,
     single_groups,
     summary_table,
-    to_latex,
 )
 from rec_core.evaluate.compare import compare_seeds
 from rec_core.errors import ConfigError

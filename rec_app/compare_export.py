@@ -1,0 +1,112 @@
+"""The Compare page's tables as files: a long CSV (one row per group and metric, with the
+seed-aware difference to the reference) and a booktabs LaTeX table for a thesis."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+
+__all__ = ["export_frame", "to_latex"]
+
+
+def export_frame(summary: pd.DataFrame, diffs: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
+    """Long table for CSV: one row per (group, metric) with the split the numbers come from
+    (`part`: test), mean, std, n and the difference columns to the reference (empty for the
+    reference itself)."""
+    long = []
+    for _, row in summary.iterrows():
+        for m in metrics:
+            long.append(
+                {
+                    "group": row["group"],
+                    "metric": m,
+                    "part": "test",
+                    "mean": row[m],
+                    "std": row[f"{m} std"],
+                    "n_runs": int(row["n"]),
+                }
+            )
+    out = pd.DataFrame.from_records(long, columns=["group", "metric", "part", "mean", "std", "n_runs"])
+    keep = [
+        "group",
+        "metric",
+        "diff",
+        "rel_diff",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "n_pairs",
+        "n_seeds",
+        "method",
+        "verdict",
+    ]
+    return out.merge(diffs[keep], on=["group", "metric"], how="left")
+
+
+_LATEX_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def _tex(text: str) -> str:
+    return "".join(_LATEX_ESCAPES.get(ch, ch) for ch in str(text))
+
+
+def to_latex(
+    summary: pd.DataFrame,
+    metrics: Sequence[str],
+    diffs: pd.DataFrame | None = None,
+    *,
+    metric_label: Callable[[str], str] = str,
+    caption: str = "",
+    note: str = "",
+    group_header: str = "Model",
+    digits: int = 4,
+) -> str:
+    """A booktabs table (rows: groups; columns: metrics as mean ± std). The best mean of each
+    column is bold; a significant improvement over the reference gets a dagger."""
+    better = set()
+    if diffs is not None and not diffs.empty:
+        better = {(g, m) for g, m, v in zip(diffs["group"], diffs["metric"], diffs["verdict"]) if v == "better"}
+    best = {m: summary[m].max(skipna=True) for m in metrics}
+    lines = [
+        r"\begin{table}[t]",
+        r"\centering",
+        r"\small",
+        r"\begin{tabular}{l" + "c" * len(metrics) + "}",
+        r"\toprule",
+        " & ".join([_tex(group_header)] + [_tex(metric_label(m)) for m in metrics]) + r" \\",
+        r"\midrule",
+    ]
+    for _, row in summary.iterrows():
+        cells = [_tex(row["group"])]
+        for m in metrics:
+            mean, std = row[m], row[f"{m} std"]
+            if not math.isfinite(mean):
+                cells.append("--")
+                continue
+            value = f"{mean:.{digits}f}"
+            if mean == best[m]:
+                value = rf"\textbf{{{value}}}"
+            if int(row["n"]) > 1 and math.isfinite(std):
+                value += rf" $\pm$ {std:.{digits}f}"
+            if (row["group"], m) in better:
+                value += r"$^{\dagger}$"
+            cells.append(value)
+        lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    if caption or note:
+        lines.append(r"\caption{" + _tex(caption) + (" " + _tex(note) if note else "") + "}")
+    lines.append(r"\end{table}")
+    return "\n".join(lines) + "\n"
