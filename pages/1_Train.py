@@ -97,11 +97,11 @@ with page_guard(lang):
         st.session_state.pop(ESTIMATE_KEY, None)  # an estimate of other choices no longer applies
     if estimate_clicked or launch_clicked:
         st.session_state.pop(ESTIMATE_KEY, None)
-        config = train_form.config_dict(
-            dataset, split, model_section, common, preset, csv_data["data"] if csv_data else None
-        )
         configs = []
         try:
+            config = train_form.config_dict(
+                dataset, split, model_section, common, preset, csv_data["data"] if csv_data else None
+            )
             if dataset == "csv" and csv_data is None:
                 raise RecCoreError(t("csv.validate_first", lang))
             seeds = parse_seeds(common["seeds"])

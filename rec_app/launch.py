@@ -99,18 +99,16 @@ def with_app_threads(config: dict[str, Any], cores: int | None = None, processes
     other busy threads (MF fit 5.5 vs 10.6-16.9 s with epochs up to 6 s; scheme 1 5.0 vs 7.9-11.3 s),
     and priced for the load it stays within the processor-sharing model the estimate uses.
     Runs with dynamic epochs keep torch's default (every core; one per process under torchrun).
-    A run of `processes` processes shares those cores among them, at least 1 thread each."""
+    A run of `processes` processes shares those cores among them, at least 1 thread each.
+    ConfigError("model.preset", ...) for a preset that does not exist, as `build_configs`."""
     from rec_app.estimate import CLOSED_FORM_MODELS, phase_plan
+    from rec_core.configs import with_preset
     from rec_core.runs.load import cores as machine_cores
 
     train = dict(config.get("train") or {})
-    model = dict(config.get("model") or {})
+    model = with_preset(config.get("model") or {})  # the switches the run will have, as RunConfig reads them
     if train.get("threads") or model.get("name") in CLOSED_FORM_MODELS:
         return config
-    if model.get("name") == "enhanced" and model.get("preset"):
-        from rec_core.models.enhanced import PRESETS
-
-        model = {**PRESETS.get(model["preset"], {}), **model}  # as RunConfig applies it: explicit fields win
     if any(phase == "dynamic" for phase, _ in phase_plan({**config, "model": model})):
         return config
     n = machine_cores() if cores is None else cores

@@ -9,7 +9,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from rec_core.errors import ConfigError
 
-__all__ = ["config_to_dict", "config_from_dict", "field_types", "coerce_value", "sub_table"]
+__all__ = ["config_to_dict", "config_from_dict", "field_types", "coerce_value", "sub_table", "with_preset"]
 
 T = TypeVar("T")
 
@@ -19,6 +19,20 @@ def sub_table(record: Any, key: str) -> dict[str, Any]:
     from JSON, where a missing or malformed section must not stop the reader."""
     value = record.get(key) if isinstance(record, dict) else None
     return value if isinstance(value, dict) else {}
+
+
+def with_preset(model: dict[str, Any]) -> dict[str, Any]:
+    """A model section with its `preset`'s switches filled in where it sets none (explicit
+    fields win); ConfigError("model.preset", ...) for a preset that does not exist."""
+    out = dict(model)
+    preset = out.get("preset")
+    if not preset:
+        return out
+    from rec_core.models.enhanced import PRESETS
+
+    if preset not in PRESETS:
+        raise ConfigError("model.preset", f"allowed: {', '.join(PRESETS)}; got {preset!r}")
+    return {**PRESETS[preset], **out}
 
 
 def config_to_dict(cfg: Any) -> dict[str, Any]:

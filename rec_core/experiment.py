@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from rec_core import distributed
-from rec_core.configs import coerce_value, config_from_dict, config_to_dict
+from rec_core.configs import coerce_value, config_from_dict, config_to_dict, with_preset
 from rec_core.data import DataConfig, load_dataset
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError, RecCoreError
@@ -80,16 +80,7 @@ class RunConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
         d = dict(d)
-        model_d = dict(d.pop("model", {"name": "mf"}))
-        preset = model_d.get("preset")
-        if preset:
-            from rec_core.models.enhanced import PRESETS
-
-            if preset not in PRESETS:
-                raise ConfigError("model.preset", f"allowed: {', '.join(PRESETS)}; got {preset!r}")
-            # A preset fills the switches the user did not set; explicit fields win.
-            for key, value in PRESETS[preset].items():
-                model_d.setdefault(key, value)
+        model_d = with_preset(d.pop("model", {"name": "mf"}))  # explicit fields win over the preset
         model_cls = model_config_class(str(model_d.get("name", "mf")))
         model: Any = config_from_dict(model_cls, model_d, "model.")  # the kind's own config class
         sub = {
