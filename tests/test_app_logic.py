@@ -31,6 +31,7 @@ from rec_app.i18n import STRICT_ENV, STRINGS, format_duration, metric_label, t
 from rec_app.launch import build_configs, execute_argv, parse_seeds, save_upload
 from rec_app.run_table import RunRow, list_rows, parse_time, short_name
 from rec_core.runs import RunStore
+from tests.rows import run_row
 
 
 # -- strings (every key the source uses, both languages, strict mode: tests/test_i18n.py) ------------
@@ -221,19 +222,14 @@ def _row(
         "train": {"lr": lr, "seed": seed},
         "seed": seed,
     }
-    return RunRow(
+    return run_row(
         run_id=run_id,
         state=state,
         name=run_id,
         model=model,
-        preset="",
-        backbone="",
         dataset=dataset,
         split=split,
         seed=seed,
-        created_at=None,
-        started_at=None,
-        finished_at=None,
         duration_s=None,
         metrics={"ndcg@10": 0.1} if metrics is None else metrics,
         config=config,

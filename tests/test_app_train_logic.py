@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from rec_app.form_state import SAVED_KEY, apply_preset, restore, sync
+from tests.rows import run_row
 
 
 def test_form_state_restores_what_streamlit_dropped_and_keeps_what_it_holds() -> None:
@@ -181,35 +182,14 @@ def test_a_launch_needs_a_confirmation_when_long_or_unknown() -> None:
     assert needs_confirmation(None, "synthetic", limit_s=60) is None  # seconds-long: no need to wait for a number
 
 
-def _row(**fields: Any) -> Any:
-    from rec_app.run_table import RunRow
-
-    base = {
-        "run_id": "r",
-        "state": "running",
-        "name": "mf-ml-100k-ratio",
-        "model": "mf",
-        "preset": "",
-        "backbone": "",
-        "dataset": "ml-100k",
-        "split": "ratio",
-        "seed": 0,
-        "created_at": None,
-        "started_at": None,
-        "finished_at": None,
-        "duration_s": 0.0,
-    }
-    return RunRow(**{**base, **fields})
-
-
 def test_what_a_running_run_has_left() -> None:
     from rec_app.estimate import Estimate, remaining_s
 
     own = Estimate(100.0, {"startup": 5, "loading": 5, "training": 60, "evaluation": 20, "testing": 10})
-    assert remaining_s(_row(duration_s=3.0, progress={}), own) == pytest.approx(97.0)
-    halfway = _row(duration_s=50.0, progress={"epoch": 1, "epochs": 4, "step": 5, "steps": 5, "step_epoch": 2})
+    assert remaining_s(run_row(duration_s=3.0, progress={}), own) == pytest.approx(97.0)
+    halfway = run_row(duration_s=50.0, progress={"epoch": 1, "epochs": 4, "step": 5, "steps": 5, "step_epoch": 2})
     assert remaining_s(halfway, own) == pytest.approx(80 * 0.5 + 10)
-    assert remaining_s(_row(duration_s=3.0), None) is None
+    assert remaining_s(run_row(duration_s=3.0), None) is None
 
 
 # -- the live panel ---------------------------------------------------------------------------------
@@ -220,9 +200,9 @@ def test_rows_name_their_seed_and_state_and_labels_are_unique() -> None:
 
     t0 = datetime(2026, 1, 1, 10, 0, tzinfo=timezone.utc)
     rows = [
-        _row(run_id="a", state="queued", seed=1, created_at=t0),
-        _row(run_id="b", state="running", seed=0, created_at=t0, started_at=t0),
-        _row(run_id="c", state="done", seed=0, created_at=t0.replace(hour=9), finished_at=t0),
+        run_row(run_id="a", state="queued", seed=1, created_at=t0),
+        run_row(run_id="b", state="running", seed=0, created_at=t0, started_at=t0),
+        run_row(run_id="c", state="done", seed=0, created_at=t0.replace(hour=9), finished_at=t0),
     ]
     labels = row_labels(rows, "en")
     assert labels["a"] == "mf-ml-100k-ratio · seed 1 · queued" and labels["b"].endswith("seed 0 · 10:00:00 · running")
@@ -237,7 +217,7 @@ def test_progress_inside_an_epoch_and_before_training() -> None:
     from rec_app.live_view import STATE_ICONS, progress_view
 
     assert len(set(STATE_ICONS.values())) == len(STATE_ICONS)  # one icon per state
-    training = _row(
+    training = run_row(
         phase="training",
         progress={
             "epoch": 1,
@@ -253,12 +233,12 @@ def test_progress_inside_an_epoch_and_before_training() -> None:
     assert view.fraction == pytest.approx((1 + 10 / 40) / 4)
     assert view.text == "epoch 2 of 4 · step 10 of 40 · 4.0 s per step · about 2 min left in this epoch"
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    encoding = _row(phase="encoding text", progress={})
+    encoding = run_row(phase="encoding text", progress={})
     status = {"phase_started_at": (now - timedelta(seconds=12)).isoformat()}
     view = progress_view(encoding, status, "en", now=now, phase_estimate_s=40.0)
     assert view.fraction == pytest.approx(0.3) and "12 s so far, about 28 s left" in view.text
     assert "12 s so far" in progress_view(encoding, status, "en", now=now).text
-    queued = progress_view(_row(state="queued"), {}, "en", queue_position=2)
+    queued = progress_view(run_row(state="queued"), {}, "en", queue_position=2)
     assert queued.fraction is None and "place 2" in queued.text
 
 

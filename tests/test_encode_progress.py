@@ -124,21 +124,14 @@ def test_the_cli_draws_a_bar_of_texts() -> None:
 def test_the_live_panel_says_texts_rate_and_eta() -> None:
     from rec_app.live_view import progress_view
     from rec_app.run_table import RunRow
+    from tests.rows import run_row
 
     def row(progress: dict[str, Any]) -> RunRow:
-        return RunRow(
-            run_id="r",
-            state="running",
+        return run_row(
             name="enhanced-ml-100k-ratio",
             model="enhanced",
             preset="scheme1",
             backbone="minilm",
-            dataset="ml-100k",
-            split="ratio",
-            seed=0,
-            created_at=None,
-            started_at=None,
-            finished_at=None,
             duration_s=3.0,
             phase="encoding text",
             progress=progress,

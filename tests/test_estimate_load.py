@@ -14,6 +14,7 @@ from rec_app import estimate as est
 from rec_app import observed_runs
 from rec_app.run_table import RunRow
 from rec_core.runs.load import LoadSampler, busy_factor, machine_others, runnable_now
+from tests.rows import run_row
 
 
 def test_busy_factor_is_processor_sharing() -> None:
@@ -106,19 +107,11 @@ def test_an_estimate_is_priced_for_the_load_now() -> None:
 
 
 def _running(progress: dict[str, Any], spent: float) -> RunRow:
-    return RunRow(
-        run_id="r",
-        state="running",
-        name="x",
+    return run_row(
         model="enhanced",
         preset="scheme3",
         backbone="minilm",
         dataset="synthetic",
-        split="ratio",
-        seed=0,
-        created_at=None,
-        started_at=None,
-        finished_at=None,
         duration_s=spent,
         phase="training",
         progress=progress,
