@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
+from rec_app.compare_table import COMPARISON_COLUMNS
+
 __all__ = ["export_frame", "to_latex"]
 
 
@@ -29,20 +31,7 @@ def export_frame(summary: pd.DataFrame, diffs: pd.DataFrame, metrics: Sequence[s
                 }
             )
     out = pd.DataFrame.from_records(long, columns=["group", "metric", "part", "mean", "std", "n_runs"])
-    keep = [
-        "group",
-        "metric",
-        "diff",
-        "rel_diff",
-        "ci_low",
-        "ci_high",
-        "p_value",
-        "n_pairs",
-        "n_seeds",
-        "method",
-        "verdict",
-    ]
-    return out.merge(diffs[keep], on=["group", "metric"], how="left")
+    return out.merge(diffs[["group", "metric", *COMPARISON_COLUMNS]], on=["group", "metric"], how="left")
 
 
 _LATEX_ESCAPES = {

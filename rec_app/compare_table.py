@@ -34,6 +34,7 @@ from rec_app.run_table import RunRow
 from rec_core.setting import data_split, describe_setting, setting_mismatch
 
 __all__ = [
+    "COMPARISON_COLUMNS",
     "tested_weights_table",
     "TABLE_METRICS",
     "ITEM_SEGMENT_ORDER",
@@ -68,6 +69,8 @@ USER_SEGMENT_ORDER: tuple[str, ...] = ("low", "mid", "high")
 _SEED_PATHS = (("seed",), ("label",), ("split", "seed"), ("train", "seed"))
 BASELINE_MODELS: tuple[str, ...] = ("mf", "pop")  # the default reference, in order of preference
 PRIMARY_METRIC = "ndcg@10"
+# What `differences_table` says of a group against the reference for one metric (the seed-aware comparison).
+COMPARISON_COLUMNS = ("diff", "rel_diff", "ci_low", "ci_high", "p_value", "n_pairs", "n_seeds", "method", "verdict")
 
 
 @dataclass(frozen=True)
@@ -442,22 +445,7 @@ def differences_table(comparisons: Sequence[GroupComparison], random: dict[str, 
         if gc.error is None
         for c in gc.rows
     ]
-    columns = [
-        "group",
-        "metric",
-        "reference",
-        "value",
-        "diff",
-        "rel_diff",
-        "ci_low",
-        "ci_high",
-        "p_value",
-        "n_pairs",
-        "n_seeds",
-        "method",
-        "verdict",
-        "x_random",
-    ]
+    columns = ["group", "metric", "reference", "value", *COMPARISON_COLUMNS, "x_random"]
     return pd.DataFrame.from_records(records, columns=columns)
 
 
