@@ -9,9 +9,20 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from rec_core.errors import ConfigError
 
-__all__ = ["config_to_dict", "config_from_dict", "field_types", "coerce_value", "sub_table", "with_preset"]
+__all__ = [
+    "MAX_SEED",
+    "check_number",
+    "coerce_value",
+    "config_from_dict",
+    "config_to_dict",
+    "field_types",
+    "sub_table",
+    "with_preset",
+]
 
 T = TypeVar("T")
+# The largest seed: run tables store seeds as int64 (pandas), and torch generators take them too.
+MAX_SEED = 2**63 - 1
 
 
 def sub_table(record: Any, key: str) -> dict[str, Any]:
@@ -137,3 +148,15 @@ def config_from_dict(cls: type[T], data: dict[str, Any], prefix: str = "") -> T:
         else:
             kwargs[name] = coerce_value(prefix + name, tp, value)
     return cls(**kwargs)
+
+
+def check_number(name: str, value: float, *, minimum: float = 0.0, strict: bool = False) -> None:
+    """ConfigError naming `name` unless `value` is a finite number >= `minimum` (> with
+    `strict`). NaN and infinity pass a plain `value < 0` test, and then surface much later
+    as a diverged loss with the wrong advice ("lower the learning rate")."""
+    import math
+
+    if math.isfinite(value) and (value > minimum if strict else value >= minimum):
+        return
+    bound = f"{'>' if strict else '>='} {minimum:g}"
+    raise ConfigError(name, f"must be a finite number {bound}, got {value}")

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from rec_core import distributed
-from rec_core.configs import coerce_value, config_from_dict, config_to_dict, with_preset
+from rec_core.configs import MAX_SEED, coerce_value, config_from_dict, config_to_dict, with_preset
 from rec_core.data import DataConfig, load_dataset
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError, RecCoreError
@@ -36,6 +36,7 @@ from rec_core.runs.summary import completion_summary
 from rec_core.split import Split, SplitConfig, make_split
 from rec_core.text.encoder import EncodeProgress, encoding_progress
 from rec_core.train import TrainConfig, Trainer
+from rec_core.train.trainer import resolve_device
 from rec_core.warm_start import apply_warm_start, check_warm_start
 
 __all__ = [
@@ -67,6 +68,7 @@ class RunConfig:
     def __post_init__(self) -> None:
         if getattr(self.model, "name", None) not in MODELS:
             raise ConfigError("model", f"allowed: {', '.join(MODELS)}")
+        check_seed(self.seed)
         # The sub-configs carry their own seeds; the run's seed overrides them so one number
         # reproduces the run.
         if self.split.seed != self.seed:
@@ -114,8 +116,13 @@ def _seed(value: Any) -> int:
         seed = coerce_value("seed", int, value)  # the integer rule of every config field
     except ConfigError:
         raise ConfigError("seed", f"must be an integer, got {value!r}") from None
-    if seed < 0:
-        raise ConfigError("seed", f"must be >= 0, got {seed}")
+    return check_seed(seed)
+
+
+def check_seed(seed: int) -> int:
+    """`seed` if it is in 0..MAX_SEED (stored as int64 in the run tables), else ConfigError."""
+    if not 0 <= seed <= MAX_SEED:
+        raise ConfigError("seed", f"must be in 0..{MAX_SEED} (2**63 - 1), got {seed}")
     return seed
 
 
@@ -140,10 +147,12 @@ def start_run(
 ) -> Run:
     """Create the run folder (queued) for `config`; nothing is trained yet.
 
-    Refused before any folder exists: a bad `init_from_run`, or a model whose parameters and
+    Refused before any folder exists: a device this machine lacks (`--device cuda` without
+    CUDA), a bad `init_from_run` (its checkpoint included), or a model whose parameters and
     optimiser state cannot fit in memory (`check_memory`, with the dataset's size from
     `data`, else from the config when it is known without loading).
     """
+    resolve_device(config.train.device)  # ConfigError("device", ...) when it is absent here
     check_warm_start(config, store)  # a bad `init_from_run` leaves no run folder behind
     if data is not None:
         check_memory(config, data.n_users, data.n_items)

@@ -39,6 +39,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import Tensor, nn
 
+from rec_core.configs import check_number
 from rec_core.data.interactions import InteractionData, TextTable
 from rec_core.errors import ConfigError
 from rec_core.models.base import Batch, View
@@ -146,10 +147,8 @@ class EnhancedConfig:
             raise ConfigError(
                 "n_heads, embed_dim", f"n_heads ({self.n_heads}) must divide embed_dim ({self.embed_dim})"
             )
-        if self.contrastive_weight < 0:
-            raise ConfigError("contrastive_weight", f"must be >= 0, got {self.contrastive_weight}")
-        if self.temperature <= 0:
-            raise ConfigError("temperature", f"must be > 0, got {self.temperature}")
+        check_number("contrastive_weight", self.contrastive_weight)
+        check_number("temperature", self.temperature, strict=True)
         check_mf_part(self)
         check_precision(self.precision)
         for name in ("lora_dropout", "id_dropout", "dropout"):

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rec_core.configs import check_number
 from rec_core.errors import ConfigError
 from rec_core.models.base import Batch, Recommender, View
 
@@ -62,10 +63,8 @@ class MFConfig:
     def __post_init__(self) -> None:
         if self.embed_dim <= 0:
             raise ConfigError("embed_dim", f"must be > 0, got {self.embed_dim}")
-        if self.init_std <= 0:
-            raise ConfigError("init_std", f"must be > 0, got {self.init_std}")
-        if self.reg_weight < 0:
-            raise ConfigError("reg_weight", f"must be >= 0, got {self.reg_weight}")
+        check_number("init_std", self.init_std, strict=True)
+        check_number("reg_weight", self.reg_weight)
 
 
 class MF(Recommender):

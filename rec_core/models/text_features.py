@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rec_core.configs import check_number
 from rec_core.data.interactions import TextTable
 from rec_core.errors import ConfigError
 from rec_core.text import EncodedTexts, FeatureCache, TextEncoder
@@ -25,11 +26,11 @@ __all__ = ["IdEmbedding", "TextSide", "check_mf_part", "encode_table"]
 
 def check_mf_part(config: Any) -> None:
     """Rules on the fields both text models share for their MF part and its gate:
-    `gate_init`, `reg_weight`, `init_from_run`, `freeze_mf`."""
+    `gate_init`, `reg_weight`, `init_std`, `init_from_run`, `freeze_mf`."""
     if not math.isfinite(config.gate_init):
         raise ConfigError("gate_init", f"must be a finite number, got {config.gate_init}")
-    if config.reg_weight < 0:
-        raise ConfigError("reg_weight", f"must be >= 0, got {config.reg_weight}")
+    check_number("reg_weight", config.reg_weight)
+    check_number("init_std", config.init_std, strict=True)
     run_id = config.init_from_run
     if not isinstance(run_id, str) or any(ch in run_id for ch in "/\\") or run_id in (".", ".."):
         raise ConfigError(

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from rec_core import distributed
+from rec_core.configs import MAX_SEED, check_number
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.evaluate import EvalConfig, evaluate
@@ -59,8 +60,7 @@ class TrainConfig:
             raise ConfigError("epochs", f"must be >= 0, got {self.epochs}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ConfigError("lr", f"learning rate must be a positive number, got {self.lr}")
-        if self.weight_decay < 0:
-            raise ConfigError("weight_decay", f"must be >= 0, got {self.weight_decay}")
+        check_number("weight_decay", self.weight_decay)
         if self.batch_size <= 0:
             raise ConfigError("batch_size", f"must be > 0, got {self.batch_size}")
         if self.patience < 0:
@@ -69,8 +69,9 @@ class TrainConfig:
             raise ConfigError("eval_every", f"must be > 0, got {self.eval_every}")
         if self.device not in ("auto", "cpu", "cuda", "mps"):
             raise ConfigError("device", f"allowed: auto, cpu, cuda, mps; got {self.device!r}")
-        if self.grad_clip < 0:
-            raise ConfigError("grad_clip", f"must be >= 0, got {self.grad_clip}")
+        check_number("grad_clip", self.grad_clip)
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError("seed", f"must be in 0..{MAX_SEED} (2**63 - 1), got {self.seed}")
         if self.threads < 0:
             raise ConfigError("threads", f"must be >= 0 (0: torch's default), got {self.threads}")
         if self.select_best not in SELECT_BEST:

@@ -173,3 +173,56 @@ def test_runs_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     cmd = f"{sys.executable} -m rec_core runs --runs-dir {store.root} | head -n 1"
     proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, env=env(tmp_path), cwd=REPO, timeout=120)
     assert proc.stdout.startswith("run ") and proc.stderr == "", proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "field"),
+    [
+        (["--reg-weight", "inf"], "reg_weight"),
+        (["--reg-weight", "nan"], "reg_weight"),
+        (["--weight-decay", "nan"], "weight_decay"),
+        (["--init-std", "nan"], "init_std"),
+        (["--init-std", "inf"], "init_std"),
+        (["--grad-clip", "nan"], "grad_clip"),
+        (["--seed", str(2**63)], "seed"),
+        (["--seed", str(2**64 + 1)], "seed"),
+    ],
+)
+def test_numbers_that_cannot_train_are_refused_before_the_run_folder_exists(
+    tmp_path: Path, capsys: pytest.CaptureFixture, flags: list[str], field: str
+) -> None:
+    # Before: NaN / inf passed `value < 0` and the run failed later ("lower the learning rate"),
+    # and a seed over 2**63 left a failed run folder behind.
+    line = _refused(capsys, *TRAIN, *flags, "--runs-dir", str(tmp_path / "runs"))
+    assert line.startswith(f"error: {field}:"), line
+    assert _no_run_folder(tmp_path / "runs")
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ({"contrastive_weight": float("inf")}, "contrastive_weight", "finite number >= 0"),
+        ({"temperature": float("nan")}, "temperature", "finite number > 0"),
+        ({"temperature": 0.0}, "temperature", "finite number > 0"),
+        ({"init_std": float("nan")}, "init_std", "finite number > 0"),
+        ({"reg_weight": float("inf")}, "reg_weight", "finite number >= 0"),
+    ],
+)
+def test_text_model_numbers_are_checked_at_config_time(fields: dict[str, float], field: str, words: str) -> None:
+    from rec_core.models.enhanced import EnhancedConfig
+
+    with pytest.raises(ConfigError, match=words) as info:
+        EnhancedConfig(backbone="tiny-gpt2", max_length=32, embed_dim=16, n_heads=2, **fields)
+    assert info.value.field == field
+
+
+def test_device_cuda_without_cuda_is_refused_before_the_run_folder_exists(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    line = _refused(capsys, *TRAIN, "--device", "cuda", "--runs-dir", str(tmp_path / "runs"))
+    assert "device" in line and "no CUDA device" in line
+    assert _no_run_folder(tmp_path / "runs")
+
