@@ -331,17 +331,18 @@ class Run:
     def save_checkpoint(self, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
         """Write model.safetensors atomically.
 
-        Tensors are detached, moved to CPU, made contiguous and cloned: safetensors refuses
-        tensors that share storage (tied weights) or are non-contiguous views.
+        The bytes depend only on the tensors and the metadata (`tensor_file.write_tensors`:
+        sorted metadata, fixed tensor order), so identical runs write identical files and the
+        SHA-256 recorded in results.json reproduces. Tensors are detached, moved to CPU and
+        made contiguous; tied weights are written once per name.
         """
-        from safetensors.torch import save_file
+        from rec_core.runs.tensor_file import write_tensors
 
         bad = [k for k, v in metadata.items() if not (isinstance(k, str) and isinstance(v, str))]
         if bad:
             raise ConfigError("metadata", f"keys and values must be str; not for {bad}")
-        prepared = {name: t.detach().to("cpu").contiguous().clone() for name, t in tensors.items()}
         with atomic_path(self.path / _CHECKPOINT) as tmp:
-            save_file(prepared, str(tmp), metadata=dict(metadata))
+            write_tensors(tmp, tensors, metadata)
         self._rerecord(_CHECKPOINT)
 
     def _rerecord(self, name: str) -> None:

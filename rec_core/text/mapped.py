@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from rec_core.runs.tensor_file import header_bytes, layout
+
 __all__ = ["RowWriter", "file_sha256", "map_tensors", "mapped_path", "patch_metadata", "read_header"]
 
 # safetensors dtype names <-> numpy and torch dtypes (what the feature cache stores).
@@ -173,25 +175,10 @@ class RowWriter:
         self.path = path
         self.specs = specs
         self.metadata = dict(metadata)
-        order = sorted(specs, key=lambda k: (-specs[k][0].itemsize, k))
-        self.entries: dict[str, dict[str, Any]] = {}
-        offset = 0
-        for name in order:
-            dtype, shape = specs[name]
-            nbytes = math.prod(shape) * dtype.itemsize
-            self.entries[name] = {
-                "dtype": _NAME[dtype],
-                "shape": list(shape),
-                "data_offsets": [offset, offset + nbytes],
-            }
-            offset += nbytes
-        self.data_bytes = offset
-        self.header = self._header_bytes()
+        self.entries = layout(specs)
+        self.data_bytes = sum(e["data_offsets"][1] - e["data_offsets"][0] for e in self.entries.values())
+        self.header = header_bytes(self.metadata, self.entries)
         self._maps: dict[str, np.memmap] = {}
-
-    def _header_bytes(self) -> bytes:
-        raw = json.dumps({"__metadata__": self.metadata, **self.entries}, separators=(",", ":")).encode()
-        return raw + b" " * (-(8 + len(raw)) % 8)  # data starts 8-byte aligned, as safetensors does
 
     @classmethod
     @contextmanager
