@@ -54,7 +54,6 @@ _TORCH = {
     "U8": torch.uint8,
     "BOOL": torch.bool,
 }
-_NAME = {v: k for k, v in _TORCH.items()}
 _MAX_HEADER = 100 << 20  # safetensors' own limit
 _BLOCK = 8 << 20  # bytes read at a time when hashing
 
