@@ -49,6 +49,12 @@ SCHEME3_SEEDS = (0, 1, 2)
 FULL_MODEL: dict[str, str] = {}  # suite -> label of the model its ablation rows are measured against
 GPT2_REFERENCE: dict[str, str] = {}  # suite -> label of the GPT2Recommender row Enhanced rows are compared with
 SCRATCH = "GPT2Recommender (from scratch)"
+# The equal-budget control of the warm-started text rows (PROTOCOL.md, "Equal budget"): each
+# seed's MF run trained on (`init_from_run=auto`) with the best warm-started text row's train
+# config (MF_TRAIN with its lr), so that what more training alone gains is not credited to text.
+CONTINUED = "MF continued"
+CONTINUED_REFERENCE: dict[str, str] = {}  # suite -> label of its MF-continued row
+WARM_STARTED: dict[str, set[str]] = {}  # suite -> labels of the rows warm-started from MF
 
 
 def _chosen(split: str) -> dict[str, Any]:
@@ -135,6 +141,16 @@ def _suite(name: str) -> tuple[list[tuple[str, Callable[[int], RunConfig]]], str
             )
         )
         plan += [(label, run(m, dataclasses.replace(MF_TRAIN, lr=lr), split)) for label, m, lr in text_models]
+        WARM_STARTED[name] = {label for label, m, _ in text_models if m.init_from_run}
+        if split.kind == "ratio":
+            # MF continued with the warm-started text rows' budget: MF_TRAIN's epoch cap and
+            # patience, the best warm-started row's lr (that row is the one a claim is about).
+            warm_best = next(f for f in [*families, chosen["GPT2Recommender"]] if f[1].init_from_run)
+            continued = run(
+                dataclasses.replace(MF, init_from_run="auto"), dataclasses.replace(MF_TRAIN, lr=warm_best[2])
+            )
+            plan.insert(1, (CONTINUED, continued))  # after MF (BPR): each seed's MF run exists when it starts
+            CONTINUED_REFERENCE[name] = CONTINUED
         FULL_MODEL[name] = best[0]
         GPT2_REFERENCE[name] = chosen["GPT2Recommender"][0]
         return plan, "MF (BPR)"
@@ -171,7 +187,7 @@ def per_user(store: RunStore, run_id: str) -> pd.DataFrame:
 RANDOM = "Random ranking (expected)"
 # ID-only baselines: the strongest of them (highest mean test NDCG@10) is what a text model
 # must beat for "enhanced beats baseline" to mean something (Dacrema et al., RecSys 2019).
-ID_BASELINES = ("Popularity", "MF (BPR)", "EASE", "ItemKNN")
+ID_BASELINES = ("Popularity", "MF (BPR)", CONTINUED, "EASE", "ItemKNN")
 
 
 def main() -> None:
@@ -273,6 +289,9 @@ def main() -> None:
             entry["vs_gpt2rec"] = _versus(tables[gpt2], tables[label])
         if SCRATCH in tables and label.startswith(("Enhanced", "Ablation")):
             entry["vs_gpt2rec_from_scratch"] = _versus(tables[SCRATCH], tables[label])
+        continued = CONTINUED_REFERENCE.get(args.suite, "")
+        if continued in tables and label in WARM_STARTED.get(args.suite, set()):
+            entry["vs_continued"] = _versus(tables[continued], tables[label])  # the equal-budget control
         summary[label] = entry
     # Each ablation against the full model it ablates (same seeds): what the switch is worth.
     full = FULL_MODEL.get(args.suite, "")
@@ -299,6 +318,7 @@ def main() -> None:
         "suite": args.suite,
         "seeds": args.seeds,
         "reference": reference,
+        "equal_budget_reference": CONTINUED_REFERENCE.get(args.suite),  # of the warm-started rows
         "strongest_baseline": strongest,
         "code": sorted({(r.get("code") or "unrecorded") for by_seed in rows.values() for r in by_seed.values()}),
         "models": summary,
@@ -306,7 +326,8 @@ def main() -> None:
         "not_run": missing,
         "protocol": "full ranking, train (and valid at test time) masked; selection on valid only; "
         "tie-aware metrics (expected over tied orderings); random row exact; differences "
-        "seed-aware (t-test over seeds with >= 5 seeds, hierarchical bootstrap CI)",
+        "seed-level (rec_core.evaluate.compare_seeds); warm-started rows also against MF continued "
+        "(equal budget)",
     }
     path = Path(args.out) if args.out else HERE / "results" / f"quality_{args.suite}.json"
     path.write_text(json.dumps(out, indent=2, default=float) + "\n", encoding="utf-8")
@@ -335,19 +356,21 @@ def markdown(out: dict[str, Any]) -> str:
     strongest = out.get("strongest_baseline")
     lines = [
         f"Suite `{out['suite']}`, seeds {out['seeds']}, reference {out['reference']}, strongest ID baseline "
-        f"{strongest}; p: seed-aware (t-test over 5 seeds; two-level bootstrap over seeds and users with fewer, "
-        f"floored at 1/2000), * significant at 0.05 with the CI excluding 0",
+        f"{strongest}; p: seed-level test over the per-seed differences (rec_core.evaluate.compare_seeds), "
+        f"* significant at 0.05; vs MF continued: the equal-budget control of the warm-started rows",
         "",
         "| model | seeds | NDCG@10 | Hit@10 | Recall@10 | MRR@10 | × random (NDCG@10) "
-        "| NDCG@10 vs ref | Hit@10 vs ref | NDCG@10 vs strongest baseline | NDCG@10 vs GPT2Recommender |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| NDCG@10 vs ref | Hit@10 vs ref | NDCG@10 vs MF continued | NDCG@10 vs strongest baseline "
+        "| NDCG@10 vs GPT2Recommender |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     rnd = out.get("random") or {}
     if rnd.get("ndcg@10"):
         cells = [f"{rnd[m]['mean']:.4f}" for m in ("ndcg@10", "hit@10", "recall@10", "mrr@10")]
-        lines.append(f"| {RANDOM} | {len(rnd['per_seed'])} | " + " | ".join(cells) + " | 1.0 | | | | |")
+        lines.append(f"| {RANDOM} | {len(rnd['per_seed'])} | " + " | ".join(cells) + " | 1.0 | | | | | |")
     for label, e in out["models"].items():
         cmps = [_cmp_cell(e.get("vs_reference", {}).get(m)) for m in ("ndcg@10", "hit@10")]
+        cmps.append(_cmp_cell(e.get("vs_continued", {}).get("ndcg@10")))
         cmps.append(_cmp_cell(e.get("vs_strongest_baseline", {}).get("ndcg@10")))
         cmps.append(_cmp_cell(e.get("vs_gpt2rec", {}).get("ndcg@10")))
         cells = [f"{e[m]['mean']:.4f} ± {e[m]['std']:.4f}" for m in ("ndcg@10", "hit@10", "recall@10", "mrr@10")]
@@ -360,7 +383,7 @@ def markdown(out: dict[str, Any]) -> str:
     for label in out.get("not_run", []):
         n = len(out["models"].get(label, {}).get("per_seed", {}))
         if n == 0:
-            lines.append(f"| {label} | 0 | not run within this session's compute budget | | | | | | | | |")
+            lines.append(f"| {label} | 0 | not run within this session's compute budget | | | | | | | | | |")
         else:
             partial.append(f"{label}: {n} of {len(out['seeds'])} seeds (compute budget)")
     if partial:

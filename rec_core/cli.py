@@ -36,14 +36,19 @@ exit codes (every command):
   2    bad input: a flag, config file, folder, run or dataset the command cannot use; one
        line names the field. Refused before any run starts (nothing written), except what
        only the model can check on the data: that run is kept, marked failed
-  130  interrupted by Ctrl-C (SIGINT); 143 for SIGTERM: 128 + the signal's number, as
-       shells report it (a run stopped so is saved as stopped; see its status.json)
+  130  interrupted by Ctrl-C (SIGINT); 143 for SIGTERM, 129 for SIGHUP: 128 + the signal's
+       number, as shells report it (a run stopped so is saved as stopped; see its status.json)
   141  the output's reader left early (e.g. `runs | head`)"""
 
 
 def _signal_exit(signal_name: str | None) -> int:
     """The exit code of a command ended by `signal_name` (128 + its number; Ctrl-C: 130)."""
-    return 128 + 15 if signal_name == "SIGTERM" else EXIT_INTERRUPTED
+    import signal
+
+    try:
+        return 128 + signal.Signals[signal_name or "SIGINT"].value
+    except KeyError:
+        return EXIT_INTERRUPTED
 
 
 def _sections() -> dict[str, list[type]]:
@@ -311,7 +316,7 @@ def _execute(run: Any, quiet: bool, data: Any = None, split: Any = None) -> int:
     print(format_results(results))
     print(f"run folder: {run.path}")
     signal_name = (results.get("completion") or {}).get("signal")
-    if signal_name:  # stopped by SIGINT / SIGTERM: saved, but the caller asked it to end
+    if signal_name:  # stopped by SIGINT / SIGTERM / SIGHUP: saved, but the caller asked it to end
         return _signal_exit(signal_name)
     return EXIT_OK
 

@@ -36,8 +36,8 @@ from rec_core.runs.summary import completion_summary
 from rec_core.split import Split, SplitConfig, make_split
 from rec_core.text.encoder import EncodeProgress, encoding_progress
 from rec_core.train import TrainConfig, Trainer
-from rec_core.train.trainer import resolve_device
-from rec_core.warm_start import apply_warm_start, check_warm_start
+from rec_core.train.trainer import check_monitor, resolve_device
+from rec_core.warm_start import apply_warm_start, check_warm_start, warm_start_record
 
 __all__ = [
     "CheckpointMismatch",
@@ -69,6 +69,7 @@ class RunConfig:
         if getattr(self.model, "name", None) not in MODELS:
             raise ConfigError("model", f"allowed: {', '.join(MODELS)}")
         check_seed(self.seed)
+        check_monitor(self.train.monitor, self.eval)  # a metric at a cutoff validation computes
         # The sub-configs carry their own seeds; the run's seed overrides them so one number
         # reproduces the run.
         if self.split.seed != self.seed:
@@ -194,7 +195,7 @@ def execute_run(
         "running", pid=os.getpid(), phase="loading data", phase_started_at=utc_now(), completion=None, stop_signal=None
     )
     live: dict[str, Any] = {}  # the trainer's epoch / best so far, for the status of a run that ends early
-    guard = SignalGuard()
+    guard = SignalGuard(live)
     try:
         with guard:
             config = RunConfig.from_dict(run.config())
@@ -202,7 +203,7 @@ def execute_run(
     except KeyboardInterrupt as exc:
         completion = _live_completion("stopped", "interrupted", live)
         if isinstance(exc, RunInterrupted):
-            error = exc.describe(live)
+            error = exc.describe(live, _saved_files(run))
         else:
             error = "interrupted (Ctrl-C) before the run finished; nothing saved"
         _record_end(
@@ -236,6 +237,12 @@ def execute_run(
         if main:  # another rank must not remove the files rank 0 is writing
             sweep_stale_tmp(run.path, recursive=True)
     return results
+
+
+def _saved_files(run: Run) -> list[str]:
+    """The outputs this attempt has written so far (an earlier attempt's are in previous/)."""
+    names = sorted(f"tables/{p.name}" for p in (run.path / "tables").glob("*.parquet"))
+    return names + [n for n in ("model.safetensors", "results.json") if (run.path / n).is_file()]
 
 
 def _record_end(run: Run, exc: BaseException, state: str, **fields: Any) -> None:
@@ -436,6 +443,7 @@ def _execute(
         "environment": environment_info(str(trainer.device)),
         "model_info": model.describe(),
         "warm_start_run": warm_from,  # the MF run whose ID weights started this one ("auto" resolved)
+        "warm_start": warm_start_record(config, RunStore(run.path.parent), warm_from),  # that run's settings
         "files": run.file_manifest(written),
     }
     # results.json is written after every file it records, and the final state after it.

@@ -1,31 +1,77 @@
-"""Warm start of a text model's ID part from a finished MF run (`init_from_run` in the config).
+"""Warm start from a finished MF run (`init_from_run` in the model config).
 
-The text models (GPT2Recommender, GPT2RecommenderEnhanced) score with an MF part plus a gated
-text part. Starting their ID embeddings and item bias from an MF run of the same data, split
-and seed makes the text side's value measurable as a delta over that very MF: with
-`gate_init=0` the model scores exactly as the MF run before its first step.
+Two kinds of model start from an MF run's ID embeddings and item bias:
+- the text models (GPT2Recommender, GPT2RecommenderEnhanced) score with an MF part plus a gated
+  text part; starting their MF part from an MF run of the same data, split and seed makes the
+  text side's value measurable as a delta over that very MF (with `gate_init=0` the model
+  scores exactly as the MF run before its first step);
+- MF itself ("MF continued"): the equal-budget control of such a text model. It trains on from
+  the same MF run with the text model's extra budget (epochs, patience, learning rate), so that
+  what training longer alone gains is not credited to the text.
 
-`init_from_run="auto"` picks the newest finished MF run of the same data, split, seed and
-embedding size in the runs directory, so that a launch over several seeds warm-starts each
-seed from its own MF run; the run id actually used is recorded in the results.
+`init_from_run="auto"` picks, per seed, the MF run to start from among the runs directory's
+*candidates*: finished ("done") MF runs trained from scratch (not themselves continued) of the
+same data, split and seed whose MF setting equals this model's MF part (embed_dim, reg_weight,
+item_bias), that are not smoke runs (fewer than SMOKE_EPOCHS completed epochs: a pipeline check
+such as `--epochs 3`; runs stopped by the user are "stopped", never "done") and whose checkpoint
+is intact (it loads, with its recorded checksum, and holds MF embeddings). The MF run's training
+settings (TRAINING_FIELDS: lr, epochs, patience, ...) legitimately differ from the text model's
+own, so they are not matched; when the candidates differ in them (or in the rest of the MF
+config), `auto` refuses instead of guessing, listing the candidates: name one by its id. Of
+candidates with one setting the newest is used (a retrained copy of the same experiment).
+Negative sampling has no setting: one uniform negative per positive for every model.
 
-`check_warm_start` runs before a run folder is created (a bad reference leaves nothing behind);
-`apply_warm_start` copies the weights into a built model. Both raise `ConfigError` naming
-`init_from_run` when the run is missing, not MF, not finished, or on other data / split / seed.
+The run records which MF run it started from and that run's settings (`warm_start_record`,
+results.json's "warm_start"). `check_warm_start` runs before a run folder is created (a bad
+reference leaves nothing behind); `apply_warm_start` copies the weights into a built model. Both
+raise `ConfigError` naming `init_from_run` when the run is missing, not MF, not finished, on
+other data / split / seed, or (auto) when no candidate or several settings are found.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.runs import Run, RunStore
 from rec_core.setting import differing_fields
 
-__all__ = ["AUTO", "check_warm_start", "apply_warm_start"]
+__all__ = [
+    "AUTO",
+    "MF_PART_FIELDS",
+    "SMOKE_EPOCHS",
+    "TRAINING_FIELDS",
+    "apply_warm_start",
+    "check_warm_start",
+    "resolve_warm_start",
+    "warm_start_record",
+]
 
 FIELD = "init_from_run"
-AUTO = "auto"  # the newest matching finished MF run
+AUTO = "auto"
+# A finished MF run that completed fewer epochs is a smoke run (a check that the pipeline runs),
+# not a trained MF: `auto` never starts from one (an explicit run id still may).
+SMOKE_EPOCHS = 10
+# The MF settings a text model's MF part has too: `auto` takes only MF runs with the same values.
+MF_PART_FIELDS = ("embed_dim", "reg_weight", "item_bias")
+# How the MF run was trained: the warm-started run's own values may differ (a text model's lr is
+# its own), so they are not matched; candidates differing in them make `auto` refuse.
+TRAINING_FIELDS = ("lr", "weight_decay", "epochs", "patience", "batch_size", "monitor", "eval_every", "grad_clip")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    run_id: str
+    finished_at: str
+    setting: dict[str, Any]  # {"model": MF config fields, "train": TRAINING_FIELDS}
+
+    def describe(self) -> str:
+        m, t = self.setting["model"], self.setting["train"]
+        model = ", ".join(f"{k}={m[k]!r}" for k in sorted(m))
+        train = ", ".join(f"{k}={t[k]!r}" for k in TRAINING_FIELDS if k in t)
+        return f"{self.run_id} ({model}; {train})"
 
 
 def _same_setting(config: Any, source: Any) -> str | None:
@@ -41,11 +87,45 @@ def _same_setting(config: Any, source: Any) -> str | None:
     return None
 
 
+def _mf_setting(source: Any) -> dict[str, Any]:
+    """What defines an MF run's weights besides data, split and seed."""
+    model = {k: v for k, v in source.model.__dict__.items() if k not in ("name", FIELD)}
+    train = {k: getattr(source.train, k) for k in TRAINING_FIELDS}
+    return {"model": model, "train": train}
+
+
+def _checkpoint_problem(run: Run, embed_dim: int) -> str | None:
+    """What is wrong with an MF run's checkpoint (unreadable, checksum, not MF embeddings), or None."""
+    try:
+        state, _meta = run.load_checkpoint()  # verifies the size and SHA-256 results.json records
+    except (RecCoreError, OSError) as exc:
+        return f"checkpoint unreadable: {exc}"
+    for key in ("user_emb.weight", "item_emb.weight"):
+        t = state.get(key)
+        if t is None or t.dim() != 2 or t.shape[1] != embed_dim:
+            return f"checkpoint holds no MF {key} of width {embed_dim}"
+    return None
+
+
+def _epochs_completed(summary: Any, run: Run) -> int | None:
+    done = (summary.completion or {}).get("epochs_completed")
+    if isinstance(done, int):
+        return done
+    try:
+        results = run.results() or {}
+    except (RecCoreError, OSError):
+        return None
+    epochs = results.get("epochs_run")
+    return epochs if isinstance(epochs, int) else None
+
+
 def _find_auto(config: Any, store: RunStore) -> str:
-    """Id of the newest finished MF run that can warm-start `config` (ConfigError if none)."""
+    """Id of the MF run `auto` starts `config` from (see the module docstring); ConfigError
+    naming `init_from_run` when there is none, or when the candidates differ in their setting."""
     from rec_core.experiment import RunConfig  # experiment imports this module
 
-    found: list[tuple[str, str]] = []
+    found: list[_Candidate] = []
+    skipped: dict[str, list[str]] = {"smoke": [], "damaged": [], "other MF setting": [], "continued": []}
     for summary in store.list():
         if summary.state != "done" or (summary.config.get("model") or {}).get("name") != "mf":
             continue
@@ -53,16 +133,39 @@ def _find_auto(config: Any, store: RunStore) -> str:
             source = RunConfig.from_dict(summary.config)
         except RecCoreError:
             continue
-        if _same_setting(config, source) is None:
-            found.append((summary.finished_at or "", summary.run_id))
+        if _same_setting(config, source) is not None:
+            continue
+        run = store.get(summary.run_id)
+        if getattr(source.model, FIELD, ""):
+            skipped["continued"].append(summary.run_id)  # an MF continued run is not a trained-from-scratch MF
+        elif any(getattr(config.model, k, None) != getattr(source.model, k) for k in MF_PART_FIELDS):
+            skipped["other MF setting"].append(summary.run_id)
+        elif (_epochs_completed(summary, run) or 0) < SMOKE_EPOCHS:
+            skipped["smoke"].append(summary.run_id)
+        elif _checkpoint_problem(run, config.model.embed_dim) is not None:
+            skipped["damaged"].append(summary.run_id)
+        else:
+            found.append(_Candidate(summary.run_id, summary.finished_at or "", _mf_setting(source)))
+    part = ", ".join(f"{k}={getattr(config.model, k, None)!r}" for k in MF_PART_FIELDS)
     if not found:
+        why = "; ".join(f"{reason}: {', '.join(ids)}" for reason, ids in skipped.items() if ids)
         raise ConfigError(
             FIELD,
-            f"'auto' found no finished MF run of dataset {config.data.name!r}, split "
-            f"{config.split.kind!r}, seed {config.seed}, embed_dim {config.model.embed_dim} in "
-            f"{store.root}; train that MF run first",
+            f"'auto' found no finished MF run of dataset {config.data.name!r}, split {config.split.kind!r}, "
+            f"seed {config.seed} with {part}, trained from scratch for at least {SMOKE_EPOCHS} epochs and "
+            f"with an intact checkpoint, in {store.root}"
+            + (f" (left out: {why})" if why else "")
+            + "; train that MF run first",
         )
-    return max(found)[1]
+    settings = {json.dumps(c.setting, sort_keys=True, default=str) for c in found}
+    if len(settings) > 1:
+        listed = "; ".join(c.describe() for c in sorted(found, key=lambda c: c.run_id))
+        raise ConfigError(
+            FIELD,
+            f"'auto' is ambiguous for seed {config.seed}: {len(found)} MF runs with {part} differ in "
+            f"their training settings ({listed}); name the one to start from by its run id",
+        )
+    return max(found, key=lambda c: (c.finished_at, c.run_id)).run_id
 
 
 def _source_run(config: Any, store: RunStore) -> Run | None:
@@ -93,9 +196,20 @@ def _source_run(config: Any, store: RunStore) -> Run | None:
     return run
 
 
+def resolve_warm_start(config: Any, store: RunStore) -> str | None:
+    """The id of the MF run `config` would start from ("auto" resolved); None without a warm
+    start. ConfigError naming `init_from_run` as `check_warm_start`."""
+    run = _source_run(config, store)
+    return None if run is None else run.run_id
+
+
 def check_warm_start(config: Any, store: RunStore) -> None:
-    """Refuse (ConfigError naming `init_from_run`) a warm start that cannot work."""
-    _source_run(config, store)
+    """Refuse (ConfigError naming `init_from_run`) a warm start that cannot work, its MF run's
+    checkpoint included: damaged, it would fail the run only after its folder exists."""
+    run = _source_run(config, store)
+    problem = _checkpoint_problem(run, config.model.embed_dim) if run is not None else None
+    if run is not None and problem is not None:
+        raise ConfigError(FIELD, f"run {run.run_id!r}: {problem}")
 
 
 def apply_warm_start(model: Any, config: Any, store: RunStore) -> str | None:
@@ -119,3 +233,23 @@ def apply_warm_start(model: Any, config: Any, store: RunStore) -> str | None:
         raise ConfigError(FIELD, f"run {run.run_id!r}'s checkpoint does not hold MF embeddings of this dataset")
     model.load_id_weights(users, items, state.get("bias"))
     return run.run_id
+
+
+def warm_start_record(config: Any, store: RunStore, run_id: str | None) -> dict[str, Any] | None:
+    """What results.json records of a warm start: the MF run used, whether `auto` chose it, and
+    the settings that run was trained with (its MF config and TRAINING_FIELDS) and how far it
+    trained; None without a warm start."""
+    if run_id is None:
+        return None
+    from rec_core.experiment import RunConfig  # experiment imports this module
+
+    run = store.get(run_id)
+    source = RunConfig.from_dict(run.config())
+    results = run.results() or {}
+    return {
+        "run_id": run_id,
+        "requested": getattr(config.model, FIELD, ""),
+        **_mf_setting(source),
+        "epochs_run": results.get("epochs_run"),
+        "best_epoch": results.get("best_epoch"),
+    }

@@ -23,7 +23,7 @@ from rec_core.models.text_features import _length_buckets
 from rec_core.runs import RunStore
 from rec_core.split import SplitConfig
 from rec_core.train import TrainConfig, Trainer
-from rec_core.warm_start import apply_warm_start
+from rec_core.warm_start import SMOKE_EPOCHS, apply_warm_start
 from tests.helpers import split_of, synthetic
 
 TINY = {"backbone": "tiny-gpt2", "max_length": 32, "embed_dim": 16}
@@ -237,6 +237,9 @@ def mf_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunStore, dict[s
     store = RunStore(tmp_path_factory.mktemp("runs"))
     mf = start_run(RunConfig(data=DATA, model=MFConfig(embed_dim=16), train=FAST), store, "mf-s0")
     results = execute_run(mf)
+    # mf-s0 trained 3 epochs: a smoke run, which `auto` skips; this one is what `auto` finds.
+    trained = dataclasses.replace(FAST, epochs=SMOKE_EPOCHS)
+    execute_run(start_run(RunConfig(data=DATA, model=MFConfig(embed_dim=16), train=trained), store, "mf-s0-trained"))
     pop = start_run(RunConfig(data=DATA, model=PopularityConfig(), train=FAST), store, "pop-s0")
     execute_run(pop)
     start_run(RunConfig(data=DATA, model=MFConfig(embed_dim=16), train=FAST), store, "mf-queued")
@@ -276,7 +279,8 @@ def test_warm_start_auto_finds_the_mf_run_of_the_same_seed(mf_store: tuple[RunSt
     results = execute_run(
         start_run(RunConfig(data=DATA, model=model, train=dataclasses.replace(FAST, epochs=1)), store)
     )
-    assert results["warm_start_run"] == "mf-s0"  # the queued MF run and the Popularity run are skipped
+    # The queued MF run, the Popularity run and the smoke run mf-s0 are skipped.
+    assert results["warm_start_run"] == "mf-s0-trained"
     before = {p.name for p in Path(store.root).iterdir()}
     with pytest.raises(ConfigError, match="init_from_run") as err:  # no finished MF run of seed 1
         start_run(RunConfig(data=DATA, model=model, seed=1), store)

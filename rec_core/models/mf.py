@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from rec_core.configs import check_number
 from rec_core.errors import ConfigError
 from rec_core.models.base import Batch, Recommender, View
+from rec_core.models.run_ref import check_run_id
 
 __all__ = ["MFConfig", "MF", "mf_full_scores", "mf_pair_scores", "mf_l2", "mf_l2_unique", "seen_rows"]
 
@@ -59,12 +60,14 @@ class MFConfig:
     init_std: float = 0.1  # std of the normal init; xavier-like scale for dim 64
     reg_weight: float = 5e-3  # L2 on the batch's embeddings, added to the loss (chosen on ML-100K valid)
     item_bias: bool = True  # add a learned per-item bias to every score (popularity prior)
+    init_from_run: str = ""  # "MF continued": id of a finished MF run (same data, split, seed, embed_dim), or "auto", whose weights start this one; "" trains from scratch
 
     def __post_init__(self) -> None:
         if self.embed_dim <= 0:
             raise ConfigError("embed_dim", f"must be > 0, got {self.embed_dim}")
         check_number("init_std", self.init_std, strict=True)
         check_number("reg_weight", self.reg_weight)
+        check_run_id(self.init_from_run)
 
 
 class MF(Recommender):
@@ -86,6 +89,25 @@ class MF(Recommender):
         nn.init.normal_(self.item_emb.weight, std=config.init_std)
         # Zero-initialised; unseen items keep bias 0 (masked like their embeddings).
         self.bias = nn.Parameter(torch.zeros(n_items)) if config.item_bias else None
+        self.warm_started = False  # `load_id_weights` copied a finished MF run's weights in
+
+    # -- warm start ("MF continued") -----------------------------------------------------------
+    def load_id_weights(self, users: Tensor, items: Tensor, bias: Tensor | None) -> None:
+        """Start from a finished MF run's weights (`init_from_run`; see rec_core/warm_start.py):
+        the equal-budget control of a text model warm-started from the same run trains on from
+        exactly where that model's MF part starts."""
+        with torch.no_grad():
+            self.user_emb.weight.copy_(users)
+            self.item_emb.weight.copy_(items)
+            if self.bias is not None:
+                self.bias.copy_(bias if bias is not None else torch.zeros_like(self.bias))
+        self.warm_started = True
+
+    @property
+    def validate_initial(self) -> bool:
+        """Warm-started, the trainer validates the copied weights first and keeps them unless an
+        epoch validates better: the same rule as a warm-started text model."""
+        return self.warm_started
 
     def loss(self, batch: Batch) -> dict[str, Tensor]:
         u = self.user_emb(batch.users)  # (B, d)

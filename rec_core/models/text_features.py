@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from rec_core.configs import check_number
 from rec_core.data.interactions import TextTable
 from rec_core.errors import ConfigError
+from rec_core.models.run_ref import check_run_id
 from rec_core.text import EncodedTexts, FeatureCache, TextEncoder
 from rec_core.text.encoder import EncodeProgress
 
@@ -32,10 +33,7 @@ def check_mf_part(config: Any) -> None:
     check_number("reg_weight", config.reg_weight)
     check_number("init_std", config.init_std, strict=True)
     run_id = config.init_from_run
-    if not isinstance(run_id, str) or any(ch in run_id for ch in "/\\") or run_id in (".", ".."):
-        raise ConfigError(
-            "init_from_run", f"must be a run id (a folder name in the runs directory) or empty; got {run_id!r}"
-        )
+    check_run_id(run_id)
     if config.freeze_mf and not run_id:
         raise ConfigError(
             "freeze_mf",

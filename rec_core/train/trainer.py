@@ -21,7 +21,7 @@ from rec_core import distributed
 from rec_core.configs import MAX_SEED, check_number
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError, RecCoreError
-from rec_core.evaluate import EvalConfig, evaluate
+from rec_core.evaluate import METRIC_NAMES, EvalConfig, evaluate
 from rec_core.models.base import Batch, Recommender, TrainContext
 from rec_core.split import Split
 from rec_core.train.closed_form import select_on_validation
@@ -76,8 +76,25 @@ class TrainConfig:
             raise ConfigError("threads", f"must be >= 0 (0: torch's default), got {self.threads}")
         if self.select_best not in SELECT_BEST:
             raise ConfigError("select_best", f"allowed: {', '.join(SELECT_BEST)}; got {self.select_best!r}")
-        if "@" not in self.monitor:
-            raise ConfigError("monitor", f"a metric like 'ndcg@10' is required, got {self.monitor!r}")
+        check_monitor(self.monitor)
+
+
+def check_monitor(monitor: str, eval_config: EvalConfig | None = None) -> None:
+    """ConfigError naming `monitor` unless it is `name@k`, a metric validation reports: name one
+    of `eval_config.metrics` (all known metrics without it), k one of `eval_config.ks`. Names
+    are lower case, as validation reports them ("NDCG@10" is refused, naming "ndcg@10"): any
+    other spelling is never found, every validation reads NaN and no epoch is ever selected."""
+    names = tuple(eval_config.metrics) if eval_config is not None else METRIC_NAMES
+    ks = tuple(eval_config.ks) if eval_config is not None else None
+    allowed = f"name@k with name one of {', '.join(names)}" + (f" and k one of {', '.join(map(str, ks))}" if ks else "")
+    name, at, k = str(monitor).partition("@")
+    if not at or not k.isdigit() or int(k) <= 0:
+        raise ConfigError("monitor", f"{monitor!r} is not a validation metric; allowed: {allowed}")
+    if name not in names:
+        hint = f" (names are lower case: {name.lower()}@{k})" if name.lower() in names else ""
+        raise ConfigError("monitor", f"{monitor!r}: unknown metric {name!r}{hint}; allowed: {allowed}")
+    if ks is not None and int(k) not in ks:
+        raise ConfigError("monitor", f"{monitor!r}: validation computes no cutoff {k} (eval.ks); allowed: {allowed}")
 
 
 class TrainingDiverged(RecCoreError):
@@ -134,6 +151,7 @@ class Trainer:
         self.model = model
         self.data = data
         self.split = split
+        check_monitor(config.monitor, eval_config)  # else every validation is NaN: no epoch selected
         self.config = config
         self.eval_config = eval_config
         self.device = resolve_device(config.device)

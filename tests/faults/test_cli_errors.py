@@ -226,3 +226,35 @@ def test_device_cuda_without_cuda_is_refused_before_the_run_folder_exists(
     assert "device" in line and "no CUDA device" in line
     assert _no_run_folder(tmp_path / "runs")
 
+
+@pytest.mark.parametrize(
+    ("monitor", "words"),
+    [
+        ("ndcg@50", "no cutoff 50"),  # validation computes ks 5, 10, 20 only
+        ("foo@10", "unknown metric 'foo'"),
+        ("NDCG@10", "names are lower case: ndcg@10"),  # refused, not folded: one spelling everywhere
+        ("ndcg", "not a validation metric"),
+    ],
+)
+def test_unknown_monitor_is_refused_at_config_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monitor: str, words: str
+) -> None:
+    # Before: every validation read NaN, no epoch was selected, the last weights were tested
+    # and the run said "early-stopped after 3 epochs".
+    line = _refused(capsys, *TRAIN, "--monitor", monitor, "--runs-dir", str(tmp_path / "runs"))
+    assert line.startswith("error: monitor:") and words in line and "allowed: name@k" in line
+    assert "hit, ndcg, recall, mrr, precision" in line
+    assert _no_run_folder(tmp_path / "runs")
+
+
+def test_monitor_must_be_a_metric_the_eval_config_computes() -> None:
+    from rec_core.evaluate import EvalConfig
+    from rec_core.experiment import RunConfig
+    from rec_core.train import TrainConfig
+
+    with pytest.raises(ConfigError, match="k one of 5, 20") as info:
+        RunConfig(train=TrainConfig(monitor="ndcg@10"), eval=EvalConfig(ks=(5, 20)))
+    assert info.value.field == "monitor"
+    with pytest.raises(ConfigError, match="unknown metric 'mrr'"):
+        RunConfig(train=TrainConfig(monitor="mrr@10"), eval=EvalConfig(metrics=("ndcg",)))
+    RunConfig(train=TrainConfig(monitor="hit@20"))  # a metric validation reports: accepted

@@ -7,10 +7,13 @@ must say so without a traceback, and the model must reload.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -158,3 +161,87 @@ def test_signal_before_training_aborts_at_once(
     assert st["state"] == "stopped" and st["completion"]["reason"] == "interrupted"
     assert "before training began" in st["error"] and run.results() is None
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the run's handlers are gone again
+
+
+def _execute_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str, after: Any, run_id: str, epochs: int = 50
+) -> tuple[int, Any]:
+    """`execute RUN` in this process with `Run.<method>` wrapped: `after(call_number)` runs after
+    each real call (it sends the signals). Returns (exit code, the run)."""
+    import rec_core.experiment as experiment
+    from rec_core.cli import main
+    from rec_core.runs.run import Run
+
+    real = getattr(Run, method)
+    calls = {"n": 0}
+
+    def wrapped(self: Run, *args: Any, **kw: Any) -> Any:
+        out = real(self, *args, **kw)
+        calls["n"] += 1
+        after(calls["n"])
+        return out
+
+    monkeypatch.setattr(Run, method, wrapped)
+    config = experiment.RunConfig.from_dict(
+        {
+            "data": {"name": "synthetic", "synthetic_users": 120, "synthetic_items": 90},
+            "model": {"name": "mf", "embed_dim": 8},
+            "train": {"epochs": epochs, "patience": 0, "batch_size": 256},
+        }
+    )
+    run = experiment.start_run(config, RunStore(tmp_path / "runs"), run_id)
+    code = main(["execute", run_id, "--runs-dir", str(tmp_path / "runs"), "--quiet"])
+    return code, run
+
+
+def test_sighup_stops_like_sigterm_and_keeps_the_best_epoch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    # Before: SIGHUP (a closed ssh session) killed the process with the best model unsaved.
+    def hang_up(n: int) -> None:
+        if n == 2:  # after the second epoch's history record
+            os.kill(os.getpid(), signal.SIGHUP)
+
+    code, run = _execute_with(tmp_path, monkeypatch, "append_history", hang_up, "hup")
+    err = capsys.readouterr().err
+    assert code == 128 + signal.SIGHUP.value, err
+    assert "SIGHUP received" in err and "the best epoch (" in err and "Traceback" not in err
+    st = run.status()
+    assert st["state"] == "stopped" and st["stop_signal"] == "SIGHUP"
+    assert st["completion"]["reason"] == "signal" and st["completion"]["best_epoch"] >= 1
+    assert run.check_files(checksums=True) is None and (run.path / "model.safetensors").is_file()
+    assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL
+
+
+def test_second_signal_after_the_files_are_written_says_what_was_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    # Before: "nothing saved", though results, tables and model were on disk.
+    def twice(_n: int) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # while finishing: let the run finish writing
+        time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)  # the second one aborts at once
+
+    code, run = _execute_with(tmp_path, monkeypatch, "write_results", twice, "late", epochs=2)
+    err = capsys.readouterr().err
+    assert code == 143 and "Traceback" not in err, err
+    st = run.status()
+    assert "aborted by a second SIGTERM" in st["error"] and "nothing saved" not in st["error"]
+    for name in ("results.json", "model.safetensors", "tables/per_user_test.parquet"):
+        assert name in st["error"], st["error"]
+    assert "saved before it" in err
+
+
+@pytest.mark.parametrize(
+    ("live", "words"),
+    [
+        ({"epoch": 3, "best_epoch": 2}, "the best epoch (2) is restored"),
+        ({"epoch": 3, "best_epoch": 0}, "no epoch validated yet"),
+        ({}, "no epoch has finished, so no model is saved"),
+    ],
+)
+def test_the_first_signal_says_what_the_stop_will_keep(live: dict[str, int], words: str) -> None:
+    # Before: "the best epoch is restored" even when no epoch had been selected.
+    from rec_core.run_signals import SignalGuard
+
+    assert words in SignalGuard(live)._stopping()
