@@ -227,6 +227,21 @@ def test_device_cuda_without_cuda_is_refused_before_the_run_folder_exists(
     assert _no_run_folder(tmp_path / "runs")
 
 
+def test_warm_start_from_a_damaged_checkpoint_is_refused_before_the_run_folder_exists(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    runs = tmp_path / "runs"
+    assert main([*TRAIN, "--embed-dim", "16", "--runs-dir", str(runs), "--run-id", "mf"]) == 0
+    checkpoint = runs / "mf" / "model.safetensors"
+    data = bytearray(checkpoint.read_bytes())
+    data[-8:] = b"\xff" * 8  # same size, other bytes: only the checksum sees it
+    checkpoint.write_bytes(bytes(data))
+    text = ["--model", "enhanced", "--backbone", "tiny-gpt2", "--max-length", "32", "--n-heads", "2"]
+    line = _refused(capsys, *TRAIN, *text, "--embed-dim", "16", "--init-from-run", "mf", "--runs-dir", str(runs))
+    assert "init_from_run" in line and "'mf'" in line and "checksum" in line
+    assert sorted(p.name for p in runs.iterdir() if not p.name.startswith(".")) == ["mf"]
+
+
 @pytest.mark.parametrize(
     ("monitor", "words"),
     [
