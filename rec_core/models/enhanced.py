@@ -42,7 +42,7 @@ from torch import Tensor, nn
 from rec_core.configs import check_number
 from rec_core.data.interactions import InteractionData, TextTable
 from rec_core.errors import ConfigError
-from rec_core.models.base import Batch, View
+from rec_core.models.base import Batch, TrainContext, View
 from rec_core.models.explain import Explanation, explanation
 from rec_core.models.fusion import CrossAttentionFusion
 from rec_core.models.lora import freeze_all, inject_lora, unfreeze_top_blocks
@@ -399,6 +399,14 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
         if len(rows) < 2:
             return text.sum() * 0.0
         return info_nce(tower.ids.raw(idx[rows]), text, self.config.temperature)
+
+    def prepare(self, ctx: TrainContext) -> None:
+        """Seen ids, then the token states' PCA map refitted on the entities with training
+        interactions (`TextSide.fit`): held-out cold items do not shape it."""
+        super().prepare(ctx)
+        for tower, seen in ((self.user_tower, self.seen_users), (self.item_tower, self.seen_items)):
+            if tower.text is not None:
+                tower.text.fit(seen)
 
     def fit_phases(self, epochs: int) -> list[tuple[str, int, Callable[[], None] | None]]:
         """(name, epochs, setup) per phase. Scheme 3: `cached_epochs` in cache mode ("cached"),

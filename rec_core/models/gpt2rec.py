@@ -16,7 +16,9 @@ in the MF part too).
 
 where z standardises each feature dimension over the entities and scales vectors to unit
 norm (GPT-2 states have dimensions in the hundreds; unscaled, they would swamp the ID half of
-the concatenation and saturate BPR from the first step).
+the concatenation and saturate BPR from the first step). The statistics are those of the
+entities with training interactions (`prepare`, and after a checkpoint load from its seen
+masks), applied to every entity: held-out cold items do not shape them.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from torch import Tensor, nn
 
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError
-from rec_core.models.base import Batch, View
+from rec_core.models.base import Batch, TrainContext, View
 from rec_core.models.losses import bpr_loss
 from rec_core.models.mf import mf_l2
 from rec_core.models.text_features import IdEmbedding, check_mf_part, encode_table
@@ -76,10 +78,15 @@ class GPT2RecConfig:
         check_precision(self.precision)
 
 
-def _standardise(x: Tensor) -> Tensor:
+def _standardise(x: Tensor, fit_rows: Tensor | None = None) -> Tensor:
     """Per-dimension z-scores, divided by sqrt(H) so a vector has unit norm on average: raw
-    z-scores made the initial scores so large that BPR started saturated (loss 0.95 > ln 2)."""
-    return (x - x.mean(0)) / x.std(0).clamp_min(1e-6) / x.shape[1] ** 0.5
+    z-scores made the initial scores so large that BPR started saturated (loss 0.95 > ln 2).
+
+    The mean and std are those of the rows `fit_rows` ((n,) bool: the entities with training
+    interactions), applied to every row: a held-out cold item's text must not shape the
+    statistics its features are scaled with. Every row when None or fewer than two."""
+    fit = x if fit_rows is None or int(fit_rows.sum()) < 2 else x[fit_rows.to(x.device)]
+    return (x - fit.mean(0)) / fit.std(0).clamp_min(1e-6) / x.shape[1] ** 0.5
 
 
 class GPT2Recommender(TwoTowerRecommender[ConcatTower]):
@@ -112,6 +119,9 @@ class GPT2Recommender(TwoTowerRecommender[ConcatTower]):
             "backbone_identity": encoder.backbone.identity,
         }
         items, hit = encode_table(encoder, dataset.item_text, None)
+        # Pooled features as encoded; `meta` is them standardised (over every entity until
+        # `prepare` knows which have training interactions).
+        self._pooled: dict[str, Tensor] = {"item": items.pooled}
         item_meta = _standardise(items.pooled)  # (n_items, H)
         self.use_user_text = c.use_user_text and any(t.strip() for t in dataset.user_text.texts)
         self.cache_hits = {"item": hit}
@@ -121,6 +131,7 @@ class GPT2Recommender(TwoTowerRecommender[ConcatTower]):
         user_meta, user_proj = None, None
         if self.use_user_text:
             users, hit_u = encode_table(encoder, dataset.user_text, None)
+            self._pooled["user"] = users.pooled
             user_meta = _standardise(users.pooled)  # (n_users, H)
             self.cache_hits["user"] = hit_u
             user_proj = nn.Linear(d + h, d)
@@ -130,6 +141,21 @@ class GPT2Recommender(TwoTowerRecommender[ConcatTower]):
         item_proj = nn.Linear(d + h, d)
         self.user_tower = ConcatTower(user_id, user_meta, user_proj)
         self.item_tower = ConcatTower(item_id, item_meta, item_proj)
+
+    def prepare(self, ctx: TrainContext) -> None:
+        super().prepare(ctx)
+        self._standardise_text()
+
+    def load_checkpoint_state(self, state: dict[str, Tensor]) -> None:
+        super().load_checkpoint_state(state)
+        self._standardise_text()  # from the checkpoint's seen masks, as when it was trained
+
+    def _standardise_text(self) -> None:
+        """Each side's `meta` standardised with the statistics of its ids seen in training."""
+        for side, seen in (("user", self.seen_users), ("item", self.seen_items)):
+            tower = self.user_tower if side == "user" else self.item_tower
+            if side in self._pooled and tower.meta is not None:
+                tower.meta = _standardise(self._pooled[side], seen.cpu()).to(tower.meta.device)
 
     def loss(self, batch: Batch) -> dict[str, Tensor]:
         users_t, items_t = self.user_tower, self.item_tower

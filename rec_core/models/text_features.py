@@ -203,8 +203,11 @@ class TextSide(nn.Module):
     map with gradients flowing through it. It makes each attention step about H / rank times
     cheaper than attending over H-dimensional states (MiniLM: 384 -> 64).
 
-    Feature buffers are non-persistent (rebuilt from the cache, never saved); the PCA mean and
-    axes are persistent so that a reloaded model uses exactly the same map. The full token
+    The map is fitted on every entity when built, then again by `fit` on the entities with
+    training interactions only (the model's `prepare`): a `cold-items` split's held-out items
+    must not shape the features they are scored with. Feature buffers are non-persistent
+    (rebuilt from the cache, never saved); the PCA mean and axes are persistent so that a
+    reloaded model uses exactly the same map. The full token
     states are not held: `_states` is what the cache gave, a memory map of its file (float16),
     read again a block of rows at a time by `refresh` after a checkpoint load.
     """
@@ -265,6 +268,19 @@ class TextSide(nn.Module):
         return (x - self.pca_mean) @ self.pca_axes
 
     @torch.no_grad()
+    def fit(self, rows: Tensor) -> None:
+        """Refit the PCA map on the entities `rows` ((n,) bool: those with training
+        interactions) and recompute the reduced states; nothing changes when every entity is
+        in `rows` (the map was fitted on all of them) or none is."""
+        rows = rows.cpu()
+        if self._states is None or bool(rows.all()) or not bool(rows.any()):
+            return
+        mean, axes = _principal_axes(self._states, self.mask.cpu() & rows.unsqueeze(1), self.rank)
+        self.pca_mean.copy_(mean)
+        self.pca_axes.copy_(axes)
+        self.refresh(self._states)
+
+    @torch.no_grad()
     def refresh(self, states: Tensor | None) -> None:
         """Recompute the reduced cached states (after the PCA buffers were loaded).
 
@@ -273,12 +289,13 @@ class TextSide(nn.Module):
         if states is None:
             return
         blocks = _row_blocks(states)
+        device = self.pca_mean.device  # the states stay on the CPU; the model may be on a GPU
         if len(blocks) == 1:
-            self.reduced = self.reduce(states.float()) * self.mask.unsqueeze(-1)
+            self.reduced = self.reduce(states.float().to(device)) * self.mask.unsqueeze(-1)
         else:
-            self.reduced = torch.empty(*states.shape[:2], self.rank)
+            self.reduced = torch.empty(*states.shape[:2], self.rank, device=device)
             for a, b in blocks:
-                self.reduced[a:b] = self.reduce(states[a:b].float()) * self.mask[a:b].unsqueeze(-1)
+                self.reduced[a:b] = self.reduce(states[a:b].float().to(device)) * self.mask[a:b].unsqueeze(-1)
         self._states = states  # kept for refresh after a checkpoint load
         # The same states ordered by text length and cut into length buckets, each its own
         # contiguous tensor trimmed to its longest text: attention over every entity at once
