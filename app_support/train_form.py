@@ -28,6 +28,7 @@ __all__ = [
     "common_fields",
     "config_dict",
     "presets",
+    "control_toggle",
 ]
 
 # Enhanced-model switches the form shows, with their defaults when no preset is chosen.
@@ -50,6 +51,7 @@ _DEFAULTS: dict[str, Any] = {
     "tr_preset": "scheme1",
     "tr_warm_start": False,
     "tr_freeze_mf": True,
+    "tr_with_control": False,
     "tr_gate_init": 0.1,
     "tr_processes": 1,
 }
@@ -199,6 +201,18 @@ def model_fields(model: str, backbones: list[dict[str, object]], lang: str) -> d
         t("field.cached_epochs", lang), -1, 1000, key=keep("tr_cached_epochs"), help=t("field.cached_epochs_help", lang)
     )
     return fields
+
+
+def control_toggle(model: str, lang: str) -> bool:
+    """For a text model (inside the form): also queue the equal-budget control, MF continued from
+    the same MF run with the same training (rec_app.launch.control_configs). A form cannot show it
+    only once the warm start is on (its widgets change nothing before submit): it applies with a
+    warm start, and without one the launch says why it is refused."""
+    if model not in ("gpt2rec", "enhanced"):
+        return False
+    return bool(
+        st.checkbox(t("field.with_control", lang), key=keep("tr_with_control"), help=t("field.with_control_help", lang))
+    )
 
 
 def common_fields(dataset: str, lang: str) -> dict[str, Any]:

@@ -14,7 +14,14 @@ from app_support.session import init_page
 from rec_app import estimate as est
 from rec_app.datasets import availability
 from rec_app.i18n import format_duration, t
-from rec_app.launch import build_configs, check_launch_processes, parse_seeds, submit_runs
+from rec_app.launch import (
+    build_configs,
+    check_launch_processes,
+    control_configs,
+    parse_seeds,
+    submit_runs,
+    warm_start_sources,
+)
 from rec_core.errors import RecCoreError
 
 ESTIMATE_KEY = "tr__estimate_request"  # what the estimate box is about; dropped when it no longer applies
@@ -84,6 +91,7 @@ with page_guard(lang):
 
     with st.form("train_form", border=True):
         model_section = train_form.model_fields(model, resources.backbones(), lang)
+        with_control = train_form.control_toggle(model, lang)
         common = train_form.common_fields(dataset, lang)
         confirm = st.checkbox(
             t("train.confirm_long", lang, limit=format_duration(est.confirm_over_s(), lang)), key="tr_confirm_long"
@@ -97,7 +105,7 @@ with page_guard(lang):
         st.session_state.pop(ESTIMATE_KEY, None)  # an estimate of other choices no longer applies
     if estimate_clicked or launch_clicked:
         st.session_state.pop(ESTIMATE_KEY, None)
-        configs = []
+        configs, controls, sources = [], [], {}
         try:
             config = train_form.config_dict(
                 dataset, split, model_section, common, preset, csv_data["data"] if csv_data else None
@@ -107,8 +115,13 @@ with page_guard(lang):
             seeds = parse_seeds(common["seeds"])
             processes = check_launch_processes(common["processes"])
             configs = build_configs(config, seeds, resources.store())
+            sources = warm_start_sources(configs, resources.store())
+            controls = control_configs(configs, resources.store()) if with_control else []
         except RecCoreError as exc:
+            configs = []
             show_error(exc, lang, "train.invalid")
+        if sources:  # which MF run each seed starts from (and its control with it)
+            st.caption(t("train.warm_sources", lang, runs=", ".join(f"{s} → `{r}`" for s, r in sources.items())))
         if configs:
             size = est.DatasetSize(*csv_data["size"]) if csv_data else est.dataset_size(config["data"])
             run_config = configs[0].to_dict()
@@ -131,7 +144,7 @@ with page_guard(lang):
                 st.session_state[ESTIMATE_KEY] = request
                 st.warning(t("train.needs_confirm" if reason == "long" else "train.needs_confirm_unknown", lang))
             elif launch_clicked:
-                run_ids = submit_runs(resources.store(), resources.queue(), configs, processes)
+                run_ids = submit_runs(resources.store(), resources.queue(), [*configs, *controls], processes)
                 remember_launched(run_ids, click=True)
                 st.toast(t("train.launched", lang, n=len(run_ids)), icon=":material/rocket_launch:")
             else:

@@ -33,6 +33,8 @@ __all__ = [
     "max_parallel",
     "parse_seeds",
     "build_configs",
+    "control_configs",
+    "warm_start_sources",
     "with_app_threads",
     "execute_argv",
     "check_launch_processes",
@@ -129,6 +131,37 @@ def build_configs(base: dict[str, Any], seeds: Sequence[int], store: RunStore | 
         for config in configs:
             check_warm_start(config, store)
     return configs
+
+
+def control_configs(configs: Sequence[RunConfig], store: RunStore) -> list[RunConfig]:
+    """The equal-budget control ("MF continued", rec_core.warm_start.equal_budget_control) of
+    each warm-started text model config, one per seed: MF trained on from the MF run that seed's
+    model starts from, with the same train config. ConfigError naming `with_control` for a
+    config without a warm start, `init_from_run` when a control cannot start (as the model)."""
+    from rec_core.warm_start import equal_budget_control, resolve_warm_start
+
+    controls = [equal_budget_control(config) for config in configs]
+    for config, control in zip(configs, controls):
+        source, control_source = resolve_warm_start(config, store), resolve_warm_start(control, store)
+        if source != control_source:  # not expected: one rule picks both; never a control of another MF
+            raise ConfigError(
+                "with_control",
+                f"seed {config.seed}: the control would start from {control_source!r}, the model from {source!r}",
+            )
+    return controls
+
+
+def warm_start_sources(configs: Sequence[RunConfig], store: RunStore) -> dict[int, str]:
+    """seed -> id of the MF run each warm-started config would start from ("auto" resolved), for
+    the Train page to show before launch; {} without a warm start. ConfigError as `check_warm_start`."""
+    from rec_core.warm_start import resolve_warm_start
+
+    out: dict[int, str] = {}
+    for config in configs:
+        source = resolve_warm_start(config, store)
+        if source is not None:
+            out[config.seed] = source
+    return out
 
 
 def execute_argv(run_id: str, runs_dir: str | Path, processes: int = 1) -> list[str]:

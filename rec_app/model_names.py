@@ -114,6 +114,8 @@ def model_display_name(config: Mapping[str, Any], lang: str = "en", backbone: bo
     model = _model_section(config)
     kind = str(model.get("name", "?"))
     base = t(f"mname.{kind}", lang, default=kind)
+    if kind == "mf" and model.get("init_from_run"):  # the equal-budget control of a warm-started model
+        base = t("mname.mf_continued", lang)
     parts = model_parts(model, lang)
     if parts:
         head, rest = parts[0], parts[1:]

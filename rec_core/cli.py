@@ -146,6 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", help="seed of the split, the init and the sampling (default 0)")
     train.add_argument("--label", help="free text shown in the app")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument(
+        "--with-control",
+        action="store_true",
+        help="for a text model warm-started from an MF run (--init-from-run ID or auto): after it, "
+        "also train its equal-budget control, 'MF continued': MF trained on from the same MF run with "
+        "the same train config (epochs, lr, patience, batch size), data, split and seed, so that what "
+        "more training alone gains is not credited to the text. Its run id: RUN_ID-mf-continued with "
+        "--run-id. Refused (exit 2) without a warm start",
+    )
 
     execute = sub.add_parser("execute", help="carry out a queued run folder (used by the app's queue)")
     execute.add_argument("run_id")
@@ -237,13 +246,36 @@ def _cmd_train(args: argparse.Namespace) -> int:
         validate_run_id(args.run_id)
     check_store_root(args.runs_dir)  # a file, under a file, not writable: before any work
     config = config_from_args(args)
+    control = _control_of(config, args) if args.with_control else None
     _join_processes(config.train.device)  # torchrun: every rank joins before any work
     # Load and split before the run folder exists: bad data is an input error that must leave
     # nothing behind (and so is a model too large for the memory: start_run checks it).
     data, split = prepare_data(config)
-    return _execute(
+    code = _execute(
         _rank_run(lambda: start_run(config, RunStore(args.runs_dir), args.run_id, data=data)), args.quiet, data, split
     )
+    if control is None or code != EXIT_OK:
+        return code
+    control_id = f"{args.run_id}-mf-continued" if args.run_id else None
+    return _execute(
+        _rank_run(lambda: start_run(control, RunStore(args.runs_dir), control_id, data=data)), args.quiet, data, split
+    )
+
+
+def _control_of(config: Any, args: argparse.Namespace) -> Any:
+    """`--with-control`: the MF-continued run of `config` (rec_core.warm_start.equal_budget_control),
+    checked before anything trains: it must start from the very MF run the text model starts from."""
+    from rec_core.runs import RunStore, validate_run_id
+    from rec_core.warm_start import equal_budget_control, resolve_warm_start
+
+    control = equal_budget_control(config)
+    if args.run_id is not None:
+        validate_run_id(f"{args.run_id}-mf-continued")
+    store = RunStore(args.runs_dir)
+    source, control_source = resolve_warm_start(config, store), resolve_warm_start(control, store)
+    if source != control_source:  # not expected: both follow one rule; never a control of another MF
+        raise ConfigError("with_control", f"the control would start from {control_source!r}, the model from {source!r}")
+    return control
 
 
 def _join_processes(device: str) -> None:

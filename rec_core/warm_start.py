@@ -45,6 +45,8 @@ __all__ = [
     "TRAINING_FIELDS",
     "apply_warm_start",
     "check_warm_start",
+    "equal_budget_control",
+    "is_equal_budget_control",
     "resolve_warm_start",
     "warm_start_record",
 ]
@@ -193,6 +195,9 @@ def _source_run(config: Any, store: RunStore) -> Run | None:
     why = _same_setting(config, source)
     if why is not None:
         raise ConfigError(FIELD, f"run {run_id!r} {why}")
+    damage = _checkpoint_problem(run, config.model.embed_dim)  # refused before the run folder exists
+    if damage is not None:
+        raise ConfigError(FIELD, f"run {run_id!r}: {damage}; warm start needs its MF weights")
     return run
 
 
@@ -233,6 +238,43 @@ def apply_warm_start(model: Any, config: Any, store: RunStore) -> str | None:
         raise ConfigError(FIELD, f"run {run.run_id!r}'s checkpoint does not hold MF embeddings of this dataset")
     model.load_id_weights(users, items, state.get("bias"))
     return run.run_id
+
+
+def equal_budget_control(config: Any) -> Any:
+    """The "MF continued" run that is the equal-budget control of the warm-started text model
+    `config`: MF with the text model's MF part (embed_dim, init_std, reg_weight, item_bias), the
+    same `init_from_run` (so `auto` picks the same MF run: MF continued runs are never its
+    candidates), the same train config (epochs, lr, patience, batch size, ...), data, split,
+    evaluation and seed. ConfigError naming `with_control` for a config without a warm start
+    (nothing to control for) or an MF config (it is a control already)."""
+    from rec_core.experiment import RunConfig  # experiment imports this module
+    from rec_core.models.mf import MFConfig
+
+    model = config.model
+    source = getattr(model, FIELD, "")
+    if model.name == "mf" or not source:
+        what = "an MF run" if model.name == "mf" else f"model {model.name!r} without a warm start"
+        raise ConfigError(
+            "with_control",
+            f"the equal-budget control (MF continued) is for a text model warm-started from an MF run "
+            f"(init_from_run: a run id or 'auto'); this is {what}",
+        )
+    mf = MFConfig(
+        embed_dim=model.embed_dim,
+        init_std=model.init_std,
+        reg_weight=model.reg_weight,
+        item_bias=model.item_bias,
+        init_from_run=source,
+    )
+    return RunConfig(
+        data=config.data, split=config.split, model=mf, train=config.train, eval=config.eval, seed=config.seed
+    )
+
+
+def is_equal_budget_control(model: Any) -> bool:
+    """Whether a model config (a dataclass or a run config's model dict) is MF continued."""
+    get = model.get if isinstance(model, dict) else lambda k, d=None: getattr(model, k, d)
+    return get("name") == "mf" and bool(get(FIELD, ""))
 
 
 def warm_start_record(config: Any, store: RunStore, run_id: str | None) -> dict[str, Any] | None:

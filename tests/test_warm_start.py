@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from rec_core.cli import main
 from rec_core.data import DataConfig
 from rec_core.errors import ConfigError
 from rec_core.experiment import RunConfig, execute_run, prepare_data, start_run
@@ -135,3 +136,59 @@ def test_auto_without_a_usable_run_names_what_it_left_out(tmp_path: Path) -> Non
 def test_mf_init_from_run_is_checked() -> None:
     with pytest.raises(ConfigError, match="init_from_run"):
         MFConfig(init_from_run="../elsewhere")
+
+
+# -- the equal-budget control from the command line ------------------------------------------------
+SYN = ["--dataset", "synthetic", "--synthetic-users", "120", "--synthetic-items", "90", "--threads", "1"]
+
+
+def test_cli_with_control_trains_mf_continued_from_the_same_mf_run(tmp_path: Path) -> None:
+    runs = str(tmp_path / "runs")
+    common = [*SYN, "--runs-dir", runs, "--quiet", "--embed-dim", "16", "--batch-size", "512"]
+    assert main(["train", *common, "--model", "mf", "--epochs", str(SMOKE_EPOCHS), "--run-id", "mf0"]) == 0
+    text = ["--model", "gpt2rec", "--backbone", "tiny-gpt2", "--max-length", "16", "--init-from-run", "auto"]
+    argv = ["train", *common, *text, "--epochs", "2", "--lr", "0.003", "--patience", "7", "--run-id", "txt"]
+    assert main([*argv, "--with-control"]) == 0
+    store = RunStore(runs)
+    text_run, control = store.get("txt"), store.get("txt-mf-continued")
+    text_config, control_config = RunConfig.from_dict(text_run.config()), RunConfig.from_dict(control.config())
+    assert control_config.model == dataclasses.replace(MF16, init_from_run="auto")
+    assert control_config.train == text_config.train  # the same budget: epochs, lr, patience, batch size, ...
+    assert (control_config.data, control_config.split, control_config.seed) == (
+        text_config.data,
+        text_config.split,
+        text_config.seed,
+    )
+    for run in (text_run, control):
+        assert (run.results() or {})["warm_start"]["run_id"] == "mf0"  # one source for both
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--model", "mf"],
+        ["--model", "gpt2rec", "--backbone", "tiny-gpt2"],
+        ["--model", "mf", "--init-from-run", "auto"],
+    ],
+)
+def test_cli_with_control_is_refused_without_a_warm_started_text_model(
+    extra: list[str], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    runs = tmp_path / "runs"
+    assert main(["train", *SYN, "--runs-dir", str(runs), "--quiet", *extra, "--with-control"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: with_control:") and "warm-started" in err and len(err.splitlines()) == 1
+    assert not runs.exists() or not any(runs.iterdir())  # nothing written
+
+
+def test_a_named_mf_run_with_a_damaged_checkpoint_is_refused_before_the_run_folder_exists(tmp_path: Path) -> None:
+    store = _fresh(tmp_path)
+    _mf_run(store, "mf-damaged")
+    checkpoint = store.get("mf-damaged").path / "model.safetensors"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:-8] + bytes(8))
+    before = sorted(p.name for p in store.root.iterdir())
+    config = RunConfig(data=DATA, model=dataclasses.replace(MF16, init_from_run="mf-damaged"))
+    with pytest.raises(ConfigError, match="init_from_run") as err:
+        start_run(config, store)
+    assert "mf-damaged" in str(err.value) and "checkpoint" in str(err.value)
+    assert sorted(p.name for p in store.root.iterdir()) == before

@@ -1,0 +1,79 @@
+"""The equal-budget control on the Train page: one checkbox queues "MF continued" beside a
+warm-started text model (same seed, same train config, same MF run), the page names the MF run
+each seed starts from, and the checkbox without a warm start is refused with the field named."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from rec_core.experiment import RunConfig, execute_run, start_run
+from rec_core.models.mf import MFConfig
+from rec_core.runs import RunQueue, RunStore
+from rec_core.train import TrainConfig
+from rec_core.warm_start import SMOKE_EPOCHS
+from tests.app_store import TINY_DATA
+from tests.test_app_pages import button, no_failure, page, texts
+
+MF_ID = "mf-trained-s0"
+
+
+@pytest.fixture()
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunStore:
+    """A store with a trained MF run of seed 0 (what `auto` starts from) and a running blocker
+    holding the queue's one slot, so that launched runs stay queued."""
+    monkeypatch.setenv("REC_CORE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("REC_CORE_CACHE", str(tmp_path / "cache"))
+    store = RunStore(tmp_path / "runs")
+    train = TrainConfig(epochs=SMOKE_EPOCHS, batch_size=512, patience=0, device="cpu", threads=1)
+    execute_run(start_run(RunConfig(data=TINY_DATA, model=MFConfig(embed_dim=16), train=train), store, MF_ID))
+    store.create({}, run_id="blocker").set_status("running", pid=os.getpid())
+    return store
+
+
+def _text_model_form(store: RunStore) -> object:
+    at = page("pages/1_Train.py")
+    at.selectbox(key="tr_dataset").set_value("synthetic")
+    at.selectbox(key="tr_model").set_value("gpt2rec").run()
+    no_failure(at)
+    at.selectbox(key="tr_backbone").set_value("tiny-gpt2")
+    for key, value in {"syn_users": 120, "syn_items": 90, "embed_dim": 16, "epochs": 2, "patience": 5}.items():
+        at.number_input(key=f"tr_{key}").set_value(value)
+    at.text_input(key="tr_seeds").set_value("0")
+    return at
+
+
+def test_one_click_queues_mf_continued_beside_the_warm_started_model(store: RunStore) -> None:
+    at = _text_model_form(store)
+    at.toggle(key="tr_warm_start").set_value(True)
+    at.checkbox(key="tr_with_control").set_value(True)
+    button(at, "Estimate duration").click().run()
+    no_failure(at)
+    assert f"0 → `{MF_ID}`" in texts(at)  # which MF run the seed starts from, before launch
+    button(at, "Launch").click().run()
+    no_failure(at)
+    launched = [r for r in store.run_ids() if r not in ("blocker", MF_ID)]
+    try:
+        assert len(launched) == 2
+        configs = {RunConfig.from_dict(store.get(r).config()).model.name: store.get(r).config() for r in launched}
+        text, control = RunConfig.from_dict(configs["gpt2rec"]), RunConfig.from_dict(configs["mf"])
+        assert control.model == MFConfig(embed_dim=16, init_from_run="auto")
+        assert text.model.init_from_run == "auto"
+        assert control.train == text.train and control.seed == text.seed == 0
+        assert all(store.get(r).status()["state"] == "queued" for r in launched)
+    finally:
+        for run_id in launched:
+            RunQueue(store).stop(run_id)  # never started by the app's ticker after the test
+
+
+def test_the_control_without_a_warm_start_is_refused(store: RunStore) -> None:
+    at = _text_model_form(store)
+    at.checkbox(key="tr_with_control").set_value(True)
+    before = set(store.run_ids())
+    button(at, "Launch").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any("with_control" in e and "warm" in e for e in errors), errors
+    assert set(store.run_ids()) == before
