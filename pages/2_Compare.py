@@ -20,6 +20,7 @@ from app_support.session import init_page
 from rec_app.compare_export import export_frame, to_latex
 from rec_app.compare_table import (
     TABLE_METRICS,
+    adjust_for_multiplicity,
     default_reference,
     differences_table,
     group_runs,
@@ -156,7 +157,8 @@ with page_guard(lang):
     else:
         st.subheader(t("compare.diffs", lang, reference=reference.name))
         st.markdown(t("compare.rule", lang))
-        comparisons = cached_comparisons(reference, [g for g in selected if g.key != ref_key], TABLE_METRICS)
+        found = cached_comparisons(reference, [g for g in selected if g.key != ref_key], TABLE_METRICS)
+        comparisons = adjust_for_multiplicity(found, metrics)  # Holm over what this page shows
     for gc in comparisons:
         if gc.error:
             st.warning(t("compare.cannot_pair", lang, group=gc.group, error=gc.error))

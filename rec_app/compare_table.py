@@ -7,8 +7,10 @@ Pure functions over `RunRow`s and per-user tables; reading files is the caller's
 
 Pairing: two runs made with the same seed share the split, so their per-user test values
 pair up user by user, within that seed. A group of several seeds is compared with another
-group over the seeds both have by `compare_seeds` (seeds, then users within them): (seed,
-user) pairs are never pooled as if they were independent users, since seeds vary too.
+group over the seeds both have by `compare_seeds`: the seed is the unit (a t-test over the
+per-seed mean differences), and (seed, user) pairs are never pooled as if they were
+independent users. A page shows many comparisons at once: `adjust_for_multiplicity` applies
+Holm's adjustment over the ones shown.
 
 Reference rule (`default_reference`): never the newest group, but finished runs of the ID-only
 baseline (`mf`, else `pop`) on the same dataset and split as the groups compared, the one with
@@ -17,6 +19,7 @@ the most seeds. Groups on another dataset or split than the reference are not co
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -28,7 +31,7 @@ import pandas as pd
 
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.evaluate import seed_summary
-from rec_core.evaluate.compare import SeedAwareComparison, compare_seeds
+from rec_core.evaluate.compare import SeedAwareComparison, compare_seeds, holm_adjust
 from rec_app.model_names import model_display_name
 from rec_app.run_table import RunRow
 from rec_core.setting import data_split, describe_setting, setting_mismatch
@@ -47,6 +50,7 @@ __all__ = [
     "format_mean_std",
     "compare_groups",
     "differences_table",
+    "adjust_for_multiplicity",
     "verdict",
     "segment_table",
     "seedless_config",
@@ -70,7 +74,23 @@ _SEED_PATHS = (("seed",), ("label",), ("split", "seed"), ("train", "seed"))
 BASELINE_MODELS: tuple[str, ...] = ("mf", "pop")  # the default reference, in order of preference
 PRIMARY_METRIC = "ndcg@10"
 # What `differences_table` says of a group against the reference for one metric (the seed-aware comparison).
-COMPARISON_COLUMNS = ("diff", "rel_diff", "ci_low", "ci_high", "p_value", "n_pairs", "n_seeds", "method", "verdict")
+# p_value and the CI are seed-level (t-test over seeds; NaN with one seed); p_adjusted is Holm's over
+# the comparisons shown together (n_compared); user_p_value is the secondary, user-level view.
+COMPARISON_COLUMNS = (
+    "diff",
+    "rel_diff",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_adjusted",
+    "n_compared",
+    "n_pairs",
+    "n_seeds",
+    "method",
+    "verdict",
+    "seeds_needed",
+    "user_p_value",
+)
 
 
 @dataclass(frozen=True)
@@ -306,7 +326,7 @@ class GroupComparison:
 
     @property
     def method(self) -> str | None:
-        """`hierarchical-bootstrap`, `seed-t-test` or `user-wilcoxon`; None when not compared."""
+        """`seed-t-test` or `user-wilcoxon` (one seed); None when not compared."""
         return self.rows[0].method if self.rows else None
 
 
@@ -412,10 +432,22 @@ def random_reference(group: RunGroup, read_results: Callable[[str], dict[str, An
 
 
 def verdict(c: SeedAwareComparison) -> str:
-    """`better` / `worse` when significant (p < alpha and the CI excludes 0), else `ns`."""
-    if not c.significant:
-        return "ns"
-    return "better" if c.diff > 0 else "worse"
+    """`better` / `worse` only from a significant seed-level test (after Holm's adjustment when
+    the comparison was shown among others); `inconclusive`, `untested` (one seed) or
+    `identical` otherwise."""
+    return c.verdict
+
+
+def adjust_for_multiplicity(comparisons: Sequence[GroupComparison], metrics: Sequence[str]) -> list[GroupComparison]:
+    """The comparisons with Holm-adjusted p-values over every (group, metric) in `metrics`: the
+    family a page or report shows together, so that 20 comparisons do not make a false star.
+    Rows of other metrics are left as they are (adjusted over nothing)."""
+    family = [(i, j) for i, gc in enumerate(comparisons) for j, c in enumerate(gc.rows) if c.metric in set(metrics)]
+    adjusted = holm_adjust([comparisons[i].rows[j] for i, j in family])
+    rows = [list(gc.rows) for gc in comparisons]
+    for (i, j), c in zip(family, adjusted):
+        rows[i][j] = c
+    return [dataclasses.replace(gc, rows=tuple(r)) for gc, r in zip(comparisons, rows)]
 
 
 def differences_table(comparisons: Sequence[GroupComparison], random: dict[str, float] | None = None) -> pd.DataFrame:
@@ -447,10 +479,14 @@ def differences_table(comparisons: Sequence[GroupComparison], random: dict[str, 
     ]
     columns = ["group", "metric", "reference", "value", *COMPARISON_COLUMNS, "x_random"]
     return pd.DataFrame.from_records(records, columns=columns)
+            "p_adjusted": c.p_adjusted,
+            "n_compared": c.n_compared,
 
 
 def _segment_name(label: str) -> tuple[str, str] | None:
     """("item", "tail") or ("user", "low") from a results segment key; None for others."""
+            "seeds_needed": c.seeds_needed,
+            "user_p_value": c.user_p_value,
     if label in ITEM_SEGMENT_ORDER:
         return "item", label
     if label.startswith("users:"):

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from rec_app.compare_table import GroupComparison, RunGroup, format_mean_std
+from rec_app.compare_table import PRIMARY_METRIC, GroupComparison, RunGroup, format_mean_std
 from rec_app.i18n import metric_label, part_metric_label, t
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "differences_display",
     "verdict_sentences",
     "format_p",
+    "format_seeds_needed",
     "method_label",
     "format_x_random",
 ]
@@ -69,11 +70,22 @@ def format_x_random(x: float) -> str:
     return "–" if x is None or not math.isfinite(x) else f"{x:.1f}×"
 
 
+def format_seeds_needed(n: object, verdict: str, lang: str) -> str:
+    """Seeds an inconclusive comparison would need ("> 100" beyond the estimate's range); "–"
+    where nothing is needed (a verdict was reached, one seed, identical runs)."""
+    if verdict != "inconclusive":
+        return "–"
+    if isinstance(n, (int, float)) and math.isfinite(n):
+        return str(int(n))
+    return t("compare.seeds_needed_more", lang)
+
+
 def differences_display(diffs: pd.DataFrame, metrics: Sequence[str], lang: str) -> pd.DataFrame:
-    """Differences to the reference, filtered to `metrics`, with the test, the seeds it rests on,
-    the verdict in words and the value as a multiple of the random ranking's."""
+    """Differences to the reference, filtered to `metrics`, with the seed-level test (p, Holm's
+    p, CI), the seeds it rests on, the verdict in words, the seeds an inconclusive comparison
+    would need, the user-level p (secondary) and the value as a multiple of the random ranking's."""
     d = diffs[diffs["metric"].isin(list(metrics))]
-    marks = {"better": "↑ ", "worse": "↓ ", "ns": ""}
+    marks = {"better": "↑ ", "worse": "↓ "}
     return pd.DataFrame(
         {
             t("col.group", lang): d["group"],
@@ -82,37 +94,58 @@ def differences_display(diffs: pd.DataFrame, metrics: Sequence[str], lang: str) 
             t("col.value", lang): [f"{v:.4f}" for v in d["value"]],
             t("col.diff", lang): [f"{v:+.4f}" for v in d["diff"]],
             t("col.rel_diff", lang): ["–" if not math.isfinite(v) else f"{100 * v:+.1f}%" for v in d["rel_diff"]],
-            t("col.ci", lang): [f"[{a:+.4f}, {b:+.4f}]" for a, b in zip(d["ci_low"], d["ci_high"])],
+            t("col.ci", lang): [
+                "–" if not math.isfinite(a) else f"[{a:+.4f}, {b:+.4f}]" for a, b in zip(d["ci_low"], d["ci_high"])
+            ],
             t("compare.col_p", lang): [format_p(p) for p in d["p_value"]],
+            t("compare.col_p_holm", lang): [format_p(p) for p in d["p_adjusted"]],
             t("compare.col_method", lang): [
                 t("compare.method_cell", lang, method=method_label(m, lang), seeds=int(k), n=int(n))
                 for m, k, n in zip(d["method"], d["n_seeds"], d["n_pairs"])
             ],
-            t("col.verdict", lang): [marks[v] + t(f"verdict.{v}", lang) for v in d["verdict"]],
+            t("col.verdict", lang): [marks.get(v, "") + t(f"verdict.{v}", lang) for v in d["verdict"]],
+            t("compare.col_seeds_needed", lang): [
+                format_seeds_needed(n, v, lang) for n, v in zip(d["seeds_needed"], d["verdict"])
+            ],
+            t("compare.col_p_users", lang): [format_p(p) for p in d["user_p_value"]],
             t("compare.col_x_random", lang): [format_x_random(x) for x in d["x_random"]],
         }
     )
 
 
 def verdict_sentences(comparisons: Sequence[GroupComparison], metrics: Sequence[str], lang: str) -> list[str]:
-    """One sentence per compared group: where it is significantly better, worse, or neither, and
-    what that rests on (paired users, seeds, the test). "Better"/"worse" only when significant;
-    with one seed the sentence says that seed variation is not covered."""
+    """One sentence per compared group: where it is significantly better or worse (seed-level
+    test, after the adjustment the comparisons carry), where it is inconclusive and how many
+    seeds would decide the primary metric, and what that rests on (paired users, seeds, the
+    test). With one seed the sentence draws no verdict and says that seed variation is not
+    covered."""
     out = []
     for gc in comparisons:
         if gc.error is not None:
             continue
         rows = [c for c in gc.rows if c.metric in metrics]
-        better = [metric_label(c.metric, lang) for c in rows if c.significant and c.diff > 0]
-        worse = [metric_label(c.metric, lang) for c in rows if c.significant and c.diff < 0]
+        better = [metric_label(c.metric, lang) for c in rows if c.verdict == "better"]
+        worse = [metric_label(c.metric, lang) for c in rows if c.verdict == "worse"]
+        inconclusive = [c for c in rows if c.verdict == "inconclusive"]
+        untested = [c for c in rows if c.verdict == "untested"]
         parts = []
         if better:
             parts.append(t("compare.sentence_better", lang, metrics=", ".join(better)))
         if worse:
             parts.append(t("compare.sentence_worse", lang, metrics=", ".join(worse)))
-        rest = len(rows) - len(better) - len(worse)
-        if rest:
-            parts.append(t("compare.sentence_ns", lang, n=rest))
+        if inconclusive:
+            parts.append(t("compare.sentence_ns", lang, n=len(inconclusive)))
+            first = next((c for c in inconclusive if c.metric == PRIMARY_METRIC), inconclusive[0])
+            parts.append(
+                t(
+                    "compare.sentence_needed",
+                    lang,
+                    n=first.seeds_needed if first.seeds_needed else t("compare.seeds_needed_more", lang),
+                    metric=metric_label(first.metric, lang),
+                )
+            )
+        if untested:
+            parts.append(t("compare.sentence_untested", lang, n=len(untested)))
         sentence = t(
             "compare.sentence",
             lang,

@@ -375,24 +375,29 @@ STRINGS: dict[str, tuple[str, str]] = {
     "compare.table_note": ("Hit, NDCG, Recall and MRR at K over all test users; ± is the standard deviation over seeds.",
                            "命中率、NDCG、召回率和 MRR 在全部测试用户上计算；± 为各种子间的标准差。"),
     "compare.diffs": ("Differences to {reference}", "与 {reference} 的差异"),
-    "compare.rule": ("A difference counts as an improvement only when it is significant: p < 0.05 **and** a 95% "
-                     "confidence interval that excludes 0. Users are paired within each seed, and seeds vary too: over "
-                     "2–4 seeds the interval and p come from a bootstrap that resamples seeds, then users within them; "
-                     "over 5 or more seeds p comes from a t-test over the per-seed differences; with one seed, from a "
-                     "Wilcoxon signed-rank test over users, which does not cover seed variation. Everything else is "
-                     "reported as no significant difference, however large the mean difference looks.",
-                     "只有显著的差异才算提升：p < 0.05，**并且** 95% 置信区间不包含 0。用户在同一种子内成对比较，而种子本身也会带来波动："
-                     "2–4 个种子时，置信区间和 p 值来自先重抽种子、再在种子内重抽用户的分层 bootstrap；5 个及以上种子时，"
-                     "p 值来自对各种子差值的 t 检验；只有一个种子时，来自用户上的 Wilcoxon 符号秩检验，不涵盖种子间的波动。"
-                     "其余情况一律记为无显著差异，无论均值差看起来多大。"),
+    "compare.rule": ("The seed is the unit of a claim: users are paired within each seed, each seed's mean difference "
+                     "is one observation, and the test is a t-test over them (seeds − 1 degrees of freedom) with its "
+                     "95% t-interval. A difference counts as an improvement only when that test is significant at 0.05 "
+                     "after Holm's adjustment over the comparisons shown; otherwise it is **inconclusive**, with the "
+                     "seeds a test would need (80% power at the observed difference and spread). With one seed there "
+                     "is **no verdict**: seed noise is untested, and the user-level Wilcoxon p is shown only as a "
+                     "statement about users.",
+                     "结论的单位是种子：用户在同一种子内成对比较，每个种子的平均差值算作一个观测，对它们做 t 检验（自由度为种子数 − 1）"
+                     "并给出 95% t 区间。只有在对本页所示比较做 Holm 校正后仍在 0.05 水平显著，差异才算提升；否则记为**尚无定论**，"
+                     "并给出需要的种子数（在观测到的差值与波动下达到 80% 检验力）。只有一个种子时**不下结论**：种子间的波动未经检验，"
+                     "用户层面的 Wilcoxon p 值只说明用户间的差异。"),
     "compare.sentence": ("**{group}** vs {reference} ({n} paired users, {seeds} seed(s), {method}): {parts}.",
                          "**{group}** 对比 {reference}（{n} 个成对用户，{seeds} 个种子，{method}）：{parts}。"),
-    "compare.method_hierarchical-bootstrap": ("bootstrap over seeds and users", "种子与用户的分层 bootstrap"),
     "compare.method_seed-t-test": ("t-test over seeds", "种子间 t 检验"),
     "compare.method_user-wilcoxon": ("Wilcoxon over users", "用户上的 Wilcoxon 检验"),
     "compare.method_cell": ("{method} · {seeds} seed(s), {n} users", "{method} · {seeds} 个种子，{n} 个用户"),
-    "compare.one_seed_note": ("One seed only: seed variation is not covered, so another seed may disagree.",
-                              "只有一个种子：未涵盖种子间的波动，换一个种子结论可能不同。"),
+    "compare.one_seed_note": ("One seed only: seed variation is not covered, so another seed may disagree; no verdict "
+                              "is drawn (user-level only). Run at least 3 seeds.",
+                              "只有一个种子：未涵盖种子间的波动，换一个种子结论可能不同；因此不下结论（仅有用户层面的检验）。请至少运行 3 个种子。"),
+    "compare.col_p_holm": ("p (Holm)", "p 值（Holm 校正）"),
+    "compare.col_p_users": ("p over users (secondary)", "用户层面 p 值（辅助）"),
+    "compare.col_seeds_needed": ("Seeds needed", "所需种子数"),
+    "compare.seeds_needed_more": ("> 100", "> 100"),
     "compare.unpaired_seeds": ("Seeds only one side has were left out: {seeds}.", "只有一方具有的种子未参与比较：{seeds}。"),
     "compare.col_p": ("p", "p 值"), "compare.col_method": ("Test", "检验"),
     "compare.col_x_random": ("× random", "× 随机"),
@@ -415,11 +420,14 @@ STRINGS: dict[str, tuple[str, str]] = {
                              "所选模型中没有相同数据集和划分上已完成的 MF 或流行度实验；请选择一个参照模型以查看差异与检验。"),
     "compare.pick_reference": ("Pick a reference", "请选择参照模型"),
     "compare.latex_note": ("Best value per column in bold; † marks a significant improvement over the reference "
-                           "(p < 0.05 and 95% CI excluding 0, paired over users within seeds and over seeds).",
-                           "每列最优值加粗；† 表示相对参照模型显著提升（p < 0.05 且 95% 置信区间不含 0，在种子内按用户成对、并跨种子检验）。"),
+                           "(t-test over the per-seed paired differences, p < 0.05 after Holm's adjustment; never from one seed).",
+                           "每列最优值加粗；† 表示相对参照模型显著提升（对各种子的成对差值做 t 检验，Holm 校正后 p < 0.05；单个种子从不标注）。"),
     "compare.sentence_better": ("significantly better on {metrics}", "在 {metrics} 上显著更好"),
     "compare.sentence_worse": ("significantly worse on {metrics}", "在 {metrics} 上显著更差"),
-    "compare.sentence_ns": ("no significant difference on {n} metric(s)", "在 {n} 个指标上无显著差异"),
+    "compare.sentence_ns": ("inconclusive on {n} metric(s)", "在 {n} 个指标上尚无定论"),
+    "compare.sentence_needed": ("about {n} seeds would decide {metric}", "约 {n} 个种子可判定 {metric}"),
+    "compare.sentence_untested": ("no verdict on {n} metric(s) (one seed: seed noise untested)",
+                                  "{n} 个指标不下结论（单个种子：种子间波动未经检验）"),
     "compare.cannot_pair": ("{group} cannot be compared with the reference: {error}", "{group} 无法与参照模型比较：{error}"),
     "compare.need_two": ("Pick a second model to see differences and tests.", "再选择一个模型即可查看差异与检验。"),
     "compare.figures": ("Figures", "图表"),
@@ -431,7 +439,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "compare.image_format_help": ("The camera icon of each chart saves this format at 3200 × 1800 pixels (16:9).",
                                   "每张图工具栏中的相机图标按此格式导出，分辨率 3200 × 1800（16:9）。"),
     "verdict.better": ("improvement (significant)", "提升（显著）"), "verdict.worse": ("worse (significant)", "下降（显著）"),
-    "verdict.ns": ("no significant difference", "无显著差异"),
+    "verdict.inconclusive": ("inconclusive", "尚无定论"), "verdict.untested": ("no verdict (1 seed)", "不下结论（1 个种子）"),
+    "verdict.identical": ("identical", "完全相同"),
     # -- exports -------------------------------------------------------------------------------------
     "export.csv": ("Table as CSV", "表格导出为 CSV"), "export.latex": ("Table as LaTeX", "表格导出为 LaTeX"),
     "export.figures_zip": ("All figures (PNG + SVG)", "全部图表（PNG + SVG）"),
@@ -441,8 +450,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "无法导出图表（是否已安装 Chromium？kaleido 需要它）。"),
     "export.latex_caption": ("Test metrics (mean ± std over seeds); reference: {reference}.", "测试指标（各种子均值 ± 标准差）；参照：{reference}。"),
     "export.latex_note": ("Best value per column in bold; † marks a significant improvement over the reference "
-                          "(Wilcoxon p < 0.05 and 95% bootstrap CI excluding 0).",
-                          "每列最优值加粗；† 表示相对参照模型显著提升（Wilcoxon p < 0.05 且 95% bootstrap 置信区间不含 0）。"),
+                          "(t-test over the per-seed paired differences, p < 0.05 after Holm's adjustment; never from one seed).",
+                          "每列最优值加粗；† 表示相对参照模型显著提升（对各种子的成对差值做 t 检验，Holm 校正后 p < 0.05；单个种子从不标注）。"),
     # -- figures -------------------------------------------------------------------------------------
     "fig.metrics_title": ("Test metrics", "测试指标"), "fig.value": ("Value", "数值"),
     "fig.segments_item": ("{metric} by item popularity", "按物品流行度分组的 {metric}"),

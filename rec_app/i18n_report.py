@@ -66,17 +66,19 @@ STRINGS: dict[str, tuple[str, str]] = {
         "2008), and the exact expected metrics of a uniformly random ranking of the same candidates are reported "
         "beside them. Early stopping and every choice of settings use the validation split only; the test split is "
         "read once per run, with the weights of the best validation epoch. Splits ({splits}) are deterministic given "
-        "the seed. Two models are compared user by user within each seed and across seeds: with one seed by a "
-        "Wilcoxon signed-rank test over users (seed variation not covered), with 2 to 4 seeds by a bootstrap that "
-        "resamples seeds and then users, with 5 or more seeds by a t-test over the per-seed differences. A difference "
-        "is called better or worse only when p < 0.05 and the 95% confidence interval excludes 0.",
+        "the seed. Two models are paired user by user within each seed, and the seed is the unit of a claim: each seed's "
+        "mean difference is one observation, tested by a t-test over the seeds (seeds - 1 degrees of freedom) with "
+        "its 95% t-interval, Holm-adjusted over the comparisons shown together. A difference is called better or "
+        "worse only when that test is significant at 0.05; otherwise it is inconclusive, and the seeds needed to "
+        "decide it (80% power at the observed difference and spread) are given. With one seed no verdict is drawn: "
+        "the Wilcoxon test over users is shown as a statement about users only.",
         "所有指标均以全量排序计算：对每个测试用户，对全部物品（冷启动物品划分下为全部留出物品）排序，并屏蔽该用户的训练与验证物品；"
         "不采样负例。K 处的命中率、NDCG、召回率和 MRR 在有测试物品的用户上取平均。并列分数不按物品 ID 打破："
         "每个指标取所有同分物品排列下的精确期望值（McSherry 与 Najork，2008），并同时报告对相同候选均匀随机排序的精确期望指标。"
         "早停与所有设置的选择只使用验证集；每次实验只在验证集最佳轮次的权重上读取一次测试集。划分（{splits}）在给定种子时是确定的。"
-        "两个模型在每个种子内按用户成对比较，并跨种子比较：一个种子时用用户上的 Wilcoxon 符号秩检验（不涵盖种子间波动），"
-        "2 到 4 个种子时用先重抽种子再重抽用户的 bootstrap，5 个及以上种子时用对各种子差值的 t 检验。只有当 p < 0.05 "
-        "且 95% 置信区间不含 0 时，才称为更好或更差。"),
+        "两个模型在每个种子内按用户成对比较，结论以种子为单位：每个种子的平均差值是一个观测，用跨种子的 t 检验（自由度为种子数 − 1）"
+        "及其 95% t 区间检验，并对一同展示的比较做 Holm 校正。只有该检验在 0.05 水平显著时才称为更好或更差；否则记为尚无定论，"
+        "并给出判定所需的种子数（在观测到的差值与波动下达到 80% 检验力）。只有一个种子时不下结论：用户上的 Wilcoxon 检验只说明用户间的差异。"),
     "report.s_environment": ("Versions and machine", "版本与机器"),
     "report.environment_note": ("As recorded by each run when it was tested; the last column is the machine that "
                                   "wrote this report.", "各实验测试时记录的环境；最后一列是生成本报告的机器。"),

@@ -167,8 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="B against A (the reference). Each side is one run or several runs of "
         "different seeds: `compare A B`, `compare A1,A2,A3 B1,B2,B3` or "
         "`compare --a A1 A2 A3 --b B1 B2 B3`. Runs pair up by seed; over several "
-        "seeds the test covers seed variation (hierarchical bootstrap; t-test "
-        "over seeds from 5 seeds on).",
+        "seeds the seed is the unit: a t-test over the per-seed differences with its "
+        "t-interval, Holm-adjusted over the metrics; 'better'/'worse' only when it is "
+        "significant, else 'inconclusive' with the seeds needed. One seed: no verdict "
+        "(seed noise untested); the user-level Wilcoxon is shown, labelled as such.",
     )
     cmp_.add_argument("run_a", nargs="?", help="reference run(s), comma-separated")
     cmp_.add_argument("run_b", nargs="?", help="compared run(s), comma-separated")

@@ -214,22 +214,43 @@ def _metric_order(name: str) -> tuple[int, str]:
 
 
 _METHOD_WORDS = {
-    "hierarchical-bootstrap": "CI and p from a two-level bootstrap (seeds, then users within them)",
-    "seed-t-test": "p from a t-test over the per-seed differences; CI from a two-level bootstrap (seeds, then users)",
-    "user-wilcoxon": "Wilcoxon signed-rank p and paired bootstrap CI over users; ONE seed: seed variation not covered",
+    "seed-t-test": "the seed is the unit: p from a t-test over the per-seed mean differences, CI its t-interval",
+    "user-wilcoxon": "ONE seed: seed noise untested, no verdict; the user-level Wilcoxon p and CI are shown instead",
 }
 
 
+def _fmt_float(x: float, spec: str) -> str:
+    return "-" if x is None or not math.isfinite(x) else format(x, spec)
+
+
+def verdict_words(r: Any) -> str:
+    """A comparison's verdict for the command line: "B better"/"B worse" only from a significant
+    seed-level test; otherwise what is missing (more seeds, and how many)."""
+    v = getattr(r, "verdict", "")
+    if v == "better":
+        return "B better"
+    if v == "worse":
+        return "B worse"
+    if v == "identical":
+        return "identical"
+    if v == "untested":
+        return "untested (1 seed: run >= 3)"
+    needed = getattr(r, "seeds_needed", None)
+    return f"inconclusive (~{needed} seeds needed)" if needed else "inconclusive (> 100 seeds needed)"
+
+
 def format_comparison(a: str, b: str, rows: Sequence[Any], random: dict[str, float] | None = None) -> str:
-    """Table of seed-aware comparisons (B - A; `SeedAwareComparison` rows), with CI, p-value,
-    what they rest on (users, seeds, method), the random ranking's expected metrics and a
-    verdict in words: "better"/"worse" only when significant."""
+    """Table of seed-aware comparisons (B - A; `SeedAwareComparison` rows), with the seed-level
+    CI and p (Holm-adjusted over the rows), the user-level p beside them (secondary), what they
+    rest on, the random ranking's expected metrics and a verdict in words: "better"/"worse" only
+    when the seed-level test is significant, "inconclusive" with the seeds needed otherwise, and
+    no verdict with one seed."""
     random = random or {}
     body = []
     for r in rows:
-        verdict = ("B better" if r.diff > 0 else "B worse") if r.significant else "no significant difference"
         rel = "nan" if math.isnan(r.rel_diff) else f"{100 * r.rel_diff:+.1f}%"
         x_rnd = f"{r.mean_b / random[r.metric]:.1f}x" if random.get(r.metric) else "-"
+        ci = "-" if not math.isfinite(r.ci_low) else f"[{r.ci_low:+.4f}, {r.ci_high:+.4f}]"
         body.append(
             [
                 r.metric,
@@ -237,10 +258,12 @@ def format_comparison(a: str, b: str, rows: Sequence[Any], random: dict[str, flo
                 r.mean_b,
                 f"{r.diff:+.4f}",
                 rel,
-                f"[{r.ci_low:+.4f}, {r.ci_high:+.4f}]",
-                f"{r.p_value:.2g}",
+                ci,
+                _fmt_float(r.p_value, ".2g"),
+                _fmt_float(r.p_adjusted, ".2g"),
+                _fmt_float(r.user_p_value, ".2g"),
                 x_rnd,
-                verdict,
+                verdict_words(r),
             ]
         )
     first = rows[0] if rows else None
@@ -260,20 +283,27 @@ def format_comparison(a: str, b: str, rows: Sequence[Any], random: dict[str, flo
         )
     else:
         head.append("random ranking (expected): not recorded by these runs")
-    table = format_table(["metric", "A", "B", "B-A", "rel", "95% CI", "p", "B x random", "verdict"], body)
+    headers = ["metric", "A", "B", "B-A", "rel", "95% CI (seeds)", "p (seeds)", "p Holm", "p users", "B x random"]
+    table = format_table([*headers, "verdict"], body)
     better = [r.metric for r in rows if r.significant and r.diff > 0]
     worse = [r.metric for r in rows if r.significant and r.diff < 0]
     parts = ([f"B significantly better on {', '.join(better)}"] if better else []) + (
         [f"B significantly worse on {', '.join(worse)}"] if worse else []
     )
-    rest = len(rows) - len(better) - len(worse)
+    untested = sum(1 for r in rows if getattr(r, "verdict", "") == "untested")
+    rest = len(rows) - len(better) - len(worse) - untested
     if rest:
-        parts.append(f"no significant difference on {rest} metric(s)")
+        parts.append(f"inconclusive on {rest} metric(s)")
+    if untested:
+        parts.append(f"no verdict on {untested} metric(s): one seed leaves seed noise untested")
     lines = [*head, table, "verdict: " + ("; ".join(parts) or "nothing compared")]
     note = getattr(first, "note", None)
     if note:
         lines.append(f"note: {note}")
-    lines.append("(an improvement is called only when p < 0.05 and the CI excludes 0)")
+    lines.append(
+        "(an improvement is called only when the seed-level test is significant at 0.05 after Holm's "
+        "adjustment over these metrics; 'p users' is over users only and never decides)"
+    )
     return "\n".join(lines)
 
 

@@ -25,7 +25,7 @@ from rec_app.compare_table import (
     single_groups,
     summary_table,
 )
-from rec_core.evaluate.compare import compare_seeds
+from rec_core.evaluate.compare import VERDICTS, compare_seeds
 from rec_core.errors import ConfigError
 from rec_app.i18n import STRICT_ENV, STRINGS, format_duration, metric_label, t
 from rec_app.launch import build_configs, execute_argv, parse_seeds, save_upload
@@ -42,7 +42,7 @@ def test_dynamic_keys_cover_every_state_phase_and_name() -> None:
         "split": ["ratio", "loo", "cold-items"],
         "model": ["enhanced", "gpt2rec", "mf", "ease", "itemknn", "pop"],
         "preset": ["scheme1", "scheme2", "scheme3"],
-        "verdict": ["better", "worse", "ns"],
+        "verdict": list(VERDICTS),
         "segment": ["cold", "tail", "torso", "head", "low", "mid", "high"],
         "loss": ["bpr", "contrastive", "total"],
     }.items():
@@ -114,13 +114,14 @@ def test_groups_are_paired_by_seed_and_judged_by_p_and_ci(rows: list, tmp_path: 
     assert len(comps) == 1 and comps[0].error is None and comps[0].seeds == (0, 1)
     n_users = len(store.get(ref.runs[0].run_id).read_table("per_user_test"))
     assert comps[0].n_pairs == 2 * n_users  # paired users, summed over both seeds
-    # Seed-aware: two seeds -> the hierarchical bootstrap, one row per metric, each seed paired alone.
-    assert comps[0].method == "hierarchical-bootstrap"
+    # Seed-aware: two seeds -> a t-test over the two per-seed differences, each seed paired alone.
+    assert comps[0].method == "seed-t-test"
     assert all(c.n_seeds == 2 and [p.seed for p in c.per_seed] == [0, 1] for c in comps[0].rows)
     diffs = differences_table(comps)
     for _, d in diffs.iterrows():
         significant = d["p_value"] < 0.05 and (d["ci_low"] > 0 or d["ci_high"] < 0)
-        assert d["verdict"] == (("better" if d["diff"] > 0 else "worse") if significant else "ns")
+        assert d["verdict"] == (("better" if d["diff"] > 0 else "worse") if significant else "inconclusive")
+        assert (d["seeds_needed"] is None or d["seeds_needed"] >= 2) and 0 <= d["user_p_value"] <= 1
 
 
 def test_a_group_without_shared_seed_gets_a_message_not_an_exception(rows: list, tmp_path: Path) -> None:
@@ -323,7 +324,7 @@ def test_random_reference_and_times_random(rows: list, tmp_path: Path) -> None:
     nd = diffs[diffs["metric"] == "ndcg@10"].iloc[0]
     assert nd["x_random"] == pytest.approx(nd["value"] / 0.05)
     assert diffs[diffs["metric"] == "hit@10"]["x_random"].isna().all()
-    assert set(diffs["method"]) == {"hierarchical-bootstrap"} and set(diffs["n_seeds"]) == {2}
+    assert set(diffs["method"]) == {"seed-t-test"} and set(diffs["n_seeds"]) == {2}
     # The real runs write the random reference beside their metrics (absent on old runs).
     real = random_reference(mf, lambda rid: store.get(rid).results())
     if real:
@@ -342,16 +343,38 @@ def test_verdict_sentences_name_seeds_users_and_method() -> None:
         GroupComparison("one", "mf", one.seeds, one.n_users, (one,), unpaired_seeds=(1, 2)),
     ]
     en = verdict_sentences(comps, ["ndcg@10"], "en")
-    assert "1200 paired users, 3 seed(s), bootstrap over seeds and users" in en[0]
-    assert "no significant difference" in en[0] and "better" not in en[0]
-    assert "1 seed(s), Wilcoxon over users" in en[1] and "significantly better on NDCG@10" in en[1]
+    assert "1200 paired users, 3 seed(s), t-test over seeds" in en[0]
+    assert "inconclusive on 1 metric(s)" in en[0] and "better" not in en[0]
+    assert f"about {three.seeds_needed} seeds would decide NDCG@10" in en[0]
+    # One seed: the user-level test is overwhelming, and still no verdict is drawn.
+    assert one.user_p_value < 1e-6 and "1 seed(s), Wilcoxon over users" in en[1]
+    assert "better" not in en[1] and "no verdict on 1 metric(s)" in en[1]
     assert "seed variation is not covered" in en[1] and "left out: 1, 2" in en[1]
     zh = verdict_sentences(comps, ["ndcg@10"], "zh")
-    assert "3 个种子" in zh[0] and "未涵盖种子间的波动" in zh[1]
+    assert "3 个种子" in zh[0] and "未涵盖种子间的波动" in zh[1] and "尚无定论" in zh[0]
     table = differences_display(differences_table(comps, {"ndcg@10": 0.1}), ["ndcg@10"], "en")
-    assert {"p", "Test", "× random", "Verdict"} <= set(table.columns)
-    assert table["Test"].iloc[0] == "bootstrap over seeds and users · 3 seed(s), 1200 users"
+    assert {"p", "p (Holm)", "Test", "× random", "Verdict", "Seeds needed", "p over users (secondary)"} <= set(
+        table.columns
+    )
+    assert table["Test"].iloc[0] == "t-test over seeds · 3 seed(s), 1200 users"
     assert table["× random"].iloc[0].endswith("×")
+    assert list(table["Verdict"]) == ["inconclusive", "no verdict (1 seed)"]
+    assert table["Seeds needed"].iloc[0] == str(three.seeds_needed) and table["Seeds needed"].iloc[1] == "–"
+    assert table["p"].iloc[1] == "–" and table["95% CI"].iloc[1] == "–"  # no seed-level test at one seed
+
+
+def test_page_family_is_holm_adjusted_over_the_metrics_shown() -> None:
+    from rec_app.compare_table import adjust_for_multiplicity
+    from tests.test_eval_compare import _seed_case
+
+    a, b = _seed_case([0.02, 0.03, 0.025])
+    rows = tuple(compare_seeds(a, b, m) for m in ("ndcg@10",))
+    comps = [GroupComparison(g, "mf", rows[0].seeds, rows[0].n_users, rows) for g in ("x", "y", "z")]
+    adjusted = adjust_for_multiplicity(comps, ["ndcg@10"])
+    assert all(gc.rows[0].n_compared == 3 for gc in adjusted)
+    assert adjusted[0].rows[0].p_adjusted == pytest.approx(min(1.0, 3 * rows[0].p_value))
+    untouched = adjust_for_multiplicity(comps, ["hit@10"])  # not shown: not in the family
+    assert untouched[0].rows[0] == rows[0]
 
 
 def test_tested_weights_table_names_the_phase_of_each_runs_restored_weights() -> None:

@@ -89,7 +89,7 @@ def test_language_switch_reaches_every_page(runs: Path) -> None:
     assert "状态" in at.dataframe[0].value.columns
     at.switch_page("pages/2_Compare.py").run()
     no_failure(at)
-    assert at.title[0].value == "对比" and "只有显著的差异才算提升" in texts(at)
+    assert at.title[0].value == "对比" and "结论的单位是种子" in texts(at)
     at.switch_page("pages/1_Train.py").run()
     assert at.title[0].value == "训练" and any(b.label == "启动" for b in at.button)
 
@@ -213,13 +213,18 @@ def test_compare_shows_table_tests_words_and_exports(runs: Path) -> None:
     random_row = table[table["Model"] == "Random ranking (expected)"]
     assert len(random_row) <= 1 and (random_row.empty or float(random_row["test NDCG@10"].iloc[0]) > 0)
     body = texts(at)
-    assert "p < 0.05" in body and "paired users" in body and "2 seed(s)" in body
-    assert "bootstrap over seeds and users" in body  # the verdict names the method it rests on
+    assert "significant at 0.05 after Holm" in body and "paired users" in body and "2 seed(s)" in body
+    assert "t-test over seeds" in body  # the verdict names the method it rests on
     weights = at.dataframe[1].value  # which weights each run tested (in an expander)
     assert {"Seed", "Best epoch", "Phase", "How the run ended"} <= set(weights.columns) and len(weights) == 4
     assert set(weights["Phase"]) <= {"train", "cached", "dynamic"}  # every run of the store records its phase
     diffs = at.dataframe[2].value
-    assert {"95% CI", "p", "Test", "Verdict", "× random"} <= set(diffs.columns) and len(diffs) == 4
+    assert {"95% CI", "p", "p (Holm)", "Test", "Verdict", "Seeds needed", "× random"} <= set(diffs.columns)
+    assert len(diffs) == 4 and set(diffs["Verdict"]) <= {
+        "↑ improvement (significant)",
+        "↓ worse (significant)",
+        "inconclusive",
+    }
     assert "Differences to MF (BPR)" in body  # the ID-only baseline is the reference
     assert at.toggle(key="cmp_stopped").value is False  # stopped runs only on request
     labels = {b.label for b in at.download_button} if hasattr(at, "download_button") else set()

@@ -202,15 +202,16 @@ def test_compare_groups_of_runs_paired_by_seed(tmp_path: Path, capsys: pytest.Ca
     common = ["--runs-dir", str(tmp_path), "--n-boot", "200", "--metrics", "ndcg@10,hit@10"]
     assert main(["compare", "--a", "pop0", "pop1", "--b", "mf1", "mf0", *common]) == 0
     out = capsys.readouterr().out
-    assert "A = pop0, pop1 (reference)" in out and "in 2 seed(s) (0, 1)" in out and "two-level bootstrap" in out
+    assert "A = pop0, pop1 (reference)" in out and "in 2 seed(s) (0, 1)" in out and "t-test over the per-seed" in out
     assert "random ranking (expected, mean over A's seeds): ndcg@10 0." in out and "B x random" in out
-    assert "verdict: " in out and "note: Paired over" in out
+    assert "verdict: " in out and "note: Paired over" in out and "p Holm" in out and "p users" in out
     assert main(["compare", "pop0,pop1", "mf0,mf1", *common]) == 0  # comma-separated positional lists
     assert capsys.readouterr().out.split("verdict")[1] == out.split("verdict")[1]  # same seeds, same numbers
-    # One run a side: per-user test, and it says that seed variation is not covered.
+    # One run a side: no verdict (seed noise untested), however large the user-level evidence.
     assert main(["compare", "pop0", "mf0", *common]) == 0
     single = capsys.readouterr().out
-    assert "in 1 seed(s) (0)" in single and "seed variation not covered" in single
+    assert "in 1 seed(s) (0)" in single and "seed noise untested" in single
+    assert "untested (1 seed: run >= 3)" in single and "better" not in single.split("verdict:")[1].split("\n")[0]
     # Refusals: one line, exit code 2.
     for argv, words in [
         (["pop0", "mf1"], "no seed in common"),

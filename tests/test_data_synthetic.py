@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -16,10 +15,8 @@ def synthetic() -> InteractionData:
     return load_dataset(DataConfig(name="synthetic"))
 
 
-def test_fast_and_sized(synthetic: InteractionData) -> None:
-    start = time.perf_counter()
-    load_dataset(DataConfig(name="synthetic", synthetic_seed=3))
-    assert time.perf_counter() - start < 1.0
+def test_sized(synthetic: InteractionData) -> None:
+    # Its speed is measured in bench/, not asserted here (tests never assert wall-clock times).
     assert synthetic.name == "synthetic"
     assert (synthetic.n_users, synthetic.n_items) == (600, 500)
     assert 30 <= synthetic.n_interactions / synthetic.n_users <= 50  # mean 40

@@ -1,23 +1,26 @@
 """Comparing two runs, or two groups of runs that differ by seed.
 
 - `paired_compare`: one seed, paired over users (Wilcoxon signed-rank test and a paired
-  bootstrap confidence interval of the mean difference).
-- `compare_seeds`: several seeds, paired over users within each seed AND over seeds. Seeds are
-  a source of variation of their own (the split, the init, the sampling): two runs can differ
-  "significantly" over users on one seed and the other way round on the next, so pooling
-  (seed, user) pairs as if they were independent users overstates the evidence. The CI comes
-  from a two-level (hierarchical) paired bootstrap; the p-value from a t-test over per-seed
-  differences (>= 5 seeds) or from the same bootstrap (2-4 seeds).
+  bootstrap confidence interval of the mean difference). A statement about users only.
+- `compare_seeds`: several seeds. The seed is the unit of a claim (PROTOCOL.md): the split, the
+  init and the sampling change with it, and with the 2-5 seeds a live demo has, seed noise is
+  usually larger than user noise. Each seed's mean paired difference is one observation; the
+  test is a t-test over them (S - 1 degrees of freedom) and the CI its t-interval, at every
+  S >= 2. Simulated under a null (tests/test_eval_compare_null.py) this calls noise
+  significant at the nominal rate at 2-5 seeds, where the former two-level bootstrap with a
+  floored p-value did so 15-41% of the time. With one seed there is no verdict (`untested`).
+- `holm_adjust`: many comparisons shown together (groups x metrics) get Holm-adjusted p-values,
+  so a page of 20 comparisons does not produce a false star.
 
-PROTOCOL.md calls a difference an improvement only when it is significant at 0.05; here that
-means the p-value is below `alpha` AND the (1 - alpha) bootstrap interval excludes 0.
+An improvement is called (`better`) only when the seed-level test is significant at `alpha`
+after adjustment; otherwise `inconclusive`, with the seeds an 80%-power test would need.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -34,10 +37,12 @@ __all__ = [
     "compare_seeds_all",
     "paired_compare",
     "seed_summary",
-    "METHOD_HIERARCHICAL",
+    "holm_adjust",
+    "seeds_needed",
     "METHOD_SEED_T",
     "METHOD_USER_WILCOXON",
     "MIN_SEEDS_T_TEST",
+    "VERDICTS",
 ]
 
 _NON_METRIC_COLUMNS = ("user", "n_relevant", "n_train")
@@ -69,6 +74,11 @@ def _paired_values(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> tuple[np.nd
             raise ConfigError("metric", f"run {name}'s per-user table lacks column 'user' or {metric!r}")
         if df["user"].duplicated().any():
             raise ConfigError("per_user", f"run {name}'s per-user table repeats users")
+    ua, ub = a["user"].to_numpy(), b["user"].to_numpy()
+    if len(ua) == len(ub) and np.array_equal(ua, ub):  # the usual case: one split, one user order
+        va, vb = a[metric].to_numpy(dtype=np.float64), b[metric].to_numpy(dtype=np.float64)
+        keep = ~(np.isnan(va) | np.isnan(vb))
+        return va[keep], vb[keep]
     merged = a[["user", metric]].merge(b[["user", metric]], on="user", how="inner", suffixes=("_a", "_b"))
     if len(merged) != len(a) or len(merged) != len(b):
         raise ConfigError(
@@ -169,12 +179,19 @@ def seed_summary(values: list[float]) -> tuple[float, float]:
 
 
 # -- over seeds ---------------------------------------------------------------------------------------
-METHOD_HIERARCHICAL = "hierarchical-bootstrap"  # 2-4 seeds: CI and p from the two-level bootstrap
-METHOD_SEED_T = "seed-t-test"  # >= 5 seeds: t-test over per-seed differences, CI from the bootstrap
+METHOD_SEED_T = "seed-t-test"  # >= 2 seeds: t-test over the per-seed mean differences, t-interval
 METHOD_USER_WILCOXON = "user-wilcoxon"  # 1 seed: per-user Wilcoxon + paired bootstrap (users only)
-# A Wilcoxon signed-rank test over 5 seeds cannot go below p = 2 / 2**5 = 0.0625, so over seeds
-# the test is a t-test, and only from 5 seeds on (fewer leave it with 1-3 degrees of freedom).
-MIN_SEEDS_T_TEST = 5
+# The seed is the unit of a claim (PROTOCOL.md): a verdict needs a test over seeds, which needs a
+# spread over seeds, hence two seeds at least. A Wilcoxon or sign-flip test over seeds has no
+# resolution at these counts (5 seeds: p >= 2 / 2**5 = 0.0625), so the test is a t-test with S - 1
+# degrees of freedom at every S >= 2; its interval is wide at 2-3 seeds because it has to be.
+MIN_SEEDS_T_TEST = 2
+POWER = 0.8  # the power a seeds-needed estimate aims for
+MAX_SEEDS_NEEDED = 100  # beyond this the estimate says "more than 100" (None)
+
+# Verdicts. Only `better` and `worse` claim anything, and only from a seed-level test.
+BETTER, WORSE, INCONCLUSIVE, UNTESTED, IDENTICAL = "better", "worse", "inconclusive", "untested", "identical"
+VERDICTS = (BETTER, WORSE, INCONCLUSIVE, UNTESTED, IDENTICAL)
 
 
 @dataclass(frozen=True)
@@ -191,7 +208,11 @@ class SeedDiff:
 
 @dataclass(frozen=True)
 class SeedAwareComparison:
-    """Group b against group a on one metric, paired over users within seeds and over seeds."""
+    """Group b against group a on one metric, paired over users within seeds and tested over seeds.
+
+    The verdict rests on the seed-level test only; the user-level fields are a secondary view
+    (given these seeds, is the difference larger than the spread over users?) and never decide.
+    """
 
     metric: str
     seeds: tuple[int | None, ...]  # the seeds both groups have (the only ones used), ascending
@@ -201,16 +222,24 @@ class SeedAwareComparison:
     mean_b: float
     diff: float  # mean over seeds of the per-seed mean difference b - a (= mean_b - mean_a)
     rel_diff: float  # diff / mean_a; NaN when mean_a == 0
-    ci_low: float  # percentile CI at level 1 - alpha (hierarchical bootstrap; 1 seed: over users)
+    ci_low: float  # t-interval over seeds at level 1 - alpha; NaN with one seed (see user_ci_*)
     ci_high: float
-    p_value: float
-    significant: bool  # p_value < alpha and the CI excludes 0
-    method: str  # METHOD_HIERARCHICAL | METHOD_SEED_T | METHOD_USER_WILCOXON
+    p_value: float  # t-test over the per-seed differences; NaN with one seed (see user_p_value)
+    significant: bool  # seed-level: p_adjusted < alpha with >= 2 seeds; never with one seed
+    method: str  # METHOD_SEED_T | METHOD_USER_WILCOXON
     per_seed: tuple[SeedDiff, ...]
     note: str  # what the numbers rest on, in plain words
     unpaired_seeds: tuple[int | None, ...] = ()  # seeds only one side has: left out
     alpha: float = 0.05
     n_boot: int = 2000
+    verdict: str = INCONCLUSIVE  # one of VERDICTS
+    seeds_needed: int | None = None  # inconclusive: seeds for 80% power at the observed diff and spread
+    seed_sd: float = float("nan")  # sample sd of the per-seed differences (NaN with one seed)
+    p_adjusted: float = float("nan")  # Holm-adjusted over the comparisons shown together (= p alone)
+    n_compared: int = 1  # how many seed-level tests the Holm adjustment covered
+    user_p_value: float = float("nan")  # secondary: Wilcoxon over every paired (seed, user) difference
+    user_ci_low: float = float("nan")  # secondary: bootstrap over users within each seed (seeds fixed)
+    user_ci_high: float = float("nan")
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict (NaN -> None; per_seed as a list of dicts)."""
@@ -240,23 +269,53 @@ def _user_wilcoxon(d: np.ndarray) -> float:
     return float(stats.wilcoxon(d, alternative="two-sided").pvalue)
 
 
-def _hierarchical_means(diffs: list[np.ndarray], n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """Two-level paired bootstrap of the mean over seeds of the mean per-user difference.
+def seeds_needed(diff: float, sd: float, *, alpha: float = 0.05, power: float = POWER) -> int | None:
+    """Seeds (in all) a two-sided t-test over per-seed differences needs to detect `diff` with
+    `power`, if the per-seed differences spread with standard deviation `sd`.
 
-    Each replicate draws len(diffs) seeds with replacement, then, for every drawn seed
-    independently (a seed drawn twice gets two user resamples), that seed's users with
-    replacement. Vectorised: all (replicate, slot) cells that drew seed i are filled at once
-    with user-resample means of seed i, in blocks that bound memory.
+    Exact power from the non-central t distribution. None when there is nothing to detect
+    (diff 0 or not finite) or more than MAX_SEEDS_NEEDED seeds would be needed.
     """
-    s = len(diffs)
-    picks = rng.integers(0, s, size=(n_boot, s))
-    slots = np.empty((n_boot, s), dtype=np.float64)
-    for i, d in enumerate(diffs):
-        chosen = picks == i
-        k = int(chosen.sum())
-        if k:
-            slots[chosen] = _resample_means(d, k, rng)
-    return slots.mean(axis=1)
+    if not (math.isfinite(diff) and math.isfinite(sd)) or diff == 0:
+        return None
+    if sd == 0:
+        return MIN_SEEDS_T_TEST
+    n = np.arange(MIN_SEEDS_T_TEST, MAX_SEEDS_NEEDED + 1)
+    df, ncp = n - 1, abs(diff) / sd * np.sqrt(n)
+    crit = stats.t.ppf(1 - alpha / 2, df)
+    reached = np.flatnonzero(stats.nct.sf(crit, df, ncp) + stats.nct.cdf(-crit, df, ncp) >= power)
+    return int(n[reached[0]]) if reached.size else None
+
+
+def _verdict(method: str, p: float, alpha: float, diff: float, identical: bool) -> str:
+    if identical:
+        return IDENTICAL
+    if method != METHOD_SEED_T:
+        return UNTESTED
+    if p < alpha:
+        return BETTER if diff > 0 else WORSE
+    return INCONCLUSIVE
+
+
+def _seed_t(seed_diffs: np.ndarray, alpha: float) -> tuple[float, float, float, float]:
+    """(p, CI low, CI high, sd) of a one-sample t-test of the per-seed differences against 0."""
+    n = len(seed_diffs)
+    mean, sd = float(seed_diffs.mean()), float(seed_diffs.std(ddof=1))
+    if sd == 0:  # no spread over seeds: t is undefined; all equal to the mean
+        return (1.0 if mean == 0 else 0.0), mean, mean, 0.0
+    se = sd / math.sqrt(n)
+    p = float(2 * stats.t.sf(abs(mean) / se, n - 1))
+    half = float(stats.t.ppf(1 - alpha / 2, n - 1)) * se
+    return p, mean - half, mean + half, sd
+
+
+def _user_level(diffs: list[np.ndarray], n_boot: int, alpha: float, seed: int) -> tuple[float, float, float]:
+    """Secondary, user-level view: (Wilcoxon p over all paired differences, bootstrap CI low,
+    high of the mean over seeds of per-seed means, users resampled within each seed)."""
+    rng = np.random.default_rng(seed)
+    boot = np.mean([_resample_means(d, n_boot, rng) for d in diffs], axis=0)
+    low, high = (float(x) for x in np.quantile(boot, [alpha / 2, 1 - alpha / 2]))
+    return _user_wilcoxon(np.concatenate(diffs)), low, high
 
 
 def compare_seeds(
@@ -275,15 +334,18 @@ def compare_seeds(
     within that seed; users of different seeds are never paired. Seeds that only one side has
     are left out (`unpaired_seeds`, and the note says so).
 
-    - >= 2 seeds: CI from a hierarchical paired bootstrap (seeds, then users within them).
-      p-value: with >= MIN_SEEDS_T_TEST seeds a t-test over the per-seed mean differences
-      (`seed-t-test`), else the two-sided bootstrap p-value of the same resamples
-      (`hierarchical-bootstrap`), floored at 1 / n_boot.
-    - 1 seed: `paired_compare` (per-user Wilcoxon and paired bootstrap), `user-wilcoxon`; the
-      note says that seed variation is not covered.
+    - >= 2 seeds (`seed-t-test`): each seed's mean paired difference is one observation; the
+      p-value is a two-sided t-test over them (S - 1 degrees of freedom) and the CI the matching
+      t-interval. Not significant: `inconclusive`, with the seeds an 80%-power test would need at
+      the observed difference and spread (`seeds_needed`).
+    - 1 seed (`user-wilcoxon`): no seed-level test, so `p_value` and the CI are NaN and the
+      verdict is `untested`, never `better`/`worse`; the user-level Wilcoxon p and bootstrap CI
+      (`user_*`) describe the users of that one split only.
 
-    Deterministic given `seed`. ConfigError when no seed is shared, a table lacks the metric,
-    or a seed's runs evaluated different users.
+    The user-level view (`user_p_value`, `user_ci_*`) is kept beside, secondary. `p_adjusted`
+    equals `p_value` until `holm_adjust` puts the comparison in a family. Deterministic given
+    `seed` (the bootstrap's). ConfigError when no seed is shared, a table lacks the metric, or a
+    seed's runs evaluated different users.
     """
     if n_boot < 1:
         raise ConfigError("n_boot", f"must be >= 1, got {n_boot}")
@@ -299,35 +361,6 @@ def compare_seeds(
         )
     left_out = f" Seeds only one side has were left out: {', '.join(map(str, unpaired))}." if unpaired else ""
 
-    if len(common) == 1:
-        s = common[0]
-        c = paired_compare(ref[s], other[s], metric, n_boot=n_boot, alpha=alpha, seed=seed)
-        note = (
-            f"One seed only (seed {s}): the p-value (Wilcoxon signed-rank over {c.n_users} users) and "
-            f"the CI cover the variation over users only; seed variation is not covered, and another "
-            f"seed may come out differently, so run more seeds before calling an improvement.{left_out}"
-        )
-        return SeedAwareComparison(
-            metric=metric,
-            seeds=(s,),
-            n_seeds=1,
-            n_users=c.n_users,
-            mean_a=c.mean_a,
-            mean_b=c.mean_b,
-            diff=c.diff,
-            rel_diff=c.rel_diff,
-            ci_low=c.ci_low,
-            ci_high=c.ci_high,
-            p_value=c.p_value,
-            significant=c.significant,
-            method=METHOD_USER_WILCOXON,
-            per_seed=(SeedDiff(s, c.n_users, c.mean_a, c.mean_b, c.diff, c.p_value),),
-            note=note,
-            unpaired_seeds=unpaired,
-            alpha=alpha,
-            n_boot=n_boot,
-        )
-
     diffs: list[np.ndarray] = []
     per_seed: list[SeedDiff] = []
     for s in common:
@@ -341,34 +374,37 @@ def compare_seeds(
     mean_a = float(np.mean([p.mean_a for p in per_seed]))
     mean_b = float(np.mean([p.mean_b for p in per_seed]))
     diff = float(seed_diffs.mean())
-    boot = _hierarchical_means(diffs, n_boot, np.random.default_rng(seed))
-    ci_low, ci_high = (float(x) for x in np.quantile(boot, [alpha / 2, 1 - alpha / 2]))
-    n_seeds = len(common)
-    if n_seeds >= MIN_SEEDS_T_TEST:
-        method = METHOD_SEED_T
-        if np.ptp(seed_diffs) == 0:  # no spread over seeds: the t statistic is undefined
-            p_value = 1.0 if seed_diffs[0] == 0 else 0.0
-        else:
-            p_value = float(stats.ttest_1samp(seed_diffs, 0.0).pvalue)
-        how = (
-            f"p-value from a paired t-test over the {n_seeds} per-seed mean differences; CI from a two-level "
-            f"bootstrap (seeds, then users within them)"
+    n_seeds, n_users = len(common), int(sum(len(d) for d in diffs))
+    identical = not any(np.any(d != 0) for d in diffs)
+    user_p, user_low, user_high = _user_level(diffs, n_boot, alpha, seed)
+
+    if n_seeds == 1:
+        # No seed-level test exists: p and CI stay NaN; the user-level view is all there is.
+        method, sd, needed = METHOD_USER_WILCOXON, float("nan"), None
+        p_value = ci_low = ci_high = float("nan")
+        note = (
+            f"One seed only (seed {common[0]}): seed noise is untested, so no verdict is drawn. The user-level "
+            f"view (Wilcoxon signed-rank p {user_p:.2g} over {n_users} users, CI over users "
+            f"[{user_low:+.4f}, {user_high:+.4f}]) covers the variation over users only; another seed may "
+            f"come out differently: run at least {MIN_SEEDS_T_TEST + 1} seeds (how many a verdict needs "
+            f"follows from their spread).{left_out}"
         )
     else:
-        method = METHOD_HIERARCHICAL
-        share = min(float(np.mean(boot <= 0)), float(np.mean(boot >= 0)))
-        p_value = min(1.0, max(2.0 * share, 1.0 / n_boot))
-        how = (
-            f"CI and p-value from a two-level bootstrap (seeds, then users within them); with {n_seeds} seeds "
-            f"the seed variation is covered but coarsely estimated ({MIN_SEEDS_T_TEST} or more seeds allow a "
-            f"t-test over seeds)"
+        method = METHOD_SEED_T
+        p_value, ci_low, ci_high, sd = _seed_t(seed_diffs, alpha)
+        needed = None if p_value < alpha or identical else seeds_needed(diff, sd, alpha=alpha)
+        note = (
+            f"Paired over {n_users} users in {n_seeds} seeds ({', '.join(map(str, common))}); the seed is the "
+            f"unit: p-value from a t-test over the {n_seeds} per-seed mean differences ({n_seeds - 1} degrees "
+            f"of freedom), CI the matching t-interval."
         )
-    n_users = int(sum(len(d) for d in diffs))
-    note = f"Paired over {n_users} users in {n_seeds} seeds ({', '.join(map(str, common))}): {how}."
-    if (seed_diffs > 0).any() and (seed_diffs < 0).any():
-        signs = ", ".join(f"seed {p.seed}: {p.diff:+.4f}" for p in per_seed)
-        note += f" The seeds disagree on the direction ({signs})."
-    note += left_out
+        if (seed_diffs > 0).any() and (seed_diffs < 0).any():
+            signs = ", ".join(f"seed {p.seed}: {p.diff:+.4f}" for p in per_seed)
+            note += f" The seeds disagree on the direction ({signs})."
+        if not identical and p_value >= alpha:
+            note += " " + _needed_words(needed, n_seeds)
+        note += left_out
+    verdict = _verdict(method, p_value, alpha, diff, identical)
     return SeedAwareComparison(
         metric=metric,
         seeds=tuple(common),
@@ -381,14 +417,52 @@ def compare_seeds(
         ci_low=ci_low,
         ci_high=ci_high,
         p_value=p_value,
-        significant=bool(p_value < alpha and (ci_low > 0 or ci_high < 0)),
+        significant=verdict in (BETTER, WORSE),
         method=method,
         per_seed=tuple(per_seed),
         note=note,
         unpaired_seeds=unpaired,
         alpha=alpha,
         n_boot=n_boot,
+        verdict=verdict,
+        seeds_needed=needed,
+        seed_sd=sd,
+        p_adjusted=p_value,
+        user_p_value=user_p,
+        user_ci_low=user_low,
+        user_ci_high=user_high,
     )
+
+
+def _needed_words(needed: int | None, n_seeds: int) -> str:
+    if needed is None:
+        return (
+            f"Inconclusive: the difference is small against the spread over seeds; more than "
+            f"{MAX_SEEDS_NEEDED} seeds would be needed to decide it."
+        )
+    if needed <= n_seeds:
+        return (
+            f"Inconclusive: with this spread about {needed} seeds would usually decide a difference this "
+            f"large, but these {n_seeds} did not; run more seeds."
+        )
+    return f"Inconclusive: about {needed} seeds (80% power at the observed difference and spread) would decide it."
+
+
+def holm_adjust(rows: Sequence[SeedAwareComparison]) -> list[SeedAwareComparison]:
+    """The same comparisons with Holm-adjusted p-values over their seed-level tests, and
+    `significant`/`verdict` decided on the adjusted p (Holm 1979: controls the chance of any
+    false "better"/"worse" among them at alpha). One-seed rows are no test and stay as they are.
+    """
+    tested = sorted((i for i, r in enumerate(rows) if r.method == METHOD_SEED_T), key=lambda i: rows[i].p_value)
+    m = len(tested)
+    out = list(rows)
+    running = 0.0
+    for rank, i in enumerate(tested):
+        r = rows[i]
+        running = max(running, min(1.0, (m - rank) * r.p_value))
+        verdict = _verdict(r.method, running, r.alpha, r.diff, r.verdict == IDENTICAL)
+        out[i] = replace(r, p_adjusted=running, n_compared=m, verdict=verdict, significant=verdict in (BETTER, WORSE))
+    return out
 
 
 def compare_seeds_all(
@@ -401,10 +475,10 @@ def compare_seeds_all(
     seed: int = 0,
 ) -> list[SeedAwareComparison]:
     """`compare_seeds` for each metric (default: every metric column all tables share, in the
-    column order of the reference's first seed)."""
+    column order of the reference's first seed), Holm-adjusted over the metrics."""
     if metrics is None:
         tables = [*ref.values(), *other.values()]
         if not tables:
             raise ConfigError("seeds", "no per-user tables to compare")
         metrics = [c for c in tables[0].columns if c not in _NON_METRIC_COLUMNS and all(c in t.columns for t in tables)]
-    return [compare_seeds(ref, other, m, n_boot=n_boot, alpha=alpha, seed=seed) for m in metrics]
+    return holm_adjust([compare_seeds(ref, other, m, n_boot=n_boot, alpha=alpha, seed=seed) for m in metrics])
