@@ -160,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     execute.add_argument("run_id")
     execute.add_argument("--runs-dir", default="runs")
     execute.add_argument("--quiet", action="store_true")
+    execute.add_argument(
+        "--force",
+        action="store_true",
+        help="execute a finished run again (done or stopped, with results): its results stay in "
+        "RUN/previous/ until the new ones are complete",
+    )
 
     cmp_ = sub.add_parser(
         "compare",
@@ -377,7 +383,21 @@ def _cmd_execute(args: argparse.Namespace) -> int:
     except (RecCoreError, OSError, ValueError):
         device = "auto"  # rank 0 reports the missing run below, every rank with the same message
     _join_processes(device)
-    return _execute(_rank_run(lambda: RunStore(args.runs_dir, create=False).get(args.run_id)), args.quiet)
+    return _execute(_rank_run(lambda: _run_to_execute(args)), args.quiet)
+
+
+def _run_to_execute(args: argparse.Namespace) -> Any:
+    """The run `execute` carries out, checked before anything is written: its config reads, it
+    is not running in another process, and a finished one is executed again only with --force
+    (rec_core/runs/attempt.py)."""
+    from rec_core.experiment import RunConfig
+    from rec_core.runs import RunStore
+    from rec_core.runs.attempt import check_can_execute
+
+    run = RunStore(args.runs_dir, create=False).get(args.run_id)
+    check_can_execute(run, force=args.force)
+    RunConfig.from_dict(run.config())  # ConfigError / CorruptRunFile: exit 2, the run untouched
+    return run
 
 
 def _compare_side(name: str, positional: str | None, flagged: list[str] | None) -> list[str]:

@@ -29,6 +29,7 @@ from rec_core.models.base import Recommender
 from rec_core.models.registry import MODELS, build_model, model_config_class
 from rec_core.run_signals import RunInterrupted, SignalGuard
 from rec_core.runs import Run, RunStore, environment_info
+from rec_core.runs.attempt import begin_attempt, end_attempt, previous_note
 from rec_core.runs.load import LoadSampler
 from rec_core.runs.ranks import RankRun
 from rec_core.runs.store import sweep_stale_tmp, utc_now
@@ -163,7 +164,9 @@ def start_run(
         size = dataset_size(config.to_dict().get("data") or {})
         if size is not None:
             check_memory(config, size.n_users, size.n_items)
-    return store.create(config.to_dict(), run_id=run_id, prefix=config.run_prefix())
+    # This process owns the run until it starts it (or the queue takes it over): if it dies first,
+    # the run reads as failed, never queued forever.
+    return store.create(config.to_dict(), run_id=run_id, prefix=config.run_prefix(), owner_pid=os.getpid())
 
 
 ProgressFn = Callable[[dict[str, Any]], None]
@@ -182,30 +185,42 @@ def execute_run(
     config (the CLI does, to reject bad data before creating the folder).
 
     Exceptions are recorded in the run's status (error text) and re-raised so a CLI can exit
-    non-zero; the run folder is never left saying `running`.
+    non-zero; the run folder is never left saying `running`. An earlier attempt's outputs are
+    set aside first (`rec_core.runs.attempt.begin_attempt`: complete results wait in previous/
+    until this attempt's are complete), once the config has been read: a config that cannot
+    be read loses nothing.
     """
     emit = progress or (lambda info: None)
     t_start = time.perf_counter()
     main = not isinstance(run, RankRun)  # torchrun: rank 0 writes the folder, the others only compute
     run.reserve_failure_note()  # room to record a failure even if the disk fills up later
-    # An earlier attempt's results would make this attempt read as complete if it is killed.
-    if main:
-        (run.path / "results.json").unlink(missing_ok=True)
-    run.set_status(
-        "running", pid=os.getpid(), phase="loading data", phase_started_at=utc_now(), completion=None, stop_signal=None
-    )
     live: dict[str, Any] = {}  # the trainer's epoch / best so far, for the status of a run that ends early
     guard = SignalGuard(live)
     try:
+        # Inside the try: a status.json that cannot be written (a full disk) is recorded as this
+        # run's failure (failure.json) instead of leaving it queued.
+        run.set_status(
+            "running",
+            pid=os.getpid(),
+            phase="loading data",
+            phase_started_at=utc_now(),
+            completion=None,
+            stop_signal=None,
+        )
+        config = RunConfig.from_dict(run.config())
+        if main:  # an earlier attempt's results would make this one read as complete if it is killed
+            begin_attempt(run)
         with guard:
-            config = RunConfig.from_dict(run.config())
             results = _execute(run, config, emit, t_start, data, split, live, guard)
+        if main:
+            end_attempt(run)
     except KeyboardInterrupt as exc:
         completion = _live_completion("stopped", "interrupted", live)
         if isinstance(exc, RunInterrupted):
             error = exc.describe(live, _saved_files(run))
         else:
             error = "interrupted (Ctrl-C) before the run finished; nothing saved"
+        error += previous_note(run)
         _record_end(
             run,
             exc,
@@ -223,6 +238,7 @@ def execute_run(
         world = distributed.current()[1]
         if world > 1:  # a peer that failed first breaks this rank's next collective operation
             msg += f" (one of {world} processes; if another rank failed first, its output has the cause)"
+        msg += previous_note(run)
         _record_end(
             run,
             exc,

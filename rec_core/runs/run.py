@@ -44,7 +44,7 @@ from rec_core.runs.atomic import (
     write_bytes_atomic,
     write_json_atomic,
 )
-from rec_core.runs.environment import hostname, owner_died, process_start_token
+from rec_core.runs.environment import hostname, owner_died, pid_alive, process_start_token
 from rec_core.runs.names import utc_now, validate_run_id
 
 if TYPE_CHECKING:  # heavy imports stay lazy: the app polls the store many times a minute
@@ -58,6 +58,17 @@ FINISHED_STATES = frozenset({"done", "failed", "stopped"})
 CONFIG_FILE, STATUS_FILE, _HISTORY, _RESULTS = "config.json", "status.json", "history.jsonl", "results.json"
 _CHECKPOINT, _STOP, _STATUS_LOCK = "model.safetensors", "STOP", ".status.lock"
 _FAILURE, _FAILURE_BYTES = "failure.json", 4096
+# A "queued" run that names neither a queue command nor its creator's pid (created by an older
+# version) reads as failed once it has waited this long: no process will ever start it.
+QUEUED_ABANDONED_S = 3600.0
+
+
+def _parse_utc(value: Any) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
 def file_sha256(path: str | Path) -> str:
@@ -94,7 +105,9 @@ class Run:
         A "running" run whose process died reads as "done" / "stopped" when its results and
         files are complete (killed after writing them), else as "failed" with the cause its
         process left in failure.json (a full disk), else "died without finishing (killed?)".
-        A "running" run whose process recorded a failure in failure.json reads as failed.
+        A "running" run whose process recorded a failure in failure.json reads as failed. A
+        "queued" run that is not the queue's and will never start (`_never_started`: its
+        creator died first) reads as failed, saying why.
         Keys: state, error, created_at, started_at, finished_at, pid, hostname, phase,
         progress, updated_at (plus whatever writers added, e.g. command, queued_at).
         Raises CorruptRunFile if the file is unreadable or holds an unknown state.
@@ -109,9 +122,33 @@ class Run:
             failure = self.recorded_failure(st)
             if failure is not None:
                 st = {**st, "state": "failed", "error": failure}
+        elif st.get("state") == "queued" and st.get("command") is None:
+            abandoned = self._never_started(st)
+            if abandoned is not None:
+                st = {**st, "state": "failed", "phase": "failed", "error": abandoned}
         if st.get("state") not in RUN_STATES:
             raise CorruptRunFile(self.path / STATUS_FILE, f"unknown state {st.get('state')!r}")
         return st
+
+    def _never_started(self, st: dict[str, Any]) -> str | None:
+        """Why a "queued" run that is not the queue's (no command) will never start, or None.
+
+        Its creator's pid (`start_run` records it) says: the process died before it started
+        the run (killed, or a full disk, whose cause it may have left in failure.json). A run
+        created without one (an older store) is abandoned once it has waited QUEUED_ABANDONED_S.
+        """
+        failure = self.recorded_failure(st)
+        if failure is not None:
+            return failure
+        pid = st.get("pid")
+        if isinstance(pid, int):
+            if st.get("hostname") == hostname() and not pid_alive(pid, st.get("pid_started")):
+                return f"never started: process {pid}, which created it, ended before starting it (killed?)"
+            return None
+        created = _parse_utc(st.get("created_at"))
+        if created is not None and (datetime.now(timezone.utc) - created).total_seconds() > QUEUED_ABANDONED_S:
+            return f"never started: no process took it up within {QUEUED_ABANDONED_S:.0f} s of its creation"
+        return None
 
     def _ended_without_status(self, st: dict[str, Any]) -> dict[str, Any]:
         """The state of a "running" run whose process is gone, from the files it left."""

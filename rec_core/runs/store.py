@@ -16,6 +16,7 @@ from typing import Any
 
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.runs.atomic import write_json_atomic
+from rec_core.runs.environment import hostname, process_start_token
 from rec_core.runs.names import is_safe_name, new_run_id, utc_now, validate_run_id
 from rec_core.runs.run import CONFIG_FILE, FINISHED_STATES, RUN_STATES, STATUS_FILE, Run
 from rec_core.runs.summary import PRIMARY_METRICS, RunSummary, parse_time, read_summary
@@ -139,12 +140,16 @@ class RunStore:
     def __repr__(self) -> str:
         return f"RunStore({str(self.root)!r})"
 
-    def create(self, config: dict[str, Any], run_id: str | None = None, prefix: str = "run") -> Run:
+    def create(
+        self, config: dict[str, Any], run_id: str | None = None, prefix: str = "run", *, owner_pid: int | None = None
+    ) -> Run:
         """Create a run folder holding config.json and a "queued" status.json; return it.
 
         The folder is built under a hidden temporary name and renamed into place, so a
         reader sees either nothing or the complete folder. `run_id` defaults to
-        `new_run_id(prefix)`; an existing id raises ConfigError("run_id", ...).
+        `new_run_id(prefix)`; an existing id raises ConfigError("run_id", ...). `owner_pid`:
+        the process that will start the run, recorded so that a run whose creator dies before
+        starting it reads as failed, not queued forever (`Run.status`).
         """
         if not isinstance(config, dict):
             raise ConfigError("config", f"must be a dict, not {type(config).__name__}")
@@ -176,8 +181,9 @@ class RunStore:
                     "created_at": now,
                     "started_at": None,
                     "finished_at": None,
-                    "pid": None,
-                    "hostname": None,
+                    "pid": owner_pid,
+                    "hostname": hostname() if owner_pid is not None else None,
+                    "pid_started": process_start_token(owner_pid) if owner_pid is not None else None,
                     "phase": None,
                     "progress": {},
                     "updated_at": now,
