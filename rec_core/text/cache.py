@@ -23,11 +23,14 @@ The file format is unchanged (safetensors), so entries written before are mapped
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
@@ -37,12 +40,13 @@ from safetensors.torch import save_file
 from torch import Tensor
 
 from rec_core.runs.atomic import atomic_path
+from rec_core.runs.store import STALE_TMP_S
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.text import encoder as encoder_module
 from rec_core.text.encoder import EncodedTexts, EncodeProgress, TextEncoder
 from rec_core.text.mapped import RowWriter, file_sha256, map_tensors, patch_metadata
 
-__all__ = ["FeatureCache", "TextFeaturesNotFinite", "default_cache_root"]
+__all__ = ["FeatureCache", "TextFeaturesNotFinite", "default_cache_root", "sweep_cache_tmp"]
 
 FORMAT_VERSION = 1  # bump when the file layout changes: old entries then miss
 _FLOAT16_MAX = 65504.0
@@ -58,6 +62,47 @@ def default_cache_root() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("rec_core")) / "features"
+
+
+_SWEPT: set[str] = set()  # cache roots swept by this process (once per process, as run stores)
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Hold a lock on `path` while it is filled: `sweep_cache_tmp` leaves a locked file alone,
+    however long an encoding pass takes (the lock goes with the process if it is killed)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def sweep_cache_tmp(root: Path, max_age_s: float = STALE_TMP_S) -> int:
+    """Remove the temporary files (`.*.tmp`) of cache writers that were killed (SIGKILL, a full
+    disk): older than `max_age_s` and locked by no live writer. Returns how many."""
+    removed, now = 0, time.time()
+    try:
+        entries = [e for e in os.scandir(root) if e.name.startswith(".") and e.name.endswith(".tmp")]
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            if not entry.is_file(follow_symlinks=False) or now - entry.stat().st_mtime <= max_age_s:
+                continue
+            fd = os.open(entry.path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: a writer still fills it
+            os.unlink(entry.path)
+            removed += 1
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
 
 
 def _float(x: Tensor | None) -> Tensor | None:
@@ -241,6 +286,9 @@ class FeatureCache:
         cached = self.get(key, mapped=mapped)
         if cached is not None:
             return cached, True
+        if str(self.root) not in _SWEPT:  # before writing: a killed writer's leftovers go
+            _SWEPT.add(str(self.root))
+            sweep_cache_tmp(self.root)
         if mapped and len(texts):
             self._encode_to_file(
                 key, encoder, texts, keep_states=keep_states, keep_layer_input=keep_layer_input, progress=progress
@@ -299,7 +347,7 @@ class FeatureCache:
                 "sha256": "0" * 64,
             }
             try:
-                with atomic_path(self.path_for(key)) as tmp:
+                with atomic_path(self.path_for(key)) as tmp, _writing(tmp):
                     with RowWriter.create(tmp, specs, meta) as writer:
                         for start in range(0, n, block):
                             rows = torch.as_tensor(order[start : start + block], dtype=torch.long)

@@ -15,9 +15,12 @@ memory, reading the file a block at a time.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
+import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,9 +30,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from rec_core.errors import RecCoreError
 from rec_core.runs.tensor_file import header_bytes, layout
 
-__all__ = ["RowWriter", "file_sha256", "map_tensors", "mapped_path", "patch_metadata", "read_header"]
+__all__ = ["NoSpaceForFile", "RowWriter", "file_sha256", "map_tensors", "mapped_path", "patch_metadata", "read_header"]
 
 # safetensors dtype names <-> numpy and torch dtypes (what the feature cache stores).
 _NUMPY = {
@@ -158,6 +162,40 @@ def patch_metadata(path: Path, **values: str) -> None:
         f.write(new + b" " * (n - len(new)))
 
 
+class NoSpaceForFile(RecCoreError, OSError):
+    """The disk has no room for a file about to be written through a memory map."""
+
+
+def _reserve(fd: int, size: int, path: Path) -> None:
+    """Allocate the disk blocks of a `size`-byte file now. A file that `truncate` only sized is
+    sparse: writing its pages through a memory map on a full disk kills the process with
+    SIGBUS (exit 135, nothing said). posix_fallocate fails instead, with the cause; where the
+    filesystem cannot allocate ahead, the free space is checked instead."""
+    try:
+        os.posix_fallocate(fd, 0, size)
+        return
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise NoSpaceForFile(_no_space(path, size)) from None
+        if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            raise
+    except AttributeError:  # no posix_fallocate on this platform (macOS)
+        pass
+    if shutil.disk_usage(path.parent).free < size:
+        raise NoSpaceForFile(_no_space(path, size))
+
+
+def _no_space(path: Path, size: int) -> str:
+    try:
+        free = f"{shutil.disk_usage(path.parent).free / 1e6:,.1f} MB free"
+    except OSError:
+        free = "free space unknown"
+    return (
+        f"no space left on device for {path.parent} ({size / 1e6:,.1f} MB needed, {free}): free some space "
+        "or point REC_CORE_CACHE at a larger disk"
+    )
+
+
 class RowWriter:
     """A safetensors file whose tensors are laid out first and filled a block of rows at a time.
 
@@ -189,6 +227,7 @@ class RowWriter:
             f.write(len(writer.header).to_bytes(8, "little"))
             f.write(writer.header)
             f.truncate(8 + len(writer.header) + writer.data_bytes)
+            _reserve(f.fileno(), 8 + len(writer.header) + writer.data_bytes, path)
         try:
             yield writer
         finally:

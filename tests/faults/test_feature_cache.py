@@ -76,3 +76,74 @@ def test_non_finite_features_are_never_stored(
     with pytest.raises(TextFeaturesNotFinite, match="NaN or inf"):
         cache.get_or_encode(tiny, TEXTS)
     assert not list(tmp_path.glob("*.safetensors"))
+
+
+def test_full_disk_while_writing_a_mapped_entry_fails_with_the_cause(
+    tiny: TextEncoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: the file was only sized (sparse); filling its pages through the memory map on a
+    # full disk killed the run with SIGBUS (exit 135, nothing on stderr) and left the .tmp.
+    import errno
+    import os
+
+    from rec_core.text.mapped import NoSpaceForFile
+
+    def full(*_a: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    cache = FeatureCache(tmp_path / "cache")
+    with pytest.raises(NoSpaceForFile, match="no space left on device .* MB needed") as info:
+        cache.get_or_encode(tiny, TEXTS, mapped=True)
+    assert "REC_CORE_CACHE" in str(info.value)
+    assert list((tmp_path / "cache").iterdir()) == []  # the temporary file is gone too
+
+
+def test_without_fallocate_the_free_space_is_checked(
+    tiny: TextEncoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+    import shutil
+    from collections import namedtuple
+
+    from rec_core.text.mapped import NoSpaceForFile
+
+    def unsupported(*_a: object) -> None:
+        raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(os, "posix_fallocate", unsupported)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage(10**9, 10**9 - 1000, 1000))
+    with pytest.raises(NoSpaceForFile, match="0.0 MB free"):
+        FeatureCache(tmp_path / "cache").get_or_encode(tiny, TEXTS, mapped=True)
+    monkeypatch.undo()
+    monkeypatch.setattr(os, "posix_fallocate", unsupported)  # enough space: it writes
+    encoded, hit = FeatureCache(tmp_path / "cache").get_or_encode(tiny, TEXTS, mapped=True)
+    assert not hit and len(encoded) == len(TEXTS)
+
+
+def test_stale_temporary_files_of_killed_writers_are_swept(tiny: TextEncoder, tmp_path: Path) -> None:
+    import fcntl
+    import os
+    import time
+
+    from rec_core.text import cache as cache_module
+
+    root = tmp_path / "cache"
+    root.mkdir()
+    old = time.time() - 3600
+    stale, live, fresh = (root / f".{k}.safetensors.0123456789ab.tmp" for k in ("stale", "live", "fresh"))
+    for path in (stale, live, fresh):
+        path.write_bytes(b"\0" * 1024)
+    for path in (stale, live):
+        os.utime(path, (old, old))
+    fd = os.open(live, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # a writer still filling it (an encoding pass may take hours)
+    try:
+        cache_module._SWEPT.discard(str(root))
+        FeatureCache(root).get_or_encode(tiny, TEXTS, mapped=True)
+        assert not stale.exists() and live.exists() and fresh.exists()
+    finally:
+        os.close(fd)
+    assert cache_module.sweep_cache_tmp(root) == 1 and not live.exists()  # its writer is gone now
