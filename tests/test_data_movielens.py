@@ -133,7 +133,12 @@ def test_tiny_ml100k_min_rating(fixtures_dir: Path) -> None:
     assert err.value.field == "min_rating"
 
 
-def test_load_dataset_reads_tiny_ml100k_from_data_dir(fixtures_dir: Path, tmp_path: Path) -> None:
+def test_load_dataset_reads_tiny_ml100k_from_data_dir(
+    fixtures_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rec_core.data.sizes import KNOWN_SIZES
+
+    monkeypatch.delitem(KNOWN_SIZES, "ml-100k")  # the tiny folder is not the published ML-100K's size
     shutil.copytree(fixtures_dir / "ml-100k-tiny", tmp_path / "ml-100k")
     data = load_dataset(DataConfig(name="ml-100k", data_dir=str(tmp_path), download=False))
     assert data.name == "ml-100k" and data.n_interactions == 10

@@ -276,7 +276,13 @@ def test_cli_dataset_flag_and_datasets_command(
     assert lines["ml-20m"] == "ready" and lines["ml-10m"] == "missing" and lines["ml-1m"] == "missing"
 
 
-def test_load_dataset_from_data_dir_and_zip_folder(fixtures_dir: Path, tmp_path: Path) -> None:
+def test_load_dataset_from_data_dir_and_zip_folder(
+    fixtures_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rec_core.data.sizes import KNOWN_SIZES
+
+    for name in ("ml-10m", "ml-20m"):  # the tiny folders are not the published datasets' sizes
+        monkeypatch.delitem(KNOWN_SIZES, name)
     shutil.copytree(fixtures_dir / "ml-20m-tiny", tmp_path / "ml-20m")
     data = load_dataset(DataConfig(name="ml-20m", data_dir=str(tmp_path), download=False, min_rating=4))
     assert data.name == "ml-20m" and data.n_interactions == 4

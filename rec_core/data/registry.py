@@ -14,6 +14,7 @@ from rec_core.data.download import (
     missing_files,
     unavailable_message,
 )
+from rec_core.data.integrity import check_dataset_folder, check_loaded_sizes
 from rec_core.data.interactions import InteractionData
 from rec_core.data.movielens import load_ml1m, load_ml10m, load_ml20m, load_ml100k
 from rec_core.data.synthetic import generate_synthetic
@@ -59,7 +60,10 @@ def load_dataset(config: DataConfig) -> InteractionData:
         return load_csv(config)
     if config.name in _LOADERS:
         folder = ensure_dataset(config.name, config.data_dir, download=config.download)
-        return _LOADERS[config.name](folder, config.min_rating)
+        check_dataset_folder(config.name, folder)  # a truncated file must not pass for the dataset
+        data = _LOADERS[config.name](folder, config.min_rating)
+        check_loaded_sizes(config.name, folder, data, config.min_rating)
+        return data
     # DataConfig validates the name; this guards configs built around validation.
     raise ConfigError("name", f"unknown dataset {config.name!r}; allowed: {', '.join(DATASET_NAMES)}")
 
