@@ -83,6 +83,15 @@ def keep(key: str) -> str:
     return restore(st.session_state, key)
 
 
+def _form_value(key: str) -> Any:
+    """The value widget `key` holds, or the one the form keeps for it: the picker is drawn before
+    the switches, and after another page or model Streamlit has dropped their widget state (they
+    get their kept value back only where they are drawn), which is no change by hand."""
+    if key in st.session_state:
+        return st.session_state[key]
+    return (st.session_state.get(SAVED_KEY) or {}).get(key)
+
+
 def preset_picker(lang: str) -> str:
     """The three presets as one-click choices; returns the preset the switches still match
     ("" once a switch was changed by hand: the run is then a custom configuration)."""
@@ -95,7 +104,7 @@ def preset_picker(lang: str) -> str:
     )
     chosen = st.session_state.get("tr_preset") or ""
     st.caption(t(f"preset.{chosen}_help", lang) if chosen else t("preset.none_help", lang))
-    if chosen and any(st.session_state.get(f"tr_{k}") != v for k, v in presets()[chosen].items()):
+    if chosen and any(_form_value(f"tr_{k}") != v for k, v in presets()[chosen].items()):
         st.caption(t("preset.modified", lang, preset=t(f"preset.{chosen}", lang)))
         return ""
     return chosen

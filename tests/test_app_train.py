@@ -289,3 +289,23 @@ def test_the_estimate_counts_the_runs_ahead_in_the_queue(runs: Path) -> None:
     assert "Estimated duration of one run" in body and "2 run(s) ahead in the queue" in body, body
     at.selectbox(key="tr_model").set_value("ease").run()  # other choices: the old estimate goes
     assert "Estimated duration of one run" not in texts(at)
+
+
+# -- issue 23 item 5: no "changed by hand" without a change --------------------------------------
+@pytest.mark.parametrize("route", ["home-and-back", "mf-then-enhanced"])
+def test_a_preset_untouched_is_not_called_changed_by_hand(runs: Path, route: str) -> None:
+    at = page("pages/1_Train.py")
+    at.selectbox(key="tr_model").set_value("enhanced" if route == "home-and-back" else "mf").run()
+    if route == "home-and-back":
+        at.switch_page("app.py").run()
+        at.switch_page("pages/1_Train.py").run()
+    else:
+        at.selectbox(key="tr_model").set_value("enhanced").run()
+    no_failure(at)
+    assert at.segmented_control(key="tr_preset").value == "scheme1"
+    assert "Changed by hand" not in texts(at)
+    submit(at)
+    assert "Changed by hand" not in texts(at)
+    at.toggle(key="tr_use_attention").set_value(True)
+    submit(at)  # a real change is still called one
+    assert "Changed by hand from Scheme 1" in texts(at)
