@@ -3,8 +3,8 @@ queued run folders whose command is the CLI's `execute`.
 
 The command is `python -m rec_core execute RUN_ID --runs-dir DIR --quiet`, the same one a
 headless GPU server would run, so the app and the CLI can never train differently. With N > 1
-processes torchrun starts N of them (`python -m torch.distributed.run --standalone
---nproc_per_node N -m rec_core execute ...`): one run, each step on a global batch of
+processes torchrun starts N of them (`python -m rec_core.torchrun --standalone --nproc_per_node
+N -m rec_core execute ...`: torchrun, ending in one line rather than its traceback): one run, each step on a global batch of
 batch_size x N triples (rec_core/distributed.py); the queue counts it as N slots.
 """
 
@@ -169,7 +169,7 @@ def execute_argv(run_id: str, runs_dir: str | Path, processes: int = 1) -> list[
     `execute`, under torchrun with `processes` > 1 (never handed to the warm worker then)."""
     processes = check_processes(processes)
     launcher = (
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes)]
+        [sys.executable, "-m", "rec_core.torchrun", "--standalone", "--nproc_per_node", str(processes)]
         if processes > 1
         else [sys.executable]
     )

@@ -332,7 +332,11 @@ def _execute(run: Any, quiet: bool, data: Any = None, split: Any = None) -> int:
         text = str(exc) if isinstance(exc, RecCoreError) else f"{type(exc).__name__}: {exc}"
         note = getattr(exc, "status_note", None)
         where = f"; {note}" if note else "; traceback in its status.json" if not isinstance(exc, RecCoreError) else ""
-        print(f"error: {text} (run {run.run_id} marked failed{where})", file=sys.stderr)
+        rank, world = distributed.current()
+        if rank != 0:  # torchrun: only rank 0 writes the run folder, so only it marks the run
+            print(f"error: {text} (process {rank} of {world}; process 0 records run {run.run_id})", file=sys.stderr)
+        else:
+            print(f"error: {text} (run {run.run_id} marked failed{where})", file=sys.stderr)
         # Input found unusable only once the run started (the model's own limits on this data):
         # still bad input, and the run is kept, marked failed, saying why.
         return EXIT_BAD_INPUT if isinstance(exc, ConfigError) else EXIT_FAILED

@@ -386,7 +386,8 @@ def _execute(
     timings.update(machine.finish())
     epoch_secs = [h["seconds"] for h in fit["history"] if h.get("phase") != "initial"]  # trained epochs only
     timings["epoch_s_mean"] = float(np.mean(epoch_secs)) if epoch_secs else 0.0
-    completion = _completion(trainer, model, fit, guard.received)
+    signal_name, signal_rank = _stop_signal(guard.received)  # torchrun: which rank(s) it reached
+    completion = _completion(trainer, model, fit, signal_name, signal_rank)
     base = {
         "run_id": run.run_id,
         "model": config.model.name,
@@ -420,7 +421,7 @@ def _execute(
             "files": {},
         }
         run.write_results(results)
-        run.set_status("stopped", phase="stopped", completion=completion, stop_signal=guard.received)
+        run.set_status("stopped", phase="stopped", completion=completion, stop_signal=signal_name)
         emit({"event": "done", "results": results})
         return results
     run.set_status(phase="testing", phase_started_at=utc_now())
@@ -465,7 +466,7 @@ def _execute(
     # results.json is written after every file it records, and the final state after it.
     run.write_results(results)
     state_name = "stopped" if completion["state"] == "stopped" else "done"
-    run.set_status(state_name, phase=state_name, completion=completion, stop_signal=guard.received)
+    run.set_status(state_name, phase=state_name, completion=completion, stop_signal=signal_name)
     emit({"event": "done", "results": results})
     return results
 
@@ -551,8 +552,29 @@ def _fit_schedule(trainer: Trainer, model: Recommender, config: RunConfig) -> di
     }
 
 
+def _stop_signal(received: str | None) -> tuple[str | None, int | None]:
+    """The signal that stopped the run, and the rank it reached when it did not reach them all.
+
+    Under torchrun a signal to the launcher reaches every rank; one sent to a single process
+    (rank 1, say) stops every rank too (the trainer's stop is agreed across ranks), and rank 0,
+    which records the run, must not take that for a user's stop request. Collective: every
+    rank calls it once training has ended. One process: (received, None).
+    """
+    if distributed.current()[1] == 1:
+        return received, None
+    got = distributed.all_gather_objects(received)
+    names = [(rank, name) for rank, name in enumerate(got) if name is not None]
+    if not names:
+        return None, None
+    return names[0][1], (None if len(names) == len(got) else names[0][0])
+
+
 def _completion(
-    trainer: Trainer, model: Recommender, fit: dict[str, Any], signal_name: str | None = None
+    trainer: Trainer,
+    model: Recommender,
+    fit: dict[str, Any],
+    signal_name: str | None = None,
+    signal_rank: int | None = None,
 ) -> dict[str, Any]:
     """How the run ended: state finished or stopped, why, and where its weights come from.
 
@@ -576,6 +598,8 @@ def _completion(
     }
     if reason == "signal":
         completion["signal"] = signal_name
+        if signal_rank is not None:  # sent to that process alone, not to the launcher
+            completion["signal_rank"] = signal_rank
     note = _phase_note(trainer, fit)
     if note:
         completion["note"] = note

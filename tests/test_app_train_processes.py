@@ -55,7 +55,7 @@ def test_the_processes_field_is_kept_and_a_launch_with_two_queues_torchrun(store
     try:
         st = store.get(run_id).status()
         assert st["state"] == "queued" and st["processes"] == 2  # one slot is busy: 2 do not fit
-        assert st["command"][1:7] == ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m"]
+        assert st["command"][1:7] == ["-m", "rec_core.torchrun", "--standalone", "--nproc_per_node", "2", "-m"]
         assert st["command"][7:10] == ["rec_core", "execute", run_id]
         assert "2 processes" in texts(at)  # the live panel's row says it
     finally:

@@ -106,7 +106,7 @@ def test_the_command_of_several_processes_is_torchruns(tmp_path: Path) -> None:
     assert two == [
         sys.executable,
         "-m",
-        "torch.distributed.run",
+        "rec_core.torchrun",  # torchrun, ending in one line instead of its traceback
         "--standalone",
         "--nproc_per_node",
         "2",
@@ -242,7 +242,7 @@ def test_a_two_process_run_through_the_queue_finishes(cpu_two_processes: RunStor
     queue = RunQueue(store, max_parallel=2)
     [run_id] = submit_runs(store, queue, [tiny_config("mf", 0, epochs=2)], processes=2)
     st = store.get(run_id).status()
-    assert st["command"][1:7] == ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m"]
+    assert st["command"][1:7] == ["-m", "rec_core.torchrun", "--standalone", "--nproc_per_node", "2", "-m"]
     wait_for(lambda: state(store, run_id) in ("done", "failed"), timeout=300)
     run = store.get(run_id)
     assert run.status()["state"] == "done", (run.status().get("error"), run.log_tail()[-3000:])

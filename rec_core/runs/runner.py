@@ -7,7 +7,7 @@ a cron job) can call `RunQueue.tick()`; a lock file in the store root makes that
 `QueueTicker` calls it from a daemon thread (the app's server) and logs what a tick raises.
 
 A run may train in several local processes (`processes`, recorded in its status beside the
-command; the command is then torchrun's, `python -m torch.distributed.run --standalone
+command; the command is then torchrun's, `python -m rec_core.torchrun --standalone
 --nproc_per_node N ...`): it takes N of the queue's `max_parallel` slots.
 """
 

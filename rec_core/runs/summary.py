@@ -40,8 +40,8 @@ PRIMARY_METRICS = ("ndcg@10", "hit@10", "recall@10", "mrr@10")
 # results["completion"] / status["completion"]: how a run ended. "state" is one of
 # COMPLETION_STATES; "reason" one of COMPLETION_REASONS: early_stopped (patience ran out),
 # max_epochs (all epochs ran), fitted (a model without gradient training, fitted at once),
-# user_stop (a stop request), signal (SIGINT / SIGTERM: the same cooperative stop, its name in
-# "signal"), interrupted (aborted: a second signal, or one before training; nothing saved),
+# user_stop (a stop request), signal (SIGINT / SIGTERM / SIGHUP: the same cooperative stop, its
+# name in "signal"; under torchrun "signal_rank" when it reached one process, not the launcher), interrupted (aborted: a second signal, or one before training; nothing saved),
 # error (an exception).
 COMPLETION_STATES = ("finished", "stopped", "failed")
 COMPLETION_REASONS = ("early_stopped", "max_epochs", "fitted", "user_stop", "signal", "interrupted", "error")
@@ -213,9 +213,10 @@ def completion_summary(completion: dict[str, Any]) -> str:
             "fitted": "finished: fitted (no gradient training)",
         }.get(str(reason), "finished")
     elif state == "stopped":
-        who = {"interrupted": "interrupted", "signal": f"stopped by {completion.get('signal') or 'a signal'}"}.get(
-            str(reason), "stopped by the user"
-        )
+        sent = f"stopped by {completion.get('signal') or 'a signal'}"
+        if isinstance(completion.get("signal_rank"), int):  # torchrun: sent to one process only
+            sent += f" sent to process {completion['signal_rank']} alone"
+        who = {"interrupted": "interrupted", "signal": sent}.get(str(reason), "stopped by the user")
         head = f"{who} after epoch {n}" if n else f"{who}: no epoch completed"
         if reason == "interrupted":
             return head  # nothing was tested or saved: no restored weights to speak of
