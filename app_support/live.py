@@ -19,8 +19,8 @@ from app_support import resources
 from app_support.errors import show_error
 from app_support.estimates import phase_estimate_s
 from rec_app.figures import Style, chart_config, training_curves
-from rec_app.i18n import metric_label, t
-from rec_app.live_view import STATE_ICONS, ordered, progress_view, queue_positions, row_labels
+from rec_app.i18n import part_metric_label, t
+from rec_app.live_view import STATE_ICONS, completion_sentence, ordered, progress_view, queue_positions, row_labels
 from rec_app.run_table import RunRow
 from rec_core.runs import Run
 from rec_core.runs.runner import slots_of
@@ -70,13 +70,15 @@ def _draw_run(row: RunRow, label: str, status: dict[str, Any], place: int | None
             st.progress(view.fraction, text=view.text)
         if row.state == "failed" or row.state == "corrupt":
             st.error(t("live.failed", lang) + "\n\n" + (row.error or t("live.no_error_text", lang)))
-        if row.state == "stopped":
-            st.info(t("live.stopped", lang))
+        ended = completion_sentence(row)
+        if ended is not None:
+            key, params = ended
+            (st.info if row.state == "stopped" else st.caption)(t(key, lang, **params))
         if row.metrics:
             cols = st.columns(4)
             for col, m in zip(cols, ("ndcg@10", "hit@10", "recall@10", "mrr@10")):
                 if m in row.metrics:
-                    col.metric(metric_label(m, lang), f"{row.metrics[m]:.4f}")
+                    col.metric(part_metric_label(m, "test", lang), f"{row.metrics[m]:.4f}")
         history = Run(resources.store().root / row.run_id).history()
         if history:
             fig = training_curves({label: history}, Style(lang))

@@ -314,7 +314,12 @@ def training_curves(
                 "yaxis": "y2",
             }
         )
-    epoch_axis = {"title": {"text": t("fig.epoch", style.lang)}, "dtick": 1 if longest <= 12 else None}
+    epoch_axis: dict[str, Any] = {"title": {"text": t("fig.epoch", style.lang)}, "dtick": 1 if longest <= 12 else None}
+    shown = [h.get("epoch") for hs in histories.values() for h in hs if isinstance(h.get("epoch"), (int, float))]
+    if shown and longest <= 12:
+        # Whole epochs half a step either side: plotly's own range around one point runs from
+        # -0.5 to 1 and shows epochs that do not exist.
+        epoch_axis["range"] = [min(shown) - 0.5, max(shown) + 0.5]
     # Two panels side by side by axis domains, each titled by an annotation.
     titles = [
         {

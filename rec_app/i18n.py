@@ -339,7 +339,24 @@ STRINGS: dict[str, tuple[str, str]] = {
     "live.stop_requested": ("Stopping {name}…", "正在停止 {name}…"),
     "live.stopping": ("Stop requested: finishing the current step, then testing the best weights…",
                       "已请求停止：完成当前步后测试最佳权重…"),
-    "live.stopped": ("Stopped on request; the best epoch's weights were tested.", "已按请求停止；已测试最佳轮次的权重。"),
+    # How a run ended (rec_app.live_view.completion_sentence): one true sentence per completion state.
+    "live.end_queued": ("Stopped while waiting in the queue: it never trained, so it has no weights and no test metrics.",
+                        "在排队时被停止：从未训练，因此没有权重，也没有测试指标。"),
+    "live.end_no_epoch": ("Stopped before its first epoch was complete: no weights were kept and there are no test "
+                          "metrics.", "在第一轮完成之前被停止：没有保存权重，也没有测试指标。"),
+    "live.end_stopped": ("Stopped on request after {epochs} epoch(s); the weights of epoch {best}, the best on "
+                         "validation, were tested.", "已按请求在 {epochs} 轮后停止；已测试验证集上最佳的第 {best} 轮权重。"),
+    "live.end_stopped_last": ("Stopped on request after {epochs} epoch(s); no epoch improved validation, so the last "
+                              "weights were tested.", "已按请求在 {epochs} 轮后停止；没有一轮提升验证集表现，因此测试的是最后的权重。"),
+    "live.end_signal": ("Stopped by {signal} after {epochs} epoch(s); the weights of epoch {best}, the best on "
+                        "validation, were tested.", "在 {epochs} 轮后被 {signal} 停止；已测试验证集上最佳的第 {best} 轮权重。"),
+    "live.end_signal_last": ("Stopped by {signal} after {epochs} epoch(s); no epoch improved validation, so the last "
+                             "weights were tested.", "在 {epochs} 轮后被 {signal} 停止；没有一轮提升验证集表现，因此测试的是最后的权重。"),
+    "live.end_early": ("Early-stopped after {epochs} epochs (validation stopped improving); the weights of epoch "
+                       "{best} were tested.", "验证集不再提升，在 {epochs} 轮后提前停止；已测试第 {best} 轮的权重。"),
+    "live.end_max": ("Trained all {epochs} epochs; the weights of epoch {best}, the best on validation, were tested.",
+                     "已完成全部 {epochs} 轮；已测试验证集上最佳的第 {best} 轮权重。"),
+    "live.end_fitted": ("Fitted in one pass (no training epochs) and tested.", "一次拟合完成（无训练轮次）并已测试。"),
     "live.failed": ("The run failed:", "实验失败："), "live.no_error_text": ("no error text was recorded", "没有记录错误信息"),
     "live.deleted": ("Run `{run}` was deleted while shown here.", "实验 `{run}` 在显示期间被删除。"),
     "live.queued_at": ("waiting in the queue (place {k})", "排队等待中（第 {k} 位）"),
@@ -461,6 +478,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fig.curves_title": ("Training curves", "训练曲线"), "fig.loss": ("Training loss", "训练损失"),
     "fig.valid_metric": ("Validation {metric}", "验证集 {metric}"), "fig.epoch": ("Epoch", "轮次"),
     "loss.total": ("total loss", "总损失"), "loss.bpr": ("BPR loss", "BPR 损失"), "loss.contrastive": ("contrastive loss", "对比损失"),
+    "loss.reg": ("L2 penalty on the MF embeddings (reg_weight)", "MF 嵌入的 L2 惩罚（reg_weight）"),
     "segment.cold": ("cold", "冷门（未见）"), "segment.tail": ("tail", "长尾"), "segment.torso": ("torso", "腰部"),
     "segment.head": ("head", "头部"), "segment.low": ("low activity", "低活跃"), "segment.mid": ("medium activity", "中活跃"),
     "segment.high": ("high activity", "高活跃"),

@@ -20,7 +20,15 @@ from rec_app.i18n import format_duration, t
 from rec_app.run_table import RunRow
 from rec_core.runs.summary import parse_time
 
-__all__ = ["STATE_ICONS", "ProgressView", "ordered", "row_labels", "progress_view", "queue_positions"]
+__all__ = [
+    "STATE_ICONS",
+    "ProgressView",
+    "ordered",
+    "row_labels",
+    "progress_view",
+    "queue_positions",
+    "completion_sentence",
+]
 
 # One icon per state (Streamlit expander icons); "spinner" turns while a run works.
 STATE_ICONS: dict[str, str] = {
@@ -173,3 +181,28 @@ def progress_view(
         )
         return ProgressView(min(0.99, spent / phase_estimate_s), text)
     return ProgressView(0.0, t("live.phase_spent", lang, phase=name, spent=format_duration(spent, lang)))
+
+
+def completion_sentence(row: RunRow) -> tuple[str, dict[str, Any]] | None:
+    """(i18n key, its parameters) of the one true sentence about how a finished or stopped run
+    ended, from its completion record: a run stopped in the queue or before its first epoch has
+    no weights or test metrics; otherwise it says which epoch's weights were tested. None for
+    an active run, a failed one (its error says it) or one without a record."""
+    c = row.completion
+    if row.state not in ("done", "stopped") or not c:
+        return None
+    epochs = c.get("epochs_completed")
+    best = row.best_epoch
+    if c.get("reason") == "fitted":
+        return "live.end_fitted", {}
+    if c.get("state") == "stopped":
+        if not epochs:
+            return ("live.end_queued" if row.started_at is None else "live.end_no_epoch"), {}
+        by = {"signal": str(c.get("signal") or "a signal")} if c.get("reason") == "signal" else {}
+        if not best:
+            return ("live.end_signal_last" if by else "live.end_stopped_last"), {"epochs": epochs, **by}
+        return ("live.end_signal" if by else "live.end_stopped"), {"epochs": epochs, "best": best, **by}
+    if not isinstance(epochs, int) or not best:
+        return None
+    reason = "live.end_early" if c.get("reason") == "early_stopped" else "live.end_max"
+    return reason, {"epochs": epochs, "best": best}

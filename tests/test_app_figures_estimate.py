@@ -71,6 +71,20 @@ def test_presentation_mode_enlarges_fonts_and_lines(store: RunStore) -> None:
     assert named == {"BPR 损失", "对比损失", "总损失", "NDCG@10"}
 
 
+def test_the_reg_loss_part_is_named_and_one_epoch_gets_an_axis_around_it() -> None:
+    # issue 23 minors: the legend said "reg"; one point was drawn on a -0.5..1 epoch axis.
+    history = [{"epoch": 1, "loss": {"bpr": 0.6, "reg": 0.01, "total": 0.61}, "valid": {"ndcg@10": 0.05}}]
+    for lang, reg in (
+        ("en", "L2 penalty on the MF embeddings (reg_weight)"),
+        ("zh", "MF 嵌入的 L2 惩罚（reg_weight）"),
+    ):
+        fig = training_curves({"run": history}, Style(lang))
+        assert reg in {tr.name for tr in fig.data}
+        assert "reg" not in {tr.name for tr in fig.data}
+        assert tuple(fig.layout.xaxis.range) == (0.5, 1.5) and tuple(fig.layout.xaxis2.range) == (0.5, 1.5)
+        assert fig.layout.xaxis.dtick == 1
+
+
 def test_toolbar_exports_at_slide_resolution() -> None:
     for fmt in ("png", "svg"):
         options = chart_config("metrics", fmt)["toImageButtonOptions"]

@@ -309,3 +309,83 @@ def test_a_preset_untouched_is_not_called_changed_by_hand(runs: Path, route: str
     at.toggle(key="tr_use_attention").set_value(True)
     submit(at)  # a real change is still called one
     assert "Changed by hand from Scheme 1" in texts(at)
+
+
+# -- issue 23 item 4: each completion state has its own true sentence ------------------------------
+def _panel_text(at: AppTest, label_start: str) -> str:
+    """Everything the live panel's row whose label starts with `label_start` says."""
+    row = next(e for e in at.expander if e.label.startswith(label_start))
+    return "\n".join(str(x.value) for kind in ("info", "caption", "markdown") for x in getattr(row, kind))
+
+
+def test_a_run_stopped_before_its_first_epoch_says_it_has_no_weights(runs: Path) -> None:
+    from datetime import datetime, timezone
+
+    running, queued = _fake_active(runs)
+    RunStore(runs).get(running).set_status(
+        "stopped",
+        progress={},
+        finished_at=datetime.now(timezone.utc).isoformat(),
+        completion={"state": "stopped", "reason": "user_stop", "epochs_completed": 0, "best_epoch": 0},
+    )
+    at = page("pages/1_Train.py")
+    next(b for b in at.button if b.key == f"stop_{queued}").click().run()
+    no_failure(at)
+    at.session_state["launched_runs"] = [running, queued]
+    at.run()
+    before = _panel_text(at, "thesis run · seed 0")
+    in_queue = _panel_text(at, "thesis run · seed 1")
+    assert "Stopped before its first epoch was complete: no weights were kept and there are no test metrics" in before
+    assert "Stopped while waiting in the queue: it never trained" in in_queue
+    assert "weights were tested" not in before + in_queue
+
+
+@pytest.mark.parametrize(
+    ("completion", "expected"),
+    [
+        (
+            {"state": "stopped", "reason": "user_stop", "epochs_completed": 3, "best_epoch": 2},
+            "Stopped on request after 3 epoch(s); the weights of epoch 2, the best on validation, were tested.",
+        ),
+        (
+            {"state": "stopped", "reason": "signal", "signal": "SIGTERM", "epochs_completed": 4, "best_epoch": 4},
+            "Stopped by SIGTERM after 4 epoch(s); the weights of epoch 4, the best on validation, were tested.",
+        ),
+        (
+            {"state": "finished", "reason": "early_stopped", "epochs_completed": 9, "best_epoch": 5},
+            "Early-stopped after 9 epochs (validation stopped improving); the weights of epoch 5 were tested.",
+        ),
+        (
+            {"state": "finished", "reason": "max_epochs", "epochs_completed": 20, "best_epoch": 18},
+            "Trained all 20 epochs; the weights of epoch 18, the best on validation, were tested.",
+        ),
+        (
+            {"state": "finished", "reason": "fitted", "epochs_completed": 0, "best_epoch": 0},
+            "Fitted in one pass (no training epochs) and tested.",
+        ),
+    ],
+    ids=["stopped", "signal", "early", "max", "fitted"],
+)
+def test_each_completion_state_has_its_own_sentence(completion: dict[str, object], expected: str) -> None:
+    from datetime import datetime, timezone
+
+    from rec_app.i18n import t
+    from rec_app.live_view import completion_sentence
+    from tests.rows import run_row
+
+    state = "stopped" if completion["state"] == "stopped" else "done"
+    ended = completion_sentence(run_row(state=state, completion=completion, started_at=datetime.now(timezone.utc)))
+    assert ended is not None
+    key, params = ended
+    assert t(key, "en", **params) == expected
+    assert t(key, "zh", **params) != t(key, "en", **params)
+
+
+def test_live_metrics_say_they_are_test_metrics(runs: Path) -> None:
+    done = [r for r in RunStore(runs).run_ids() if RunStore(runs).get(r).status()["state"] == "done"]
+    at = page("pages/1_Train.py")
+    at.session_state["launched_runs"] = done[:1]
+    at.run()
+    no_failure(at)
+    labels = [m.label for m in at.metric]
+    assert labels and all(label.startswith("test ") for label in labels), labels
