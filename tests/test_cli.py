@@ -109,7 +109,9 @@ def test_a_run_stopped_before_its_first_epoch_reports_no_metrics(tmp_path: Path,
 def test_select_best_flag(tmp_path: Path) -> None:
     args = build_parser().parse_args(["train", *SYN, "--select-best", "any"])
     assert config_from_args(args).train.select_best == "any"
-    assert config_from_args(build_parser().parse_args(["train", *SYN])).train.select_best == "final_phase"
+    assert config_from_args(build_parser().parse_args(["train", *SYN])).train.select_best == "any"
+    args = build_parser().parse_args(["train", *SYN, "--select-best", "final_phase"])
+    assert config_from_args(args).train.select_best == "final_phase"
 
 
 BAD_INPUT = [

@@ -18,6 +18,7 @@ from rec_core.models.enhanced import EnhancedConfig, GPT2RecommenderEnhanced
 from rec_core.models.losses import info_nce
 from rec_core.models.mf import MF, MFConfig
 from rec_core.runs import RunStore
+from rec_app.run_table import read_row
 from rec_core.train import TrainConfig, Trainer
 from tests.helpers import split_of, synthetic
 
@@ -122,13 +123,14 @@ def test_switching_use_cache_between_fits_continues_training() -> None:
 
 @pytest.mark.slow  # > 10 s on a 2-core machine: CI runs it, a plain local run leaves it out
 @pytest.mark.parametrize(
-    ("select_best", "best_epoch", "best_phase"), [("final_phase", 4, "dynamic"), ("any", 2, "cached")]
+    ("select_best", "best_epoch", "best_phase"), [("any", 2, "cached"), ("final_phase", 4, "dynamic")]
 )
-def test_scheme3_restores_a_dynamic_epoch_unless_told_otherwise(
+def test_scheme3_restores_the_cached_phase_when_the_dynamic_phase_validates_worse(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, select_best: str, best_epoch: int, best_phase: str
 ) -> None:
     # Validation peaks in the cached phase (epoch 2), as it often did on real data: by default
-    # the restored weights still come from the dynamic (LoRA) phase; "any" keeps the old rule.
+    # the restored weights come from it and the run says so; "final_phase" restores a dynamic
+    # (LoRA) epoch whatever validation says, and says where validation peaked.
     scores = {1: 0.5, 2: 0.9, 3: 0.3, 4: 0.4}
     monkeypatch.setattr(Trainer, "validate", lambda self: {"ndcg@10": scores.get(self.epoch, 0.0)})
     config = RunConfig(
@@ -140,20 +142,88 @@ def test_scheme3_restores_a_dynamic_epoch_unless_told_otherwise(
     results = execute_run(run)
     assert [h["phase"] for h in run.history()] == ["cached", "cached", "dynamic", "dynamic"]
     assert results["phases"] == [
-        {"name": "cached", "epochs_planned": 2, "first_epoch": 1, "last_epoch": 2},
-        {"name": "dynamic", "epochs_planned": 2, "first_epoch": 3, "last_epoch": 4},
+        {"name": "cached", "epochs_planned": 2, "first_epoch": 1, "last_epoch": 2, "best_epoch": 2, "best_valid": 0.9},
+        {"name": "dynamic", "epochs_planned": 2, "first_epoch": 3, "last_epoch": 4, "best_epoch": 4, "best_valid": 0.4},
     ]
     assert (results["best_epoch"], results["best_phase"]) == (best_epoch, best_phase)
     completion = results["completion"]
     assert (completion["best_epoch"], completion["best_phase"]) == (best_epoch, best_phase)
     if select_best == "any":
-        assert "best epoch 2, cached phase: the dynamic phase did not improve validation" in completion["summary"]
+        assert (
+            "best epoch 2, cached phase: the dynamic phase did not improve validation "
+            "(dynamic phase alone: valid NDCG@10 0.4000 (epoch 4))" in completion["summary"]
+        )
+        assert results["phase_alone"] == {}  # the restored weights are the cached phase's own
     else:
         assert "best epoch 4, dynamic phase" in completion["summary"] and "peaked at epoch 2" in completion["summary"]
+        alone = results["phase_alone"]["cached"]  # the cached phase's own best, tested once
+        assert alone["epoch"] == 2 and "ndcg@10" in alone["test"] and "ablation" in alone["note"]
     # The restored weights: LoRA's B matrices start at zero and learn only in the dynamic phase.
     model, _ = load_run_model(run)
     lora_b = [p for n, p in model.named_parameters() if "lora_B" in n]
     assert lora_b and all(bool((p == 0).all()) for p in lora_b) == (best_phase == "cached")
+
+
+def _scheme3_run(tmp_path: Path, epochs: int, **overrides: object) -> tuple[dict, list[dict]]:
+    """A tiny scheme 3 run (tiny GPT-2, LoRA on the top block): (results, history)."""
+    config = RunConfig(
+        data=DataConfig(name="synthetic", synthetic_users=120, synthetic_items=90),
+        model=EnhancedConfig.from_preset("scheme3", **{**TINY, "dynamic_layers": 1, **overrides}),
+        train=TrainConfig(epochs=epochs, lr=0.01, batch_size=512, device="cpu", patience=0, threads=1),
+    )  # type: ignore[arg-type]
+    run = start_run(config, RunStore(tmp_path))
+    results = execute_run(run)
+    return results, run.history()
+
+
+@pytest.mark.slow  # > 10 s on a 2-core machine: CI runs it, a plain local run leaves it out
+def test_scheme3_early_stops_inside_the_dynamic_phase_and_tests_the_cached_phase_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 2 cached epochs, up to 4 dynamic ones with a dynamic patience of 1: the dynamic phase
+    # beats the cached best at epoch 3, not at epoch 4, and stops there (2 of its 4 epochs).
+    scores = {1: 0.5, 2: 0.6, 3: 0.8, 4: 0.7, 5: 0.99, 6: 0.99}
+    monkeypatch.setattr(Trainer, "validate", lambda self: {"ndcg@10": scores.get(self.epoch, 0.0)})
+    results, history = _scheme3_run(tmp_path, 6, cached_epochs=2, dynamic_patience=1)
+    row = read_row(RunStore(tmp_path).get(results["run_id"]))  # what the Compare page and report show
+    assert [h["phase"] for h in history] == ["cached", "cached", "dynamic", "dynamic"]
+    assert results["early_stopped"] and results["epochs_run"] == 4
+    assert (results["best_epoch"], results["best_phase"]) == (3, "dynamic")
+    assert [(p["name"], p["epochs_planned"], p["last_epoch"], p["best_epoch"]) for p in results["phases"]] == [
+        ("cached", 2, 2, 2),
+        ("dynamic", 4, 4, 3),
+    ]
+    said = "best epoch 3, dynamic phase: cached phase alone: valid NDCG@10 0.6000 (epoch 2)"
+    assert said in results["completion"]["summary"]
+    assert row is not None and row.best_text == said
+    alone = results["phase_alone"]["cached"]
+    assert alone["epoch"] == 2 and set(alone["valid"]) == set(alone["test"]) >= {"ndcg@10", "hit@10"}
+
+
+@pytest.mark.slow  # > 10 s on a 2-core machine: CI runs it, a plain local run leaves it out
+def test_scheme3_cached_phase_alone_is_evaluated_with_the_weights_and_mode_it_validated(tmp_path: Path) -> None:
+    # Nothing scripted: the cached phase's own best, evaluated again after the run's test (in
+    # cache mode, with its snapshot), scores what it scored when it was validated.
+    results, history = _scheme3_run(tmp_path, 3, cached_epochs=2)
+    cached = results["phases"][0]
+    recorded = {h["epoch"]: h["valid"]["ndcg@10"] for h in history if "valid" in h}
+    assert cached["best_valid"] == pytest.approx(recorded[cached["best_epoch"]], abs=0)
+    if results["best_phase"] == "dynamic":
+        alone = results["phase_alone"]["cached"]
+        assert alone["epoch"] == cached["best_epoch"]
+        assert alone["valid"]["ndcg@10"] == pytest.approx(cached["best_valid"], rel=1e-6)
+    else:  # the dynamic epoch validated worse: the run's own weights are the cached phase's
+        assert results["phase_alone"] == {}
+        assert results["valid"]["primary"]["metrics"]["ndcg@10"] == pytest.approx(cached["best_valid"], rel=1e-4)
+
+
+def test_dynamic_patience_is_checked_and_applies_to_the_dynamic_phase_only() -> None:
+    with pytest.raises(ConfigError, match="dynamic_patience"):
+        EnhancedConfig.from_preset("scheme3", **TINY, dynamic_patience=-2)
+    m, _, _ = _model(EnhancedConfig.from_preset("scheme3", **TINY, dynamic_layers=1, dynamic_patience=2))
+    assert (m.phase_patience("cached"), m.phase_patience("dynamic")) == (None, 2)
+    m, _, _ = _model(EnhancedConfig.from_preset("scheme3", **TINY, dynamic_layers=1))
+    assert m.phase_patience("dynamic") is None  # -1: the run's patience
 
 
 def test_invalid_switch_combinations_name_the_fields() -> None:

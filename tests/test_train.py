@@ -18,6 +18,7 @@ from rec_core.models.registry import model_config_class
 from rec_app.run_table import read_row
 from rec_core.runs import Run, RunStore
 from rec_core.train import NegativeSampler, TrainConfig, Trainer, TrainingDiverged
+from rec_core.train.phase_ablation import earlier_phases_alone
 from tests.helpers import split_of, synthetic
 
 
@@ -145,8 +146,8 @@ def _scripted(monkeypatch: pytest.MonkeyPatch, scores: dict[int, float]) -> None
     monkeypatch.setattr(Trainer, "validate", lambda self: {"ndcg@10": scores.get(self.epoch, 0.0)})
 
 
-@pytest.mark.parametrize(("select_best", "best_epoch", "best_phase"), [("final_phase", 4, "late"), ("any", 2, "early")])
-def test_best_epoch_is_chosen_within_the_final_phase_by_default(
+@pytest.mark.parametrize(("select_best", "best_epoch", "best_phase"), [("any", 2, "early"), ("final_phase", 4, "late")])
+def test_best_epoch_is_chosen_over_all_phases_unless_told_otherwise(
     monkeypatch: pytest.MonkeyPatch, select_best: str, best_epoch: int, best_phase: str
 ) -> None:
     _scripted(monkeypatch, {1: 0.5, 2: 0.9, 3: 0.3, 4: 0.4})
@@ -163,6 +164,11 @@ def test_best_epoch_is_chosen_within_the_final_phase_by_default(
     assert (t.best_epoch, t.best_phase) == (best_epoch, best_phase)
     assert t.peak == {"epoch": 2, "phase": "early", "score": 0.9}  # the overall peak, whatever is restored
     assert [(p["name"], p["first_epoch"], p["last_epoch"]) for p in t.phases] == [("early", 1, 2), ("late", 3, 4)]
+    # Each phase's own best, whichever is restored; the earlier phase's weights are kept.
+    assert [(p["best_epoch"], p["best_score"]) for p in t.phases] == [(2, 0.9), (4, 0.4)]
+    early = t.phase_state("early")
+    assert early is not None and all(torch.equal(v, state_after_2[k]) for k, v in early.items())
+    assert t.phase_state("late") is None  # the final phase's best is never an ablation
     restored_cached = all(torch.equal(v, state_after_2[k]) for k, v in t.model.state_dict().items())
     assert restored_cached == (best_phase == "early")
 
@@ -179,6 +185,69 @@ def test_final_phase_without_a_validated_epoch_keeps_the_earlier_best(monkeypatc
     assert (res.best_epoch, res.best_phase) == (2, "early")
 
 
+@pytest.mark.parametrize(
+    ("scores", "best_epoch", "best_phase", "epochs_run"),
+    [
+        # The late phase never beats the early best: it stops after `patience` epochs of its own.
+        ({1: 0.5, 2: 0.6, 3: 0.7, 4: 0.65, 5: 0.68, 6: 0.9}, 3, "early", 5),
+        # It beats it at epoch 4, then stops after two epochs without a better one.
+        ({1: 0.5, 2: 0.6, 3: 0.7, 4: 0.8, 5: 0.75, 6: 0.78, 7: 0.95}, 4, "late", 6),
+    ],
+)
+def test_patience_is_counted_within_each_phase(
+    monkeypatch: pytest.MonkeyPatch, scores: dict[int, float], best_epoch: int, best_phase: str, epochs_run: int
+) -> None:
+    _scripted(monkeypatch, scores)
+    t = _trainer(0, patience=2)
+    t.begin_phase("early", final=False)
+    first = t.fit(3)
+    t.begin_phase("late", final=True)
+    res = t.fit(5)
+    assert not first.early_stopped and res.early_stopped  # the count restarted with the late phase
+    assert t.epoch == epochs_run and (res.best_epoch, res.best_phase) == (best_epoch, best_phase)
+    assert t.phases[1]["last_epoch"] == epochs_run
+    # A phase may have its own patience: 1 stops the late phase after its first bad epoch.
+    _scripted(monkeypatch, scores)
+    t = _trainer(0, patience=2)
+    t.begin_phase("early", final=False)
+    t.fit(3)
+    t.begin_phase("late", final=True)
+    assert t.fit(5, patience=1).early_stopped and t.epoch == (4 if best_phase == "early" else 5)
+
+
+def test_an_earlier_phase_alone_is_tested_once_and_the_restored_weights_come_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _scripted(monkeypatch, {1: 0.5, 2: 0.6, 3: 0.9, 4: 0.7})
+    t = _trainer(0, patience=0)
+    modes: list[str] = []
+    t.begin_phase("early", final=False)
+    t.fit(2)
+    t.begin_phase("late", final=True)
+    t.fit(2)
+    assert t.best_phase == "late"
+    restored = t.snapshot()
+    setups = {"early": lambda: modes.append("early"), "late": lambda: modes.append("late")}
+    alone = earlier_phases_alone(t, setups, "late", t.data, t.split, t.eval_config)
+    assert modes == ["early", "late"]  # evaluated in the early phase's mode, then put back
+    assert all(torch.equal(v, restored[k]) for k, v in t.snapshot().items())
+    early = t.phase_state("early")
+    assert early is not None and set(alone) == {"early"} and alone["early"]["epoch"] == 2
+    probe = MF(t.data.n_users, t.data.n_items, MFConfig(embed_dim=16))
+    probe.load_state_dict({**t.model.state_dict(), **early})
+    direct = {name: evaluate(probe, t.data, t.split, name, t.eval_config).metrics for name in ("valid", "test")}
+    assert alone["early"]["valid"]["ndcg@10"] == pytest.approx(direct["valid"]["ndcg@10"], abs=0)
+    assert alone["early"]["test"]["ndcg@10"] == pytest.approx(direct["test"]["ndcg@10"], abs=0)
+    # When the restored weights are the earlier phase's own, there is nothing to ablate.
+    _scripted(monkeypatch, {1: 0.5, 2: 0.9, 3: 0.3, 4: 0.4})
+    t = _trainer(0, patience=0)
+    t.begin_phase("early", final=False)
+    t.fit(2)
+    t.begin_phase("late", final=True)
+    t.fit(2)
+    assert t.best_phase == "early" and earlier_phases_alone(t, setups, "late", t.data, t.split, t.eval_config) == {}
+
+
 def test_single_phase_epochs_are_named_train() -> None:
     t = _trainer(0, epochs=2)
     res = t.fit()
@@ -186,7 +255,7 @@ def test_single_phase_epochs_are_named_train() -> None:
 
 
 def test_select_best_is_validated() -> None:
-    assert TrainConfig().select_best == "final_phase"
+    assert TrainConfig().select_best == "any"
     with pytest.raises(ConfigError) as err:
         TrainConfig(select_best="best")  # type: ignore[arg-type]
     assert err.value.field == "select_best" and "final_phase" in str(err.value) and "any" in str(err.value)
@@ -228,10 +297,20 @@ def test_finished_and_user_stopped_runs_say_so(tmp_path: Path, monkeypatch: pyte
         "epochs_completed": 2,
         "best_epoch": done["best_epoch"],
         "best_phase": "train",
-        "select_best": "final_phase",
+        "select_best": "any",
         "summary": "",
     }
-    assert done["phases"] == [{"name": "train", "epochs_planned": 2, "first_epoch": 1, "last_epoch": 2}]
+    assert done["phases"] == [
+        {
+            "name": "train",
+            "epochs_planned": 2,
+            "first_epoch": 1,
+            "last_epoch": 2,
+            "best_epoch": done["best_epoch"],
+            "best_valid": done["valid"]["primary"]["metrics"]["ndcg@10"],
+        }
+    ]
+    assert done["phase_alone"] == {}  # one phase: nothing to ablate
     run = _run(tmp_path, epochs=5)
     # The stop comes from the run's STOP file, polled between steps.
     original = Trainer._train_epoch

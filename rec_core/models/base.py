@@ -101,6 +101,11 @@ class Recommender(nn.Module):
         names go into every epoch record and the run's `best_phase`."""
         return [("train", epochs, None)]
 
+    def phase_patience(self, name: str) -> int | None:
+        """Early-stopping patience within phase `name` of `fit_phases` (None: the run's
+        `TrainConfig.patience`); the Enhanced model's scheme 3 may give its dynamic phase its own."""
+        return None
+
     def describe(self) -> dict[str, Any]:
         """Facts about the built model for the run's results (`model_info`); none by default."""
         return {}

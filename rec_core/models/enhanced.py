@@ -109,6 +109,7 @@ class EnhancedConfig:
     lora_dropout: float = 0.05  # dropout on the LoRA branch
     dynamic_layers: int = 2  # top backbone blocks run with gradients in dynamic mode
     cached_epochs: int = 0  # scheme 3: epochs in cache mode before switching to dynamic (-1: half)
+    dynamic_patience: int = -1  # scheme 3: patience within the dynamic phase (-1: the run's; 0: never stop)
     id_dropout: float = 0.1  # share of batch ids replaced by the neutral ID embedding (cold start)
     dropout: float = 0.1  # dropout in the fusion
     init_std: float = 0.1  # std of the ID embeddings' normal init
@@ -164,6 +165,10 @@ class EnhancedConfig:
             )
         if self.cached_epochs < -1:
             raise ConfigError("cached_epochs", f"must be >= 0 (or -1 for half), got {self.cached_epochs}")
+        if self.dynamic_patience < -1:
+            raise ConfigError(
+                "dynamic_patience", f"must be >= 0 (or -1 for the run's patience), got {self.dynamic_patience}"
+            )
         if self.cached_epochs != 0 and self.use_cache:
             raise ConfigError(
                 "cached_epochs, use_cache",
@@ -427,6 +432,14 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
             self.use_cache = False
 
         return [("cached", cached, to_cache), ("dynamic", epochs - cached, to_dynamic)]
+
+    def phase_patience(self, name: str) -> int | None:
+        """Scheme 3's dynamic phase stops after `dynamic_patience` epochs that do not beat the
+        best so far (the cached phase's best included); other phases use the run's patience."""
+        c = self.config
+        if name == "dynamic" and c.cached_epochs != 0 and c.dynamic_patience >= 0:
+            return c.dynamic_patience
+        return None
 
     # -- scoring ----------------------------------------------------------------------------
     def _tables(self) -> ScoringTables:

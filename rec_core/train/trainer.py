@@ -32,10 +32,12 @@ __all__ = ["TrainConfig", "Trainer", "FitResult", "TrainingDiverged", "resolve_d
 Event = Literal["on_fit_start", "on_step_end", "on_epoch_end", "on_fit_end"]
 Callback = Callable[["Trainer", dict[str, Any]], None]
 # How the restored epoch is chosen when a run trains in several phases (scheme 3: cached, then
-# dynamic). "final_phase": within the last phase only, so a row named after that phase (e.g.
-# "scheme 3 (LoRA)") really has its weights from it; "any": over all phases (the old rule).
-SelectBest = Literal["final_phase", "any"]
-SELECT_BEST: tuple[str, ...] = ("final_phase", "any")
+# dynamic). "any": the best validated epoch over all phases, so an earlier phase's best stays a
+# candidate and the run records which phase won (`best_phase`); "final_phase": within the last
+# phase only, which makes "the best epoch is in the final phase" true by construction (kept for
+# runs that ask for it; a report must not cite it as evidence for that phase).
+SelectBest = Literal["any", "final_phase"]
+SELECT_BEST: tuple[str, ...] = ("any", "final_phase")
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ class TrainConfig:
     lr: float = 2e-3  # Adam learning rate (chosen for MF on ML-100K valid)
     weight_decay: float = 0.0  # Adam weight decay (L2 on every trainable parameter)
     batch_size: int = 2048  # (user, pos, neg) triples per step
-    patience: int = 20  # epochs without a better validation score before stopping; 0: never stop early
+    patience: int = 20  # epochs without a better validation score before stopping, counted within each
+    # training phase (a phase starts its count at 0; a model may set its own per phase); 0: never stop early
     monitor: str = "ndcg@10"  # validation metric that selects the best epoch
     eval_every: int = 1  # validate every this many epochs
     device: str = "auto"  # auto | cpu | cuda | mps
@@ -52,8 +55,8 @@ class TrainConfig:
     grad_clip: float = 0.0  # clip the gradient norm to this value; 0 disables
     threads: int = 0  # CPU threads for torch; 0 keeps torch's default. Small models on a busy
     # 2-core machine run several times faster with 1 (no OpenMP threads fighting for cores)
-    select_best: SelectBest = "final_phase"  # with several training phases, restore the best
-    # epoch of the final phase ("final_phase") or of any phase ("any"); one phase: no difference
+    select_best: SelectBest = "any"  # with several training phases, restore the best epoch of
+    # any phase ("any") or of the final phase only ("final_phase"); one phase: no difference
 
     def __post_init__(self) -> None:
         if self.epochs < 0:
@@ -117,6 +120,11 @@ class FitResult:
     best_phase: str | None = None  # phase of best_epoch (None when no epoch was validated)
 
 
+def _phase_entry(name: str) -> dict[str, Any]:
+    """A phase as `Trainer.phases` lists it, before any of its epochs."""
+    return {"name": name, "first_epoch": None, "last_epoch": None, "best_epoch": None, "best_score": None}
+
+
 def resolve_device(name: str) -> torch.device:
     """`auto` picks cuda, then mps, then cpu; an explicit device that is absent is an error."""
     if name == "auto":
@@ -164,9 +172,15 @@ class Trainer:
         self.best_phase: str | None = None  # phase of best_epoch
         self._best_state: dict[str, torch.Tensor] | None = None
         # Phases: every epoch record carries the current phase's name; `phases` lists them in
-        # order with their first and last epoch (None until one of its epochs completes).
+        # order with their first and last epoch (None until one of its epochs completes) and
+        # their own best validated epoch and score ("best_epoch", "best_score"; None until one
+        # is validated), whichever phase the restored weights come from.
         self.phase = "train"
         self.phases: list[dict[str, Any]] = []
+        # The weights of each non-final phase's own best epoch (phase name -> snapshot): what
+        # that phase alone achieved, for a recorded ablation (`phase_state`).
+        self._phase_states: dict[str, dict[str, torch.Tensor]] = {}
+        self._final = True  # the current phase is the final one (begin_phase's `final`)
         # The best validated epoch over all phases, whatever `select_best` restores: lets a run
         # say "the dynamic phase did not improve validation".
         self.peak: dict[str, Any] | None = None  # {"epoch", "phase", "score"}
@@ -224,18 +238,42 @@ class Trainer:
             self._set_aside = (self.best_score, self.best_epoch, self.best_phase, self._best_state)
             self.best_score, self.best_epoch, self.best_phase, self._best_state = -math.inf, 0, None, None
         self.phase = name
-        self.phases.append({"name": name, "first_epoch": None, "last_epoch": None})
+        self._final = final
+        self.phases.append(_phase_entry(name))
 
     def _note_epoch(self) -> None:
         """Record the completed epoch `self.epoch` in the current phase."""
         if not self.phases:  # a fit without begin_phase: one implicit phase
-            self.phases.append({"name": self.phase, "first_epoch": None, "last_epoch": None})
+            self.phases.append(_phase_entry(self.phase))
         current = self.phases[-1]
         if current["first_epoch"] is None:
             current["first_epoch"] = self.epoch
         current["last_epoch"] = self.epoch
 
     # -- training --------------------------------------------------------------------------------
+    def phase_state(self, name: str) -> dict[str, torch.Tensor] | None:
+        """The weights of non-final phase `name`'s own best validated epoch (what `snapshot`
+        keeps), or None when that phase validated no epoch (or is the final one)."""
+        return self._phase_states.get(name)
+
+    def _note_validation(self, score: float) -> bool:
+        """Record the validated epoch `self.epoch` (`score`: the monitor): the peak over all
+        phases, the current phase's own best (with its weights for a non-final phase) and the
+        best to restore. Returns whether the best to restore improved (patience resets)."""
+        if self.peak is None or score > self.peak["score"]:
+            self.peak = {"epoch": self.epoch, "phase": self.phase, "score": score}
+        state = None
+        improved = score > self.best_score  # NaN (no validation users) never improves
+        if improved:
+            self.best_score, self.best_epoch, self.best_phase = score, self.epoch, self.phase
+            self._best_state = state = self.snapshot()
+        current = self.phases[-1]
+        if current["best_score"] is None or score > current["best_score"]:
+            current["best_epoch"], current["best_score"] = self.epoch, score
+            if not self._final:  # one snapshot serves both when the two bests move together
+                self._phase_states[self.phase] = state if state is not None else self.snapshot()
+        return improved
+
     def _trainable(self) -> list[torch.nn.Parameter]:
         return [p for p in self.model.parameters() if p.requires_grad]
 
@@ -250,7 +288,9 @@ class Trainer:
             self._opt_params = ids
         return self._optimizer
 
-    def _snapshot(self) -> dict[str, torch.Tensor]:
+    def snapshot(self) -> dict[str, torch.Tensor]:
+        """A copy of the model's weights that training can change (`load_state_dict(...,
+        strict=False)` puts them back)."""
         # Only what training can change: trainable parameters and buffers. A frozen backbone
         # would be hundreds of MB to copy at every improvement and never differs.
         trainable = {n for n, p in self.model.named_parameters() if p.requires_grad}
@@ -273,7 +313,7 @@ class Trainer:
         self.peak = {"epoch": 0, "phase": "initial", "score": score}
         if score > self.best_score:  # NaN (no validation users) keeps nothing
             self.best_score, self.best_epoch, self.best_phase = score, 0, "initial"
-            self._best_state = self._snapshot()
+            self._best_state = self.snapshot()
         record = {
             "epoch": 0,
             "phase": "initial",
@@ -287,9 +327,15 @@ class Trainer:
         self._emit("on_epoch_end", record)
         return record
 
-    def fit(self, epochs: int | None = None) -> FitResult:
-        """Train up to `epochs` more epochs (default `config.epochs`); returns what happened."""
+    def fit(self, epochs: int | None = None, patience: int | None = None) -> FitResult:
+        """Train up to `epochs` more epochs (default `config.epochs`), stopping early after
+        `patience` validated epochs without a better score to restore (default
+        `config.patience`; counted from 0 in each call: a phase has its own count); returns
+        what happened."""
         n_epochs = self.config.epochs if epochs is None else epochs
+        patience = self.config.patience if patience is None else patience
+        if patience < 0:
+            raise ConfigError("patience", f"must be >= 0, got {patience}")
         if n_epochs < 0:
             raise ConfigError("epochs", f"must be >= 0, got {n_epochs}")
         self._stop = False
@@ -326,19 +372,12 @@ class Trainer:
                 record["valid"] = valid
                 record["eval_seconds"] = time.perf_counter() - t_eval
                 score = valid.get(self.config.monitor, float("nan"))
-                if self.peak is None or score > self.peak["score"]:
-                    self.peak = {"epoch": self.epoch, "phase": self.phase, "score": score}
-                if score > self.best_score:
-                    self.best_score, self.best_epoch, self.best_phase = score, self.epoch, self.phase
-                    self._best_state = self._snapshot()
-                    bad_epochs = 0
-                else:
-                    bad_epochs += 1
+                bad_epochs = 0 if self._note_validation(score) else bad_epochs + 1
                 record["best_epoch"] = self.best_epoch
                 record["best_phase"] = self.best_phase
             history.append(record)
             self._emit("on_epoch_end", record)
-            if self.config.patience and bad_epochs >= self.config.patience:
+            if patience and bad_epochs >= patience:
                 early = True
                 break
         if not model.trainable and self.best_epoch == 0:
