@@ -25,6 +25,7 @@ __all__ = [
     "keep",
     "preset_picker",
     "model_fields",
+    "warm_start_toggle",
     "common_fields",
     "config_dict",
     "presets",
@@ -132,8 +133,19 @@ def _backbone_options(backbones: list[dict[str, object]]) -> list[str]:
     return [str(b["name"]) for b in backbones if b.get("available")]
 
 
-def model_fields(model: str, backbones: list[dict[str, object]], lang: str) -> dict[str, Any]:
-    """Widgets of the model's own settings (inside the form); returns the model section."""
+def warm_start_toggle(model: str, lang: str) -> bool:
+    """For a text model: the warm-start switch, drawn above the form so that the switches that
+    depend on it (keep the MF part fixed) follow it at once; False for other models."""
+    if model not in ("gpt2rec", "enhanced"):
+        return False
+    return bool(
+        st.toggle(t("field.warm_start", lang), key=keep("tr_warm_start"), help=t("field.warm_start_help", lang))
+    )
+
+
+def model_fields(model: str, backbones: list[dict[str, object]], lang: str, warm: bool = False) -> dict[str, Any]:
+    """Widgets of the model's own settings (inside the form); returns the model section.
+    `warm`: the warm-start switch's value (`warm_start_toggle`)."""
     fields: dict[str, Any] = {"name": model}
     if model == "pop":
         st.caption(t("train.pop_note", lang))
@@ -160,16 +172,20 @@ def model_fields(model: str, backbones: list[dict[str, object]], lang: str) -> d
             key=keep("tr_max_length"),
             help=t("field.max_length_help", lang),
         )
-        w1, w3, w2 = st.columns([2, 2, 1])
+        w3, w2 = st.columns([2, 1])
         # "auto": each seed starts from the finished MF run of its own dataset, split and seed.
-        warm = w1.toggle(t("field.warm_start", lang), key=keep("tr_warm_start"), help=t("field.warm_start_help", lang))
         fields["init_from_run"] = "auto" if warm else ""
-        # Only a warm start has an MF part to keep fixed (the config refuses it otherwise); inside
-        # the form the toggle cannot follow the warm-start one before submit, so it applies only then.
-        fields["freeze_mf"] = (
-            w3.toggle(t("field.freeze_mf", lang), key=keep("tr_freeze_mf"), help=t("field.freeze_mf_help", lang))
-            and warm
-        )
+        # Only a warm start has an MF part to keep fixed (the config refuses it otherwise): without
+        # one the switch shows off and cannot be used; its own value comes back with the warm start.
+        if warm:
+            fields["freeze_mf"] = w3.toggle(
+                t("field.freeze_mf", lang), key=keep("tr_freeze_mf"), help=t("field.freeze_mf_help", lang)
+            )
+        else:
+            w3.toggle(
+                t("field.freeze_mf", lang), value=False, disabled=True, help=t("field.freeze_mf_needs_warm", lang)
+            )
+            fields["freeze_mf"] = False
         fields["gate_init"] = w2.number_input(
             t("field.gate_init", lang),
             0.0,

@@ -13,6 +13,7 @@ from app_support.page_frame import language_sidebar, page_icon
 from app_support.session import init_page
 from rec_app import estimate as est
 from rec_app.datasets import availability
+from rec_app.form_checks import check_backbone_depth
 from rec_app.i18n import format_duration, t
 from rec_app.launch import (
     build_configs,
@@ -88,9 +89,10 @@ with page_guard(lang):
             except Exception as exc:  # noqa: BLE001 - whatever the files are, the rest of the page stays usable
                 show_error(exc, lang, "csv.invalid")
     preset = train_form.preset_picker(lang) if model == "enhanced" else ""
+    warm = train_form.warm_start_toggle(model, lang)
 
     with st.form("train_form", border=True):
-        model_section = train_form.model_fields(model, resources.backbones(), lang)
+        model_section = train_form.model_fields(model, resources.backbones(), lang, warm)
         with_control = train_form.control_toggle(model, lang)
         common = train_form.common_fields(dataset, lang)
         confirm = st.checkbox(
@@ -110,6 +112,7 @@ with page_guard(lang):
             config = train_form.config_dict(
                 dataset, split, model_section, common, preset, csv_data["data"] if csv_data else None
             )
+            check_backbone_depth(config["model"], resources.backbones())
             if dataset == "csv" and csv_data is None:
                 raise RecCoreError(t("csv.validate_first", lang))
             seeds = parse_seeds(common["seeds"])

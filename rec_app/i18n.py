@@ -200,6 +200,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                                 "仅仅多训练就能提升 MF（ML-100K ratio 上 NDCG@10 +1.8%）：对比页和报告以该对照评判热启动模型，"
                                 "这部分提升不会记到文本头上。"),
     "field.freeze_mf": ("Keep the MF part fixed", "固定 MF 部分"),
+    "field.freeze_mf_needs_warm": ("Only with a warm start from MF: turn that on first.", "仅在从 MF 热启动时可用：请先打开热启动。"),
     "field.freeze_mf_help": ("With a warm start: the MF run's embeddings and item bias stay as they are and the "
                              "text part learns what MF misses. The run validates its starting weights too and keeps "
                              "them unless an epoch validates better: with text gate 0 those weights score as that MF, "

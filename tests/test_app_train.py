@@ -389,3 +389,33 @@ def test_live_metrics_say_they_are_test_metrics(runs: Path) -> None:
     no_failure(at)
     labels = [m.label for m in at.metric]
     assert labels and all(label.startswith("test ") for label in labels), labels
+
+
+# -- issue 23 item 8: the form refuses what cannot run ------------------------------------------------
+def test_more_dynamic_layers_than_the_backbone_has_are_refused_before_launch(runs: Path) -> None:
+    before = set(RunStore(runs).run_ids())
+    at = page("pages/1_Train.py")
+    at.selectbox(key="tr_model").set_value("enhanced").run()
+    at.segmented_control(key="tr_preset").set_value("scheme2").run()  # LoRA on the top blocks
+    at.selectbox(key="tr_backbone").set_value("minilm")
+    at.number_input(key="tr_dynamic_layers").set_value(40)
+    button(at, "Launch").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any(
+        "Dynamic layers (dynamic_layers)" in e and "minilm has 6 transformer blocks" in e and "got 40" in e
+        for e in errors
+    ), errors
+    assert set(RunStore(runs).run_ids()) == before
+    at.number_input(key="tr_dynamic_layers").set_value(6)
+    button(at, "Estimate duration").click().run()
+    assert not any("dynamic_layers" in e.value for e in at.error)
+
+
+def test_backbones_report_their_depth_from_their_config() -> None:
+    from rec_core.text.backbones import available_backbones
+
+    depth = {b["name"]: b["n_layers"] for b in available_backbones() if b["available"]}
+    assert depth["tiny-gpt2"] == 2
+    if "minilm" in depth:
+        assert depth["minilm"] == 6

