@@ -12,6 +12,8 @@ from app_support import resources
 from rec_app.compare_table import GroupComparison, RunGroup, compare_groups
 from rec_app.compare_text import (
     differences_display,
+    duplicate_notes,
+    labels_table,
     format_p,
     format_x_random,
     group_label,
@@ -22,6 +24,8 @@ from rec_app.compare_text import (
 
 __all__ = [
     "group_label",
+    "duplicate_notes",
+    "labels_table",
     "summary_display",
     "differences_display",
     "verdict_sentences",

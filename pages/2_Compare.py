@@ -7,6 +7,8 @@ import streamlit as st
 from app_support import resources
 from app_support.charts import export_all_button, show_figure
 from app_support.compare_view import (
+    duplicate_notes,
+    labels_table,
     cached_comparisons,
     differences_display,
     group_label,
@@ -32,6 +34,7 @@ from rec_app.compare_table import (
     tested_weights_table,
     usable_row,
 )
+from rec_app.equal_budget import control_comparisons, equal_budget_pairs, warm_start_display, warm_start_table
 from rec_app.figures import metric_bars, run_colours, segment_bars, training_curves
 from rec_app.i18n import metric_label, part_metric_label, t
 from rec_app.report import ReportInputs
@@ -127,6 +130,8 @@ with page_guard(lang):
     random = random_reference(reference, resources.run_results) if reference is not None else {}
 
     summary = summary_table(selected, TABLE_METRICS)
+    for note in duplicate_notes(selected, lang):
+        st.warning(note)
     st.subheader(t("compare.table", lang))
     st.dataframe(
         summary_display(summary, metrics, lang, random, len(reference.runs) if reference else 0),
@@ -134,6 +139,8 @@ with page_guard(lang):
         width="stretch",
     )
     st.caption(t("compare.table_note", lang) + (" " + t("compare.random_note", lang) if random else ""))
+    with st.expander(t("compare.labels", lang)):
+        st.dataframe(labels_table(selected, lang), hide_index=True, width="stretch")
     with st.expander(t("compare.tested_weights", lang)):
         weights = tested_weights_table(selected)
         weights["best_phase"] = [t(f"phase_name.{p}", lang, default=p) if p else "–" for p in weights["best_phase"]]
@@ -150,15 +157,25 @@ with page_guard(lang):
             hide_index=True,
             width="stretch",
         )
+    warm = warm_start_table(selected, resources.run_results)  # which MF run each warm start used
+    if not warm.empty:
+        with st.expander(t("compare.warm_sources", lang)):
+            st.dataframe(warm_start_display(warm, lang), hide_index=True, width="stretch")
 
-    comparisons = []
+    # A warm-started group's reference is its equal-budget control, MF continued (rec_app.equal_budget);
+    # the reference chosen above (MF from scratch) stays beside it.
+    pairs = equal_budget_pairs(selected, groups)
+    found_controls = control_comparisons(pairs, lambda ref, others: cached_comparisons(ref, others, TABLE_METRICS))
+    found = []
     if reference is None:
         st.info(t("compare.no_reference", lang))
     else:
-        st.subheader(t("compare.diffs", lang, reference=reference.name))
+        st.subheader(t("compare.diffs", lang, reference=reference.title))
         st.markdown(t("compare.rule", lang))
         found = cached_comparisons(reference, [g for g in selected if g.key != ref_key], TABLE_METRICS)
-        comparisons = adjust_for_multiplicity(found, metrics)  # Holm over what this page shows
+    # Holm over everything this page shows: the differences to the reference and to the controls.
+    adjusted = adjust_for_multiplicity([*found, *found_controls], metrics)
+    comparisons, controls = adjusted[: len(found)], adjusted[len(found) :]
     for gc in comparisons:
         if gc.error:
             st.warning(t("compare.cannot_pair", lang, group=gc.group, error=gc.error))
@@ -174,6 +191,20 @@ with page_guard(lang):
             width="stretch",
             column_config={t("col.group", lang): st.column_config.TextColumn(width="medium")},
         )
+    if pairs:
+        st.subheader(t("compare.control_heading", lang))
+        st.markdown(t("compare.control_rule", lang))
+        for group, control in pairs:
+            if control is None:
+                st.info(t("compare.no_control", lang, group=group.name))
+        for gc in controls:
+            if gc.error:
+                st.warning(t("compare.cannot_pair", lang, group=gc.group, error=gc.error))
+        control_diffs = differences_table(controls, random)
+        if not control_diffs.empty:
+            for sentence in verdict_sentences(controls, metrics, lang):
+                st.markdown(f"- {sentence}")
+            st.dataframe(differences_display(control_diffs, metrics, lang), hide_index=True, width="stretch")
 
     e1, e2, _ = st.columns([1, 1, 3])
     e1.download_button(
@@ -243,6 +274,8 @@ with page_guard(lang):
             metrics=metrics,
             segment_metric=seg_metric,
             presentation=style.presentation,
+            control_comparisons=controls,
+            missing_controls=[group.name for group, control in pairs if control is None],
         ),
         st.session_state.get(REPORT_FIGURES_KEY, {}),
         lang,

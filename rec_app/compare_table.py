@@ -25,6 +25,7 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import pandas as pd
@@ -32,7 +33,7 @@ import pandas as pd
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.evaluate import seed_summary
 from rec_core.evaluate.compare import SeedAwareComparison, compare_seeds, holm_adjust
-from rec_app.model_names import model_display_name
+from rec_app.model_names import model_display_name, model_short_name
 from rec_app.run_table import RunRow
 from rec_core.setting import data_split, describe_setting, setting_mismatch
 
@@ -73,6 +74,7 @@ USER_SEGMENT_ORDER: tuple[str, ...] = ("low", "mid", "high")
 _SEED_PATHS = (("seed",), ("label",), ("split", "seed"), ("train", "seed"))
 BASELINE_MODELS: tuple[str, ...] = ("mf", "pop")  # the default reference, in order of preference
 PRIMARY_METRIC = "ndcg@10"
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # sorts runs without a time stamp last
 # What `differences_table` says of a group against the reference for one metric (the seed-aware comparison).
 # p_value and the CI are seed-level (t-test over seeds; NaN with one seed); p_adjusted is Holm's over
 # the comparisons shown together (n_compared); user_p_value is the secondary, user-level view.
@@ -95,11 +97,22 @@ COMPARISON_COLUMNS = (
 
 @dataclass(frozen=True)
 class RunGroup:
-    """Runs whose configs are equal except for the seed (and the free-text label)."""
+    """Runs whose configs are equal except for the seed (and the free-text label), and whose
+    results record the same processes, warm-start source settings, backbone identity and
+    training code (`RunRow.setting`): one run per seed."""
 
-    key: str  # hash of the seedless config
+    key: str  # hash of the seedless config and the result setting
     name: str  # shown in tables and legends
-    runs: tuple[RunRow, ...]  # sorted by seed
+    runs: tuple[RunRow, ...]  # sorted by seed, one per seed
+    # Further runs of a seed the group already has (the same experiment run again): left out of
+    # every number, so that a repeated seed is never counted as seed variation; the page flags them.
+    duplicates: tuple[RunRow, ...] = ()
+    full_name: str = ""  # everything the name stands for (hover, exports); `name` is short and unique
+
+    @property
+    def title(self) -> str:
+        """The full name (the short name where no full one was recorded)."""
+        return self.full_name or self.name
 
     @property
     def seeds(self) -> tuple[int | None, ...]:
@@ -144,9 +157,29 @@ def seedless_config(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _key(config: dict[str, Any]) -> str:
-    text = json.dumps(seedless_config(config), sort_keys=True, default=str)
+def _grouping(row: RunRow) -> dict[str, Any]:
+    """What decides a run's group: its seedless config, and what its results record beyond the
+    config that can change its numbers (processes, warm-start source, backbone, code)."""
+    return {**seedless_config(row.config), "result_setting": row.setting}
+
+
+def _key(row: RunRow) -> str:
+    text = json.dumps(_grouping(row), sort_keys=True, default=str)
     return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def _one_per_seed(rows: Sequence[RunRow]) -> tuple[tuple[RunRow, ...], tuple[RunRow, ...]]:
+    """(one run per seed, the others): of runs sharing a seed the newest finished is kept."""
+    newest_first = sorted(rows, key=lambda r: r.finished_at or r.created_at or _EPOCH, reverse=True)
+    kept: dict[int | None, RunRow] = {}
+    extra: list[RunRow] = []
+    for r in newest_first:
+        if r.seed in kept:
+            extra.append(r)
+        else:
+            kept[r.seed] = r
+    by_seed = sorted(kept.values(), key=lambda r: (r.seed is None, r.seed or 0))
+    return tuple(by_seed), tuple(sorted(extra, key=lambda r: (r.seed is None, r.seed or 0, r.run_id)))
 
 
 def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
@@ -170,14 +203,14 @@ def _base_name(row: RunRow, lang: str, with_setting: bool) -> str:
     return f"{name} · {row.dataset} · {row.split}" if with_setting else name
 
 
-def _disambiguate(names: list[str], configs: list[dict[str, Any]]) -> list[str]:
+def _disambiguate(names: list[str], groupings: list[dict[str, Any]]) -> list[str]:
     """Append the settings that differ to names that would otherwise collide (e.g. `lr=0.01`)."""
     out = list(names)
     for name in set(names):
         idx = [i for i, n in enumerate(names) if n == name]
         if len(idx) < 2:
             continue
-        flat = [_flatten(seedless_config(configs[i])) for i in idx]
+        flat = [_flatten(groupings[i]) for i in idx]
         keys = sorted({k for f in flat for k in f})
         differing = [k for k in keys if len({json.dumps(f.get(k), default=str) for f in flat}) > 1]
         for i, f in zip(idx, flat):
@@ -200,21 +233,35 @@ def group_runs(
     buckets: dict[str, list[RunRow]] = {}
     for row in rows:
         if usable_row(row, include_stopped):
-            key = _key(row.config) + (":stopped" if row.state == "stopped" else "")
+            key = _key(row) + (":stopped" if row.state == "stopped" else "")
             buckets.setdefault(key, []).append(row)
     keys = list(buckets)
     several = len({_setting_key(RunGroup(k, "", tuple(buckets[k]))) for k in keys}) > 1
-    names = []
+    names, shorts = [], []
     for key in keys:
         labels = {r.config.get("label") or "" for r in buckets[key]}
         label = labels.pop() if len(labels) == 1 else ""
         names.append(label or _base_name(buckets[key][0], lang, several))
-    names = _disambiguate(names, [buckets[k][0].config for k in keys])
-    names = [f"{n} ({stopped_mark})" if k.endswith(":stopped") else n for n, k in zip(names, keys)]
+        first = buckets[key][0]
+        setting = f" · {first.dataset} · {first.split}" if several else ""
+        shorts.append(label or model_short_name(first.config, lang) + setting)
+    groupings = [_grouping(buckets[k][0]) for k in keys]
+    names, shorts = _disambiguate(names, groupings), _unique(_disambiguate(shorts, groupings))
+    mark = [f" ({stopped_mark})" if k.endswith(":stopped") else "" for k in keys]
     return [
-        RunGroup(k, n, tuple(sorted(buckets[k], key=lambda r: (r.seed is None, r.seed or 0))))
-        for k, n in zip(keys, names)
+        RunGroup(k, s + m, *_one_per_seed(buckets[k]), full_name=n + m) for k, n, s, m in zip(keys, names, shorts, mark)
     ]
+
+
+def _unique(names: list[str]) -> list[str]:
+    """`names` with a ` #2`, ` #3` ... on repeats that still collide (settings beyond the three
+    `_disambiguate` shows)."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n} #{seen[n]}")
+    return out
 
 
 def single_groups(
@@ -239,8 +286,9 @@ def default_reference(selected: Sequence[RunGroup], candidates: Sequence[RunGrou
     """Key of the group Compare measures the others against by default; None when none fits.
 
     Never by recency: the reference is a group of finished runs (every run `done`) of the
-    ID-only baseline (`mf`, else `pop`), on the dataset and split of the other selected groups
-    (the most common one among the non-baseline groups; ties: the first in `selected`), the one
+    ID-only baseline (`mf` trained from scratch, else `pop`; MF continued is the control of
+    warm-started groups, rec_app.equal_budget), on the dataset and split of the other selected
+    groups (the most common one among the non-baseline groups; ties: the first in `selected`), the one
     with the most seeds; ties go to the group sharing the most seeds with the others, then to
     one already selected, then to the name. `candidates` (default: `selected`) are the groups it
     may be taken from, e.g. all groups so that a baseline not yet selected can be proposed.
@@ -255,7 +303,7 @@ def default_reference(selected: Sequence[RunGroup], candidates: Sequence[RunGrou
     target = max(dict.fromkeys(settings), key=settings.count)  # most common; first wins ties
     other_seeds = {s for g in others for s in g.seeds}
     for model in BASELINE_MODELS:
-        fits = [g for g in pool if g.model == model and g.all_done and _setting_key(g) == target]
+        fits = [g for g in pool if g.model == model and g.all_done and _setting_key(g) == target and not _continued(g)]
         if fits:
             picked = {g.key for g in selected}
             best = min(
@@ -265,9 +313,23 @@ def default_reference(selected: Sequence[RunGroup], candidates: Sequence[RunGrou
     return None
 
 
+def _continued(group: RunGroup) -> bool:
+    """MF trained on from another MF run: the equal-budget control of warm-started models
+    (rec_app.equal_budget), never the reference of every group."""
+    model = group.runs[0].config.get("model") if group.runs else None
+    return isinstance(model, dict) and bool(model.get("init_from_run"))
+
+
 def initial_selection(groups: Sequence[RunGroup], n: int = 3) -> list[str]:
     """What Compare selects when nothing was chosen yet: the `n` newest groups, plus the
-    reference `default_reference` would measure them against when it is not among them."""
+    reference `default_reference` would measure them against when it is not among them.
+
+    Single runs (one run a group, the page's single-runs mode) pair up only within a seed: then
+    only the groups of the newest run's seed are offered, so that the page does not open on
+    runs that cannot be compared."""
+    if groups and all(len(g.runs) == 1 for g in groups):
+        seed = groups[0].runs[0].seed
+        groups = [g for g in groups if g.runs[0].seed == seed]
     start = [g.key for g in groups[:n]]
     base = default_reference(list(groups[:n]), groups)
     return start + ([base] if base is not None and base not in start else [])
@@ -299,16 +361,23 @@ def format_mean_std(mean: float, std: float, n: int, digits: int = 4) -> str:
 
 
 def summary_table(groups: Sequence[RunGroup], metrics: Sequence[str] = TABLE_METRICS) -> pd.DataFrame:
-    """One row per group: `group`, `n` (runs), then `<metric>` (mean) and `<metric> std` columns."""
+    """One row per group: `group` (short name), `group_full` (full name), `n` (distinct seeds:
+    one run each), `duplicates` (further runs of a seed the group has, left out), then `<metric>`
+    (mean) and `<metric> std` columns."""
     records = []
     for g in groups:
-        rec: dict[str, Any] = {"group": g.name, "n": len(g.runs)}
+        rec: dict[str, Any] = {
+            "group": g.name,
+            "group_full": g.title,
+            "n": len(g.runs),
+            "duplicates": len(g.duplicates),
+        }
         for m in metrics:
             values = [r.metrics[m] for r in g.runs if m in r.metrics and math.isfinite(r.metrics[m])]
             mean, std = seed_summary(values) if values else (math.nan, math.nan)
             rec[m], rec[f"{m} std"] = mean, std
         records.append(rec)
-    columns = ["group", "n"] + [c for m in metrics for c in (m, f"{m} std")]
+    columns = ["group", "group_full", "n", "duplicates"] + [c for m in metrics for c in (m, f"{m} std")]
     return pd.DataFrame.from_records(records, columns=columns)
 
 
@@ -467,10 +536,14 @@ def differences_table(comparisons: Sequence[GroupComparison], random: dict[str, 
             "ci_low": c.ci_low,
             "ci_high": c.ci_high,
             "p_value": c.p_value,
+            "p_adjusted": c.p_adjusted,
+            "n_compared": c.n_compared,
             "n_pairs": c.n_users,
             "n_seeds": c.n_seeds,
             "method": c.method,
             "verdict": verdict(c),
+            "seeds_needed": c.seeds_needed,
+            "user_p_value": c.user_p_value,
             "x_random": c.mean_b / random[c.metric] if random.get(c.metric) else math.nan,
         }
         for gc in comparisons
@@ -479,14 +552,10 @@ def differences_table(comparisons: Sequence[GroupComparison], random: dict[str, 
     ]
     columns = ["group", "metric", "reference", "value", *COMPARISON_COLUMNS, "x_random"]
     return pd.DataFrame.from_records(records, columns=columns)
-            "p_adjusted": c.p_adjusted,
-            "n_compared": c.n_compared,
 
 
 def _segment_name(label: str) -> tuple[str, str] | None:
     """("item", "tail") or ("user", "low") from a results segment key; None for others."""
-            "seeds_needed": c.seeds_needed,
-            "user_p_value": c.user_p_value,
     if label in ITEM_SEGMENT_ORDER:
         return "item", label
     if label.startswith("users:"):

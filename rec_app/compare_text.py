@@ -13,6 +13,8 @@ from rec_app.i18n import metric_label, part_metric_label, t
 
 __all__ = [
     "group_label",
+    "duplicate_notes",
+    "labels_table",
     "summary_display",
     "differences_display",
     "verdict_sentences",
@@ -28,6 +30,35 @@ def group_label(g: RunGroup, lang: str) -> str:
     if len(g.runs) > 1:
         return f"{g.name} · {t('compare.n_seeds', lang, n=len(g.runs))}"
     return g.name
+
+
+def duplicate_notes(groups: Sequence[RunGroup], lang: str) -> list[str]:
+    """One warning per group that holds a seed more than once: which runs were left out (every
+    number uses one run per seed, the newest), so a repeated seed never passes for seed variation."""
+    out = []
+    for g in groups:
+        if g.duplicates:
+            out.append(
+                t(
+                    "compare.duplicates",
+                    lang,
+                    group=g.name,
+                    n=len(g.duplicates),
+                    runs=", ".join(f"{r.run_id} ({t('col.seed', lang)} {r.seed})" for r in g.duplicates),
+                )
+            )
+    return out
+
+
+def labels_table(groups: Sequence[RunGroup], lang: str) -> pd.DataFrame:
+    """Short label -> what it stands for in full (and how many seeds), for the page's legend."""
+    return pd.DataFrame(
+        {
+            t("col.group", lang): [g.name for g in groups],
+            t("compare.col_full_name", lang): [g.title for g in groups],
+            t("col.runs", lang): [len(g.runs) for g in groups],
+        }
+    )
 
 
 def summary_display(

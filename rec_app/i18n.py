@@ -111,6 +111,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "mname.warm_start": ("warm start from MF", "从 MF 热启动"),
     "mname.mf_continued": ("MF continued (BPR)", "MF 继续训练（BPR）"),
     "mname.warm_start_fixed": ("on a fixed MF", "基于固定的 MF"), "mname.no_user_text": ("no user text", "无用户文本"),
+    # Short labels (tables, legends): the kind and what tells groups apart; the full name is on hover and in exports.
+    "mshort.pop": ("Pop", "流行度"), "mshort.mf": ("MF", "MF"), "mshort.mf_continued": ("MF continued", "MF 继续训练"),
+    "mshort.ease": ("EASE", "EASE"), "mshort.itemknn": ("ItemKNN", "ItemKNN"), "mshort.gpt2rec": ("GPT2Rec", "GPT2Rec"),
+    "mshort.enhanced": ("Enhanced", "增强"), "mshort.preset.scheme1": ("S1", "方案一"),
+    "mshort.preset.scheme2": ("S2", "方案二"), "mshort.preset.scheme3": ("S3", "方案三"),
+    "mshort.changed": ("*", "*"), "mshort.attention": ("attn", "注意力"), "mshort.no_attention": ("no attn", "无注意力"),
+    "mshort.warm": ("warm", "热启动"), "mshort.warm_fixed": ("warm, MF fixed", "热启动，MF 固定"),
     "train.preset": ("Training scheme (one click sets the switches below)", "训练方案（一键设置下方开关）"),
     "preset.scheme1": ("Scheme 1 · fast", "方案一 · 快速"), "preset.scheme2": ("Scheme 2 · end-to-end", "方案二 · 端到端"),
     "preset.scheme3": ("Scheme 3 · mixed", "方案三 · 混合"),
@@ -390,6 +397,25 @@ STRINGS: dict[str, tuple[str, str]] = {
     "compare.tested_weights": ("Which weights were tested (best epoch and its training phase, per run)",
                                "测试的是哪些权重（每次运行的最佳轮次及其训练阶段）"),
     "col.best_phase": ("Phase", "阶段"), "col.ended": ("How the run ended", "运行如何结束"),
+    "compare.control_heading": ("Against the equal-budget control (MF continued)", "与等预算对照（MF 继续训练）比较"),
+    "compare.control_rule": ("A warm-started model starts from a finished MF run and trains further. MF trained on from "
+                             "the same run with the same training (epochs, learning rate, patience, batch size) gains by "
+                             "itself: that control is the reference of a warm-started model, and its difference to it is "
+                             "what the text adds. The differences to MF from scratch include the extra training.",
+                             "热启动模型从一个已完成的 MF 运行出发继续训练。用同样的训练设置（轮数、学习率、早停耐心值、批大小）从同一运行"
+                             "继续训练的 MF 本身也会提升：该对照是热启动模型的参照，与它的差异才是文本带来的。与从头训练的 MF 的差异"
+                             "包含了额外训练的作用。"),
+    "compare.no_control": ("**{group}** has no equal-budget control yet: train MF continued with the same seeds and "
+                           "settings (Train page: \"Also train the equal-budget control\"; command line: `--with-control`). "
+                           "Until then its difference to MF includes what the extra training alone gains.",
+                           "**{group}** 还没有等预算对照：请用相同种子和设置训练 MF 继续训练（训练页：“同时训练等预算对照”；"
+                           "命令行：`--with-control`）。在此之前，它与 MF 的差异包含了仅靠额外训练获得的提升。"),
+    "compare.warm_sources": ("Warm-start sources (the MF run each run started from, and how that MF was trained)",
+                             "热启动来源（每次运行所用的 MF 运行及该 MF 的训练设置）"),
+    "col.run": ("Run", "运行"), "col.warm_start_run": ("Started from MF run", "起点 MF 运行"),
+    "col.mf_lr": ("MF learning rate", "MF 学习率"), "col.mf_epochs": ("MF epochs (cap)", "MF 轮数（上限）"),
+    "col.mf_patience": ("MF patience", "MF 早停耐心值"), "col.mf_reg_weight": ("MF L2 (reg_weight)", "MF L2（reg_weight）"),
+    "col.mf_embed_dim": ("MF embedding size", "MF 嵌入维度"), "col.mf_epochs_run": ("MF epochs trained", "MF 实际训练轮数"),
     "compare.table_note": ("Hit, NDCG, Recall and MRR at K over all test users; ± is the standard deviation over seeds.",
                            "命中率、NDCG、召回率和 MRR 在全部测试用户上计算；± 为各种子间的标准差。"),
     "compare.diffs": ("Differences to {reference}", "与 {reference} 的差异"),
@@ -413,6 +439,11 @@ STRINGS: dict[str, tuple[str, str]] = {
                               "is drawn (user-level only). Run at least 3 seeds.",
                               "只有一个种子：未涵盖种子间的波动，换一个种子结论可能不同；因此不下结论（仅有用户层面的检验）。请至少运行 3 个种子。"),
     "compare.col_p_holm": ("p (Holm)", "p 值（Holm 校正）"),
+    "compare.col_full_name": ("Full name", "完整名称"),
+    "compare.labels": ("What the labels stand for", "各标签的完整含义"),
+    "compare.duplicates": ("{group}: {n} more run(s) of a seed it already has were left out ({runs}); every number "
+                           "uses one run per seed (the newest), so a repeated seed never counts as seed variation.",
+                           "{group}：已有种子的另外 {n} 次运行未计入（{runs}）；所有数字每个种子只用一次运行（最新的），重复的种子不会被当作种子间的波动。"),
     "compare.col_p_users": ("p over users (secondary)", "用户层面 p 值（辅助）"),
     "compare.col_seeds_needed": ("Seeds needed", "所需种子数"),
     "compare.seeds_needed_more": ("> 100", "> 100"),

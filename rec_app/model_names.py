@@ -21,7 +21,7 @@ from typing import Any
 from rec_app.i18n import t
 from rec_core.configs import sub_table
 
-__all__ = ["model_display_name", "model_parts", "preset_matches"]
+__all__ = ["model_display_name", "model_short_name", "model_parts", "preset_matches"]
 
 _TEXT_MODELS = ("enhanced", "gpt2rec")
 
@@ -129,3 +129,27 @@ def model_display_name(config: Mapping[str, Any], lang: str = "en", backbone: bo
     if backbone and kind in _TEXT_MODELS and model.get("backbone"):
         base = f"{base} · {model.get('backbone')}"
     return base
+
+
+def model_short_name(config: Mapping[str, Any], lang: str = "en") -> str:
+    """A label short enough for a table cell or a legend: `Enhanced S1 · no attn · warm`,
+    `GPT2Rec · warm`, `MF continued`. The kind, the preset (starred when changed), attention on
+    or off for the Enhanced model, and a warm start; `model_display_name` has everything."""
+    model = _model_section(config)
+    kind = str(model.get("name", "?"))
+    warm = bool(model.get("init_from_run"))
+    head = t("mshort.mf_continued" if kind == "mf" and warm else f"mshort.{kind}", lang, default=kind)
+    parts: list[str] = []
+    if kind == "enhanced":
+        matches = preset_matches(model)
+        preset = str(model.get("preset") or "")
+        if matches is not None:
+            head += (
+                " "
+                + t(f"mshort.preset.{preset}", lang, default=preset)
+                + ("" if matches else t("mshort.changed", lang))
+            )
+        parts.append(t("mshort.attention" if model.get("use_attention", True) else "mshort.no_attention", lang))
+    if kind in _TEXT_MODELS and warm:
+        parts.append(t("mshort.warm_fixed" if model.get("freeze_mf") else "mshort.warm", lang))
+    return " · ".join([head, *parts])

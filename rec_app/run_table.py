@@ -48,6 +48,9 @@ class RunRow:
     # or for runs older than the record. Keys: state (finished | stopped | failed), reason,
     # epochs_completed, best_epoch, best_phase, note, summary (one line for people).
     completion: dict[str, Any] = field(default_factory=dict)
+    # Beyond the config, what can change the numbers (`rec_core.runs.summary.result_setting`):
+    # processes, the warm-start source's settings, the backbone's identity, the code fingerprint.
+    setting: dict[str, Any] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:
@@ -128,6 +131,7 @@ def row_of(summary: RunSummary) -> RunRow:
         config=summary.config,
         has_results=summary.has_results,
         completion=summary.completion,
+        setting=summary.setting,
     )
 
 

@@ -19,6 +19,7 @@ from rec_app.compare_table import (
     default_reference,
     differences_table,
     group_runs,
+    initial_selection,
     random_reference,
     segment_table,
     setting_mismatch,
@@ -399,3 +400,45 @@ def test_tested_weights_table_names_the_phase_of_each_runs_restored_weights() ->
     assert table.loc[0, "summary"] == "finished: all 10 epochs"
     # Without a summary line the row falls back to the epoch/phase text, note included.
     assert table.loc[1, "best_phase"] == "cached" and "did not improve" in table.loc[1, "summary"]
+
+
+# -- groups: every setting that changes results, one run per seed ----------------------------------
+def test_runs_whose_results_differ_in_processes_warm_start_backbone_or_code_are_not_one_group() -> None:
+    """Issue 23, item 1: a Processes=2 MF run joined the 1-process MF group as a 4th seed."""
+    one = [dataclasses.replace(_row(f"mf-s{s}", "mf", s, state="done"), setting={"code": "a"}) for s in range(3)]
+    for other in (
+        {"code": "a", "processes": 2},
+        {"code": "b"},  # other training code
+        {"code": "a", "warm_start": {"model": {"reg_weight": 0.01}, "train": {"lr": 0.002}}},
+        {"code": "a", "backbone_identity": "other weights"},
+    ):
+        extra = dataclasses.replace(_row("mf-s3", "mf", 3, state="done"), setting=other)
+        groups = group_runs([*one, extra])
+        assert sorted(len(g.runs) for g in groups) == [1, 3], other
+        assert len({g.name for g in groups}) == 2  # and they are told apart by name
+    assert len(group_runs([*one, dataclasses.replace(one[0], run_id="x", seed=3)])) == 1
+
+
+def test_a_repeated_seed_is_flagged_and_never_counted_as_seed_variation() -> None:
+    """Issue 23, item 16: "Runs 3 · 0.0577 ± 0.0000" from three runs of one seed."""
+    from datetime import datetime, timezone
+
+    t = [datetime(2026, 1, 1, h, tzinfo=timezone.utc) for h in range(4)]
+    rows = [
+        dataclasses.replace(_row("a", "mf", 0, state="done"), finished_at=t[0]),
+        dataclasses.replace(_row("b", "mf", 0, state="done", metrics={"ndcg@10": 0.2}), finished_at=t[2]),
+        dataclasses.replace(_row("c", "mf", 0, state="done"), finished_at=t[1]),
+        dataclasses.replace(_row("d", "mf", 1, state="done"), finished_at=t[3]),
+    ]
+    (group,) = group_runs(rows)
+    assert group.seeds == (0, 1) and [r.run_id for r in group.runs] == ["b", "d"]  # the newest of seed 0
+    assert [r.run_id for r in group.duplicates] == ["a", "c"]
+    summary = summary_table([group])
+    assert summary["n"].iloc[0] == 2  # distinct seeds, not runs
+
+
+def test_single_runs_mode_opens_on_one_seed() -> None:
+    rows = [_row("e-s1", "enhanced", 1, state="done"), _row("mf-s0", "mf", 0, state="done")]
+    rows += [_row("mf-s1", "mf", 1, state="done")]
+    chosen = initial_selection(single_groups(rows))
+    assert sorted(chosen) == ["e-s1", "mf-s1"]  # the newest run's seed; never a seed it cannot pair with

@@ -215,10 +215,13 @@ def test_compare_shows_table_tests_words_and_exports(runs: Path) -> None:
     body = texts(at)
     assert "significant at 0.05 after Holm" in body and "paired users" in body and "2 seed(s)" in body
     assert "t-test over seeds" in body  # the verdict names the method it rests on
-    weights = at.dataframe[1].value  # which weights each run tested (in an expander)
+    labels = at.dataframe[1].value  # short label -> full name (in an expander)
+    assert list(labels.columns) == ["Model", "Full name", "Runs"] and len(labels) == 2
+    assert all(len(short) <= len(full) for short, full in zip(labels["Model"], labels["Full name"]))
+    weights = at.dataframe[2].value  # which weights each run tested (in an expander)
     assert {"Seed", "Best epoch", "Phase", "How the run ended"} <= set(weights.columns) and len(weights) == 4
     assert set(weights["Phase"]) <= {"train", "cached", "dynamic"}  # every run of the store records its phase
-    diffs = at.dataframe[2].value
+    diffs = at.dataframe[3].value
     assert {"95% CI", "p", "p (Holm)", "Test", "Verdict", "Seeds needed", "× random"} <= set(diffs.columns)
     assert len(diffs) == 4 and set(diffs["Verdict"]) <= {
         "↑ improvement (significant)",
@@ -232,7 +235,7 @@ def test_compare_shows_table_tests_words_and_exports(runs: Path) -> None:
     charts = at.get("plotly_chart")
     assert len(charts) == 4  # metrics, item segments, user segments, training curves
     at.segmented_control(key="cmp_k").set_value("all").run()
-    assert len(at.dataframe[0].value.columns) == 2 + 12 and len(at.dataframe[2].value) == 12
+    assert len(at.dataframe[0].value.columns) == 2 + 12 and len(at.dataframe[3].value) == 12
     at.toggle(key="cmp_presentation").set_value(True).run()
     no_failure(at)
     at.toggle(key="cmp_stopped").set_value(True).run()  # stopped runs on request (none here)
@@ -243,8 +246,10 @@ def test_compare_single_runs_and_chinese(runs: Path) -> None:
     at = page("pages/2_Compare.py", lang="zh")
     at.segmented_control(key="cmp_mode").set_value("runs").run()
     no_failure(at)
-    assert len(at.multiselect(key="cmp_sel").value) == 3
-    assert "测试集 命中率@10" in at.dataframe[0].value.columns and "结论" in at.dataframe[2].value.columns
+    # Single runs pair up only within a seed: the page opens on the newest run's seed alone.
+    opened = at.multiselect(key="cmp_sel").value
+    assert len(opened) == 2 and len({k.split("-s")[-1].split("-")[0] for k in opened}) == 1, opened
+    assert "测试集 命中率@10" in at.dataframe[0].value.columns and "结论" in at.dataframe[3].value.columns
     # Without a baseline among the selected the page does not pick one (by recency or otherwise).
     enhanced = [k for k in at.multiselect(key="cmp_sel").value if k.startswith("enhanced")]
     assert enhanced

@@ -66,10 +66,16 @@ def no_failure(at: AppTest) -> None:
 def test_model_names_come_from_the_switches_everywhere(seeded: Path) -> None:
     at = page("pages/2_Compare.py")  # the seeded store: enhanced runs are scheme 1, attention off
     no_failure(at)
+    # Tables carry short unique labels; the legend expander names each in full (issue 23, item 7).
+    labels = at.dataframe[1].value
+    full = dict(zip(labels["Model"], labels["Full name"]))
+    assert full == {
+        "Enhanced S1 · no attn": "LLM-enhanced (scheme 1: no attention, cached text) · tiny-gpt2",
+        "MF": "MF (BPR)",
+    }, full
     names = list(at.dataframe[0].value["Model"])
-    enhanced = [n for n in names if n.startswith("LLM-enhanced")]
-    assert enhanced == ["LLM-enhanced (scheme 1: no attention, cached text) · tiny-gpt2"], names
-    assert "MF (BPR)" in names and not any("attention fusion" in n for n in names)
+    assert set(full) <= set(names) and not any("attention fusion" in n for n in full.values())
+    enhanced = [n for n in full.values() if n.startswith("LLM-enhanced")]
     home = page("app.py")
     assert set(home.dataframe[0].value["Model"]) == {"MF (BPR)", enhanced[0]}
 
@@ -87,7 +93,7 @@ def test_run_pickers_name_the_model_by_its_switches(analysed: Path) -> None:
 def test_every_metric_table_says_test(seeded: Path) -> None:
     at = page("pages/2_Compare.py")
     no_failure(at)
-    summary, diffs = at.dataframe[0].value, at.dataframe[2].value
+    summary, diffs = at.dataframe[0].value, at.dataframe[3].value
     metric_columns = [c for c in summary.columns if "@" in c]
     assert metric_columns and all(c.startswith("test ") for c in metric_columns), metric_columns
     assert all(m.startswith("test ") for m in diffs["Metric"])

@@ -67,6 +67,33 @@ class RunSummary:
     phase: str | None = None  # what a running run is doing ("encoding text", "training", ...)
     progress: dict[str, Any] = field(default_factory=dict)  # {"epoch": k, "epochs": n, ...}
     has_results: bool = False  # results.json was read and holds test metrics
+    # What the results say the run was made with, beyond its config, that can change its
+    # numbers (`result_setting`): runs that differ here are different experiments.
+    setting: dict[str, Any] = field(default_factory=dict)
+
+
+def result_setting(results: Any) -> dict[str, Any]:
+    """What can change a run's numbers that its config does not hold, from its results: the
+    number of training processes (torchrun; one process and an older run's missing record are
+    the same), the settings of the MF run a warm start copied (not its id, seed or length:
+    each seed starts from its own MF run), the backbone's identity (path and revision) and the
+    fingerprint of the training code. {} for unreadable results."""
+    if not isinstance(results, dict):
+        return {}
+    out: dict[str, Any] = {}
+    processes = results.get("processes")
+    if isinstance(processes, int) and not isinstance(processes, bool) and processes > 1:
+        out["processes"] = processes
+    warm = results.get("warm_start")
+    if isinstance(warm, dict):
+        out["warm_start"] = {k: v for k, v in warm.items() if k in ("model", "train")}
+    info = results.get("model_info")
+    if isinstance(info, dict) and info.get("backbone_identity") is not None:
+        out["backbone_identity"] = info["backbone_identity"]
+    env = results.get("environment")
+    if isinstance(env, dict) and isinstance(env.get("code"), str):
+        out["code"] = env["code"]
+    return out
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -171,6 +198,7 @@ def read_summary(run: Run) -> RunSummary | None:
         phase=_text(status.get("phase")),
         progress=sub_table(status, "progress"),
         has_results=bool(metrics),
+        setting=result_setting(results) if state != "corrupt" else {},
     )
 
 
