@@ -143,10 +143,12 @@ def _suite(name: str) -> tuple[list[tuple[str, Callable[[int], RunConfig]]], str
                 dataclasses.replace(
                     cfg3,
                     preset="scheme3",
-                    **switches,
-                    cached_epochs=MF_TRAIN.epochs - SCHEME3_DYNAMIC_EPOCHS,
-                    dynamic_patience=SCHEME3_DYNAMIC_PATIENCE,
-                    dynamic_layers=1,
+                    **{  # the preset's switches, with this row's epochs and layers in their place
+                        **switches,
+                        "cached_epochs": MF_TRAIN.epochs - SCHEME3_DYNAMIC_EPOCHS,
+                        "dynamic_patience": SCHEME3_DYNAMIC_PATIENCE,
+                        "dynamic_layers": 1,
+                    },
                 ),
                 lr3,
             )

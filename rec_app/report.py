@@ -39,6 +39,7 @@ from rec_app.compare_table import (
     summary_table,
 )
 from rec_app.compare_text import differences_display, summary_display, verdict_sentences
+from rec_app.equal_budget import warm_start_display, warm_start_settings, warm_start_table
 from rec_app.figures import Style, export_images, metric_bars, run_colours, segment_bars, training_curves
 from rec_app.i18n import part_metric_label, t
 from rec_app.model_names import model_display_name
@@ -99,6 +100,10 @@ class ReportInputs:
     segment_metric: str = "ndcg@10"
     extras: Sequence[ReportFigure] = ()
     presentation: bool = False
+    # Warm-started groups against their equal-budget control (rec_app.equal_budget), and the
+    # names of warm-started groups that have none.
+    control_comparisons: Sequence[GroupComparison] = ()
+    missing_controls: Sequence[str] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,9 +149,15 @@ def _runs_table(groups: Sequence[RunGroup], lang: str) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def _config_table(groups: Sequence[RunGroup], lang: str) -> tuple[pd.DataFrame, list[bool]]:
-    """Setting x group (seedless configs, flattened); which rows differ between groups."""
-    flat = [flatten_config(seedless_config(g.runs[0].config)) if g.runs else {} for g in groups]
+def _config_table(
+    groups: Sequence[RunGroup], lang: str, read: Callable[[str], dict[str, Any] | None] = lambda _: None
+) -> tuple[pd.DataFrame, list[bool]]:
+    """Setting x group (seedless configs, flattened, then the warm-start source: the MF run and
+    how it was trained); which rows differ between groups."""
+    flat = [
+        {**flatten_config(seedless_config(g.runs[0].config)), **warm_start_settings(g, read)} if g.runs else {}
+        for g in groups
+    ]
     keys = list(dict.fromkeys(k for f in flat for k in f))
 
     def shown(v: object) -> str:
@@ -246,8 +257,15 @@ def build_report(inputs: ReportInputs, lang: str, now: datetime | None = None) -
         "differences": differences_display(diffs, inputs.metrics, lang),
     }
     configs = {r.run_id: r.config for g in groups for r in g.runs}
-    config_frame, differs = _config_table(groups, lang)
+    config_frame, differs = _config_table(groups, lang, read)
     tables["configs"] = config_frame
+    warm = warm_start_table(groups, read)
+    if not warm.empty:
+        tables["warm_starts"] = warm_start_display(warm, lang)
+    controls = list(inputs.control_comparisons)
+    control_diffs = differences_table(controls)
+    if not control_diffs.empty:
+        tables["differences_control"] = differences_display(control_diffs, inputs.metrics, lang)
     tables["environment"] = _environment_table(groups, inputs.results, lang)
 
     figures: dict[str, go.Figure] = {"metrics": metric_bars(summary, inputs.metrics, style, colours=colours)}
@@ -292,6 +310,11 @@ def build_report(inputs: ReportInputs, lang: str, now: datetime | None = None) -
         f'<p class="note">{_esc(t("report.runs_note", lang))}</p>'
         + _table(tables["runs"])
         + _table(config_frame, differs)
+        + (
+            f"<h3>{_esc(t('compare.warm_sources', lang))}</h3>" + _table(tables["warm_starts"])
+            if not warm.empty
+            else ""
+        )
     )
     comparison = [
         f"<p>{_markdown(t('compare.rule', lang))}</p>",
@@ -317,6 +340,17 @@ def build_report(inputs: ReportInputs, lang: str, now: datetime | None = None) -
         )
     else:
         comparison.append(f'<p class="note">{_esc(t("report.no_differences", lang))}</p>')
+    if controls or inputs.missing_controls:
+        comparison.append(
+            f"<h3>{_esc(t('compare.control_heading', lang))}</h3><p>{_markdown(t('compare.control_rule', lang))}</p>"
+        )
+        control_sentences = verdict_sentences(controls, inputs.metrics, lang)
+        if control_sentences:
+            comparison.append("<ul>" + "".join(f"<li>{_markdown(s)}</li>" for s in control_sentences) + "</ul>")
+        if "differences_control" in tables:
+            comparison.append(_table(tables["differences_control"]))
+        for name in inputs.missing_controls:
+            comparison.append(f'<p class="note">{_markdown(t("compare.no_control", lang, group=name))}</p>')
     comparison.append(figure_block("metrics"))
     body["comparison"] = "".join(comparison)
     body["segments"] = (

@@ -5,6 +5,7 @@ each seed starts from, and the checkbox without a warm start is refused with the
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,31 @@ def test_the_control_without_a_warm_start_is_refused(store: RunStore) -> None:
     errors = [e.value for e in at.error]
     assert any("with_control" in e and "warm" in e for e in errors), errors
     assert set(store.run_ids()) == before
+
+
+def test_compare_judges_the_warm_started_model_against_its_control(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    from rec_core.models.gpt2rec import GPT2RecConfig
+    from rec_core.warm_start import equal_budget_control
+
+    monkeypatch.setenv("REC_CORE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("REC_CORE_CACHE", str(tmp_path / "cache"))
+    store = RunStore(tmp_path / "runs")
+    trained = TrainConfig(epochs=SMOKE_EPOCHS, batch_size=512, patience=0, device="cpu", threads=1)
+    execute_run(start_run(RunConfig(data=TINY_DATA, model=MFConfig(embed_dim=16), train=trained), store, MF_ID))
+    text = GPT2RecConfig(backbone="tiny-gpt2", max_length=16, embed_dim=16, init_from_run="auto")
+    warm = RunConfig(data=TINY_DATA, model=text, train=dataclasses.replace(trained, epochs=2, lr=0.003))
+    execute_run(start_run(warm, store, "warm-s0"))
+    execute_run(start_run(equal_budget_control(warm), store, "control-s0"))
+    at = page("pages/2_Compare.py")
+    no_failure(at)
+    assert len(at.multiselect(key="cmp_sel").value) == 3  # the three newest groups: all of them
+    shown = texts(at)
+    assert "Against the equal-budget control (MF continued)" in shown
+    assert any("warm** vs MF continued" in m.value for m in at.markdown), [m.value for m in at.markdown]
+    assert re.search(r"Differences to MF(?! continued)", shown)  # MF from scratch stays the page's reference
+    sources = [d.value for d in at.dataframe if "Started from MF run" in d.value.columns]
+    assert sources and set(sources[0]["Started from MF run"]) == {MF_ID}  # the text model's and the control's
