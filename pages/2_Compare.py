@@ -235,9 +235,10 @@ with page_guard(lang):
     )
     segments = segment_table(selected, resources.run_results, seg_metric)
     curve_runs = [r for g in selected for r in g.runs][:MAX_CURVES]
-    # One curve per run, named by the run (or group and seed), in its group's colour.
+    # One curve per run, named by its group (unique: single runs sharing a name are named by their
+    # id) and seed, in its group's colour; seeds of a group get their own dash.
     curves = {
-        (r.name if mode == "runs" else f"{g.name} · s{r.seed}"): (g.name, r.run_id)
+        (g.name if mode == "runs" else f"{g.name} · s{r.seed}"): (g.name, r.run_id)
         for g in selected
         for r in g.runs
         if r in curve_runs

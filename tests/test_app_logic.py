@@ -442,3 +442,22 @@ def test_single_runs_mode_opens_on_one_seed() -> None:
     rows += [_row("mf-s1", "mf", 1, state="done")]
     chosen = initial_selection(single_groups(rows))
     assert sorted(chosen) == ["e-s1", "mf-s1"]  # the newest run's seed; never a seed it cannot pair with
+
+
+def test_latex_writes_signs_as_commands_names_its_packages_and_the_labels() -> None:
+    from rec_app.compare_export import export_frame, to_latex
+
+    rows = [_row(f"e-s{s}", "enhanced", s, metrics={"ndcg@10": 0.1 + s / 100}) for s in range(2)]
+    rows += [_row(f"m-s{s}", "mf", s, metrics={"ndcg@10": 0.1}) for s in range(2)]
+    summary = summary_table(group_runs(rows), ["ndcg@10"])
+    tex = to_latex(summary, ["ndcg@10"], note="± over seeds · † significant")
+    body = tex.split("\n", 1)[1]
+    assert tex.startswith("% \\usepackage{booktabs}") and "ctex" not in tex.splitlines()[0]
+    assert not any(ch in body for ch in "·±×†")  # every sign as a LaTeX command
+    assert "$\\pm$" in body and "\\textperiodcentered{}" in body
+    full = dict(zip(summary["group"], summary["group_full"]))
+    legend = [f"{k}: {v}".replace("·", "\\textperiodcentered{}") for k, v in full.items() if k != v]
+    assert legend and all(entry in tex for entry in legend)  # the caption names each short label in full
+    assert set(export_frame(summary, differences_table([]), ["ndcg@10"])["group_full"]) == set(full.values())
+    zh = summary_table(group_runs(rows, lang="zh"), ["ndcg@10"])
+    assert "ctex" in to_latex(zh, ["ndcg@10"]).splitlines()[0]
