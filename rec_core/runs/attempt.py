@@ -8,7 +8,7 @@ outputs of the attempt before it.
   replaces those results.
 - When an attempt starts, the outputs of the one before it never mix with its own: a complete
   set (results.json and every file it records) moves to `previous/`, kept there until the new
-  attempt's results are complete (then `previous/` is removed); the partial outputs of an
+  attempt's results are complete with a model (then `previous/` is removed); the partial outputs of an
   attempt that did not finish (a killed run's history.jsonl) are removed, so history.jsonl
   holds this attempt's epochs alone.
 
@@ -134,9 +134,10 @@ def begin_attempt(run: Run) -> None:
 
 
 def end_attempt(run: Run) -> None:
-    """This attempt's results are complete: the previous attempt's set is no longer needed."""
+    """This attempt's results are complete: the previous attempt's set is no longer needed,
+    unless this attempt saved no model (stopped before its first epoch): then it stays."""
     previous = run.path / PREVIOUS
-    if previous.is_dir() and _complete(run):
+    if previous.is_dir() and _complete(run) and (run.path / "model.safetensors").is_file():
         trash = run.path / f".trash-{PREVIOUS}-{secrets.token_hex(4)}"
         try:
             os.rename(previous, trash)

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -208,7 +209,7 @@ def test_numbers_that_cannot_train_are_refused_before_the_run_folder_exists(
         ({"reg_weight": float("inf")}, "reg_weight", "finite number >= 0"),
     ],
 )
-def test_text_model_numbers_are_checked_at_config_time(fields: dict[str, float], field: str, words: str) -> None:
+def test_text_model_numbers_are_checked_at_config_time(fields: dict[str, Any], field: str, words: str) -> None:
     from rec_core.models.enhanced import EnhancedConfig
 
     with pytest.raises(ConfigError, match=words) as info:

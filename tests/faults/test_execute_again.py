@@ -112,3 +112,12 @@ def test_killed_attempt_leaves_no_epochs_in_the_next_ones_history(done: Run) -> 
     assert _execute(done) == 0
     assert _epochs(done) == [1, 2]  # before: [1, 2, 3, ..., 7, 1, 2]
     assert not (done.path / "previous").exists()  # a dead attempt's partial outputs are not kept
+
+
+def test_forced_attempt_stopped_before_its_first_epoch_keeps_the_old_model(done: Run) -> None:
+    old = (done.path / "results.json").read_bytes()
+    done.request_stop()  # the new attempt stops at once: no epoch, no model
+    assert _execute(done, "--force") == 0
+    assert done.status()["state"] == "stopped" and not (done.path / "model.safetensors").exists()
+    previous = Run(done.path / "previous")
+    assert (previous.path / "results.json").read_bytes() == old and previous.check_files(checksums=True) is None
