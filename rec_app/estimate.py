@@ -205,7 +205,8 @@ def train_fraction(split: Mapping[str, Any]) -> float:
     if kind == "ratio":
         return float((split.get("ratios") or [0.8])[0])
     if kind == "cold-items":
-        return 1.0 - float(split.get("cold_fraction", 0.2))
+        folds = split.get("folds")  # k item folds: one fold's items held out
+        return 1.0 - (1.0 / float(folds) if folds else float(split.get("cold_fraction", 0.2)))
     return 0.95  # loo: two interactions per user held out
 
 

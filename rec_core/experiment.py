@@ -110,7 +110,8 @@ class RunConfig:
     def run_prefix(self) -> str:
         """Readable prefix of generated run ids, e.g. `mf-ml-100k-ratio-s0`."""
         preset = getattr(self.model, "preset", "") or ""
-        parts = [self.model.name, preset, self.data.name, self.split.kind, f"s{self.seed}"]
+        fold = f"fold{self.split.fold}of{self.split.folds}" if self.split.folds else ""
+        parts = [self.model.name, preset, self.data.name, self.split.kind, fold, f"s{self.seed}"]
         return "-".join(p for p in parts if p)
 
 

@@ -22,6 +22,11 @@ class SplitConfig:
     ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)  # train/valid/test (ratio split)
     cold_fraction: float = 0.2  # cold-items: share of items held out of train entirely
     cold_valid_share: float = 0.5  # cold-items: share of held-out items whose rows go to valid
+    # cold-items in k item folds: the items are partitioned into `folds` folds by the seed and
+    # fold `fold`'s items are the held-out ones (each item cold exactly once per seed over the
+    # folds; cold_fraction unused). None (both): one random cold_fraction of the items, as always.
+    folds: int | None = None
+    fold: int | None = None
     seed: int = 0  # same seed + same data -> same split
 
     def __post_init__(self) -> None:
@@ -37,6 +42,18 @@ class SplitConfig:
             raise ConfigError("cold_fraction", f"must be in (0, 1), got {self.cold_fraction}")
         if not 0.0 < self.cold_valid_share < 1.0:
             raise ConfigError("cold_valid_share", f"must be in (0, 1), got {self.cold_valid_share}")
+        if self.folds is None:
+            if self.fold is not None:
+                raise ConfigError("fold", f"a fold ({self.fold}) needs folds, the number of item folds (--folds K)")
+        else:
+            if self.kind != "cold-items":
+                raise ConfigError("folds", f"item folds apply to the cold-items split only, not {self.kind!r}")
+            if self.folds < 2:
+                raise ConfigError("folds", f"must be >= 2 (k item folds), got {self.folds}")
+            if self.fold is None or not 0 <= self.fold < self.folds:
+                raise ConfigError(
+                    "fold", f"must be one of 0..{self.folds - 1} with folds {self.folds}, got {self.fold}"
+                )
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,7 +90,10 @@ class Split:
         if c.kind == "ratio":
             d["ratios"] = list(c.ratios)
         if c.kind == "cold-items":
-            d["cold_fraction"] = c.cold_fraction
+            if c.folds is None:
+                d["cold_fraction"] = c.cold_fraction
+            else:
+                d["folds"], d["fold"] = c.folds, c.fold
             d["cold_valid_share"] = c.cold_valid_share
             d["n_cold_valid_items"] = int(len(self.valid_candidates if self.valid_candidates is not None else ()))
             d["n_cold_test_items"] = int(len(self.test_candidates if self.test_candidates is not None else ()))
@@ -158,16 +178,25 @@ def _loo(data: InteractionData, config: SplitConfig) -> Split:
 def _cold_items(data: InteractionData, config: SplitConfig, rng: np.random.Generator) -> Split:
     # Strict item cold start: a random fraction of the items that occur in the data is held out
     # entirely; each held-out item's rows all go to valid or all to test, so the model selected
-    # on valid is tested on items it has never seen at all.
+    # on valid is tested on items it has never seen at all. With k folds, the same seeded
+    # permutation is cut into k near-equal folds (np.array_split) and fold i is held out: the k
+    # splits of one seed hold out every item exactly once.
     present = np.unique(data.items)
-    n_cold = int(round(len(present) * config.cold_fraction))
+    if config.folds is None:
+        n_cold = int(round(len(present) * config.cold_fraction))
+        source = f"from {len(present)} items x cold_fraction {config.cold_fraction}"
+    else:
+        n_cold = len(present) // config.folds  # the smallest fold's size
+        source = f"in the smallest of {config.folds} folds of {len(present)} items"
     if n_cold < 2:
-        raise DataError(
-            "split",
-            f"cold-items needs at least 2 held-out items; got {n_cold} "
-            f"from {len(present)} items x cold_fraction {config.cold_fraction}",
-        )
-    cold = rng.permutation(present)[:n_cold]
+        raise DataError("split", f"cold-items needs at least 2 held-out items; got {n_cold} {source}")
+    order = rng.permutation(present)
+    if config.folds is None:
+        cold = order[:n_cold]  # the first draw of the seed's generator: today's splits, bit for bit
+    else:
+        assert config.fold is not None  # SplitConfig checks it with folds
+        cold = np.array_split(order, config.folds)[config.fold]
+        n_cold = len(cold)
     n_valid_items = max(1, int(round(n_cold * config.cold_valid_share)))
     valid_items = np.zeros(data.n_items, dtype=bool)
     valid_items[cold[:n_valid_items]] = True
