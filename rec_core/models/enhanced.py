@@ -45,7 +45,7 @@ from rec_core.errors import ConfigError
 from rec_core.models.base import Batch, TrainContext, View
 from rec_core.models.explain import Explanation, explanation
 from rec_core.models.fusion import CrossAttentionFusion
-from rec_core.models.lora import freeze_all, inject_lora, unfreeze_top_blocks
+from rec_core.models.lora import fast_dropout, freeze_all, inject_lora, unfreeze_top_blocks
 from rec_core.models.losses import bpr_loss, info_nce
 from rec_core.models.mf import mf_l2_unique
 from rec_core.models.text_features import IdEmbedding, TextSide, check_mf_part, encode_table
@@ -253,6 +253,8 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
             )
         elif not c.freeze_gpt2:
             self.backbone_trainable_params = unfreeze_top_blocks(self.encoder, c.dynamic_layers)
+        if c.trainable_backbone:
+            fast_dropout(self.encoder)
         # The towers' parts are built in the order their initialisation draws from the RNG
         # (LoRA above, ID tables, text projections, fusions; items before users from the
         # projections on), so that a seed gives the same weights as in every earlier version.
@@ -399,8 +401,7 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
         elif self.dynamic:
             text = tower.text_proj(self.encode_text_train(side, idx[rows])[2])
         else:
-            assert tower.text is not None
-            text = tower.text_proj(tower.text.pooled[idx[rows]])
+            text = tower.project_cached(idx[rows])
         if len(rows) < 2:
             return text.sum() * 0.0
         return info_nce(tower.ids.raw(idx[rows]), text, self.config.temperature)

@@ -8,11 +8,14 @@ modules LoRA adapts are found per architecture by `rec_core.text.layout` (GPT-2 
 
 from __future__ import annotations
 
+from torch import nn
+
 from rec_core.errors import ConfigError
+from rec_core.models.fusion import UniformDropout
 from rec_core.text import TextEncoder
 from rec_core.text.layout import LORA_SUPPORTED, lora_targets
 
-__all__ = ["inject_lora", "lora_target_modules", "unfreeze_top_blocks", "freeze_all"]
+__all__ = ["fast_dropout", "inject_lora", "lora_target_modules", "unfreeze_top_blocks", "freeze_all"]
 
 
 def freeze_all(encoder: TextEncoder) -> None:
@@ -66,4 +69,16 @@ def unfreeze_top_blocks(encoder: TextEncoder, k: int) -> int:
         for p in layout.final.parameters():
             p.requires_grad_(True)
             count += p.numel()
+    return count
+
+
+def fast_dropout(encoder: TextEncoder) -> int:
+    """Swap every `nn.Dropout` of the backbone (its blocks' and LoRA's) for `UniformDropout`:
+    the same distribution, drawn from a uniform sample. In dynamic mode the Bernoulli draws of
+    the top blocks' dropout were 8% of a step on CPU. Returns how many modules were swapped."""
+    count = 0
+    for module in encoder.model.modules():
+        if type(module) is nn.Dropout:
+            module.__class__ = UniformDropout
+            count += 1
     return count

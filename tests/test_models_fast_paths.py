@@ -1,0 +1,250 @@
+"""The Enhanced model's fast paths against straightforward reference computations (issue 25).
+
+Every speed-up of the cached epoch, the evaluation and the dynamic step must leave the model's
+numbers alone: for the same weights, the same fused vectors, losses, gradients and scores to
+1e-5. The references here are written plainly (per-head key and value projections of every
+token, a LayerNorm then a linear map, one dot product per pair) and share no code with the
+model's paths apart from the weights they read.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from rec_core.evaluate import evaluate
+from rec_core.models.base import Batch, TrainContext
+from rec_core.models.enhanced import EnhancedConfig, GPT2RecommenderEnhanced
+from rec_core.models.fusion import CrossAttentionFusion, UniformDropout, uniform_dropout
+from rec_core.models.towers import AttentionTower
+from tests.helpers import split_of, synthetic
+
+TINY = {"backbone": "tiny-gpt2", "max_length": 32, "embed_dim": 16, "n_heads": 2}
+# Deterministic training-mode losses: no dropout draws, every batch entity in InfoNCE.
+EXACT = {"dropout": 0.0, "id_dropout": 0.0, "contrastive_sample": 10_000}
+
+
+def close(actual: Tensor, expected: Tensor, what: str = "") -> None:
+    """Equal to 1e-5 (relative and absolute)."""
+    torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-5, msg=(lambda s: f"{what}: {s}") if what else None)
+
+
+def reference_attention(fusion: CrossAttentionFusion, query: Tensor, states: Tensor, mask: Tensor) -> Tensor:
+    """LayerNorm([q +] W_o concat_h(sum_t a_ht (W_v,h s_t + b_v,h)) + b_o) in eval mode, with
+    a_h = softmax over real tokens of <W_q,h q + b_q,h, W_k,h s_t> / sqrt(head_dim)."""
+    n, t, _ = states.shape
+    nh, hd = fusion.n_heads, fusion.head_dim
+    q = F.linear(query, fusion.q_proj.weight, fusion.q_proj.bias).view(n, nh, hd)
+    k = F.linear(states, fusion.k_proj.weight).view(n, t, nh, hd)
+    v = F.linear(states, fusion.v_proj.weight, fusion.v_proj.bias).view(n, t, nh, hd)
+    logits = torch.einsum("nhj,nthj->nht", q, k) / math.sqrt(hd)
+    logits = logits.masked_fill(~mask.unsqueeze(1), float("-inf"))
+    ctx = torch.einsum("nht,nthj->nhj", torch.softmax(logits, -1), v).reshape(n, nh * hd)
+    out = F.linear(ctx, fusion.out_proj.weight, fusion.out_proj.bias)
+    return fusion.norm(query + out if fusion.residual else out)
+
+
+def reference_text_view(tower: AttentionTower, rows: Tensor) -> Tensor:
+    """text_proj(pooled[rows]) as the module computes it: LayerNorm, linear, GELU, linear."""
+    assert tower.text is not None
+    return tower.text_proj(tower.text.pooled[rows])
+
+
+def reference_fused(model: GPT2RecommenderEnhanced, side: str, ids: Tensor) -> Tensor:
+    """The text part's vectors f of `ids` (no ID dropout): own row for seen ids, else neutral."""
+    tower = model.tower(side)  # type: ignore[arg-type]
+    seen = model.seen_mask(side)  # type: ignore[arg-type]
+    q = torch.where(seen[ids].unsqueeze(1), tower.ids.table.weight[ids], tower.ids.neutral)
+    if tower.text is None:
+        return q
+    if isinstance(tower.fusion, CrossAttentionFusion):
+        return reference_attention(tower.fusion, q, tower.text.reduced[ids], tower.text.mask[ids])
+    t = reference_text_view(tower, ids)
+    return tower.fusion(q + t if tower.text_residual else t)
+
+
+def reference_loss(model: GPT2RecommenderEnhanced, batch: Batch) -> dict[str, Tensor]:
+    """BPR + L2 (+ InfoNCE) of `batch`, one triple at a time, from `reference_fused`."""
+    c = model.config
+    su, si = model.seen_users, model.seen_items
+    e_u = model.user_tower.ids.table.weight[batch.users] * su[batch.users].unsqueeze(1)
+    e_p = model.item_tower.ids.table.weight[batch.pos_items] * si[batch.pos_items].unsqueeze(1)
+    e_n = model.item_tower.ids.table.weight[batch.neg_items] * si[batch.neg_items].unsqueeze(1)
+    f_u = reference_fused(model, "user", batch.users) / math.sqrt(c.embed_dim)
+    f_p = reference_fused(model, "item", batch.pos_items) * model.gate
+    f_n = reference_fused(model, "item", batch.neg_items) * model.gate
+    pos = (e_u * e_p).sum(1) + (f_u * f_p).sum(1)
+    neg = (e_u * e_n).sum(1) + (f_u * f_n).sum(1)
+    if model.bias is not None:
+        pos = pos + model.bias[batch.pos_items] * si[batch.pos_items]
+        neg = neg + model.bias[batch.neg_items] * si[batch.neg_items]
+    out = {"bpr": -F.logsigmoid(pos - neg).mean()}
+    total = out["bpr"]
+    if c.reg_weight > 0:
+        sq = e_u.pow(2).sum() + e_p.pow(2).sum() + e_n.pow(2).sum()
+        out["reg"] = c.reg_weight * sq / len(batch.users)
+        total = total + out["reg"]
+    if c.contrastive_weight > 0:
+        parts = []
+        for side, ids in (("item", torch.cat([batch.pos_items, batch.neg_items])), ("user", batch.users)):
+            tower = model.tower(side)  # type: ignore[arg-type]
+            if tower.text is None:
+                continue
+            rows = ids.unique()
+            rows = rows[model.seen_mask(side)[rows]]  # type: ignore[arg-type]
+            a = F.normalize(tower.ids.table.weight[rows], dim=-1)
+            b = F.normalize(reference_text_view(tower, rows), dim=-1)
+            logits = a @ b.T / c.temperature
+            labels = torch.arange(len(rows))
+            parts.append((F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2)
+        out["contrastive"] = sum(parts) / len(parts)  # type: ignore[assignment]
+        total = total + c.contrastive_weight * out["contrastive"]
+    out["total"] = total
+    return out
+
+
+def _model(**overrides: Any) -> tuple[GPT2RecommenderEnhanced, Any, Any]:
+    data = synthetic()
+    split = split_of(data, "ratio")
+    torch.manual_seed(0)
+    m = GPT2RecommenderEnhanced(data.n_users, data.n_items, EnhancedConfig(**{**TINY, **overrides}), dataset=data)
+    m.prepare(TrainContext(data.n_users, data.n_items, data.users[split.train], data.items[split.train]))
+    # Away from the initialisation (zero biases, unit LayerNorms), so every weight matters.
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            if p.requires_grad and "encoder" not in name:
+                p.add_(0.05 * torch.randn_like(p))
+    return m, data, split
+
+
+def _batch(data: Any, split: Any, n: int, seed: int = 0) -> Batch:
+    g = torch.Generator().manual_seed(seed)
+    tr = split.train
+    users = torch.from_numpy(data.users[tr]).long()
+    items = torch.from_numpy(data.items[tr]).long()
+    pick = torch.randperm(len(users), generator=g)[:n]
+    neg = torch.randint(0, data.n_items, (n,), generator=g)
+    return Batch(users[pick], items[pick], neg)
+
+
+CONFIGS = [
+    pytest.param({}, id="attention"),
+    pytest.param({"contrastive_weight": 0.1}, id="contrastive"),
+    pytest.param({"text_residual": True}, id="residual"),
+    pytest.param({"use_attention": False, "contrastive_weight": 0.1}, id="scheme1-like"),
+    pytest.param({"use_user_text": False}, id="no-user-text"),
+]
+
+
+@pytest.mark.parametrize("overrides", CONFIGS)
+@pytest.mark.parametrize("size", [8, 600], ids=["gathered-batch", "every-entity-batch"])
+def test_training_loss_and_gradients_match_the_reference(overrides: dict[str, Any], size: int) -> None:
+    m, data, split = _model(**EXACT, **overrides)
+    batch = _batch(data, split, size)
+    users, items = batch.users.unique(), torch.cat([batch.pos_items, batch.neg_items]).unique()
+    # Both of the loss's paths are covered: a few ids gather the batch's states, most attend over all.
+    assert m._attend_all(len(users), len(items)) == (size == 600)
+    m.train()
+    fast = m.loss(batch)
+    ref = reference_loss(m, batch)
+    assert fast.keys() == ref.keys()
+    for key in ref:
+        close(fast[key], ref[key])
+    params = [p for p in m.parameters() if p.requires_grad]
+    g_fast = torch.autograd.grad(fast["total"], params, allow_unused=True)
+    g_ref = torch.autograd.grad(ref["total"], params, allow_unused=True)
+    for (name, _), a, b in zip([(n, p) for n, p in m.named_parameters() if p.requires_grad], g_fast, g_ref):
+        if a is None or b is None:
+            assert a is None or not a.any(), name
+            assert b is None or not b.any(), name
+            continue
+        close(a, b, name)
+
+
+@pytest.mark.parametrize("overrides", CONFIGS)
+def test_scores_and_fused_vectors_match_the_reference(overrides: dict[str, Any]) -> None:
+    m, data, _ = _model(**overrides)
+    m.eval()
+    users, items = torch.arange(data.n_users), torch.arange(data.n_items)
+    with torch.no_grad():
+        f_u = reference_fused(m, "user", users)
+        f_i = reference_fused(m, "item", items)
+        e_u = m.user_tower.ids.table.weight * m.seen_users.unsqueeze(1)
+        e_i = m.item_tower.ids.table.weight * m.seen_items.unsqueeze(1)
+        expected = e_u @ e_i.T + (f_u / math.sqrt(m.config.embed_dim)) @ (f_i * m.gate).T
+        if m.bias is not None:
+            expected = expected + m.bias * m.seen_items
+        with m.scoring():
+            close(m.full_scores(users), expected)
+            pairs = torch.randint(0, data.n_items, (len(users),))
+            close(m.score(users, pairs), expected[users, pairs])
+        close(m.item_embeddings("fused"), f_i)
+        # The gathered path (explanations, dynamic mode) agrees with the reference too.
+        close(m.represent("item", items)["fusion"], f_i)
+
+
+def test_evaluation_runs_the_item_tower_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    m, data, split = _model()
+    calls = {"item": 0, "user": 0}
+    for side in calls:
+        tower = m.tower(side)  # type: ignore[arg-type]
+        original = tower.fused_all
+
+        def counted(keep: Tensor, side: str = side, original: object = original) -> Tensor:
+            calls[side] += 1
+            return original(keep)  # type: ignore[operator]
+
+        monkeypatch.setattr(tower, "fused_all", counted)
+    result = evaluate(m, data, split, "test")
+    assert result.metrics  # every test user ranked every item
+    assert calls == {"item": 1, "user": 1}
+
+
+def test_bucketed_dynamic_encoding_matches_one_padded_batch() -> None:
+    m, data, _ = _model(**{**EXACT, **{"use_cache": False, "use_peft": True, "lora_dropout": 0.0}})
+    with torch.no_grad():  # non-zero adapters, so their gradients are not trivially zero
+        for name, p in m.encoder.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0.0, 0.1)
+    m.eval()  # the backbone's own dropout off; gradients still flow to the adapters
+    tower = m.item_tower
+    assert tower.text is not None
+    ids = torch.arange(data.n_items)
+    lengths = tower.text.mask.sum(1)
+    assert int(lengths.max()) - int(lengths.min()) >= 8  # texts of different lengths: several buckets
+    lora = [p for n, p in m.encoder.named_parameters() if p.requires_grad]
+    assert lora
+    plain = tower.text.dynamic(m.encoder, ids)
+    bucketed = tower._dynamic(m.encoder, ids)
+    for a, b in zip(plain, bucketed):
+        close(a, b)
+    w = torch.randn_like(plain[0])
+    g_plain = torch.autograd.grad((plain[0] * w).sum() + plain[2].sum(), lora)
+    g_bucketed = torch.autograd.grad((bucketed[0] * w).sum() + bucketed[2].sum(), lora)
+    for a, b in zip(g_plain, g_bucketed):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_uniform_dropout_keeps_the_distribution() -> None:
+    torch.manual_seed(0)
+    x = torch.ones(200_000)
+    y = uniform_dropout(x, 0.25, True)
+    zeros = float((y == 0).float().mean())
+    assert abs(zeros - 0.25) < 0.01
+    assert torch.all((y == 0) | torch.isclose(y, torch.tensor(1 / 0.75)))
+    assert abs(float(y.mean()) - 1.0) < 0.02
+    assert torch.equal(uniform_dropout(x, 0.25, False), x)
+    module = UniformDropout(0.5).eval()
+    assert torch.equal(module(x), x)
+
+
+def test_dynamic_models_use_the_uniform_dropout() -> None:
+    m, _, _ = _model(use_cache=False, use_peft=True)
+    kinds = {type(module) for module in m.encoder.model.modules()}
+    assert torch.nn.Dropout not in kinds
+    assert UniformDropout in kinds
