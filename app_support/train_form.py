@@ -228,12 +228,11 @@ def model_fields(model: str, backbones: list[dict[str, object]], lang: str, warm
     return fields
 
 
-def control_toggle(model: str, lang: str) -> bool:
-    """For a text model (inside the form): also queue the equal-budget control, MF continued from
-    the same MF run with the same training (rec_app.launch.control_configs). A form cannot show it
-    only once the warm start is on (its widgets change nothing before submit): it applies with a
-    warm start, and without one the launch says why it is refused."""
-    if model not in ("gpt2rec", "enhanced"):
+def control_toggle(model: str, lang: str, warm: bool) -> bool:
+    """For a warm-started text model (inside the form; `warm`: `warm_start_toggle`'s value): also
+    queue the equal-budget control, MF continued from the same MF run with the same training
+    (rec_app.launch.control_configs). Not drawn without a warm start (nothing to control for)."""
+    if model not in ("gpt2rec", "enhanced") or not warm:
         return False
     return bool(
         st.checkbox(t("field.with_control", lang), key=keep("tr_with_control"), help=t("field.with_control_help", lang))

@@ -93,7 +93,7 @@ with page_guard(lang):
 
     with st.form("train_form", border=True):
         model_section = train_form.model_fields(model, resources.backbones(), lang, warm)
-        with_control = train_form.control_toggle(model, lang)
+        with_control = train_form.control_toggle(model, lang, warm)
         common = train_form.common_fields(dataset, lang)
         confirm = st.checkbox(
             t("train.confirm_long", lang, limit=format_duration(est.confirm_over_s(), lang)), key="tr_confirm_long"
