@@ -51,9 +51,14 @@ def _column(
     label: str, columns: list[str], names: tuple[str, ...], key: str, optional: bool, fallback: int | None = 0
 ) -> str | None:
     options = ([_NONE] if optional else []) + columns
-    guess = _guess(columns, names, None if optional else fallback)
-    index = (guess + 1 if optional else guess) if guess is not None else 0
-    choice = st.selectbox(label, options, index=min(index, len(options) - 1), key=key)
+    if st.session_state.get(key) not in options:
+        guess = _guess(columns, names, None if optional else fallback)
+        index = (guess + 1 if optional else guess) if guess is not None else 0
+        # Set through the session state API, not as the widget's default: a keyed selectbox keeps
+        # its identity when its options change, and the browser would keep showing (and sending
+        # back) the previous file's choice; a value set this way is pushed to the browser.
+        st.session_state[key] = options[min(index, len(options) - 1)]
+    choice = st.selectbox(label, options, key=key)
     return None if choice == _NONE else choice
 
 

@@ -250,11 +250,11 @@ def show(outcome: Outcome, lang: str) -> None:
     e = outcome.estimate
     if e is None:
         if outcome.pending:
-            st.info(t("estimate.measuring", lang), icon="⏱️")
+            st.info(t("estimate.measuring", lang), icon=":material/timer:")
         elif outcome.error:
             st.warning(t("estimate.measure_failed", lang, error=outcome.error))
         else:
-            st.info(t("estimate.unknown", lang), icon="⏱️")
+            st.info(t("estimate.unknown", lang), icon=":material/timer:")
         return
     parts = ", ".join(
         f"{t(f'estimate.part_{k}', lang)} {format_duration(v, lang)}" for k, v in e.parts.items() if v >= 0.5
@@ -297,6 +297,6 @@ def show(outcome: Outcome, lang: str) -> None:
     cache = t("estimate.cache_warm" if e.cache_warm else "estimate.cache_cold", lang) if outcome.text_model else ""
     text = "\n\n".join(lines) + f"\n\n{basis} {cache}".rstrip()
     if est.needs_confirmation(outcome.own_s, "") == "long":
-        st.warning(text, icon="⏳")
+        st.warning(text, icon=":material/hourglass_top:")
     else:
-        st.info(text, icon="⏱️")
+        st.info(text, icon=":material/timer:")

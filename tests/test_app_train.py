@@ -419,3 +419,12 @@ def test_backbones_report_their_depth_from_their_config() -> None:
     assert depth["tiny-gpt2"] == 2
     if "minilm" in depth:
         assert depth["minilm"] == 6
+
+
+def test_the_estimate_box_uses_material_icons_not_emoji(runs: Path) -> None:
+    # issue 23 minor: the ⏱️ emoji rendered as a missing glyph in Chromium without an emoji font.
+    at = tiny_mf(page("pages/1_Train.py"))
+    submit(at)
+    no_failure(at)
+    icons = [box.icon for box in [*at.info, *at.warning] if box.icon]
+    assert icons and all(icon.startswith(":material/") for icon in icons), icons
