@@ -1,4 +1,4 @@
-"""Command line: `python -m rec_core train|compare|runs|execute|datasets` (or `rec-core ...`).
+"""Command line: `python -m rec_core train|compare|tune|runs|execute|datasets` (or `rec-core ...`).
 
 Every config field has a flag, generated from the dataclasses so the two never drift apart.
 Every error is one line, never a traceback (a run's status.json keeps it; REC_CORE_DEBUG=1
@@ -185,6 +185,33 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--runs-dir", default="runs")
     cmp_.add_argument("--metrics", default="hit@10,ndcg@10,recall@10,mrr@10,hit@20,ndcg@20")
     cmp_.add_argument("--n-boot", type=int, default=2000)
+
+    tune = sub.add_parser(
+        "tune",
+        help="search hyperparameters with Optuna on the mean validation metric over several seeds",
+        description="An Optuna study (TPE sampler, seeded; median pruner) over the fields named in "
+        "--space, on top of the config given as for `train` (--config and the same flags). Each trial "
+        "trains one run per --seeds seed through the normal pipeline (run folders in --runs-dir) and "
+        "scores the mean validation value of --monitor (default ndcg@10) over them; test metrics are "
+        "never read. The study is stored in RUNS_DIR/studies/STUDY.db: the same command again continues "
+        "it (--trials is the study's total; interrupted trials are tried again). The end prints the "
+        "best parameters, their per-seed validation values and the command that reproduces the best run.",
+    )
+    assert isinstance(tune, _CommandParser)
+    tune.late_arguments = _add_config_flags
+    tune.set_defaults(seed=None, label=None)  # the seeds are --seeds; labels name the trial
+    tune.add_argument("--space", required=True, help="TOML or JSON: field -> {low, high[, log][, step]} or {choices}")
+    tune.add_argument("--config", help="JSON or TOML file with sections data, split, model, train, eval")
+    tune.add_argument("--runs-dir", default="runs", help="run store folder (default: runs)")
+    tune.add_argument("--study", help="the study's name (default: MODEL-DATASET-SPLIT)")
+    tune.add_argument("--seeds", nargs="+", default=["0", "1", "2"], help="the seeds of each trial (default 0 1 2)")
+    tune.add_argument("--trials", default="20", help="trials the study holds when done (default 20)")
+    tune.add_argument("--timeout", help="seconds after which no new trial starts")
+    tune.add_argument("--sampler-seed", default="0", help="TPE's seed (default 0)")
+    tune.add_argument(
+        "--prune-startup", default="5", help="trials that finish before the median pruner prunes any (default 5)"
+    )
+    tune.add_argument("--quiet", action="store_true", help="no line per trained seed")
 
     runs = sub.add_parser("runs", help="list runs")
     runs.add_argument("--runs-dir", default="runs")
@@ -493,6 +520,80 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tune(args: argparse.Namespace) -> int:
+    from rec_core.data import load_dataset
+    from rec_core.experiment import RunConfig
+    from rec_core.runs import RunStore
+    from rec_core.runs.atomic import write_json_atomic
+    from rec_core.runs.store import check_store_root
+    from rec_core.split import make_split
+    from rec_core.tune import (
+        TuneSettings,
+        make_objective,
+        open_study,
+        optimize,
+        parse_space,
+        pipeline_trainer,
+        read_space,
+        study_path,
+        study_report,
+    )
+    from rec_core.tune.study import study_record
+
+    check_store_root(args.runs_dir)
+    base = config_from_args(args)
+    params = parse_space(read_space(args.space), base)  # unknown fields and bad ranges: exit 2, nothing written
+    settings = TuneSettings(
+        name=args.study or base.run_prefix().removesuffix(f"-s{base.seed}"),
+        seeds=tuple(coerce_value("seeds", int, s) for s in args.seeds),
+        trials=coerce_value("trials", int, args.trials),
+        timeout_s=coerce_value("timeout", float, args.timeout) if args.timeout is not None else None,
+        sampler_seed=coerce_value("sampler_seed", int, args.sampler_seed),
+        prune_startup=coerce_value("prune_startup", int, args.prune_startup),
+    )
+    try:
+        import optuna  # noqa: F401 - the `tune` extra
+    except ImportError:
+        raise ConfigError("tune", "needs Optuna: pip install 'rec-core[tune]' (or pip install optuna)") from None
+    # Bad data is input too: the dataset loads and splits for every seed before the study exists.
+    data = load_dataset(base.data)
+    for seed in settings.seeds:
+        make_split(data, RunConfig.from_dict({**base.to_dict(), "seed": seed}).split)
+    path = study_path(args.runs_dir, settings.name)
+    study = open_study(path, settings, study_record(base, params, settings))
+    say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
+    train_one = pipeline_trainer(RunStore(args.runs_dir), lambda config: data if config.data == base.data else None)
+    try:
+        started = optimize(study, make_objective(base, params, settings, train_one, say), settings)
+    except KeyboardInterrupt as exc:
+        print(f"interrupted: study {settings.name} is saved in {path}; the same command continues it", file=sys.stderr)
+        return _signal_exit(getattr(exc, "signal_name", None))
+    report = study_report(study, base, params, settings)
+    report["storage"] = str(path)
+    best = report["best"]
+    counts = ", ".join(f"{n} {state}" for state, n in report["counts"].items())
+    print(f"study {settings.name}: {counts} ({started} run now); stored in {path}")
+    if best is None:
+        print("no trial completed: nothing to choose", file=sys.stderr)
+        write_json_atomic(path.with_suffix(".json"), report)
+        return EXIT_FAILED
+    best_config = path.with_name(f"{settings.name}-best.json")
+    write_json_atomic(best_config, best["config"])
+    seeds = " ".join(str(s) for s in settings.seeds)
+    report["reproduce"] = [
+        f"python -m rec_core train --config {best_config} --runs-dir {args.runs_dir} --seed {s}" for s in settings.seeds
+    ]
+    write_json_atomic(path.with_suffix(".json"), report)
+    monitor = base.train.monitor
+    print(f"best: trial {best['trial']}, mean valid {monitor} {best['value']:.4f} over seeds {seeds}")
+    print("  params: " + ", ".join(f"{k}={v!r}" for k, v in best["params"].items()))
+    for seed, value in best["valid"].items():
+        print(f"  seed {seed}: valid {monitor} {value:.4f} (run {best['runs'].get(seed)})")
+    print(f"reproduce (one run per seed, {seeds}): {report['reproduce'][0]}")
+    print(f"every trial: {path.with_suffix('.json')}")
+    return EXIT_OK
+
+
 def _cmd_runs(args: argparse.Namespace) -> int:
     from rec_core.progress import format_runs
     from rec_core.runs import RunStore
@@ -516,6 +617,7 @@ def main(argv: list[str] | None = None) -> int:
         "train": _cmd_train,
         "execute": _cmd_execute,
         "compare": _cmd_compare,
+        "tune": _cmd_tune,
         "runs": _cmd_runs,
         "datasets": _cmd_datasets,
     }

@@ -8,9 +8,11 @@ from datetime import datetime, timezone
 
 from rec_core.errors import ConfigError
 
-__all__ = ["is_safe_name", "new_run_id", "utc_now", "validate_run_id"]
+__all__ = ["RESERVED_NAMES", "is_safe_name", "new_run_id", "utc_now", "validate_run_id"]
 
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+# Folders of a run store that are not runs: `tune` keeps its studies in `<runs-dir>/studies/`.
+RESERVED_NAMES = frozenset({"studies"})
 
 
 def utc_now() -> str:
@@ -30,6 +32,8 @@ def validate_run_id(run_id: str, field: str = "run_id") -> str:
             f"{run_id!r} is not allowed: use 1 to 128 letters, digits, "
             "'.', '_' or '-', starting with a letter or digit, without '..'",
         )
+    if run_id in RESERVED_NAMES:
+        raise ConfigError(field, f"{run_id!r} is reserved: the run store keeps its tuning studies there")
     return run_id
 
 

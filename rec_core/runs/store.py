@@ -17,7 +17,7 @@ from typing import Any
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.runs.atomic import write_json_atomic
 from rec_core.runs.environment import hostname, process_start_token
-from rec_core.runs.names import is_safe_name, new_run_id, utc_now, validate_run_id
+from rec_core.runs.names import RESERVED_NAMES, is_safe_name, new_run_id, utc_now, validate_run_id
 from rec_core.runs.run import CONFIG_FILE, FINISHED_STATES, RUN_STATES, STATUS_FILE, Run
 from rec_core.runs.summary import PRIMARY_METRICS, RunSummary, parse_time, read_summary
 
@@ -211,7 +211,7 @@ class RunStore:
         """Ids of all run folders, unordered; temporary and trash folders are skipped."""
         with os.scandir(self.root) as entries:
             # Hidden names (.tmp-*, .trash-*, locks) are never safe names, so never run ids.
-            return [e.name for e in entries if is_safe_name(e.name) and e.is_dir()]
+            return [e.name for e in entries if is_safe_name(e.name) and e.name not in RESERVED_NAMES and e.is_dir()]
 
     def list(self) -> list[RunSummary]:
         """Summaries of all runs (`read_summary`), newest first; never raises for one bad run.
