@@ -73,7 +73,7 @@ def test_launch_from_the_page_runs_in_the_background_and_shows_progress(store: R
     at.run()  # the live panel now shows them finished, with metrics
     assert not at.exception and len(at.expander) == 2
     assert all(len(store.get(r).history()) == 2 for r in ids)
-    assert any(m.label == "NDCG@10" for m in at.metric)
+    assert any(m.label == "test NDCG@10" for m in at.metric)  # the live panel says which split
     for r in ids:
         assert store.get(r).status()["command"][1:4] == ["-m", "rec_core", "execute"]
 
