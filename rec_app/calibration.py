@@ -170,8 +170,9 @@ def measure(
     startup = time.time() - t0 if t0 else None
     base = RunConfig.from_dict(config)
     model_cfg = base.model
-    if hasattr(model_cfg, "init_from_run"):  # the copy costs nothing; its MF run need not exist here
-        model_cfg = dataclasses.replace(model_cfg, init_from_run="", freeze_mf=False)
+    if getattr(model_cfg, "init_from_run", ""):  # the copy costs nothing; its MF run need not exist here
+        off = {"init_from_run": ""} | ({"freeze_mf": False} if hasattr(model_cfg, "freeze_mf") else {})  # MF has none
+        model_cfg = dataclasses.replace(model_cfg, **off)
     cfg = dataclasses.replace(base, model=model_cfg, train=dataclasses.replace(base.train, patience=0))
     t = clock()
     data = load_dataset(cfg.data)
