@@ -211,12 +211,21 @@ def _disambiguate(names: list[str], groupings: list[dict[str, Any]]) -> list[str
         if len(idx) < 2:
             continue
         flat = [_flatten(groupings[i]) for i in idx]
-        keys = sorted({k for f in flat for k in f})
+        # Config fields first (what the user chose), then what the results record (code, processes).
+        keys = sorted({k for f in flat for k in f}, key=lambda k: (k.startswith("result_setting."), k))
         differing = [k for k in keys if len({json.dumps(f.get(k), default=str) for f in flat}) > 1]
         for i, f in zip(idx, flat):
-            extra = ", ".join(f"{k.rsplit('.', 1)[-1]}={f.get(k)}" for k in differing[:3])
+            extra = ", ".join(f"{k.rsplit('.', 1)[-1]}={_short_value(f.get(k))}" for k in differing[:3])
             out[i] = f"{name} ({extra})" if extra else name
     return out
+
+
+def _short_value(value: Any) -> str:
+    """A value as a label shows it: fingerprints and identities (long hex) cut to 7 digits."""
+    text = str(value)
+    if len(text) > 12 and all(c in "0123456789abcdef" for c in text):
+        return text[:7]
+    return text
 
 
 def group_runs(

@@ -416,6 +416,12 @@ def test_runs_whose_results_differ_in_processes_warm_start_backbone_or_code_are_
         groups = group_runs([*one, extra])
         assert sorted(len(g.runs) for g in groups) == [1, 3], other
         assert len({g.name for g in groups}) == 2  # and they are told apart by name
+    code = [
+        dataclasses.replace(_row(f"m-s{s}", "mf", s, lr=0.01 * (1 + s)), setting={"code": f"{s}" * 16})
+        for s in range(2)
+    ]
+    names = sorted(g.name for g in group_runs(code))  # config first, then what the results record, hex cut
+    assert names == ["MF (lr=0.01, code=0000000)", "MF (lr=0.02, code=1111111)"], names
     assert len(group_runs([*one, dataclasses.replace(one[0], run_id="x", seed=3)])) == 1
 
 
