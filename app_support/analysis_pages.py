@@ -20,6 +20,7 @@ import streamlit as st
 
 from app_support import page_frame, resources
 from app_support.charts import show_figure
+from rec_app.analysis_tables import export_columns
 from rec_app.figures import Style, export_images
 from rec_app.i18n import t
 from rec_app.model_names import model_display_name
@@ -242,14 +243,16 @@ def show(fig: go.Figure, name: str, key: str, lang: str) -> None:
 
 
 def csv_download(frame: pd.DataFrame, name: str, key: str, lang: str, label: str | None = None) -> None:
-    """A download of `frame` as UTF-8 CSV (with BOM, so Excel shows Chinese titles right)."""
+    """A download of `frame` as UTF-8 CSV (with BOM, so Excel shows Chinese titles right); its
+    0-based index and dataset id columns named as such (`rec_app.analysis_tables.export_columns`)."""
     st.download_button(
         label or t("an.csv", lang),
-        frame.to_csv(index=False).encode("utf-8-sig"),
+        export_columns(frame).to_csv(index=False).encode("utf-8-sig"),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=key,
         on_click="ignore",
+        help=t("an.csv_help", lang),
         icon=":material/table_view:",
     )
 

@@ -37,7 +37,12 @@ def show_error(exc: BaseException, lang: str, context_key: str = "error.generic"
     """`st.error` with a translated lead-in and the error's message."""
     if not isinstance(exc, RecCoreError):
         log.error("unexpected error in the app", exc_info=exc)
-    st.error(f"{t(context_key, lang)}\n\n{error_text(exc, lang)}", icon="⚠️")
+    detail = error_text(exc, lang)
+    if lang != "en" and not any("\u4e00" <= ch <= "\u9fff" for ch in detail):
+        # The library writes its messages in English; say so rather than switch language unannounced.
+        detail = f"{t('error.english_detail', lang)}\n\n{detail}"
+    # A Material Symbol, not the ⚠️ emoji: that is a missing glyph without an emoji font.
+    st.error(f"{t(context_key, lang)}\n\n{detail}", icon=":material/warning:")
 
 
 @contextmanager

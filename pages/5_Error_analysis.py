@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_support import analysis_pages as ap
 from app_support import resources
-from app_support.errors import page_guard, show_error
+from app_support.errors import page_guard
 from app_support.page_frame import page_icon, remember
 from app_support.session import init_page
 from rec_app.compare_table import baseline_for_run
@@ -96,15 +96,19 @@ with page_guard(lang):
     st.subheader(t("err.one_user", lang))
     raw = st.text_input(t("err.user_id", lang), key=USER_KEY, help=t("err.user_id_help", lang))
     user = None
-    try:
-        user = resolve_entity(data, "user", raw)
-    except EntityNotFound as exc:
-        show_error(exc, lang, "err.no_user")
+    examples = ", ".join(map(str, data.user_ids[:3]))
+    if not raw.strip():  # nothing typed yet: what to do, not "no user with id ''"
+        st.info(t("err.user_id_empty", lang, examples=examples))
+    else:
+        try:
+            user = resolve_entity(data, "user", raw)
+        except EntityNotFound:
+            st.warning(t("err.user_id_unknown", lang, id=raw.strip(), n=data.n_users, examples=examples))
     if user is not None:
         profile = user_profile(data, user)
         st.markdown(f"**{t('an.user', lang)} {profile.pop('id')}** — {profile.pop('text')}")
         if profile:
-            st.caption(" · ".join(f"{k}: {v}" for k, v in profile.items()))
+            st.caption(" · ".join(f"{t(f'an.field.{k}', lang, default=k)}: {v}" for k, v in profile.items()))
         mine_a, mine_b = per_a[per_a["user"] == user], per_b[per_b["user"] == user]
         if not mine_a.empty and not mine_b.empty:
             m1, m2, _ = st.columns([1, 1, 2])

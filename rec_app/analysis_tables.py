@@ -12,7 +12,7 @@ import pandas as pd
 
 from rec_app.i18n import segment_label
 
-__all__ = ["segment_counts_text", "localized"]
+__all__ = ["segment_counts_text", "localized", "export_columns"]
 
 # Columns holding one segment name per row (item popularity or user activity).
 _SEGMENT_COLUMNS = ("segment", "activity")
@@ -33,3 +33,15 @@ def localized(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     if "test_segments" in out.columns:
         out["test_segments"] = [segment_counts_text(c, lang) for c in out["test_segments"]]
     return out
+
+
+def export_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` with its index and id columns named for a CSV read without the page: `item` /
+    `user` (rec_core's 0-based position in the loaded dataset) become `item_index_0based` /
+    `user_index_0based`, and `id` (the dataset's own id, e.g. ML-100K's movie id) becomes
+    `item_id` or `user_id`, whichever entity the table is about."""
+    side = "item" if "item" in table.columns else "user" if "user" in table.columns else None
+    names = {"item": "item_index_0based", "user": "user_index_0based"}
+    if side is not None:
+        names["id"] = f"{side}_id"
+    return table.rename(columns={k: v for k, v in names.items() if k in table.columns})

@@ -33,6 +33,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav.train": ("Train a model", "训练模型"),
     "nav.compare": ("Compare runs", "对比实验"),
     "error.generic": ("Something went wrong; the rest of the app keeps working.", "出错了；应用的其他部分仍可正常使用。"),
+    "error.english_detail": ("Details from the library (in English):", "以下是计算库给出的详细说明（英文）："),
     # -- home -----------------------------------------------------------------------------------------
     "home.title": ("LLM-enhanced recommenders", "大模型增强的推荐系统"),
     "home.intro": ("This app trains ID-only recommenders (popularity, matrix factorisation) and recommenders that "
@@ -503,9 +504,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "每列最优值加粗；† 表示相对参照模型显著提升（对各种子的成对差值做 t 检验，Holm 校正后 p < 0.05；单个种子从不标注）。"),
     # -- figures -------------------------------------------------------------------------------------
     "fig.metrics_title": ("Test metrics", "测试指标"), "fig.value": ("Value", "数值"),
-    "fig.segments_item": ("{metric} by item popularity", "按物品流行度分组的 {metric}"),
+    "fig.segments_item": ("{metric} by item popularity", "按物品流行度分组的{metric}"),
     "fig.segments_item_axis": ("Item segment (training popularity)", "物品分组（训练集流行度）"),
-    "fig.segments_user": ("{metric} by user activity", "按用户活跃度分组的 {metric}"),
+    "fig.segments_user": ("{metric} by user activity", "按用户活跃度分组的{metric}"),
     "fig.segments_user_axis": ("User activity (training interactions, tertiles)", "用户活跃度（训练交互数三分位）"),
     "fig.curves_title": ("Training curves", "训练曲线"), "fig.loss": ("Training loss", "训练损失"),
     "fig.valid_metric": ("Validation {metric}", "验证集 {metric}"), "fig.epoch": ("Epoch", "轮次"),

@@ -32,6 +32,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "an.pick_hint": ("Pick at least one.", "请至少选择一个。"),
     "an.no_match": ("Nothing matches “{query}”.", "没有与“{query}”匹配的结果。"),
     "an.csv": ("Table as CSV", "表格导出为 CSV"),
+    "an.csv_help": ("In the CSV, item_id / user_id is the dataset's own id (e.g. the MovieLens movie id) and "
+                    "item_index_0based / user_index_0based is its 0-based position in the loaded dataset.",
+                    "CSV 中 item_id / user_id 是数据集自身的 ID（例如 MovieLens 的电影 ID），"
+                    "item_index_0based / user_index_0based 是其在加载后数据集中从 0 开始的位置。"),
     "an.download_svg": ("Vector image for slides and papers (1600 × 900).", "矢量图，适用于幻灯片和论文（1600 × 900）。"),
     "an.download_png": ("Image at slide resolution (3200 × 1800).", "幻灯片分辨率图片（3200 × 1800）。"),
     "an.download_html": ("Standalone interactive page (works offline, hover included).",
@@ -139,6 +143,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.user_id": ("User id", "用户 ID"),
     "err.user_id_help": ("Type an id, or click a user in the lists below.", "输入用户 ID，或点击下方列表中的用户。"),
     "err.no_user": ("This user cannot be shown:", "无法显示该用户："),
+    "err.user_id_empty": ("Type a user id above (ids such as {examples}), or click a user in the lists below.",
+                          "请在上方输入用户 ID（例如 {examples}），或点击下方列表中的用户。"),
+    "err.user_id_unknown": ("There is no user with id “{id}” in this dataset ({n} users; ids such as {examples}).",
+                            "本数据集中没有 ID 为“{id}”的用户（共 {n} 个用户；ID 例如 {examples}）。"),
     "err.history": ("Training history ({n} interactions)", "训练历史（{n} 条交互）"),
     "err.test_items": ("Held-out test items ({n}) and their rank", "留出的测试物品（{n} 个）及其排名"),
     "err.no_test_items": ("This user has no held-out test items.", "该用户没有留出的测试物品。"),

@@ -188,10 +188,37 @@ def test_error_analysis_user_switch_and_bad_ids(runs: Path) -> None:
     no_failure(at)
     assert "User 7" in "\n".join(m.value for m in at.markdown)
     at.text_input(key="err_user_id").input("nobody").run()
-    assert not at.exception and "no user with id 'nobody'" in messages(at)
+    assert not at.exception and "There is no user with id “nobody” in this dataset" in messages(at)
     assert len(at.dataframe) >= 3  # the lists below still show
     at.selectbox(key="err_metric").set_value("hit@10").run()
     assert not at.exception
+
+
+def test_error_analysis_without_a_user_id_says_what_to_do(runs: Path) -> None:
+    # issue 23 minor: an empty box said "no user with id ''".
+    at = page("pages/5_Error_analysis.py", run=["attn-c0", "mf"])
+    at.text_input(key="err_user_id").input("").run()
+    assert not at.exception
+    assert "Type a user id above" in messages(at) and "''" not in messages(at)
+    assert len(at.dataframe) >= 3  # the lists below still show
+
+
+def test_error_analysis_in_chinese_names_the_profile_fields(runs: Path) -> None:
+    at = page("pages/5_Error_analysis.py", lang="zh", run=["attn-c0", "mf"])
+    no_failure(at)
+    profile = next(c.value for c in at.caption if "年龄" in c.value)
+    assert "age:" not in profile and "occupation:" not in profile and "职业" in profile
+
+
+def test_error_analysis_csvs_name_the_index_and_the_dataset_id() -> None:
+    import pandas as pd
+
+    from rec_app.analysis_tables import export_columns
+
+    items = export_columns(pd.DataFrame({"item": [0], "id": ["1"], "title": ["Toy Story (1995)"]}))
+    users = export_columns(pd.DataFrame({"user": [6], "id": ["7"], "diff": [0.1]}))
+    assert list(items.columns) == ["item_index_0based", "item_id", "title"]
+    assert list(users.columns) == ["user_index_0based", "user_id", "diff"]
 
 
 def test_pages_without_runs_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -200,3 +227,18 @@ def test_pages_without_runs_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         at = page(name, lang="zh")
         no_failure(at)
         assert at.info and not at.get("plotly_chart")
+
+
+def test_chinese_pages_say_when_a_library_message_is_in_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    # issue 23 minor: the Chinese UI showed English library errors without a word of Chinese.
+    import streamlit as st
+
+    from app_support.errors import show_error
+    from rec_core.errors import RecCoreError
+
+    shown: list[str] = []
+    monkeypatch.setattr(st, "error", lambda body, **_: shown.append(body))
+    show_error(RecCoreError("The two runs share no test users."), "zh")
+    show_error(RecCoreError("The two runs share no test users."), "en")
+    assert "计算库给出的详细说明（英文）" in shown[0] and "The two runs share no test users." in shown[0]
+    assert "英文" not in shown[1]

@@ -120,3 +120,12 @@ def test_strict_mode_raises_on_a_missing_key_or_a_format_error(monkeypatch: pyte
     monkeypatch.setenv(STRICT_ENV, "0")  # what the app does: show the problem, keep the page
     assert t("no.such.key", "zh") == "[no.such.key]"
     assert t("live.epoch", "en", k=2) == "epoch {k} of {n}"
+
+
+def test_chinese_segment_titles_have_no_stray_space() -> None:
+    # issue 23 minor: "按物品流行度分组的 测试集 NDCG@10".
+    from rec_app.i18n import part_metric_label
+
+    metric = part_metric_label("ndcg@10", "test", "zh")
+    assert t("fig.segments_item", "zh", metric=metric) == "按物品流行度分组的测试集 NDCG@10"
+    assert t("fig.segments_user", "zh", metric=metric) == "按用户活跃度分组的测试集 NDCG@10"

@@ -12,6 +12,7 @@ tie-breaking (x.5 inside an even tie), so the page and the metrics never disagre
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ __all__ = [
     "held_out_items",
     "held_out_table",
     "top_side_by_side",
+    "item_titles",
     "user_differences",
     "never_retrieved",
     "segment_counts",
@@ -99,6 +101,16 @@ def run_test_ranks(
     return result.ranks
 
 
+def item_titles(data: InteractionData) -> list[str]:
+    """Each item's label (title (year)), with its raw id beside it where another item has the
+    same label: ML-100K lists some films twice under two ids, and "Chasing Amy (1997)" in both a
+    user's history and top-10 would otherwise look like an item that was never masked."""
+    labels = entity_labels(data, "item")
+    counts = Counter(labels)
+    ids = data.item_ids.astype(str)
+    return [f"{label} · id {ids[i]}" if counts[label] > 1 else label for i, label in enumerate(labels)]
+
+
 def user_profile(data: InteractionData, user: int) -> dict[str, str]:
     """The user's raw id, profile text and fields (age, gender, occupation, ...) as strings."""
     fields = data.user_fields.iloc[user].to_dict() if len(data.user_fields) > user else {}
@@ -122,7 +134,7 @@ def training_history(data: InteractionData, split: Split, user: int) -> pd.DataF
     rows = split.train[data.users[split.train] == user]
     rows = rows[np.argsort(data.timestamps[rows], kind="stable")]
     items = data.items[rows]
-    labels = entity_labels(data, "item")
+    labels = item_titles(data)
     return pd.DataFrame(
         {
             "item": items,
@@ -145,7 +157,7 @@ def held_out_table(data: InteractionData, split: Split, user: int, ranks: Mappin
     """The user's held-out test items: id, title, segment (head, torso, tail, cold), then the
     rank each run gives it."""
     items = held_out_items(data, split, user)
-    labels = entity_labels(data, "item")
+    labels = item_titles(data)
     segments = item_segment_of(data, split)
     out = pd.DataFrame(
         {
@@ -167,7 +179,7 @@ def top_side_by_side(
 ) -> pd.DataFrame:
     """Rank 1..k, then per run its item title and whether it is a held-out test item (a hit)."""
     truth = set(held_out_items(data, split, user).tolist())
-    labels = entity_labels(data, "item")
+    labels = item_titles(data)
     out = pd.DataFrame({"rank": np.arange(1, k + 1)})
     for name, items in tops.items():
         items = np.asarray(items)[:k]
@@ -258,7 +270,7 @@ def never_retrieved(
         rows.append(row)
     summary = pd.DataFrame(rows, columns=["segment", "test_items", *missed])
     any_miss = np.logical_or.reduce(list(missed.values())) if missed else np.zeros(len(items), bool)
-    labels = entity_labels(data, "item")
+    labels = item_titles(data)
     keep = items[any_miss]
     counts = train_counts(data, split, "item")
     table = pd.DataFrame(
