@@ -315,7 +315,7 @@ def training_curves(
             }
         )
     epoch_axis: dict[str, Any] = {"title": {"text": t("fig.epoch", style.lang)}, "dtick": 1 if longest <= 12 else None}
-    shown = [h.get("epoch") for hs in histories.values() for h in hs if isinstance(h.get("epoch"), (int, float))]
+    shown = [float(h["epoch"]) for hs in histories.values() for h in hs if isinstance(h.get("epoch"), (int, float))]
     if shown and longest <= 12:
         # Whole epochs half a step either side: plotly's own range around one point runs from
         # -0.5 to 1 and shows epochs that do not exist.
