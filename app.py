@@ -8,7 +8,7 @@ import streamlit as st
 from app_support import resources
 from app_support.errors import page_guard, show_error
 from app_support.page_frame import language_sidebar, page_icon
-from app_support.session import init_page, language_switch
+from app_support.session import init_page
 from rec_app.datasets import availability
 from rec_app.i18n import format_duration, t
 from rec_app.model_names import model_display_name
@@ -49,11 +49,8 @@ def backbones_pending(lang: str) -> None:
 
 lang = init_page("home.title", page_icon("home"))
 with page_guard(lang):
-    language_sidebar()
-    head, switch = st.columns([5, 1])
-    with switch:
-        lang = language_switch()
-    head.title(t("home.title", lang))
+    lang = language_sidebar()  # the one language switch, in the sidebar like on every page
+    st.title(t("home.title", lang))
     st.markdown(t("home.intro", lang))
 
     left, right = st.columns(2)

@@ -3,8 +3,8 @@
 - `page_icon(page)`: the page's browser-tab icon as inline SVG. A `:material/...:` page icon
   makes Streamlit's frontend fetch the glyph from fonts.gstatic.com, and the app must work
   without any network (a defence room); Streamlit turns SVG markup into a `data:` address.
-- `language_sidebar()`: the EN / 中文 switch in the sidebar, so the language can be changed
-  from any page (the home page's header switch stays in step with it).
+- `language_sidebar()`: the English / 简体中文 switch in the sidebar, the app's one language switch,
+  so the language can be changed from any page.
 - `remember(key, default)`: a widget's value survives a visit to another page. Streamlit
   forgets the state of a widget that a run does not draw, so values are copied to a plain
   key while their page is shown and restored before the widget is drawn again.
@@ -108,7 +108,7 @@ def language_sidebar() -> str:
     keeps the remembered widget values of the page the user comes from."""
     _save_remembered()
     code = session.lang()
-    st.session_state[LANG_WIDGET_KEY] = code  # in step with a change made elsewhere (home's header)
+    st.session_state[LANG_WIDGET_KEY] = code  # in step with a ?lang= link or another tab's choice
     with st.sidebar:
         st.segmented_control(
             t("lang.label", code),

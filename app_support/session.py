@@ -14,7 +14,7 @@ from streamlit.errors import StreamlitAPIException
 
 from rec_app.i18n import LANGS, t
 
-__all__ = ["LANG_KEY", "init_page", "lang", "language_switch"]
+__all__ = ["LANG_KEY", "init_page", "lang"]
 
 LANG_KEY = "lang"
 
@@ -74,25 +74,3 @@ def init_page(title_key: str, icon: str) -> str:
             except StreamlitAPIException:
                 pass  # a page run on its own (no multipage app around it): nothing to link to
     return code
-
-
-def _on_language_change() -> None:
-    choice = st.session_state.get("_lang_widget")
-    if choice in LANGS:
-        st.session_state[LANG_KEY] = choice
-        st.query_params["lang"] = choice
-
-
-def language_switch() -> str:
-    """The EN / 中文 switch (home page); every page and exported figure follows it."""
-    code = lang()
-    st.session_state["_lang_widget"] = code  # keep the widget in step when coming back to home
-    st.segmented_control(
-        t("lang.label", code),
-        options=list(LANGS),
-        format_func=lambda c: t(f"lang.{c}", code),
-        key="_lang_widget",
-        on_change=_on_language_change,
-        label_visibility="collapsed",
-    )
-    return lang()

@@ -28,7 +28,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "app.name": ("LLM-enhanced recommenders", "大模型增强推荐"),
     "lang.label": ("Language", "语言"),
     "lang.en": ("English", "English"),
-    "lang.zh": ("中文", "中文"),
+    "lang.zh": ("简体中文", "简体中文"),
     "nav.home": ("Home", "首页"),
     "nav.train": ("Train a model", "训练模型"),
     "nav.compare": ("Compare runs", "对比实验"),

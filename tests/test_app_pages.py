@@ -83,7 +83,11 @@ def test_home_shows_data_backbones_and_the_run_table(runs: Path) -> None:
 
 def test_language_switch_reaches_every_page(runs: Path) -> None:
     at = page()
-    at.segmented_control(key="_lang_widget").set_value("zh").run()
+    # One switch on Home, the sidebar's, labelled as README says (English / 简体中文; issue 23 minor).
+    switches = at.get("segmented_control")
+    assert [s.key for s in switches] == ["_lang_sidebar"], [s.key for s in switches]
+    assert list(switches[0].options) == ["English", "简体中文"]
+    at.sidebar.segmented_control(key="_lang_sidebar").set_value("zh").run()
     no_failure(at)
     assert at.title[0].value == "大模型增强的推荐系统" and at.session_state["lang"] == "zh"
     assert "状态" in at.dataframe[0].value.columns

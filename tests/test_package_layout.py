@@ -142,3 +142,16 @@ def test_whole_file_writes_go_through_one_atomic_implementation() -> None:
                 ):
                     found.add(path.relative_to(REPO).as_posix())
     assert found == {"rec_core/runs/atomic.py"}, "use rec_core.runs.atomic.atomic_path"
+
+
+def test_readme_starts_with_two_commands_then_the_folders_they_use() -> None:
+    # issue 23 minor: the first commands did not say where data, runs and the text cache live.
+    import re
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.match(r"(```bash\n[^\n`]+\n```\n\n){2}", text)
+    assert blocks is not None, text[:200]
+    note = text[blocks.end() :].split("\n\n", 1)[0]
+    for name in ("REC_CORE_DATA", "REC_CORE_RUNS", "REC_CORE_CACHE"):
+        assert f"{name}=/" in note, name  # an absolute example path
+    assert "../" not in text[: blocks.end() + len(note)]

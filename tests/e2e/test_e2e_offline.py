@@ -100,7 +100,7 @@ def test_a_session_over_every_page_stays_on_this_machine(app_url: str) -> None:
             _go(page, "Attention", "/Attention", page.get_by_role("heading", name="Attention per field"), refused)
             assert page.locator(".js-plotly-plot .hm").count() >= 1
             # The language switch is in this page's sidebar too.
-            page.get_by_test_id("stSidebar").get_by_role("radio", name="中文").click()
+            page.get_by_test_id("stSidebar").get_by_role("radio", name="简体中文").click()
             page.get_by_role("heading", name="注意力").first.wait_for()
             _settle(page)
             # Back to Compare: the selection and the cut-off are still there (in Chinese now).
