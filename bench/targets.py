@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rec_core.evaluate.compare import MIN_SEEDS_T_TEST, seed_level_test
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 
@@ -30,16 +32,40 @@ def _best_enhanced(models: dict[str, Any], *, exclude: tuple[str, ...] = ("schem
     return max(rows, key=lambda k: models[k]["ndcg@10"]["mean"]) if rows else None
 
 
+def _seed_level(cmp: dict[str, Any]) -> dict[str, Any]:
+    """A stored comparison as today's seed-level test states it. Suites summarised before the
+    seed-level test (no `verdict` recorded) kept a bootstrap CI that can exclude 0 while the
+    t-test does not reject (cold-items: CI -44%..-4% with p = 0.10); their per-seed differences
+    are stored, so p and the t-interval are recomputed from them, and the row says so."""
+    if "verdict" in cmp or cmp.get("n_seeds", 0) < MIN_SEEDS_T_TEST:
+        return cmp
+    p, low, high, _ = seed_level_test([s["diff"] for s in cmp["per_seed"]], cmp.get("alpha", 0.05))
+    return {
+        **cmp,
+        "p_value": p,
+        "ci_low": low,
+        "ci_high": high,
+        "significant": p < cmp.get("alpha", 0.05),
+        "restated": True,
+    }
+
+
 def _rel_ci(cmp: dict[str, Any]) -> tuple[float, float, float]:
     """(relative difference, CI low, CI high) of a seed-aware comparison, relative to its reference."""
+    cmp = _seed_level(cmp)
     ref = cmp["mean_a"]
     return cmp["rel_diff"], cmp["ci_low"] / ref, cmp["ci_high"] / ref
 
 
 def _fmt(cmp: dict[str, Any]) -> str:
     rel, lo, hi = _rel_ci(cmp)
+    cmp = _seed_level(cmp)
     sig = "significant" if cmp["significant"] else "not significant"
-    return f"{100 * rel:+.1f}% (CI {100 * lo:+.1f}% to {100 * hi:+.1f}%, p={cmp['p_value']:.2g}, {sig}, {cmp['n_seeds']} seeds)"
+    again = "; t-interval recomputed from the stored per-seed differences" if cmp.get("restated") else ""
+    return (
+        f"{100 * rel:+.1f}% (CI {100 * lo:+.1f}% to {100 * hi:+.1f}%, p={cmp['p_value']:.2g}, {sig}, "
+        f"{cmp['n_seeds']} seeds{again})"
+    )
 
 
 def check() -> list[dict[str, Any]]:
@@ -108,7 +134,7 @@ def check() -> list[dict[str, Any]]:
                         f"best Enhanced ({best}) vs {name}",
                         ">= +3% NDCG@10, significant",
                         _fmt(cmp),
-                        cmp["rel_diff"] >= 0.03 and cmp["significant"],
+                        cmp["rel_diff"] >= 0.03 and _seed_level(cmp)["significant"],
                     )
     if cold:
         m = cold["models"]
@@ -121,7 +147,7 @@ def check() -> list[dict[str, Any]]:
                     f"Enhanced ({best}) vs GPT2Recommender",
                     ">= +20% NDCG@10, significant",
                     _fmt(cmp),
-                    cmp["rel_diff"] >= 0.20 and cmp["significant"],
+                    cmp["rel_diff"] >= 0.20 and _seed_level(cmp)["significant"],
                 )
             times = m[best].get("times_random", {}).get("ndcg@10")
             add(
@@ -136,13 +162,18 @@ def check() -> list[dict[str, Any]]:
         for label, entry in rows:
             seeds = entry["per_seed"]
             dynamic = sum(1 for r in seeds.values() if r.get("best_phase") == "dynamic")
+            # Before the cached phase's best stayed a candidate (select_best "any"), a scheme-3
+            # run restored its dynamic phase's best by rule: "best epoch in the dynamic phase"
+            # was true by construction and measures nothing. Such rows are not counted as met.
+            measured = bool(seeds) and all(r.get("select_best") == "any" for r in seeds.values())
             add(
                 split,
                 f"{label}: best epoch in its dynamic phase",
-                "measured on at least 3 seeds",
+                "measured on at least 3 seeds (the cached phase's best a candidate)",
                 f"{len(seeds)} seeds, best epoch in the dynamic phase on {dynamic}; NDCG@10 "
-                f"{entry['ndcg@10']['mean']:.4f}",
-                len(seeds) >= 3 and dynamic >= 3,
+                f"{entry['ndcg@10']['mean']:.4f}"
+                + ("" if measured else "; these runs predate selection over both phases (dynamic by rule): re-run"),
+                (len(seeds) >= 3 and dynamic >= 3) if measured else None,
             )
     return out
 

@@ -38,6 +38,7 @@ __all__ = [
     "paired_compare",
     "seed_summary",
     "holm_adjust",
+    "seed_level_test",
     "seeds_needed",
     "METHOD_SEED_T",
     "METHOD_USER_WILCOXON",
@@ -295,6 +296,15 @@ def _verdict(method: str, p: float, alpha: float, diff: float, identical: bool) 
     if p < alpha:
         return BETTER if diff > 0 else WORSE
     return INCONCLUSIVE
+
+
+def seed_level_test(seed_diffs: Sequence[float], alpha: float = 0.05) -> tuple[float, float, float, float]:
+    """(p, CI low, CI high, sd) of the seed-level test of `compare_seeds` over per-seed mean
+    differences (>= 2): for restating a stored comparison from its per-seed values."""
+    diffs = np.asarray(seed_diffs, dtype=np.float64)
+    if diffs.size < MIN_SEEDS_T_TEST:
+        raise ConfigError("seeds", f"a seed-level test needs at least {MIN_SEEDS_T_TEST} seeds, got {diffs.size}")
+    return _seed_t(diffs, alpha)
 
 
 def _seed_t(seed_diffs: np.ndarray, alpha: float) -> tuple[float, float, float, float]:
