@@ -34,6 +34,7 @@ with page_guard(lang):
         field_table,
         has_attention,
         pair_rank,
+        ranked_test_pair,
         recommended_items,
         require_attention,
         resolve_entity,
@@ -98,10 +99,13 @@ with page_guard(lang):
             titles = entity_titles
         elif mode == "pair":
             p1, p2 = st.columns(2)
+            # First opened on a held-out test pair, which the test ranking ranks (user 0 and item 0
+            # are mostly a training pair: masked, "not ranked").
+            first_user, first_item = ranked_test_pair(data, loaded.split)
             with p1:
-                user = ap.entity_picker(data, "user", "attn_one_user", lang)
+                user = ap.entity_picker(data, "user", "attn_one_user", lang, default=(first_user,))
             with p2:
-                item = ap.entity_picker(data, "item", "attn_one_item", lang)
+                item = ap.entity_picker(data, "item", "attn_one_item", lang, default=(first_item,))
             if not user or not item:
                 st.info(t("an.pick_hint", lang))
                 st.stop()

@@ -95,6 +95,16 @@ def test_attention_modes(runs: Path, mode: str) -> None:
         assert at.metric[1].label == "Rank among the user's items" and " of " in at.metric[1].value
 
 
+def test_attention_pair_mode_opens_on_a_ranked_test_pair(runs: Path) -> None:
+    # issue 23 minor: it opened on user 0 and item 0, a training pair ("not ranked").
+    import re
+
+    at = page("pages/3_Attention.py", run="attn-c01")
+    at.segmented_control(key="attn_mode").set_value("pair").run()
+    no_failure(at)
+    assert re.fullmatch(r"\d+(\.5)? of \d+", at.metric[1].value), at.metric[1].value
+
+
 def test_attention_bad_input_gives_messages_not_tracebacks(runs: Path) -> None:
     at = page("pages/3_Attention.py", run="attn-c0", item="424242")
     assert not at.exception and "no item with id '424242'" in messages(at)

@@ -40,7 +40,7 @@ from rec_core.analysis.error_analysis import (
     user_differences,
     user_profile,
 )
-from rec_core.analysis.pair_rank import PairRank, pair_rank
+from rec_core.analysis.pair_rank import PairRank, pair_rank, ranked_test_pair
 from rec_core.analysis.loading import (
     RunNotAnalysable,
     has_attention,
@@ -95,6 +95,7 @@ __all__ = [
     "never_retrieved",
     "open_run",
     "pair_rank",
+    "ranked_test_pair",
     "project",
     "projection_warm",
     "recommended_items",

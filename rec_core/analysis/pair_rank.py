@@ -22,7 +22,7 @@ from rec_core.evaluate.ranking import ranking_scores
 from rec_core.evaluate.ties import mid_ranks
 from rec_core.split import Split
 
-__all__ = ["PairRank", "pair_rank"]
+__all__ = ["PairRank", "pair_rank", "ranked_test_pair"]
 
 Reason = Literal["train", "valid", "not_candidate"]
 
@@ -62,3 +62,21 @@ def pair_rank(model: Any, data: InteractionData, split: Split, user: int, item: 
     elif cand is not None and item not in set(np.asarray(cand).tolist()):
         reason = "not_candidate"
     return PairRank(None if reason is not None else rank, n_ranked, score, reason)
+
+
+def ranked_test_pair(data: InteractionData, split: Split) -> tuple[int, int]:
+    """(user, item) a page can open on with a rank to show: the first user, by index, holding a
+    test item that the test ranking ranks, and the first such item (a pair of user 0 and item 0
+    is usually a training interaction: masked, "not ranked"). (0, 0) when there is none."""
+    test = np.asarray(split.test)
+    if len(test) == 0:
+        return 0, 0
+    users, items = data.users[test], data.items[test]
+    cand = split.candidates("test")
+    if cand is not None:
+        keep = np.isin(items, np.asarray(cand))
+        users, items = users[keep], items[keep]
+    if len(users) == 0:
+        return 0, 0
+    order = np.lexsort((items, users))  # by user, then item
+    return int(users[order[0]]), int(items[order[0]])
