@@ -34,6 +34,7 @@ __all__ = [
     "run_picker",
     "load",
     "projection",
+    "projection_stored",
     "agreement",
     "attributes",
     "top_lists",
@@ -163,11 +164,27 @@ def load(run_id: str, lang: str) -> Loaded:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def projection(run_dir: str, stamp: float, side: str, view: str, params: Any) -> np.ndarray:
-    """(n, 2) UMAP layout of the run's `side` embeddings in `view` (cached per run and view)."""
+    """(n, 2) UMAP layout of the run's `side` embeddings in `view` (cached per run and view, in
+    memory and on disk: `rec_core.analysis.projection_cache`, also filled in the background when
+    the app sees a run finish)."""
     from rec_core.analysis import embeddings, project
     from rec_core.analysis.entities import check_side
+    from rec_core.analysis.projection_cache import load_projection, projection_key, save_projection
 
-    return project(embeddings(_model(run_dir, stamp).model, check_side(side), view), params)
+    key = projection_key(run_dir, stamp, side, view, params)
+    stored = load_projection(key)
+    if stored is not None:
+        return stored
+    coords = project(embeddings(_model(run_dir, stamp).model, check_side(side), view), params)
+    save_projection(key, coords)
+    return coords
+
+
+def projection_stored(run_dir: str, stamp: float, side: str, view: str, params: Any) -> bool:
+    """Whether this layout is on disk already (then the page reads it at once)."""
+    from rec_core.analysis.projection_cache import load_projection, projection_key
+
+    return load_projection(projection_key(run_dir, stamp, side, view, params)) is not None
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -149,5 +149,7 @@ def live_runs(lang: str) -> None:
         places = queue_positions(rows, statuses)
         for row in rows:
             _draw_run(row, labels[row.run_id], statuses[row.run_id], places.get(row.run_id), lang)
+            if row.comparable:  # finished: its first UMAP layouts are made now, not on the page
+                resources.precompute_projections(row.run_id)
     except Exception as exc:  # noqa: BLE001 - the panel must keep polling after a bad read
         show_error(exc, lang)

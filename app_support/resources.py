@@ -33,11 +33,13 @@ __all__ = [
     "run_results",
     "run_history",
     "file_stamp",
+    "precompute_projections",
     "TICK_SECONDS",
 ]
 
 TICK_SECONDS = 1.0  # how often the server starts queued runs whose turn has come
 WARM_ENV = "REC_CORE_WARM_WORKER"
+PRECOMPUTE_ENV = "REC_CORE_PRECOMPUTE_PROJECTIONS"  # 0: no background UMAP layouts (the tests)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -151,3 +153,39 @@ def run_results(run_id: str) -> dict[str, Any] | None:
 def run_history(run_id: str) -> list[dict[str, Any]]:
     """history.jsonl of the run ([] when none); read fresh, it grows while the run trains."""
     return store().get(run_id).history()
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def _precomputer() -> tuple[ThreadPoolExecutor, set[str]]:
+    """One low-priority background thread for the whole server, and the run folders given to it."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="rec_core-projections"), set()
+
+
+def _precompute(run_dir: str, stamp: float) -> None:
+    import threading
+
+    from rec_core.analysis.projection_cache import precompute_run
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 15)  # this thread only: runs and pages first
+    except (AttributeError, OSError):
+        pass
+    try:
+        precompute_run(run_dir, stamp)
+    except Exception:  # noqa: BLE001 - a run that cannot be analysed: the page says why when opened
+        pass
+
+
+def precompute_projections(run_id: str) -> None:
+    """Compute the Embeddings page's default UMAP layouts of a finished run in the background
+    (once per run and server; $REC_CORE_PRECOMPUTE_PROJECTIONS=0 turns it off), so the page's
+    first projection is read from disk instead of taking tens of seconds."""
+    if os.environ.get(PRECOMPUTE_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+        return
+    folder = store().root / run_id
+    stamp = file_stamp(folder / "results.json")
+    executor, given = _precomputer()
+    key = f"{folder}:{stamp}"
+    if key not in given:
+        given.add(key)
+        executor.submit(_precompute, str(folder), stamp)

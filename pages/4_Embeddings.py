@@ -97,17 +97,27 @@ with page_guard(lang):
         wanted = [(runs[0], v) for v in runs[0].model.views]
 
     panels, panel_views, skipped = [], [], []
-    spinner = t("emb.projecting" if projection_warm() else "emb.compiling", lang)
-    with st.spinner(spinner):
-        for loaded, view in wanted:
-            try:
-                coords = ap.projection(loaded.run_dir, loaded.stamp, side, view, params)
-            except ConfigError:  # e.g. users without profile text have no text view
-                skipped.append(t(f"an.view.{view}", lang))
-                continue
-            label = t(f"an.view.{view}", lang) if layout == "views" else f"{names.get(loaded.run_id, loaded.run_id)}"
-            panels.append((label, coords))
-            panel_views.append(view)
+    # Layouts not on disk yet are computed here, one by one: a bar says which and how many.
+    bar = None
+    for k, (loaded, view) in enumerate(wanted):
+        if bar is None and not ap.projection_stored(loaded.run_dir, loaded.stamp, side, view, params):
+            bar = st.progress(0.0)
+        if bar is not None:
+            text = t("emb.progress", lang, k=k + 1, n=len(wanted), view=t(f"an.view.{view}", lang))
+            if not projection_warm():
+                text += " " + t("emb.compiling", lang)
+            bar.progress(k / len(wanted), text=text)
+        try:
+            coords = ap.projection(loaded.run_dir, loaded.stamp, side, view, params)
+        except ConfigError:  # e.g. users without profile text have no text view
+            skipped.append(t(f"an.view.{view}", lang))
+            continue
+        label = t(f"an.view.{view}", lang) if layout == "views" else f"{names.get(loaded.run_id, loaded.run_id)}"
+        panels.append((label, coords))
+        panel_views.append(view)
+    if bar is not None:
+        bar.empty()
+    with st.spinner(t("emb.projecting", lang)):
         agreements = [(loaded, ap.agreement(loaded.run_dir, loaded.stamp, side, 10)) for loaded in runs]
     if skipped:
         st.caption(t("emb.skipped_views", lang, views=", ".join(skipped)))

@@ -115,6 +115,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                         "once). Later projections take seconds.",
                         "应用启动后的第一次投影：UMAP 需要先编译代码（最多约一分钟，仅一次）。之后的投影只需几秒。"),
     "emb.projecting": ("Projecting…", "正在投影…"),
+    "emb.progress": ("Projection {k} of {n} ({view})…", "第 {k} / {n} 个投影（{view}）…"),
     "emb.skipped_views": ("Not shown (this model has no such embeddings here): {views}.",
                             "未显示（该模型在此没有这些嵌入）：{views}。"),
     "emb.agreement": ("{run}: ID–text neighbourhood agreement", "{run}：ID 与文本的近邻一致度"),

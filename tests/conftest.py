@@ -199,7 +199,7 @@ def _no_warm_worker() -> Iterator[None]:
     starts them itself (tests/test_warm_worker.py, the calibration test), or the caller set
     REC_CORE_WARM_WORKER / REC_CORE_CALIBRATE; restored after the session."""
     with pytest.MonkeyPatch.context() as patch:
-        for name in ("REC_CORE_WARM_WORKER", "REC_CORE_CALIBRATE"):
+        for name in ("REC_CORE_WARM_WORKER", "REC_CORE_CALIBRATE", "REC_CORE_PRECOMPUTE_PROJECTIONS"):
             if name not in os.environ:
                 patch.setenv(name, "0")
         yield

@@ -151,6 +151,30 @@ def test_embeddings_every_view_of_a_run(runs: Path) -> None:
     assert sum(len(tr["x"]) for tr in fig["data"] if tr.get("xaxis", "x") == "x") == 120
 
 
+def test_a_finished_runs_layouts_are_precomputed_and_read_from_disk(
+    runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 23 item 10: the first projection took 51 s on the page; the app now computes the
+    # default layouts in the background when it sees a run finish, and the page reads them.
+    import rec_core.analysis as analysis
+    from rec_core.analysis.projection_cache import precompute_run, projection_cache_root
+
+    monkeypatch.setenv("REC_CORE_CACHE", str(tmp_path / "cache"))
+    folder = runs / "attn-c0"
+    stamp = (folder / "results.json").stat().st_mtime
+    made = precompute_run(folder, stamp)
+    assert made >= 2 and len(list(projection_cache_root().glob("*.npy"))) == made  # each item view
+    assert precompute_run(folder, stamp) == 0  # stored: nothing computed twice
+
+    def no_projection(*_: object, **__: object) -> None:
+        raise AssertionError("the page computed a layout that was on disk")
+
+    monkeypatch.setattr(analysis, "project", no_projection)
+    at = page("pages/4_Embeddings.py", run="attn-c0")
+    no_failure(at)
+    assert figures(at)
+
+
 def test_embeddings_two_runs_share_colours_and_show_agreement(runs: Path) -> None:
     at = page("pages/4_Embeddings.py", lang="zh")
     at.segmented_control(key="emb_layout").set_value("runs").run()
