@@ -8,6 +8,17 @@ Selection (early stopping) uses the validation split only; test is read once per
 Metrics are tie-aware (expected over tied orderings); each table has the exact random-ranking
 row; differences to the reference use the seed-aware comparison of `rec_core.evaluate`
 (hierarchical bootstrap over seeds then users, t-test over seeds with >= 5 seeds).
+
+    python bench/quality.py --suite ml100k-cold-text --folds 5 --seeds 0 1 2 3 4 5 6 7 8 9
+
+`--folds K` (cold-items suites) runs each (model, seed) on the K item folds of that seed's
+items (`SplitConfig(folds=K, fold=i)`: every item cold exactly once per seed) and makes one
+per-seed value of them, so the seed stays the unit of `compare_seeds` and each seed's number
+rests on every item instead of one fifth of them. The per-seed table passed to compare_seeds
+holds every fold's users, each row a (fold, user) pair with its own key (`fold_table`); its
+per-seed mean, and the row's per-seed metrics, is therefore the mean over the (fold, user)
+evaluations of that seed (the folds weighted by their users, which near-equal folds make
+near-equal). The per-fold metrics are kept under `folds`. Summary: `quality_<suite>-folds<K>.json`.
 """
 
 from __future__ import annotations
@@ -174,11 +185,92 @@ def _config_key(config: dict[str, Any]) -> str:
     """A run config as JSON with every default filled in: a run stored before a config field
     was added still matches the same config made today. `train.select_best` is left out for a
     model that trains in one phase, where it changes nothing (its default changed from
-    "final_phase" to "any" for scheme 3's sake; runs stored before match the same config today)."""
+    "final_phase" to "any" for scheme 3's sake; runs stored before match the same config today).
+    The label (free text, e.g. a tuning trial's) is not part of the experiment."""
     full = RunConfig.from_dict(config).to_dict()
+    full.pop("label", None)
     if not _multi_phase(full["model"]):
         full["train"].pop("select_best", None)
     return json.dumps(full, sort_keys=True)
+
+
+def fold_configs(config: RunConfig, folds: int | None) -> list[RunConfig]:
+    """`config` alone without `folds`; else its K item-fold runs (cold-items only)."""
+    if folds is None:
+        return [config]
+    if config.split.kind != "cold-items":
+        raise SystemExit(f"--folds applies to cold-items suites; this one's split is {config.split.kind!r}")
+    return [
+        dataclasses.replace(config, split=dataclasses.replace(config.split, folds=folds, fold=i)) for i in range(folds)
+    ]
+
+
+# Per-seed tables of a k-fold suite key each row by fold * FOLD_KEY + user: unique (fold, user) pairs.
+FOLD_KEY = 1 << 32
+
+
+def fold_table(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """One per-seed per-user table from the folds' tables (in fold order): every row a (fold,
+    user) pair, its `user` made unique as fold * FOLD_KEY + user, so two models' tables of one
+    seed pair up fold by fold and user by user in compare_seeds."""
+    parts = []
+    for fold, table in enumerate(tables):
+        part = table.copy()
+        part["user"] = part["user"].astype("int64") + fold * FOLD_KEY
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def pooled(values: list[dict[str, float]], weights: list[int]) -> dict[str, float]:
+    """The folds' metrics pooled over their (fold, user) evaluations: means weighted by users."""
+    total = sum(weights)
+    return {m: sum(v[m] * w for v, w in zip(values, weights)) / total for m in values[0]}
+
+
+def seed_entry(
+    parts: list[tuple[Any, dict[str, Any]]], seconds: float
+) -> tuple[dict[str, Any], dict[str, float] | None]:
+    """One seed's row of a model (and the seed's random-ranking metrics) from its run, or from
+    its K fold runs pooled (`pooled`; each fold's own row under `folds`)."""
+    rows, randoms, weights = [], [], []
+    for run, res in parts:
+        primary = res["test"]["primary"]
+        row: dict[str, Any] = {
+            "run_id": run.run_id,
+            "metrics": {m: primary["metrics"][m] for m in METRICS},
+            "best_epoch": res["best_epoch"],
+            "epochs_run": res["epochs_run"],
+            "best_phase": res.get("best_phase"),
+            "code": (res.get("environment") or {}).get("code"),
+            "seconds": seconds,
+            "epoch_s_mean": res["timings"]["epoch_s_mean"],
+        }
+        if "all_items" in res["test"]:
+            row["all_items"] = {m: res["test"]["all_items"]["metrics"][m] for m in METRICS}
+            row["n_users_all_items"] = res["test"]["all_items"]["n_users"]
+        rows.append(row)
+        # The same for every model of a seed (and fold): same split, masks, truth.
+        randoms.append({m: primary["random"][m] for m in METRICS} if "random" in primary else None)
+        weights.append(int(primary["n_users"]))
+    if len(parts) == 1:
+        rows[0].pop("n_users_all_items", None)
+        return rows[0], randoms[0]
+    codes = sorted({str(r["code"]) for r in rows})
+    entry: dict[str, Any] = {
+        "run_id": rows[0]["run_id"],  # fold 0's; every fold's under `folds`
+        "metrics": pooled([r["metrics"] for r in rows], weights),
+        "best_epoch": rows[0]["best_epoch"],
+        "epochs_run": rows[0]["epochs_run"],
+        "best_phase": rows[0]["best_phase"],
+        "code": codes[0] if len(codes) == 1 else ",".join(codes),
+        "seconds": seconds,
+        "epoch_s_mean": sum(r["epoch_s_mean"] for r in rows) / len(rows),
+        "folds": [{**r, "n_users": w} for r, w in zip(rows, weights)],
+    }
+    if all("all_items" in r for r in rows):
+        entry["all_items"] = pooled([r["all_items"] for r in rows], [r["n_users_all_items"] for r in rows])
+    random = pooled(randoms, weights) if all(r is not None for r in randoms) else None  # type: ignore[arg-type]
+    return entry, random
 
 
 def _multi_phase(model: dict[str, Any]) -> bool:
@@ -218,6 +310,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--suite", required=True)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    ap.add_argument(
+        "--folds", type=int, help="cold-items suites: K item folds per seed, pooled into one per-seed value"
+    )
     ap.add_argument("--runs-dir", default=str(HERE / "runs"))
     ap.add_argument("--out")
     ap.add_argument(
@@ -254,42 +349,38 @@ def main() -> None:
         for seed in args.seeds:
             if label == SCHEME3 and seed not in SCHEME3_SEEDS:
                 continue
-            cfg = make(seed)
             t = time.perf_counter()
-            key = _config_key(cfg.to_dict())
             skip = (
                 args.summarize_only
                 or any(label.startswith(p) for p in args.skip_new)
                 or (args.only and not any(label.startswith(p) for p in args.only))
             )
-            if key in done:  # same config already finished in this store: reuse, don't retrain
-                run = store.get(done[key])
-                res = run.results()
-            elif skip:
+            parts = []  # (run, results): one, or one per item fold with --folds
+            for cfg in fold_configs(make(seed), args.folds):
+                key = _config_key(cfg.to_dict())
+                if key in done:  # same config already finished in this store: reuse, don't retrain
+                    run = store.get(done[key])
+                    res = run.results()
+                elif skip:
+                    break
+                else:
+                    run = start_run(cfg, store)
+                    res = execute_run(run)
+                parts.append((run, res))
+            if len(parts) < (args.folds or 1):  # a seed counts only with every fold
                 print(f"{label} seed {seed}: not run", flush=True)
                 continue
+            entry, random = seed_entry(parts, time.perf_counter() - t)
+            rows.setdefault(label, {})[seed] = entry
+            if random is not None:
+                random_rows[seed] = random
+            if args.folds:
+                tables.setdefault(label, {})[seed] = fold_table([per_user(store, run.run_id) for run, _ in parts])
             else:
-                run = start_run(cfg, store)
-                res = execute_run(run)
-            primary = res["test"]["primary"]
-            rows.setdefault(label, {})[seed] = {
-                "run_id": run.run_id,
-                "metrics": {m: primary["metrics"][m] for m in METRICS},
-                "best_epoch": res["best_epoch"],
-                "epochs_run": res["epochs_run"],
-                "best_phase": res.get("best_phase"),
-                "code": (res.get("environment") or {}).get("code"),
-                "seconds": time.perf_counter() - t,
-                "epoch_s_mean": res["timings"]["epoch_s_mean"],
-            }
-            if "random" in primary:  # the same for every model of a seed: same split, masks, truth
-                random_rows[seed] = {m: primary["random"][m] for m in METRICS}
-            if "all_items" in res["test"]:
-                rows[label][seed]["all_items"] = {m: res["test"]["all_items"]["metrics"][m] for m in METRICS}
-            tables.setdefault(label, {})[seed] = per_user(store, run.run_id)
+                tables.setdefault(label, {})[seed] = per_user(store, parts[0][0].run_id)
             print(
-                f"{label} seed {seed}: ndcg@10 {primary['metrics']['ndcg@10']:.4f} "
-                f"hit@10 {primary['metrics']['hit@10']:.4f} ({time.perf_counter() - t:.0f}s)",
+                f"{label} seed {seed}: ndcg@10 {entry['metrics']['ndcg@10']:.4f} "
+                f"hit@10 {entry['metrics']['hit@10']:.4f} ({time.perf_counter() - t:.0f}s)",
                 flush=True,
             )
     if not rows:  # never overwrite a committed summary with an empty one
@@ -341,6 +432,7 @@ def main() -> None:
     out = {
         "suite": args.suite,
         "seeds": args.seeds,
+        "folds": args.folds,  # K item folds per seed, pooled into one per-seed value; None: one split
         "reference": reference,
         "equal_budget_reference": CONTINUED_REFERENCE.get(args.suite),  # of the warm-started rows
         "strongest_baseline": strongest,
@@ -353,7 +445,8 @@ def main() -> None:
         "seed-level (rec_core.evaluate.compare_seeds); warm-started rows also against MF continued "
         "(equal budget)",
     }
-    path = Path(args.out) if args.out else HERE / "results" / f"quality_{args.suite}.json"
+    name = f"{args.suite}-folds{args.folds}" if args.folds else args.suite
+    path = Path(args.out) if args.out else HERE / "results" / f"quality_{name}.json"
     path.write_text(json.dumps(out, indent=2, default=float) + "\n", encoding="utf-8")
     print(markdown(out))
 

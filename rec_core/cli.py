@@ -536,9 +536,9 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         pipeline_trainer,
         read_space,
         study_path,
+        study_record,
         study_report,
     )
-    from rec_core.tune.study import study_record
 
     check_store_root(args.runs_dir)
     base = config_from_args(args)
