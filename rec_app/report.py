@@ -149,13 +149,37 @@ def _runs_table(groups: Sequence[RunGroup], lang: str) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
+def _relevant(flat: dict[str, Any]) -> dict[str, Any]:
+    """A flattened config without the data fields its dataset does not read (`synthetic_*` for
+    MovieLens, `csv_*` for anything but a CSV upload)."""
+    name = str(flat.get("data.name", ""))
+
+    def used(key: str) -> bool:
+        field = key.removeprefix("data.")
+        if field.startswith("synthetic_"):
+            return name == "synthetic"
+        if field.startswith("csv_"):
+            return name == "csv"
+        return True
+
+    return {k: v for k, v in flat.items() if not k.startswith("data.") or used(k)}
+
+
 def _config_table(
     groups: Sequence[RunGroup], lang: str, read: Callable[[str], dict[str, Any] | None] = lambda _: None
 ) -> tuple[pd.DataFrame, list[bool]]:
-    """Setting x group (seedless configs, flattened, then the warm-start source: the MF run and
-    how it was trained); which rows differ between groups."""
+    """Setting x group (seedless configs, flattened, without data fields the dataset does not
+    read; then the warm-start source: the MF run and how it was trained; then what the results
+    record beyond the config that changes numbers: processes, backbone identity, training code,
+    `result.*`); which rows differ between groups."""
     flat = [
-        {**flatten_config(seedless_config(g.runs[0].config)), **warm_start_settings(g, read)} if g.runs else {}
+        {
+            **_relevant(flatten_config(seedless_config(g.runs[0].config))),
+            **warm_start_settings(g, read),
+            **{f"result.{k}": v for k, v in flatten_config(g.runs[0].setting).items()},
+        }
+        if g.runs
+        else {}
         for g in groups
     ]
     keys = list(dict.fromkeys(k for f in flat for k in f))

@@ -137,3 +137,30 @@ def test_the_zip_renders_every_figure_as_svg(report_en: Report) -> None:
         svgs = [n for n in zf.namelist() if n.endswith(".svg")]
         assert sorted(svgs) == sorted(f"figures/{n}.svg" for n in report.figures), zf.namelist()
         assert all(zf.read(n).lstrip().startswith(b"<svg") for n in svgs)
+
+
+def test_the_config_table_shows_what_changes_results_and_only_fields_the_dataset_reads() -> None:
+    """Issue 23: the table listed synthetic_* and csv_* fields for ML-100K, and two MF groups that
+    differed only in their processes had identical columns."""
+    import dataclasses
+
+    from rec_app.compare_table import group_runs
+    from rec_app.report import _config_table
+    from tests.rows import run_row
+
+    config = {
+        "data": {"name": "ml-100k", "synthetic_users": 600, "csv_sep": ",", "min_rating": None},
+        "split": {"kind": "ratio", "seed": 0},
+        "model": {"name": "mf", "embed_dim": 64},
+        "seed": 0,
+    }
+    rows = [
+        run_row(run_id=f"r{p}", state="done", config=config, metrics={"ndcg@10": 0.1}, has_results=True) for p in (1, 2)
+    ]
+    rows[1] = dataclasses.replace(rows[1], setting={"processes": 2})
+    frame, differs = _config_table(group_runs(rows), "en")
+    settings = list(frame.iloc[:, 0])
+    assert "data.min_rating" in settings and not any("synthetic_" in s or "csv_" in s for s in settings)
+    row = settings.index("result.processes")
+    assert differs[row] and frame.iloc[row, 1:].tolist() in (["–", "2"], ["2", "–"])
+    assert frame.iloc[:, 1].tolist() != frame.iloc[:, 2].tolist()  # no two identical columns
