@@ -12,6 +12,7 @@ from rec_core.tune.study import (
     optimize,
     pipeline_trainer,
     study_path,
+    study_record,
     study_report,
 )
 
@@ -28,5 +29,6 @@ __all__ = [
     "pipeline_trainer",
     "read_space",
     "study_path",
+    "study_record",
     "study_report",
 ]
