@@ -58,6 +58,8 @@ class Outcome:
     end_s: float | None = None  # until the last of them is done
     ahead: int = 0  # runs running or queued before them
     unknown_ahead: int = 0  # of those, runs without an estimate (not counted in start_s / end_s)
+    measure_s: float | None = None  # how long a calibration of these settings takes here (expected)
+    measuring_for_s: float | None = None  # how long the running one has been at it
 
 
 def _read(run_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]], dict[str, Any] | None]:
@@ -184,6 +186,7 @@ def compute(
         if measure_if_unknown and not pending and calibration_enabled():
             pending = cal.start_measurement(root, config)
             error = None
+        started = cal.measurement_started_at(root, config) if pending else None
         return Outcome(
             None,
             pending=pending,
@@ -192,7 +195,13 @@ def compute(
             n_runs=n_runs,
             parallel=parallel,
             processes=processes,
+            measure_s=cal.expected_s(root, config),
+            measuring_for_s=None if started is None else max(0.0, time.time() - started),
         )
+    if processes > 1:  # torchrun's fresh processes, not the warm worker
+        timed = cal.fresh_start_s(resources.store().root)
+        fresh = found.fresh_start_s if timed is None else timed * (busy_for(config, others, alongside) or 1.0)
+        found = est.with_processes(found, processes, fresh)
     running = [r for r in rows if r.state == "running"]
     queued = sorted((r for r in rows if r.state == "queued"), key=lambda r: (r.created_at is None, r.created_at))
     left: list[float] = []
@@ -249,12 +258,17 @@ def show(outcome: Outcome, lang: str) -> None:
         return
     e = outcome.estimate
     if e is None:
+        expected = format_duration(outcome.measure_s, lang)
         if outcome.pending:
-            st.info(t("estimate.measuring", lang), icon=":material/timer:")
+            spent = outcome.measuring_for_s or 0.0
+            st.info(t("estimate.measuring", lang, expected=expected), icon=":material/timer:")
+            # Never full before it is done: a measurement can take longer than the ones before it.
+            done = min(0.95, spent / outcome.measure_s) if outcome.measure_s else 0.0
+            st.progress(done, text=t("estimate.measuring_for", lang, spent=format_duration(spent, lang)))
         elif outcome.error:
             st.warning(t("estimate.measure_failed", lang, error=outcome.error))
         else:
-            st.info(t("estimate.unknown", lang), icon=":material/timer:")
+            st.info(t("estimate.unknown", lang, expected=expected), icon=":material/timer:")
         return
     parts = ", ".join(
         f"{t(f'estimate.part_{k}', lang)} {format_duration(v, lang)}" for k, v in e.parts.items() if v >= 0.5

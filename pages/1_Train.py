@@ -37,16 +37,20 @@ def estimate_box(lang: str) -> None:
         return
     try:
         size = est.DatasetSize(*request["size"]) if request["size"] else None
-        show(
-            compute(
-                request["config"],
-                size,
-                request["n_runs"],
-                measure_if_unknown=False,
-                processes=request.get("processes", 1),
-            ),
-            lang,
+        outcome = compute(
+            request["config"],
+            size,
+            request["n_runs"],
+            measure_if_unknown=False,
+            processes=request.get("processes", 1),
         )
+        show(outcome, lang)
+        # A refused Launch says why only while that still holds: once the measurement is in,
+        # no "no estimate yet" stays beside the estimate.
+        if request.get("refused") and outcome.size_known:
+            reason = est.needs_confirmation(outcome.own_s, request["choices"][0])
+            if reason:
+                st.warning(t("train.needs_confirm" if reason == "long" else "train.needs_confirm_unknown", lang))
     except Exception as exc:  # noqa: BLE001 - the box must not take the page down
         show_error(exc, lang)
 
@@ -143,13 +147,18 @@ with page_guard(lang):
                 "choices": choices,
             }
             reason = est.needs_confirmation(outcome.own_s, dataset) if outcome.size_known else None
+            measuring = reason == "unknown" and outcome.pending
+            if measuring:
+                reason = None  # measured in the background meanwhile: Launch does not wait for it
             if launch_clicked and reason and not confirm:
-                st.session_state[ESTIMATE_KEY] = request
-                st.warning(t("train.needs_confirm" if reason == "long" else "train.needs_confirm_unknown", lang))
+                st.session_state[ESTIMATE_KEY] = {**request, "refused": reason}  # the box says why
             elif launch_clicked:
                 run_ids = submit_runs(resources.store(), resources.queue(), [*configs, *controls], processes)
                 remember_launched(run_ids, click=True)
                 st.toast(t("train.launched", lang, n=len(run_ids)), icon=":material/rocket_launch:")
+                if measuring:  # the box follows the measurement until its estimate is in
+                    st.session_state[ESTIMATE_KEY] = request
+                    st.info(t("train.launched_measuring", lang), icon=":material/timer:")
             else:
                 st.session_state[ESTIMATE_KEY] = request
     estimate_box(lang)

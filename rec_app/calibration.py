@@ -39,6 +39,8 @@ __all__ = [
     "calibration_error",
     "fresh_start_s",
     "measurement_pending",
+    "measurement_started_at",
+    "expected_s",
     "start_measurement",
     "measure",
     "main",
@@ -49,6 +51,10 @@ TIMED_STEPS = 3  # steps timed at least, after the first one, when an epoch is t
 WHOLE_EPOCH_S = 15.0  # an epoch done within this is timed whole; a longer one is stopped and priced per step
 WHOLE_EPOCHS = 4  # short epochs timed per phase (the first pays one-off costs; the median of the rest counts)
 QUICK_STEP_S = 2.0  # a long epoch of steps quicker than this is timed over a second stretch too
+# A calibration's duration before this runs folder has timed one (issue 23's walk: 66 s for MF
+# to 5 min for a text model on two busy cores).
+FIRST_GUESS_S = 90.0
+FIRST_GUESS_TEXT_S = 240.0
 
 
 def _key(config: dict[str, Any]) -> str:
@@ -110,6 +116,31 @@ def measurement_pending(runs_root: str | Path, config: dict[str, Any]) -> bool:
         return False
 
 
+def measurement_started_at(runs_root: str | Path, config: dict[str, Any]) -> float | None:
+    """time.time() when the running calibration of these settings was started; None if unknown."""
+    try:
+        value = json.loads(_pending_file(Path(runs_root), config).read_text()).get("started_at")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def expected_s(runs_root: str | Path, config: dict[str, Any]) -> float:
+    """How long a calibration of `config` takes here: the median of the calibrations this runs
+    folder timed (start to record) of the same model, else of any model, else a first guess by
+    model kind (a text model encodes its texts and times more phases). The walk measured 66 s
+    to 5 min on two busy cores."""
+    model = str((config.get("model") or {}).get("name", ""))
+    entries = [e for e in (_read(Path(runs_root)).get("profiles") or {}).values() if isinstance(e, dict)]
+    timed = [
+        (str(e.get("model", "")), float(e["took_s"])) for e in entries if isinstance(e.get("took_s"), (int, float))
+    ]
+    same = [s for m, s in timed if m == model] or [s for _, s in timed]
+    if same:
+        return statistics.median(same)
+    return FIRST_GUESS_TEXT_S if model in ("gpt2rec", "enhanced") else FIRST_GUESS_S
+
+
 def start_measurement(runs_root: str | Path, config: dict[str, Any]) -> bool:
     """Start measuring `config`'s settings in a background process; False if one is running."""
     from rec_core.runs.environment import process_start_token
@@ -141,7 +172,10 @@ def start_measurement(runs_root: str | Path, config: dict[str, Any]) -> bool:
                 close_fds=True,
             )
         threading.Thread(target=proc.wait, daemon=True).start()  # reaped: no zombie in a long-lived app
-        write_json_atomic(_pending_file(root, config), {"pid": proc.pid, "start": process_start_token(proc.pid)})
+        write_json_atomic(
+            _pending_file(root, config),
+            {"pid": proc.pid, "start": process_start_token(proc.pid), "started_at": time.time()},
+        )
     return True
 
 
@@ -322,7 +356,11 @@ def main(argv: list[str] | None = None) -> int:
     root, config_path = Path(args.runs_dir), Path(args.config_json)
     config = json.loads(config_path.read_text(encoding="utf-8"))
     try:
-        _record(root, config, measure(config, args.t0))
+        entry = measure(config, args.t0)
+        if args.t0:  # what the page says the next calibration takes (`expected_s`)
+            entry["took_s"] = round(time.time() - args.t0, 1)
+        entry["model"] = str((config.get("model") or {}).get("name", ""))
+        _record(root, config, entry)
     except Exception as exc:  # recorded so the page can say why there is no estimate
         _record(root, config, {"error": f"{type(exc).__name__}: {exc}", "measured_at": time.strftime("%Y-%m-%d %H:%M")})
         raise

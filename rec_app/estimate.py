@@ -66,6 +66,7 @@ __all__ = [
     "TEXT_MODELS",
     "CLOSED_FORM_MODELS",
     "rescale",
+    "with_processes",
     "run_threads",
     "trained_s",
     "worker_starts",
@@ -364,6 +365,22 @@ def estimate(
         scale,
         tuple(per_epoch),
         fresh * scale,
+    )
+
+
+def with_processes(found: Estimate, processes: int, fresh_start_s: float) -> Estimate:
+    """`found` (one process) started as a run of `processes` > 1: torchrun's launcher and then
+    each of its processes start fresh (never the warm worker), each importing torch, the
+    processes sharing the cores. Priced as a fresh start for the launcher plus one per round of
+    processes the cores hold at once (2 processes on 2 cores: 2 x 10 s, where one process
+    handed to the warm worker costs 1 s; the walk measured 17 s more than the estimate)."""
+    if processes <= 1:
+        return found
+    startup = fresh_start_s * (1 + -(-processes // cores()))
+    return replace(
+        found,
+        total_s=found.total_s - found.parts.get("startup", 0.0) + startup,
+        parts={**found.parts, "startup": startup},
     )
 
 

@@ -173,9 +173,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "train.invalid": ("These settings cannot be used:", "这些设置无法使用："),
     "train.needs_confirm": ("This is a long run. Tick the confirmation box above and click Launch again to start it.",
                             "这是一次长时间运行。请勾选上方的确认框后再次点击“启动”。"),
-    "train.needs_confirm_unknown": ("There is no estimate for these settings yet (a short measurement has started). "
-                                    "Click Estimate in a minute, or tick the confirmation box to start anyway.",
-                                    "这些设置还没有耗时估计（已开始一次简短测量）。请一分钟后点击“估计耗时”，或勾选确认框直接启动。"),
+    "train.needs_confirm_unknown": ("There is no estimate for these settings yet. Click Estimate to measure them, or "
+                                    "tick the confirmation box to start anyway.",
+                                    "这些设置还没有耗时估计。请点击“估计耗时”进行测量，或勾选确认框直接启动。"),
+    "train.launched_measuring": ("Launched while these settings are still measured: the estimate follows below, and "
+                                 "each run's own pace in the live panel.",
+                                 "已在测量这些设置的同时启动：估计稍后显示在下方，实时面板中显示每次实验自己的进度。"),
     "train.launched": ("{n} run(s) launched. Follow them below; they keep running if you leave this page.",
                        "已启动 {n} 次实验。可在下方查看进度；离开本页也会继续运行。"),
     "train.dataset_downloadable": ("{name} is not on disk: the run will try to download it and fail when offline. "
@@ -333,10 +336,14 @@ STRINGS: dict[str, tuple[str, str]] = {
                                "前面的实验中有 {k} 次没有耗时估计：其时间未计入。"),
     "estimate.cache_warm": ("The text features are probably cached already.", "文本特征很可能已在缓存中。"),
     "estimate.cache_cold": ("The texts are encoded first (then cached for later runs).", "需要先编码文本（之后的实验会使用缓存）。"),
-    "estimate.measuring": ("Measuring these settings on this dataset in the background (a minute or two); the "
-                           "estimate appears here when it is done.", "正在后台用本数据集实测这些设置（一两分钟）；完成后估计会显示在这里。"),
+    "estimate.measuring": ("Measuring these settings on this dataset in the background: about {expected} here (as "
+                           "long as earlier measurements took). The estimate appears here when it is done; Launch "
+                           "does not wait for it.",
+                           "正在后台用本数据集实测这些设置：在本机约需 {expected}（按以往测量的耗时）。完成后估计会显示在这里；"
+                           "“启动”无需等待。"),
+    "estimate.measuring_for": ("measuring for {spent}", "已测量 {spent}"),
     "estimate.unknown": ("No estimate yet: nothing with these settings has run on this machine. Click Estimate to "
-                         "measure them (about a minute).", "暂无估计：本机尚未运行过这些设置。点击“估计耗时”进行测量（约一分钟）。"),
+                         "measure them (about {expected} here).", "暂无估计：本机尚未运行过这些设置。点击“估计耗时”进行测量（本机约需 {expected}）。"),
     "estimate.measure_failed": ("Measuring these settings failed: {error}", "测量这些设置失败：{error}"),
     "estimate.size_unknown": ("The dataset's size is unknown, so there is no estimate.", "数据集规模未知，无法估计耗时。"),
     # -- live view -----------------------------------------------------------------------------------

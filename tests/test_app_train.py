@@ -4,6 +4,8 @@ and rows of the live panel that name their seed and state (issue 11, Train and C
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -428,3 +430,81 @@ def test_the_estimate_box_uses_material_icons_not_emoji(runs: Path) -> None:
     no_failure(at)
     icons = [box.icon for box in [*at.info, *at.warning] if box.icon]
     assert icons and all(icon.startswith(":material/") for icon in icons), icons
+
+
+# -- issue 23 item 6: estimates while measuring ------------------------------------------------------
+def _mf_ml100k(runs: Path) -> tuple[AppTest, dict]:
+    """The Train page on ML-100K MF after Estimate (no calibration in tests: no estimate), and
+    the config its estimate is about."""
+    from app_support.estimates import calibration_enabled
+
+    assert not calibration_enabled()
+    at = page("pages/1_Train.py")
+    at.selectbox(key="tr_dataset").set_value("ml-100k").run()
+    at.selectbox(key="tr_model").set_value("mf").run()
+    submit(at)
+    no_failure(at)
+    return at, at.session_state["tr__estimate_request"]["config"]
+
+
+def test_launch_goes_ahead_while_the_settings_are_measured_and_says_how_long_that_takes(runs: Path) -> None:
+    import os
+    import time
+
+    from rec_app import calibration as cal
+    from rec_core.runs import RunQueue, write_json_atomic
+    from rec_core.runs.environment import process_start_token
+
+    at, config = _mf_ml100k(runs)
+    assert "about 1 min 30 s here" in texts(at)  # no calibration timed here yet: the first guess for MF
+    # A measurement of these settings has run for 30 s (a live process in its pending file: this one).
+    write_json_atomic(
+        cal._pending_file(runs, config),
+        {"pid": os.getpid(), "start": process_start_token(os.getpid()), "started_at": time.time() - 30},
+    )
+    before = set(RunStore(runs).run_ids())
+    button(at, "Launch").click().run()
+    no_failure(at)
+    launched = set(RunStore(runs).run_ids()) - before
+    try:
+        assert len(launched) == 1  # not held back for a confirmation
+        assert "Launched while these settings are still measured" in texts(at)
+        bars = [str(p.proto.text) for p in at.get("progress")]
+        assert any(re.fullmatch(r"measuring for 3\d s", b) for b in bars), bars
+        assert "There is no estimate for these settings yet" not in texts(at)
+    finally:
+        for run_id in launched:
+            RunQueue(RunStore(runs)).stop(run_id)
+
+
+def test_a_refused_launch_says_why_only_until_the_estimate_is_in(runs: Path) -> None:
+    from rec_app import calibration as cal
+    from rec_app.estimate import Profile
+
+    at, config = _mf_ml100k(runs)
+    button(at, "Launch").click().run()
+    assert "There is no estimate for these settings yet" in texts(at)
+    profile = Profile(80_000, 943, 1682, {"train": 0.5}, {"train": 0.2}, 1.0, 0.5, 0.0, 0.3, 5.0)
+    cal._record(runs, config, {"profile": profile.to_dict(), "measured_at": "2026-12-07 16:00"})
+    at.run()
+    no_failure(at)
+    assert "Estimated duration of one run" in texts(at)
+    assert "There is no estimate for these settings yet" not in texts(at)  # no stale warning beside it
+
+
+def test_a_calibration_is_expected_to_take_as_long_as_those_timed_here(tmp_path: Path) -> None:
+    from rec_app import calibration as cal
+
+    mf = {"model": {"name": "mf"}, "data": {"name": "ml-100k"}}
+    text = {"model": {"name": "enhanced"}, "data": {"name": "ml-100k"}}
+    assert (
+        cal.expected_s(tmp_path, mf) == cal.FIRST_GUESS_S and cal.expected_s(tmp_path, text) == cal.FIRST_GUESS_TEXT_S
+    )
+    profiles = {
+        "a": {"model": "mf", "took_s": 66.0},
+        "b": {"model": "mf", "took_s": 80.0},
+        "c": {"model": "enhanced", "took_s": 300.0},
+    }
+    (tmp_path / cal.CALIBRATION_FILE).write_text(json.dumps({"profiles": profiles}))
+    assert cal.expected_s(tmp_path, mf) == 73.0 and cal.expected_s(tmp_path, text) == 300.0
+    assert cal.expected_s(tmp_path, {"model": {"name": "gpt2rec"}}) == 80.0  # any model timed here, else a guess
