@@ -150,3 +150,24 @@ def test_a_run_saved_in_the_old_layout_loads_through_the_run_store(tmp_path: Pat
     saved.save_checkpoint({k: v for k, v in state.items() if not k.startswith("item_tower.ids.")}, meta)
     with pytest.raises(CheckpointMismatch, match="missing"):
         load_run_model(saved)
+
+
+def test_a_warm_started_model_validated_before_its_first_step_still_trains(tmp_path: Path) -> None:
+    """A warm-started run validates its initial weights (under inference_mode) before its first
+    step; the cached, normalised pooled text built then must not be an inference tensor, which
+    backward cannot save ("Inference tensors cannot be saved for backward")."""
+    import dataclasses
+
+    from rec_core.models.mf import MFConfig
+
+    store = RunStore(tmp_path / "runs")
+    data = DataConfig(name="synthetic", synthetic_users=120, synthetic_items=90)
+    train = TrainConfig(epochs=10, lr=2e-3, batch_size=256, patience=20, threads=1)  # 10: not a smoke run
+    execute_run(start_run(RunConfig(data=data, model=MFConfig(embed_dim=16), train=train), store))
+    for text in (
+        EnhancedConfig.from_preset("scheme1", **TINY, init_from_run="auto", gate_init=0.0),
+        EnhancedConfig(**TINY, n_heads=2, contrastive_weight=0.1, init_from_run="auto", gate_init=0.0),
+    ):
+        config = RunConfig(data=data, model=text, train=dataclasses.replace(train, epochs=1))
+        results = execute_run(start_run(config, store))
+        assert results["epochs_run"] == 1 and results["warm_start_run"]  # raised RuntimeError before the fix

@@ -163,7 +163,9 @@ class AttentionTower(Tower):
             return proj(pooled if rows is None else pooled[rows])
         norm, linear = parts[0], parts[1]
         if self._pooled_hat is None or self._pooled_hat[0] is not pooled:
-            with torch.no_grad():
+            # Built outside inference mode even when first asked for inside it (a warm start
+            # validates before its first step): backward cannot save an inference tensor.
+            with torch.inference_mode(False), torch.no_grad():
                 self._pooled_hat = (pooled, F.layer_norm(pooled, norm.normalized_shape, eps=norm.eps))
         x = self._pooled_hat[1] if rows is None else self._pooled_hat[1][rows]
         weight: Tensor = linear.weight
