@@ -49,6 +49,47 @@ def reference_attention(fusion: CrossAttentionFusion, query: Tensor, states: Ten
     return fusion.norm(query + out if fusion.residual else out)
 
 
+@pytest.mark.parametrize(("n_heads", "rank", "folded"), [(4, 64, False), (2, 32, True), (1, 16, True), (8, 16, False)])
+@pytest.mark.parametrize("residual", [False, True])
+def test_attention_matches_the_reference_in_both_layouts(n_heads: int, rank: int, folded: bool, residual: bool) -> None:
+    """Folded and per-head projections, whole batch and length buckets: fused vectors, attention
+    weights and every gradient as the plain per-token computation."""
+    torch.manual_seed(0)
+    fusion = CrossAttentionFusion(64, rank, n_heads, 0.0, residual)
+    assert fusion.folded == folded
+    with torch.no_grad():
+        for p in fusion.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    n, t = 40, 12
+    states = torch.randn(n, t, rank)
+    mask = torch.rand(n, t) < 0.7
+    mask[:, 0] = True
+    lengths = torch.tensor([5] * 25 + [12] * 15)
+    mask &= torch.arange(t) < lengths.unsqueeze(1)
+    query = torch.randn(n, 64, requires_grad=True)
+    expected = reference_attention(fusion, query, states, mask)
+    got, weights = fusion(query, states, mask)
+    close(got, expected, "fused")
+    close(weights.sum(-1), torch.ones(n, n_heads), "weights")
+    buckets = []
+    for a, b, width in ((0, 25, 5), (25, 40, 12)):
+        s_b = states[a:b, :width].contiguous()
+        additive = torch.zeros(b - a, width).masked_fill_(~mask[a:b, :width], float("-inf")).unsqueeze(1)
+        buckets.append((a, b, s_b, additive, s_b.transpose(1, 2).contiguous()))
+    bucketed = fusion.forward_buckets(query, buckets)
+    close(bucketed, expected, "buckets")
+    w = torch.randn_like(expected)
+    params = [query, *fusion.parameters()]
+    g_ref = torch.autograd.grad((expected * w).sum(), params, retain_graph=True)
+    for got_out in (got, bucketed):
+        for name, a_, b_ in zip(
+            ["query"] + [k for k, _ in fusion.named_parameters()],
+            torch.autograd.grad((got_out * w).sum(), params, retain_graph=True),
+            g_ref,
+        ):
+            close(a_, b_, name)
+
+
 def reference_text_view(tower: AttentionTower, rows: Tensor) -> Tensor:
     """text_proj(pooled[rows]) as the module computes it: LayerNorm, linear, GELU, linear."""
     assert tower.text is not None

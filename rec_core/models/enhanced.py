@@ -363,12 +363,14 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
         if bias is not None:
             zu.append(torch.ones_like(e_u[:, :1]))
             zi.append((bias * i_keep).unsqueeze(1))
-        zu_b = torch.cat(zu, 1)[u_rows]
+        # index_select, not indexing: its backward is an index_add, about three times faster
+        # on CPU than indexing's zero-fill and accumulating index_put at these shapes.
+        zu_b = torch.cat(zu, 1).index_select(0, u_rows)
         zi_all = torch.cat(zi, 1)
         # Positives and negatives gathered apart: slicing one (2b, .) gather costs its backward a
         # zero-filled (2b, .) gradient buffer (measured on ML-100K shapes: 3.3 ms against 2.0 ms a step).
-        pos = (zu_b * zi_all[i_rows[:b]]).sum(-1)
-        neg = (zu_b * zi_all[i_rows[b:]]).sum(-1)
+        pos = (zu_b * zi_all.index_select(0, i_rows[:b])).sum(-1)
+        neg = (zu_b * zi_all.index_select(0, i_rows[b:])).sum(-1)
         bpr = bpr_loss(pos, neg)
         parts = {"bpr": bpr}
         total = bpr

@@ -5,8 +5,9 @@ Keys and values are linear in the token states, so instead of projecting every t
 `embed_dim` we fold the key projection into the query (`q_h W_k,h^T`, a vector per head)
 and the value projection after the weighted sum: the same result with far fewer
 multiply-adds (measured: 2.3 s against 8 s per ML-100K epoch with one big key/value GEMM).
-The per-head maps run as products batched over the heads (not one block-diagonal matrix, four
-times the work), and over length buckets every bucket runs whole so that only (n, d) outputs
+With many heads at a high rank the per-head maps run as products batched over the heads (the
+folded matrices are four times the work at four heads and rank 64; `folded` picks the cheaper),
+and over length buckets every bucket runs whole so that only (n, d) outputs
 are joined (issue 25; bench/README.md has the profiles).
 
 Shapes: B entities, T tokens, d = `embed_dim`, r = `text_dim`, the size of a token state
@@ -63,17 +64,29 @@ class CrossAttentionFusion(nn.Module):
         self.norm = nn.LayerNorm(embed_dim)
         self.dropout = nn.Dropout(dropout)
 
+    @property
+    def folded(self) -> bool:
+        """Whether the query/key (and value/output) maps run as one (d, heads * r) matrix each
+        rather than a (d, d) product plus a per-head (head_dim, r) one: whichever takes fewer
+        multiply-adds per entity, d * heads * r against d * d + d * r. Four heads at rank 64
+        (d = 64): per head (16,384 against 8,192); two heads at rank 32: folded (4,096 against
+        6,144)."""
+        return self.n_heads * self.text_dim <= self.embed_dim + self.text_dim
+
     def _query_keys(self, query: Tensor) -> Tensor:
         """(B, heads, r): each head's query mapped through its key projection and scaled by
-        1/sqrt(head_dim), so that a logit is one dot product with a token state.
-
-        Two products, the query projection (d x d) and one per head (head_dim x r, batched over
-        the heads): half the multiply-adds of folding both into one (d, heads * r) matrix,
-        forward and backward (the fold was a third of a cached epoch's time).
-        """
-        nh, hd, r = self.n_heads, self.head_dim, self.text_dim
-        q = self.q_proj(query) * (1.0 / math.sqrt(hd))  # (B, d)
+        1/sqrt(head_dim), so that a logit is one dot product with a token state."""
+        nh, hd, r, d = self.n_heads, self.head_dim, self.text_dim, self.embed_dim
+        scale = 1.0 / math.sqrt(hd)
         w_k = self.k_proj.weight.view(nh, hd, r)
+        if self.folded:
+            # One (d, heads * r) matrix per call (a few hundred thousand multiply-adds); the
+            # batch pays one contiguous GEMM.
+            w_q = self.q_proj.weight.view(nh, hd, d)
+            fold = torch.einsum("nji,njh->inh", w_q, w_k).reshape(d, nh * r) * scale
+            bias = torch.einsum("nj,njh->nh", self.q_proj.bias.view(nh, hd), w_k).reshape(nh * r) * scale
+            return torch.addmm(bias, query, fold).view(-1, nh, r)
+        q = self.q_proj(query) * scale  # (B, d)
         # Head-major copies: a product over the strided (heads, B, .) view ran at half speed.
         return torch.bmm(q.view(-1, nh, hd).transpose(0, 1).contiguous(), w_k).transpose(0, 1)  # (B, nh, r)
 
@@ -98,14 +111,20 @@ class CrossAttentionFusion(nn.Module):
     def _output(self, query: Tensor, ctx: Tensor) -> Tensor:
         """LayerNorm([query +] dropout(out_proj(v_proj(ctx)))), ctx (B, heads, r) per head.
 
-        Head h's value projection is its own (head_dim, r) block of `v_proj`: one product batched
-        over the heads, not a (heads * r, d) block-diagonal matrix (four times the work).
+        Head h's value projection is its own (head_dim, r) block of `v_proj`: per head, one
+        product batched over the heads; folded (`folded`), the value and output projections as
+        one (heads * r, d) matrix.
         """
-        nh, hd, r = self.n_heads, self.head_dim, self.text_dim
-        w_v = self.v_proj.weight.view(nh, hd, r).transpose(1, 2)  # (nh, r, hd)
-        # The value bias passes through the weighted sum unchanged (weights sum to 1).
-        values = torch.bmm(ctx.transpose(0, 1).contiguous(), w_v).transpose(0, 1).reshape(len(query), nh * hd)
-        out = self.out_proj(values + self.v_proj.bias)
+        nh, hd, r, d = self.n_heads, self.head_dim, self.text_dim, self.embed_dim
+        if self.folded:
+            w_o = self.out_proj.weight.view(d, nh, hd)
+            fold = torch.einsum("njh,enj->nhe", self.v_proj.weight.view(nh, hd, r), w_o).reshape(nh * r, d)
+            out = torch.addmm(self.out_proj(self.v_proj.bias), ctx.reshape(len(query), nh * r), fold)
+        else:
+            w_v = self.v_proj.weight.view(nh, hd, r).transpose(1, 2)  # (nh, r, hd)
+            # The value bias passes through the weighted sum unchanged (weights sum to 1).
+            values = torch.bmm(ctx.transpose(0, 1).contiguous(), w_v).transpose(0, 1).reshape(len(query), nh * hd)
+            out = self.out_proj(values + self.v_proj.bias)
         out = uniform_dropout(out, self.dropout.p, self.training)
         return self.norm(query + out if self.residual else out)
 
