@@ -60,6 +60,7 @@ class Outcome:
     unknown_ahead: int = 0  # of those, runs without an estimate (not counted in start_s / end_s)
     measure_s: float | None = None  # how long a calibration of these settings takes here (expected)
     measuring_for_s: float | None = None  # how long the running one has been at it
+    rough: est.Estimate | None = None  # meanwhile: from the project's benchmarks (basis "prior"), labelled rough
 
 
 def _read(run_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]], dict[str, Any] | None]:
@@ -197,6 +198,13 @@ def compute(
             processes=processes,
             measure_s=cal.expected_s(root, config),
             measuring_for_s=None if started is None else max(0.0, time.time() - started),
+            rough=est.estimate(
+                config,
+                size,
+                est.prior_profile(config),
+                cache_warm=observed_runs.cache_likely_warm(config, rows, calibrated=False),
+                basis="prior",
+            ),
         )
     if processes > 1:  # torchrun's fresh processes, not the warm worker
         timed = cal.fresh_start_s(resources.store().root)
@@ -269,6 +277,8 @@ def show(outcome: Outcome, lang: str) -> None:
             st.warning(t("estimate.measure_failed", lang, error=outcome.error))
         else:
             st.info(t("estimate.unknown", lang, expected=expected), icon=":material/timer:")
+        if outcome.rough is not None:  # Launch need not wait for the measurement
+            st.caption(t("estimate.rough", lang, total=format_duration(outcome.rough.total_s * outcome.n_runs, lang)))
         return
     parts = ", ".join(
         f"{t(f'estimate.part_{k}', lang)} {format_duration(v, lang)}" for k, v in e.parts.items() if v >= 0.5

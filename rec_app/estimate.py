@@ -57,6 +57,7 @@ __all__ = [
     "phase_plan",
     "validations",
     "estimate",
+    "prior_profile",
     "schedule",
     "remaining_s",
     "confirm_over_s",
@@ -180,7 +181,7 @@ class Profile:
 class Estimate:
     total_s: float  # one run, start-up included
     parts: dict[str, float] = field(default_factory=dict)  # startup, loading, encoding, training, evaluation, testing
-    basis: str = "runs"  # runs | calibration
+    basis: str = "runs"  # runs | calibration | prior (rough: the project's benchmarks, nothing measured here)
     n_runs: int = 0  # finished runs the costs come from (basis "runs")
     measured_at: str | None = None  # when the calibration was made (basis "calibration")
     cache_warm: bool = False  # the text features are probably cached already
@@ -296,6 +297,43 @@ def validations(config: Mapping[str, Any]) -> dict[str, int]:
 def run_threads(config: Mapping[str, Any]) -> int:
     """CPU threads a run of `config` computes with: `train.threads`, else torch's default (the cores)."""
     return int(_train(config).get("threads") or 0) or cores()
+
+
+# Before anything was measured on this machine: one run's parts on ML-100K (80,000 training
+# interactions of 943 users and 1,682 items), one torch thread of a 2-core machine, from the
+# committed benchmarks (bench/results/speed_epochs.json, app_estimate.json, speed_dynamic.json).
+# A rough number, shown only while this machine's own calibration runs, and labelled so.
+_PRIOR_EPOCH_S = {"mf": 0.15, "gpt2rec": 0.6, "pop": 0.0}
+_PRIOR_ENHANCED_S = {"cached": 1.2, "cached_no_attention": 0.6, "dynamic": 240.0}
+_PRIOR_FIT_S = {"ease": 4.0, "itemknn": 2.0}  # one closed-form candidate
+
+
+def prior_profile(config: Mapping[str, Any]) -> Profile:
+    """Rough costs of `config` on ML-100K from the project's benchmarks (`basis="prior"`): what
+    the Train page shows while its calibration of this machine is still running."""
+    model = _model(config)
+    kind = str(model.get("name", "mf"))
+    if kind in _PRIOR_FIT_S:
+        epoch_s = {"fit": _PRIOR_FIT_S[kind]}
+    elif kind == "enhanced":
+        cached = _PRIOR_ENHANCED_S["cached" if model.get("use_attention", True) else "cached_no_attention"]
+        epoch_s = {"cached": cached, "dynamic": _PRIOR_ENHANCED_S["dynamic"]}
+    else:
+        epoch_s = {"train": _PRIOR_EPOCH_S.get(kind, 0.6)}
+    valid = 0.5 if kind in ("enhanced", "gpt2rec") else 0.1
+    text = encode_signature(config) is not None
+    return Profile(
+        n_train=80_000,
+        n_users=943,
+        n_items=1682,
+        epoch_s=epoch_s,
+        valid_s={name: valid for name in epoch_s},
+        load_s=0.5,
+        build_s=5.0 if text else 0.2,
+        encode_s=60.0 if text else 0.0,
+        test_s=2.0 if text else 0.5,
+        startup_s=COLD_STARTUP_S,
+    )
 
 
 def estimate(

@@ -342,6 +342,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                            "正在后台用本数据集实测这些设置：在本机约需 {expected}（按以往测量的耗时）。完成后估计会显示在这里；"
                            "“启动”无需等待。"),
     "estimate.measuring_for": ("measuring for {spent}", "已测量 {spent}"),
+    "estimate.rough": ("Rough estimate until then: about {total} (from this project's benchmarks on a 2-core machine, "
+                       "not yet measured here; often off by 2x). Launch need not wait.",
+                       "在测量完成前的粗略估计：约 {total}（来自本项目在双核机器上的基准测试，尚未在本机测量；误差常达 2 倍）。无需等待即可启动。"),
     "estimate.unknown": ("No estimate yet: nothing with these settings has run on this machine. Click Estimate to "
                          "measure them (about {expected} here).", "暂无估计：本机尚未运行过这些设置。点击“估计耗时”进行测量（本机约需 {expected}）。"),
     "estimate.measure_failed": ("Measuring these settings failed: {error}", "测量这些设置失败：{error}"),

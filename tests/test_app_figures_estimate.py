@@ -235,3 +235,24 @@ def test_calibration_runs_in_the_background_on_the_runs_dataset_and_is_cached(tm
     assert cal.start_measurement(tmp_path, config) is False
     pending.unlink()
     assert not cal.measurement_pending(tmp_path, config)
+
+
+def test_a_rough_estimate_from_the_benchmarks_scales_with_epochs_data_and_model() -> None:
+    """Issue 23 item 6: before this machine has measured anything, Launch gets a rough number."""
+    from rec_app import estimate as est
+
+    def rough(model: dict, epochs: int, data: str = "ml-100k") -> float:
+        config = {"model": model, "train": {"epochs": epochs, "patience": 0}, "data": {"name": data}, "split": {}}
+        size = est.dataset_size(config["data"])
+        assert size is not None
+        found = est.estimate(config, size, est.prior_profile(config), cache_warm=True, basis="prior")
+        assert found.basis == "prior" and found.total_s > 0
+        return found.total_s
+
+    mf = {"name": "mf"}
+    assert rough(mf, 40) > rough(mf, 20)
+    assert rough(mf, 20, "ml-1m") > 5 * rough(mf, 20)  # about ten times the interactions
+    cached = {"name": "enhanced", "use_cache": True}
+    assert rough(cached, 20) > rough(mf, 20)
+    dynamic = {"name": "enhanced", "use_cache": False, "use_peft": True, "freeze_gpt2": False}
+    assert rough(dynamic, 1) > 60  # a dynamic epoch on CPU costs minutes
