@@ -136,6 +136,27 @@ def check() -> list[dict[str, Any]]:
                         _fmt(cmp),
                         cmp["rel_diff"] >= 0.03 and _seed_level(cmp)["significant"],
                     )
+    segments = RESULTS / "segments_ml100k-ratio-text.json"
+    if segments.exists():  # bench/segments.py: sparse users and tail items against MF continued
+        rows = json.loads(segments.read_text(encoding="utf-8"))["rows"]
+        sparse = [
+            r
+            for r in rows
+            if r["model"].startswith("Enhanced") and r["segment"] in ("users 1-20", "users 21-50", "items tail")
+        ]
+        won = [f"{r['model']} on {r['segment']}" for r in sparse if r["significant"] and r["diff"] > 0]
+        best = max(sparse, key=lambda r: r["diff"] / r["mean_a"] if r["mean_a"] else 0.0, default=None)
+        if best is not None:
+            add(
+                "ratio",
+                "Enhanced vs MF continued on sparse users (1-20, 21-50 training interactions) or tail items",
+                "above, significant (Holm over the segment table), in at least one segment",
+                ", ".join(won)
+                if won
+                else f"none significant; largest: {best['model']} on {best['segment']} "
+                f"{100 * best['diff'] / best['mean_a']:+.1f}% (p={best['p_value']:.2g}, Holm {best['p_holm']:.2g})",
+                bool(won),
+            )
     if cold:
         m = cold["models"]
         best = _best_enhanced(m)
