@@ -145,11 +145,22 @@ class CrossAttentionFusion(nn.Module):
         (n_b, r, T_b)). The same result as `forward` per bucket, with the projections done once
         for all entities: only the products over tokens run per bucket.
         """
-        # Each bucket runs whole (projections, attention, output) on its split of the queries
-        # and only the (n_b, d) outputs are joined: splitting or joining the (n, heads, r)
-        # query keys and contexts instead cost two 1.7 MB copies per tower and step (items),
-        # and slicing them zero-filled a whole-size gradient per bucket in the backward.
         sizes = [b - a for a, b, *_ in buckets]
+        if self.folded:
+            # Folded maps are built once and the (n, heads * r <= d + r) keys and contexts are
+            # narrow: project all entities at once, split the keys, join the contexts.
+            qks = torch.split(self._query_keys(query), sizes)
+            ctx = torch.cat(
+                [
+                    torch.bmm(torch.softmax(torch.baddbmm(masked, qk, states_t), dim=-1), states)
+                    for qk, (_, _, states, masked, states_t) in zip(qks, buckets)
+                ]
+            )
+            return self._output(query, ctx)
+        # Per head, each bucket runs whole (projections, attention, output) on its split of the
+        # queries and only the (n_b, d) outputs are joined: splitting or joining the wide
+        # (n, heads, r) keys and contexts cost two 1.7 MB copies per tower and step (items, 4
+        # heads at rank 64), and slicing them zero-filled a whole-size gradient per bucket.
         outs = [
             self._output(
                 q, torch.bmm(torch.softmax(torch.baddbmm(masked, self._query_keys(q), states_t), dim=-1), states)
