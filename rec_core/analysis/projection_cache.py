@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from rec_core.runs.atomic import atomic_path
 
 from rec_core.analysis.projection import UmapParams, embeddings, project, projection_warm, warm_up
 
@@ -57,13 +58,12 @@ def load_projection(key: str, root: Path | None = None) -> np.ndarray | None:
 def save_projection(key: str, coords: np.ndarray, root: Path | None = None) -> None:
     """Store a layout (best effort: a read-only or full disk only costs the next visit a recompute)."""
     folder = root or projection_cache_root()
-    tmp = folder / f".{key}.{os.getpid()}.tmp.npy"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        np.save(tmp, np.asarray(coords, dtype=np.float32), allow_pickle=False)
-        os.replace(tmp, folder / f"{key}.npy")
+        with atomic_path(folder / f"{key}.npy") as tmp, open(tmp, "wb") as f:
+            np.save(f, np.asarray(coords, dtype=np.float32), allow_pickle=False)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        pass  # atomic_path removed its temporary file; the next visit recomputes
 
 
 def precompute_projections(

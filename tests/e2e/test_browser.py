@@ -8,6 +8,7 @@ in CI (CI=true) it fails, so the browser path is never silently untested.
 from __future__ import annotations
 
 import json
+import time
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,9 +62,17 @@ def test_train_a_tiny_run_then_see_it_in_compare(app: tuple[str, Path]) -> None:
         cells.first.wait_for(state="attached")
         texts = cells.all_inner_texts()
         assert ndcg in texts, (ndcg, texts)
-        # The group is named by what the run ran with (its config's switches), not by its kind.
-        from rec_app.model_names import model_display_name
+        # The group is named by what the run ran with (its config's switches), not by its kind: a
+        # short label in the table, the full name in the legend expander.
+        from rec_app.model_names import model_display_name, model_short_name
 
         config = json.loads((runs / run_id / "config.json").read_text())
-        assert model_display_name(config) in texts and model_display_name(config).startswith("LLM-enhanced ("), texts
+        assert model_short_name(config) in texts and model_short_name(config).startswith("Enhanced S1"), texts
+        page.get_by_text("What the labels stand for").click()
+        full = model_display_name(config)
+        deadline = time.monotonic() + 60
+        while full not in (shown := page.locator('[role="gridcell"]').all_inner_texts()):
+            assert time.monotonic() < deadline, (full, shown)
+            page.wait_for_timeout(500)
+        assert full.startswith("LLM-enhanced (")
         browser.close()
