@@ -7,7 +7,7 @@ to `bench/results/quality_<suite>.json` and a Markdown table is printed for the 
 Selection (early stopping) uses the validation split only; test is read once per run.
 Metrics are tie-aware (expected over tied orderings); each table has the exact random-ranking
 row; differences to the reference use the seed-aware comparison of `rec_core.evaluate`
-(hierarchical bootstrap over seeds then users, t-test over seeds with >= 5 seeds).
+(a t-test over the per-seed mean differences with its t-interval at every seed count >= 2).
 
     python bench/quality.py --suite ml100k-cold-text --folds 5 --seeds 0 1 2 3 4 5 6 7 8 9
 
@@ -241,6 +241,8 @@ def seed_entry(
             "best_epoch": res["best_epoch"],
             "epochs_run": res["epochs_run"],
             "best_phase": res.get("best_phase"),
+            # "any": the best epoch of every phase was a candidate (scheme 3's claim means something)
+            "select_best": (res.get("completion") or {}).get("select_best"),
             "code": (res.get("environment") or {}).get("code"),
             "seconds": seconds,
             "epoch_s_mean": res["timings"]["epoch_s_mean"],
