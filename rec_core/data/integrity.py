@@ -10,11 +10,11 @@ be the known numbers too. A dataset whose sizes are not known is not size-checke
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 from typing import Any
 
+from rec_core.data.download import sha256_of
 from rec_core.data.sizes import KNOWN_SIZES
 from rec_core.errors import DataError
 
@@ -29,14 +29,6 @@ RATINGS_FILES: dict[str, tuple[str, int]] = {
     "ml-20m": ("ratings.csv", 1),
 }
 _SUM_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _count_lines(path: Path) -> int:
@@ -63,10 +55,10 @@ def check_dataset_folder(name: str, folder: Path) -> None:
                 continue
             expected, file_name = match.group(1).lower(), match.group(2).strip()
             path = folder / file_name
-            if path.is_file() and _sha256(path) != expected:
+            if path.is_file() and sha256_of(path) != expected:
                 raise DataError(
                     file_name,
-                    f"{path} does not match {sums}: SHA256 {_sha256(path)[:12]}..., expected {expected[:12]}... "
+                    f"{path} does not match {sums}: SHA256 {sha256_of(path)[:12]}..., expected {expected[:12]}... "
                     f"(a damaged or truncated copy; {_redownload(name, folder)})",
                 )
     size = KNOWN_SIZES.get(name)

@@ -12,7 +12,9 @@ Without Chromium the tests are skipped locally and fail in CI (CI=true).
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +36,35 @@ def served(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+@contextlib.contextmanager
+def _train_page(served: str) -> Iterator[object]:
+    """Headless Chromium on the Train page, ready (its Launch button drawn)."""
+    executable = chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        page.set_default_timeout(180_000)
+        page.goto(f"{served}/Train")
+        page.get_by_role("button", name="Launch").wait_for()
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def _chosen_becomes(page: object, label: str, value: str, timeout_s: float = 60.0) -> bool:
+    """Whether the select box labelled `label` shows `value` within `timeout_s` (a rerun after an
+    upload can reach the browser a moment after the page first settles, on a busy machine)."""
+    deadline = time.monotonic() + timeout_s
+    while _chosen(page, label) != value:
+        if time.monotonic() > deadline:
+            return False
+        page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    return True
+
+
 def _upload(page: object, name: str, data: bytes) -> None:
     page.locator("input[type=file]").first.set_input_files(  # type: ignore[attr-defined]
         files=[{"name": name, "mimeType": "text/csv", "buffer": data}]
@@ -47,15 +78,7 @@ def _chosen(page: object, label: str) -> str:
 
 
 def test_csv_columns_follow_each_new_file_and_words_for_ratings_are_an_error(served: str) -> None:
-    executable = chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1400})
-        page.set_default_timeout(180_000)
-        page.goto(f"{served}/Train")
-        page.get_by_role("button", name="Launch").wait_for()
+    with _train_page(served) as page:
         for _ in range(3):  # under load a choice made while the page still reruns can be lost
             select(page, "Dataset", "My CSV files")
             if page.get_by_text("Interactions (required)").count():
@@ -63,7 +86,9 @@ def test_csv_columns_follow_each_new_file_and_words_for_ratings_are_an_error(ser
         _upload(page, "first.csv", WRONG_COLUMNS)
         assert _chosen(page, "Rating column") == "—"
         _upload(page, "ratings.csv", WORDS_FOR_RATINGS)
-        assert _chosen(page, "User column") == "user" and _chosen(page, "Item column") == "item"
+        # Before the fix the first file's columns stayed ("uid"), however long one waited.
+        assert _chosen_becomes(page, "User column", "user"), _chosen(page, "User column")
+        assert _chosen(page, "Item column") == "item"
         assert _chosen(page, "Rating column") == "rating" and _chosen(page, "Time column") == "time"
         page.get_by_role("button", name="Check the files").click()
         settle(page)
@@ -72,19 +97,10 @@ def test_csv_columns_follow_each_new_file_and_words_for_ratings_are_an_error(ser
         )
         alert.first.wait_for()
         assert page.get_by_text("Files OK").count() == 0
-        browser.close()
 
 
 def test_the_estimate_icon_is_a_material_symbol_not_an_emoji(served: str) -> None:
-    executable = chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1400})
-        page.set_default_timeout(180_000)
-        page.goto(f"{served}/Train")
-        page.get_by_role("button", name="Launch").wait_for()
+    with _train_page(served) as page:
         select(page, "Dataset", "Synthetic (generated)")
         select(page, "Model", "Matrix factorisation (ID only)")
         page.get_by_role("button", name="Estimate duration").click()
@@ -95,4 +111,3 @@ def test_the_estimate_icon_is_a_material_symbol_not_an_emoji(served: str) -> Non
         # A Material Symbols icon is a ligature word ("timer") drawn by the font Streamlit
         # bundles; an emoji is its own character, a missing glyph without an emoji font.
         assert re.fullmatch(r"[a-z_]+", icon.first.inner_text().strip()), icon.first.inner_text()
-        browser.close()
