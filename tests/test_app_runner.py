@@ -52,7 +52,16 @@ def button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
 
-def test_launch_from_the_page_runs_in_the_background_and_shows_progress(store: RunStore) -> None:
+def test_launch_from_the_page_runs_in_the_background_and_shows_progress(
+    store: RunStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 23 item 10: once the live panel shows a run finished, its first UMAP layouts are
+    # computed in the background (recorded here instead of computed: UMAP would cost a minute).
+    import rec_core.analysis.projection_cache as projection_cache
+
+    monkeypatch.setenv("REC_CORE_PRECOMPUTE_PROJECTIONS", "1")
+    precomputed: list[str] = []
+    monkeypatch.setattr(projection_cache, "precompute_run", lambda run_dir, stamp: precomputed.append(run_dir) or 0)
     at = train_page()
     at.selectbox(key="tr_dataset").set_value("synthetic")
     at.selectbox(key="tr_model").set_value("mf").run()
@@ -74,6 +83,10 @@ def test_launch_from_the_page_runs_in_the_background_and_shows_progress(store: R
     assert not at.exception and len(at.expander) == 2
     assert all(len(store.get(r).history()) == 2 for r in ids)
     assert any(m.label == "test NDCG@10" for m in at.metric)  # the live panel says which split
+    wait_for(lambda: sorted(Path(d).name for d in precomputed) == sorted(ids), what="layouts precomputed")
+    at.run()  # shown finished again: each run is handed over once per server
+    time.sleep(1.0)
+    assert len(precomputed) == 2
     for r in ids:
         assert store.get(r).status()["command"][1:4] == ["-m", "rec_core", "execute"]
 
