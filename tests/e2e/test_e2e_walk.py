@@ -13,7 +13,10 @@ Without Chromium the tests are skipped locally and fail in CI (CI=true).
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +29,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WRONG_COLUMNS = b"uid,iid\nu1,i1\nu2,i2\n"
 WORDS_FOR_RATINGS = b"user,item,rating,time\nu1,i1,five,100\nu1,i2,4,200\nu2,i1,3,150\nu2,i2,2,160\n"
+
+
+@pytest.fixture()
+def served_runs(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The served app (no calibration) and its runs folder."""
+    env = {"REC_CORE_CALIBRATE": "0"}
+    with served_app(tmp_path / "runs", tmp_path / "cache", tmp_path / "streamlit.log", env) as url:
+        yield url, tmp_path / "runs"
 
 
 @pytest.fixture()
@@ -111,3 +122,24 @@ def test_the_estimate_icon_is_a_material_symbol_not_an_emoji(served: str) -> Non
         # A Material Symbols icon is a ligature word ("timer") drawn by the font Streamlit
         # bundles; an emoji is its own character, a missing glyph without an emoji font.
         assert re.fullmatch(r"[a-z_]+", icon.first.inner_text().strip()), icon.first.inner_text()
+
+
+def test_a_refused_launch_warns_only_until_an_estimate_is_in(served_runs: tuple[str, Path]) -> None:
+    """Issue 23 item 6: the estimate box refreshes by itself in the browser (a fragment), and a
+    refused Launch's "no estimate yet" stayed beside the estimate once one came in. AppTest reruns
+    the whole page and never saw it."""
+    served, runs = served_runs
+    with _train_page(served) as page:
+        select(page, "Model", "Matrix factorisation (ID only)")
+        page.get_by_role("button", name="Launch").click()
+        settle(page)
+        warning = page.get_by_text("There is no estimate for these settings yet")
+        warning.first.wait_for()
+        # A finished MF run of the same cost settings (the app's one thread, batch 2048, d 64)
+        # appears in the store: the box's next refresh prices from it.
+        env = {**os.environ, "REC_CORE_DATA": os.environ.get("REC_CORE_DATA", "")}
+        args = ["--dataset", "ml-100k", "--model", "mf", "--epochs", "2", "--threads", "1", "--quiet"]
+        subprocess.run([sys.executable, "-m", "rec_core", "train", *args, "--runs-dir", str(runs)], check=True, env=env)
+        page.get_by_text(re.compile("Estimated duration of one run")).first.wait_for(timeout=120_000)
+        page.wait_for_timeout(3_000)  # one more refresh of the box
+        assert warning.count() == 0
