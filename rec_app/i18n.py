@@ -110,6 +110,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "mname.fine_tuned": ("top blocks fine-tuned", "微调顶层"), "mname.dynamic_frozen": ("dynamic, frozen", "动态编码，冻结"),
     "mname.contrastive": ("contrastive {weight}", "对比损失 {weight}"),
     "mname.warm_start": ("warm start from MF", "从 MF 热启动"),
+    "mname.over_gpt2rec": ("over GPT2Recommender", "叠加于 GPT2Recommender"),
+    "mname.warm_start_gpt2rec": ("warm start from GPT2Recommender", "从 GPT2Recommender 热启动"),
     "mname.mf_continued": ("MF continued (BPR)", "MF 继续训练（BPR）"),
     "mname.warm_start_fixed": ("on a fixed MF", "基于固定的 MF"), "mname.no_user_text": ("no user text", "无用户文本"),
     # Short labels (tables, legends): the kind and what tells groups apart; the full name is on hover and in exports.
@@ -118,7 +120,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "mshort.enhanced": ("Enhanced", "增强"), "mshort.preset.scheme1": ("S1", "方案一"),
     "mshort.preset.scheme2": ("S2", "方案二"), "mshort.preset.scheme3": ("S3", "方案三"),
     "mshort.changed": ("*", "*"), "mshort.attention": ("attn", "注意力"), "mshort.no_attention": ("no attn", "无注意力"),
-    "mshort.warm": ("warm", "热启动"), "mshort.warm_fixed": ("warm, MF fixed", "热启动，MF 固定"),
+    "mshort.over_gpt2rec": ("over GPT2Rec", "叠加 GPT2Rec"), "mshort.warm": ("warm", "热启动"), "mshort.warm_fixed": ("warm, MF fixed", "热启动，MF 固定"),
     "train.preset": ("Training scheme (one click sets the switches below)", "训练方案（一键设置下方开关）"),
     "preset.scheme1": ("Scheme 1 · fast", "方案一 · 快速"), "preset.scheme2": ("Scheme 2 · end-to-end", "方案二 · 端到端"),
     "preset.scheme3": ("Scheme 3 · mixed", "方案三 · 混合"),

@@ -97,9 +97,14 @@ def model_parts(model: Mapping[str, Any], lang: str = "en") -> list[str]:
         weight = float(model.get("contrastive_weight") or 0.0)
         if weight > 0:
             parts.append(t("mname.contrastive", lang, weight=_number(weight)))
+    if kind == "enhanced" and model.get("base") == "gpt2rec":
+        parts.append(t("mname.over_gpt2rec", lang))
     if kind in _TEXT_MODELS:
         if model.get("init_from_run"):
-            parts.append(t("mname.warm_start_fixed" if model.get("freeze_mf") else "mname.warm_start", lang))
+            if model.get("base") == "gpt2rec":
+                parts.append(t("mname.warm_start_gpt2rec", lang))
+            else:
+                parts.append(t("mname.warm_start_fixed" if model.get("freeze_mf") else "mname.warm_start", lang))
         if model.get("use_user_text") is False:
             parts.append(t("mname.no_user_text", lang))
     return parts
@@ -150,6 +155,8 @@ def model_short_name(config: Mapping[str, Any], lang: str = "en") -> str:
                 + ("" if matches else t("mshort.changed", lang))
             )
         parts.append(t("mshort.attention" if model.get("use_attention", True) else "mshort.no_attention", lang))
+        if model.get("base") == "gpt2rec":
+            parts.append(t("mshort.over_gpt2rec", lang))
     if kind in _TEXT_MODELS and warm:
         parts.append(t("mshort.warm_fixed" if model.get("freeze_mf") else "mshort.warm", lang))
     return " · ".join([head, *parts])

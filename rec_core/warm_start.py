@@ -96,13 +96,24 @@ def _mf_setting(source: Any) -> dict[str, Any]:
     return {"model": model, "train": train}
 
 
-def _checkpoint_problem(run: Run, embed_dim: int) -> str | None:
-    """What is wrong with an MF run's checkpoint (unreadable, checksum, not MF embeddings), or None."""
+def _source_keys(config: Any) -> tuple[str, ...]:
+    """The ID embeddings a source run's checkpoint must hold: GPT2Recommender's for an Enhanced
+    model over GPT2Recommender (base "gpt2rec"), else MF's."""
+    if getattr(config.model, "base", "mf") == "gpt2rec":
+        return ("user_tower.ids.table.weight", "item_tower.ids.table.weight")
+    return ("user_emb.weight", "item_emb.weight")
+
+
+def _checkpoint_problem(
+    run: Run, embed_dim: int, keys: tuple[str, ...] = ("user_emb.weight", "item_emb.weight")
+) -> str | None:
+    """What is wrong with a source run's checkpoint (unreadable, checksum, no ID embeddings of
+    width `embed_dim` under `keys`: MF's, or GPT2Recommender's), or None."""
     try:
         state, _meta = run.load_checkpoint()  # verifies the size and SHA-256 results.json records
     except (RecCoreError, OSError) as exc:
         return f"checkpoint unreadable: {exc}"
-    for key in ("user_emb.weight", "item_emb.weight"):
+    for key in keys:
         t = state.get(key)
         if t is None or t.dim() != 2 or t.shape[1] != embed_dim:
             return f"checkpoint holds no MF {key} of width {embed_dim}"
@@ -177,7 +188,10 @@ def _source_run(config: Any, store: RunStore) -> Run | None:
         return None
     from rec_core.experiment import RunConfig  # experiment imports this module
 
+    over_gpt2rec = getattr(config.model, "base", "mf") == "gpt2rec"
     if run_id == AUTO:
+        if over_gpt2rec:  # each seed's GPT2Recommender run is named: no rule picks one for you yet
+            raise ConfigError(FIELD, "'auto' finds MF runs; with base 'gpt2rec' name the GPT2Recommender run")
         run_id = _find_auto(config, store)
     try:
         run = store.get(run_id)
@@ -188,14 +202,24 @@ def _source_run(config: Any, store: RunStore) -> Run | None:
         state = run.status().get("state")
     except RecCoreError as exc:
         raise ConfigError(FIELD, f"run {run_id!r} cannot be read: {exc}") from exc
-    if source.model.name != "mf":
-        raise ConfigError(FIELD, f"run {run_id!r} is a {source.model.name!r} run; warm start needs an 'mf' run")
+    wanted = "gpt2rec" if over_gpt2rec else "mf"
+    if source.model.name != wanted:
+        raise ConfigError(
+            FIELD,
+            f"run {run_id!r} is a {source.model.name!r} run; this model's warm start needs a {wanted!r} run"
+            + ("" if over_gpt2rec else " (an Enhanced model with base 'gpt2rec' starts from a GPT2Recommender run)"),
+        )
+    if over_gpt2rec:
+        for field in ("backbone", "max_length", "pooling", "use_user_text"):
+            ours, theirs = getattr(config.model, field), getattr(source.model, field)
+            if ours != theirs:
+                raise ConfigError(FIELD, f"run {run_id!r} used {field}={theirs!r}, this model {field}={ours!r}")
     if state != "done":
         raise ConfigError(FIELD, f"run {run_id!r} is not finished (state {state!r}); warm start needs a done MF run")
     why = _same_setting(config, source)
     if why is not None:
         raise ConfigError(FIELD, f"run {run_id!r} {why}")
-    damage = _checkpoint_problem(run, config.model.embed_dim)  # refused before the run folder exists
+    damage = _checkpoint_problem(run, config.model.embed_dim, _source_keys(config))  # before the run folder exists
     if damage is not None:
         raise ConfigError(FIELD, f"run {run_id!r}: {damage}; warm start needs its MF weights")
     return run
@@ -212,7 +236,7 @@ def check_warm_start(config: Any, store: RunStore) -> None:
     """Refuse (ConfigError naming `init_from_run`) a warm start that cannot work, its MF run's
     checkpoint included: damaged, it would fail the run only after its folder exists."""
     run = _source_run(config, store)
-    problem = _checkpoint_problem(run, config.model.embed_dim) if run is not None else None
+    problem = _checkpoint_problem(run, config.model.embed_dim, _source_keys(config)) if run is not None else None
     if run is not None and problem is not None:
         raise ConfigError(FIELD, f"run {run.run_id!r}: {problem}")
 
@@ -228,6 +252,9 @@ def apply_warm_start(model: Any, config: Any, store: RunStore) -> str | None:
         state, _meta = run.load_checkpoint()
     except RecCoreError as exc:
         raise ConfigError(FIELD, f"run {run.run_id!r} has no readable checkpoint: {exc}") from exc
+    if getattr(config.model, "base", "mf") == "gpt2rec":  # every weight GPT2Recommender shares
+        model.load_base_weights(state)
+        return run.run_id
     users, items = state.get("user_emb.weight"), state.get("item_emb.weight")
     if (
         users is None

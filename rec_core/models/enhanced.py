@@ -45,6 +45,7 @@ from rec_core.errors import ConfigError
 from rec_core.models.base import Batch, TrainContext, View
 from rec_core.models.explain import Explanation, explanation
 from rec_core.models.fusion import CrossAttentionFusion
+from rec_core.models.gpt2rec import standardise
 from rec_core.models.lora import fast_dropout, freeze_all, inject_lora, unfreeze_top_blocks
 from rec_core.models.losses import bpr_loss, info_nce
 from rec_core.models.mf import mf_l2_unique
@@ -123,7 +124,9 @@ class EnhancedConfig:
     text_residual: bool = False  # text part f = LayerNorm(q + attention) as the seed's fused vector; False: LayerNorm(attention), the ID only steering attention (the MF part carries it)
     mf_dropout: bool = False  # id_dropout also zeroes a dropped id's MF part (DropoutNet-style, for cold items: the text part learns to score alone); False: it only swaps the text part's query for the neutral one
     query_grad: bool = True  # the text part's gradient reaches the ID embeddings through the query; False: they learn from the MF part and InfoNCE only (the text part cannot become a second, unregularised ID model)
-    init_from_run: str = ""  # warm start: id of a finished MF run (same data, split, seed, embed_dim) whose ID embeddings and item bias start the MF part; "" off
+    base: str = "mf"  # what the attention part adds to: "mf" (ID embeddings + item bias) or "gpt2rec" (GPT2Recommender's whole score: its MF part + gated pooled-text part, the same arithmetic), so that a GPT2Recommender run's weights with gate_init 0 score exactly as that run
+    base_gate_init: float = 0.1  # base "gpt2rec": initial value of the pooled-text part's gate (a warm start copies the GPT2Recommender run's)
+    init_from_run: str = ""  # warm start: id of a finished MF run (same data, split, seed, embed_dim) whose ID embeddings and item bias start the MF part, or with base "gpt2rec" a GPT2Recommender run (every shared weight); "" off
     freeze_mf: bool = False  # with init_from_run: keep the warm-started MF part (ID embeddings, item bias) fixed, so the text part learns a residual over that MF
     precision: Literal["auto", "fp32", "bf16"] = (
         "auto"  # backbone arithmetic: auto (bf16 on a CUDA GPU that has it, else fp32), fp32 or bf16 (autocast; outputs float32)
@@ -152,6 +155,9 @@ class EnhancedConfig:
         check_number("temperature", self.temperature, strict=True)
         check_mf_part(self)
         check_precision(self.precision)
+        if self.base not in ("mf", "gpt2rec"):
+            raise ConfigError("base", f"allowed: mf, gpt2rec; got {self.base!r}")
+        check_number("base_gate_init", self.base_gate_init)
         for name in ("lora_dropout", "id_dropout", "dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(name, f"must be in [0, 1), got {getattr(self, name)}")
@@ -192,6 +198,31 @@ class EnhancedConfig:
         if preset not in PRESETS:
             raise ConfigError("preset", f"allowed: {', '.join(PRESETS)}; got {preset!r}")
         return EnhancedConfig(**{**PRESETS[preset], "preset": preset, **overrides})
+
+
+class PooledPart(nn.Module):
+    """One side of GPT2Recommender's text part (base "gpt2rec"), computed as models/gpt2rec.py
+    computes it: f = W [q ; z], q the ID query (own row, or the neutral vector for unseen and
+    dropped ids), z the pooled text standardised with the statistics of the entities that have
+    training interactions. `fusion` holds what a GPT2Recommender checkpoint's
+    `<side>_tower.fusion` holds."""
+
+    pooled: Tensor
+    meta: Tensor
+
+    def __init__(self, pooled: Tensor, d: int) -> None:
+        super().__init__()
+        self.register_buffer("pooled", pooled, persistent=False)  # (n, H) rebuilt from the feature cache
+        self.register_buffer("meta", standardise(pooled), persistent=False)  # (n, H)
+        self.fusion = nn.Linear(d + pooled.shape[1], d)
+
+    def fit(self, seen: Tensor) -> None:
+        """Standardise with the statistics of the `seen` (n,) entities, applied to all."""
+        self.meta = standardise(self.pooled, seen)
+
+    def forward(self, q: Tensor, idx: Tensor) -> Tensor:
+        """(B, d) f = W [q ; z] for ids `idx` (B,) whose ID queries are `q` (B, d)."""
+        return self.fusion(torch.cat([q, self.meta[idx]], dim=-1))
 
 
 class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
@@ -281,6 +312,15 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
         self._scale = 1.0 / d**0.5
         # The seed's switch: flip between fit() calls (scheme 3).
         self.use_cache = c.use_cache
+        # Base "gpt2rec": GPT2Recommender's pooled-text part, built last so that the other
+        # parts draw the same initial weights as with base "mf".
+        self.user_pooled: PooledPart | None = None
+        self.item_pooled: PooledPart | None = None
+        if c.base == "gpt2rec":
+            self.item_pooled = PooledPart(enc_items.pooled, d)
+            if user_text is not None:
+                self.user_pooled = PooledPart(enc_users.pooled, d)
+            self.base_gate = nn.Parameter(torch.full((d,), float(c.base_gate_init)))
 
     # -- text ---------------------------------------------------------------------------------
     @property
@@ -350,6 +390,11 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
             u_rows = (in_u.cumsum(0) - 1)[batch.users]  # position of each row's id in `users`
             i_rows = (in_i.cumsum(0) - 1)[batch_items]
             u_cnt, i_cnt = u_cnt[users], i_cnt[items]
+        pooled: tuple[Tensor, Tensor] | None = None
+        if self.item_pooled is not None:  # base "gpt2rec": GPT2Recommender's text part, same ids and dropout
+            u_ids = torch.arange(self.n_users, device=u_cnt.device) if every else users
+            i_ids = torch.arange(self.n_items, device=i_cnt.device) if every else items
+            pooled = (self._pooled_part("user", u_ids, u_keep), self._pooled_part("item", i_ids, i_keep))
         # MF part: ids unseen in training (and, with `mf_dropout`, dropped ones) score with a
         # zero embedding and a zero bias.
         if not c.mf_dropout:
@@ -360,6 +405,9 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
         # One vector per entity holding both parts (and the bias against a 1), so each triple
         # costs one product: <[e_u, f_u/sqrt(d), 1], [e_i, gate*f_i, b_i]>.
         zu, zi = [e_u, fu * self._scale], [e_i, fi * self.gate]
+        if pooled is not None:
+            zu.append(pooled[0])
+            zi.append(pooled[1] * self.base_gate)
         if bias is not None:
             zu.append(torch.ones_like(e_u[:, :1]))
             zi.append((bias * i_keep).unsqueeze(1))
@@ -410,11 +458,58 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
 
     def prepare(self, ctx: TrainContext) -> None:
         """Seen ids, then the token states' PCA map refitted on the entities with training
-        interactions (`TextSide.fit`): held-out cold items do not shape it."""
+        interactions (`TextSide.fit`): held-out cold items do not shape it (nor, with base
+        "gpt2rec", the pooled text's standardisation)."""
         super().prepare(ctx)
         for tower, seen in ((self.user_tower, self.seen_users), (self.item_tower, self.seen_items)):
             if tower.text is not None:
                 tower.text.fit(seen)
+        self._fit_pooled()
+
+    def _fit_pooled(self) -> None:
+        for part, seen in ((self.user_pooled, self.seen_users), (self.item_pooled, self.seen_items)):
+            if part is not None:
+                part.fit(seen)
+
+    def _pooled_part(self, side: Side, idx: Tensor, keep: Tensor | None) -> Tensor:
+        """(B, d) GPT2Recommender's text-part vectors of `idx` (base "gpt2rec"); an ID-only side
+        (no user text) is its ID query, as in GPT2Recommender."""
+        q = self.tower(side).ids(idx, self.seen_mask(side), keep)
+        part = self.user_pooled if side == "user" else self.item_pooled
+        return q if part is None else part(q, idx)
+
+    def load_base_weights(self, state: dict[str, Tensor]) -> None:
+        """Warm start from a GPT2Recommender checkpoint (base "gpt2rec"): its ID tables and
+        neutral vectors, item bias, both sides' projections and its gate, every weight the two
+        models share. With `gate_init` 0 the model then scores exactly as that run. With
+        `freeze_mf` the MF part (ID tables, bias) stays fixed, as after an MF warm start."""
+        if self.item_pooled is None:
+            raise ConfigError("base", "a GPT2Recommender run can only start a model with base 'gpt2rec'")
+        pairs: list[tuple[str, Tensor]] = [("gate", self.base_gate)]
+        sides: tuple[tuple[Side, PooledPart | None], ...] = (("user", self.user_pooled), ("item", self.item_pooled))
+        for side, part in sides:
+            ids = self.tower(side).ids
+            pairs += [(f"{side}_tower.ids.table.weight", ids.table.weight), (f"{side}_tower.ids.neutral", ids.neutral)]
+            if part is not None:
+                pairs += [
+                    (f"{side}_tower.fusion.weight", part.fusion.weight),
+                    (f"{side}_tower.fusion.bias", part.fusion.bias),
+                ]
+        if self.bias is not None:
+            pairs.append(("bias", self.bias))
+        missing = [k for k, t in pairs if k not in state or state[k].shape != t.shape]
+        if missing:
+            raise ConfigError(
+                "init_from_run", f"the GPT2Recommender checkpoint lacks or mis-sizes {', '.join(missing)}"
+            )
+        with torch.no_grad():
+            for key, target in pairs:
+                target.copy_(state[key])
+        mf_part = [self.user_tower.ids.table.weight, self.item_tower.ids.table.weight]
+        if self.config.freeze_mf:
+            for t in mf_part + ([self.bias] if self.bias is not None else []):
+                t.requires_grad_(False)
+        self.warm_started = True
 
     def fit_phases(self, epochs: int) -> list[tuple[str, int, Callable[[], None] | None]]:
         """(name, epochs, setup) per phase. Scheme 3: `cached_epochs` in cache mode ("cached"),
@@ -453,13 +548,22 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
     def _build_tables(self) -> ScoringTables:
         with torch.no_grad():
             fu, fi = self._all("user", "fusion"), self._all("item", "fusion")
-            return {
+            tables: ScoringTables = {
                 "users": self.user_tower.mf_rows(self.seen_users),
                 "items": self.item_tower.mf_rows(self.seen_items),
                 "bias": None if self.bias is None else self.bias * self.seen_items,
                 "text_users": fu * self._scale,
                 "text_items": fi * self.gate,
             }
+            if self.item_pooled is not None:
+                # Base "gpt2rec": GPT2Recommender's score first, as it computes it; the attention
+                # part added last (with gate 0 it adds exact zeros).
+                dev = self.seen_items.device
+                pu = self._pooled_part("user", torch.arange(self.n_users, device=dev), None)
+                pi = self._pooled_part("item", torch.arange(self.n_items, device=dev), None)
+                tables["extra_users"], tables["extra_items"] = tables["text_users"], tables["text_items"]
+                tables["text_users"], tables["text_items"] = pu, pi * self.base_gate
+            return tables
 
     def _all(self, side: Side, view: str, chunk: int = 1024) -> Tensor:
         """(n, d) view `view` ("text" or "fusion") of every entity of `side`."""
@@ -537,6 +641,7 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
         for tower in (self.item_tower, self.user_tower):
             if tower.text is not None:
                 tower.text.refresh(tower.text._states)
+        self._fit_pooled()  # from the checkpoint's seen masks, as when it was trained
 
     def describe(self) -> dict[str, Any]:
         """Facts for the run record: backbone, cache hits, trainable counts."""

@@ -39,7 +39,7 @@ from rec_core.models.towers import ConcatTower, ScoringTables, TwoTowerRecommend
 from rec_core.text import TextEncoder, TextEncoderConfig
 from rec_core.text.encoder import Pooling, check_precision
 
-__all__ = ["GPT2RecConfig", "GPT2Recommender"]
+__all__ = ["GPT2RecConfig", "GPT2Recommender", "standardise"]
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class GPT2RecConfig:
         check_precision(self.precision)
 
 
-def _standardise(x: Tensor, fit_rows: Tensor | None = None) -> Tensor:
+def standardise(x: Tensor, fit_rows: Tensor | None = None) -> Tensor:
     """Per-dimension z-scores, divided by sqrt(H) so a vector has unit norm on average: raw
     z-scores made the initial scores so large that BPR started saturated (loss 0.95 > ln 2).
 
@@ -122,7 +122,7 @@ class GPT2Recommender(TwoTowerRecommender[ConcatTower]):
         # Pooled features as encoded; `meta` is them standardised (over every entity until
         # `prepare` knows which have training interactions).
         self._pooled: dict[str, Tensor] = {"item": items.pooled}
-        item_meta = _standardise(items.pooled)  # (n_items, H)
+        item_meta = standardise(items.pooled)  # (n_items, H)
         self.use_user_text = c.use_user_text and any(t.strip() for t in dataset.user_text.texts)
         self.cache_hits = {"item": hit}
         h, d = encoder.hidden_size, c.embed_dim
@@ -132,7 +132,7 @@ class GPT2Recommender(TwoTowerRecommender[ConcatTower]):
         if self.use_user_text:
             users, hit_u = encode_table(encoder, dataset.user_text, None)
             self._pooled["user"] = users.pooled
-            user_meta = _standardise(users.pooled)  # (n_users, H)
+            user_meta = standardise(users.pooled)  # (n_users, H)
             self.cache_hits["user"] = hit_u
             user_proj = nn.Linear(d + h, d)
         # The backbone is only needed to precompute: not kept (nothing in it trains).
@@ -155,7 +155,7 @@ class GPT2Recommender(TwoTowerRecommender[ConcatTower]):
         for side, seen in (("user", self.seen_users), ("item", self.seen_items)):
             tower = self.user_tower if side == "user" else self.item_tower
             if side in self._pooled and tower.meta is not None:
-                tower.meta = _standardise(self._pooled[side], seen.cpu()).to(tower.meta.device)
+                tower.meta = standardise(self._pooled[side], seen.cpu()).to(tower.meta.device)
 
     def loss(self, batch: Batch) -> dict[str, Tensor]:
         users_t, items_t = self.user_tower, self.item_tower

@@ -16,7 +16,7 @@ towers existed (`legacy_prefixes`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, Generic, Literal, Protocol, TypedDict, TypeVar
+from typing import Any, ClassVar, Generic, Literal, NotRequired, Protocol, TypedDict, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -247,6 +247,10 @@ class ScoringTables(TypedDict):
     bias: Tensor | None  # (n_items,) item bias, 0 for unseen items; None without `item_bias`
     text_users: Tensor  # (n_users, d) the text part's user vectors (the Enhanced model: scaled by 1/sqrt(d))
     text_items: Tensor  # (n_items, d) the text part's item vectors, gate applied
+    # A second text part, added last (the Enhanced model over GPT2Recommender: its attention part,
+    # whose zero gate then adds exact zeros to GPT2Recommender's own scores).
+    extra_users: NotRequired[Tensor]
+    extra_items: NotRequired[Tensor]
 
 
 class TwoTowerConfig(Protocol):
@@ -315,12 +319,18 @@ class TwoTowerRecommender(Recommender, Generic[TowerT]):
     def full_scores(self, users: Tensor) -> Tensor:
         t = self._tables()
         mf = mf_full_scores(t["users"], t["items"], t["bias"], users)
-        return mf + t["text_users"][users] @ t["text_items"].T  # (B, n_items)
+        scores = mf + t["text_users"][users] @ t["text_items"].T  # (B, n_items)
+        if "extra_users" in t:
+            scores = scores + t["extra_users"][users] @ t["extra_items"].T
+        return scores
 
     def score(self, users: Tensor, items: Tensor) -> Tensor:
         t = self._tables()
         mf = mf_pair_scores(t["users"], t["items"], t["bias"], users, items)
-        return mf + (t["text_users"][users] * t["text_items"][items]).sum(-1)  # (B,)
+        scores = mf + (t["text_users"][users] * t["text_items"][items]).sum(-1)  # (B,)
+        if "extra_users" in t:
+            scores = scores + (t["extra_users"][users] * t["extra_items"][items]).sum(-1)
+        return scores
 
     # -- warm start ---------------------------------------------------------------------------
     def load_id_weights(self, users: Tensor, items: Tensor, bias: Tensor | None) -> None:
