@@ -108,3 +108,16 @@ def test_init_from_a_gpt2recommender_run_starts_from_its_validation(tmp_path: Pa
     assert initial["valid"]["ndcg@10"] == source["valid"]["primary"]["metrics"]["ndcg@10"]
     with pytest.raises(ConfigError, match="init_from_run"):  # base "mf" takes MF runs only
         start_run(RunConfig(data=data, model=dataclasses.replace(model, base="mf"), train=train), store)
+
+
+def test_freeze_mf_keeps_the_whole_gpt2recommender_fixed() -> None:
+    data = synthetic()
+    split = split_of(data, "ratio")
+    ctx = TrainContext(data.n_users, data.n_items, data.users[split.train], data.items[split.train])
+    base = _trained_gpt2rec(data, ctx)
+    config = EnhancedConfig(**TEXT, n_heads=2, base="gpt2rec", gate_init=0.0, freeze_mf=True, init_from_run="x")
+    model = build_model(config, data)
+    model.prepare(ctx)
+    model.load_base_weights(base.checkpoint_state())
+    frozen = [model.base_gate, model.item_pooled.fusion.weight, model.user_tower.ids.table.weight, model.bias]
+    assert not any(t.requires_grad for t in frozen) and model.gate.requires_grad

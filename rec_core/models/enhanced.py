@@ -482,7 +482,8 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
         """Warm start from a GPT2Recommender checkpoint (base "gpt2rec"): its ID tables and
         neutral vectors, item bias, both sides' projections and its gate, every weight the two
         models share. With `gate_init` 0 the model then scores exactly as that run. With
-        `freeze_mf` the MF part (ID tables, bias) stays fixed, as after an MF warm start."""
+        `freeze_mf` every copied weight stays fixed (the whole GPT2Recommender, as the MF part
+        after an MF warm start): the attention part learns a residual over that run."""
         if self.item_pooled is None:
             raise ConfigError("base", "a GPT2Recommender run can only start a model with base 'gpt2rec'")
         pairs: list[tuple[str, Tensor]] = [("gate", self.base_gate)]
@@ -505,10 +506,9 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
         with torch.no_grad():
             for key, target in pairs:
                 target.copy_(state[key])
-        mf_part = [self.user_tower.ids.table.weight, self.item_tower.ids.table.weight]
-        if self.config.freeze_mf:
-            for t in mf_part + ([self.bias] if self.bias is not None else []):
-                t.requires_grad_(False)
+        if self.config.freeze_mf:  # all of GPT2Recommender stays fixed: the attention learns a residual over it
+            for _key, target in pairs:
+                target.requires_grad_(False)
         self.warm_started = True
 
     def fit_phases(self, epochs: int) -> list[tuple[str, int, Callable[[], None] | None]]:
