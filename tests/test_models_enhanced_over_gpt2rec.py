@@ -21,31 +21,15 @@ from rec_core.models.registry import build_model
 from rec_core.runs import RunStore
 from rec_core.train import TrainConfig
 from tests.helpers import split_of, synthetic
+from tests.test_models_towers import _trained
 
 TEXT = {"backbone": "tiny-gpt2", "max_length": 32, "embed_dim": 16}
 
 
-def _trained_gpt2rec(data, ctx):  # type: ignore[no-untyped-def]
-    torch.manual_seed(0)
-    model = build_model(GPT2RecConfig(**TEXT), data)
-    model.prepare(ctx)
-    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=0.05)
-    g = torch.Generator().manual_seed(1)
-    model.train()
-    for _ in range(3):
-        batch = Batch(*(torch.randint(0, n, (64,), generator=g) for n in (data.n_users, data.n_items, data.n_items)))
-        opt.zero_grad()
-        model.loss(batch)["total"].backward()
-        opt.step()
-    return model.eval()
-
-
 @pytest.mark.parametrize("use_attention", [True, False])
 def test_gate_0_with_a_gpt2recommenders_weights_scores_exactly_as_it(use_attention: bool) -> None:
-    data = synthetic()
-    split = split_of(data, "cold-items")  # unseen items: the neutral vector and the standardisation matter
-    ctx = TrainContext(data.n_users, data.n_items, data.users[split.train], data.items[split.train])
-    base = _trained_gpt2rec(data, ctx)
+    # cold-items: unseen items, so the neutral vector and the standardisation matter
+    base, data, ctx = _trained("gpt2rec", "cold-items")
     enhanced = build_model(
         EnhancedConfig(**TEXT, n_heads=2, base="gpt2rec", gate_init=0.0, use_attention=use_attention), data
     )
@@ -111,10 +95,7 @@ def test_init_from_a_gpt2recommender_run_starts_from_its_validation(tmp_path: Pa
 
 
 def test_freeze_mf_keeps_the_whole_gpt2recommender_fixed() -> None:
-    data = synthetic()
-    split = split_of(data, "ratio")
-    ctx = TrainContext(data.n_users, data.n_items, data.users[split.train], data.items[split.train])
-    base = _trained_gpt2rec(data, ctx)
+    base, data, ctx = _trained("gpt2rec")
     config = EnhancedConfig(**TEXT, n_heads=2, base="gpt2rec", gate_init=0.0, freeze_mf=True, init_from_run="x")
     model = build_model(config, data)
     model.prepare(ctx)

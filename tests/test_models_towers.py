@@ -80,9 +80,10 @@ def _old_key(key: str, kind: str) -> str:
     return key
 
 
-def _trained(kind: str) -> tuple[TwoTowerRecommender[Any], Any, TrainContext]:
+def _trained(kind: str, split_kind: str = "ratio") -> tuple[TwoTowerRecommender[Any], Any, TrainContext]:
+    """A tiny model of `kind` after three Adam steps (seeded), in eval mode, with its data and context."""
     data = synthetic()
-    split = split_of(data, "ratio")
+    split = split_of(data, split_kind)
     ctx = TrainContext(data.n_users, data.n_items, data.users[split.train], data.items[split.train])
     torch.manual_seed(0)
     model = build_model(CONFIGS[kind], data)
