@@ -223,3 +223,15 @@ def test_a_failed_trial_counts_and_the_study_goes_on(tmp_path: Path) -> None:
     study = open_study(study_path(tmp_path, "f"), settings)
     optimize(study, make_objective(BASE, params, settings, fails_once), settings)
     assert [t.state for t in study.get_trials()] == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
+
+
+def test_without_optuna_tune_says_how_to_install_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "optuna", None)  # as on a plain app install
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"lr": {"low": 1e-3, "high": 1e-2, "log": True}}))
+    argv = ["tune", "--dataset", "synthetic", "--model", "mf", "--space", str(space), "--runs-dir", str(tmp_path / "r")]
+    assert main(argv) == EXIT_BAD_INPUT
+    assert "needs Optuna: pip install 'rec-core[tune]'" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
