@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rec_core.evaluate.compare import compare_seeds, holm_adjust, seed_level_test
+from rec_core.evaluate.compare import compare_seeds, holm, seed_level_test
 from rec_core.runs import RunStore
 
 HERE = Path(__file__).resolve().parent
@@ -41,16 +41,6 @@ ROWS = (
     "Enhanced scheme 1 (MF part trained)",
     "Enhanced attention (2 heads, rank 32, MF part trained)",
 )
-
-
-def _holm(ps: list[float]) -> list[float]:
-    """Holm-adjusted p-values (NaN stays NaN and is not counted)."""
-    idx = sorted((i for i, p in enumerate(ps) if np.isfinite(p)), key=lambda i: ps[i])
-    out, running = [float("nan")] * len(ps), 0.0
-    for rank, i in enumerate(idx):
-        running = max(running, min(1.0, (len(idx) - rank) * ps[i]))
-        out[i] = running
-    return out
 
 
 def main() -> None:
@@ -101,12 +91,8 @@ def main() -> None:
                     },
                 }
             )
-    # One family: Holm over every row of the table (user rows through holm_adjust, item rows alike).
-    ps = [r["comparison"].p_value if "comparison" in r else r["item_level"]["p_value"] for r in rows]
-    adjusted = _holm(ps)
-    user_rows = [r for r in rows if "comparison" in r]
-    for r, c in zip(user_rows, holm_adjust([r["comparison"] for r in user_rows])):
-        r["comparison"] = c
+    # One family: Holm over every row of the table, user and item segments alike.
+    adjusted = holm([r["comparison"].p_value if "comparison" in r else r["item_level"]["p_value"] for r in rows])
     out_rows = []
     print(f"NDCG@10 against {control} (seed-level t-test over 5 seeds, Holm over the {len(rows)} rows)\n")
     print("| model | segment | reference | model's | difference | 95% CI | p | p (Holm) |")

@@ -37,6 +37,7 @@ __all__ = [
     "compare_seeds_all",
     "paired_compare",
     "seed_summary",
+    "holm",
     "holm_adjust",
     "seed_level_test",
     "seeds_needed",
@@ -458,20 +459,31 @@ def _needed_words(needed: int | None, n_seeds: int) -> str:
     return f"Inconclusive: about {needed} seeds (80% power at the observed difference and spread) would decide it."
 
 
-def holm_adjust(rows: Sequence[SeedAwareComparison]) -> list[SeedAwareComparison]:
-    """The same comparisons with Holm-adjusted p-values over their seed-level tests, and
-    `significant`/`verdict` decided on the adjusted p (Holm 1979: controls the chance of any
-    false "better"/"worse" among them at alpha). One-seed rows are no test and stay as they are.
-    """
-    tested = sorted((i for i, r in enumerate(rows) if r.method == METHOD_SEED_T), key=lambda i: rows[i].p_value)
-    m = len(tested)
-    out = list(rows)
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (Holm 1979), in the order given; a NaN p-value (no
+    test) stays NaN and is not counted in the family."""
+    tested = sorted((i for i, p in enumerate(p_values) if math.isfinite(p)), key=lambda i: p_values[i])
+    out = [float("nan")] * len(p_values)
     running = 0.0
     for rank, i in enumerate(tested):
+        running = max(running, min(1.0, (len(tested) - rank) * p_values[i]))
+        out[i] = running
+    return out
+
+
+def holm_adjust(rows: Sequence[SeedAwareComparison]) -> list[SeedAwareComparison]:
+    """The same comparisons with Holm-adjusted p-values over their seed-level tests, and
+    `significant`/`verdict` decided on the adjusted p (controls the chance of any false
+    "better"/"worse" among them at alpha). One-seed rows are no test and stay as they are.
+    """
+    tested = [i for i, r in enumerate(rows) if r.method == METHOD_SEED_T]
+    out = list(rows)
+    for i, adjusted in zip(tested, holm([rows[i].p_value for i in tested])):
         r = rows[i]
-        running = max(running, min(1.0, (m - rank) * r.p_value))
-        verdict = _verdict(r.method, running, r.alpha, r.diff, r.verdict == IDENTICAL)
-        out[i] = replace(r, p_adjusted=running, n_compared=m, verdict=verdict, significant=verdict in (BETTER, WORSE))
+        verdict = _verdict(r.method, adjusted, r.alpha, r.diff, r.verdict == IDENTICAL)
+        out[i] = replace(
+            r, p_adjusted=adjusted, n_compared=len(tested), verdict=verdict, significant=verdict in (BETTER, WORSE)
+        )
     return out
 
 
