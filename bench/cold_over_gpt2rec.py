@@ -7,7 +7,7 @@ the attention adds on held-out items.
 
     REC_CORE_DATA=../shared/data python bench/cold_over_gpt2rec.py --seeds 0 1 2
 
-Runs go to bench/runs/cold-over-gpt2rec/ (finished ones are reused); the summary to
+Runs go to bench/runs/cold-over-gpt2rec/ (finished ones made with today's training code are reused); the summary to
 bench/results/cold_over_gpt2rec.json, written after every seed. Caveat (stated in the JSON): the
 Enhanced run trains longer than the run it starts from; its equal-budget control would be the
 GPT2Recommender run trained on ("continued"), which the warm start of GPT2Recommender itself does
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from quality import MF_TRAIN, _chosen
+from quality import MF_TRAIN, _chosen, _config_key, _finished_runs
 
 from rec_core.data import DataConfig
 from rec_core.evaluate import compare_seeds
@@ -37,20 +37,11 @@ HERE = Path(__file__).resolve().parent
 METRICS = ("ndcg@10", "hit@10")
 
 
-def _done(store: RunStore, config: RunConfig) -> str | None:
-    """Id of a finished run of exactly `config` in `store`, if any."""
-    wanted = config.to_dict()
-    for summary in store.list():
-        if summary.state == "done" and summary.config == wanted:
-            return summary.run_id
-    return None
-
-
 def _run(store: RunStore, config: RunConfig) -> str:
-    found = _done(store, config)
-    if found is None:
-        found = str(execute_run(start_run(config, store))["run_id"])
-    return found
+    """A finished run of `config` made with today's training code (reused, as bench/quality.py
+    reuses its runs), else a new one."""
+    found = _finished_runs(store).get(_config_key(config.to_dict()))
+    return found if found is not None else str(execute_run(start_run(config, store))["run_id"])
 
 
 def main() -> None:
