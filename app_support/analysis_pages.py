@@ -196,6 +196,18 @@ def agreement(run_dir: str, stamp: float, side: str, k: int) -> Any:
     return view_agreement(_model(run_dir, stamp).model, check_side(side), k)
 
 
+def content_shares(model: Any, run_id: str) -> dict[str, float | None]:
+    """The run's share of attention on content tokens per side (`rec_core.analysis.content_share`),
+    computed once per run and results.json stamp."""
+    from rec_core.analysis import content_share
+
+    folder = resources.store().root / run_id
+    key = ("attn_content_share", str(folder), resources.file_stamp(folder / "results.json"))
+    if key not in st.session_state:
+        st.session_state[key] = {side: content_share(model, side) for side in ("item", "user")}
+    return st.session_state[key]
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def attributes(run_dir: str, stamp: float, side: str) -> pd.DataFrame:
     """Colour attributes and hover labels of the run's users or items."""

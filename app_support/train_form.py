@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from rec_app.form_state import SAVED_KEY, apply_preset, restore, sync
+from rec_core.configs import PRESET_TRAIN, PRESETS, SPLIT_PRESETS
 from rec_app.i18n import t
 from rec_app.launch import with_app_threads
 
@@ -29,6 +30,8 @@ __all__ = [
     "common_fields",
     "config_dict",
     "presets",
+    "follow_split",
+    "hidden_preset_fields",
     "control_toggle",
 ]
 
@@ -59,10 +62,38 @@ _DEFAULTS: dict[str, Any] = {
 
 
 def presets() -> dict[str, dict[str, Any]]:
-    """The enhanced model's presets (imported here: the model module pulls in torch)."""
-    from rec_core.models.enhanced import PRESETS
+    """The widget values each Enhanced preset sets (`tr_<key>`): its model values, a recipe's
+    train values (lr, epochs, patience, batch size) and the warm-start switch it implies."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, model in PRESETS.items():
+        values = {**model, **PRESET_TRAIN.get(name, {})}
+        if "init_from_run" in model:
+            values["warm_start"] = model["init_from_run"] == "auto"
+        out[name] = values
+    return out
 
-    return PRESETS
+
+def follow_split(split: str) -> None:
+    """When the split changes, start from its measured recipe (`SPLIT_PRESETS`: cold-items ->
+    cold, ratio -> warm); a split without one keeps the form as it is."""
+    if st.session_state.get("tr_preset_split") == split:
+        return
+    st.session_state["tr_preset_split"] = split
+    preset = SPLIT_PRESETS.get(split)
+    if preset:
+        st.session_state["tr_preset"] = preset
+        saved = dict(st.session_state.get(SAVED_KEY) or {})
+        saved["tr_preset"] = preset
+        st.session_state[SAVED_KEY] = saved
+        apply_preset(st.session_state, preset, presets())
+
+
+def hidden_preset_fields(model_section: dict[str, Any]) -> dict[str, Any]:
+    """Model values of the preset last chosen that the form draws no widget for (base,
+    text_to_id, ...): kept when a switch is changed by hand, so a tweaked recipe stays that
+    recipe apart from the change."""
+    chosen = str(st.session_state.get("tr_preset") or "")
+    return {k: v for k, v in PRESETS.get(chosen, {}).items() if k not in model_section}
 
 
 def _apply_preset() -> None:
@@ -93,9 +124,11 @@ def _form_value(key: str) -> Any:
     return (st.session_state.get(SAVED_KEY) or {}).get(key)
 
 
-def preset_picker(lang: str) -> str:
-    """The three presets as one-click choices; returns the preset the switches still match
-    ("" once a switch was changed by hand: the run is then a custom configuration)."""
+def preset_picker(lang: str, split: str = "") -> str:
+    """The presets as one-click choices, starting from `split`'s recipe when the split changes
+    (`follow_split`); returns the preset the values still match ("" once one was changed by
+    hand: the run is then a custom configuration)."""
+    follow_split(split)
     st.segmented_control(
         t("train.preset", lang),
         options=list(presets()),
@@ -279,8 +312,10 @@ def config_dict(
     common: dict[str, Any],
     preset: str,
     csv_data: dict[str, Any] | None,
+    hidden: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A RunConfig dict (without the seed) from the widget values."""
+    """A RunConfig dict (without the seed) from the widget values; `hidden`: the chosen
+    preset's values that have no widget (`hidden_preset_fields`), under the widgets' values."""
     if dataset == "csv":
         data = dict(csv_data or {})
     elif dataset == "synthetic":
@@ -296,7 +331,7 @@ def config_dict(
         data = {"name": dataset}
     model = dict(model_section)
     if model.get("name") == "enhanced":
-        model["preset"] = preset
+        model = {**(hidden or {}), **model, "preset": preset}
     train = {k: common[k] for k in ("epochs", "lr", "batch_size", "patience")}
     config = {
         "data": data,

@@ -92,7 +92,7 @@ with page_guard(lang):
                 csv_data = csv_section(resources.store().root, split, lang)
             except Exception as exc:  # noqa: BLE001 - whatever the files are, the rest of the page stays usable
                 show_error(exc, lang, "csv.invalid")
-    preset = train_form.preset_picker(lang) if model == "enhanced" else ""
+    preset = train_form.preset_picker(lang, split) if model == "enhanced" else ""
     warm = train_form.warm_start_toggle(model, lang)
 
     with st.form("train_form", border=True):
@@ -114,7 +114,13 @@ with page_guard(lang):
         configs, controls, sources = [], [], {}
         try:
             config = train_form.config_dict(
-                dataset, split, model_section, common, preset, csv_data["data"] if csv_data else None
+                dataset,
+                split,
+                model_section,
+                common,
+                preset,
+                csv_data["data"] if csv_data else None,
+                train_form.hidden_preset_fields(model_section),
             )
             check_backbone_depth(config["model"], resources.backbones())
             if dataset == "csv" and csv_data is None:

@@ -60,6 +60,11 @@ with page_guard(lang):
         st.warning(str(exc), icon=":material/visibility_off:")
         st.stop()
     data = loaded.data
+    shares = ap.content_shares(loaded.model, run_id)
+    s1, s2, _ = st.columns([1, 1, 2])
+    for col, side in ((s1, "item"), (s2, "user")):
+        if shares[side] is not None:
+            col.metric(t(f"attn.content_{side}s", lang), f"{shares[side]:.0%}", help=t("attn.content_help", lang))
 
     c1, c2 = st.columns([3, 1])
     remember("attn_mode", "item")

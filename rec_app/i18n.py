@@ -103,7 +103,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "mname.enhanced": ("LLM-enhanced", "大模型增强"),
     "mname.open": (" (", "（"), "mname.close": (")", "）"), "mname.sep": (", ", "，"), "mname.colon": (": ", "："),
     "mname.preset.scheme1": ("scheme 1", "方案一"), "mname.preset.scheme2": ("scheme 2", "方案二"),
-    "mname.preset.scheme3": ("scheme 3", "方案三"), "mname.preset_changed": ("{preset}, changed", "{preset}，已修改"),
+    "mname.preset.scheme3": ("scheme 3", "方案三"), "mname.preset.cold": ("cold-start recipe", "冷启动配方"),
+    "mname.preset.warm": ("warm recipe", "热启动配方"), "mname.preset_changed": ("{preset}, changed", "{preset}，已修改"),
     "mname.attention": ("attention fusion", "注意力融合"), "mname.no_attention": ("no attention", "无注意力"),
     "mname.cached": ("cached text", "缓存文本"), "mname.lora": ("LoRA end to end", "LoRA 端到端"),
     "mname.cached_then_lora": ("cached, then LoRA", "先缓存后 LoRA"),
@@ -119,6 +120,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "mshort.ease": ("EASE", "EASE"), "mshort.itemknn": ("ItemKNN", "ItemKNN"), "mshort.gpt2rec": ("GPT2Rec", "GPT2Rec"),
     "mshort.enhanced": ("Enhanced", "增强"), "mshort.preset.scheme1": ("S1", "方案一"),
     "mshort.preset.scheme2": ("S2", "方案二"), "mshort.preset.scheme3": ("S3", "方案三"),
+    "mshort.preset.cold": ("cold", "冷启动"), "mshort.preset.warm": ("warm", "热启动"),
     "mshort.changed": ("*", "*"), "mshort.attention": ("attn", "注意力"), "mshort.no_attention": ("no attn", "无注意力"),
     "mshort.over_gpt2rec": ("over GPT2Rec", "叠加 GPT2Rec"), "mshort.warm": ("warm", "热启动"), "mshort.warm_fixed": ("warm, MF fixed", "热启动，MF 固定"),
     "train.preset": ("Training scheme (one click sets the switches below)", "训练方案（一键设置下方开关）"),
@@ -131,6 +133,16 @@ STRINGS: dict[str, tuple[str, str]] = {
                             "在骨干模型顶层用 LoRA 端到端训练，注意力融合，对比损失：效果最好，也最慢。"),
     "preset.scheme3_help": ("First half of the epochs on cached features, then LoRA end to end.",
                             "前一半轮次使用缓存特征，之后用 LoRA 端到端训练。"),
+    "preset.cold": ("Cold-start recipe", "冷启动配方"), "preset.warm": ("Warm recipe", "热启动配方"),
+    "preset.cold_help": ("The measured recipe for new items (cold-items split): GPT2Recommender's score plus gated "
+                         "cross-attention, new items' ID vectors mapped from their text; its learning rate and budget "
+                         "included. Numbers: bench/README.md.",
+                         "为新物品（冷启动物品划分）实测的配方：GPT2Recommender 的得分加上门控交叉注意力，新物品的 ID "
+                         "向量由其文本映射而来；包括其学习率和训练预算。数据见 bench/README.md。"),
+    "preset.warm_help": ("The measured recipe for the ratio split: scheme 1 started from your newest matching MF run "
+                         "(train MF first), text gate 0; its learning rate and budget included.",
+                         "比例划分的实测配方：从最新的匹配 MF 实验热启动的方案一（请先训练 MF），文本门控初值为 0；"
+                         "包括其学习率和训练预算。"),
     "preset.none_help": ("No scheme chosen: the switches below are used as they are.", "未选择方案：按下方开关的当前值训练。"),
     "preset.modified": ("Changed by hand from {preset}: the runs are recorded as a custom configuration.",
                         "已在 {preset} 的基础上手动修改：实验将记录为自定义配置。"),

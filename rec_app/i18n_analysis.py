@@ -71,6 +71,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "attn.join": ("Join word pieces", "合并子词"),
     "attn.join_help": ("Show sub-word pieces (WordPiece ##, byte-level pieces of one word) as one word, with their "
                          "weights added up.", "将子词片段（WordPiece 的 ##、字节级的同词片段）合并为一个词显示，权重相加。"),
+    "attn.content_items": ("Attention on content · items", "注意力落在内容上 · 物品"),
+    "attn.content_users": ("Attention on content · users", "注意力落在内容上 · 用户"),
+    "attn.content_help": ("Share of this run's cross-attention (mean over heads and over every entity) on tokens of "
+                          "field values (title, genres, age, ...), not on special tokens or template words such as "
+                          "'Genres:' or 'year old'. Runs trained with content_keys attend to content only (100%).",
+                          "本实验交叉注意力（对各头及所有实体取平均）落在字段取值（标题、类型、年龄等）词元上的比例，"
+                          "不含特殊词元和模板词（如 'Genres:'、'year old'）。以 content_keys 训练的实验只关注内容（100%）。"),
     "attn.top_k": ("How many", "数量"),
     "attn.score": ("Model score of the pair", "模型对该对的打分"),
     "attn.score_help": ("The dot product of the fused user and item embeddings; the ranking sorts items by it.",

@@ -10,48 +10,19 @@ a scheme 2 run with attention turned off is never called "attention fusion".
 
 from __future__ import annotations
 
-import ast
-import importlib.util
-import sys
 from collections.abc import Mapping
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from rec_app.i18n import t
-from rec_core.configs import sub_table
+from rec_core.configs import PRESETS, sub_table
 
 __all__ = ["model_display_name", "model_short_name", "model_parts", "preset_matches"]
 
 _TEXT_MODELS = ("enhanced", "gpt2rec")
 
 
-@lru_cache(maxsize=1)
 def _presets() -> dict[str, dict[str, Any]]:
-    """`rec_core.models.enhanced.PRESETS`. That module imports torch (seconds), which the home
-    page does not otherwise need: unless it is loaded already, the table is read from the
-    module's source, where it is a literal (the one definition either way)."""
-    module = sys.modules.get("rec_core.models.enhanced")
-    if module is None:
-        spec = importlib.util.find_spec("rec_core.models.enhanced")
-        try:
-            assert spec is not None and spec.origin is not None
-            tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
-            target: ast.expr  # an AnnAssign's target is narrower than an Assign's
-            value: ast.expr | None
-            for node in tree.body:
-                if isinstance(node, ast.AnnAssign):
-                    target, value = node.target, node.value
-                elif isinstance(node, ast.Assign) and len(node.targets) == 1:
-                    target, value = node.targets[0], node.value
-                else:
-                    continue
-                if isinstance(target, ast.Name) and target.id == "PRESETS" and value is not None:
-                    return dict(ast.literal_eval(value))
-        except (AssertionError, OSError, SyntaxError, ValueError):
-            pass
-    from rec_core.models.enhanced import PRESETS
-
+    """The Enhanced model's presets (torch-free `rec_core.configs.PRESETS`)."""
     return PRESETS
 
 

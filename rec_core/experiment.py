@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from rec_core import distributed
-from rec_core.configs import MAX_SEED, coerce_value, config_from_dict, config_to_dict, with_preset
+from rec_core.configs import MAX_SEED, PRESET_TRAIN, coerce_value, config_from_dict, config_to_dict, with_preset, with_preset_train
 from rec_core.data import DataConfig, load_dataset
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError, RecCoreError
@@ -87,6 +87,11 @@ class RunConfig:
     def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
         d = dict(d)
         model_d = with_preset(d.pop("model", {"name": "mf"}))  # explicit fields win over the preset
+        if model_d.get("preset") in PRESET_TRAIN:  # a recipe preset: its train values too
+            train_d = d.get("train", {})
+            if not isinstance(train_d, dict):
+                raise ConfigError("train", "expected a table of fields")
+            d["train"] = with_preset_train(model_d, train_d)
         model_cls = model_config_class(str(model_d.get("name", "mf")))
         model: Any = config_from_dict(model_cls, model_d, "model.")  # the kind's own config class
         sub = {

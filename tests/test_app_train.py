@@ -304,13 +304,53 @@ def test_a_preset_untouched_is_not_called_changed_by_hand(runs: Path, route: str
     else:
         at.selectbox(key="tr_model").set_value("enhanced").run()
     no_failure(at)
-    assert at.segmented_control(key="tr_preset").value == "scheme1"
+    assert at.segmented_control(key="tr_preset").value == "warm"  # the ratio split's recipe
     assert "Changed by hand" not in texts(at)
     submit(at)
     assert "Changed by hand" not in texts(at)
     at.toggle(key="tr_use_attention").set_value(True)
     submit(at)  # a real change is still called one
-    assert "Changed by hand from Scheme 1" in texts(at)
+    assert "Changed by hand from Warm recipe" in texts(at)
+
+
+# -- issue 22 item 7: the Train page starts from the split's measured recipe -----------------------
+def test_choosing_a_split_starts_from_its_recipe_and_a_choice_by_hand_stays(runs: Path) -> None:
+    from rec_core.configs import PRESET_TRAIN, PRESETS
+
+    at = page("pages/1_Train.py")
+    at.selectbox(key="tr_model").set_value("enhanced").run()
+    assert at.segmented_control(key="tr_preset").value == "warm"
+    assert at.toggle(key="tr_warm_start").value is True  # the warm recipe starts from an MF run
+    at.selectbox(key="tr_split").set_value("cold-items").run()
+    no_failure(at)
+    assert at.segmented_control(key="tr_preset").value == "cold"
+    assert at.toggle(key="tr_use_attention").value is PRESETS["cold"]["use_attention"]
+    assert at.toggle(key="tr_warm_start").value is False
+    assert at.number_input(key="tr_lr").value == pytest.approx(PRESET_TRAIN["cold"]["lr"])
+    assert at.number_input(key="tr_epochs").value == PRESET_TRAIN["cold"]["epochs"]
+    # A preset chosen by hand on this split stays through reruns and a trip to another page.
+    at.segmented_control(key="tr_preset").set_value("scheme2").run()
+    at.switch_page("pages/2_Compare.py").run()
+    at.switch_page("pages/1_Train.py").run()
+    no_failure(at)
+    assert at.segmented_control(key="tr_preset").value == "scheme2"
+
+
+def test_a_tweaked_recipe_keeps_its_values_that_have_no_widget(runs: Path) -> None:
+    from app_support import train_form
+
+    at = page("pages/1_Train.py")
+    at.selectbox(key="tr_model").set_value("enhanced").run()
+    at.selectbox(key="tr_split").set_value("cold-items").run()
+    at.number_input(key="tr_n_heads").set_value(2)
+    submit(at)
+    assert "Changed by hand from Cold-start recipe" in texts(at)
+    assert at.session_state["tr_preset"] == "cold"  # the recipe chosen, though changed
+    section = {"name": "enhanced", "n_heads": 2}
+    hidden = {k: v for k, v in train_form.PRESETS[at.session_state["tr_preset"]].items() if k not in section}
+    common = {"epochs": 3, "lr": 0.005, "batch_size": 2048, "patience": 20}
+    model = train_form.config_dict("ml-100k", "cold-items", section, common, "", None, hidden)["model"]
+    assert model["base"] == "gpt2rec" and model["n_heads"] == 2 and model["preset"] == ""
 
 
 # -- issue 23 item 4: each completion state has its own true sentence ------------------------------

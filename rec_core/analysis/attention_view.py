@@ -34,6 +34,7 @@ __all__ = [
     "explain",
     "explain_many",
     "explain_pair",
+    "content_share",
     "recommended_items",
     "field_matrix",
     "token_table",
@@ -168,6 +169,30 @@ def explain_pair(model: Any, data: InteractionData, user: int, item: int, join: 
     with torch.inference_mode():
         score = model.score(torch.tensor([int(user)]), torch.tensor([int(item)]))
     return PairView(user=u, item=i, score=float(score.reshape(-1)[0]))
+
+
+def content_share(model: Any, side: Side) -> float | None:
+    """Share of the cross-attention (mean over heads, then over every entity of `side`) on
+    tokens of field values: not on special tokens, not on template words. None when that side
+    reads no text. Every entity at once, from the same encoding the explanations use."""
+    from rec_core.text.tokens import content_mask
+
+    check_side(side)
+    tower = model.tower(side)
+    if tower.text is None or not getattr(tower, "use_attention", False):
+        return None
+    n = model.n_users if side == "user" else model.n_items
+    was = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            att = model.represent(side, torch.arange(n, device=model.seen_items.device))["attention"]
+    finally:
+        model.train(was)
+    att = att.float().mean(1).cpu()  # (n, T)
+    table = model.user_table if side == "user" else model.item_table
+    content = content_mask(model.encoder, table, att.shape[1])
+    return float((att * content).sum(1).mean())
 
 
 def recommended_items(model: Any, data: InteractionData, split: Split, user: int, k: int = 5) -> list[int]:

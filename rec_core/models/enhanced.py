@@ -39,7 +39,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import Tensor, nn
 
-from rec_core.configs import check_number
+from rec_core.configs import PRESETS, check_number
 from rec_core.data.interactions import InteractionData, TextTable
 from rec_core.errors import ConfigError
 from rec_core.models.base import Batch, TrainContext, View
@@ -54,45 +54,14 @@ from rec_core.models.towers import AttentionTower, Encoded, ScoringTables, Side,
 from rec_core.text import TextEncoder, TextEncoderConfig
 from rec_core.text.encoder import Pooling, check_precision
 from rec_core.text.layout import check_backbone_mode
+from rec_core.text.tokens import content_mask
 
 __all__ = ["EnhancedConfig", "GPT2RecommenderEnhanced", "PRESETS"]
-
-# The seed's three schemes. Applied under the fields a user sets explicitly.
-PRESETS: dict[str, dict[str, Any]] = {
-    # Fast prototype: frozen cached features, simple fusion.
-    "scheme1": {
-        "use_cache": True,
-        "use_attention": False,
-        "freeze_gpt2": True,
-        "use_peft": False,
-        "contrastive_weight": 0.0,
-        "cached_epochs": 0,
-    },
-    # End-to-end: dynamic encoding with LoRA on the top blocks, attention, contrastive.
-    "scheme2": {
-        "use_cache": False,
-        "use_attention": True,
-        "freeze_gpt2": False,
-        "use_peft": True,
-        "contrastive_weight": 0.1,
-        "cached_epochs": 0,
-    },
-    # Mixed: cached epochs first (fast), then dynamic LoRA epochs.
-    "scheme3": {
-        "use_cache": False,
-        "use_attention": True,
-        "freeze_gpt2": False,
-        "use_peft": True,
-        "contrastive_weight": 0.1,
-        "cached_epochs": -1,
-    },
-}
-
 
 @dataclass(frozen=True)
 class EnhancedConfig:
     name: str = "enhanced"  # model kind, used by the registry and the run record
-    preset: str = ""  # "", scheme1, scheme2 or scheme3: where the switches below came from
+    preset: str = ""  # "", scheme1, scheme2, scheme3, cold or warm (rec_core.configs.PRESETS): where the values below came from
     embed_dim: int = 64  # size of ID, text and fused embeddings
     backbone: str = "minilm"  # text backbone: minilm, tiny-gpt2, gpt2, distilgpt2 or a directory
     max_length: int = 64  # tokens per text, special tokens included
@@ -128,6 +97,9 @@ class EnhancedConfig:
     base_gate_init: float = 0.1  # base "gpt2rec": initial value of the pooled-text part's gate (a warm start copies the GPT2Recommender run's)
     init_from_run: str = ""  # warm start: id of a finished MF run (same data, split, seed, embed_dim) whose ID embeddings and item bias start the MF part, or with base "gpt2rec" a GPT2Recommender run (every shared weight); "" off
     freeze_mf: bool = False  # with init_from_run: keep the warm-started MF part (ID embeddings, item bias) fixed, so the text part learns a residual over that MF
+    content_keys: bool = False  # attention keys only on tokens of field values (title, genres, age, ...): special tokens and template words ("Genres:", "year", "old") masked
+    text_to_id: bool = False  # a learned map A from an item's text view t to its ID side: items unseen in training (and, with mf_dropout, dropped ones) get MF rows A t instead of 0
+    text_to_id_weight: float = 1.0  # text_to_id: weight of its regression term, mean ||A t_i - e_i||^2 over the batch's seen items (e_i detached: the map learns the ID space, it does not move it)
     precision: Literal["auto", "fp32", "bf16"] = (
         "auto"  # backbone arithmetic: auto (bf16 on a CUDA GPU that has it, else fp32), fp32 or bf16 (autocast; outputs float32)
     )
@@ -158,6 +130,7 @@ class EnhancedConfig:
         if self.base not in ("mf", "gpt2rec"):
             raise ConfigError("base", f"allowed: mf, gpt2rec; got {self.base!r}")
         check_number("base_gate_init", self.base_gate_init)
+        check_number("text_to_id_weight", self.text_to_id_weight)
         for name in ("lora_dropout", "id_dropout", "dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(name, f"must be in [0, 1), got {getattr(self, name)}")
@@ -277,6 +250,10 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
             enc_users, hit_u = encode_table(self.encoder, self.user_table, keep, keep_states=states)
             user_text = TextSide(enc_users, c.text_rank)
             self.cache_hits["user"] = hit_u
+        if c.content_keys and c.use_attention:
+            item_text.restrict_keys(content_mask(self.encoder, self.item_table, item_text.mask.shape[1]))
+            if user_text is not None:
+                user_text.restrict_keys(content_mask(self.encoder, self.user_table, user_text.mask.shape[1]))
         self.backbone_trainable_params = 0
         if c.use_peft:
             self.backbone_trainable_params = inject_lora(
@@ -321,6 +298,15 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
             if user_text is not None:
                 self.user_pooled = PooledPart(enc_users.pooled, d)
             self.base_gate = nn.Parameter(torch.full((d,), float(c.base_gate_init)))
+        # The text-to-ID map, built after every other part (the same initial weights without it).
+        # Zero-initialised, drawing nothing from the RNG: it starts by mapping every text to 0,
+        # the unseen items' MF row without it, so a warm start still scores as its source run.
+        self.text_to_id: nn.Linear | None = None
+        if c.text_to_id:
+            self.text_to_id = nn.utils.skip_init(nn.Linear, d, d)
+            with torch.no_grad():
+                self.text_to_id.weight.zero_()
+                self.text_to_id.bias.zero_()
 
     # -- text ---------------------------------------------------------------------------------
     @property
@@ -401,7 +387,15 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
             u_keep = self.seen_users if every else self.seen_users[users]
             i_keep = self.seen_items if every else self.seen_items[items]
         e_u = e_u * u_keep.unsqueeze(1)
-        e_i = e_i * i_keep.unsqueeze(1)
+        mapped: Tensor | None = None
+        if self.text_to_id is not None:
+            # Items without an MF row of their own (unseen, or dropped with `mf_dropout`) take
+            # one from their text, A t_i, so BPR trains the map on exactly the items it serves.
+            mapped = self.text_to_id(items_t.project_cached(None if every else items))
+            e_i_raw = e_i
+            e_i = torch.where(i_keep.unsqueeze(1), e_i, mapped)
+        else:
+            e_i = e_i * i_keep.unsqueeze(1)
         # One vector per entity holding both parts (and the bias against a 1), so each triple
         # costs one product: <[e_u, f_u/sqrt(d), 1], [e_i, gate*f_i, b_i]>.
         zu, zi = [e_u, fu * self._scale], [e_i, fi * self.gate]
@@ -423,8 +417,14 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
         parts = {"bpr": bpr}
         total = bpr
         if c.reg_weight > 0:
-            parts["reg"] = mf_l2_unique(c.reg_weight, e_u, u_cnt, e_i, i_cnt, b)
+            e_reg = e_i if mapped is None else e_i_raw * i_keep.unsqueeze(1)  # L2 on ID rows, not on the map's output
+            parts["reg"] = mf_l2_unique(c.reg_weight, e_u, u_cnt, e_reg, i_cnt, b)
             total = total + parts["reg"]
+        if mapped is not None and c.text_to_id_weight > 0:
+            seen = self.seen_items if every else self.seen_items[items]
+            gap = (mapped[seen] - e_i_raw[seen].detach()).pow(2).sum(-1)
+            parts["text_to_id"] = gap.mean() if len(gap) else mapped.sum() * 0.0
+            total = total + c.text_to_id_weight * parts["text_to_id"]
         if c.contrastive_weight > 0:
             cl = self._contrastive("item", items, views.get("item"))
             if self.user_tower.text is not None:
@@ -550,7 +550,7 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
             fu, fi = self._all("user", "fusion"), self._all("item", "fusion")
             tables: ScoringTables = {
                 "users": self.user_tower.mf_rows(self.seen_users),
-                "items": self.item_tower.mf_rows(self.seen_items),
+                "items": self._item_mf_rows(),
                 "bias": None if self.bias is None else self.bias * self.seen_items,
                 "text_users": fu * self._scale,
                 "text_items": fi * self.gate,
@@ -564,6 +564,15 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
                 tables["extra_users"], tables["extra_items"] = tables["text_users"], tables["text_items"]
                 tables["text_users"], tables["text_items"] = pu, pi * self.base_gate
             return tables
+
+    def _item_mf_rows(self) -> Tensor:
+        """(n_items, d) the MF part's item rows at scoring time: ID rows of items seen in
+        training; for unseen items 0, or with `text_to_id` their text mapped to the ID side."""
+        rows = self.item_tower.mf_rows(self.seen_items)
+        if self.text_to_id is None:
+            return rows
+        mapped = self.text_to_id(self.item_tower.project_cached())
+        return torch.where(self.seen_items.unsqueeze(1), rows, mapped)
 
     def _all(self, side: Side, view: str, chunk: int = 1024) -> Tensor:
         """(n, d) view `view` ("text" or "fusion") of every entity of `side`."""
@@ -587,7 +596,8 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
         return self._embeddings("item", view)
 
     def _embeddings(self, side: Side, view: str) -> Tensor:
-        """`id`: the MF part's ID embeddings (0 for unseen ids); `text`: projected pooled text;
+        """`id`: the MF part's ID embeddings (0 for unseen ids, or for items with `text_to_id`
+        their mapped text); `text`: projected pooled text;
         `fused`: the design's fused vectors f = LayerNorm([q +] attention), the text part of the
         score (score = <id_u, id_i> + b_i + <f_u, gate * f_i> / sqrt(d))."""
         was = self.training
@@ -595,7 +605,8 @@ class GPT2RecommenderEnhanced(TwoTowerRecommender[AttentionTower]):
         try:
             with torch.no_grad():
                 if view == "id":
-                    return self.tower(side).mf_rows(self.seen_mask(side)).detach().cpu()
+                    rows = self._item_mf_rows() if side == "item" else self.user_tower.mf_rows(self.seen_users)
+                    return rows.detach().cpu()
                 return self._all(side, "text" if view == "text" else "fusion").detach().cpu()
         finally:
             self.train(was)

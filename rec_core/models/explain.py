@@ -14,6 +14,7 @@ from torch import Tensor
 
 from rec_core.data.interactions import TextTable
 from rec_core.text import TextEncoder, token_labels
+from rec_core.text.tokens import SPECIAL, TEMPLATE
 
 __all__ = ["Explanation", "explanation"]
 
@@ -32,6 +33,12 @@ class Explanation:
     def mean(self) -> np.ndarray:
         """(tokens,) weights averaged over heads."""
         return self.weights.mean(axis=0)
+
+    def content_share(self) -> float:
+        """Share of the attention (mean over heads) on tokens of field values: not on special
+        tokens, not on template words."""
+        glue = np.array([f in (SPECIAL, TEMPLATE) for f in self.fields], dtype=bool)
+        return float(self.mean[~glue].sum()) if len(glue) else 0.0
 
     def field_weights(self) -> dict[str, np.ndarray]:
         """Per field, (heads,) sums of that field's token weights; values sum to 1 per head."""

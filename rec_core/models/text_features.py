@@ -234,6 +234,8 @@ class TextSide(nn.Module):
         self.register_buffer("pca_mean", mean)
         self.register_buffer("pca_axes", axes)
         self.register_buffer("mask", enc.mask, persistent=False)
+        # The attention keys' mask: every real token, or only content ones (`restrict_keys`).
+        self.register_buffer("key_mask", enc.mask, persistent=False)
         self.register_buffer("pooled", enc.pooled, persistent=False)
         self.register_buffer("layer_in", enc.layer_states, persistent=False)
         # With states, `refresh` below fills the reduced buffers: no full-size placeholder first.
@@ -261,6 +263,19 @@ class TextSide(nn.Module):
             self.register_buffer(f"bucket_masked_{k}", torch.zeros(0), persistent=False)
         if enc.states is not None:
             self.refresh(enc.states)
+
+    def restrict_keys(self, content: Tensor) -> None:
+        """Attention keys only on `content` tokens ((n, T) bool, `tokens.content_mask`): the
+        mask the fusion gets (`cached`, `dynamic`, the buckets) becomes mask & content; the
+        backbone's own attention in dynamic mode keeps every real token."""
+        self.key_mask = self.mask & content[:, : self.mask.shape[1]].to(self.mask.device)
+        for k, (a, b, t) in enumerate(self.buckets):
+            mask = torch.zeros(b - a, t, dtype=torch.bool, device=self.mask.device)
+            w = min(t, self.mask.shape[1])
+            mask[:, :w] = self.key_mask[self.order[a:b], :w]
+            setattr(self, f"bucket_mask_{k}", mask)
+        if self._states is not None:
+            self.refresh(self._states)
 
     def reduce(self, states: Tensor) -> Tensor:
         """(B, T, H) backbone states -> (B, T, rank) normalised, centred, projected."""
@@ -322,7 +337,7 @@ class TextSide(nn.Module):
         """
         mask = self.mask[idx]
         t = max(1, int(mask.sum(1).max())) if len(idx) else 1
-        return self.reduced[idx, :t], mask[:, :t], self.pooled[idx]
+        return self.reduced[idx, :t], self.key_mask[idx, :t], self.pooled[idx]
 
     def all_cached(self) -> list[tuple[int, int, Tensor, Tensor, Tensor]]:
         """Every entity's reduced states in length order, as buckets (start, end, states
@@ -354,4 +369,4 @@ class TextSide(nn.Module):
         # layer_in may be the cache file's float16 memory map: only this batch's rows are cast.
         states = encoder.run_top_layers(self.layer_in[idx, :t].float(), mask.long(), self.top_layers)
         reduced = self.reduce(states) * mask.unsqueeze(-1)  # padded positions carry no signal
-        return reduced, mask, encoder.pool(states, mask.long())
+        return reduced, self.key_mask[idx, :t], encoder.pool(states, mask.long())

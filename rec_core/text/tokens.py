@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import torch
+from torch import Tensor
 from transformers import PreTrainedTokenizerFast
 
 from rec_core.data.interactions import TextTable
@@ -19,7 +21,7 @@ from rec_core.data.interactions import TextTable
 if TYPE_CHECKING:
     from rec_core.text.encoder import TextEncoder
 
-__all__ = ["SPECIAL", "TEMPLATE", "field_of_token", "readable_tokens", "token_labels"]
+__all__ = ["SPECIAL", "TEMPLATE", "content_mask", "field_of_token", "readable_tokens", "token_labels"]
 
 SPECIAL = "special"  # field of tokens the tokenizer adds ([CLS], [SEP], end of text)
 TEMPLATE = "template"  # field of template glue between fields ("Genres:", "(", ".")
@@ -90,3 +92,23 @@ def token_labels(encoder: TextEncoder, table: TextTable, k: int) -> list[tuple[s
         field = field_of_token(table, k, start, end, bool(batch.special[0, i]))
         labels.append((batch.tokens[0][i], field))
     return labels
+
+
+def content_mask(encoder: TextEncoder, table: TextTable, width: int, chunk: int = 256) -> Tensor:
+    """(n, width) bool: True on the tokens of each text that come from a field value (title,
+    genres, age, ...), False on special tokens, template glue ("Genres:", "year", "old") and
+    padding; positions as in `EncodedTexts.states`. A text with no content token keeps all its
+    real tokens (nothing left to attend to otherwise)."""
+    out = torch.zeros(len(table), width, dtype=torch.bool)
+    for a in range(0, len(table), chunk):
+        batch = encoder.tokenize(list(table.texts[a : a + chunk]))
+        for r in range(batch.input_ids.shape[0]):
+            k = a + r
+            n = min(int(batch.attention_mask[r].sum()), width)
+            for i in range(n):
+                start, end = (int(v) for v in batch.offsets[r, i])
+                field = field_of_token(table, k, start, end, bool(batch.special[r, i]))
+                out[k, i] = field not in (SPECIAL, TEMPLATE)
+            if not bool(out[k].any()):
+                out[k, :n] = True
+    return out
