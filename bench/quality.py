@@ -178,7 +178,76 @@ def _suite(name: str) -> tuple[list[tuple[str, Callable[[int], RunConfig]]], str
         FULL_MODEL[name] = best[0]
         GPT2_REFERENCE[name] = chosen["GPT2Recommender"][0]
         return plan, "MF (BPR)"
+    if name in ("ml100k-cold-preset", "ml100k-ratio-preset"):
+        return _preset_suite(name, run, closed_form)
     raise SystemExit(f"unknown suite {name!r}")
+
+
+PRESET_ROW = {"ml100k-cold-preset": "Enhanced (--preset cold)", "ml100k-ratio-preset": "Enhanced (--preset warm)"}
+# What each switch of a recipe is worth (issue "The seed's model wins where text matters": the
+# ablation that locates the loss): the preset with one value changed, same train values.
+PRESET_ABLATIONS: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    "ml100k-cold-preset": [
+        ("Ablation: attention off", {"use_attention": False}),
+        ("Ablation: ID dropout 0", {"id_dropout": 0.0}),
+        ("Ablation: text-to-ID map on", {"text_to_id": True}),
+        ("Ablation: content keys flipped", {"content_keys": "flip"}),
+        ("Ablation: contrastive flipped", {"contrastive_weight": "flip"}),
+    ],
+    "ml100k-ratio-preset": [],
+}
+
+
+def _preset_model(preset: str, **changes: Any) -> tuple[Any, TrainConfig]:
+    """The Enhanced model and train config `--model enhanced --preset <preset>` gives (exactly
+    the CLI's RunConfig.from_dict), with `changes` on top; "flip" toggles a switch (a weight
+    0 <-> the design's 0.2 at temperature 0.1, found by bench/search_text.py on cold items)."""
+    base = RunConfig.from_dict({"model": {"name": "enhanced", "preset": preset}, "train": {"threads": 1}})
+    model = base.model
+    fields: dict[str, Any] = {}
+    for key, value in changes.items():
+        if value != "flip":
+            fields[key] = value
+        elif key == "contrastive_weight":
+            on = model.contrastive_weight > 0
+            fields.update(contrastive_weight=0.0 if on else 0.2, temperature=model.temperature if on else 0.1)
+        else:
+            fields[key] = not getattr(model, key)
+    return dataclasses.replace(model, **fields), base.train
+
+
+def _preset_suite(
+    name: str,
+    run: Callable[..., Callable[[int], RunConfig]],
+    closed_form: Callable[[SplitConfig], list[tuple[str, Callable[[int], RunConfig]]]],
+) -> tuple[list[tuple[str, Callable[[int], RunConfig]]], str]:
+    """The recipe presets' suites: each preset's row exactly as the command line makes it,
+    beside the baselines and the equal-budget reference of its claim.
+
+    cold: Popularity, MF, EASE, ItemKNN, GPT2Recommender (from scratch, the same epoch cap and
+    patience: the equal budget of a from-scratch Enhanced), the cold preset and its ablations.
+    ratio: MF, MF continued (the warm preset's train values from each seed's MF run: the
+    equal-budget control of a warm start), EASE, ItemKNN, the warm preset."""
+    cold = name == "ml100k-cold-preset"
+    preset = "cold" if cold else "warm"
+    split = SplitConfig(kind="cold-items") if cold else SplitConfig(kind="ratio")
+    model, train = _preset_model(preset)
+    plan: list[tuple[str, Callable[[int], RunConfig]]] = [("MF (BPR)", run(MF, split=split)), *closed_form(split)]
+    if cold:
+        plan.insert(0, ("Popularity", run(PopularityConfig(), split=split)))
+        gpt2_label, gpt2, gpt2_lr, _ = _chosen("cold-items")["GPT2Recommender"]
+        plan.append((gpt2_label, run(gpt2, dataclasses.replace(MF_TRAIN, lr=gpt2_lr), split)))
+        GPT2_REFERENCE[name] = gpt2_label
+    else:
+        continued = run(dataclasses.replace(MF, init_from_run="auto"), dataclasses.replace(MF_TRAIN, lr=train.lr))
+        plan.insert(1, (CONTINUED, continued))
+        CONTINUED_REFERENCE[name] = CONTINUED
+        WARM_STARTED[name] = {PRESET_ROW[name]}
+    plan.append((PRESET_ROW[name], run(model, train, split)))
+    for label, changes in PRESET_ABLATIONS[name]:
+        plan.append((label, run(_preset_model(preset, **changes)[0], train, split)))
+    FULL_MODEL[name] = PRESET_ROW[name]
+    return plan, "MF (BPR)"
 
 
 def _config_key(config: dict[str, Any]) -> str:
