@@ -10,15 +10,13 @@ interrupted (130 for Ctrl-C).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rec_core.configs import coerce_value, field_types
+from rec_core.configs import coerce_value, field_types, read_config_file
 from rec_core.errors import ConfigError, RecCoreError
 
 __all__ = ["main", "entry_point", "build_parser"]
@@ -221,30 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_config_file(path: str) -> dict[str, Any]:
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError("config", f"file not found: {path}")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError("config", f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    except OSError as exc:
-        raise ConfigError("config", f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        if p.suffix.lower() == ".toml":
-            return tomllib.loads(text)
-        return json.loads(text)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError("config", f"{path} is not valid {'TOML' if p.suffix == '.toml' else 'JSON'}: {exc}") from None
-
-
 def config_from_args(args: argparse.Namespace) -> Any:
     """Merge --config FILE with the flags given (flags win) into a validated RunConfig."""
-    from rec_core.experiment import RunConfig
+    from rec_core.configs.run import RunConfig
     from rec_core.models.registry import model_config_class
 
-    base: dict[str, Any] = _read_config_file(args.config) if args.config else {}
+    base: dict[str, Any] = read_config_file(args.config) if args.config else {}
     if not isinstance(base, dict):
         raise ConfigError("config", "the file must hold a table of sections")
     merged: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
@@ -421,7 +401,7 @@ def _run_to_execute(args: argparse.Namespace) -> Any:
     """The run `execute` carries out, checked before anything is written: its config reads, it
     is not running in another process, and a finished one is executed again only with --force
     (rec_core/runs/attempt.py)."""
-    from rec_core.experiment import RunConfig
+    from rec_core.configs.run import RunConfig
     from rec_core.runs import RunStore
     from rec_core.runs.attempt import check_can_execute
 
@@ -522,7 +502,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _cmd_tune(args: argparse.Namespace) -> int:
     from rec_core.data import load_dataset
-    from rec_core.experiment import RunConfig
+    from rec_core.configs.run import RunConfig
     from rec_core.runs import RunStore
     from rec_core.runs.atomic import write_json_atomic
     from rec_core.runs.store import check_store_root

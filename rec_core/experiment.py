@@ -6,28 +6,26 @@ folder, recording progress as it goes so that a page (or another process) can fo
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import random
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
 from rec_core import distributed
-from rec_core.configs import MAX_SEED, PRESET_TRAIN, coerce_value, config_from_dict, config_to_dict, with_preset, with_preset_train
-from rec_core.data import DataConfig, load_dataset
+from rec_core.configs.run import RunConfig
+from rec_core.data import load_dataset
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError, RecCoreError
-from rec_core.evaluate import EvalConfig, evaluate_all
+from rec_core.evaluate import evaluate_all
 from rec_core.memory_check import check_memory, memory_estimate
 from rec_core.models.base import Recommender
-from rec_core.models.registry import MODELS, build_model, model_config_class
+from rec_core.models.registry import MODELS, build_model
 from rec_core.run_signals import RunInterrupted, SignalGuard
 from rec_core.runs import Run, RunStore, environment_info
 from rec_core.runs.attempt import begin_attempt, end_attempt, previous_note
@@ -35,11 +33,11 @@ from rec_core.runs.load import LoadSampler
 from rec_core.runs.ranks import RankRun
 from rec_core.runs.store import sweep_stale_tmp, utc_now
 from rec_core.runs.summary import completion_summary
-from rec_core.split import Split, SplitConfig, make_split
+from rec_core.split import Split, make_split
 from rec_core.text.encoder import EncodeProgress, encoding_progress
-from rec_core.train import TrainConfig, Trainer
+from rec_core.train import Trainer
 from rec_core.train.phase_ablation import earlier_phases_alone
-from rec_core.train.trainer import check_monitor, resolve_device
+from rec_core.train.trainer import resolve_device
 from rec_core.warm_start import apply_warm_start, check_warm_start, warm_start_record
 
 __all__ = [
@@ -54,86 +52,6 @@ __all__ = [
     "check_memory",
     "memory_estimate",
 ]
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Everything that defines a run. `seed` drives the split, the init and the sampling."""
-
-    data: DataConfig = field(default_factory=DataConfig)
-    split: SplitConfig = field(default_factory=SplitConfig)
-    model: Any = field(default_factory=lambda: model_config_class("mf")())  # a model config
-    train: TrainConfig = field(default_factory=TrainConfig)
-    eval: EvalConfig = field(default_factory=EvalConfig)
-    seed: int = 0  # one seed for the split, the model's init, shuffling and negative sampling
-    label: str = ""  # free text shown in the app; not part of the science
-
-    def __post_init__(self) -> None:
-        if getattr(self.model, "name", None) not in MODELS:
-            raise ConfigError("model", f"allowed: {', '.join(MODELS)}")
-        check_seed(self.seed)
-        check_monitor(self.train.monitor, self.eval)  # a metric at a cutoff validation computes
-        # The sub-configs carry their own seeds; the run's seed overrides them so one number
-        # reproduces the run.
-        if self.split.seed != self.seed:
-            object.__setattr__(self, "split", dataclasses.replace(self.split, seed=self.seed))
-        if self.train.seed != self.seed:
-            object.__setattr__(self, "train", dataclasses.replace(self.train, seed=self.seed))
-
-    def to_dict(self) -> dict[str, Any]:
-        return config_to_dict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
-        d = dict(d)
-        model_d = with_preset(d.pop("model", {"name": "mf"}))  # explicit fields win over the preset
-        if model_d.get("preset") in PRESET_TRAIN:  # a recipe preset: its train values too
-            train_d = d.get("train", {})
-            if not isinstance(train_d, dict):
-                raise ConfigError("train", "expected a table of fields")
-            d["train"] = with_preset_train(model_d, train_d)
-        model_cls = model_config_class(str(model_d.get("name", "mf")))
-        model: Any = config_from_dict(model_cls, model_d, "model.")  # the kind's own config class
-        sub = {
-            "data": DataConfig,
-            "split": SplitConfig,
-            "train": TrainConfig,
-            "eval": EvalConfig,
-        }
-        kwargs: dict[str, Any] = {"model": model}
-        for key, value in d.items():
-            if key in sub:
-                kwargs[key] = config_from_dict(sub[key], value, key + ".")
-            elif key == "seed":
-                kwargs[key] = _seed(value)
-            elif key == "label":
-                kwargs[key] = str(value)
-            else:
-                raise ConfigError(key, "unknown section; allowed: data, split, model, train, eval, seed, label")
-        return cls(**kwargs)
-
-    def run_prefix(self) -> str:
-        """Readable prefix of generated run ids, e.g. `mf-ml-100k-ratio-s0`."""
-        preset = getattr(self.model, "preset", "") or ""
-        fold = f"fold{self.split.fold}of{self.split.folds}" if self.split.folds else ""
-        parts = [self.model.name, preset, self.data.name, self.split.kind, fold, f"s{self.seed}"]
-        return "-".join(p for p in parts if p)
-
-
-def _seed(value: Any) -> int:
-    """The run's seed from a config value: an integer (or an integer string / 3.0), never 1.7."""
-    try:
-        seed = coerce_value("seed", int, value)  # the integer rule of every config field
-    except ConfigError:
-        raise ConfigError("seed", f"must be an integer, got {value!r}") from None
-    return check_seed(seed)
-
-
-def check_seed(seed: int) -> int:
-    """`seed` if it is in 0..MAX_SEED (stored as int64 in the run tables), else ConfigError."""
-    if not 0 <= seed <= MAX_SEED:
-        raise ConfigError("seed", f"must be in 0..{MAX_SEED} (2**63 - 1), got {seed}")
-    return seed
 
 
 STEP_STATUS_S = 1.0  # status.json gets a running epoch's step progress at most this often

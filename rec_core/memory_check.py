@@ -10,7 +10,7 @@ import torch
 from rec_core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from rec_core.experiment import RunConfig
+    from rec_core.configs.run import RunConfig
 
 __all__ = ["check_memory", "memory_estimate"]
 

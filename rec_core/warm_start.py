@@ -34,6 +34,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from rec_core.configs.run import RunConfig
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.runs import Run, RunStore
 from rec_core.setting import differing_fields
@@ -135,8 +136,6 @@ def _epochs_completed(summary: Any, run: Run) -> int | None:
 def _find_auto(config: Any, store: RunStore) -> str:
     """Id of the MF run `auto` starts `config` from (see the module docstring); ConfigError
     naming `init_from_run` when there is none, or when the candidates differ in their setting."""
-    from rec_core.experiment import RunConfig  # experiment imports this module
-
     found: list[_Candidate] = []
     skipped: dict[str, list[str]] = {"smoke": [], "damaged": [], "other MF setting": [], "continued": []}
     for summary in store.list():
@@ -186,8 +185,6 @@ def _source_run(config: Any, store: RunStore) -> Run | None:
     run_id = getattr(config.model, FIELD, "")
     if not run_id:
         return None
-    from rec_core.experiment import RunConfig  # experiment imports this module
-
     over_gpt2rec = getattr(config.model, "base", "mf") == "gpt2rec"
     if run_id == AUTO:
         if over_gpt2rec:  # each seed's GPT2Recommender run is named: no rule picks one for you yet
@@ -274,7 +271,6 @@ def equal_budget_control(config: Any) -> Any:
     candidates), the same train config (epochs, lr, patience, batch size, ...), data, split,
     evaluation and seed. ConfigError naming `with_control` for a config without a warm start
     (nothing to control for) or an MF config (it is a control already)."""
-    from rec_core.experiment import RunConfig  # experiment imports this module
     from rec_core.models.mf import MFConfig
 
     model = config.model
@@ -310,8 +306,6 @@ def warm_start_record(config: Any, store: RunStore, run_id: str | None) -> dict[
     trained; None without a warm start."""
     if run_id is None:
         return None
-    from rec_core.experiment import RunConfig  # experiment imports this module
-
     run = store.get(run_id)
     source = RunConfig.from_dict(run.config())
     results = run.results() or {}

@@ -50,7 +50,7 @@ def open_run(store: RunStore, run_id: str) -> Run:
 
 def run_config(run: Run) -> Any:
     """The run's `RunConfig`; a config this version cannot read becomes RunNotAnalysable."""
-    from rec_core.experiment import RunConfig
+    from rec_core.configs.run import RunConfig
 
     try:
         return RunConfig.from_dict(run.config())

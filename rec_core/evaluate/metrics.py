@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from rec_core.configs.eval import METRIC_NAMES
 from rec_core.errors import ConfigError
 
 __all__ = [
@@ -109,7 +110,8 @@ _METRICS: dict[str, Callable[[Tensor, Tensor, int], Tensor]] = {
     "mrr": lambda h, n, k: mrr(h, k),
     "precision": lambda h, n, k: precision(h, k),
 }
-METRIC_NAMES: tuple[str, ...] = tuple(_METRICS)
+if tuple(_METRICS) != METRIC_NAMES:  # the config layer validates names against its own copy
+    raise AssertionError(f"METRIC_NAMES {METRIC_NAMES} != the metrics computed here {tuple(_METRICS)}")
 
 
 def metric_key(name: str, k: int) -> str:

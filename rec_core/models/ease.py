@@ -12,8 +12,6 @@ catalogues above `max_items`.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -22,35 +20,12 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor
 
+from rec_core.configs.model import EASEConfig
 from rec_core.errors import ConfigError
 from rec_core.models.base import View
 from rec_core.models.closed_form import ClosedFormRecommender
 
 __all__ = ["EASEConfig", "EASE", "ease_weights"]
-
-
-@dataclass(frozen=True)
-class EASEConfig:
-    name: str = "ease"  # model kind, used by the registry and the run record
-    # L2 weights (lambda) fitted in turn and compared on validation; the best is kept. One value:
-    # no search. The first is also what a bare prepare() fits. ML-100K `ratio` valid NDCG@10
-    # peaks at 300 (seed 0: 0.257 at 100, 0.268 at 300, 0.261 at 800); RecBole's default is 250.
-    l2_grid: tuple[float, ...] = (100.0, 200.0, 300.0, 500.0, 800.0)
-    # Largest catalogue solved densely. Memory grows with the square of the catalogue: at
-    # 20,000 items about 8 GB at peak (two float64 20k x 20k matrices of 3.2 GB each, the Gram
-    # matrix and its inverse, plus the float32 weights of 1.6 GB, also the checkpoint's size).
-    max_items: int = 20_000
-
-    def __post_init__(self) -> None:
-        if not self.l2_grid:
-            raise ConfigError("l2_grid", "give at least one L2 weight (a positive number)")
-        bad = [v for v in self.l2_grid if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0)]
-        if bad:
-            raise ConfigError("l2_grid", f"every L2 weight must be a positive finite number; got {bad[0]!r}")
-        if len(set(self.l2_grid)) != len(self.l2_grid):
-            raise ConfigError("l2_grid", f"values must be distinct; got {list(self.l2_grid)}")
-        if isinstance(self.max_items, bool) or self.max_items < 1:
-            raise ConfigError("max_items", f"must be an integer >= 1, got {self.max_items!r}")
 
 
 def ease_weights(gram: np.ndarray, l2: float) -> np.ndarray:

@@ -32,14 +32,14 @@ view with its text view (symmetric InfoNCE).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
-from rec_core.configs import PRESETS, check_number
+from rec_core.configs.model import EnhancedConfig
+from rec_core.configs import PRESETS
 from rec_core.data.interactions import InteractionData, TextTable
 from rec_core.errors import ConfigError
 from rec_core.models.base import Batch, TrainContext, View
@@ -49,128 +49,12 @@ from rec_core.models.gpt2rec import standardise
 from rec_core.models.lora import fast_dropout, freeze_all, inject_lora, unfreeze_top_blocks
 from rec_core.models.losses import bpr_loss, info_nce
 from rec_core.models.mf import mf_l2_unique
-from rec_core.models.text_features import IdEmbedding, TextSide, check_mf_part, encode_table
+from rec_core.models.text_features import IdEmbedding, TextSide, encode_table
 from rec_core.models.towers import AttentionTower, Encoded, ScoringTables, Side, TwoTowerRecommender
 from rec_core.text import TextEncoder, TextEncoderConfig
-from rec_core.text.encoder import Pooling, check_precision
-from rec_core.text.layout import check_backbone_mode
 from rec_core.text.tokens import content_mask
 
 __all__ = ["EnhancedConfig", "GPT2RecommenderEnhanced", "PRESETS"]
-
-@dataclass(frozen=True)
-class EnhancedConfig:
-    name: str = "enhanced"  # model kind, used by the registry and the run record
-    preset: str = ""  # "", scheme1, scheme2, scheme3, cold or warm (rec_core.configs.PRESETS): where the values below came from
-    embed_dim: int = 64  # size of ID, text and fused embeddings
-    backbone: str = "minilm"  # text backbone: minilm, tiny-gpt2, gpt2, distilgpt2 or a directory
-    max_length: int = 64  # tokens per text, special tokens included
-    pooling: Pooling = "auto"  # auto | last | mean (auto: last token for causal LMs, mean otherwise)
-    use_cache: bool = True  # True: frozen cached token states; False: dynamic top blocks
-    use_attention: bool = True  # cross-attention fusion (else: ID + MLP(pooled text))
-    freeze_gpt2: bool = True  # keep the backbone frozen (ignored by LoRA, which freezes the base)
-    use_peft: bool = False  # LoRA adapters on the top `dynamic_layers` blocks (needs dynamic mode)
-    contrastive_weight: float = 0.0  # weight of the InfoNCE term between ID and text views; 0 off (no weight helped on validation: bench/results/search_text_*.json; schemes 2 and 3 keep the design's 0.1)
-    temperature: float = 0.2  # InfoNCE temperature
-    contrastive_sample: int = 256  # entities per side in each step's InfoNCE (cost grows with its square)
-    n_heads: int = 4  # cross-attention heads; must divide embed_dim
-    lora_rank: int = 8  # LoRA rank r
-    lora_alpha: int = 16  # LoRA scaling alpha (scale = alpha / r)
-    lora_dropout: float = 0.05  # dropout on the LoRA branch
-    dynamic_layers: int = 2  # top backbone blocks run with gradients in dynamic mode
-    cached_epochs: int = 0  # scheme 3: epochs in cache mode before switching to dynamic (-1: half)
-    dynamic_patience: int = -1  # scheme 3: patience within the dynamic phase (-1: the run's; 0: never stop)
-    id_dropout: float = 0.1  # share of batch ids replaced by the neutral ID embedding (cold start)
-    dropout: float = 0.1  # dropout in the fusion
-    init_std: float = 0.1  # std of the ID embeddings' normal init
-    use_user_text: bool = True  # fuse user profile texts too (off: users are ID-only)
-    text_rank: int = 64  # token states are reduced by a fixed PCA to this many dims before attention
-    gate_init: float = (
-        0.1  # initial value of every dimension of the learned gate on the text part (0: start as pure MF)
-    )
-    item_bias: bool = True  # MF part: a learned per-item bias (0 for unseen items), as MFConfig.item_bias
-    reg_weight: float = 5e-3  # MF part: L2 on the batch's ID embeddings added to the loss, as MFConfig.reg_weight
-    text_residual: bool = False  # text part f = LayerNorm(q + attention) as the seed's fused vector; False: LayerNorm(attention), the ID only steering attention (the MF part carries it)
-    mf_dropout: bool = False  # id_dropout also zeroes a dropped id's MF part (DropoutNet-style, for cold items: the text part learns to score alone); False: it only swaps the text part's query for the neutral one
-    query_grad: bool = True  # the text part's gradient reaches the ID embeddings through the query; False: they learn from the MF part and InfoNCE only (the text part cannot become a second, unregularised ID model)
-    base: str = "mf"  # what the attention part adds to: "mf" (ID embeddings + item bias) or "gpt2rec" (GPT2Recommender's whole score: its MF part + gated pooled-text part, the same arithmetic), so that a GPT2Recommender run's weights with gate_init 0 score exactly as that run
-    base_gate_init: float = 0.1  # base "gpt2rec": initial value of the pooled-text part's gate (a warm start copies the GPT2Recommender run's)
-    init_from_run: str = ""  # warm start: id of a finished MF run (same data, split, seed, embed_dim) whose ID embeddings and item bias start the MF part, or with base "gpt2rec" a GPT2Recommender run (every shared weight); "" off
-    freeze_mf: bool = False  # with init_from_run: keep the warm-started MF part (ID embeddings, item bias) fixed, so the text part learns a residual over that MF
-    content_keys: bool = False  # attention keys only on tokens of field values (title, genres, age, ...): special tokens and template words ("Genres:", "year", "old") masked
-    text_to_id: bool = False  # a learned map A from an item's text view t to its ID side: items unseen in training (and, with mf_dropout, dropped ones) get MF rows A t instead of 0
-    text_to_id_weight: float = 1.0  # text_to_id: weight of its regression term, mean ||A t_i - e_i||^2 over the batch's seen items (e_i detached: the map learns the ID space, it does not move it)
-    precision: Literal["auto", "fp32", "bf16"] = (
-        "auto"  # backbone arithmetic: auto (bf16 on a CUDA GPU that has it, else fp32), fp32 or bf16 (autocast; outputs float32)
-    )
-
-    def __post_init__(self) -> None:
-        if self.preset not in ("", *PRESETS):
-            raise ConfigError("preset", f"allowed: {', '.join(PRESETS)} (or empty); got {self.preset!r}")
-        for name in (
-            "embed_dim",
-            "max_length",
-            "n_heads",
-            "lora_rank",
-            "lora_alpha",
-            "dynamic_layers",
-            "text_rank",
-            "contrastive_sample",
-        ):
-            if getattr(self, name) <= 0:
-                raise ConfigError(name, f"must be > 0, got {getattr(self, name)}")
-        if self.embed_dim % self.n_heads:
-            raise ConfigError(
-                "n_heads, embed_dim", f"n_heads ({self.n_heads}) must divide embed_dim ({self.embed_dim})"
-            )
-        check_number("contrastive_weight", self.contrastive_weight)
-        check_number("temperature", self.temperature, strict=True)
-        check_mf_part(self)
-        check_precision(self.precision)
-        if self.base not in ("mf", "gpt2rec"):
-            raise ConfigError("base", f"allowed: mf, gpt2rec; got {self.base!r}")
-        check_number("base_gate_init", self.base_gate_init)
-        check_number("text_to_id_weight", self.text_to_id_weight)
-        for name in ("lora_dropout", "id_dropout", "dropout"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ConfigError(name, f"must be in [0, 1), got {getattr(self, name)}")
-        if self.pooling not in ("auto", "last", "mean"):
-            raise ConfigError("pooling", f"allowed: auto, last, mean; got {self.pooling!r}")
-        if self.use_peft and self.use_cache:
-            raise ConfigError(
-                "use_peft, use_cache",
-                "LoRA needs dynamic encoding: a cached encoder gets no gradient. Set "
-                "use_cache=false (with cached_epochs > 0 for a cached warm-up: scheme 3)",
-            )
-        if self.cached_epochs < -1:
-            raise ConfigError("cached_epochs", f"must be >= 0 (or -1 for half), got {self.cached_epochs}")
-        if self.dynamic_patience < -1:
-            raise ConfigError(
-                "dynamic_patience", f"must be >= 0 (or -1 for the run's patience), got {self.dynamic_patience}"
-            )
-        if self.cached_epochs != 0 and self.use_cache:
-            raise ConfigError(
-                "cached_epochs, use_cache",
-                "cached_epochs is the cached warm-up before dynamic epochs; it needs use_cache=false",
-            )
-        # A backbone that cannot run this mode is refused here, before any run folder exists.
-        check_backbone_mode(
-            self.backbone,
-            "lora" if self.use_peft else "dynamic" if self.trainable_backbone else "cached",
-            self.dynamic_layers,
-        )
-
-    @property
-    def trainable_backbone(self) -> bool:
-        """Whether any backbone weight learns (LoRA adapters or unfrozen top blocks)."""
-        return self.use_peft or not self.freeze_gpt2
-
-    @staticmethod
-    def from_preset(preset: str, **overrides: Any) -> "EnhancedConfig":
-        """The preset's switches, with `overrides` on top."""
-        if preset not in PRESETS:
-            raise ConfigError("preset", f"allowed: {', '.join(PRESETS)}; got {preset!r}")
-        return EnhancedConfig(**{**PRESETS[preset], "preset": preset, **overrides})
 
 
 class PooledPart(nn.Module):

@@ -23,59 +23,22 @@ masks), applied to every entity: held-out cold items do not shape them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 
+from rec_core.configs.model import GPT2RecConfig
 from rec_core.data.interactions import InteractionData
 from rec_core.errors import ConfigError
 from rec_core.models.base import Batch, TrainContext, View
 from rec_core.models.losses import bpr_loss
 from rec_core.models.mf import mf_l2
-from rec_core.models.text_features import IdEmbedding, check_mf_part, encode_table
+from rec_core.models.text_features import IdEmbedding, encode_table
 from rec_core.models.towers import ConcatTower, ScoringTables, TwoTowerRecommender
 from rec_core.text import TextEncoder, TextEncoderConfig
-from rec_core.text.encoder import Pooling, check_precision
 
 __all__ = ["GPT2RecConfig", "GPT2Recommender", "standardise"]
-
-
-@dataclass(frozen=True)
-class GPT2RecConfig:
-    name: str = "gpt2rec"  # model kind, used by the registry and the run record
-    embed_dim: int = 64  # size of the ID embeddings and of the projected user/item vectors
-    backbone: str = "minilm"  # text backbone: minilm, tiny-gpt2, gpt2, distilgpt2 or a directory
-    max_length: int = 64  # tokens per text, special tokens included
-    pooling: Pooling = "auto"  # auto | last | mean
-    id_dropout: float = 0.1  # share of batch ids replaced by the neutral ID embedding (cold start)
-    init_std: float = 0.1  # std of the ID embeddings' normal init
-    use_user_text: bool = True  # concatenate user profile embeddings too (off: users ID-only)
-    gate_init: float = (
-        0.1  # initial value of every dimension of the learned gate on the text part (0: start as pure MF)
-    )
-    item_bias: bool = True  # MF part: a learned per-item bias (0 for unseen items), as MFConfig.item_bias
-    reg_weight: float = 5e-3  # MF part: L2 on the batch's ID embeddings added to the loss, as MFConfig.reg_weight
-    mf_dropout: bool = False  # id_dropout also zeroes a dropped id's MF part (DropoutNet-style, for cold items); False: it only swaps the projected part's ID for the neutral one
-    init_from_run: str = ""  # warm start: id of a finished MF run (same data, split, seed, embed_dim) whose ID embeddings and item bias start the MF part; "" off
-    freeze_mf: bool = False  # with init_from_run: keep the warm-started MF part (ID embeddings, item bias) fixed, so the text part learns a residual over that MF
-    precision: Literal["auto", "fp32", "bf16"] = (
-        "auto"  # backbone arithmetic: auto (bf16 on a CUDA GPU that has it, else fp32), fp32 or bf16 (autocast; outputs float32)
-    )
-
-    def __post_init__(self) -> None:
-        for name in ("embed_dim", "max_length"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(name, f"must be > 0, got {getattr(self, name)}")
-        if not 0 <= self.id_dropout < 1:
-            raise ConfigError("id_dropout", f"must be in [0, 1), got {self.id_dropout}")
-        if self.init_std <= 0:
-            raise ConfigError("init_std", f"must be > 0, got {self.init_std}")
-        if self.pooling not in ("auto", "last", "mean"):
-            raise ConfigError("pooling", f"allowed: auto, last, mean; got {self.pooling!r}")
-        check_mf_part(self)
-        check_precision(self.precision)
 
 
 def standardise(x: Tensor, fit_rows: Tensor | None = None) -> Tensor:

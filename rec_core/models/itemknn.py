@@ -15,9 +15,7 @@ neighbours and is no one's neighbour, so it scores exactly 0.
 
 from __future__ import annotations
 
-import math
 import warnings
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -25,38 +23,11 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor
 
-from rec_core.errors import ConfigError
+from rec_core.configs.model import ItemKNNConfig
 from rec_core.models.base import View
 from rec_core.models.closed_form import ClosedFormRecommender
 
 __all__ = ["ItemKNNConfig", "ItemKNN", "knn_weights"]
-
-
-@dataclass(frozen=True)
-class ItemKNNConfig:
-    name: str = "itemknn"  # model kind, used by the registry and the run record
-    # Neighbours kept per item, tried on validation with every shrink value; one value: no
-    # search. The first is what a bare prepare() fits (RecBole's default k is 100). ML-100K
-    # `ratio` valid NDCG@10 (seed 0, shrink 0): 0.228 at 50, 0.236 at 100, 0.239 at 200 and 400.
-    k_grid: tuple[int, ...] = (50, 100, 200, 400)
-    # Shrink term added to the cosine's denominator: damps similarities of rarely co-rated
-    # pairs; 0 is the plain cosine (best on ML-100K; 10 is as good, 50-100 lose 0.005-0.02).
-    shrink_grid: tuple[float, ...] = (0.0, 10.0, 50.0)
-
-    def __post_init__(self) -> None:
-        if not self.k_grid:
-            raise ConfigError("k_grid", "give at least one neighbourhood size (an integer >= 1)")
-        bad_k = [k for k in self.k_grid if isinstance(k, bool) or not isinstance(k, int) or k < 1]
-        if bad_k:
-            raise ConfigError("k_grid", f"every neighbourhood size must be an integer >= 1; got {bad_k[0]!r}")
-        if not self.shrink_grid:
-            raise ConfigError("shrink_grid", "give at least one shrink value (a number >= 0)")
-        bad_s = [s for s in self.shrink_grid if not (isinstance(s, (int, float)) and math.isfinite(s) and s >= 0)]
-        if bad_s:
-            raise ConfigError("shrink_grid", f"every shrink value must be a finite number >= 0; got {bad_s[0]!r}")
-        for field, values in (("k_grid", self.k_grid), ("shrink_grid", self.shrink_grid)):
-            if len(set(values)) != len(values):
-                raise ConfigError(field, f"values must be distinct; got {list(values)}")
 
 
 def knn_weights(

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rec_core.configs import check_number
-from rec_core.errors import ConfigError
+from rec_core.configs.model import MFConfig
 from rec_core.models.base import Batch, Recommender, View
-from rec_core.models.run_ref import check_run_id
 
 __all__ = ["MFConfig", "MF", "mf_full_scores", "mf_pair_scores", "mf_l2", "mf_l2_unique", "seen_rows"]
 
@@ -51,23 +48,6 @@ def mf_l2_unique(
     sq_u = (users.pow(2).sum(1) * user_counts).sum()
     sq_i = (items.pow(2).sum(1) * item_counts).sum()
     return reg_weight * (sq_u + sq_i) / batch_size
-
-
-@dataclass(frozen=True)
-class MFConfig:
-    name: str = "mf"  # model kind, used by the registry and the run record
-    embed_dim: int = 64  # size of user and item embeddings (RecBole's BPR uses 64)
-    init_std: float = 0.1  # std of the normal init; xavier-like scale for dim 64
-    reg_weight: float = 5e-3  # L2 on the batch's embeddings, added to the loss (chosen on ML-100K valid)
-    item_bias: bool = True  # add a learned per-item bias to every score (popularity prior)
-    init_from_run: str = ""  # "MF continued": id of a finished MF run (same data, split, seed, embed_dim), or "auto", whose weights start this one; "" trains from scratch
-
-    def __post_init__(self) -> None:
-        if self.embed_dim <= 0:
-            raise ConfigError("embed_dim", f"must be > 0, got {self.embed_dim}")
-        check_number("init_std", self.init_std, strict=True)
-        check_number("reg_weight", self.reg_weight)
-        check_run_id(self.init_from_run)
 
 
 class MF(Recommender):

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from rec_core.configs.model import PopularityConfig
 from rec_core.models.base import Batch, Recommender, TrainContext, View
 
 __all__ = ["PopularityConfig", "Popularity"]
-
-
-@dataclass(frozen=True)
-class PopularityConfig:
-    """Popularity has no hyperparameters; the config exists so every model has one."""
-
-    name: str = "pop"  # model kind, used by the registry and the run record
 
 
 class Popularity(Recommender):

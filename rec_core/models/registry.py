@@ -1,11 +1,13 @@
-"""Model kinds by name: one config class and one model class each, no importlib lookups."""
+"""Model kinds by name: one config class and one model class each, no importlib lookups. The
+config classes alone, torch-free, are `rec_core.configs.MODEL_CONFIGS`."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from rec_core.configs.model import MODEL_CONFIGS
+from rec_core.configs.model import model_config_class as model_config_class
 from rec_core.data.interactions import InteractionData
-from rec_core.errors import ConfigError
 from rec_core.models.base import Recommender
 from rec_core.models.ease import EASE, EASEConfig
 from rec_core.models.enhanced import EnhancedConfig, GPT2RecommenderEnhanced
@@ -25,13 +27,9 @@ MODELS: dict[str, tuple[type, type[Recommender]]] = {
     "gpt2rec": (GPT2RecConfig, GPT2Recommender),
     "enhanced": (EnhancedConfig, GPT2RecommenderEnhanced),
 }
-
-
-def model_config_class(name: str) -> type:
-    """The config dataclass of model kind `name`; ConfigError lists the kinds otherwise."""
-    if name not in MODELS:
-        raise ConfigError("model", f"unknown model {name!r}; allowed: {', '.join(MODELS)}")
-    return MODELS[name][0]
+# The torch-free name -> config map (`rec_core.configs.MODEL_CONFIGS`) must name the same pairs.
+if {k: v[0] for k, v in MODELS.items()} != MODEL_CONFIGS:
+    raise AssertionError("rec_core.configs.MODEL_CONFIGS and rec_core.models.registry.MODELS disagree")
 
 
 def build_model(config: Any, data: InteractionData) -> Recommender:

@@ -8,37 +8,17 @@ model learns to score from text alone and a cold id never scores with random noi
 
 from __future__ import annotations
 
-import math
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rec_core.configs import check_number
+from rec_core.configs.model import check_mf_part as check_mf_part
 from rec_core.data.interactions import TextTable
-from rec_core.errors import ConfigError
-from rec_core.models.run_ref import check_run_id
 from rec_core.text import EncodedTexts, FeatureCache, TextEncoder
 from rec_core.text.encoder import EncodeProgress
 
 __all__ = ["IdEmbedding", "TextSide", "check_mf_part", "encode_table"]
-
-
-def check_mf_part(config: Any) -> None:
-    """Rules on the fields both text models share for their MF part and its gate:
-    `gate_init`, `reg_weight`, `init_std`, `init_from_run`, `freeze_mf`."""
-    if not math.isfinite(config.gate_init):
-        raise ConfigError("gate_init", f"must be a finite number, got {config.gate_init}")
-    check_number("reg_weight", config.reg_weight)
-    check_number("init_std", config.init_std, strict=True)
-    run_id = config.init_from_run
-    check_run_id(run_id)
-    if config.freeze_mf and not run_id:
-        raise ConfigError(
-            "freeze_mf",
-            "freezes the MF part a warm start copied from an MF run; it needs init_from_run (a run id or 'auto')",
-        )
 
 
 class IdEmbedding(nn.Module):

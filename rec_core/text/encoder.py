@@ -28,6 +28,10 @@ import torch
 import transformers
 from torch import Tensor, nn
 
+from rec_core.configs.text import PRECISIONS as PRECISIONS
+from rec_core.configs.text import Pooling as Pooling
+from rec_core.configs.text import TextEncoderConfig
+from rec_core.configs.text import check_precision as check_precision
 from rec_core.data.interactions import TextTable
 from rec_core.errors import ConfigError
 from rec_core.text.backbones import (
@@ -80,7 +84,6 @@ def encoding_progress(progress: EncodeProgress | None) -> Iterator[None]:
         _PROGRESS.reset(token)
 
 
-Pooling = Literal["auto", "last", "mean"]
 # Texts the split plan is checked on: different lengths, so padding is checked too.
 _CHECK_TEXTS = ("Toy Story (1995). Genres: Animation, Children's, Comedy.", "Heat (1995).", "a")
 
@@ -95,39 +98,6 @@ class SplitPlan:
     position_ids: bool  # pass position ids to each block
     rotary: nn.Module | None  # the model's rotary_emb: position embeddings for each block
     layer_types: tuple[str, ...]  # per block: "full_attention" or "sliding_attention"
-
-
-PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
-
-
-@dataclass(frozen=True)
-class TextEncoderConfig:
-    """How texts become vectors. Serialises to JSON with the model's config."""
-
-    backbone: str = "minilm"  # "minilm", "tiny-gpt2", a hub id in the local cache, or a dir
-    max_length: int = 64  # tokens per text after truncation, special tokens included; > 0
-    pooling: Pooling = "auto"  # "auto" = backbone default (causal: last token, encoder: mean)
-    batch_size: int = 128  # texts per forward pass in `encode`; > 0
-    # Backbone arithmetic: "fp32"; "bf16" autocast (outputs still float32); "auto" = bf16 on a
-    # CUDA device that supports it, fp32 elsewhere (CPU features stay exactly reproducible).
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.backbone, str) or not self.backbone:
-            raise ConfigError("backbone", "must be a non-empty name or directory")
-        for name in ("max_length", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ConfigError(name, f"must be a positive integer, got {value!r}")
-        if self.pooling not in ("auto", "last", "mean"):
-            raise ConfigError("pooling", f"must be auto, last or mean, got {self.pooling!r}")
-        check_precision(self.precision)
-
-
-def check_precision(value: Any) -> None:
-    """The rule of the `precision` field (the encoder's and the text models')."""
-    if value not in PRECISIONS:
-        raise ConfigError("precision", f"allowed: {', '.join(PRECISIONS)}; got {value!r}")
 
 
 @dataclass(frozen=True, eq=False)

@@ -36,7 +36,7 @@ from rec_core.errors import ConfigError
 if typing.TYPE_CHECKING:
     import optuna
 
-    from rec_core.experiment import RunConfig
+    from rec_core.configs.run import RunConfig
 
 __all__ = ["Param", "apply_params", "parse_space", "read_space"]
 
@@ -220,7 +220,7 @@ def parse_space(raw: Mapping[str, Any], base: RunConfig) -> tuple[Param, ...]:
 
 def apply_params(base: RunConfig, values: Mapping[Param, Any], seed: int | None = None, label: str = "") -> RunConfig:
     """`base` with each parameter's field set to its value (and the seed and label given)."""
-    from rec_core.experiment import RunConfig
+    from rec_core.configs.run import RunConfig
 
     d = base.to_dict()
     for p, value in values.items():

@@ -32,7 +32,7 @@ from rec_core.tune.space import Param, apply_params
 if TYPE_CHECKING:
     import optuna
 
-    from rec_core.experiment import RunConfig
+    from rec_core.configs.run import RunConfig
     from rec_core.runs import RunStore
 
 __all__ = [
@@ -71,7 +71,7 @@ class TuneSettings:
     prune_startup: int = 5  # trials that finish before the median pruner prunes any
 
     def __post_init__(self) -> None:
-        from rec_core.experiment import check_seed
+        from rec_core.configs.run import check_seed
         from rec_core.runs.names import validate_run_id
 
         validate_run_id(self.name, "study")
@@ -249,7 +249,8 @@ def pipeline_trainer(store: RunStore, data_for: Callable[[RunConfig], Any] | Non
     """`train_one` through the normal pipeline: a run folder per config in `store`, trained by
     `execute_run`; a finished run of the same config (label aside) and training code is reused.
     `data_for(config)` may give the loaded dataset (loaded once per data config by the caller)."""
-    from rec_core.experiment import RunConfig, execute_run, start_run
+    from rec_core.configs.run import RunConfig
+    from rec_core.experiment import execute_run, start_run
     from rec_core.runs.environment import code_fingerprint
 
     def key(config: dict[str, Any]) -> str:
