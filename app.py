@@ -5,14 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_support import resources
-from app_support.errors import page_guard, show_error
-from app_support.page_frame import language_sidebar, page_icon
-from app_support.session import init_page
-from rec_app.datasets import availability
+from rec_app.ui import resources
+from rec_app.ui.errors import page_guard, show_error
+from rec_app.ui.page_frame import language_sidebar, page_icon
+from rec_app.ui.session import init_page
+from rec_app.train.datasets import availability
 from rec_app.i18n import format_duration, t
-from rec_app.model_names import model_display_name
-from rec_app.run_table import RunRow
+from rec_app.runs.model_names import model_display_name
+from rec_app.runs.table import RunRow
 
 
 def backbone_list(rows: list[dict[str, object]], lang: str) -> None:

@@ -44,7 +44,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 
-POLL_S = 1.0  # app_support.live.POLL_SECONDS: the page shows a new epoch at most this late
+POLL_S = 1.0  # rec_app.ui.live.POLL_SECONDS: the page shows a new epoch at most this late
 TARGETS = {"render_s": 2.0, "first_epoch_cold_s": 60.0, "first_epoch_warm_s": 5.0, "estimate_ratio": 1.5}
 ML100K = {"data": {"name": "ml-100k"}, "split": {"kind": "ratio"}}
 SCHEME1 = {"name": "enhanced", "preset": "scheme1", "backbone": "minilm", "embed_dim": 64, "max_length": 64}
@@ -156,7 +156,7 @@ def _wait_done(run: Any, queue: Any = None) -> dict[str, Any]:
 
 def first_epoch(runs: Path, model: dict[str, Any], warm: bool) -> dict[str, Any]:
     """Seconds from Launch to the first epoch's metrics in the store (the Train page's path)."""
-    from rec_app.launch import build_configs, submit_runs, with_app_threads
+    from rec_app.train.launch import build_configs, submit_runs, with_app_threads
 
     queue = _queue(runs, warm)
     train = {"epochs": 20, "lr": 0.001, "batch_size": 2048, "patience": 10}
@@ -208,7 +208,7 @@ def first_epochs(work: Path) -> dict[str, Any]:
 
 def _calibrate(runs: Path, config: dict[str, Any]) -> tuple[Any, float]:
     """The page's calibration of `config` (a background process); (profile, seconds it took)."""
-    from rec_app import calibration as cal
+    from rec_app.estimate import calibration as cal
 
     t0 = time.perf_counter()
     assert cal.start_measurement(runs, config)
@@ -233,9 +233,9 @@ def _cpu_s(pid: int) -> float | None:
 
 def _busy_now(config: dict[str, Any], alongside: int = 0) -> tuple[float | None, float | None]:
     """(other runnable threads, busy factor) for a run of `config` now, as the Train page
-    prices it (app_support.estimates: rec_core.runs.load.machine_others, busy_for): this
+    prices it (rec_app.ui.estimates: rec_core.runs.load.machine_others, busy_for): this
     process's monitor, whose descendants (the queue's runs, the calibration) are ours."""
-    from rec_app import estimate as est
+    from rec_app.estimate import profiles as est
     from rec_core.runs.load import busy_factor, machine_others
 
     others = machine_others()
@@ -251,9 +251,9 @@ def estimate_check(work: Path, kind: str) -> dict[str, Any]:
     """The estimate of one `kind` run on ML-100K before anything ran, against the real run, in
     wall time (what the page promises) and in CPU time (what other jobs on a shared machine
     disturb less: its process's user + system seconds against a calibration in CPU time)."""
-    from rec_app import calibration as cal
-    from rec_app import estimate as est
-    from rec_app.launch import build_configs, submit_runs, with_app_threads
+    from rec_app.estimate import calibration as cal
+    from rec_app.estimate import profiles as est
+    from rec_app.train.launch import build_configs, submit_runs, with_app_threads
     from rec_core.runs.load import busy_factor, machine_others
     from rec_core.runs.summary import parse_time
 
@@ -339,11 +339,11 @@ def queue_check(work: Path) -> dict[str, Any]:
     """Two MF seeds launched while another MF run runs (one slot): the estimated finish of the
     last, as the page computes it (profile from the finished runs, priced for the load now,
     what the running one has left), against the real one."""
-    from rec_app import calibration as cal
-    from rec_app import estimate as est
-    from rec_app import observed_runs
-    from rec_app.launch import build_configs, submit_runs, with_app_threads
-    from rec_app.run_table import list_rows
+    from rec_app.estimate import calibration as cal
+    from rec_app.estimate import profiles as est
+    from rec_app.estimate import observed as observed_runs
+    from rec_app.train.launch import build_configs, submit_runs, with_app_threads
+    from rec_app.runs.table import list_rows
     from rec_core.runs.summary import parse_time
 
     runs = work / "est-mf"  # holds estimate_check's finished MF run: the page's basis is "runs"

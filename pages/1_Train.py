@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support import resources, train_form
-from app_support.csv_upload import csv_section
-from app_support.errors import page_guard, show_error
-from app_support.estimates import compute, show
-from app_support.live import live_runs, remember_launched
-from app_support.page_frame import language_sidebar, page_icon
-from app_support.session import init_page
-from rec_app import estimate as est
-from rec_app.datasets import availability
-from rec_app.form_checks import check_backbone_depth
+from rec_app.ui import resources
+from rec_app.ui import train_form
+from rec_app.ui.csv_upload import csv_section
+from rec_app.ui.errors import page_guard, show_error
+from rec_app.ui.estimates import compute, show
+from rec_app.ui.live import live_runs, remember_launched
+from rec_app.ui.page_frame import language_sidebar, page_icon
+from rec_app.ui.session import init_page
+from rec_app.estimate import profiles as est
+from rec_app.train.datasets import availability
+from rec_app.train.form_checks import check_backbone_depth
 from rec_app.i18n import format_duration, t
-from rec_app.launch import (
+from rec_app.train.launch import (
     build_configs,
     check_launch_processes,
     control_configs,

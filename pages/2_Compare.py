@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support import resources
-from app_support.charts import export_all_button, show_figure
-from app_support.compare_view import (
+from rec_app.ui import resources
+from rec_app.ui.charts import export_all_button, show_figure
+from rec_app.ui.compare_view import (
     duplicate_notes,
     labels_table,
     cached_comparisons,
@@ -15,12 +15,12 @@ from app_support.compare_view import (
     summary_display,
     verdict_sentences,
 )
-from app_support.errors import page_guard
-from app_support.page_frame import figure_options, language_sidebar, page_icon, remember
-from app_support.report_button import REPORT_FIGURES_KEY, report_buttons
-from app_support.session import init_page
-from rec_app.compare_export import export_frame, to_latex
-from rec_app.compare_table import (
+from rec_app.ui.errors import page_guard
+from rec_app.ui.page_frame import figure_options, language_sidebar, page_icon, remember
+from rec_app.ui.report_button import REPORT_FIGURES_KEY, report_buttons
+from rec_app.ui.session import init_page
+from rec_app.compare.export import export_frame, to_latex
+from rec_app.compare.table import (
     TABLE_METRICS,
     adjust_for_multiplicity,
     default_reference,
@@ -34,7 +34,7 @@ from rec_app.compare_table import (
     tested_weights_table,
     usable_row,
 )
-from rec_app.equal_budget import control_comparisons, equal_budget_pairs, warm_start_display, warm_start_table
+from rec_app.compare.equal_budget import control_comparisons, equal_budget_pairs, warm_start_display, warm_start_table
 from rec_app.figures import metric_bars, run_colours, segment_bars, training_curves
 from rec_app.i18n import metric_label, part_metric_label, t
 from rec_app.report import ReportInputs
@@ -162,7 +162,7 @@ with page_guard(lang):
         with st.expander(t("compare.warm_sources", lang)):
             st.dataframe(warm_start_display(warm, lang), hide_index=True, width="stretch")
 
-    # A warm-started group's reference is its equal-budget control, MF continued (rec_app.equal_budget);
+    # A warm-started group's reference is its equal-budget control, MF continued (rec_app.compare.equal_budget);
     # the reference chosen above (MF from scratch) stays beside it.
     pairs = equal_budget_pairs(selected, groups)
     found_controls = control_comparisons(pairs, lambda ref, others: cached_comparisons(ref, others, TABLE_METRICS))

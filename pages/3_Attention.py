@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from app_support import analysis_pages as ap
-from app_support.errors import page_guard
-from app_support.page_frame import page_icon, remember
-from app_support.report_button import offer_report_figure
-from app_support.session import init_page
+from rec_app.ui import analysis_pages as ap
+from rec_app.ui.errors import page_guard
+from rec_app.ui.page_frame import page_icon, remember
+from rec_app.ui.report_button import offer_report_figure
+from rec_app.ui.session import init_page
 from rec_app.i18n import t
 from rec_app.report import ReportFigure
 
@@ -41,7 +41,7 @@ with page_guard(lang):
         shared_max,
         token_table,
     )
-    from rec_app.figures_analysis import attention_heatmaps, field_bars, field_heatmap
+    from rec_app.figures import attention_heatmaps, field_bars, field_heatmap
 
     rows = sorted(rows, key=lambda r: not has_attention(r.config.get("model", {})))  # explainable runs first
     run_id = ap.run_picker(

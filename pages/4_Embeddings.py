@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support import analysis_pages as ap
-from app_support.errors import page_guard
-from app_support.page_frame import page_icon, remember
-from app_support.report_button import offer_report_figure
-from app_support.session import init_page
+from rec_app.ui import analysis_pages as ap
+from rec_app.ui.errors import page_guard
+from rec_app.ui.page_frame import page_icon, remember
+from rec_app.ui.report_button import offer_report_figure
+from rec_app.ui.session import init_page
 from rec_app.figures import run_colours
 from rec_app.i18n import t
 from rec_app.report import ReportFigure
@@ -26,7 +26,7 @@ with page_guard(lang):
         st.stop()
 
     from rec_core.analysis import UmapParams, colourings, projection_warm
-    from rec_app.figures_analysis import projection_figure
+    from rec_app.figures import projection_figure
     from rec_core.errors import ConfigError
 
     c1, c2 = st.columns(2)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_support import analysis_pages as ap
-from app_support import resources
-from app_support.errors import page_guard
-from app_support.page_frame import page_icon, remember
-from app_support.session import init_page
-from rec_app.compare_table import baseline_for_run
-from rec_app.analysis_tables import localized
+from rec_app.ui import analysis_pages as ap
+from rec_app.ui import resources
+from rec_app.ui.errors import page_guard
+from rec_app.ui.page_frame import page_icon, remember
+from rec_app.ui.session import init_page
+from rec_app.compare.table import baseline_for_run
+from rec_app.analysis.tables import localized
 from rec_app.figures import run_colours
 from rec_app.i18n import part_metric_label, t
 
@@ -40,7 +40,7 @@ with page_guard(lang):
         user_differences,
         user_profile,
     )
-    from rec_app.figures_analysis import difference_histogram
+    from rec_app.figures import difference_histogram
     from rec_core.errors import RecCoreError
 
     wanted = st.query_params.get_all("run")

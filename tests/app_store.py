@@ -60,7 +60,7 @@ def as_the_form_makes_mf(root: Path) -> None:
     (device "auto", the app's torch threads), so that the form's estimate takes them as its basis."""
     import json
 
-    from rec_app.launch import with_app_threads
+    from rec_app.train.launch import with_app_threads
 
     for config_file in root.glob("*/config.json"):
         data = json.loads(config_file.read_text())

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import numpy as np
 
-from rec_app.compare_table import compare_groups, default_reference, group_runs
+from rec_app.compare.table import compare_groups, default_reference, group_runs
 from rec_app.i18n import t
 from rec_app.report import ReportFigure, ReportInputs
-from rec_app.run_table import list_rows
+from rec_app.runs.table import list_rows
 from rec_core.runs import RunStore
 
 
 def report_inputs(root: Path, lang: str = "en", extras: bool = True) -> ReportInputs:
     """Every group of the store, MF the reference, curves per run, and (with `extras`) the
     attention heatmaps of two items of attn-c0 and a projection of its items."""
-    from rec_app.figures_analysis import attention_heatmaps, projection_figure
+    from rec_app.figures import attention_heatmaps, projection_figure
     from rec_core.analysis import entity_attributes, explain_many, load_model, open_run, run_config, shared_max
     from rec_core.data import load_dataset
     from rec_core.split import make_split

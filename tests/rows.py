@@ -1,11 +1,11 @@
-"""Run-table rows (`rec_app.run_table.RunRow`) for tests of what the app reads from them: a
+"""Run-table rows (`rec_app.runs.table.RunRow`) for tests of what the app reads from them: a
 running MF run on ML-100K unless the fields say otherwise."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rec_app.run_table import RunRow
+from rec_app.runs.table import RunRow
 
 DEFAULTS: dict[str, Any] = {
     "run_id": "r",

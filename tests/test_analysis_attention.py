@@ -29,7 +29,7 @@ from rec_core.analysis import (
     token_table,
     token_view,
 )
-from rec_app.figures_analysis import attention_heatmaps, field_bars, field_heatmap
+from rec_app.figures import attention_heatmaps, field_bars, field_heatmap
 from rec_core.data.interactions import TextTable
 from rec_core.experiment import prepare_data
 from rec_app.figures import FONT_FAMILY, Style

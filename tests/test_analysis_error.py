@@ -32,7 +32,7 @@ from rec_core.experiment import prepare_data
 from rec_core.models.base import TrainContext
 from rec_core.models.mf import MF, MFConfig
 from rec_core.runs import RunFileNotFound, RunStore
-from rec_app.analysis_tables import localized
+from rec_app.analysis.tables import localized
 from rec_app.i18n import segment_label
 from tests.helpers import split_of, synthetic
 

@@ -23,7 +23,7 @@ from rec_core.analysis import (
     run_config,
     view_agreement,
 )
-from rec_app.figures_analysis import category_colours, projection_figure
+from rec_app.figures import category_colours, projection_figure
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.experiment import prepare_data
 from rec_app.figures import Style

@@ -247,7 +247,7 @@ def test_error_analysis_in_chinese_names_the_profile_fields(runs: Path) -> None:
 def test_error_analysis_csvs_name_the_index_and_the_dataset_id() -> None:
     import pandas as pd
 
-    from rec_app.analysis_tables import export_columns
+    from rec_app.analysis.tables import export_columns
 
     items = export_columns(pd.DataFrame({"item": [0], "id": ["1"], "title": ["Toy Story (1995)"]}))
     users = export_columns(pd.DataFrame({"user": [6], "id": ["7"], "diff": [0.1]}))
@@ -267,7 +267,7 @@ def test_chinese_pages_say_when_a_library_message_is_in_english(monkeypatch: pyt
     # issue 23 minor: the Chinese UI showed English library errors without a word of Chinese.
     import streamlit as st
 
-    from app_support.errors import show_error
+    from rec_app.ui.errors import show_error
     from rec_core.errors import RecCoreError
 
     shown: list[str] = []

@@ -14,11 +14,11 @@ from typing import Any
 import plotly.graph_objects as go
 import pytest
 
-from rec_app import estimate as est
-from rec_app import observed_runs
-from rec_app.compare_table import group_runs, summary_table
+from rec_app.estimate import profiles as est
+from rec_app.estimate import observed as observed_runs
+from rec_app.compare.table import group_runs, summary_table
 from rec_app.figures import FONT_FAMILY, SLIDE, Style, chart_config, export_images, metric_bars, training_curves
-from rec_app.run_table import list_rows
+from rec_app.runs.table import list_rows
 from rec_core.runs import RunStore, write_json_atomic
 from rec_core.runs.environment import process_start_token
 from tests.app_store import tiny_config
@@ -209,7 +209,7 @@ def test_text_cache_warmth_and_encoding_cost(store: RunStore) -> None:
 
 @pytest.mark.slow
 def test_calibration_runs_in_the_background_on_the_runs_dataset_and_is_cached(tmp_path: Path) -> None:
-    from rec_app import calibration as cal
+    from rec_app.estimate import calibration as cal
 
     config = tiny_config("enhanced", 0, epochs=2).to_dict()
     assert cal.calibrated(config, tmp_path) is None
@@ -239,7 +239,7 @@ def test_calibration_runs_in_the_background_on_the_runs_dataset_and_is_cached(tm
 
 def test_a_rough_estimate_from_the_benchmarks_scales_with_epochs_data_and_model() -> None:
     """Issue 23 item 6: before this machine has measured anything, Launch gets a rough number."""
-    from rec_app import estimate as est
+    from rec_app.estimate import profiles as est
 
     def rough(model: dict, epochs: int, data: str = "ml-100k") -> float:
         config = {"model": model, "train": {"epochs": epochs, "patience": 0}, "data": {"name": data}, "split": {}}

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rec_app.compare_export import export_frame, to_latex
-from rec_app.compare_table import (
+from rec_app.compare.export import export_frame, to_latex
+from rec_app.compare.table import (
     TABLE_METRICS,
     GroupComparison,
     RunGroup,
@@ -29,8 +29,8 @@ from rec_app.compare_table import (
 from rec_core.evaluate.compare import VERDICTS, compare_seeds
 from rec_core.errors import ConfigError
 from rec_app.i18n import STRICT_ENV, STRINGS, format_duration, metric_label, t
-from rec_app.launch import build_configs, execute_argv, parse_seeds, save_upload
-from rec_app.run_table import RunRow, list_rows, parse_time, short_name
+from rec_app.train.launch import build_configs, execute_argv, parse_seeds, save_upload
+from rec_app.runs.table import RunRow, list_rows, parse_time, short_name
 from rec_core.runs import RunStore
 from tests.rows import run_row
 
@@ -333,7 +333,7 @@ def test_random_reference_and_times_random(rows: list, tmp_path: Path) -> None:
 
 
 def test_verdict_sentences_name_seeds_users_and_method() -> None:
-    from app_support.compare_view import differences_display, verdict_sentences
+    from rec_app.ui.compare_view import differences_display, verdict_sentences
     from tests.test_eval_compare import DISAGREE, _seed_case
 
     a, b = _seed_case(DISAGREE)
@@ -365,7 +365,7 @@ def test_verdict_sentences_name_seeds_users_and_method() -> None:
 
 
 def test_page_family_is_holm_adjusted_over_the_metrics_shown() -> None:
-    from rec_app.compare_table import adjust_for_multiplicity
+    from rec_app.compare.table import adjust_for_multiplicity
     from tests.test_eval_compare import _seed_case
 
     a, b = _seed_case([0.02, 0.03, 0.025])
@@ -381,7 +381,7 @@ def test_page_family_is_holm_adjusted_over_the_metrics_shown() -> None:
 def test_tested_weights_table_names_the_phase_of_each_runs_restored_weights() -> None:
     import dataclasses
 
-    from rec_app.compare_table import tested_weights_table
+    from rec_app.compare.table import tested_weights_table
 
     done = {"state": "finished", "best_epoch": 10, "best_phase": "dynamic", "summary": "finished: all 10 epochs"}
     cached = {
@@ -451,7 +451,7 @@ def test_single_runs_mode_opens_on_one_seed() -> None:
 
 
 def test_latex_writes_signs_as_commands_names_its_packages_and_the_labels() -> None:
-    from rec_app.compare_export import export_frame, to_latex
+    from rec_app.compare.export import export_frame, to_latex
 
     rows = [_row(f"e-s{s}", "enhanced", s, metrics={"ndcg@10": 0.1 + s / 100}) for s in range(2)]
     rows += [_row(f"m-s{s}", "mf", s, metrics={"ndcg@10": 0.1}) for s in range(2)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from rec_app.model_names import model_display_name
+from rec_app.runs.model_names import model_display_name
 from rec_core.models.enhanced import PRESETS, EnhancedConfig
 
 
@@ -45,7 +45,7 @@ def test_the_preset_table_read_without_torch_is_the_models_own() -> None:
 
     # A fresh interpreter: the home page names runs without importing torch.
     code = (
-        "import sys; from rec_app.model_names import _presets; p = _presets(); "
+        "import sys; from rec_app.runs.model_names import _presets; p = _presets(); "
         "assert 'torch' not in sys.modules; import json; print(json.dumps(p, sort_keys=True))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

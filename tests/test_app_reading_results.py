@@ -194,7 +194,7 @@ def test_page_icons_are_inline_svg_not_material_glyphs() -> None:
         source = (REPO / name).read_text(encoding="utf-8")
         call = re.search(r"init_page\(([^)]*)\)", source)
         assert call is not None and ":material/" not in call.group(1) and "page_icon(" in call.group(1), name
-    from app_support.page_frame import PAGE_ICONS
+    from rec_app.ui.page_frame import PAGE_ICONS
 
     assert all(
         svg.startswith("<svg ") and "http://www.w3.org/2000/svg" in svg and "href" not in svg

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rec_app.launch import submit_runs
+from rec_app.train.launch import submit_runs
 from rec_core.experiment import RunConfig
 from rec_core.runs import RunQueue, RunStore
 from tests.app_store import tiny_config

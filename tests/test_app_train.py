@@ -337,7 +337,7 @@ def test_choosing_a_split_starts_from_its_recipe_and_a_choice_by_hand_stays(runs
 
 
 def test_a_tweaked_recipe_keeps_its_values_that_have_no_widget(runs: Path) -> None:
-    from app_support import train_form
+    from rec_app.ui import train_form
 
     at = page("pages/1_Train.py")
     at.selectbox(key="tr_model").set_value("enhanced").run()
@@ -412,7 +412,7 @@ def test_each_completion_state_has_its_own_sentence(completion: dict[str, object
     from datetime import datetime, timezone
 
     from rec_app.i18n import t
-    from rec_app.live_view import completion_sentence
+    from rec_app.train.live_view import completion_sentence
     from tests.rows import run_row
 
     state = "stopped" if completion["state"] == "stopped" else "done"
@@ -476,7 +476,7 @@ def test_the_estimate_box_uses_material_icons_not_emoji(runs: Path) -> None:
 def _mf_ml100k(runs: Path) -> tuple[AppTest, dict]:
     """The Train page on ML-100K MF after Estimate (no calibration in tests: no estimate), and
     the config its estimate is about."""
-    from app_support.estimates import calibration_enabled
+    from rec_app.ui.estimates import calibration_enabled
 
     assert not calibration_enabled()
     at = page("pages/1_Train.py")
@@ -491,7 +491,7 @@ def test_launch_goes_ahead_while_the_settings_are_measured_and_says_how_long_tha
     import os
     import time
 
-    from rec_app import calibration as cal
+    from rec_app.estimate import calibration as cal
     from rec_core.runs import RunQueue, write_json_atomic
     from rec_core.runs.environment import process_start_token
 
@@ -520,8 +520,8 @@ def test_launch_goes_ahead_while_the_settings_are_measured_and_says_how_long_tha
 
 
 def test_a_refused_launch_says_why_only_until_the_estimate_is_in(runs: Path) -> None:
-    from rec_app import calibration as cal
-    from rec_app.estimate import Profile
+    from rec_app.estimate import calibration as cal
+    from rec_app.estimate.profiles import Profile
 
     at, config = _mf_ml100k(runs)
     button(at, "Launch").click().run()
@@ -535,7 +535,7 @@ def test_a_refused_launch_says_why_only_until_the_estimate_is_in(runs: Path) -> 
 
 
 def test_a_calibration_is_expected_to_take_as_long_as_those_timed_here(tmp_path: Path) -> None:
-    from rec_app import calibration as cal
+    from rec_app.estimate import calibration as cal
 
     mf = {"model": {"name": "mf"}, "data": {"name": "ml-100k"}}
     text = {"model": {"name": "enhanced"}, "data": {"name": "ml-100k"}}

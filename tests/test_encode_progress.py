@@ -122,8 +122,8 @@ def test_the_cli_draws_a_bar_of_texts() -> None:
 
 
 def test_the_live_panel_says_texts_rate_and_eta() -> None:
-    from rec_app.live_view import progress_view
-    from rec_app.run_table import RunRow
+    from rec_app.train.live_view import progress_view
+    from rec_app.runs.table import RunRow
     from tests.rows import run_row
 
     def row(progress: dict[str, Any]) -> RunRow:

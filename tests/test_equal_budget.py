@@ -9,14 +9,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rec_app.compare_table import default_reference, group_runs
-from rec_app.equal_budget import (
+from rec_app.compare.table import default_reference, group_runs
+from rec_app.compare.equal_budget import (
     control_comparisons,
     control_for,
     equal_budget_pairs,
     warm_start_table,
 )
-from rec_app.compare_table import compare_groups
+from rec_app.compare.table import compare_groups
 from tests.rows import run_row
 
 SEEDS = (0, 1, 2)

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from rec_app import estimate as est
-from rec_app import observed_runs
-from rec_app.run_table import RunRow
+from rec_app.estimate import profiles as est
+from rec_app.estimate import observed as observed_runs
+from rec_app.runs.table import RunRow
 from rec_core.runs.load import LoadSampler, busy_factor, machine_others, runnable_now
 from tests.rows import run_row
 
@@ -188,7 +188,7 @@ def test_the_estimate_says_when_the_machine_is_busy(
     monkeypatch.setenv("REC_CORE_RUNS", str(app_runs))
     monkeypatch.setenv("REC_CORE_CACHE", str(tmp_path / "cache"))
     as_the_form_makes_mf(app_runs)
-    import app_support.estimates as estimates
+    import rec_app.ui.estimates as estimates
 
     said = {}
     for load in (0.0, 10.0):
@@ -216,7 +216,7 @@ def test_each_run_that_waits_costs_the_next_warm_workers_imports() -> None:
 
 
 def test_a_fresh_start_is_timed_by_the_folders_calibrations(tmp_path: Path) -> None:
-    from rec_app import calibration as cal
+    from rec_app.estimate import calibration as cal
     from rec_core.runs.atomic import write_json_atomic
 
     assert cal.fresh_start_s(tmp_path) is None  # nothing timed yet: the estimate's COLD_STARTUP_S

@@ -18,7 +18,7 @@ from rec_core.models.enhanced import EnhancedConfig, GPT2RecommenderEnhanced
 from rec_core.models.losses import info_nce
 from rec_core.models.mf import MF, MFConfig
 from rec_core.runs import RunStore
-from rec_app.run_table import read_row
+from rec_app.runs.table import read_row
 from rec_core.train import TrainConfig, Trainer
 from tests.helpers import split_of, synthetic
 

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from rec_core.errors import ConfigError
-from rec_app.run_table import list_rows
+from rec_app.runs.table import list_rows
 from rec_core.runs import (
     CorruptRunFile,
     RunFileNotFound,

@@ -15,7 +15,7 @@ from rec_core.experiment import RunConfig, execute_run, start_run
 from rec_core.models.mf import MF, MFConfig
 from rec_core.models.popularity import Popularity
 from rec_core.models.registry import model_config_class
-from rec_app.run_table import read_row
+from rec_app.runs.table import read_row
 from rec_core.runs import Run, RunStore
 from rec_core.train import NegativeSampler, TrainConfig, Trainer, TrainingDiverged
 from rec_core.train.phase_ablation import earlier_phases_alone

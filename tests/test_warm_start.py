@@ -195,7 +195,7 @@ def test_a_named_mf_run_with_a_damaged_checkpoint_is_refused_before_the_run_fold
 
 
 def test_the_apps_calibration_measures_mf_continued_without_its_mf_run() -> None:
-    from rec_app.calibration import measure
+    from rec_app.estimate.calibration import measure
 
     config = RunConfig(data=DATA, model=CONTINUED, train=dataclasses.replace(TRAINED, epochs=2)).to_dict()
     measured = measure(config)  # a duration profile of the settings: no MF run is needed for that

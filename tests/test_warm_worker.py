@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from rec_app.launch import build_configs, execute_argv, submit_runs
+from rec_app.train.launch import build_configs, execute_argv, submit_runs
 from rec_core.runs import RunQueue, RunStore
 from rec_core.runs.worker import is_execute_command
 

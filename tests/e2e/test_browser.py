@@ -64,7 +64,7 @@ def test_train_a_tiny_run_then_see_it_in_compare(app: tuple[str, Path]) -> None:
         assert ndcg in texts, (ndcg, texts)
         # The group is named by what the run ran with (its config's switches), not by its kind: a
         # short label in the table, the full name in the legend expander.
-        from rec_app.model_names import model_display_name, model_short_name
+        from rec_app.runs.model_names import model_display_name, model_short_name
 
         config = json.loads((runs / run_id / "config.json").read_text())
         assert model_short_name(config) in texts and model_short_name(config).startswith("Enhanced S1"), texts

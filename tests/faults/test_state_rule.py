@@ -18,7 +18,7 @@ import pytest
 
 from rec_core.cli import main
 from rec_core.experiment import load_run_model
-from rec_app.run_table import list_rows
+from rec_app.runs.table import list_rows
 from rec_core.runs import CorruptRunFile, RunStore
 from tests.faults.util import REPO, SYN, cli, env, one_error_line
 

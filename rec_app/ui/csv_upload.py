@@ -19,11 +19,11 @@ from typing import Any
 
 import streamlit as st
 
-from app_support.errors import error_text
-from rec_app.csv_checks import CsvProblem, file_identity, read_header, split_feasibility
-from rec_app.field_labels import labelled_message
+from rec_app.ui.errors import error_text
+from rec_app.train.csv_checks import CsvProblem, file_identity, read_header, split_feasibility
+from rec_app.train.field_labels import labelled_message
 from rec_app.i18n import t
-from rec_app.launch import save_upload
+from rec_app.train.launch import save_upload
 from rec_core.errors import RecCoreError
 
 __all__ = ["csv_section", "VALIDATED_KEY"]

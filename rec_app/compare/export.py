@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from rec_app.compare_table import COMPARISON_COLUMNS
+from rec_app.compare.table import COMPARISON_COLUMNS
 
 __all__ = ["export_frame", "to_latex"]
 

@@ -2,7 +2,7 @@
 
 Widget keys start with `tr_`, so a preset can set the switches it controls before the form
 is drawn (one click sets them; they stay visible and editable), and the form's values are
-kept for the whole session across pages and model switches (`rec_app.form_state`). Widget bounds catch values
+kept for the whole session across pages and model switches (`rec_app.train.form_state`). Widget bounds catch values
 that are out of range on their own; `RunConfig` then checks the rules between fields (for
 example: heads must divide the embedding size, LoRA needs dynamic encoding).
 """
@@ -14,10 +14,10 @@ from typing import Any
 
 import streamlit as st
 
-from rec_app.form_state import SAVED_KEY, apply_preset, restore, sync
+from rec_app.train.form_state import SAVED_KEY, apply_preset, restore, sync
 from rec_core.configs import PRESET_TRAIN, PRESETS, SPLIT_PRESETS
 from rec_app.i18n import t
-from rec_app.launch import with_app_threads
+from rec_app.train.launch import with_app_threads
 
 __all__ = [
     "PRESET_SWITCHES",
@@ -102,7 +102,7 @@ def _apply_preset() -> None:
 
 def init_state() -> None:
     """The form's values for this run: those of the last run, whatever page or model came
-    between (see rec_app.form_state: each widget's key goes through `_keep`); the defaults and
+    between (see rec_app.train.form_state: each widget's key goes through `_keep`); the defaults and
     the default preset the first time."""
     first = SAVED_KEY not in st.session_state
     saved = sync(st.session_state, _DEFAULTS)
@@ -264,7 +264,7 @@ def model_fields(model: str, backbones: list[dict[str, object]], lang: str, warm
 def control_toggle(model: str, lang: str, warm: bool) -> bool:
     """For a warm-started text model (inside the form; `warm`: `warm_start_toggle`'s value): also
     queue the equal-budget control, MF continued from the same MF run with the same training
-    (rec_app.launch.control_configs). Not drawn without a warm start (nothing to control for)."""
+    (rec_app.train.launch.control_configs). Not drawn without a warm start (nothing to control for)."""
     if model not in ("gpt2rec", "enhanced") or not warm:
         return False
     return bool(

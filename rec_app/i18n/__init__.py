@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 import os
 
-from rec_app.i18n_analysis import STRINGS as _ANALYSIS_STRINGS
-from rec_app.i18n_report import STRINGS as _REPORT_STRINGS
+from rec_app.i18n.analysis import STRINGS as _ANALYSIS_STRINGS
+from rec_app.i18n.report import STRINGS as _REPORT_STRINGS
 
 __all__ = ["LANGS", "STRICT_ENV", "STRINGS", "MissingString", "StringFormatError", "strict", "t", "metric_label", "part_metric_label", "segment_label", "format_duration"]
 
@@ -97,7 +97,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "model.mf": ("Matrix factorisation (ID only)", "矩阵分解（仅 ID）"), "model.pop": ("Popularity", "流行度"),
     "model.ease": ("EASE (closed-form item-item, ID only)", "EASE（闭式解物品-物品模型，仅 ID）"),
     "model.itemknn": ("ItemKNN (item neighbours, ID only)", "ItemKNN（物品近邻，仅 ID）"),
-    # -- display names of runs' models (rec_app.model_names: derived from the switches) ---------------
+    # -- display names of runs' models (rec_app.runs.model_names: derived from the switches) ---------------
     "mname.pop": ("Popularity", "流行度"), "mname.mf": ("MF (BPR)", "矩阵分解（BPR）"), "mname.ease": ("EASE", "EASE"),
     "mname.itemknn": ("ItemKNN", "ItemKNN"), "mname.gpt2rec": ("GPT2Recommender", "GPT2Recommender"),
     "mname.enhanced": ("LLM-enhanced", "大模型增强"),
@@ -372,7 +372,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "live.stop_requested": ("Stopping {name}…", "正在停止 {name}…"),
     "live.stopping": ("Stop requested: finishing the current step, then testing the best weights…",
                       "已请求停止：完成当前步后测试最佳权重…"),
-    # How a run ended (rec_app.live_view.completion_sentence): one true sentence per completion state.
+    # How a run ended (rec_app.train.live_view.completion_sentence): one true sentence per completion state.
     "live.end_queued": ("Stopped while waiting in the queue: it never trained, so it has no weights and no test metrics.",
                         "在排队时被停止：从未训练，因此没有权重，也没有测试指标。"),
     "live.end_no_epoch": ("Stopped before its first epoch was complete: no weights were kept and there are no test "
@@ -626,6 +626,6 @@ def _merge(*tables: dict[str, tuple[str, str]]) -> None:
             STRINGS[key] = pair
 
 
-# The analysis pages and the defence report keep their strings in rec_app/i18n_analysis.py and
-# rec_app/i18n_report.py; merged so `t` finds them.
+# The analysis pages and the defence report keep their strings in rec_app/i18n/analysis.py and
+# rec_app/i18n/report.py; merged so `t` finds them.
 _merge(_ANALYSIS_STRINGS, _REPORT_STRINGS)

@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 
 from rec_core.analysis.attention_view import TokenView, field_matrix, ordered_fields
 from rec_core.analysis.projection import CONTINUOUS, log_scale, nice_log_ticks
-from rec_app.figures import FONT_FAMILY, PALETTE, Style
+from rec_app.figures.style import FONT_FAMILY, PALETTE, Style
 from rec_app.i18n import t
 
 __all__ = [

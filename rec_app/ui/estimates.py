@@ -2,7 +2,7 @@
 
 Order of sources: finished runs with the same cost-relevant settings, else a calibration of
 those settings on the target dataset (started in the background on request), else no
-number (`rec_app.estimate`, `rec_app.calibration`). The queue is read from the store: what is
+number (`rec_app.estimate.profiles`, `rec_app.estimate.calibration`). The queue is read from the store: what is
 left of each running run and all of each queued one come before the runs being estimated.
 Every run is priced for the load there is now (`rec_core.runs.load.machine_others`: other
 work's runnable threads over the last minute, this app's runs and calibrations left out;
@@ -20,12 +20,12 @@ from typing import Any
 
 import streamlit as st
 
-from app_support import resources
-from rec_app import calibration as cal
-from rec_app import estimate as est
-from rec_app import observed_runs
+from rec_app.ui import resources
+from rec_app.estimate import calibration as cal
+from rec_app.estimate import profiles as est
+from rec_app.estimate import observed as observed_runs
 from rec_app.i18n import format_duration, t
-from rec_app.run_table import RunRow
+from rec_app.runs.table import RunRow
 from rec_core.runs.load import busy_factor, machine_others
 from rec_core.runs.runner import slots_of
 

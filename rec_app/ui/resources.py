@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rec_app.launch import max_parallel, runs_root
-from rec_app.run_table import RunRow, list_rows
+from rec_app.train.launch import max_parallel, runs_root
+from rec_app.runs.table import RunRow, list_rows
 from rec_core.runs import QueueTicker, Run, RunQueue, RunStore
 
 __all__ = [

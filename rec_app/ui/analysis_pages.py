@@ -18,13 +18,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_support import page_frame, resources
-from app_support.charts import show_figure
-from rec_app.analysis_tables import export_columns
+from rec_app.ui import page_frame
+from rec_app.ui import resources
+from rec_app.ui.charts import show_figure
+from rec_app.analysis.tables import export_columns
 from rec_app.figures import Style, export_images
 from rec_app.i18n import t
-from rec_app.model_names import model_display_name
-from rec_app.run_table import RunRow
+from rec_app.runs.model_names import model_display_name
+from rec_app.runs.table import RunRow
 
 __all__ = [
     "PRESENTATION_KEY",
@@ -273,7 +274,7 @@ def show(fig: go.Figure, name: str, key: str, lang: str) -> None:
 
 def csv_download(frame: pd.DataFrame, name: str, key: str, lang: str, label: str | None = None) -> None:
     """A download of `frame` as UTF-8 CSV (with BOM, so Excel shows Chinese titles right); its
-    0-based index and dataset id columns named as such (`rec_app.analysis_tables.export_columns`)."""
+    0-based index and dataset id columns named as such (`rec_app.analysis.tables.export_columns`)."""
     st.download_button(
         label or t("an.csv", lang),
         export_columns(frame).to_csv(index=False).encode("utf-8-sig"),

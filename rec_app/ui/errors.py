@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from rec_core.errors import RecCoreError
-from rec_app.field_labels import labelled_message
+from rec_app.train.field_labels import labelled_message
 from rec_app.i18n import t
 
 __all__ = ["page_guard", "show_error", "error_text"]

@@ -27,7 +27,7 @@ from typing import Any, Literal
 import pandas as pd
 import plotly.graph_objects as go
 
-from rec_app.compare_table import (
+from rec_app.compare.table import (
     TABLE_METRICS,
     GroupComparison,
     RunGroup,
@@ -38,11 +38,11 @@ from rec_app.compare_table import (
     seedless_config,
     summary_table,
 )
-from rec_app.compare_text import differences_display, summary_display, verdict_sentences
-from rec_app.equal_budget import warm_start_display, warm_start_settings, warm_start_table
+from rec_app.compare.text import differences_display, summary_display, verdict_sentences
+from rec_app.compare.equal_budget import warm_start_display, warm_start_settings, warm_start_table
 from rec_app.figures import Style, export_images, metric_bars, run_colours, segment_bars, training_curves
 from rec_app.i18n import part_metric_label, t
-from rec_app.model_names import model_display_name
+from rec_app.runs.model_names import model_display_name
 
 __all__ = ["ReportFigure", "ReportInputs", "Report", "SECTIONS", "build_report", "report_zip"]
 
@@ -100,7 +100,7 @@ class ReportInputs:
     segment_metric: str = "ndcg@10"
     extras: Sequence[ReportFigure] = ()
     presentation: bool = False
-    # Warm-started groups against their equal-budget control (rec_app.equal_budget), and the
+    # Warm-started groups against their equal-budget control (rec_app.compare.equal_budget), and the
     # names of warm-started groups that have none.
     control_comparisons: Sequence[GroupComparison] = ()
     missing_controls: Sequence[str] = ()

@@ -19,8 +19,8 @@ from typing import Any
 
 import streamlit as st
 
-from app_support import session
-from app_support.charts import FORMAT_KEY
+from rec_app.ui import session
+from rec_app.ui.charts import FORMAT_KEY
 from rec_app.figures import Style
 from rec_app.i18n import LANGS, t
 

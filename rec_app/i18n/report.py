@@ -1,6 +1,6 @@
 """Strings of the defence report (`rec_app.report`) and of its button on the Compare page.
 
-Kept apart like `rec_app.i18n_analysis`; `rec_app.i18n` merges this table, so `t(key, lang)`
+Kept apart like `rec_app.i18n.analysis`; `rec_app.i18n` merges this table, so `t(key, lang)`
 finds these keys. Keys start with `report.`. Pure data; no imports.
 """
 from __future__ import annotations

@@ -7,8 +7,8 @@ reading and splitting the data, building the model, encoding texts (cold cache),
 epoch, one validation pass, the final test. Two sources, the first that applies wins:
 
 1. finished runs in the store with the same signature (their timings and history), on the
-   same dataset if any, else scaled from another one (`rec_app.observed_runs`);
-2. a calibration (`rec_app.calibration`): a few real training steps, a validation and a test
+   same dataset if any, else scaled from another one (`rec_app.estimate.observed`);
+2. a calibration (`rec_app.estimate.calibration`): a few real training steps, a validation and a test
    pass of these settings on the target dataset itself, in a background process.
 
 A busy machine: seconds measured while other work shared the cores are slower than the same
@@ -20,7 +20,7 @@ out; more runs at once when the queue runs several side by side). A running run 
 its own pace so far (`remaining_s`). Processor sharing is all this models: a model of many tiny
 operations over several OpenMP threads can be slowed far more on a busy machine (every operation
 waits for its slowest thread): the app runs such models on one core fewer than the machine has
-(`rec_app.launch.with_app_threads`).
+(`rec_app.train.launch.with_app_threads`).
 
 Costs scale linearly (training with the training interactions, evaluation with users x items,
 encoding with the number of texts) only when the profile comes from another dataset. A run
@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from rec_app.run_table import RunRow
+from rec_app.runs.table import RunRow
 from rec_core.configs import sub_table
 from rec_core.data.sizes import KNOWN_SIZES, DatasetSize, dataset_size
 from rec_core.runs.load import cores

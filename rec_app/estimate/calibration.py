@@ -1,12 +1,12 @@
 """Calibration: what a run of some settings costs on this machine, measured on its own dataset.
 
-`start_measurement` runs `python -m rec_app.calibration measure RUNS_DIR CONFIG_JSON` in the
+`start_measurement` runs `python -m rec_app.estimate.calibration measure RUNS_DIR CONFIG_JSON` in the
 background; `measure` loads and splits the target data, builds the model (encoding the texts
 into the shared cache when they are not there yet, so the run itself finds them), then per
 training phase times real steps and validation passes (short epochs whole, a few of them
 within WHOLE_EPOCH_S, the median after the first; a long epoch by a few steps after a warm-up
 one, and one validation), and times the test pass. The result is a
-`rec_app.estimate.Profile`, kept in the runs folder's `.calibration.json` under the settings'
+`rec_app.estimate.profiles.Profile`, kept in the runs folder's `.calibration.json` under the settings'
 cost signature and dataset, with the error text when measuring failed. Other work's runnable
 threads are sampled meanwhile (`rec_core.runs.load.LoadSampler`): the profile's `busy` factor,
 so an estimate can price the same seconds for the load there is when a run is launched.
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rec_app.estimate import CLOSED_FORM_MODELS, Profile, cost_signature, data_key
+from rec_app.estimate.profiles import CLOSED_FORM_MODELS, Profile, cost_signature, data_key
 from rec_core.runs.atomic import CorruptRunFile, RunFileNotFound, file_lock, read_json, write_json_atomic
 from rec_core.runs.environment import pid_alive
 from rec_core.runs.load import LoadSampler, busy_factor
@@ -155,7 +155,7 @@ def start_measurement(runs_root: str | Path, config: dict[str, Any]) -> bool:
         argv = [
             sys.executable,
             "-m",
-            "rec_app.calibration",
+            "rec_app.estimate.calibration",
             "measure",
             str(root),
             str(config_file),
@@ -346,7 +346,7 @@ def _record(root: Path, config: dict[str, Any], entry: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rec_app.calibration")
+    parser = argparse.ArgumentParser(prog="python -m rec_app.estimate.calibration")
     sub = parser.add_subparsers(dest="command", required=True)
     m = sub.add_parser("measure", help="calibrate the settings of a run config on this machine")
     m.add_argument("runs_dir")

@@ -1,6 +1,6 @@
 """Live view of runs, polled from the run store: state icon, progress (steps within the epoch,
 or texts being encoded, with a rate and an ETA), loss and validation curves, and a Stop button per run. Drawn in a fragment
-that reruns on its own every `POLL_SECONDS`; what each row says is `rec_app.live_view`'s.
+that reruns on its own every `POLL_SECONDS`; what each row says is `rec_app.train.live_view`'s.
 
 Shown: every queued or running run in the store (whoever started it, in any tab), the runs
 this session launched or stopped, and runs that finished in the last `RECENT_S` (so a
@@ -15,13 +15,20 @@ from typing import Any
 
 import streamlit as st
 
-from app_support import resources
-from app_support.errors import show_error
-from app_support.estimates import phase_estimate_s
+from rec_app.ui import resources
+from rec_app.ui.errors import show_error
+from rec_app.ui.estimates import phase_estimate_s
 from rec_app.figures import Style, chart_config, training_curves
 from rec_app.i18n import part_metric_label, t
-from rec_app.live_view import STATE_ICONS, completion_sentence, ordered, progress_view, queue_positions, row_labels
-from rec_app.run_table import RunRow
+from rec_app.train.live_view import (
+    STATE_ICONS,
+    completion_sentence,
+    ordered,
+    progress_view,
+    queue_positions,
+    row_labels,
+)
+from rec_app.runs.table import RunRow
 from rec_core.runs import Run
 from rec_core.runs.runner import slots_of
 

@@ -1,5 +1,5 @@
 """The Compare page's comparisons, cached per session; the tables in words live in
-`rec_app.compare_text` (re-exported here for the page)."""
+`rec_app.compare.text` (re-exported here for the page)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from app_support import resources
-from rec_app.compare_table import GroupComparison, RunGroup, compare_groups
-from rec_app.compare_text import (
+from rec_app.ui import resources
+from rec_app.compare.table import GroupComparison, RunGroup, compare_groups
+from rec_app.compare.text import (
     differences_display,
     duplicate_notes,
     labels_table,

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rec_app.i18n import format_duration, t
-from rec_app.run_table import RunRow
+from rec_app.runs.table import RunRow
 from rec_core.runs.summary import parse_time
 
 __all__ = [

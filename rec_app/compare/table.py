@@ -33,8 +33,8 @@ import pandas as pd
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.evaluate import seed_summary
 from rec_core.evaluate.compare import SeedAwareComparison, compare_seeds, holm_adjust
-from rec_app.model_names import model_display_name, model_short_name
-from rec_app.run_table import RunRow
+from rec_app.runs.model_names import model_display_name, model_short_name
+from rec_app.runs.table import RunRow
 from rec_core.setting import data_split, describe_setting, setting_mismatch
 
 __all__ = [
@@ -234,7 +234,7 @@ def group_runs(
     """Usable runs (`usable_row`) grouped by seedless config, in the order of each group's newest run.
 
     A group is named by its runs' common label, else by its model's display name in `lang`
-    (`rec_app.model_names`), plus dataset and split when the groups span several, plus the
+    (`rec_app.runs.model_names`), plus dataset and split when the groups span several, plus the
     settings that differ when two names would still collide. Stopped runs (only with
     `include_stopped`) never share a group with finished ones: their metrics come from weights
     picked before the planned end. Such groups' names end with `(stopped_mark)`.
@@ -296,7 +296,7 @@ def default_reference(selected: Sequence[RunGroup], candidates: Sequence[RunGrou
 
     Never by recency: the reference is a group of finished runs (every run `done`) of the
     ID-only baseline (`mf` trained from scratch, else `pop`; MF continued is the control of
-    warm-started groups, rec_app.equal_budget), on the dataset and split of the other selected
+    warm-started groups, rec_app.compare.equal_budget), on the dataset and split of the other selected
     groups (the most common one among the non-baseline groups; ties: the first in `selected`), the one
     with the most seeds; ties go to the group sharing the most seeds with the others, then to
     one already selected, then to the name. `candidates` (default: `selected`) are the groups it
@@ -324,7 +324,7 @@ def default_reference(selected: Sequence[RunGroup], candidates: Sequence[RunGrou
 
 def _continued(group: RunGroup) -> bool:
     """MF trained on from another MF run: the equal-budget control of warm-started models
-    (rec_app.equal_budget), never the reference of every group."""
+    (rec_app.compare.equal_budget), never the reference of every group."""
     model = group.runs[0].config.get("model") if group.runs else None
     return isinstance(model, dict) and bool(model.get("init_from_run"))
 
