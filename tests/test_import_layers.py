@@ -1,6 +1,7 @@
 """The import graph, read from the modules' own import statements (ast, nothing is imported):
 no circle among rec_core's modules, and imports only go down the layers
-pages/app.py -> app_support -> rec_app -> rec_core (rec_app never imports streamlit).
+pages/app.py -> Streamlit glue (rec_app.ui, app_support) -> the app's logic (the rest of
+rec_app, which never imports streamlit) -> rec_core.
 
 Every import counts, function-level (lazy) ones included; imports under `if TYPE_CHECKING:`
 are ignored (they never run). `from pkg import name` imports the module `pkg.name` when there
@@ -12,8 +13,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("rec_core", "rec_app", "app_support")
@@ -181,27 +180,46 @@ def test_configs_import_nothing_above_them() -> None:
             assert above <= lazy_allowed, f"{module} imports {sorted(above - lazy_allowed)}"
 
 
-def test_layers_only_import_down() -> None:
-    edges, names = _graph()
-    forbidden = {
-        "rec_core": {"rec_app", "app_support", "pages", "app", "streamlit"},
-        "rec_app": {"app_support", "pages", "app", "streamlit"},
-        "app_support": {"pages", "app"},
-    }
-    wrong = [
+def _layer(module: str) -> int:
+    """0 rec_core, 1 the app's logic (rec_app but rec_app.ui), 2 the Streamlit glue (rec_app.ui,
+    app_support, streamlit itself), 3 pages and app.py; -1 for other third-party modules."""
+    top = _top(module)
+    if top == "rec_core":
+        return 0
+    if module == "rec_app.ui" or module.startswith("rec_app.ui.") or top in ("app_support", "streamlit"):
+        return 2
+    if top == "rec_app":
+        return 1
+    if top in ("pages", "app"):
+        return 3
+    return -1
+
+
+def _upward_imports(layers: set[int]) -> list[str]:
+    _, names = _graph()
+    return [
         f"{module} imports {target}"
         for module, imported in sorted(names.items())
+        if _layer(module) in layers
         for target in sorted(imported)
-        if _top(target) in forbidden.get(_top(module), set())
+        if _layer(target) > _layer(module)
     ]
-    assert not wrong, "imports from a lower layer to a higher one:\n" + "\n".join(wrong)
+
+
+def test_rec_core_imports_nothing_of_the_app() -> None:
+    """rec_core never imports rec_app, app_support, pages, app.py or streamlit."""
+    wrong = _upward_imports({0})
+    assert not wrong, "rec_core imports a higher layer:\n" + "\n".join(wrong)
+
+
+def test_app_layers_only_import_down() -> None:
+    """pages/app.py -> the Streamlit glue (rec_app.ui, app_support) -> the app's logic (the
+    rest of rec_app, never streamlit) -> rec_core."""
+    wrong = _upward_imports({1, 2})
+    assert not wrong, "app-side imports from a lower layer to a higher one:\n" + "\n".join(wrong)
 
 
 def test_app_has_no_import_cycle() -> None:
     edges, _ = _graph()
     cycles = _cycles(edges, {m for m in edges if _top(m) in APP})
-    if cycles:
-        pytest.xfail(
-            "import cycles in the app packages (rec_app/app_support/pages, being restructured "
-            "under issue 24 item 4; rec_core is cycle-free):\n" + _show(cycles)
-        )
+    assert not cycles, "import cycles in rec_app, app_support, pages and app.py:\n" + _show(cycles)

@@ -142,13 +142,27 @@ def _become_run(job: dict[str, Any]) -> int:
     os.close(log_fd)
     os.close(null_fd)
     argv = list(job["argv"])
-    sys.argv = [argv[0], *argv[3:]]
-    from rec_core.cli import main as cli_main
-
-    code = cli_main(argv[3:])
+    code = _run_module_command(argv)
     sys.stdout.flush()
     sys.stderr.flush()
     return code
+
+
+def _run_module_command(argv: list[str]) -> int:
+    """Run `argv` (`python -m MODULE ARGS...`) in this process, as that command would: the
+    module runs as `__main__` with `sys.argv` [its file, ARGS...]; its exit code. The run
+    store names the command it executes and never imports the command line itself."""
+    import runpy
+
+    sys.argv = [argv[0], *argv[3:]]
+    try:
+        runpy.run_module(argv[2], run_name="__main__", alter_sys=True)
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        print(exc.code, file=sys.stderr)  # as the interpreter reports sys.exit("message")
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
