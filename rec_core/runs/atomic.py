@@ -16,12 +16,9 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from rec_core.errors import RecCoreError
+from filelock import FileLock
 
-try:  # POSIX only; on other systems locks degrade to no-ops (see `file_lock`).
-    import fcntl
-except ImportError:  # pragma: no cover - exercised only on Windows
-    fcntl = None  # type: ignore[assignment]  # no fcntl module there: `file_lock` checks for None
+from rec_core.errors import RecCoreError
 
 __all__ = [
     "CorruptRunFile",
@@ -182,17 +179,12 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
 
 @contextmanager
 def file_lock(path: str | Path) -> Iterator[None]:
-    """Hold an exclusive `fcntl.flock` on `path` (created if missing) for the `with` body.
+    """Hold an exclusive lock on the lock file `path` (created if missing, never removed) for
+    the `with` body: `filelock.FileLock`, an flock on POSIX, a Windows lock there.
 
-    flock locks belong to the open file description, so two threads of one process that
-    each enter this block exclude each other just as two processes do. The lock is released
-    by the kernel if the holder dies. Without fcntl (Windows) this is a no-op.
+    Each call opens its own lock, so two threads of one process that each enter this block
+    exclude each other just as two processes do. The lock is released by the kernel if the
+    holder dies.
     """
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o666)
-    try:
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+    with FileLock(path):
         yield
-    finally:
-        # Closing the descriptor releases the lock.
-        os.close(fd)
