@@ -20,19 +20,15 @@ from rec_app.ui.page_frame import figure_options, language_sidebar, page_icon, r
 from rec_app.ui.report_button import REPORT_FIGURES_KEY, report_buttons
 from rec_app.ui.session import init_page
 from rec_app.compare.export import export_frame, to_latex
+from rec_app.compare.groups import default_reference, group_runs, initial_selection, single_groups, usable_row
 from rec_app.compare.table import (
     TABLE_METRICS,
     adjust_for_multiplicity,
-    default_reference,
     differences_table,
-    group_runs,
-    initial_selection,
     random_reference,
     segment_table,
-    single_groups,
     summary_table,
     tested_weights_table,
-    usable_row,
 )
 from rec_app.compare.equal_budget import control_comparisons, equal_budget_pairs, warm_start_display, warm_start_table
 from rec_app.figures import metric_bars, run_colours, segment_bars, training_curves

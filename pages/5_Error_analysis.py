@@ -10,7 +10,7 @@ from rec_app.ui import resources
 from rec_app.ui.errors import page_guard
 from rec_app.ui.page_frame import page_icon, remember
 from rec_app.ui.session import init_page
-from rec_app.compare.table import baseline_for_run
+from rec_app.compare.groups import baseline_for_run
 from rec_app.analysis.tables import localized
 from rec_app.figures import run_colours
 from rec_app.i18n import part_metric_label, t

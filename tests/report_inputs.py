@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rec_app.compare.table import compare_groups, default_reference, group_runs
+from rec_app.compare.groups import default_reference, group_runs
+from rec_app.compare.table import compare_groups
 from rec_app.i18n import t
 from rec_app.report import ReportFigure, ReportInputs
 from rec_app.runs.table import list_rows

@@ -16,7 +16,8 @@ import pytest
 
 from rec_app.estimate import profiles as est
 from rec_app.estimate import observed as observed_runs
-from rec_app.compare.table import group_runs, summary_table
+from rec_app.compare.groups import group_runs
+from rec_app.compare.table import summary_table
 from rec_app.figures import FONT_FAMILY, SLIDE, Style, chart_config, export_images, metric_bars, training_curves
 from rec_app.runs.table import list_rows
 from rec_core.runs import RunStore, write_json_atomic

@@ -11,19 +11,21 @@ import pandas as pd
 import pytest
 
 from rec_app.compare.export import export_frame, to_latex
+from rec_app.compare.groups import (
+    RunGroup,
+    default_reference,
+    group_runs,
+    initial_selection,
+    setting_mismatch,
+    single_groups,
+)
 from rec_app.compare.table import (
     TABLE_METRICS,
     GroupComparison,
-    RunGroup,
     compare_groups,
-    default_reference,
     differences_table,
-    group_runs,
-    initial_selection,
     random_reference,
     segment_table,
-    setting_mismatch,
-    single_groups,
     summary_table,
 )
 from rec_core.evaluate.compare import VERDICTS, compare_seeds

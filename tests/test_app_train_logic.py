@@ -244,7 +244,7 @@ def test_progress_inside_an_epoch_and_before_training() -> None:
 
 # -- issue 10: the default baseline, one rule for Compare and Error analysis ---------------------------
 def test_one_baseline_rule_for_the_compare_selection_and_error_analysis(app_runs: Path) -> None:
-    from rec_app.compare.table import baseline_for_run, default_reference, group_runs, initial_selection
+    from rec_app.compare.groups import baseline_for_run, default_reference, group_runs, initial_selection
     from rec_app.runs.table import list_rows
     from rec_core.runs import RunStore
 

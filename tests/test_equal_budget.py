@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rec_app.compare.table import default_reference, group_runs
+from rec_app.compare.groups import default_reference, group_runs
 from rec_app.compare.equal_budget import (
     control_comparisons,
     control_for,

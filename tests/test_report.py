@@ -144,7 +144,7 @@ def test_the_config_table_shows_what_changes_results_and_only_fields_the_dataset
     differed only in their processes had identical columns."""
     import dataclasses
 
-    from rec_app.compare.table import group_runs
+    from rec_app.compare.groups import group_runs
     from rec_app.report.build import _config_table
     from tests.rows import run_row
 

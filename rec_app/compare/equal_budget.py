@@ -20,7 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from rec_app.compare.table import GroupComparison, RunGroup, seedless_config
+from rec_app.compare.groups import RunGroup, seedless_config
+from rec_app.compare.table import GroupComparison
 from rec_app.i18n import t
 from rec_core.configs import sub_table
 from rec_core.setting import data_split

@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from rec_app.compare.table import PRIMARY_METRIC, GroupComparison, RunGroup, format_mean_std
+from rec_app.compare.groups import RunGroup
+from rec_app.compare.table import PRIMARY_METRIC, GroupComparison, format_mean_std
 from rec_app.i18n import metric_label, part_metric_label, t
 
 __all__ = [

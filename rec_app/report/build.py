@@ -27,15 +27,13 @@ from typing import Any, Literal
 import pandas as pd
 import plotly.graph_objects as go
 
+from rec_app.compare.groups import RunGroup, flatten_config, seedless_config
 from rec_app.compare.table import (
     TABLE_METRICS,
     GroupComparison,
-    RunGroup,
     differences_table,
-    flatten_config,
     random_reference,
     segment_table,
-    seedless_config,
     summary_table,
 )
 from rec_app.compare.text import differences_display, summary_display, verdict_sentences

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 import streamlit as st
 
 from rec_app.ui import resources
-from rec_app.compare.table import GroupComparison, RunGroup, compare_groups
+from rec_app.compare.groups import RunGroup
+from rec_app.compare.table import GroupComparison, compare_groups
 from rec_app.compare.text import (
     differences_display,
     duplicate_notes,
