@@ -145,7 +145,7 @@ def test_the_config_table_shows_what_changes_results_and_only_fields_the_dataset
     import dataclasses
 
     from rec_app.compare.groups import group_runs
-    from rec_app.report.build import _config_table
+    from rec_app.report.tables import _config_table
     from tests.rows import run_row
 
     config = {

@@ -12,12 +12,9 @@ config and every figure as SVG. Pure functions; no Streamlit.
 
 from __future__ import annotations
 
-import html
 import importlib.metadata
 import io
 import json
-import os
-import platform
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +24,8 @@ from typing import Any, Literal
 import pandas as pd
 import plotly.graph_objects as go
 
-from rec_app.compare.groups import RunGroup, flatten_config, seedless_config
+from rec_app.compare.equal_budget import warm_start_display, warm_start_table
+from rec_app.compare.groups import RunGroup
 from rec_app.compare.table import (
     TABLE_METRICS,
     GroupComparison,
@@ -37,10 +35,10 @@ from rec_app.compare.table import (
     summary_table,
 )
 from rec_app.compare.text import differences_display, summary_display, verdict_sentences
-from rec_app.compare.equal_budget import warm_start_display, warm_start_settings, warm_start_table
 from rec_app.figures import Style, export_images, metric_bars, run_colours, segment_bars, training_curves
-from rec_app.i18n import part_metric_label, t
-from rec_app.runs.model_names import model_display_name
+from rec_app.i18n import t
+from rec_app.report.html import _CSS, _PRINT_JS, _esc, _figure_html, _markdown, _table
+from rec_app.report.tables import _config_table, _environment_table, _runs_table
 
 __all__ = ["ReportFigure", "ReportInputs", "Report", "SECTIONS", "build_report", "report_zip"]
 
@@ -55,23 +53,6 @@ SECTIONS: tuple[str, ...] = (
     "protocol",
     "environment",
 )
-_ENV_KEYS = (
-    "python",
-    "platform",
-    "rec_core",
-    "code",
-    "torch",
-    "transformers",
-    "peft",
-    "numpy",
-    "pandas",
-    "device",
-    "cpu_count",
-    "torch_threads",
-    "cuda_version",
-    "cuda_device",
-)
-_PACKAGES = ("torch", "transformers", "peft", "numpy", "pandas", "plotly", "streamlit")
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,183 +96,97 @@ class Report:
     configs: dict[str, dict[str, Any]]  # run id -> config.json
 
 
-def _esc(value: object) -> str:
-    return html.escape("–" if value is None else str(value))
-
-
-def _table(frame: pd.DataFrame, bold_rows: Sequence[bool] | None = None) -> str:
-    head = "".join(f"<th>{_esc(c)}</th>" for c in frame.columns)
-    rows = []
-    for i, row in enumerate(frame.itertuples(index=False)):
-        cls = ' class="differs"' if bold_rows is not None and bold_rows[i] else ""
-        rows.append(f"<tr{cls}>" + "".join(f"<td>{_esc(v)}</td>" for v in row) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
-def _runs_table(groups: Sequence[RunGroup], lang: str) -> pd.DataFrame:
-    label = part_metric_label("ndcg@10", "test", lang)
-    records = [
-        {
-            t("col.group", lang): g.name,
-            t("report.col_what", lang): model_display_name(r.config, lang),
-            t("report.col_run", lang): r.run_id,
-            t("col.seed", lang): r.seed,
-            t("report.col_state", lang): t(f"state.{r.state}", lang, default=r.state),
-            t("col.best_epoch", lang): r.best_text or "–",
-            t("col.ended", lang): r.completion.get("summary") or "–",
-            label: f"{r.metrics['ndcg@10']:.4f}" if "ndcg@10" in r.metrics else "–",
-        }
-        for g in groups
-        for r in g.runs
-    ]
-    return pd.DataFrame.from_records(records)
-
-
-def _relevant(flat: dict[str, Any]) -> dict[str, Any]:
-    """A flattened config without the data fields its dataset does not read (`synthetic_*` for
-    MovieLens, `csv_*` for anything but a CSV upload)."""
-    name = str(flat.get("data.name", ""))
-
-    def used(key: str) -> bool:
-        field = key.removeprefix("data.")
-        if field.startswith("synthetic_"):
-            return name == "synthetic"
-        if field.startswith("csv_"):
-            return name == "csv"
-        return True
-
-    return {k: v for k, v in flat.items() if not k.startswith("data.") or used(k)}
-
-
-def _config_table(
-    groups: Sequence[RunGroup], lang: str, read: Callable[[str], dict[str, Any] | None] = lambda _: None
-) -> tuple[pd.DataFrame, list[bool]]:
-    """Setting x group (seedless configs, flattened, without data fields the dataset does not
-    read; then the warm-start source: the MF run and how it was trained; then what the results
-    record beyond the config that changes numbers: processes, backbone identity, training code,
-    `result.*`); which rows differ between groups."""
-    flat = [
-        {
-            **_relevant(flatten_config(seedless_config(g.runs[0].config))),
-            **warm_start_settings(g, read),
-            **{f"result.{k}": v for k, v in flatten_config(g.runs[0].setting).items()},
-        }
-        if g.runs
-        else {}
-        for g in groups
-    ]
-    keys = list(dict.fromkeys(k for f in flat for k in f))
-
-    def shown(v: object) -> str:
-        return json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else ("–" if v is None else str(v))
-
-    frame = pd.DataFrame(
-        {t("report.col_setting", lang): keys, **{g.name: [shown(f.get(k)) for k in keys] for g, f in zip(groups, flat)}}
-    )
-    differs = [len({shown(f.get(k)) for f in flat}) > 1 for k in keys]
-    return frame, differs
-
-
-def _this_machine() -> dict[str, str]:
-    out = {"python": platform.python_version(), "platform": platform.platform(), "cpu_count": str(os.cpu_count())}
-    for name in ("rec_core", *_PACKAGES):
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return out
-
-
-def _environment_table(
-    groups: Sequence[RunGroup], results: Mapping[str, dict[str, Any] | None], lang: str
-) -> pd.DataFrame:
-    """One column per distinct recorded environment (headed by its runs), then this machine."""
-    columns: dict[str, dict[str, Any]] = {}
-    runs_of: dict[str, list[str]] = {}
-    for g in groups:
-        for r in g.runs:
-            env = (results.get(r.run_id) or {}).get("environment")
-            if not isinstance(env, dict):
-                continue
-            key = json.dumps(env, sort_keys=True, default=str)
-            columns.setdefault(key, env)
-            runs_of.setdefault(key, []).append(r.run_id)
-    here = _this_machine()
-    keys = [k for k in _ENV_KEYS if any(k in env for env in columns.values()) or k in here]
-    keys += [k for k in here if k not in keys]
-    frame = pd.DataFrame({t("report.col_setting", lang): [t(f"report.env.{k}", lang, default=k) for k in keys]})
-    for key, env in columns.items():
-        runs = runs_of[key]
-        head = ", ".join(runs[:3]) + (f" (+{len(runs) - 3})" if len(runs) > 3 else "")
-        frame[head] = ["–" if env.get(k) is None else str(env.get(k)) for k in keys]
-    frame[t("report.this_machine", lang)] = [here.get(k, "–") for k in keys]
-    return frame
-
-
-def _figure_html(fig: go.Figure, name: str) -> str:
-    return fig.to_html(
-        full_html=False,
-        include_plotlyjs=False,
-        div_id=f"fig-{name}",
-        default_width="100%",
-        config={"displaylogo": False, "responsive": True},
-    )
-
-
-_CSS = """
-body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "PingFang SC", Arial, sans-serif;
-       color: #222; margin: 0 auto; max-width: 1180px; padding: 24px 32px; line-height: 1.45; }
-h1 { font-size: 28px; margin-bottom: 4px; } h2 { font-size: 21px; border-bottom: 2px solid #0072B2;
-  padding-bottom: 4px; margin-top: 36px; } h3 { font-size: 16px; margin: 18px 0 6px; }
-p.meta, p.note { color: #555; font-size: 13px; }
-table { border-collapse: collapse; font-size: 12px; margin: 8px 0 14px; width: 100%; }
-th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
-th { background: #eef3f8; } tr.differs td { font-weight: bold; background: #fff7e0; }
-nav ol { columns: 2; font-size: 14px; } .figure { margin: 10px 0 22px; break-inside: avoid; }
-.figure .caption { font-size: 13px; color: #444; margin: 2px 0 4px; }
-@page { size: A4; margin: 12mm; }
-@media print { body { max-width: none; padding: 0; } nav, .print-hint { display: none; }
-  h2 { break-after: avoid; } section { break-before: auto; } table { font-size: 10px; } }
-"""
 # Plotly sizes a figure to its box when drawn; a printed page is narrower than the window.
-_PRINT_JS = """
-window.addEventListener('beforeprint', function () {
-  document.querySelectorAll('.js-plotly-plot').forEach(function (p) { Plotly.Plots.resize(p); });
-});
-"""
+
+
+_TITLES = {s: f"report.s_{s}" for s in SECTIONS}
 
 
 def build_report(inputs: ReportInputs, lang: str, now: datetime | None = None) -> Report:
-    """The report of `inputs` in `lang` (see the module docstring)."""
-    import plotly.offline
-
+    """The report of `inputs` in `lang` (see the module doc); `now` stamps it (default: now)."""
     style = Style(lang, inputs.presentation)
     groups = list(inputs.groups)
     ref = inputs.reference
-    colours = run_colours([g.name for g in groups])
-    read = inputs.results.get
-    random = random_reference(ref, read) if ref is not None else {}
+    random = random_reference(ref, inputs.results.get) if ref is not None else {}
     summary = summary_table(groups, TABLE_METRICS)
     diffs = differences_table(list(inputs.comparisons), random)
+    tables, differs = _tables(inputs, lang, summary, diffs, random)
+    figures, extras = _figures(inputs, style, summary)
+
+    def figure_block(name: str, caption: str = "") -> str:
+        cap = f'<p class="caption">{_esc(caption)}</p>' if caption else ""
+        return f'<div class="figure">{cap}{_figure_html(figures[name], name)}</div>'
+
+    def extra_blocks(kind: str, none_key: str) -> str:
+        if not extras[kind]:
+            return _note(t(none_key, lang))
+        return "".join(
+            figure_block(n, c) if f is not None else _note(f"{c}: {t('report.no_figure', lang)}")
+            for n, f, c in extras[kind]
+        )
+
+    no_figure = _note(t("report.no_figure", lang))
+    splits = sorted({str(r.split) for g in groups for r in g.runs})
+    body = {
+        "runs": _note(t("report.runs_note", lang))
+        + _table(tables["runs"])
+        + _table(tables["configs"], differs)
+        + (_h3(t("compare.warm_sources", lang)) + _table(tables["warm_starts"]) if "warm_starts" in tables else ""),
+        "comparison": _comparison_html(inputs, lang, tables, bool(random), not diffs.empty) + figure_block("metrics"),
+        "segments": "".join(figure_block(n) for n in figures if n.startswith("segments-")) or no_figure,
+        "curves": _note(t("report.curves_note", lang)) + figure_block("training-curves")
+        if "training-curves" in figures
+        else no_figure,
+        "attention": extra_blocks("attention", "report.none_attention"),
+        "projections": extra_blocks("projection", "report.none_projection"),
+        "protocol": "<p>"
+        + _esc(t("report.protocol", lang, splits=", ".join(t(f"split.{s}", lang, default=s) for s in splits) or "–"))
+        + "</p>",
+        "environment": _note(t("report.environment_note", lang)) + _table(tables["environment"]),
+    }
+    configs = {r.run_id: r.config for g in groups for r in g.runs}
+    return Report(_page(inputs, lang, body, now), lang, figures, tables, configs)
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{_esc(text)}</p>'
+
+
+def _h3(text: str) -> str:
+    return f"<h3>{_esc(text)}</h3>"
+
+
+def _tables(
+    inputs: ReportInputs, lang: str, summary: pd.DataFrame, diffs: pd.DataFrame, random: dict[str, float]
+) -> tuple[dict[str, pd.DataFrame], list[bool]]:
+    """The report's tables as shown, by file stem, and which config rows differ between groups."""
+    groups, ref, read = list(inputs.groups), inputs.reference, inputs.results.get
     tables: dict[str, pd.DataFrame] = {
         "runs": _runs_table(groups, lang),
         "summary": summary_display(summary, inputs.metrics, lang, random, len(ref.runs) if ref else 0),
         "differences": differences_display(diffs, inputs.metrics, lang),
     }
-    configs = {r.run_id: r.config for g in groups for r in g.runs}
-    config_frame, differs = _config_table(groups, lang, read)
-    tables["configs"] = config_frame
+    tables["configs"], differs = _config_table(groups, lang, read)
     warm = warm_start_table(groups, read)
     if not warm.empty:
         tables["warm_starts"] = warm_start_display(warm, lang)
-    controls = list(inputs.control_comparisons)
-    control_diffs = differences_table(controls)
+    control_diffs = differences_table(list(inputs.control_comparisons))
     if not control_diffs.empty:
         tables["differences_control"] = differences_display(control_diffs, inputs.metrics, lang)
     tables["environment"] = _environment_table(groups, inputs.results, lang)
+    return tables, differs
 
+
+Extras = dict[str, list[tuple[str, go.Figure | None, str]]]
+
+
+def _figures(inputs: ReportInputs, style: Style, summary: pd.DataFrame) -> tuple[dict[str, go.Figure], Extras]:
+    """The report's figures by file stem, and the analysis figures by kind as (name, figure or
+    None when it could not be drawn, caption)."""
+    groups = list(inputs.groups)
+    colours = run_colours([g.name for g in groups])
     figures: dict[str, go.Figure] = {"metrics": metric_bars(summary, inputs.metrics, style, colours=colours)}
-    segments = segment_table(groups, read, inputs.segment_metric)
+    segments = segment_table(groups, inputs.results.get, inputs.segment_metric)
     for kind in ("item", "user"):
         if (segments["kind"] == kind).any():
             figures[f"segments-{kind}"] = segment_bars(segments, inputs.segment_metric, kind, style, colours=colours)
@@ -300,7 +195,7 @@ def build_report(inputs: ReportInputs, lang: str, now: datetime | None = None) -
         figures["training-curves"] = training_curves(
             inputs.histories, style, colours={k: v for k, v in curve_colours.items() if v}
         )
-    extras: dict[str, list[tuple[str, go.Figure | None, str]]] = {"attention": [], "projection": []}
+    extras: Extras = {"attention": [], "projection": []}
     for extra in inputs.extras:
         try:
             fig: go.Figure | None = extra.build(style)
@@ -309,102 +204,51 @@ def build_report(inputs: ReportInputs, lang: str, now: datetime | None = None) -
         name = extra.name if extra.name not in figures else f"{extra.name}-{len(figures)}"
         if fig is not None:
             figures[name] = fig
-        extras[extra.kind].append((name, fig, extra.caption(lang)))
+        extras[extra.kind].append((name, fig, extra.caption(style.lang)))
+    return figures, extras
 
-    def figure_block(name: str, caption: str = "") -> str:
-        cap = f'<p class="caption">{_esc(caption)}</p>' if caption else ""
-        return f'<div class="figure">{cap}{_figure_html(figures[name], name)}</div>'
 
-    def extra_blocks(kind: str, none_key: str) -> str:
-        if not extras[kind]:
-            return f'<p class="note">{_esc(t(none_key, lang))}</p>'
-        return "".join(
-            figure_block(n, c)
-            if f is not None
-            else f'<p class="note">{_esc(c)}: {_esc(t("report.no_figure", lang))}</p>'
-            for n, f, c in extras[kind]
-        )
-
-    sentences = verdict_sentences(list(inputs.comparisons), inputs.metrics, lang)
-    splits = sorted({str(r.split) for g in groups for r in g.runs})
-    body: dict[str, str] = {}
-    body["runs"] = (
-        f'<p class="note">{_esc(t("report.runs_note", lang))}</p>'
-        + _table(tables["runs"])
-        + _table(config_frame, differs)
-        + (
-            f"<h3>{_esc(t('compare.warm_sources', lang))}</h3>" + _table(tables["warm_starts"])
-            if not warm.empty
-            else ""
-        )
-    )
-    comparison = [
+def _comparison_html(
+    inputs: ReportInputs, lang: str, tables: Mapping[str, pd.DataFrame], random: bool, any_difference: bool
+) -> str:
+    """The comparison section before its figure: the rule, the summary, the verdicts, the
+    differences to the reference and the equal-budget controls."""
+    out = [
         f"<p>{_markdown(t('compare.rule', lang))}</p>",
         _table(tables["summary"]),
         f'<p class="note">{_esc(t("compare.table_note", lang))}'
         + (f" {_esc(t('compare.random_note', lang))}" if random else "")
         + "</p>",
     ]
+    sentences = verdict_sentences(list(inputs.comparisons), inputs.metrics, lang)
     if sentences:
-        comparison.append(
-            f"<h3>{_esc(t('report.verdicts', lang))}</h3><ul>"
-            + "".join(f"<li>{_markdown(s)}</li>" for s in sentences)
-            + "</ul>"
-        )
+        out.append(_h3(t("report.verdicts", lang)) + "<ul>" + "".join(f"<li>{_markdown(s)}</li>" for s in sentences))
+        out.append("</ul>")
     for gc in inputs.comparisons:
         if gc.error:
-            comparison.append(
-                f'<p class="note">{_esc(t("compare.cannot_pair", lang, group=gc.group, error=gc.error))}</p>'
-            )
-    if ref is not None and not diffs.empty:
-        comparison.append(
-            f"<h3>{_esc(t('report.differences', lang, reference=ref.name))}</h3>" + _table(tables["differences"])
-        )
+            out.append(_note(t("compare.cannot_pair", lang, group=gc.group, error=gc.error)))
+    if inputs.reference is not None and any_difference:
+        out.append(_h3(t("report.differences", lang, reference=inputs.reference.name)) + _table(tables["differences"]))
     else:
-        comparison.append(f'<p class="note">{_esc(t("report.no_differences", lang))}</p>')
+        out.append(_note(t("report.no_differences", lang)))
+    controls = list(inputs.control_comparisons)
     if controls or inputs.missing_controls:
-        comparison.append(
-            f"<h3>{_esc(t('compare.control_heading', lang))}</h3><p>{_markdown(t('compare.control_rule', lang))}</p>"
-        )
+        out.append(_h3(t("compare.control_heading", lang)) + f"<p>{_markdown(t('compare.control_rule', lang))}</p>")
         control_sentences = verdict_sentences(controls, inputs.metrics, lang)
         if control_sentences:
-            comparison.append("<ul>" + "".join(f"<li>{_markdown(s)}</li>" for s in control_sentences) + "</ul>")
+            out.append("<ul>" + "".join(f"<li>{_markdown(s)}</li>" for s in control_sentences) + "</ul>")
         if "differences_control" in tables:
-            comparison.append(_table(tables["differences_control"]))
+            out.append(_table(tables["differences_control"]))
         for name in inputs.missing_controls:
-            comparison.append(f'<p class="note">{_markdown(t("compare.no_control", lang, group=name))}</p>')
-    comparison.append(figure_block("metrics"))
-    body["comparison"] = "".join(comparison)
-    body["segments"] = (
-        "".join(figure_block(n) for n in figures if n.startswith("segments-"))
-        or f'<p class="note">{_esc(t("report.no_figure", lang))}</p>'
-    )
-    body["curves"] = (
-        f'<p class="note">{_esc(t("report.curves_note", lang))}</p>' + figure_block("training-curves")
-        if "training-curves" in figures
-        else f'<p class="note">{_esc(t("report.no_figure", lang))}</p>'
-    )
-    body["attention"] = extra_blocks("attention", "report.none_attention")
-    body["projections"] = extra_blocks("projection", "report.none_projection")
-    body["protocol"] = (
-        "<p>"
-        + _esc(t("report.protocol", lang, splits=", ".join(t(f"split.{s}", lang, default=s) for s in splits) or "–"))
-        + "</p>"
-    )
-    body["environment"] = f'<p class="note">{_esc(t("report.environment_note", lang))}</p>' + _table(
-        tables["environment"]
-    )
-    titles = {
-        "runs": "report.s_runs",
-        "comparison": "report.s_comparison",
-        "segments": "report.s_segments",
-        "curves": "report.s_curves",
-        "attention": "report.s_attention",
-        "projections": "report.s_projections",
-        "protocol": "report.s_protocol",
-        "environment": "report.s_environment",
-    }
+            out.append(f'<p class="note">{_markdown(t("compare.no_control", lang, group=name))}</p>')
+    return "".join(out)
 
+
+def _page(inputs: ReportInputs, lang: str, body: Mapping[str, str], now: datetime | None) -> str:
+    """The whole HTML page: head (plotly.js inline), title, stamp, contents and the sections."""
+    import plotly.offline
+
+    groups, ref = list(inputs.groups), inputs.reference
     when = (now or datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M")
     try:
         version = importlib.metadata.version("rec_core")
@@ -420,9 +264,9 @@ def build_report(inputs: ReportInputs, lang: str, now: datetime | None = None) -
         groups=len(groups),
         reference=ref.name if ref is not None else t("report.no_reference", lang),
     )
-    nav = "".join(f'<li><a href="#{s}">{_esc(t(titles[s], lang))}</a></li>' for s in SECTIONS)
-    sections = "".join(f'<section id="{s}"><h2>{_esc(t(titles[s], lang))}</h2>{body[s]}</section>' for s in SECTIONS)
-    page = (
+    nav = "".join(f'<li><a href="#{s}">{_esc(t(_TITLES[s], lang))}</a></li>' for s in SECTIONS)
+    sections = "".join(f'<section id="{s}"><h2>{_esc(t(_TITLES[s], lang))}</h2>{body[s]}</section>' for s in SECTIONS)
+    return (
         f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_esc(t('report.heading', lang))}: {_esc(models)}</title><style>{_CSS}</style>"
@@ -432,13 +276,6 @@ def build_report(inputs: ReportInputs, lang: str, now: datetime | None = None) -
         f"<nav><h3>{_esc(t('report.contents', lang))}</h3><ol>{nav}</ol></nav>{sections}"
         f"<script>{_PRINT_JS}</script></body></html>"
     )
-    return Report(page, lang, figures, tables, configs)
-
-
-def _markdown(text: str) -> str:
-    """The few markdown marks our sentences use (**bold**), escaped otherwise."""
-    parts = html.escape(text).split("**")
-    return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
 
 
 def report_zip(report: Report, images: bool = True) -> bytes:
