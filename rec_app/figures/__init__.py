@@ -1,7 +1,7 @@
 """Every plotly figure of the app, in one visual style, with every label from `rec_app.i18n`.
 
 `style`: the style (`Style`), palette and the runs' figures (metric bars, segment bars,
-training curves) and image export; `analysis`: attention heatmaps, projections and histograms
+training curves); `export`: figures as PNG / SVG files; `analysis`: attention heatmaps, projections and histograms
 of the analysis pages. Everything public is importable from `rec_app.figures`.
 """
 
@@ -16,16 +16,13 @@ from rec_app.figures.analysis import (
     field_name,
     projection_figure,
 )
+from rec_app.figures.export import EXPORT_ATTEMPTS, chart_config, export_images, export_zip
 from rec_app.figures.style import (
     DASHES,
-    EXPORT_ATTEMPTS,
     FONT_FAMILY,
     PALETTE,
     SLIDE,
     Style,
-    chart_config,
-    export_images,
-    export_zip,
     metric_bars,
     run_colours,
     segment_bars,

@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -93,6 +95,60 @@ def _heat_rows(view: TokenView, lang: str) -> list[str]:
     return [t("an.head_n", lang, n=h + 1) for h in range(view.n_heads)] + [t("an.mean", lang)]
 
 
+def _add_heatmap(fig: go.Figure, v: TokenView, r: int, style: Style) -> None:
+    """Draw one entity's heads x tokens heatmap (and its mean row) into row `r` of `fig`."""
+    lang = style.lang
+    z = np.vstack([v.weights, v.mean[None, :]])
+    fields = [field_name(f, lang) for f in v.fields]
+    custom = np.empty(z.shape + (2,), dtype=object)
+    custom[..., 0] = np.array(v.tokens, dtype=object)[None, :]
+    custom[..., 1] = np.array(fields, dtype=object)[None, :]
+    fig.add_trace(
+        go.Heatmap(
+            z=z,
+            x=list(range(len(v.tokens))),
+            y=_heat_rows(v, lang),
+            customdata=custom,
+            coloraxis="coloraxis",
+            xgap=1,
+            ygap=1,
+            hovertemplate=("<b>%{customdata[0]}</b> · %{customdata[1]}<br>%{y}: %{z:.3f}<extra></extra>"),
+        ),
+        row=r,
+        col=1,
+    )
+    long = len(v.tokens) > 14 or max((len(s) for s in v.tokens), default=0) > 8
+    fig.update_xaxes(
+        tickmode="array",
+        tickvals=list(range(len(v.tokens))),
+        ticktext=[_tick(tok, f) for tok, f in zip(v.tokens, v.fields)],
+        tickangle=-55 if long else 0,
+        showgrid=False,
+        row=r,
+        col=1,
+    )
+    fig.update_yaxes(autorange="reversed", showgrid=False, row=r, col=1)
+    # A line between the heads and their mean: the mean row is a summary, not a head.
+    fig.add_hline(y=v.n_heads - 0.5, line={"color": "#333", "width": 1 + style.presentation}, row=r, col=1)
+
+
+def _add_field_legend(fig: go.Figure, views: Sequence[TokenView], lang: str) -> None:
+    """A legend of the field colours used by the token labels (markers only; no data)."""
+    for field in ordered_fields([f for v in views for f in v.fields]):
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=field_name(field, lang),
+                hoverinfo="skip",
+                marker={"symbol": "square", "size": 12, "color": FIELD_COLOURS.get(field, "#444")},
+            ),
+            row=1,
+            col=1,
+        )
+
+
 def attention_heatmaps(
     views: Sequence[TokenView],
     style: Style,
@@ -119,52 +175,8 @@ def attention_heatmaps(
     )
     top = zmax if zmax is not None else max(float(np.vstack([v.weights, v.mean]).max()) for v in views)
     for r, v in enumerate(views, start=1):
-        z = np.vstack([v.weights, v.mean[None, :]])
-        fields = [field_name(f, lang) for f in v.fields]
-        custom = np.empty(z.shape + (2,), dtype=object)
-        custom[..., 0] = np.array(v.tokens, dtype=object)[None, :]
-        custom[..., 1] = np.array(fields, dtype=object)[None, :]
-        fig.add_trace(
-            go.Heatmap(
-                z=z,
-                x=list(range(len(v.tokens))),
-                y=_heat_rows(v, lang),
-                customdata=custom,
-                coloraxis="coloraxis",
-                xgap=1,
-                ygap=1,
-                hovertemplate=("<b>%{customdata[0]}</b> · %{customdata[1]}<br>%{y}: %{z:.3f}<extra></extra>"),
-            ),
-            row=r,
-            col=1,
-        )
-        long = len(v.tokens) > 14 or max((len(s) for s in v.tokens), default=0) > 8
-        fig.update_xaxes(
-            tickmode="array",
-            tickvals=list(range(len(v.tokens))),
-            ticktext=[_tick(tok, f) for tok, f in zip(v.tokens, v.fields)],
-            tickangle=-55 if long else 0,
-            showgrid=False,
-            row=r,
-            col=1,
-        )
-        fig.update_yaxes(autorange="reversed", showgrid=False, row=r, col=1)
-        # A line between the heads and their mean: the mean row is a summary, not a head.
-        fig.add_hline(y=v.n_heads - 0.5, line={"color": "#333", "width": 1 + style.presentation}, row=r, col=1)
-    # A legend of the field colours used by the token labels (markers only; no data).
-    for field in ordered_fields([f for v in views for f in v.fields]):
-        fig.add_trace(
-            go.Scatter(
-                x=[None],
-                y=[None],
-                mode="markers",
-                name=field_name(field, lang),
-                hoverinfo="skip",
-                marker={"symbol": "square", "size": 12, "color": FIELD_COLOURS.get(field, "#444")},
-            ),
-            row=1,
-            col=1,
-        )
+        _add_heatmap(fig, v, r, style)
+    _add_field_legend(fig, views, lang)
     fig.update_layout(
         showlegend=True,
         legend={
@@ -260,6 +272,89 @@ def _category(colour: str, value: object, lang: str) -> str:
     return str(value)
 
 
+def _continuous_traces(
+    fig: go.Figure,
+    panels: Sequence[tuple[str, np.ndarray]],
+    attributes: pd.DataFrame,
+    colour: str,
+    marker: dict[str, Any],
+    hover: str,
+    lang: str,
+) -> None:
+    """`projection_figure`'s points coloured by a continuous attribute on one colour axis (log for counts)."""
+    labels = attributes["label"].astype(str).to_numpy()
+    colour_name = t(f"an.colour.{colour}", lang, default=colour)
+    raw = pd.to_numeric(attributes[colour], errors="coerce").to_numpy(dtype="float64")
+    logged = colour in ("popularity", "activity")  # counts span orders of magnitude
+    shown = log_scale(np.nan_to_num(raw)) if logged else raw
+    text = np.array(["–" if np.isnan(x) else f"{x:.0f}" for x in raw], dtype=object)
+    for c, (_, xy) in enumerate(panels, start=1):
+        fig.add_trace(
+            go.Scatter(
+                x=xy[:, 0],
+                y=xy[:, 1],
+                mode="markers",
+                showlegend=False,
+                hovertemplate=hover,
+                customdata=np.stack([labels, text], axis=1),
+                marker={**marker, "color": shown, "coloraxis": "coloraxis"},
+            ),
+            row=1,
+            col=c,
+        )
+    bar: dict[str, object] = {
+        "title": {"text": colour_name + (f" ({t('an.log_scale', lang)})" if logged else ""), "side": "right"}
+    }
+    if logged:
+        ticks = nice_log_ticks(float(np.nanmax(raw)) if np.isfinite(raw).any() else 1.0)
+        bar.update(tickmode="array", tickvals=log_scale(ticks).tolist(), ticktext=[str(v) for v in ticks])
+    finite = shown[np.isfinite(shown)]
+    fig.update_layout(
+        coloraxis={
+            "colorscale": "Viridis",
+            "colorbar": bar,
+            "cmin": float(finite.min()) if finite.size else 0.0,
+            "cmax": float(finite.max()) if finite.size else 1.0,
+        }
+    )
+
+
+def _category_traces(
+    fig: go.Figure,
+    panels: Sequence[tuple[str, np.ndarray]],
+    attributes: pd.DataFrame,
+    colour: str,
+    marker: dict[str, Any],
+    hover: str,
+    lang: str,
+) -> None:
+    """`projection_figure`'s points coloured by category, one legend entry per category."""
+    labels = attributes["label"].astype(str).to_numpy()
+    colour_name = t(f"an.colour.{colour}", lang, default=colour)
+    cats = np.array([_category(colour, v, lang) for v in attributes[colour]], dtype=object)
+    colours = category_colours(pd.Series(cats))
+    for cat, col in colours.items():
+        members = cats == cat
+        name = cat if col != _OTHER else t("an.other", lang)
+        for c, (_, xy) in enumerate(panels, start=1):
+            fig.add_trace(
+                go.Scatter(
+                    x=xy[members, 0],
+                    y=xy[members, 1],
+                    mode="markers",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=c == 1 and (col != _OTHER or cat == next(k for k, v in colours.items() if v == _OTHER)),
+                    marker={**marker, "color": col},
+                    hovertemplate=hover,
+                    customdata=np.stack([labels[members], cats[members]], axis=1),
+                ),
+                row=1,
+                col=c,
+            )
+    fig.update_layout(legend={"title": {"text": colour_name}, "itemsizing": "constant"})
+
+
 def projection_figure(
     panels: Sequence[tuple[str, np.ndarray]],
     attributes: pd.DataFrame,
@@ -274,68 +369,13 @@ def projection_figure(
     its title and frame in that run's colour."""
     lang = style.lang
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[0] for p in panels], horizontal_spacing=0.04)
-    labels = attributes["label"].astype(str).to_numpy()
     colour_name = t(f"an.colour.{colour}", lang, default=colour)
     marker = {"size": 8 if style.presentation else 5, "opacity": 0.8, "line": {"width": 0}}
     hover = "%{customdata[0]}<br>" + html.escape(colour_name) + ": %{customdata[1]}<extra></extra>"
     if colour in CONTINUOUS:
-        raw = pd.to_numeric(attributes[colour], errors="coerce").to_numpy(dtype="float64")
-        logged = colour in ("popularity", "activity")  # counts span orders of magnitude
-        shown = log_scale(np.nan_to_num(raw)) if logged else raw
-        text = np.array(["–" if np.isnan(x) else f"{x:.0f}" for x in raw], dtype=object)
-        for c, (_, xy) in enumerate(panels, start=1):
-            fig.add_trace(
-                go.Scatter(
-                    x=xy[:, 0],
-                    y=xy[:, 1],
-                    mode="markers",
-                    showlegend=False,
-                    hovertemplate=hover,
-                    customdata=np.stack([labels, text], axis=1),
-                    marker={**marker, "color": shown, "coloraxis": "coloraxis"},
-                ),
-                row=1,
-                col=c,
-            )
-        bar: dict[str, object] = {
-            "title": {"text": colour_name + (f" ({t('an.log_scale', lang)})" if logged else ""), "side": "right"}
-        }
-        if logged:
-            ticks = nice_log_ticks(float(np.nanmax(raw)) if np.isfinite(raw).any() else 1.0)
-            bar.update(tickmode="array", tickvals=log_scale(ticks).tolist(), ticktext=[str(v) for v in ticks])
-        finite = shown[np.isfinite(shown)]
-        fig.update_layout(
-            coloraxis={
-                "colorscale": "Viridis",
-                "colorbar": bar,
-                "cmin": float(finite.min()) if finite.size else 0.0,
-                "cmax": float(finite.max()) if finite.size else 1.0,
-            }
-        )
+        _continuous_traces(fig, panels, attributes, colour, marker, hover, lang)
     else:
-        cats = np.array([_category(colour, v, lang) for v in attributes[colour]], dtype=object)
-        colours = category_colours(pd.Series(cats))
-        for cat, col in colours.items():
-            members = cats == cat
-            name = cat if col != _OTHER else t("an.other", lang)
-            for c, (_, xy) in enumerate(panels, start=1):
-                fig.add_trace(
-                    go.Scatter(
-                        x=xy[members, 0],
-                        y=xy[members, 1],
-                        mode="markers",
-                        name=name,
-                        legendgroup=name,
-                        showlegend=c == 1
-                        and (col != _OTHER or cat == next(k for k, v in colours.items() if v == _OTHER)),
-                        marker={**marker, "color": col},
-                        hovertemplate=hover,
-                        customdata=np.stack([labels[members], cats[members]], axis=1),
-                    ),
-                    row=1,
-                    col=c,
-                )
-        fig.update_layout(legend={"title": {"text": colour_name}, "itemsizing": "constant"})
+        _category_traces(fig, panels, attributes, colour, marker, hover, lang)
     for c, (subtitle, _) in enumerate(panels, start=1):
         own = (run_colours or {}).get(subtitle)
         if own is not None:  # the run's colour, as in the page's other charts

@@ -9,11 +9,7 @@ reusing one headless Chromium for all of them.
 
 from __future__ import annotations
 
-import io
 import math
-import os
-import shutil
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,9 +28,6 @@ __all__ = [
     "metric_bars",
     "segment_bars",
     "training_curves",
-    "chart_config",
-    "export_images",
-    "export_zip",
 ]
 
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, Arial, sans-serif"
@@ -249,6 +242,86 @@ def segment_bars(
     )
 
 
+def _run_traces(
+    name: str,
+    history: Sequence[dict[str, Any]],
+    color: str,
+    dash: str,
+    single: bool,
+    mode: str,
+    style: Style,
+    metric: str,
+) -> list[dict[str, Any]]:
+    """One run's traces of `training_curves`: its loss parts (left panel) and validation `metric` (right)."""
+    data: list[dict[str, Any]] = []
+    epochs = [h.get("epoch") for h in history]
+    parts = sorted({k for h in history for k in (h.get("loss") or {})}, key=lambda k: (k == "total", k))
+    if not single or len(parts) <= 2:  # one part besides the total equals the total: draw it once
+        parts = [p for p in parts if p == "total"] or parts
+    for j, part in enumerate(parts):
+        data.append(
+            {
+                "type": "scatter",
+                "mode": mode,
+                "x": epochs,
+                "y": [(h.get("loss") or {}).get(part) for h in history],
+                "name": t(f"loss.{part}", style.lang, default=part) if single else name,
+                "legendgroup": name,
+                "line": {
+                    "color": PALETTE[j % len(PALETTE)] if single else color,
+                    "width": style.line,
+                    "dash": "solid" if single else dash,
+                },
+                "marker": {"size": style.marker},
+                "xaxis": "x",
+                "yaxis": "y",
+            }
+        )
+    valid = [(h.get("epoch"), (h.get("valid") or {}).get(metric)) for h in history if h.get("valid")]
+    data.append(
+        {
+            "type": "scatter",
+            "mode": mode,
+            "x": [e for e, _ in valid],
+            "y": [v for _, v in valid],
+            "name": metric_label(metric, style.lang) if single else name,
+            "legendgroup": name,
+            "showlegend": single,
+            "line": {
+                "color": PALETTE[3] if single else color,
+                "width": style.line,
+                "dash": "solid" if single else dash,
+            },
+            "marker": {"size": style.marker},
+            "xaxis": "x2",
+            "yaxis": "y2",
+        }
+    )
+    return data
+
+
+def _panel_titles(style: Style, metric: str) -> list[dict[str, Any]]:
+    """The two panels' titles of `training_curves`, as annotations."""
+    return [
+        {
+            "text": text,
+            "x": x,
+            "y": 1.0,
+            "xref": "paper",
+            "yref": "paper",
+            "xanchor": "center",
+            "yanchor": "bottom",
+            "showarrow": False,
+            "font": {"size": style.font + 1},
+            "yshift": 6,
+        }
+        for x, text in (
+            (0.22, t("fig.loss", style.lang)),
+            (0.78, t("fig.valid_metric", style.lang, metric=metric_label(metric, style.lang))),
+        )
+    ]
+
+
 def training_curves(
     histories: Mapping[str, Sequence[dict[str, Any]]],
     style: Style,
@@ -271,74 +344,14 @@ def training_curves(
         color = _colour_of(colours, name, i)
         dash = DASHES[used.get(color, 0) % len(DASHES)]
         used[color] = used.get(color, 0) + 1
-        epochs = [h.get("epoch") for h in history]
-        parts = sorted({k for h in history for k in (h.get("loss") or {})}, key=lambda k: (k == "total", k))
-        if not single or len(parts) <= 2:  # one part besides the total equals the total: draw it once
-            parts = [p for p in parts if p == "total"] or parts
-        for j, part in enumerate(parts):
-            data.append(
-                {
-                    "type": "scatter",
-                    "mode": mode,
-                    "x": epochs,
-                    "y": [(h.get("loss") or {}).get(part) for h in history],
-                    "name": t(f"loss.{part}", style.lang, default=part) if single else name,
-                    "legendgroup": name,
-                    "line": {
-                        "color": PALETTE[j % len(PALETTE)] if single else color,
-                        "width": style.line,
-                        "dash": "solid" if single else dash,
-                    },
-                    "marker": {"size": style.marker},
-                    "xaxis": "x",
-                    "yaxis": "y",
-                }
-            )
-        valid = [(h.get("epoch"), (h.get("valid") or {}).get(metric)) for h in history if h.get("valid")]
-        data.append(
-            {
-                "type": "scatter",
-                "mode": mode,
-                "x": [e for e, _ in valid],
-                "y": [v for _, v in valid],
-                "name": metric_label(metric, style.lang) if single else name,
-                "legendgroup": name,
-                "showlegend": single,
-                "line": {
-                    "color": PALETTE[3] if single else color,
-                    "width": style.line,
-                    "dash": "solid" if single else dash,
-                },
-                "marker": {"size": style.marker},
-                "xaxis": "x2",
-                "yaxis": "y2",
-            }
-        )
+        data += _run_traces(name, history, color, dash, single, mode, style, metric)
     epoch_axis: dict[str, Any] = {"title": {"text": t("fig.epoch", style.lang)}, "dtick": 1 if longest <= 12 else None}
     shown = [float(h["epoch"]) for hs in histories.values() for h in hs if isinstance(h.get("epoch"), (int, float))]
     if shown and longest <= 12:
         # Whole epochs half a step either side: plotly's own range around one point runs from
         # -0.5 to 1 and shows epochs that do not exist.
         epoch_axis["range"] = [min(shown) - 0.5, max(shown) + 0.5]
-    # Two panels side by side by axis domains, each titled by an annotation.
-    titles = [
-        {
-            "text": text,
-            "x": x,
-            "y": 1.0,
-            "xref": "paper",
-            "yref": "paper",
-            "xanchor": "center",
-            "yanchor": "bottom",
-            "showarrow": False,
-            "font": {"size": style.font + 1},
-            "yshift": 6,
-        }
-        for x, text in (
-            (0.22, t("fig.loss", style.lang)),
-            (0.78, t("fig.valid_metric", style.lang, metric=metric_label(metric, style.lang))),
-        )
-    ]
+    titles = _panel_titles(style, metric)  # two panels side by side by axis domains
     layout: dict[str, Any] = {
         "xaxis": _axis(style, False, domain=[0.0, 0.44], **epoch_axis),
         "xaxis2": _axis(style, False, domain=[0.56, 1.0], anchor="y2", **epoch_axis),
@@ -347,94 +360,3 @@ def training_curves(
         "annotations": titles,
     }
     return _figure(data, style, t("fig.curves_title", style.lang), panel_titles=True, **layout)
-
-
-def chart_config(filename: str, fmt: str = "png") -> dict[str, Any]:
-    """`st.plotly_chart(config=...)`: the toolbar's camera saves `fmt` (png | svg) at slide size."""
-    if fmt not in ("png", "svg"):
-        raise ValueError(f"format must be png or svg, got {fmt!r}")
-    return {
-        "displaylogo": False,
-        "toImageButtonOptions": {"format": fmt, "filename": filename, **SLIDE},
-        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
-    }
-
-
-def _browser_env() -> None:
-    """Point kaleido at the system Chromium when none is configured (no browser download)."""
-    if not os.environ.get("BROWSER_PATH"):
-        found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-        if found:
-            os.environ["BROWSER_PATH"] = found
-
-
-# kaleido 1.x can take the JavaScript context of the blank tab for its page's when the browser
-# is slow to commit the navigation (seen on a busy 2-core machine): the first render then fails
-# with "kaleido_scopes is not defined". A fresh browser renders the same figures; other errors
-# are not retried.
-EXPORT_ATTEMPTS = 3
-
-
-def _browser_not_ready(exc: BaseException) -> bool:
-    return "kaleido_scopes is not defined" in str(exc)
-
-
-def export_images(
-    figures: Mapping[str, go.Figure], formats: Sequence[str] = ("png", "svg"), timeout_s: float = 120
-) -> dict[str, bytes]:
-    """{"<name>.<fmt>": bytes} for every figure and format, at slide resolution.
-
-    One headless Chromium renders them all (starting one costs seconds); a browser whose page
-    was not ready is started again (`EXPORT_ATTEMPTS`). Runs in a fresh thread with its own
-    event loop, so it works under Streamlit's running loop too.
-    """
-    import asyncio
-    import threading
-
-    import kaleido
-
-    _browser_env()
-    out: dict[str, bytes] = {}
-    errors: list[BaseException] = []
-
-    async def render() -> None:
-        async with kaleido.Kaleido(n=1, timeout=timeout_s) as k:
-            for name, fig in figures.items():
-                for fmt in formats:
-                    opts = {
-                        "format": fmt,
-                        "width": SLIDE["width"],
-                        "height": SLIDE["height"],
-                        "scale": SLIDE["scale"] if fmt == "png" else 1,
-                    }
-                    out[f"{name}.{fmt}"] = await k.calc_fig(fig, opts=opts)
-
-    def work() -> None:
-        for attempt in range(1, EXPORT_ATTEMPTS + 1):
-            try:
-                asyncio.run(render())
-                return
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-                if attempt < EXPORT_ATTEMPTS and _browser_not_ready(exc):
-                    out.clear()
-                    continue
-                errors.append(exc)
-                return
-
-    thread = threading.Thread(target=work, name="rec_core-figure-export", daemon=True)
-    thread.start()
-    thread.join(timeout_s * max(1, len(figures)) + 30)
-    if errors:
-        raise RuntimeError(f"figure export failed: {errors[0]}") from errors[0]
-    if thread.is_alive():
-        raise RuntimeError("figure export timed out")
-    return out
-
-
-def export_zip(figures: Mapping[str, go.Figure], formats: Sequence[str] = ("png", "svg")) -> bytes:
-    """A ZIP of `export_images(figures, formats)`."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in export_images(figures, formats).items():
-            zf.writestr(name, data)
-    return buffer.getvalue()
