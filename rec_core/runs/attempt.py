@@ -25,6 +25,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from rec_core.errors import ConfigError, RecCoreError
 from rec_core.runs.environment import hostname
 from rec_core.runs.run import Run
@@ -37,19 +39,15 @@ OUTPUTS = ("history.jsonl", "results.json", "model.safetensors", "tables", "arti
 
 
 def _ancestors(pid: int) -> set[int]:
-    """`pid` and the processes that started it, up to init (Linux procfs; else pid and ppid)."""
+    """`pid` and the processes that started it, up to init (psutil; pid and ppid when the
+    parents cannot be read)."""
     seen = {pid}
     if pid == os.getpid():
         seen.add(os.getppid())
-    while pid > 1:
-        try:
-            raw = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-            pid = int(raw[raw.rfind(")") + 2 :].split()[1])  # field 4: the parent's pid
-        except (OSError, ValueError, IndexError):
-            break
-        if pid in seen:
-            break
-        seen.add(pid)
+    try:
+        seen.update(parent.pid for parent in psutil.Process(pid).parents())
+    except psutil.Error:
+        pass
     return seen
 
 

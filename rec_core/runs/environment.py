@@ -116,7 +116,11 @@ def hostname() -> str:
 
 
 def _proc_stat(pid: int) -> list[str] | None:
-    """Fields of /proc/<pid>/stat after the command name, or None without procfs / process."""
+    """Fields of /proc/<pid>/stat after the command name, or None without procfs / process.
+
+    Read directly rather than through psutil: the start token recorded in every run's status
+    is the raw start time in clock ticks, which psutil only gives converted to float seconds
+    (a token compared across versions must stay exactly the same string)."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
     except OSError:

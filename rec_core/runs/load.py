@@ -16,6 +16,10 @@ turns the count into how much slower than on an idle machine a run goes (process
 `rec_app.estimate` scales measured seconds by the ratio of the factor now to the one they were
 measured under. Linux only (procfs); elsewhere nothing is measured (None) and estimates are not
 scaled.
+
+procfs is read directly for the two counts psutil does not give: the machine's runnable threads
+(/proc/loadavg's fourth field; psutil's load averages lag) and each thread's scheduler state
+(psutil's threads carry CPU times only).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ import threading
 import time
 import weakref
 from pathlib import Path
+
+import psutil
 
 __all__ = ["WINDOW_S", "LoadSampler", "busy_factor", "cores", "machine_others", "runnable_now"]
 
@@ -69,23 +75,11 @@ def _runnable_threads(pid: int | str) -> int:
 
 
 def _descendants(pid: int) -> list[int]:
-    """Every process below `pid` (children, theirs, ...), from /proc/<pid>/task/*/children."""
-    found: list[int] = []
-    todo = [pid]
-    while todo:
-        parent = todo.pop()
-        try:
-            tasks = list(Path(f"/proc/{parent}/task").iterdir())
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                kids = [int(k) for k in (task / "children").read_text().split()]
-            except (OSError, ValueError):
-                continue
-            found += kids
-            todo += kids
-    return found
+    """Every process below `pid` (children, theirs, ...)."""
+    try:
+        return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        return []
 
 
 def runnable_now(descendants: bool = False) -> tuple[int, int] | None:

@@ -23,7 +23,6 @@ The file format is unchanged (safetensors), so entries written before are mapped
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Literal
 
 import torch
+from filelock import FileLock, Timeout
 from safetensors.torch import save_file
 from torch import Tensor
 
@@ -67,41 +67,52 @@ def default_cache_root() -> Path:
 _SWEPT: set[str] = set()  # cache roots swept by this process (once per process, as run stores)
 
 
+def _lock_of(tmp: Path | str) -> Path:
+    """The lock file beside a writer's temporary file: `.NAME.tmp` -> `.NAME.tmp.lock`."""
+    return Path(f"{tmp}.lock")
+
+
 @contextmanager
 def _writing(path: Path) -> Iterator[None]:
-    """Hold a lock on `path` while it is filled: `sweep_cache_tmp` leaves a locked file alone,
-    however long an encoding pass takes (the lock goes with the process if it is killed)."""
-    fd = os.open(path, os.O_RDONLY)
+    """Hold the lock beside `path` while it is filled: `sweep_cache_tmp` leaves a locked file
+    alone, however long an encoding pass takes (the lock goes with the process if it is
+    killed). The lock file goes when the writer is done."""
+    lock = _lock_of(path)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        with FileLock(lock):
+            yield
     finally:
-        os.close(fd)
+        lock.unlink(missing_ok=True)  # the name is unique to this writer: no one waits on it
 
 
 def sweep_cache_tmp(root: Path, max_age_s: float = STALE_TMP_S) -> int:
     """Remove the temporary files (`.*.tmp`) of cache writers that were killed (SIGKILL, a full
-    disk): older than `max_age_s` and locked by no live writer. Returns how many."""
+    disk), and their lock files: older than `max_age_s` and locked by no live writer. Returns
+    how many temporary files went."""
     removed, now = 0, time.time()
     try:
-        entries = [e for e in os.scandir(root) if e.name.startswith(".") and e.name.endswith(".tmp")]
+        entries = [e for e in os.scandir(root) if e.name.startswith(".") and e.name.endswith((".tmp", ".tmp.lock"))]
     except OSError:
         return 0
     for entry in entries:
         try:
             if not entry.is_file(follow_symlinks=False) or now - entry.stat().st_mtime <= max_age_s:
                 continue
-            fd = os.open(entry.path, os.O_RDONLY)
         except OSError:
             continue
+        is_lock = entry.name.endswith(".lock")
+        tmp = Path(entry.path[: -len(".lock")] if is_lock else entry.path)
+        if is_lock and tmp.exists():
+            continue  # swept with its temporary file
+        lock = _lock_of(tmp)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: a writer still fills it
-            os.unlink(entry.path)
-            removed += 1
-        except OSError:
+            with FileLock(lock, timeout=0):  # Timeout: a writer still fills it
+                if not is_lock:
+                    tmp.unlink()
+                    removed += 1
+            lock.unlink(missing_ok=True)
+        except (Timeout, OSError):
             pass
-        finally:
-            os.close(fd)
     return removed
 
 

@@ -128,18 +128,19 @@ def file_sha256(path: Path) -> str:
 
 
 def mapped_path(tensor: Tensor) -> str | None:
-    """The file whose memory map holds `tensor`'s data (from /proc/self/maps), else None:
-    how a test tells a file-backed tensor from a copy in this process's memory."""
+    """The file whose memory map holds `tensor`'s data (psutil's memory maps of this process),
+    else None: how a test tells a file-backed tensor from a copy in this process's memory."""
+    import psutil
+
     address = tensor.data_ptr()
     try:
-        lines = Path("/proc/self/maps").read_text().splitlines()
-    except OSError:  # not Linux
+        maps = psutil.Process().memory_maps(grouped=False)
+    except (psutil.Error, AttributeError, NotImplementedError):  # no per-map addresses here
         return None
-    for line in lines:
-        parts = line.split(maxsplit=5)
-        low, high = (int(x, 16) for x in parts[0].split("-"))
+    for region in maps:
+        low, high = (int(x, 16) for x in region.addr.split("-"))
         if low <= address < high:
-            return parts[5] if len(parts) == 6 and parts[5].startswith("/") else None
+            return region.path if region.path.startswith("/") else None
     return None
 
 

@@ -124,9 +124,10 @@ def test_without_fallocate_the_free_space_is_checked(
 
 
 def test_stale_temporary_files_of_killed_writers_are_swept(tiny: TextEncoder, tmp_path: Path) -> None:
-    import fcntl
     import os
     import time
+
+    from filelock import FileLock
 
     from rec_core.text import cache as cache_module
 
@@ -138,12 +139,12 @@ def test_stale_temporary_files_of_killed_writers_are_swept(tiny: TextEncoder, tm
         path.write_bytes(b"\0" * 1024)
     for path in (stale, live):
         os.utime(path, (old, old))
-    fd = os.open(live, os.O_RDONLY)
-    fcntl.flock(fd, fcntl.LOCK_EX)  # a writer still filling it (an encoding pass may take hours)
-    try:
+    lock = cache_module._lock_of(live)
+    with FileLock(lock):  # a writer still filling it (an encoding pass may take hours)
+        os.utime(lock, (old, old))
         cache_module._SWEPT.discard(str(root))
         FeatureCache(root).get_or_encode(tiny, TEXTS, mapped=True)
-        assert not stale.exists() and live.exists() and fresh.exists()
-    finally:
-        os.close(fd)
+        assert not stale.exists() and live.exists() and fresh.exists() and lock.exists()
+    os.utime(lock, (old, old))
     assert cache_module.sweep_cache_tmp(root) == 1 and not live.exists()  # its writer is gone now
+    assert not lock.exists() and not list(root.glob(".*.lock"))  # lock files go too
