@@ -1,6 +1,7 @@
 """Where the text models gain or lose on `ratio`: per segment, against the equal-budget control.
 
     python bench/segments.py            # reads the ml100k-ratio-text runs -> results/segments_ml100k-ratio-text.json
+    python bench/segments.py --suite ml100k-ratio-preset    # the warm preset's suite
 
 Nothing is trained: the runs of `bench/quality.py --suite ml100k-ratio-text` (in bench/runs/)
 are read. Segments (issue "The seed's model wins where text matters", item 4):
@@ -45,10 +46,16 @@ ROWS = (
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=Path, default=HERE / "runs" / SUITE)
-    parser.add_argument("--out", type=Path, default=HERE / "results" / f"segments_{SUITE}.json")
+    parser.add_argument(
+        "--suite", default=SUITE, help="a ratio suite of bench/quality.py (ml100k-ratio-preset: the warm preset)"
+    )
+    parser.add_argument("--runs", type=Path, help="its run store (default bench/runs/<suite>)")
+    parser.add_argument("--out", type=Path, help="default bench/results/segments_<suite>.json")
     args = parser.parse_args()
-    suite = json.loads((HERE / "results" / f"quality_{SUITE}.json").read_text(encoding="utf-8"))
+    name = args.suite
+    args.runs = args.runs or HERE / "runs" / name
+    args.out = args.out or HERE / "results" / f"segments_{name}.json"
+    suite = json.loads((HERE / "results" / f"quality_{name}.json").read_text(encoding="utf-8"))
     control = suite.get("equal_budget_reference") or "MF continued"
     store = RunStore(args.runs, create=False)
     models = suite["models"]
@@ -59,7 +66,9 @@ def main() -> None:
     ref_runs = runs_of(control)
     ref_tables = {s: r.read_table("per_user_test") for s, r in ref_runs.items()}
     rows: list[dict[str, Any]] = []
-    for label in (r for r in ROWS if r in models):
+    # The listed rows of the original suite; of another suite, MF and every text row.
+    wanted = ROWS if name == SUITE else ("MF (BPR)", *(k for k in models if k.startswith(("Enhanced", "GPT2"))))
+    for label in (r for r in wanted if r in models):
         runs = runs_of(label)
         tables = {s: r.read_table("per_user_test") for s, r in runs.items()}
         for seg, (low, high) in USER_SEGMENTS.items():
@@ -94,7 +103,8 @@ def main() -> None:
     # One family: Holm over every row of the table, user and item segments alike.
     adjusted = holm([r["comparison"].p_value if "comparison" in r else r["item_level"]["p_value"] for r in rows])
     out_rows = []
-    print(f"NDCG@10 against {control} (seed-level t-test over 5 seeds, Holm over the {len(rows)} rows)\n")
+    n_seeds = len(ref_runs)
+    print(f"NDCG@10 against {control} (seed-level t-test over {n_seeds} seeds, Holm over the {len(rows)} rows)\n")
     print("| model | segment | reference | model's | difference | 95% CI | p | p (Holm) |")
     print("|---|---|---|---|---|---|---|---|")
     for r, p_holm in zip(rows, adjusted):
@@ -124,7 +134,7 @@ def main() -> None:
             f"[{rec['ci_low']:+.4f}, {rec['ci_high']:+.4f}] | {rec['p_value']:.2g} | {p_holm:.2g} |"
         )
     args.out.write_text(
-        json.dumps({"suite": SUITE, "reference": control, "metric": METRIC, "rows": out_rows}, indent=2) + "\n",
+        json.dumps({"suite": name, "reference": control, "metric": METRIC, "rows": out_rows}, indent=2) + "\n",
         encoding="utf-8",
     )
     print(f"\nwrote {args.out}")

@@ -178,6 +178,7 @@ def check() -> list[dict[str, Any]]:
                 f"{times:.2f}x" if times is not None else "not measured",
                 None if times is None else times >= 4,
             )
+    out += preset_targets()
     for split, res in (("ratio", ratio), ("cold-items", cold)):
         rows = [(k, v) for k, v in (res or {}).get("models", {}).items() if "scheme 3" in k]
         for label, entry in rows:
@@ -195,6 +196,114 @@ def check() -> list[dict[str, Any]]:
                 f"{entry['ndcg@10']['mean']:.4f}"
                 + ("" if measured else "; these runs predate selection over both phases (dynamic by rule): re-run"),
                 (len(seeds) >= 3 and dynamic >= 3) if measured else None,
+            )
+    return out
+
+
+COLD_PRESET = "Enhanced (--preset cold)"
+WARM_PRESET = "Enhanced (--preset warm)"
+
+
+def preset_targets() -> list[dict[str, Any]]:
+    """The recipe presets' targets (issue "The seed's model wins where text matters"), from
+    quality_ml100k-cold-preset-folds5.json (10 seeds, 5 item folds each) and
+    quality_ml100k-ratio-preset.json (5 seeds) with segments_ml100k-ratio-preset.json."""
+    out: list[dict[str, Any]] = []
+
+    def add(split: str, what: str, target: str, measured: str, met: bool | None) -> None:
+        out.append({"split": split, "comparison": what, "target": target, "measured": measured, "met": met})
+
+    cold = _load("ml100k-cold-preset-folds5")
+    if cold and COLD_PRESET in cold["models"]:
+        m, seeds = cold["models"], len(cold["models"][COLD_PRESET]["per_seed"])
+        row = m[COLD_PRESET]
+        where = f"cold-items ({seeds} seeds x {cold.get('folds')} folds)"
+        cmp = row.get("vs_gpt2rec", {}).get("ndcg@10")
+        if cmp:
+            rel, lo, _ = _rel_ci(cmp)
+            sig = _seed_level(cmp)["significant"]
+            add(
+                where,
+                f"{COLD_PRESET} vs GPT2Recommender",
+                ">= GPT2Recommender: t-interval low end above -3%",
+                _fmt(cmp),
+                lo > -0.03 and rel >= 0,
+            )
+            add(
+                where,
+                f"{COLD_PRESET} vs GPT2Recommender (target)",
+                ">= +10%, significant",
+                _fmt(cmp),
+                rel >= 0.10 and sig,
+            )
+            add(
+                where,
+                f"{COLD_PRESET} vs GPT2Recommender (stretch)",
+                ">= +20%, significant",
+                _fmt(cmp),
+                rel >= 0.20 and sig,
+            )
+        times = row.get("times_random", {}).get("ndcg@10")
+        if times is not None:
+            add(where, f"{COLD_PRESET} vs random ranking", ">= 4x", f"{times:.2f}x", times >= 4)
+        randoms = cold.get("random", {}).get("per_seed", {})
+        per_seed = {
+            s: e["metrics"]["ndcg@10"] / randoms[s]["ndcg@10"] for s, e in row["per_seed"].items() if s in randoms
+        }
+        if per_seed:
+            worst = min(per_seed, key=per_seed.get)
+            add(
+                where,
+                f"{COLD_PRESET}: every seed vs random ranking",
+                "no seed below 2.5x",
+                f"lowest: seed {worst} {per_seed[worst]:.2f}x",
+                per_seed[worst] >= 2.5,
+            )
+        for label, entry in m.items():  # what each switch of the recipe is worth
+            cmp = entry.get("vs_full_model", {}).get("ndcg@10")
+            if cmp and label.startswith("Ablation"):
+                add(where, f"{label} vs {COLD_PRESET}", "reported (locates the gain or loss)", _fmt(cmp), None)
+    ratio = _load("ml100k-ratio-preset")
+    if ratio and WARM_PRESET in ratio["models"]:
+        m = ratio["models"]
+        where = f"ratio ({len(m[WARM_PRESET]['per_seed'])} seeds)"
+        cmp = m[WARM_PRESET].get("vs_continued", {}).get("ndcg@10")
+        if cmp:
+            add(
+                where,
+                f"{WARM_PRESET} vs MF continued (equal budget)",
+                "above, significant",
+                _fmt(cmp),
+                cmp["rel_diff"] > 0 and _seed_level(cmp)["significant"],
+            )
+        if "EASE" in m:
+            ours, ease = m[WARM_PRESET]["ndcg@10"]["mean"], m["EASE"]["ndcg@10"]["mean"]
+            add(
+                where,
+                f"{WARM_PRESET} vs EASE (stretch)",
+                "at or above EASE",
+                f"{ours:.4f} vs {ease:.4f} ({100 * (ours / ease - 1):+.1f}%)",
+                ours >= ease,
+            )
+    segments = RESULTS / "segments_ml100k-ratio-preset.json"
+    if segments.exists():
+        rows = [
+            r
+            for r in json.loads(segments.read_text(encoding="utf-8"))["rows"]
+            if r["model"] == WARM_PRESET and r["segment"] in ("users 1-20", "users 21-50", "items tail")
+        ]
+        won = [r["segment"] for r in rows if r["significant"] and r["diff"] > 0]
+        best = max(rows, key=lambda r: r["diff"] / r["mean_a"] if r["mean_a"] else 0.0, default=None)
+        if best is not None:
+            add(
+                "ratio",
+                f"{WARM_PRESET} vs MF continued on sparse users (1-20, 21-50) or tail items",
+                "above, significant (Holm over the segment table), in at least one segment",
+                ", ".join(won)
+                if won
+                else f"none significant; largest: {best['segment']} {100 * best['diff'] / best['mean_a']:+.1f}% "
+                f"(p={best['p_value']:.2g}, Holm {best['p_holm']:.2g})",
+                bool(won),
             )
     return out
 
