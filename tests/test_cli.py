@@ -245,12 +245,12 @@ def test_exit_codes_are_one_rule_in_help_and_readme(capsys: pytest.CaptureFixtur
 def test_a_run_interrupted_by_ctrl_c_exits_130(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    import rec_core.experiment as experiment
+    import rec_core.pipeline as pipeline
 
     def ctrl_c(*_a: object, **_k: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(experiment, "_fit_schedule", ctrl_c)
+    monkeypatch.setattr(pipeline, "fit_schedule", ctrl_c)
     assert _train(tmp_path, "--model", "mf", "--embed-dim", "8", "--run-id", "int") == EXIT_INTERRUPTED
     err = capsys.readouterr().err
     assert err.startswith("stopped: int") and "Traceback" not in err

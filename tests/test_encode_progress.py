@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from rec_core import experiment
+from rec_core import run_progress
 from rec_core.data.interactions import TextTable
 from rec_core.experiment import execute_run, start_run
 from rec_core.models.text_features import encode_table
@@ -76,7 +76,7 @@ def test_cache_and_encode_table_pass_it_through(tiny: TextEncoder, tmp_path: Pat
 
 def test_a_run_writes_the_encoding_phase_into_its_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REC_CORE_CACHE", str(tmp_path / "cold-cache"))  # cold: the texts are encoded
-    monkeypatch.setattr(experiment, "STEP_STATUS_S", 0.0)  # every batch written (the default: once a second)
+    monkeypatch.setattr(run_progress, "STEP_STATUS_S", 0.0)  # every batch written (the default: once a second)
     run = start_run(tiny_config("enhanced", 0, epochs=1), RunStore(tmp_path / "runs"))
     writes: list[dict[str, Any]] = []
     set_status = run.set_status

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from rec_core import experiment
+from rec_core import run_progress
 from rec_core.experiment import execute_run, start_run
 from rec_core.progress import ConsoleProgress
 from rec_core.runs import RunStore
@@ -19,7 +19,7 @@ from tests.app_store import tiny_config
 
 
 def test_status_holds_the_running_epochs_step_rate_and_eta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(experiment, "STEP_STATUS_S", 0.0)  # every step written (the default: once a second)
+    monkeypatch.setattr(run_progress, "STEP_STATUS_S", 0.0)  # every step written (the default: once a second)
     config = tiny_config("mf", 0, epochs=2)
     config = type(config)(
         **{**config.__dict__, "train": type(config.train)(**{**config.train.__dict__, "batch_size": 64})}

@@ -145,12 +145,12 @@ def test_huge_embed_dim_is_refused_before_the_run_folder_exists(tmp_path: Path, 
 def test_unexpected_exception_is_one_line_exit_1_with_the_traceback_in_the_status(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    import rec_core.experiment as experiment
+    import rec_core.pipeline as pipeline
 
     def boom(*_a: object, **_k: object) -> None:
         raise RuntimeError("something no one expected")
 
-    monkeypatch.setattr(experiment, "_fit_schedule", boom)
+    monkeypatch.setattr(pipeline, "fit_schedule", boom)
     assert main([*TRAIN, "--runs-dir", str(tmp_path), "--run-id", "x"]) == 1
     line = one_error_line(capsys.readouterr().err)
     assert "RuntimeError: something no one expected" in line and "traceback in its status.json" in line

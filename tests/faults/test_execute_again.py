@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-import rec_core.experiment as experiment
+import rec_core.pipeline as pipeline
 from rec_core.cli import main
 from rec_core.runs import Run, RunStore
 from tests.faults.util import SYN, one_error_line
@@ -61,7 +61,7 @@ def test_forced_attempt_keeps_the_old_results_until_the_new_ones_are_complete(
     def boom(*_a: object, **_k: object) -> None:
         raise RuntimeError("the new attempt fails")
 
-    monkeypatch.setattr(experiment, "_fit_schedule", boom)
+    monkeypatch.setattr(pipeline, "fit_schedule", boom)
     assert _execute(done, "--force") == 1
     st = done.status()
     assert st["state"] == "failed" and "previous/" in st["error"]

@@ -84,7 +84,7 @@ def test_signal_mid_training_stops_like_the_app_and_keeps_the_model(tmp_path: Pa
 # The same command, with testing slowed down so that the second signal surely comes while the
 # run is finishing after the first (standard signals sent back to back may merge into one).
 SLOW_TEST = (
-    "import sys, time; import rec_core.experiment as e; "
+    "import sys, time; import rec_core.pipeline as e; "
     "real = e.evaluate_all; e.evaluate_all = lambda *a, **k: (time.sleep(3), real(*a, **k))[1]; "
     "from rec_core.cli import main; sys.exit(main(sys.argv[1:]))"
 )
@@ -140,15 +140,16 @@ def test_signal_before_training_aborts_at_once(
     import os
 
     import rec_core.experiment as experiment
+    import rec_core.pipeline as pipeline
     from rec_core.cli import main
 
-    real = experiment.make_split
+    real = pipeline.make_split
 
     def split_then_signal(*args: object, **kw: object) -> object:
         os.kill(os.getpid(), signal.SIGTERM)  # handled by the run's guard, in this thread
         return real(*args, **kw)
 
-    monkeypatch.setattr(experiment, "make_split", split_then_signal)
+    monkeypatch.setattr(pipeline, "make_split", split_then_signal)
     runs = tmp_path / "runs"
     parser_args = experiment.RunConfig.from_dict(
         {"data": {"name": "synthetic", "synthetic_users": 120, "synthetic_items": 90}, "train": {"epochs": 2}}
