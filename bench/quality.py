@@ -43,6 +43,7 @@ from rec_core.models.mf import MFConfig
 from rec_core.models.popularity import PopularityConfig
 from rec_core.runs import RunStore
 from rec_core.runs.environment import code_fingerprint
+from rec_core.runs.record import RunResults
 from rec_core.split import SplitConfig
 from rec_core.train import TrainConfig
 
@@ -303,22 +304,24 @@ def seed_entry(
     its K fold runs pooled (`pooled`; each fold's own row under `folds`)."""
     rows, randoms, weights = [], [], []
     for run, res in parts:
-        primary = res["test"]["primary"]
+        rec = RunResults.from_dict(res)
+        primary = rec.item_set("test", "primary")
         row: dict[str, Any] = {
             "run_id": run.run_id,
-            "metrics": {m: primary["metrics"][m] for m in METRICS},
-            "best_epoch": res["best_epoch"],
-            "epochs_run": res["epochs_run"],
-            "best_phase": res.get("best_phase"),
+            "metrics": {m: rec.test_metrics()[m] for m in METRICS},
+            "best_epoch": rec.best_epoch,
+            "epochs_run": rec.epochs_run,
+            "best_phase": rec.best_phase,
             # "any": the best epoch of every phase was a candidate (scheme 3's claim means something)
-            "select_best": (res.get("completion") or {}).get("select_best"),
-            "code": (res.get("environment") or {}).get("code"),
+            "select_best": (rec.completion or {}).get("select_best"),
+            "code": rec.code,
             "seconds": seconds,
-            "epoch_s_mean": res["timings"]["epoch_s_mean"],
+            "epoch_s_mean": rec.timings["epoch_s_mean"],
         }
-        if "all_items" in res["test"]:
-            row["all_items"] = {m: res["test"]["all_items"]["metrics"][m] for m in METRICS}
-            row["n_users_all_items"] = res["test"]["all_items"]["n_users"]
+        all_items = rec.item_set("test", "all_items")
+        if all_items:
+            row["all_items"] = {m: all_items["metrics"][m] for m in METRICS}
+            row["n_users_all_items"] = all_items["n_users"]
         rows.append(row)
         # The same for every model of a seed (and fold): same split, masks, truth.
         randoms.append({m: primary["random"][m] for m in METRICS} if "random" in primary else None)
@@ -360,8 +363,8 @@ def _finished_runs(store: RunStore, stale_ok: bool = False, code: list[str] | No
     for summary in store.list():
         if summary.state != "done":
             continue
-        results = store.get(summary.run_id).results() or {}
-        made_with = (results.get("environment") or {}).get("code")
+        results = store.get(summary.run_id).results_record()
+        made_with = results.code if results is not None else None
         if made_with in wanted or stale_ok:
             out[_config_key(summary.config)] = summary.run_id
     return out

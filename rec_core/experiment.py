@@ -26,6 +26,7 @@ from rec_core.run_signals import RunInterrupted, SignalGuard
 from rec_core.runs import Run, RunStore, environment_info
 from rec_core.runs.attempt import begin_attempt, end_attempt, previous_note
 from rec_core.runs.load import LoadSampler
+from rec_core.runs.record import SCHEMA_VERSION
 from rec_core.runs.ranks import RankRun
 from rec_core.runs.store import sweep_stale_tmp, utc_now
 from rec_core.runs.summary import completion_summary
@@ -310,7 +311,7 @@ class _Ended:
 
     def finish(self, head: dict[str, Any], tail: dict[str, Any], state: str) -> dict[str, Any]:
         self.timings["total_s"] = time.perf_counter() - self.t_start
-        results = {**head, "timings": self.timings, **tail}
+        results = {"schema_version": SCHEMA_VERSION, **head, "timings": self.timings, **tail}
         self.run.write_results(results)
         self.run.set_status(state, phase=state, completion=self.completion, stop_signal=self.signal_name)
         self.emit({"event": "done", "results": results})

@@ -46,6 +46,7 @@ from rec_core.runs.atomic import (
 )
 from rec_core.runs.environment import hostname, owner_died, pid_alive, process_start_token
 from rec_core.runs.names import utc_now, validate_run_id
+from rec_core.runs.record import HistoryRow, RunResults, RunStatus
 
 if TYPE_CHECKING:  # heavy imports stay lazy: the app polls the store many times a minute
     import pandas as pd
@@ -129,6 +130,10 @@ class Run:
         if st.get("state") not in RUN_STATES:
             raise CorruptRunFile(self.path / STATUS_FILE, f"unknown state {st.get('state')!r}")
         return st
+
+    def status_record(self) -> RunStatus:
+        """`status()` typed (a file without a schema version reads as version 0)."""
+        return RunStatus.from_dict(self.status())
 
     def _never_started(self, st: dict[str, Any]) -> str | None:
         """Why a "queued" run that is not the queue's (no command) will never start, or None.
@@ -271,9 +276,13 @@ class Run:
         """All history records in order; torn lines from a crash are skipped."""
         return read_jsonl(self.path / _HISTORY)
 
-    def write_results(self, results: dict[str, Any]) -> None:
-        """Write results.json atomically."""
-        write_json_atomic(self.path / _RESULTS, results)
+    def history_rows(self) -> list[HistoryRow]:
+        """`history()` as typed rows."""
+        return [HistoryRow.from_dict(r) for r in self.history()]
+
+    def write_results(self, results: dict[str, Any] | RunResults) -> None:
+        """Write results.json atomically (a dict as given, a RunResults as its `to_dict`)."""
+        write_json_atomic(self.path / _RESULTS, results.to_dict() if isinstance(results, RunResults) else results)
 
     def results(self) -> dict[str, Any] | None:
         """results.json, or None while the run has not written it."""
@@ -281,6 +290,11 @@ class Run:
             return read_json(self.path / _RESULTS)
         except RunFileNotFound:
             return None
+
+    def results_record(self) -> RunResults | None:
+        """`results()` typed (a file without a schema version reads as version 0)."""
+        results = self.results()
+        return RunResults.from_dict(results) if isinstance(results, dict) else None
 
     def file_manifest(self, names: list[str]) -> dict[str, dict[str, Any]]:
         """{relative path: {"size", "sha256"}} of the run files `names` that exist, for

@@ -18,6 +18,7 @@ from rec_core.errors import ConfigError, RecCoreError
 from rec_core.runs.atomic import write_json_atomic
 from rec_core.runs.environment import hostname, process_start_token
 from rec_core.runs.names import RESERVED_NAMES, is_safe_name, new_run_id, utc_now, validate_run_id
+from rec_core.runs.record import SCHEMA_VERSION
 from rec_core.runs.run import CONFIG_FILE, FINISHED_STATES, RUN_STATES, STATUS_FILE, Run
 from rec_core.runs.summary import PRIMARY_METRICS, RunSummary, parse_time, read_summary
 
@@ -176,6 +177,7 @@ class RunStore:
             write_json_atomic(
                 tmp / STATUS_FILE,
                 {
+                    "schema_version": SCHEMA_VERSION,
                     "state": "queued",
                     "error": None,
                     "created_at": now,

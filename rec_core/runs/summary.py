@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rec_core.configs import sub_table
 from rec_core.errors import RecCoreError
+from rec_core.runs.record import RunResults, RunStatus
 from rec_core.runs.run import FINISHED_STATES
 
 if TYPE_CHECKING:
@@ -80,19 +81,18 @@ def result_setting(results: Any) -> dict[str, Any]:
     fingerprint of the training code. {} for unreadable results."""
     if not isinstance(results, dict):
         return {}
+    record = RunResults.from_dict(results)
     out: dict[str, Any] = {}
-    processes = results.get("processes")
+    processes = record.processes
     if isinstance(processes, int) and not isinstance(processes, bool) and processes > 1:
         out["processes"] = processes
-    warm = results.get("warm_start")
-    if isinstance(warm, dict):
-        out["warm_start"] = {k: v for k, v in warm.items() if k in ("model", "train")}
-    info = results.get("model_info")
+    if isinstance(record.warm_start, dict):
+        out["warm_start"] = {k: v for k, v in record.warm_start.items() if k in ("model", "train")}
+    info = record.model_info
     if isinstance(info, dict) and info.get("backbone_identity") is not None:
         out["backbone_identity"] = info["backbone_identity"]
-    env = results.get("environment")
-    if isinstance(env, dict) and isinstance(env.get("code"), str):
-        out["code"] = env["code"]
+    if record.code is not None:
+        out["code"] = record.code
     return out
 
 
@@ -169,8 +169,9 @@ def read_summary(run: Run) -> RunSummary | None:
         problems.append(str(exc))
     if not run.path.is_dir():
         return None
-    state = str(status.get("state", "corrupt"))
-    error = status.get("error")
+    st = RunStatus.from_dict(status)
+    state = "corrupt" if "state" in st.absent else str(st.state)
+    error = st.error
     if not problems and state in ("done", "stopped"):
         try:
             problem = run.check_files(results)
@@ -186,17 +187,17 @@ def read_summary(run: Run) -> RunSummary | None:
     return RunSummary(
         run_id=run.run_id,
         state=state,
-        created_at=_text(status.get("created_at")),
-        finished_at=_text(status.get("finished_at")),
+        created_at=_text(st.created_at),
+        finished_at=_text(st.finished_at),
         config=config,
         metrics=metrics,
         error=str(error) if error is not None else None,
         duration_s=duration_s(status),
-        completion=completion_of(status, results) if status.get("state") in FINISHED_STATES else {},
-        started_at=_text(status.get("started_at")),
-        updated_at=_text(status.get("updated_at")),
-        phase=_text(status.get("phase")),
-        progress=sub_table(status, "progress"),
+        completion=completion_of(status, results) if st.state in FINISHED_STATES else {},
+        started_at=_text(st.started_at),
+        updated_at=_text(st.updated_at),
+        phase=_text(st.phase),
+        progress=st.progress if isinstance(st.progress, dict) else {},
         has_results=bool(metrics),
         setting=result_setting(results) if state != "corrupt" else {},
     )
