@@ -235,7 +235,7 @@ def _busy_now(config: dict[str, Any], alongside: int = 0) -> tuple[float | None,
     """(other runnable threads, busy factor) for a run of `config` now, as the Train page
     prices it (rec_app.ui.estimates: rec_core.runs.load.machine_others, busy_for): this
     process's monitor, whose descendants (the queue's runs, the calibration) are ours."""
-    from rec_app.estimate import profiles as est
+    from rec_app import estimate as est
     from rec_core.runs.load import busy_factor, machine_others
 
     others = machine_others()
@@ -252,7 +252,7 @@ def estimate_check(work: Path, kind: str) -> dict[str, Any]:
     wall time (what the page promises) and in CPU time (what other jobs on a shared machine
     disturb less: its process's user + system seconds against a calibration in CPU time)."""
     from rec_app.estimate import calibration as cal
-    from rec_app.estimate import profiles as est
+    from rec_app import estimate as est
     from rec_app.train.launch import build_configs, submit_runs, with_app_threads
     from rec_core.runs.load import busy_factor, machine_others
     from rec_core.runs.summary import parse_time
@@ -340,7 +340,7 @@ def queue_check(work: Path) -> dict[str, Any]:
     last, as the page computes it (profile from the finished runs, priced for the load now,
     what the running one has left), against the real one."""
     from rec_app.estimate import calibration as cal
-    from rec_app.estimate import profiles as est
+    from rec_app import estimate as est
     from rec_app.estimate import observed as observed_runs
     from rec_app.train.launch import build_configs, submit_runs, with_app_threads
     from rec_app.runs.table import list_rows

@@ -12,6 +12,7 @@ from rec_app.ui.page_frame import page_icon, remember
 from rec_app.ui.session import init_page
 from rec_app.compare.groups import baseline_for_run
 from rec_app.analysis.tables import localized
+from rec_app.analysis.users import first_user, metric_pair, per_user_differences
 from rec_app.figures import run_colours
 from rec_app.i18n import part_metric_label, t
 
@@ -87,10 +88,7 @@ with page_guard(lang):
     a_wins, b_wins = user_differences(per_a, per_b, data, split, metric, n=25)
     remember(USER_KEY)
     if USER_KEY not in st.session_state:  # ?user=ID, else the user A helps most
-        first = a_wins if not a_wins.empty else b_wins
-        st.session_state[USER_KEY] = st.query_params.get("user") or (
-            first["id"].iat[0] if not first.empty else str(data.user_ids[per_a["user"].iat[0]])
-        )
+        st.session_state[USER_KEY] = st.query_params.get("user") or first_user(a_wins, b_wins, per_a, data.user_ids)
 
     # -- one user --------------------------------------------------------------------------------------
     st.subheader(t("err.one_user", lang))
@@ -109,10 +107,10 @@ with page_guard(lang):
         st.markdown(f"**{t('an.user', lang)} {profile.pop('id')}** — {profile.pop('text')}")
         if profile:
             st.caption(" · ".join(f"{t(f'an.field.{k}', lang, default=k)}: {v}" for k, v in profile.items()))
-        mine_a, mine_b = per_a[per_a["user"] == user], per_b[per_b["user"] == user]
-        if not mine_a.empty and not mine_b.empty:
+        pair = metric_pair(per_a, per_b, user, metric)
+        if pair is not None:
             m1, m2, _ = st.columns([1, 1, 2])
-            va, vb = float(mine_a[metric].iat[0]), float(mine_b[metric].iat[0])
+            va, vb = pair
             m1.metric(f"{metric_text} · A", f"{va:.3f}", f"{va - vb:+.3f}" if va != vb else None)
             m2.metric(f"{metric_text} · B", f"{vb:.3f}", f"{vb - va:+.3f}" if va != vb else None)
         h1, h2 = st.columns(2)
@@ -227,10 +225,9 @@ with page_guard(lang):
                 },
             )
             ap.csv_download(table, key.replace("_", "-"), f"{key}_csv", lang)
-    merged = per_a[["user", metric]].merge(per_b[["user", metric]], on="user", suffixes=(" A", " B"))
     ap.show(
         difference_histogram(
-            (merged[f"{metric} A"] - merged[f"{metric} B"]).to_numpy(),
+            per_user_differences(per_a, per_b, metric),
             style,
             t("err.hist_title", lang, metric=metric_text),
             t("err.hist_axis", lang, metric=metric_text),

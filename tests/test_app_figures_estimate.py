@@ -14,7 +14,7 @@ from typing import Any
 import plotly.graph_objects as go
 import pytest
 
-from rec_app.estimate import profiles as est
+from rec_app import estimate as est
 from rec_app.estimate import observed as observed_runs
 from rec_app.compare.groups import group_runs
 from rec_app.compare.table import summary_table
@@ -240,7 +240,7 @@ def test_calibration_runs_in_the_background_on_the_runs_dataset_and_is_cached(tm
 
 def test_a_rough_estimate_from_the_benchmarks_scales_with_epochs_data_and_model() -> None:
     """Issue 23 item 6: before this machine has measured anything, Launch gets a rough number."""
-    from rec_app.estimate import profiles as est
+    from rec_app import estimate as est
 
     def rough(model: dict, epochs: int, data: str = "ml-100k") -> float:
         config = {"model": model, "train": {"epochs": epochs, "patience": 0}, "data": {"name": data}, "split": {}}

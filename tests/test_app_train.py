@@ -521,7 +521,7 @@ def test_launch_goes_ahead_while_the_settings_are_measured_and_says_how_long_tha
 
 def test_a_refused_launch_says_why_only_until_the_estimate_is_in(runs: Path) -> None:
     from rec_app.estimate import calibration as cal
-    from rec_app.estimate.profiles import Profile
+    from rec_app.estimate import Profile
 
     at, config = _mf_ml100k(runs)
     button(at, "Launch").click().run()

@@ -65,7 +65,7 @@ def test_dataset_availability_comes_from_the_folder_not_the_wording(tmp_path: Pa
     ],
 )
 def test_the_estimates_phase_plan_is_the_models_own(overrides: dict[str, Any]) -> None:
-    from rec_app.estimate.profiles import phase_plan
+    from rec_app.estimate import phase_plan
     from rec_core.configs import config_to_dict
     from rec_core.data import DataConfig, load_dataset
     from rec_core.models.enhanced import EnhancedConfig
@@ -84,7 +84,7 @@ def test_the_estimates_phase_plan_is_the_models_own(overrides: dict[str, Any]) -
 
 
 def test_validations_follow_the_trainers_rule() -> None:
-    from rec_app.estimate.profiles import validations
+    from rec_app.estimate import validations
 
     assert validations({"model": {"name": "mf"}, "train": {"epochs": 6, "eval_every": 2}}) == {"train": 4}  # 1, 2, 4, 6
     scheme3 = {
@@ -124,7 +124,7 @@ def test_the_app_leaves_a_core_free_for_models_without_dynamic_epochs(
 
 
 def test_the_threads_are_a_cost_setting_only_when_set() -> None:
-    from rec_app.estimate.profiles import cost_signature
+    from rec_app.estimate import cost_signature
 
     mf = {"model": {"name": "mf"}, "train": {"batch_size": 512}}
     one = {"model": {"name": "mf"}, "train": {"batch_size": 512, "threads": 1}}
@@ -165,7 +165,7 @@ def test_the_thread_count_does_not_change_the_metrics(tmp_path: Path) -> None:
 
 
 def test_the_queue_comes_first() -> None:
-    from rec_app.estimate.profiles import schedule
+    from rec_app.estimate import schedule
 
     assert schedule([], [], [10.0, 10.0], parallel=1) == (0.0, 20.0)
     assert schedule([], [], [10.0, 10.0], parallel=2) == (0.0, 10.0)
@@ -174,7 +174,7 @@ def test_the_queue_comes_first() -> None:
 
 
 def test_a_launch_needs_a_confirmation_when_long_or_unknown() -> None:
-    from rec_app.estimate.profiles import needs_confirmation
+    from rec_app.estimate import needs_confirmation
 
     assert needs_confirmation(100.0, "ml-100k", limit_s=60) == "long"
     assert needs_confirmation(10.0, "ml-100k", limit_s=60) is None
@@ -183,7 +183,7 @@ def test_a_launch_needs_a_confirmation_when_long_or_unknown() -> None:
 
 
 def test_what_a_running_run_has_left() -> None:
-    from rec_app.estimate.profiles import Estimate, remaining_s
+    from rec_app.estimate import Estimate, remaining_s
 
     own = Estimate(100.0, {"startup": 5, "loading": 5, "training": 60, "evaluation": 20, "testing": 10})
     assert remaining_s(run_row(duration_s=3.0, progress={}), own) == pytest.approx(97.0)

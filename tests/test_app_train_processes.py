@@ -72,9 +72,10 @@ def test_the_processes_field_in_chinese(store: RunStore) -> None:
 def test_a_multi_process_run_is_priced_with_its_fresh_starts(monkeypatch: pytest.MonkeyPatch) -> None:
     # issue 23 item 6: Processes=2 was estimated 12 s and took 33 s: torchrun's launcher and its
     # two processes each import torch afresh (17 s not priced; one process uses the warm worker).
-    from rec_app.estimate import profiles as est
+    from rec_app import estimate as est
+    from rec_app.estimate import costs
 
-    monkeypatch.setattr(est, "cores", lambda: 2)
+    monkeypatch.setattr(costs, "cores", lambda: 2)
     one = est.Estimate(12.0, {"startup": 1.0, "loading": 2.0, "training": 8.0, "testing": 1.0})
     two = est.with_processes(one, 2, fresh_start_s=10.0)
     assert two.parts["startup"] == 20.0 and two.total_s == 31.0  # launcher + one round of 2 on 2 cores

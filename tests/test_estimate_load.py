@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from rec_app.estimate import profiles as est
+from rec_app import estimate as est
 from rec_app.estimate import observed as observed_runs
 from rec_app.runs.table import RunRow
 from rec_core.runs.load import LoadSampler, busy_factor, machine_others, runnable_now

@@ -287,7 +287,7 @@ def test_cli_trains_searches_and_reloads(
 
 # -- duration estimate ---------------------------------------------------------------------------
 def test_estimate_counts_grid_candidates_not_epochs() -> None:
-    from rec_app.estimate import profiles as est
+    from rec_app import estimate as est
     from rec_core.experiment import RunConfig
 
     ease = RunConfig(model=EASEConfig(), train=TrainConfig(epochs=300)).to_dict()

@@ -84,7 +84,7 @@ def test_one_process_runs_still_fill_every_slot(store: RunStore) -> None:
 
 
 def test_the_estimate_places_a_multi_process_run_on_its_slots() -> None:
-    from rec_app.estimate.profiles import schedule
+    from rec_app.estimate import schedule
 
     # 2 slots, one busy for 30 s: a 2-process run waits for it; a 1-process one would not.
     assert schedule([30.0], [], [10.0], 2, slots=2) == (30.0, 40.0)

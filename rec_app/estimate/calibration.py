@@ -6,7 +6,7 @@ into the shared cache when they are not there yet, so the run itself finds them)
 training phase times real steps and validation passes (short epochs whole, a few of them
 within WHOLE_EPOCH_S, the median after the first; a long epoch by a few steps after a warm-up
 one, and one validation), and times the test pass. The result is a
-`rec_app.estimate.profiles.Profile`, kept in the runs folder's `.calibration.json` under the settings'
+`rec_app.estimate.costs.Profile`, kept in the runs folder's `.calibration.json` under the settings'
 cost signature and dataset, with the error text when measuring failed. Other work's runnable
 threads are sampled meanwhile (`rec_core.runs.load.LoadSampler`): the profile's `busy` factor,
 so an estimate can price the same seconds for the load there is when a run is launched.
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rec_app.estimate.profiles import CLOSED_FORM_MODELS, Profile, cost_signature, data_key
+from rec_app.estimate.costs import CLOSED_FORM_MODELS, Profile, cost_signature, data_key
 from rec_core.runs.atomic import CorruptRunFile, RunFileNotFound, file_lock, read_json, write_json_atomic
 from rec_core.runs.environment import pid_alive
 from rec_core.runs.load import LoadSampler, busy_factor
@@ -179,8 +179,19 @@ def start_measurement(runs_root: str | Path, config: dict[str, Any]) -> bool:
     return True
 
 
-def _phase_plan(model: Any, epochs: int) -> list[tuple[str, int, Any]]:
-    return [(str(n), int(k), setup) for n, k, setup in model.fit_phases(epochs)]
+def _calibration_config(config: dict[str, Any]) -> Any:
+    """The run config to measure: no patience (every timed epoch runs) and no warm start (the
+    copy costs nothing, and its MF run need not exist here)."""
+    import dataclasses
+
+    from rec_core.configs import RunConfig
+
+    base = RunConfig.from_dict(config)
+    model = base.model
+    if getattr(model, "init_from_run", ""):
+        off = {"init_from_run": ""} | ({"freeze_mf": False} if hasattr(model, "freeze_mf") else {})  # MF has none
+        model = dataclasses.replace(model, **off)
+    return dataclasses.replace(base, model=model, train=dataclasses.replace(base.train, patience=0))
 
 
 def measure(
@@ -188,83 +199,59 @@ def measure(
 ) -> dict[str, Any]:
     """The profile of `config`'s settings on its own dataset (see the module doc), in seconds
     of `clock`: wall time by default (what the page shows); bench/bench_app.py also measures
-    in this process's CPU time (time.process_time), which other jobs on the machine disturb less."""
-    import dataclasses
-
+    in this process's CPU time (time.process_time), which other jobs on the machine disturb less.
+    The run's own stages (`rec_core.pipeline`: prepare_data, seed_everything, build_run_model,
+    evaluate_run), timed; only the epochs are run one by one here (`_measure_phases`)."""
     import torch
 
-    from rec_core.data import load_dataset
-    from rec_core.evaluate import evaluate_all
-    from rec_core.experiment import RunConfig, seed_everything
-    from rec_core.models.registry import build_model
-    from rec_core.split import make_split
+    from rec_core.pipeline import build_run_model, evaluate_run, prepare_data, seed_everything
     from rec_core.train import Trainer
 
     machine = LoadSampler().start()
     startup = time.time() - t0 if t0 else None
-    base = RunConfig.from_dict(config)
-    model_cfg = base.model
-    if getattr(model_cfg, "init_from_run", ""):  # the copy costs nothing; its MF run need not exist here
-        off = {"init_from_run": ""} | ({"freeze_mf": False} if hasattr(model_cfg, "freeze_mf") else {})  # MF has none
-        model_cfg = dataclasses.replace(model_cfg, **off)
-    cfg = dataclasses.replace(base, model=model_cfg, train=dataclasses.replace(base.train, patience=0))
+    cfg = _calibration_config(config)
     t = clock()
-    data = load_dataset(cfg.data)
-    split = make_split(data, cfg.split)
+    data, split = prepare_data(cfg)
     load_s = clock() - t
     seed_everything(cfg.seed)
     t = clock()
-    model = build_model(cfg.model, data)
+    model, _ = build_run_model(cfg, data)  # no store: no warm start (its copy costs nothing)
     build_s, encode_s = clock() - t, 0.0
-    described: dict[str, Any] = model.describe()
-    hits = described.get("text_cache_hits")
+    hits = model.describe().get("text_cache_hits")
     if isinstance(hits, dict) and hits and not any(hits.values()):  # encoded now: time a warm build too
         t = clock()
-        model = build_model(cfg.model, data)
+        model, _ = build_run_model(cfg, data)
         warm = clock() - t
         build_s, encode_s = warm, max(0.0, build_s - warm)
     trainer = Trainer(model, data, split, cfg.train, cfg.eval)
     epoch_s: dict[str, float] = {}
     valid_s: dict[str, float] = {}
-    last = None
     if cfg.model.name in CLOSED_FORM_MODELS:
-        t = clock()
-        fitted = trainer.fit()
-        epoch_s["fit"] = (clock() - t) / max(1, len(fitted.history))
+        epoch_s["fit"] = _timed_fit(trainer, clock)
     else:
-        last = _measure_phases(
-            trainer,
-            model,
-            math.ceil(len(split.train) / cfg.train.batch_size),
-            cfg.train.epochs,
-            clock,
-            epoch_s,
-            valid_s,
-        )
+        steps = math.ceil(len(split.train) / cfg.train.batch_size)
+        _measure_phases(trainer, model, steps, cfg.train.epochs, clock, epoch_s, valid_s)
         build_s += epoch_s.pop("_prepare", 0.0)
     t = clock()
-    evaluate_all(model, data, split, "test", cfg.eval, with_ranks=True, device=trainer.device)
-    test_s = clock() - t + (valid_s.get(last, 0.0) if last else 0.0)
+    evaluate_run(model, data, split, cfg, trainer.device)  # the final validation and test passes
+    test_s = clock() - t
     others, threads = machine.stop(), torch.get_num_threads()
-    profile = Profile(
-        len(split.train),
-        int(data.n_users),
-        int(data.n_items),
-        epoch_s,
-        valid_s,
-        load_s,
-        build_s,
-        encode_s,
-        test_s,
-        startup,
-        None if others is None else busy_factor(others, threads),
-    )
+    busy = None if others is None else busy_factor(others, threads)
+    n = (len(split.train), int(data.n_users), int(data.n_items))
+    profile = Profile(*n, epoch_s, valid_s, load_s, build_s, encode_s, test_s, startup, busy)
     return {
         "profile": profile.to_dict(),
         "measured_at": time.strftime("%Y-%m-%d %H:%M"),
         "others_runnable": None if others is None else round(others, 2),
         "threads": threads,
     }
+
+
+def _timed_fit(trainer: Any, clock: Callable[[], float]) -> float:
+    """Seconds of one closed-form candidate: the whole grid's fit over its candidates."""
+    t = clock()
+    fitted = trainer.fit()
+    return (clock() - t) / max(1, len(fitted.history))
 
 
 def _measure_phases(
@@ -275,10 +262,10 @@ def _measure_phases(
     clock: Callable[[], float],
     epoch_s: dict[str, float],
     valid_s: dict[str, float],
-) -> str:
+) -> None:
     """Time each training phase's epochs and validation into `epoch_s` / `valid_s` (plus
     "_prepare": one-off work, paid once per run: preparing the model, first-use costs of each
-    phase); returns the final phase's name.
+    phase).
 
     An epoch runs whole for up to WHOLE_EPOCH_S of wall time (short ones several times, the
     median after the first counting); a longer one is stopped and priced per step, from the
@@ -288,7 +275,7 @@ def _measure_phases(
     trainer.add_callback("on_step_end", lambda tr, info: marks.append(clock()))
     fit_began = [0.0]
     trainer.set_stop_check(lambda: len(marks) >= TIMED_STEPS + 1 and time.perf_counter() - fit_began[0] > WHOLE_EPOCH_S)
-    plan = _phase_plan(model, epochs)
+    plan = [(str(n), int(k), setup) for n, k, setup in model.fit_phases(epochs)]
     active = [i for i, p in enumerate(plan) if p[1] > 0] or [len(plan) - 1]
     for index, (name, _epochs, setup) in enumerate(plan):
         if setup is not None:
@@ -334,7 +321,6 @@ def _measure_phases(
                 pace = epoch_s[name] / max(1, steps_per_epoch)
                 epoch_s["_prepare"] = epoch_s.get("_prepare", 0.0) + max(0.0, warm_up[0] - warm_up[1] * pace)
         valid_s[name] = statistics.median(evals[1:] or evals)
-    return plan[active[-1]][0]
 
 
 def _record(root: Path, config: dict[str, Any], entry: dict[str, Any]) -> None:

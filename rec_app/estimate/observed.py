@@ -1,4 +1,4 @@
-"""Finished runs as duration profiles: the first source of `rec_app.estimate.profiles` (the second is a
+"""Finished runs as duration profiles: the first source of `rec_app.estimate` (the second is a
 calibration). A run's timings and history give what it spent on each part per training phase,
 compared as on an idle machine (each run recorded the load it ran under); the median over the
 runs with a config's cost signature is that config's profile.
@@ -11,7 +11,7 @@ import statistics
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from rec_app.estimate.profiles import CLOSED_FORM_MODELS, Profile, cost_signature, data_key, encode_signature
+from rec_app.estimate.costs import CLOSED_FORM_MODELS, Profile, cost_signature, data_key, encode_signature
 from rec_app.runs.table import RunRow
 from rec_core.configs import sub_table
 from rec_core.runs.load import busy_factor

@@ -103,7 +103,7 @@ def with_app_threads(config: dict[str, Any], cores: int | None = None, processes
     Runs with dynamic epochs keep torch's default (every core; one per process under torchrun).
     A run of `processes` processes shares those cores among them, at least 1 thread each.
     ConfigError("model.preset", ...) for a preset that does not exist, as `build_configs`."""
-    from rec_app.estimate.profiles import CLOSED_FORM_MODELS, phase_plan
+    from rec_app.estimate import CLOSED_FORM_MODELS, phase_plan
     from rec_core.configs import with_preset
     from rec_core.runs.load import cores as machine_cores
 

@@ -2,7 +2,7 @@
 
 Order of sources: finished runs with the same cost-relevant settings, else a calibration of
 those settings on the target dataset (started in the background on request), else no
-number (`rec_app.estimate.profiles`, `rec_app.estimate.calibration`). The queue is read from the store: what is
+number (`rec_app.estimate`, `rec_app.estimate.calibration`). The queue is read from the store: what is
 left of each running run and all of each queued one come before the runs being estimated.
 Every run is priced for the load there is now (`rec_core.runs.load.machine_others`: other
 work's runnable threads over the last minute, this app's runs and calibrations left out;
@@ -22,7 +22,7 @@ import streamlit as st
 
 from rec_app.ui import resources
 from rec_app.estimate import calibration as cal
-from rec_app.estimate import profiles as est
+from rec_app import estimate as est
 from rec_app.estimate import observed as observed_runs
 from rec_app.i18n import format_duration, t
 from rec_app.runs.table import RunRow
@@ -165,6 +165,55 @@ def _slots(run_id: str) -> int:
         return 1
 
 
+def _fresh_start_s(found: est.Estimate, config: Mapping[str, Any], others: float | None, alongside: int) -> float:
+    """A fresh process's imports here, priced for the load now: the calibrations' timing, else the estimate's."""
+    timed = cal.fresh_start_s(resources.store().root)  # as on an idle machine
+    return found.fresh_start_s if timed is None else timed * (busy_for(config, others, alongside) or 1.0)
+
+
+def _unknown(config: dict[str, Any], size: est.DatasetSize, rows: list[RunRow], measure: bool, **shape: Any) -> Outcome:
+    """No measured costs apply: whether a calibration runs (started now when `measure`), how
+    long it takes, and meanwhile the rough estimate from the project's benchmarks."""
+    root = resources.store().root
+    pending = cal.measurement_pending(root, config)
+    error = cal.calibration_error(config, root)
+    if measure and not pending and calibration_enabled():
+        pending = cal.start_measurement(root, config)
+        error = None
+    started = cal.measurement_started_at(root, config) if pending else None
+    warm = observed_runs.cache_likely_warm(config, rows, calibrated=False)
+    return Outcome(
+        None,
+        pending=pending,
+        error=None if pending else error,
+        measure_s=cal.expected_s(root, config),
+        measuring_for_s=None if started is None else max(0.0, time.time() - started),
+        rough=est.estimate(config, size, est.prior_profile(config), cache_warm=warm, basis="prior"),
+        **shape,
+    )
+
+
+def _ahead(
+    running: list[RunRow], queued: list[RunRow], rows: list[RunRow], others: float | None, alongside: int
+) -> tuple[list[float], list[float], int]:
+    """(seconds left of each running run, seconds of each queued one, how many had no estimate)."""
+    left: list[float] = []
+    waiting: list[float] = []
+    unknown = 0
+    for row in running:
+        its_own = _estimate_of_run(row, rows)  # remaining_s also reads its pace so far: the load it meets
+        priced = est.rescale(its_own, busy_for(row.config, others, alongside)) if its_own else None
+        rest = est.remaining_s(row, priced, est.trained_s(_raw_status(row.run_id)))
+        unknown += rest is None
+        left.append(rest or 0.0)
+    for row in queued:
+        own = _estimate_of_run(row, rows)
+        own = est.rescale(own, busy_for(row.config, others, alongside)) if own else None
+        unknown += own is None
+        waiting.append(own.total_s if own else 0.0)
+    return left, waiting, unknown
+
+
 def compute(
     config: dict[str, Any], size: est.DatasetSize | None, n_runs: int, *, measure_if_unknown: bool, processes: int = 1
 ) -> Outcome:
@@ -173,68 +222,25 @@ def compute(
     (`measure_if_unknown`)."""
     text = est.encode_signature(config) is not None
     parallel = resources.queue().max_parallel
+    shape = {"n_runs": n_runs, "parallel": parallel, "processes": processes}
     if size is None:
-        return Outcome(None, size_known=False, n_runs=n_runs, parallel=parallel, processes=processes)
+        return Outcome(None, size_known=False, **shape)
     rows = resources.rows()
     others = machine_others()  # over the last minute; our runs and calibrations (this app's processes) left out
     # Runs ahead and these share the machine `parallel` at a time: each beside the others' threads.
     alongside = max(0, min(parallel, sum(r.state in ("running", "queued") for r in rows) + n_runs) - 1)
     found = run_estimate(config, size, rows, busy=busy_for(config, others, alongside))
     if found is None:
-        root = resources.store().root
-        pending = cal.measurement_pending(root, config)
-        error = cal.calibration_error(config, root)
-        if measure_if_unknown and not pending and calibration_enabled():
-            pending = cal.start_measurement(root, config)
-            error = None
-        started = cal.measurement_started_at(root, config) if pending else None
-        return Outcome(
-            None,
-            pending=pending,
-            error=None if pending else error,
-            text_model=text,
-            n_runs=n_runs,
-            parallel=parallel,
-            processes=processes,
-            measure_s=cal.expected_s(root, config),
-            measuring_for_s=None if started is None else max(0.0, time.time() - started),
-            rough=est.estimate(
-                config,
-                size,
-                est.prior_profile(config),
-                cache_warm=observed_runs.cache_likely_warm(config, rows, calibrated=False),
-                basis="prior",
-            ),
-        )
+        return _unknown(config, size, rows, measure_if_unknown, text_model=text, **shape)
     if processes > 1:  # torchrun's fresh processes, not the warm worker
-        timed = cal.fresh_start_s(resources.store().root)
-        fresh = found.fresh_start_s if timed is None else timed * (busy_for(config, others, alongside) or 1.0)
-        found = est.with_processes(found, processes, fresh)
+        found = est.with_processes(found, processes, _fresh_start_s(found, config, others, alongside))
     running = [r for r in rows if r.state == "running"]
     queued = sorted((r for r in rows if r.state == "queued"), key=lambda r: (r.created_at is None, r.created_at))
-    left: list[float] = []
-    waiting: list[float] = []
-    unknown = 0
-    for row in running:
-        its_own = _estimate_of_run(row, rows)  # remaining_s also reads its pace so far: the load it meets
-        rest = est.remaining_s(
-            row,
-            est.rescale(its_own, busy_for(row.config, others, alongside)) if its_own else None,
-            est.trained_s(_raw_status(row.run_id)),
-        )
-        unknown += rest is None
-        left.append(rest or 0.0)
-    for row in queued:
-        own = _estimate_of_run(row, rows)
-        own = est.rescale(own, busy_for(row.config, others, alongside)) if own else None
-        unknown += own is None
-        waiting.append(own.total_s if own else 0.0)
+    left, waiting, unknown = _ahead(running, queued, rows, others, alongside)
     mine = [found.total_s] * n_runs
     if getattr(resources.queue(), "warm", False):  # each run that waits costs the next worker's imports
         free = max(0, parallel - sum(_slots(r.run_id) for r in running))
-        timed = cal.fresh_start_s(resources.store().root)  # as on an idle machine: priced for the load now
-        start_s = found.fresh_start_s if timed is None else timed * (busy_for(config, others, alongside) or 1.0)
-        waiting, mine = est.worker_starts(waiting, mine, free, start_s)
+        waiting, mine = est.worker_starts(waiting, mine, free, _fresh_start_s(found, config, others, alongside))
     start, end = est.schedule(
         left,
         waiting,
@@ -248,14 +254,12 @@ def compute(
     return Outcome(
         found,
         text_model=text,
-        n_runs=n_runs,
-        parallel=parallel,
-        processes=processes,
         own_s=own_end,
         start_s=start,
         end_s=end,
         ahead=len(running) + len(queued),
         unknown_ahead=unknown,
+        **shape,
     )
 
 

@@ -176,60 +176,53 @@ def warm_start_toggle(model: str, lang: str) -> bool:
     )
 
 
-def model_fields(model: str, backbones: list[dict[str, object]], lang: str, warm: bool = False) -> dict[str, Any]:
-    """Widgets of the model's own settings (inside the form); returns the model section.
-    `warm`: the warm-start switch's value (`warm_start_toggle`)."""
-    fields: dict[str, Any] = {"name": model}
-    if model == "pop":
-        st.caption(t("train.pop_note", lang))
-        return fields
-    if model in CLOSED_FORM_GRIDS:
-        return _closed_form_fields(model, lang)
-    c1, c2, c3 = st.columns(3)
-    fields["embed_dim"] = c1.number_input(t("field.embed_dim", lang), 4, 1024, step=8, key=keep("tr_embed_dim"))
-    if model in ("gpt2rec", "enhanced"):
-        options = _backbone_options(backbones)
-        if st.session_state.get(keep("tr_backbone")) not in options:
-            st.session_state["tr_backbone"] = options[0] if options else "tiny-gpt2"
-        fields["backbone"] = c2.selectbox(
-            t("field.backbone", lang),
-            options,
-            key=keep("tr_backbone"),
-            format_func=lambda b: t(f"backbone.{b}", lang, default=b),
+def _text_fields(
+    fields: dict[str, Any], backbones: list[dict[str, object]], lang: str, warm: bool, c2: Any, c3: Any
+) -> None:
+    """The text models' widgets: backbone and text length (in `c2`, `c3`, the columns beside the
+    embedding size), the warm start's fixed MF part and the gate."""
+    options = _backbone_options(backbones)
+    if st.session_state.get(keep("tr_backbone")) not in options:
+        st.session_state["tr_backbone"] = options[0] if options else "tiny-gpt2"
+    fields["backbone"] = c2.selectbox(
+        t("field.backbone", lang),
+        options,
+        key=keep("tr_backbone"),
+        format_func=lambda b: t(f"backbone.{b}", lang, default=b),
+    )
+    fields["max_length"] = c3.number_input(
+        t("field.max_length", lang),
+        8,
+        512,
+        step=8,
+        key=keep("tr_max_length"),
+        help=t("field.max_length_help", lang),
+    )
+    w3, w2 = st.columns([2, 1])
+    # "auto": each seed starts from the finished MF run of its own dataset, split and seed.
+    fields["init_from_run"] = "auto" if warm else ""
+    # Only a warm start has an MF part to keep fixed (the config refuses it otherwise): without
+    # one the switch shows off and cannot be used; its own value comes back with the warm start.
+    if warm:
+        fields["freeze_mf"] = w3.toggle(
+            t("field.freeze_mf", lang), key=keep("tr_freeze_mf"), help=t("field.freeze_mf_help", lang)
         )
-        fields["max_length"] = c3.number_input(
-            t("field.max_length", lang),
-            8,
-            512,
-            step=8,
-            key=keep("tr_max_length"),
-            help=t("field.max_length_help", lang),
-        )
-        w3, w2 = st.columns([2, 1])
-        # "auto": each seed starts from the finished MF run of its own dataset, split and seed.
-        fields["init_from_run"] = "auto" if warm else ""
-        # Only a warm start has an MF part to keep fixed (the config refuses it otherwise): without
-        # one the switch shows off and cannot be used; its own value comes back with the warm start.
-        if warm:
-            fields["freeze_mf"] = w3.toggle(
-                t("field.freeze_mf", lang), key=keep("tr_freeze_mf"), help=t("field.freeze_mf_help", lang)
-            )
-        else:
-            w3.toggle(
-                t("field.freeze_mf", lang), value=False, disabled=True, help=t("field.freeze_mf_needs_warm", lang)
-            )
-            fields["freeze_mf"] = False
-        fields["gate_init"] = w2.number_input(
-            t("field.gate_init", lang),
-            0.0,
-            10.0,
-            step=0.05,
-            format="%.2f",
-            key=keep("tr_gate_init"),
-            help=t("field.gate_init_help", lang),
-        )
-    if model != "enhanced":
-        return fields
+    else:
+        w3.toggle(t("field.freeze_mf", lang), value=False, disabled=True, help=t("field.freeze_mf_needs_warm", lang))
+        fields["freeze_mf"] = False
+    fields["gate_init"] = w2.number_input(
+        t("field.gate_init", lang),
+        0.0,
+        10.0,
+        step=0.05,
+        format="%.2f",
+        key=keep("tr_gate_init"),
+        help=t("field.gate_init_help", lang),
+    )
+
+
+def _enhanced_fields(fields: dict[str, Any], lang: str) -> None:
+    """The Enhanced model's switches and sizes."""
     st.markdown(f"**{t('train.switches', lang)}**")
     s1, s2, s3, s4 = st.columns(4)
     fields["use_cache"] = s1.toggle(
@@ -258,6 +251,23 @@ def model_fields(model: str, backbones: list[dict[str, object]], lang: str, warm
     fields["cached_epochs"] = n5.number_input(
         t("field.cached_epochs", lang), -1, 1000, key=keep("tr_cached_epochs"), help=t("field.cached_epochs_help", lang)
     )
+
+
+def model_fields(model: str, backbones: list[dict[str, object]], lang: str, warm: bool = False) -> dict[str, Any]:
+    """Widgets of the model's own settings (inside the form); returns the model section.
+    `warm`: the warm-start switch's value (`warm_start_toggle`)."""
+    fields: dict[str, Any] = {"name": model}
+    if model == "pop":
+        st.caption(t("train.pop_note", lang))
+        return fields
+    if model in CLOSED_FORM_GRIDS:
+        return _closed_form_fields(model, lang)
+    c1, c2, c3 = st.columns(3)
+    fields["embed_dim"] = c1.number_input(t("field.embed_dim", lang), 4, 1024, step=8, key=keep("tr_embed_dim"))
+    if model in ("gpt2rec", "enhanced"):
+        _text_fields(fields, backbones, lang, warm, c2, c3)
+    if model == "enhanced":
+        _enhanced_fields(fields, lang)
     return fields
 
 
