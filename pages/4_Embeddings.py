@@ -1,4 +1,5 @@
-"""Embeddings: UMAP maps of a run's item or user embeddings, per view or for two runs side by side."""
+"""Embeddings: UMAP maps of a run's item or user embeddings, per view, for two runs side by side, or
+its ID and text vectors in one map (aligned)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,10 @@ with page_guard(lang):
     remember("emb_layout", "views")
     layout = (
         c1.segmented_control(
-            t("emb.layout", lang), ["views", "runs"], key="emb_layout", format_func=lambda m: t(f"emb.layout_{m}", lang)
+            t("emb.layout", lang),
+            ["views", "runs", "aligned"],
+            key="emb_layout",
+            format_func=lambda m: t(f"emb.layout_{m}", lang),
         )
         or "views"
     )
@@ -78,6 +82,9 @@ with page_guard(lang):
         st.warning(t("emb.different_data", lang))
         st.stop()
     attributes = ap.attributes(runs[0].run_dir, runs[0].stamp, side)
+    if layout == "aligned":  # one joint map of the run's ID and text vectors
+        ap.show_aligned(runs[0], side, params, attributes, names.get(run_a, run_a), style, lang)
+        st.stop()
     options = colourings(attributes, side)
     remember("emb_colour", options[0] if options else None, options)
     colour = st.selectbox(

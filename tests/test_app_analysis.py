@@ -196,6 +196,23 @@ def test_embeddings_two_runs_share_colours_and_show_agreement(runs: Path) -> Non
     assert figures(at)[0]["layout"]["font"]["size"] == 22  # the Compare page's presentation toggle applies
 
 
+def test_embeddings_aligned_layout_maps_id_and_text_together_and_measures_their_closeness(runs: Path) -> None:
+    # issue 24 item 5: one joint UMAP of a run's ID and text vectors, warm / cold in colour.
+    at = page("pages/4_Embeddings.py", run="attn-c0")
+    at.segmented_control(key="emb_layout").set_value("aligned").run()
+    no_failure(at)
+    assert len(at.metric) == 2 and "warm" in at.metric[0].label and "cold" in at.metric[1].label
+    assert -1.0 <= float(at.metric[0].value) <= 1.0  # every item of a ratio split is warm
+    assert at.metric[1].value == "–"
+    fig = figures(at)[0]
+    symbols = {tr["marker"]["symbol"] for tr in fig["data"]}
+    assert symbols == {"circle", "diamond-open"}  # ID and text vectors
+    assert sum(len(tr["x"]) for tr in fig["data"]) == 2 * 90  # each item twice
+    at.selectbox(key="emb_run_a").set_value("mf").run()  # no text view: one sentence, no figure
+    no_failure(at)
+    assert "nothing to align" in messages(at) and not at.metric
+
+
 # -- error analysis -----------------------------------------------------------------------------------
 def test_error_analysis_ranks_agree_with_evaluate(runs: Path) -> None:
     at = page("pages/5_Error_analysis.py", run=["attn-c0", "mf"])

@@ -2,9 +2,10 @@
 
 `style`: the style (`Style`), palette and the runs' figures (metric bars, segment bars,
 training curves); `export`: figures as PNG / SVG files; `analysis`: attention heatmaps, projections and histograms
-of the analysis pages. Everything public is importable from `rec_app.figures`.
+of the analysis pages; `alignment`: the Embeddings page's joint map of ID and text vectors. Everything public is importable from `rec_app.figures`.
 """
 
+from rec_app.figures.alignment import aligned_figure
 from rec_app.figures.analysis import (
     FIELD_COLOURS,
     HEAT_SCALE,
@@ -30,6 +31,7 @@ from rec_app.figures.style import (
 )
 
 __all__ = [
+    "aligned_figure",
     "DASHES",
     "EXPORT_ATTEMPTS",
     "FIELD_COLOURS",

@@ -188,6 +188,53 @@ def projection_stored(run_dir: str, stamp: float, side: str, view: str, params: 
     return load_projection(projection_key(run_dir, stamp, side, view, params)) is not None
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def aligned(run_dir: str, stamp: float, side: str, params: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """((2n, 2) joint UMAP layout of the run's `side` ID and text vectors, stacked [ID; text] with
+    unit-length rows, (n,) cosine between each entity's two vectors), or None when the model has
+    no text view in the space of its ID embeddings (`rec_core.analysis.alignment`)."""
+    from rec_core.analysis import project
+    from rec_core.analysis.alignment import aligned_spaces
+    from rec_core.analysis.entities import check_side
+
+    found = aligned_spaces(_model(run_dir, stamp).model, check_side(side))
+    if found is None:
+        return None
+    return project(found.stacked, params), found.cosine
+
+
+def show_aligned(
+    loaded: Loaded, side: str, params: Any, attributes: pd.DataFrame, run: str, style: Style, lang: str
+) -> None:
+    """The Embeddings page's "aligned" layout: the mean cosine between each entity's ID and text
+    vector for warm and for cold entities, and one joint map of both views (or one sentence
+    when the model has no text view in its ID space)."""
+    import math
+
+    from rec_app.figures import aligned_figure
+    from rec_core.analysis.alignment import mean_by_group
+
+    with st.spinner(t("emb.projecting", lang)):
+        found = aligned(loaded.run_dir, loaded.stamp, side, params)
+    if found is None:
+        st.info(t("emb.aligned_none", lang))
+        return
+    coords, cosine = found
+    warmth = attributes["warmth"].astype(str).tolist()
+    means = mean_by_group(cosine, warmth)
+    for col, group in zip(st.columns(2), ("warm", "cold")):
+        value = means.get(group, math.nan)
+        col.metric(
+            t("emb.aligned_metric", lang, group=t(f"an.warmth.{group}", lang)),
+            "–" if math.isnan(value) else f"{value:.3f}",
+            help=t("emb.aligned_help", lang, what=t(f"an.{side}s", lang)),
+        )
+    title = t("emb.aligned_title", lang, what=t(f"an.{side}s", lang), run=run)
+    figure = aligned_figure(coords, attributes["label"].astype(str).tolist(), warmth, style, title)
+    show(figure, f"aligned-{side}s", "emb_fig_aligned", lang)
+    st.caption(t("emb.aligned_note", lang))
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def agreement(run_dir: str, stamp: float, side: str, k: int) -> Any:
     """The run's ID-vs-text neighbourhood agreement (None for a model without a text view)."""
