@@ -27,6 +27,16 @@ import pandas as pd
 from scipy import stats
 
 from rec_core.errors import ConfigError
+from rec_core.evaluate.paired import (
+    NON_METRIC_COLUMNS,
+    PairedComparison,
+    check_test_settings,
+    compare_all,
+    paired_compare,
+    paired_values,
+    resample_means,
+    seed_summary,
+)
 
 __all__ = [
     "PairedComparison",
@@ -46,139 +56,6 @@ __all__ = [
     "MIN_SEEDS_T_TEST",
     "VERDICTS",
 ]
-
-_NON_METRIC_COLUMNS = ("user", "n_relevant", "n_train")
-_BOOT_BLOCK = 4_000_000  # resample indices drawn per block, bounding memory at ~32 MB
-
-
-@dataclass(frozen=True)
-class PairedComparison:
-    metric: str  # e.g. "ndcg@10"
-    n_users: int  # users both runs evaluated (with a non-NaN value in both)
-    mean_a: float
-    mean_b: float
-    diff: float  # mean_b - mean_a
-    rel_diff: float  # diff / mean_a; NaN when mean_a == 0
-    ci_low: float  # paired bootstrap percentile CI of the mean difference, level 1 - alpha
-    ci_high: float
-    p_value: float  # Wilcoxon signed-rank, two-sided; 1.0 when every difference is zero
-    significant: bool  # p_value < alpha and the CI excludes 0
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready dict (NaN -> None)."""
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in asdict(self).items()}
-
-
-def _paired_values(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray]:
-    """Values of `metric` for the same users in both runs, aligned: (n,), (n,) float64."""
-    for name, df in (("a", a), ("b", b)):
-        if "user" not in df.columns or metric not in df.columns:
-            raise ConfigError("metric", f"run {name}'s per-user table lacks column 'user' or {metric!r}")
-        if df["user"].duplicated().any():
-            raise ConfigError("per_user", f"run {name}'s per-user table repeats users")
-    ua, ub = a["user"].to_numpy(), b["user"].to_numpy()
-    if len(ua) == len(ub) and np.array_equal(ua, ub):  # the usual case: one split, one user order
-        va, vb = a[metric].to_numpy(dtype=np.float64), b[metric].to_numpy(dtype=np.float64)
-        keep = ~(np.isnan(va) | np.isnan(vb))
-        return va[keep], vb[keep]
-    merged = a[["user", metric]].merge(b[["user", metric]], on="user", how="inner", suffixes=("_a", "_b"))
-    if len(merged) != len(a) or len(merged) != len(b):
-        raise ConfigError(
-            "per_user",
-            f"the runs evaluated different users (run a: {len(a)}, run b: {len(b)}, shared: {len(merged)}); "
-            "compare runs made on the same split",
-        )
-    va = merged[f"{metric}_a"].to_numpy(dtype=np.float64)
-    vb = merged[f"{metric}_b"].to_numpy(dtype=np.float64)
-    keep = ~(np.isnan(va) | np.isnan(vb))  # e.g. recall of a user with no relevant items
-    return va[keep], vb[keep]
-
-
-def _bootstrap_means(d: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
-    """Means of `n_boot` resamples (with replacement) of `d`: (n_boot,), vectorised in blocks."""
-    return _resample_means(d, n_boot, np.random.default_rng(seed))
-
-
-def _resample_means(d: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """Means of `n_boot` resamples (with replacement) of `d`, drawn from `rng`, in blocks."""
-    n = len(d)
-    rows = max(1, _BOOT_BLOCK // n)
-    means = np.empty(n_boot, dtype=np.float64)
-    for start in range(0, n_boot, rows):
-        stop = min(n_boot, start + rows)
-        means[start:stop] = d[rng.integers(0, n, size=(stop - start, n))].mean(1)
-    return means
-
-
-def paired_compare(
-    per_user_a: pd.DataFrame,
-    per_user_b: pd.DataFrame,
-    metric: str,
-    *,
-    n_boot: int = 2000,
-    alpha: float = 0.05,
-    seed: int = 0,
-) -> PairedComparison:
-    """Paired comparison of run b against run a on `metric` over the users both evaluated.
-
-    The per-user tables are `EvalResult.per_user` (column `user` plus metric columns). Users
-    must be the same in both runs; otherwise ConfigError names both counts.
-    """
-    if n_boot < 1:
-        raise ConfigError("n_boot", f"must be >= 1, got {n_boot}")
-    if not 0.0 < alpha < 1.0:
-        raise ConfigError("alpha", f"must be in (0, 1), got {alpha}")
-    va, vb = _paired_values(per_user_a, per_user_b, metric)
-    n = len(va)
-    if n == 0:
-        raise ConfigError("per_user", f"no user has a value of {metric!r} in both runs")
-    d = vb - va
-    mean_a, mean_b = float(va.mean()), float(vb.mean())
-    diff = float(d.mean())
-    means = _bootstrap_means(d, n_boot, seed)
-    ci_low, ci_high = (float(x) for x in np.quantile(means, [alpha / 2, 1 - alpha / 2]))
-    if not np.any(d != 0):
-        p_value = 1.0  # scipy's wilcoxon rejects all-zero differences; nothing differs
-    else:
-        p_value = float(stats.wilcoxon(d, alternative="two-sided").pvalue)
-    return PairedComparison(
-        metric=metric,
-        n_users=n,
-        mean_a=mean_a,
-        mean_b=mean_b,
-        diff=diff,
-        rel_diff=diff / mean_a if mean_a != 0 else float("nan"),
-        ci_low=ci_low,
-        ci_high=ci_high,
-        p_value=p_value,
-        significant=bool(p_value < alpha and (ci_low > 0 or ci_high < 0)),
-    )
-
-
-def compare_all(
-    per_user_a: pd.DataFrame,
-    per_user_b: pd.DataFrame,
-    metrics: list[str] | None = None,
-    *,
-    n_boot: int = 2000,
-    alpha: float = 0.05,
-    seed: int = 0,
-) -> list[PairedComparison]:
-    """`paired_compare` for each metric (default: every metric column both tables share, in
-    run a's column order)."""
-    if metrics is None:
-        metrics = [c for c in per_user_a.columns if c not in _NON_METRIC_COLUMNS and c in per_user_b.columns]
-    return [paired_compare(per_user_a, per_user_b, m, n_boot=n_boot, alpha=alpha, seed=seed) for m in metrics]
-
-
-def seed_summary(values: list[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (ddof=1; 0.0 for a single value) over seeds."""
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.size == 0:
-        raise ConfigError("values", "seed_summary needs at least one value")
-    std = float(arr.std(ddof=1)) if arr.size > 1 else 0.0
-    return float(arr.mean()), std
-
 
 # -- over seeds ---------------------------------------------------------------------------------------
 METHOD_SEED_T = "seed-t-test"  # >= 2 seeds: t-test over the per-seed mean differences, t-interval
@@ -324,9 +201,66 @@ def _user_level(diffs: list[np.ndarray], n_boot: int, alpha: float, seed: int) -
     """Secondary, user-level view: (Wilcoxon p over all paired differences, bootstrap CI low,
     high of the mean over seeds of per-seed means, users resampled within each seed)."""
     rng = np.random.default_rng(seed)
-    boot = np.mean([_resample_means(d, n_boot, rng) for d in diffs], axis=0)
+    boot = np.mean([resample_means(d, n_boot, rng) for d in diffs], axis=0)
     low, high = (float(x) for x in np.quantile(boot, [alpha / 2, 1 - alpha / 2]))
     return _user_wilcoxon(np.concatenate(diffs)), low, high
+
+
+def _pair_by_seed(
+    ref: Mapping[int | None, pd.DataFrame], other: Mapping[int | None, pd.DataFrame], metric: str
+) -> tuple[list[int | None], tuple[int | None, ...], list[np.ndarray], list[SeedDiff]]:
+    """The seeds both sides have (in seed order), those only one has, and per shared seed the
+    users' paired differences b - a and its `SeedDiff`. ConfigError as `compare_seeds` says."""
+    common = sorted((s for s in ref if s in other), key=_seed_order)
+    unpaired = tuple(sorted({s for s in ref if s not in other} | {s for s in other if s not in ref}, key=_seed_order))
+    if not common:
+        raise ConfigError(
+            "seeds",
+            f"the two groups have no seed in common (a: {sorted(ref, key=_seed_order)}, "
+            f"b: {sorted(other, key=_seed_order)}), so their users cannot be paired",
+        )
+    diffs: list[np.ndarray] = []
+    per_seed: list[SeedDiff] = []
+    for s in common:
+        va, vb = paired_values(ref[s], other[s], metric)
+        if len(va) == 0:
+            raise ConfigError("per_user", f"no user of seed {s} has a value of {metric!r} in both runs")
+        d = vb - va
+        diffs.append(d)
+        per_seed.append(SeedDiff(s, len(d), float(va.mean()), float(vb.mean()), float(d.mean()), _user_wilcoxon(d)))
+    return common, unpaired, diffs, per_seed
+
+
+def _one_seed_note(seed: int | None, n_users: int, user_p: float, user_low: float, user_high: float) -> str:
+    """The note of a one-seed comparison: no verdict, only the user-level view."""
+    return (
+        f"One seed only (seed {seed}): seed noise is untested, so no verdict is drawn. The user-level "
+        f"view (Wilcoxon signed-rank p {user_p:.2g} over {n_users} users, CI over users "
+        f"[{user_low:+.4f}, {user_high:+.4f}]) covers the variation over users only; another seed may "
+        f"come out differently: run at least {MIN_SEEDS_T_TEST + 1} seeds (how many a verdict needs "
+        f"follows from their spread)."
+    )
+
+
+def _seed_t_note(
+    per_seed: list[SeedDiff], n_users: int, p_value: float, alpha: float, identical: bool, needed: int | None
+) -> str:
+    """The note of a seed-level t-test: what was paired, the seeds' directions when they
+    disagree, and the seeds a verdict would need when it is inconclusive."""
+    n_seeds = len(per_seed)
+    seeds = ", ".join(str(p.seed) for p in per_seed)
+    note = (
+        f"Paired over {n_users} users in {n_seeds} seeds ({seeds}); the seed is the "
+        f"unit: p-value from a t-test over the {n_seeds} per-seed mean differences ({n_seeds - 1} degrees "
+        f"of freedom), CI the matching t-interval."
+    )
+    diffs = np.array([p.diff for p in per_seed])
+    if (diffs > 0).any() and (diffs < 0).any():
+        signs = ", ".join(f"seed {p.seed}: {p.diff:+.4f}" for p in per_seed)
+        note += f" The seeds disagree on the direction ({signs})."
+    if not identical and p_value >= alpha:
+        note += " " + _needed_words(needed, n_seeds)
+    return note
 
 
 def compare_seeds(
@@ -358,29 +292,9 @@ def compare_seeds(
     `seed` (the bootstrap's). ConfigError when no seed is shared, a table lacks the metric, or a
     seed's runs evaluated different users.
     """
-    if n_boot < 1:
-        raise ConfigError("n_boot", f"must be >= 1, got {n_boot}")
-    if not 0.0 < alpha < 1.0:
-        raise ConfigError("alpha", f"must be in (0, 1), got {alpha}")
-    common = sorted((s for s in ref if s in other), key=_seed_order)
-    unpaired = tuple(sorted({s for s in ref if s not in other} | {s for s in other if s not in ref}, key=_seed_order))
-    if not common:
-        raise ConfigError(
-            "seeds",
-            f"the two groups have no seed in common (a: {sorted(ref, key=_seed_order)}, "
-            f"b: {sorted(other, key=_seed_order)}), so their users cannot be paired",
-        )
+    check_test_settings(n_boot, alpha)
+    common, unpaired, diffs, per_seed = _pair_by_seed(ref, other, metric)
     left_out = f" Seeds only one side has were left out: {', '.join(map(str, unpaired))}." if unpaired else ""
-
-    diffs: list[np.ndarray] = []
-    per_seed: list[SeedDiff] = []
-    for s in common:
-        va, vb = _paired_values(ref[s], other[s], metric)
-        if len(va) == 0:
-            raise ConfigError("per_user", f"no user of seed {s} has a value of {metric!r} in both runs")
-        d = vb - va
-        diffs.append(d)
-        per_seed.append(SeedDiff(s, len(d), float(va.mean()), float(vb.mean()), float(d.mean()), _user_wilcoxon(d)))
     seed_diffs = np.array([p.diff for p in per_seed])
     mean_a = float(np.mean([p.mean_a for p in per_seed]))
     mean_b = float(np.mean([p.mean_b for p in per_seed]))
@@ -393,28 +307,12 @@ def compare_seeds(
         # No seed-level test exists: p and CI stay NaN; the user-level view is all there is.
         method, sd, needed = METHOD_USER_WILCOXON, float("nan"), None
         p_value = ci_low = ci_high = float("nan")
-        note = (
-            f"One seed only (seed {common[0]}): seed noise is untested, so no verdict is drawn. The user-level "
-            f"view (Wilcoxon signed-rank p {user_p:.2g} over {n_users} users, CI over users "
-            f"[{user_low:+.4f}, {user_high:+.4f}]) covers the variation over users only; another seed may "
-            f"come out differently: run at least {MIN_SEEDS_T_TEST + 1} seeds (how many a verdict needs "
-            f"follows from their spread).{left_out}"
-        )
+        note = _one_seed_note(common[0], n_users, user_p, user_low, user_high) + left_out
     else:
         method = METHOD_SEED_T
         p_value, ci_low, ci_high, sd = _seed_t(seed_diffs, alpha)
         needed = None if p_value < alpha or identical else seeds_needed(diff, sd, alpha=alpha)
-        note = (
-            f"Paired over {n_users} users in {n_seeds} seeds ({', '.join(map(str, common))}); the seed is the "
-            f"unit: p-value from a t-test over the {n_seeds} per-seed mean differences ({n_seeds - 1} degrees "
-            f"of freedom), CI the matching t-interval."
-        )
-        if (seed_diffs > 0).any() and (seed_diffs < 0).any():
-            signs = ", ".join(f"seed {p.seed}: {p.diff:+.4f}" for p in per_seed)
-            note += f" The seeds disagree on the direction ({signs})."
-        if not identical and p_value >= alpha:
-            note += " " + _needed_words(needed, n_seeds)
-        note += left_out
+        note = _seed_t_note(per_seed, n_users, p_value, alpha, identical, needed) + left_out
     verdict = _verdict(method, p_value, alpha, diff, identical)
     return SeedAwareComparison(
         metric=metric,
@@ -502,5 +400,5 @@ def compare_seeds_all(
         tables = [*ref.values(), *other.values()]
         if not tables:
             raise ConfigError("seeds", "no per-user tables to compare")
-        metrics = [c for c in tables[0].columns if c not in _NON_METRIC_COLUMNS and all(c in t.columns for t in tables)]
+        metrics = [c for c in tables[0].columns if c not in NON_METRIC_COLUMNS and all(c in t.columns for t in tables)]
     return holm_adjust([compare_seeds(ref, other, m, n_boot=n_boot, alpha=alpha, seed=seed) for m in metrics])
