@@ -24,7 +24,6 @@ derived facts (a "running" run whose process died) are computed on read.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,6 +43,7 @@ from rec_core.runs.atomic import (
     write_bytes_atomic,
     write_json_atomic,
 )
+from rec_core.runs import failure_note
 from rec_core.runs.environment import hostname, owner_died, pid_alive, process_start_token
 from rec_core.runs.names import utc_now, validate_run_id
 from rec_core.runs.record import HistoryRow, RunResults, RunStatus
@@ -58,7 +58,6 @@ RUN_STATES = ("queued", "running", "done", "failed", "stopped")
 FINISHED_STATES = frozenset({"done", "failed", "stopped"})
 CONFIG_FILE, STATUS_FILE, _HISTORY, _RESULTS = "config.json", "status.json", "history.jsonl", "results.json"
 _CHECKPOINT, _STOP, _STATUS_LOCK = "model.safetensors", "STOP", ".status.lock"
-_FAILURE, _FAILURE_BYTES = "failure.json", 4096
 # A "queued" run that names neither a queue command nor its creator's pid (created by an older
 # version) reads as failed once it has waited this long: no process will ever start it.
 QUEUED_ABANDONED_S = 3600.0
@@ -189,55 +188,16 @@ class Run:
 
     # -- the failure note: written in place when status.json cannot be written -----------
     def reserve_failure_note(self) -> None:
-        """Allocate failure.json (blank) now, so that a failure can be recorded later even on a
-        full disk: rewriting reserved bytes in place needs no new space. Best effort."""
-        try:
-            fd = os.open(self.path / _FAILURE, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o666)
-            try:
-                os.write(fd, b" " * (_FAILURE_BYTES - 1) + b"\n")
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        except OSError:
-            pass
+        """Allocate failure.json now (see `rec_core.runs.failure_note`); best effort."""
+        failure_note.reserve_failure_note(self.path)
 
     def record_failure_in_place(self, error: str, pid: int) -> bool:
         """Write {"pid", "error"} over the reserved failure.json; True if it was written."""
-        record: dict[str, Any] = {"pid": pid, "pid_started": process_start_token(pid), "at": utc_now(), "error": error}
-        data = json.dumps(record, ensure_ascii=True).encode()
-        while len(data) > _FAILURE_BYTES - 1 and len(record["error"]) > 20:
-            record["error"] = record["error"][: len(record["error"]) // 2] + "..."
-            data = json.dumps(record, ensure_ascii=True).encode()
-        try:
-            fd = os.open(self.path / _FAILURE, os.O_WRONLY)
-        except OSError:
-            return False
-        try:
-            os.write(fd, data.ljust(_FAILURE_BYTES - 1) + b"\n")
-            os.fsync(fd)
-            return True
-        except OSError:
-            return False
-        finally:
-            os.close(fd)
+        return failure_note.record_failure_in_place(self.path, error, pid)
 
     def recorded_failure(self, st: dict[str, Any]) -> str | None:
         """The error a process recorded in failure.json while `st` was its status, if any."""
-        try:
-            raw = (self.path / _FAILURE).read_bytes()
-        except OSError:
-            return None
-        if not raw.strip():
-            return None
-        try:
-            record = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            return None
-        if not isinstance(record, dict) or record.get("pid") != st.get("pid"):
-            return None  # left by an earlier attempt of this run
-        if st.get("pid_started") and record.get("pid_started") and record["pid_started"] != st["pid_started"]:
-            return None
-        return f"{record.get('error')} (recorded in {_FAILURE}: status.json could not be written)"
+        return failure_note.recorded_failure(self.path, st)
 
     def set_status(self, state: str | None = None, **fields: Any) -> dict[str, Any]:
         """Merge `fields` (and `state`) into status.json atomically; return the new status.
