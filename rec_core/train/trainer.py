@@ -277,16 +277,7 @@ class Trainer:
         self._stop = False
         model = self.model.to(self.device)
         t_fit = time.perf_counter()
-        if not self._prepared:
-            model.prepare(
-                TrainContext(
-                    self.data.n_users,
-                    self.data.n_items,
-                    self.data.users[self.split.train],
-                    self.data.items[self.split.train],
-                )
-            )
-            self._prepared = True
+        self._prepare_once(model)
         self._step_model = self._wrap(model)
         self._emit("on_fit_start", {"epochs": n_epochs, "start_epoch": self.epoch})
         history: list[dict[str, Any]] = []
@@ -344,6 +335,19 @@ class Trainer:
         )
         self._emit("on_fit_end", {"result": result})
         return result
+
+    def _prepare_once(self, model: Recommender) -> None:
+        """`model.prepare` with the training interactions, before the first fit only."""
+        if not self._prepared:
+            model.prepare(
+                TrainContext(
+                    self.data.n_users,
+                    self.data.n_items,
+                    self.data.users[self.split.train],
+                    self.data.items[self.split.train],
+                )
+            )
+            self._prepared = True
 
     def _wrap(self, model: Recommender) -> torch.nn.Module:
         """The module a training step calls: the model itself, or with several processes the
