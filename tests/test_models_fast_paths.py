@@ -19,9 +19,9 @@ from torch import Tensor
 
 from rec_core.evaluate import evaluate
 from rec_core.models.base import Batch, TrainContext
-from rec_core.models.enhanced import EnhancedConfig, GPT2RecommenderEnhanced
-from rec_core.models.fusion import CrossAttentionFusion, UniformDropout, uniform_dropout
-from rec_core.models.towers import AttentionTower
+from rec_core.models import fast_paths
+from rec_core.models.enhanced import AttentionTower, CrossAttention, EnhancedConfig, GPT2RecommenderEnhanced
+from rec_core.models.fast_paths import UniformDropout, uniform_dropout
 from tests.helpers import split_of, synthetic
 
 TINY = {"backbone": "tiny-gpt2", "max_length": 32, "embed_dim": 16, "n_heads": 2}
@@ -34,18 +34,18 @@ def close(actual: Tensor, expected: Tensor, what: str = "") -> None:
     torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-5, msg=(lambda s: f"{what}: {s}") if what else None)
 
 
-def reference_attention(fusion: CrossAttentionFusion, query: Tensor, states: Tensor, mask: Tensor) -> Tensor:
+def reference_attention(fusion: CrossAttention, query: Tensor, states: Tensor, mask: Tensor) -> Tensor:
     """LayerNorm([q +] W_o concat_h(sum_t a_ht (W_v,h s_t + b_v,h)) + b_o) in eval mode, with
     a_h = softmax over real tokens of <W_q,h q + b_q,h, W_k,h s_t> / sqrt(head_dim)."""
     n, t, _ = states.shape
-    nh, hd = fusion.n_heads, fusion.head_dim
-    q = F.linear(query, fusion.q_proj.weight, fusion.q_proj.bias).view(n, nh, hd)
-    k = F.linear(states, fusion.k_proj.weight).view(n, t, nh, hd)
-    v = F.linear(states, fusion.v_proj.weight, fusion.v_proj.bias).view(n, t, nh, hd)
+    nh, hd = fusion.heads, fusion.hd
+    q = F.linear(query, fusion.W_q.weight, fusion.W_q.bias).view(n, nh, hd)
+    k = F.linear(states, fusion.W_k.weight).view(n, t, nh, hd)
+    v = F.linear(states, fusion.W_v.weight, fusion.W_v.bias).view(n, t, nh, hd)
     logits = torch.einsum("nhj,nthj->nht", q, k) / math.sqrt(hd)
     logits = logits.masked_fill(~mask.unsqueeze(1), float("-inf"))
     ctx = torch.einsum("nht,nthj->nhj", torch.softmax(logits, -1), v).reshape(n, nh * hd)
-    out = F.linear(ctx, fusion.out_proj.weight, fusion.out_proj.bias)
+    out = F.linear(ctx, fusion.W_o.weight, fusion.W_o.bias)
     return fusion.norm(query + out if fusion.residual else out)
 
 
@@ -55,7 +55,7 @@ def test_attention_matches_the_reference_in_both_layouts(n_heads: int, rank: int
     """Folded and per-head projections, whole batch and length buckets: fused vectors, attention
     weights and every gradient as the plain per-token computation."""
     torch.manual_seed(0)
-    fusion = CrossAttentionFusion(64, rank, n_heads, 0.0, residual)
+    fusion = CrossAttention(64, rank, n_heads, 0.0, residual)
     assert fusion.folded == folded
     with torch.no_grad():
         for p in fusion.parameters():
@@ -76,7 +76,7 @@ def test_attention_matches_the_reference_in_both_layouts(n_heads: int, rank: int
         s_b = states[a:b, :width].contiguous()
         additive = torch.zeros(b - a, width).masked_fill_(~mask[a:b, :width], float("-inf")).unsqueeze(1)
         buckets.append((a, b, s_b, additive, s_b.transpose(1, 2).contiguous()))
-    bucketed = fusion.forward_buckets(query, buckets)
+    bucketed = fast_paths.attend_buckets(fusion, query, buckets)
     close(bucketed, expected, "buckets")
     w = torch.randn_like(expected)
     params = [query, *fusion.parameters()]
@@ -103,7 +103,7 @@ def reference_fused(model: GPT2RecommenderEnhanced, side: str, ids: Tensor) -> T
     q = torch.where(seen[ids].unsqueeze(1), tower.ids.table.weight[ids], tower.ids.neutral)
     if tower.text is None:
         return q
-    if isinstance(tower.fusion, CrossAttentionFusion):
+    if isinstance(tower.fusion, CrossAttention):
         return reference_attention(tower.fusion, q, tower.text.reduced[ids], tower.text.mask[ids])
     t = reference_text_view(tower, ids)
     return tower.fusion(q + t if tower.text_residual else t)
@@ -189,7 +189,7 @@ def test_training_loss_and_gradients_match_the_reference(overrides: dict[str, An
     batch = _batch(data, split, size)
     users, items = batch.users.unique(), torch.cat([batch.pos_items, batch.neg_items]).unique()
     # Both of the loss's paths are covered: a few ids gather the batch's states, most attend over all.
-    assert m._attend_all(len(users), len(items)) == (size == 600)
+    assert fast_paths.attends_all(m, len(users), len(items)) == (size == 600)
     m.train()
     fast = m.loss(batch)
     ref = reference_loss(m, batch)
@@ -232,15 +232,13 @@ def test_scores_and_fused_vectors_match_the_reference(overrides: dict[str, Any])
 def test_evaluation_runs_the_item_tower_once(monkeypatch: pytest.MonkeyPatch) -> None:
     m, data, split = _model()
     calls = {"item": 0, "user": 0}
-    for side in calls:
-        tower = m.tower(side)  # type: ignore[arg-type]
-        original = tower.fused_all
+    original = fast_paths.fused_all
 
-        def counted(keep: Tensor, side: str = side, original: object = original) -> Tensor:
-            calls[side] += 1
-            return original(keep)  # type: ignore[operator]
+    def counted(tower: AttentionTower, keep: Tensor) -> Tensor:
+        calls["user" if tower is m.user_tower else "item"] += 1
+        return original(tower, keep)
 
-        monkeypatch.setattr(tower, "fused_all", counted)
+    monkeypatch.setattr(fast_paths, "fused_all", counted)
     result = evaluate(m, data, split, "test")
     assert result.metrics  # every test user ranked every item
     assert calls == {"item": 1, "user": 1}
@@ -261,7 +259,7 @@ def test_bucketed_dynamic_encoding_matches_one_padded_batch() -> None:
     lora = [p for n, p in m.encoder.named_parameters() if p.requires_grad]
     assert lora
     plain = tower.text.dynamic(m.encoder, ids)
-    bucketed = tower._dynamic(m.encoder, ids)
+    bucketed = fast_paths.encode_in_buckets(tower.text, m.encoder, ids)
     for a, b in zip(plain, bucketed):
         close(a, b)
     w = torch.randn_like(plain[0])

@@ -13,13 +13,14 @@ import torch
 from rec_core.data import DataConfig
 from rec_core.errors import ConfigError
 from rec_core.experiment import RunConfig, execute_run, prepare_data, start_run
+from rec_core.models import fast_paths
 from rec_core.models.base import Batch, Recommender, TrainContext
-from rec_core.models.enhanced import EnhancedConfig, GPT2RecommenderEnhanced
+from rec_core.models.enhanced import EnhancedConfig
+from rec_core.models.fast_paths import length_buckets
 from rec_core.models.gpt2rec import GPT2RecConfig, GPT2Recommender
 from rec_core.models.mf import MF, MFConfig
 from rec_core.models.popularity import PopularityConfig
 from rec_core.models.registry import build_model
-from rec_core.models.text_features import _length_buckets
 from rec_core.runs import RunStore
 from rec_core.split import SplitConfig
 from rec_core.train import TrainConfig, Trainer
@@ -118,7 +119,7 @@ def test_scores_follow_weights_changed_through_data(key: str) -> None:
     model, data, _ = _prepared(TEXT_CONFIGS[key])
     model.eval()
     before = _scores(model, data.n_users)
-    fusion = model.item_tower.fusion.out_proj.weight if key == "enhanced" else model.item_tower.fusion.weight
+    fusion = model.item_tower.fusion.W_o.weight if key == "enhanced" else model.item_tower.fusion.weight
     fusion.data = fusion.data * 3.0  # a new tensor: no in-place op, no version bump on the parameter
     model.gate.data = model.gate.data + 1.0
     after = _scores(model, data.n_users)
@@ -189,7 +190,7 @@ def test_bucketed_attention_over_all_entities_matches_per_entity_attention(side:
     n = data.n_users if side == "user" else data.n_items
     seen = model.seen_users if side == "user" else model.seen_items
     with torch.no_grad():
-        bucketed = model.tower(side).fused_all(seen)
+        bucketed = fast_paths.fused_all(model.tower(side), seen)
         one_by_one = model.represent(side, torch.arange(n))["fusion"]
     torch.testing.assert_close(bucketed, one_by_one, rtol=1e-5, atol=1e-5)
 
@@ -208,7 +209,7 @@ def test_loss_is_the_same_whether_a_step_attends_over_all_entities_or_the_batch(
     )
     out = {}
     for forced in (True, False):
-        monkeypatch.setattr(GPT2RecommenderEnhanced, "_attend_all", lambda self, nu, ni, f=forced: f)
+        monkeypatch.setattr(fast_paths, "attends_all", lambda model, nu, ni, f=forced: f)
         torch.manual_seed(3)  # the contrastive sample
         out[forced] = {k: v.item() for k, v in model.loss(batch).items()}
     assert out[True].keys() == out[False].keys() >= {"bpr", "reg", "total"}
@@ -217,10 +218,10 @@ def test_loss_is_the_same_whether_a_step_attends_over_all_entities_or_the_batch(
 
 
 def test_length_buckets_cover_every_entity_and_pad_little() -> None:
-    assert _length_buckets([]) == []
-    assert _length_buckets([12] * 10) == [(0, 10, 16)]  # at least 16 wide
+    assert length_buckets([]) == []
+    assert length_buckets([12] * 10) == [(0, 10, 16)]  # at least 16 wide
     lengths = sorted([16] * 500 + [20] * 400 + [32] * 50)
-    buckets = _length_buckets(lengths, overhead=0)
+    buckets = length_buckets(lengths, overhead=0)
     assert buckets[0][0] == 0 and buckets[-1][1] == len(lengths)
     assert all(a2 == b1 for (_, b1, _), (a2, _, _) in zip(buckets, buckets[1:]))
     assert all(t >= max(lengths[a:b]) for a, b, t in buckets)
@@ -376,7 +377,10 @@ def test_query_grad_decides_whether_the_text_part_trains_the_id_embeddings(query
     for side, n in (("item", data.n_items), ("user", data.n_users)):
         ids = model.tower(side).ids
         seen = model.seen_items if side == "item" else model.seen_users
-        for f in (model.tower(side).fused_all(seen), model.represent(side, torch.arange(n), seen)["fusion"]):
+        for f in (
+            fast_paths.fused_all(model.tower(side), seen),
+            model.represent(side, torch.arange(n), seen)["fusion"],
+        ):
             ids.table.weight.grad = None
             (f * torch.linspace(-1, 1, f.shape[1])).sum().backward()  # any non-constant function of f
             grad = ids.table.weight.grad

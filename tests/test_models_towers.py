@@ -1,8 +1,10 @@
 """The text models' two towers; checkpoints saved before the towers existed still load.
 
 Before the towers, a text model named its parts after the side (`item_id.*`, `item_text.*`,
-`item_text_proj.*`, `item_fusion.*` or `item_norm.*`; GPT2Recommender: `item_proj.*`). The
-layouts below are written out by hand from such checkpoints, not derived from the code.
+`item_text_proj.*`, `item_fusion.*` or `item_norm.*`; GPT2Recommender: `item_proj.*`), and the
+cross-attention's projections were `q_proj`, `k_proj`, `v_proj`, `out_proj` (now `W_q`, `W_k`,
+`W_v`, `W_o`). The layouts below are written out by hand from such checkpoints, not derived
+from the code; models/legacy.py converts them when a checkpoint is loaded.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import torch
 from rec_core.data import DataConfig
 from rec_core.experiment import CheckpointMismatch, RunConfig, execute_run, load_run_model, start_run
 from rec_core.models.base import Batch, TrainContext
-from rec_core.models.enhanced import EnhancedConfig
+from rec_core.models.enhanced import AttentionTower, EnhancedConfig
 from rec_core.models.gpt2rec import GPT2RecConfig
 from rec_core.models.registry import build_model
-from rec_core.models.towers import AttentionTower, ConcatTower, TwoTowerRecommender
+from rec_core.models.towers import ConcatTower, TwoTowerRecommender
 from rec_core.runs import RunStore
 from rec_core.train import TrainConfig
 from tests.helpers import split_of, synthetic
@@ -60,8 +62,22 @@ OLD_KEYS = {
 }
 
 
+# Today's cross-attention names -> the names they had until the textbook renaming.
+_ATTENTION_OLD = {"W_q": "q_proj", "W_k": "k_proj", "W_v": "v_proj", "W_o": "out_proj"}
+
+
+def _pre_textbook_key(key: str) -> str:
+    """The name `key` had in the towers' layout before the cross-attention's textbook names."""
+    for new, old in _ATTENTION_OLD.items():
+        for side in _SIDES:
+            if key.startswith(f"{side}_tower.fusion.{new}."):
+                return key.replace(f".fusion.{new}.", f".fusion.{old}.", 1)
+    return key
+
+
 def _old_key(key: str, kind: str) -> str:
     """The name `key` had before the towers."""
+    key = _pre_textbook_key(key)
     for side in _SIDES:
         tower = f"{side}_tower."
         if not key.startswith(tower):

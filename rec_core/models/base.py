@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from rec_core.errors import ConfigError
+from rec_core.models.legacy import convert_legacy_state, has_legacy_keys
 
 __all__ = ["Batch", "Recommender", "TrainContext", "View"]
 
@@ -183,8 +184,11 @@ class Recommender(nn.Module):
         return dict(self.state_dict())
 
     def load_checkpoint_state(self, state: dict[str, Tensor]) -> None:
-        """Inverse of `checkpoint_state`; a key missing from `state` is an error."""
+        """Inverse of `checkpoint_state`; a key missing from `state` is an error. A checkpoint
+        with older key names (models/legacy.py) is converted first."""
         self._scoring_memo.clear()  # loading inside a pass would otherwise keep its tables
+        if has_legacy_keys(state):
+            state = convert_legacy_state(state)
         missing, unexpected = self.load_state_dict(state, strict=False)
         expected = set(self.checkpoint_state())
         missing = [k for k in missing if k in expected]

@@ -8,15 +8,18 @@ age, gender, occupation), so weights can be summed per field.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import torch
 from torch import Tensor
 
 from rec_core.data.interactions import TextTable
+from rec_core.errors import ConfigError
 from rec_core.text import TextEncoder, token_labels
 from rec_core.text.tokens import SPECIAL, TEMPLATE
 
-__all__ = ["Explanation", "explanation"]
+__all__ = ["Explanation", "explain_entity", "explanation"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,3 +67,25 @@ def explanation(
         weights=w,
         seen_in_training=seen,
     )
+
+
+def explain_entity(model: Any, side: str, k: int) -> Explanation:
+    """The Enhanced model's (`model`) cross-attention of entity `k` of `side` ("user" or
+    "item"): its ID query over its own tokens, in eval mode, labelled token by token."""
+    if not model.config.use_attention:
+        raise ConfigError("use_attention", "this model fuses without attention; nothing to explain")
+    if model.tower(side).text is None:
+        raise ConfigError("use_user_text", "users have no text in this model")
+    n = model.n_users if side == "user" else model.n_items
+    if not 0 <= k < n:
+        raise ConfigError(side, f"index {k} outside [0, {n})")
+    was = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            rep = model.represent(side, torch.tensor([k], device=model.seen_items.device))
+    finally:
+        model.train(was)
+    table = model.user_table if side == "user" else model.item_table
+    seen = bool(model.seen_mask(side)[k])
+    return explanation(model.encoder, table, side, k, rep["attention"][0], seen)

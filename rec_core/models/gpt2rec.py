@@ -38,7 +38,7 @@ from rec_core.models.text_features import IdEmbedding, encode_table
 from rec_core.models.towers import ConcatTower, ScoringTables, TwoTowerRecommender
 from rec_core.text import TextEncoder, TextEncoderConfig
 
-__all__ = ["GPT2RecConfig", "GPT2Recommender", "standardise"]
+__all__ = ["GPT2RecConfig", "GPT2Recommender", "PooledPart", "standardise"]
 
 
 def standardise(x: Tensor, fit_rows: Tensor | None = None) -> Tensor:
@@ -52,16 +52,35 @@ def standardise(x: Tensor, fit_rows: Tensor | None = None) -> Tensor:
     return (x - fit.mean(0)) / fit.std(0).clamp_min(1e-6) / x.shape[1] ** 0.5
 
 
+class PooledPart(nn.Module):
+    """One side of GPT2Recommender's text part as a module of its own, for the Enhanced model
+    over GPT2Recommender (base "gpt2rec", models/enhanced.py): f = W [q ; z] as `ConcatTower`
+    computes it, q the ID query, z the pooled text standardised with the statistics of the
+    entities that have training interactions. `fusion` holds what a GPT2Recommender checkpoint's
+    `<side>_tower.fusion` holds."""
+
+    pooled: Tensor
+    meta: Tensor
+
+    def __init__(self, pooled: Tensor, d: int) -> None:
+        super().__init__()
+        self.register_buffer("pooled", pooled, persistent=False)  # (n, H) rebuilt from the feature cache
+        self.register_buffer("meta", standardise(pooled), persistent=False)  # (n, H)
+        self.fusion = nn.Linear(d + pooled.shape[1], d)
+
+    def fit(self, seen: Tensor) -> None:
+        """Standardise with the statistics of the `seen` (n,) entities, applied to all."""
+        self.meta = standardise(self.pooled, seen)
+
+    def forward(self, q: Tensor, idx: Tensor) -> Tensor:
+        """(B, d) f = W [q ; z] for ids `idx` (B,) whose ID queries are `q` (B, d)."""
+        return self.fusion(torch.cat([q, self.meta[idx]], dim=-1))
+
+
 class GPT2Recommender(TwoTowerRecommender[ConcatTower]):
     name: ClassVar[str] = "gpt2rec"
     needs_data: ClassVar[bool] = True
     views: ClassVar[tuple[str, ...]] = ("id", "text", "fused")
-    legacy_prefixes: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("user_id.", "user_tower.ids."),
-        ("user_proj.", "user_tower.fusion."),
-        ("item_id.", "item_tower.ids."),
-        ("item_proj.", "item_tower.fusion."),
-    )
     config: GPT2RecConfig
 
     def __init__(

@@ -8,14 +8,24 @@ modules LoRA adapts are found per architecture by `rec_core.text.layout` (GPT-2 
 
 from __future__ import annotations
 
+from typing import Any
+
 from torch import nn
 
 from rec_core.errors import ConfigError
-from rec_core.models.fusion import UniformDropout
+from rec_core.models.fast_paths import UniformDropout
 from rec_core.text import TextEncoder
 from rec_core.text.layout import LORA_SUPPORTED, lora_targets
 
-__all__ = ["fast_dropout", "inject_lora", "lora_target_modules", "unfreeze_top_blocks", "freeze_all"]
+__all__ = [
+    "check_dynamic_layers",
+    "fast_dropout",
+    "freeze_all",
+    "inject_lora",
+    "lora_target_modules",
+    "unfreeze_top_blocks",
+    "wire_backbone",
+]
 
 
 def freeze_all(encoder: TextEncoder) -> None:
@@ -81,4 +91,24 @@ def fast_dropout(encoder: TextEncoder) -> int:
         if type(module) is nn.Dropout:
             module.__class__ = UniformDropout
             count += 1
+    return count
+
+
+def check_dynamic_layers(encoder: TextEncoder, c: Any) -> None:
+    """ConfigError unless the backbone has the `dynamic_layers` blocks a trainable config runs."""
+    if c.trainable_backbone and c.dynamic_layers > encoder.n_layers:
+        raise ConfigError("dynamic_layers", f"{c.backbone} has {encoder.n_layers} blocks; got {c.dynamic_layers}")
+
+
+def wire_backbone(encoder: TextEncoder, c: Any) -> int:
+    """What trains in the backbone of an Enhanced config `c` (EnhancedConfig): LoRA adapters on
+    its top `dynamic_layers` blocks (`use_peft`), those blocks' own weights (`freeze_gpt2` off),
+    or nothing; with either, its dropout draws from a uniform sample. The trainable count."""
+    count = 0
+    if c.use_peft:
+        count = inject_lora(encoder, c.dynamic_layers, c.lora_rank, c.lora_alpha, c.lora_dropout)
+    elif not c.freeze_gpt2:
+        count = unfreeze_top_blocks(encoder, c.dynamic_layers)
+    if c.trainable_backbone:
+        fast_dropout(encoder)
     return count

@@ -8,6 +8,7 @@ model learns to score from text alone and a cold id never scores with random noi
 
 from __future__ import annotations
 
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -15,10 +16,12 @@ from torch import Tensor, nn
 
 from rec_core.configs.model import check_mf_part as check_mf_part
 from rec_core.data.interactions import TextTable
+from rec_core.models.fast_paths import length_buckets
 from rec_core.text import EncodedTexts, FeatureCache, TextEncoder
 from rec_core.text.encoder import EncodeProgress
+from rec_core.text.tokens import content_mask
 
-__all__ = ["IdEmbedding", "TextSide", "check_mf_part", "encode_table"]
+__all__ = ["IdEmbedding", "TextSide", "check_mf_part", "encode_table", "text_side"]
 
 
 class IdEmbedding(nn.Module):
@@ -84,46 +87,6 @@ def encode_table(
         mapped=True,
     )
     return enc.trimmed(), hit
-
-
-def _length_buckets(
-    sorted_lengths: list[int], max_buckets: int = 4, overhead: int = 4096, min_width: int = 16
-) -> list[tuple[int, int, int]]:
-    """(start, end, max length) of runs of ascending lengths that minimise the padded work.
-
-    Attention over a bucket pads to the bucket's longest text; a bucket's cost is its rows
-    times that length plus `overhead` (the fixed cost of one more set of kernels, in
-    token-rows). Exact dynamic programming over the distinct lengths, at most `max_buckets`
-    runs. ML-100K items (mean 16 tokens, max 32): about 40% fewer padded positions; users
-    (11-12 tokens): one bucket. Buckets are at least `min_width` wide (padding, masked): torch's
-    CPU softmax over fewer than 16 values takes about 10 times longer than over 16.
-    """
-    sorted_lengths = [max(min_width, x) for x in sorted_lengths]
-    n = len(sorted_lengths)
-    if n == 0:
-        return []
-    # Candidate cut points: where the length changes (a bucket never splits equal lengths).
-    cuts = [0] + [k for k in range(1, n) if sorted_lengths[k] != sorted_lengths[k - 1]] + [n]
-    m = len(cuts)
-    inf = float("inf")
-    # best[j][c]: least cost of cuts[0]..cuts[c] in j buckets; back-pointers in prev.
-    best = [[inf] * m for _ in range(max_buckets + 1)]
-    prev = [[-1] * m for _ in range(max_buckets + 1)]
-    best[0][0] = 0.0
-    for j in range(1, max_buckets + 1):
-        for c in range(1, m):
-            t = max(1, sorted_lengths[cuts[c] - 1])
-            for a in range(c):
-                cost = best[j - 1][a] + (cuts[c] - cuts[a]) * t + overhead
-                if cost < best[j][c]:
-                    best[j][c], prev[j][c] = cost, a
-    j = min(range(1, max_buckets + 1), key=lambda k: best[k][m - 1])
-    out, c = [], m - 1
-    while j > 0:
-        a = prev[j][c]
-        out.append((cuts[a], cuts[c], max(1, int(sorted_lengths[cuts[c] - 1]))))
-        c, j = a, j - 1
-    return out[::-1]
 
 
 # Token states up to this size (as float32) are reduced in one piece, exactly as before blocks
@@ -232,7 +195,7 @@ class TextSide(nn.Module):
         self.register_buffer("order", order, persistent=False)
         self.register_buffer("inverse", torch.argsort(order), persistent=False)
         # Only attention over cached token states uses buckets (none without states).
-        self.buckets = _length_buckets(lengths[order].tolist()) if enc.states is not None else []
+        self.buckets = length_buckets(lengths[order].tolist()) if enc.states is not None else []
         for k, (a, b, t) in enumerate(self.buckets):
             mask = torch.zeros(b - a, t, dtype=torch.bool)
             w = min(t, enc.mask.shape[1])
@@ -323,7 +286,7 @@ class TextSide(nn.Module):
         """Every entity's reduced states in length order, as buckets (start, end, states
         (n_b, T_b, r), additive mask (n_b, 1, T_b): 0 on tokens and -inf on padding, states
         transposed (n_b, r, T_b)) of positions in `order`; all contiguous, for
-        `CrossAttentionFusion.forward_buckets`."""
+        `fast_paths.attend_buckets`."""
         return [
             (
                 a,
@@ -350,3 +313,15 @@ class TextSide(nn.Module):
         states = encoder.run_top_layers(self.layer_in[idx, :t].float(), mask.long(), self.top_layers)
         reduced = self.reduce(states) * mask.unsqueeze(-1)  # padded positions carry no signal
         return reduced, self.key_mask[idx, :t], encoder.pool(states, mask.long())
+
+
+def text_side(encoder: TextEncoder, table: TextTable, c: Any) -> tuple[TextSide, bool]:
+    """(The `TextSide` of `table`'s texts for an Enhanced config `c`, whether the feature cache
+    had them). Token states are kept only for attention (and the PCA map dynamic mode reuses);
+    with `content_keys`, attention keys are restricted to tokens of field values."""
+    keep = c.dynamic_layers if c.trainable_backbone else None
+    enc, hit = encode_table(encoder, table, keep, keep_states=c.use_attention or c.trainable_backbone)
+    text = TextSide(enc, c.text_rank)
+    if c.content_keys and c.use_attention:
+        text.restrict_keys(content_mask(encoder, table, text.mask.shape[1]))
+    return text, hit
