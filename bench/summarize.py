@@ -1,7 +1,7 @@
-"""Print the README's benchmark tables from bench/results/*.json (Markdown), and the lines
-that say which training code (fingerprint) made each quality suite's runs: the README copies
-them, and tests/test_readme_fingerprints.py checks that every fingerprint it names is one the
-JSON holds, beside the file that holds it."""
+"""Print bench/README.md's benchmark tables from bench/results/*.json (Markdown), and the lines
+that say which training code (fingerprint) made each quality suite's runs: bench/README.md
+("Results") copies them, and tests/test_readme_fingerprints.py checks that every fingerprint it
+names is one the JSON holds, beside the file that holds it."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def main() -> None:
     for path in sorted((HERE / "results").glob("quality_*.json")):
         print(markdown(json.loads(path.read_text(encoding="utf-8"))))
         print()
-    print('Training code of each suite\'s runs (README, "Benchmarks"):')
+    print('Training code of each suite\'s runs (bench/README.md, "Results"):')
     print()
     for line in code_lines(HERE / "results"):
         print(f"- {line}")

@@ -227,7 +227,7 @@ def test_compare_groups_of_runs_paired_by_seed(tmp_path: Path, capsys: pytest.Ca
         assert len(err) == 1 and err[0].startswith("error:") and words in err[0], (argv, err)
 
 
-# -- exit codes: one rule, in --help and the README ----------------------------------------------
+# -- exit codes: one rule, in --help and docs/usage.md -------------------------------------------
 def test_exit_codes_are_one_rule_in_help_and_readme(capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as done:
         main(["--help"])
@@ -235,7 +235,7 @@ def test_exit_codes_are_one_rule_in_help_and_readme(capsys: pytest.CaptureFixtur
     help_text = capsys.readouterr().out
     epilog = help_text[help_text.index("exit codes") :]
     in_help = {int(m) for m in re.findall(r"^  (\d+) {2,}", epilog, flags=re.M)}
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "usage.md").read_text(encoding="utf-8")
     section = readme[readme.index("## Command line") :]
     in_readme = {int(m) for m in re.findall(r"^\| (\d+) +\|", section[: section.index("\n## ")], flags=re.M)}
     assert in_help == in_readme == {EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_CLOSED_PIPE}

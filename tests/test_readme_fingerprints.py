@@ -1,7 +1,7 @@
-"""The training-code fingerprints the README names are those bench/results/*.json hold.
+"""The training-code fingerprints bench/README.md names are those bench/results/*.json hold.
 
 A fingerprint (`rec_core.runs.environment.code_fingerprint`, 16 hex digits) names the training
-code a benchmark's runs were made with. The README must name only fingerprints the results
+code a benchmark's runs were made with. bench/README.md must name only fingerprints the results
 hold, each on a line that names a results file holding it, and every fingerprint of a quality
 suite whose table it shows. `python bench/summarize.py` prints the lines to copy.
 """
@@ -17,6 +17,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
+BENCH_README = REPO / "bench" / "README.md"  # the suite tables and their fingerprint lines
 FINGERPRINT = re.compile(r"`([0-9a-f]{16})`|--code((?: [0-9a-f]{16})+)")
 RESULT_FILE = re.compile(r"\b([\w.-]+\.json)\b")
 
@@ -50,31 +51,31 @@ def _named(line: str) -> set[str]:
 
 def test_every_fingerprint_the_readme_names_is_held_by_the_results_file_it_names() -> None:
     held = _held()
-    lines = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    lines = BENCH_README.read_text(encoding="utf-8").splitlines()
     problems = []
     for number, line in enumerate(lines, 1):
         for code in sorted(_named(line)):
             holders = sorted(name for name, codes in held.items() if code in codes)
             named_files = set(RESULT_FILE.findall(line))
             if not holders:
-                problems.append(f"README line {number}: `{code}` is in no bench/results/*.json")
+                problems.append(f"bench/README.md line {number}: `{code}` is in no bench/results/*.json")
             elif not named_files & set(holders):
                 problems.append(
-                    f"README line {number}: `{code}` is held by {holders}; the line names {sorted(named_files)}"
+                    f"bench/README.md line {number}: `{code}` is held by {holders}; the line names {sorted(named_files)}"
                 )
     assert not problems, "\n".join(problems)
 
 
 def test_the_readme_names_every_fingerprint_of_the_quality_suites_it_shows() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    readme = BENCH_README.read_text(encoding="utf-8")
     named = _named(readme)
     missing = []
     for path in sorted(RESULTS.glob("quality_*.json")):
         out = json.loads(path.read_text(encoding="utf-8"))
-        if f"Suite `{out['suite']}`" not in readme:  # a suite whose table the README does not show
+        if f"Suite `{out['suite']}`" not in readme:  # a suite whose table bench/README.md does not show
             continue
         missing += [f"{path.name}: `{code}`" for code in sorted(_codes(out) - named)]
-    assert not missing, f"fingerprints the README does not name (python bench/summarize.py prints them): {missing}"
+    assert not missing, f"fingerprints bench/README.md does not name (python bench/summarize.py prints them): {missing}"
 
 
 def test_summarize_names_each_fingerprint_with_its_rows_and_seeds(monkeypatch: Any) -> None:
