@@ -71,9 +71,16 @@ class Profile:
         def maybe(key: str) -> float | None:
             return None if d.get(key) is None else float(d[key])
 
-        phases = [{str(k): float(v) for k, v in dict(d[key]).items()} for key in ("epoch_s", "valid_s")]
-        parts = [float(d.get(key, 0.0)) for key in ("load_s", "build_s", "encode_s", "test_s")]
-        return Profile(int(d["n_train"]), int(d["n_users"]), int(d["n_items"]), *phases, *parts, maybe("startup_s"), maybe("busy"))  # fmt: skip
+        def phase(key: str) -> dict[str, float]:
+            return {str(k): float(v) for k, v in dict(d[key]).items()}
+
+        def part(key: str) -> float:
+            return float(d.get(key, 0.0))
+
+        return Profile(
+            int(d["n_train"]), int(d["n_users"]), int(d["n_items"]), phase("epoch_s"), phase("valid_s"), part("load_s"),
+            part("build_s"), part("encode_s"), part("test_s"), maybe("startup_s"), maybe("busy"),
+        )  # fmt: skip
 
     def _times(self, epoch: float, valid: float, load: float, text: float, test: float, **changes: Any) -> Profile:
         """Each part times its factor (build and encode: `text`), with `changes` on top."""

@@ -250,7 +250,7 @@ def content_shares(model: Any, run_id: str) -> dict[str, float | None]:
     from rec_core.analysis import content_share
 
     folder = resources.store().root / run_id
-    key = ("attn_content_share", str(folder), resources.file_stamp(folder / "results.json"))
+    key = f"attn_content_share|{folder}|{resources.file_stamp(folder / 'results.json')}"
     if key not in st.session_state:
         st.session_state[key] = {side: content_share(model, side) for side in ("item", "user")}
     return st.session_state[key]

@@ -80,7 +80,7 @@ def _startup_s(profile: est.Profile) -> float:
 def _raw_status(run_id: str) -> dict[str, Any]:
     try:
         return resources.store().get(run_id).raw_status()
-    except Exception:  # noqa: BLE001 - a vanished or corrupt run: nothing to read
+    except Exception:  # noqa: BLE001 - a vanished or corrupt run: nothing to read (and one queue slot)
         return {}
 
 
@@ -107,22 +107,13 @@ def run_estimate(
     observed = observed_runs.observed_profile(config, rows, _read)
     if observed is not None:
         profile, n = observed
-        return est.estimate(
-            config, size, profile, cache_warm=warm, startup_s=_startup_s(profile), basis="runs", n_runs=n, busy=busy
-        )
-    if calibration is not None:
+        basis: dict[str, Any] = {"basis": "runs", "n_runs": n}
+    elif calibration is not None:
         profile, when = calibration
-        return est.estimate(
-            config,
-            size,
-            profile,
-            cache_warm=warm,
-            startup_s=_startup_s(profile),
-            basis="calibration",
-            measured_at=when,
-            busy=busy,
-        )
-    return None
+        basis = {"basis": "calibration", "measured_at": when}
+    else:
+        return None
+    return est.estimate(config, size, profile, cache_warm=warm, startup_s=_startup_s(profile), busy=busy, **basis)
 
 
 def _size(config: Mapping[str, Any]) -> est.DatasetSize | None:
@@ -159,10 +150,7 @@ def phase_estimate_s(row: RunRow) -> float | None:
 
 def _slots(run_id: str) -> int:
     """Queue slots a queued or running run takes (its processes; 1 if unreadable)."""
-    try:
-        return slots_of(resources.store().get(run_id).raw_status())
-    except Exception:  # noqa: BLE001 - a vanished or corrupt run counts as one
-        return 1
+    return slots_of(_raw_status(run_id))
 
 
 def _fresh_start_s(found: est.Estimate, config: Mapping[str, Any], others: float | None, alongside: int) -> float:
@@ -222,7 +210,7 @@ def compute(
     (`measure_if_unknown`)."""
     text = est.encode_signature(config) is not None
     parallel = resources.queue().max_parallel
-    shape = {"n_runs": n_runs, "parallel": parallel, "processes": processes}
+    shape: dict[str, Any] = {"n_runs": n_runs, "parallel": parallel, "processes": processes}
     if size is None:
         return Outcome(None, size_known=False, **shape)
     rows = resources.rows()
