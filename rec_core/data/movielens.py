@@ -11,9 +11,10 @@ ML-10M and ML-20M have no user metadata: their user texts are empty, so text mod
 to user IDs (`use_user_text` turns itself off when every user text is empty).
 
 Ratings files are read by pandas' C parser (`::` as two `:` separators, never the slow python
-engine): ~0.3 s per million lines. Only users and items with an interaction are indexed (see
-`indexing`), so ML-100K gives 943 users and 1682 items. Every malformed file raises DataError
-naming the file and line.
+engine): ~0.3 s per million lines; that file reading (decoding, rows, ratings) is in
+`movielens_files`. Only users and items with an interaction are indexed (see `indexing`), so
+ML-100K gives 943 users and 1682 items. Every malformed file raises DataError naming the file
+and line.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pandas as pd
 
 from rec_core.data.indexing import IndexedInteractions, assemble, index_interactions
 from rec_core.data.interactions import InteractionData, TextTable
+from rec_core.data.movielens_files import as_int, decode, read_ratings, split_rows
 from rec_core.data.text_template import render_text_table
 from rec_core.errors import DataError
 
@@ -134,143 +136,14 @@ def _front_article(title: str) -> str:
     return f"{article}{glue}{match['body']}"
 
 
-# --- file reading ---------------------------------------------------------------------------
-
-
-def _decode(data: bytes) -> str:
-    """UTF-8 text if the bytes are valid UTF-8 (BOM dropped), else latin-1 (which decodes any byte).
-
-    ML-100K and ML-1M are latin-1, ML-20M is UTF-8, ML-10M's movies.dat may be either: a latin-1
-    accent followed by ASCII (byte E9 then "r" in "Misérables") is never valid UTF-8, so the guess is safe.
-    """
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
-def _read_lines(path: Path, encoding: str = "latin-1") -> list[tuple[int, str]]:
-    """Non-blank (line number, line) pairs of a text file; DataError if it is missing.
-
-    `encoding` "latin-1" (GroupLens' ML-100K/ML-1M files: "Misérables"; decodes any byte, so no
-    error here) or "auto" (UTF-8 when valid, else latin-1).
-    """
-    if not path.is_file():
-        raise DataError(str(path), "file is missing")
-    data = path.read_bytes()
-    text = _decode(data) if encoding == "auto" else data.decode(encoding)
-    return [(k, line) for k, line in enumerate(text.splitlines(), start=1) if line.strip()]
-
-
-def _split_rows(
-    path: Path,
-    sep: str,
-    names: tuple[str, ...],
-    encoding: str = "latin-1",
-    skip_lines: int = 0,
-) -> list[tuple[int, list[str]]]:
-    """(line number, fields) per row, each with exactly len(names) fields; the first `skip_lines`
-    lines (a header) are not rows."""
-    rows = []
-    for k, line in _read_lines(path, encoding):
-        if k <= skip_lines:
-            continue
-        fields = line.split(sep)
-        if len(fields) != len(names):
-            raise DataError(
-                str(path),
-                f"line {k}: expected {len(names)} {sep!r}-separated fields "
-                f"({', '.join(names)}), found {len(fields)}; is the file truncated or of another format?",
-            )
-        rows.append((k, fields))
-    return rows
-
-
-def _as_int(path: Path, k: int, name: str, text: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise DataError(str(path), f"line {k}: {name} {text!r} is not an integer") from None
-
-
-_RATING_NAMES = ("user", "item", "rating", "timestamp")
-
-
-def _read_ratings(
-    path: Path,
-    sep: str,
-    header: tuple[str, ...] | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(users, items, ratings, timestamps) arrays of a ratings file; pandas C parser fast path.
-
-    `header`: the column names the file's first line must hold (ML-20M's CSV), or None when the
-    file has no header (the `.dat` and `u.data` files).
-    """
-    if not path.is_file():
-        raise DataError(str(path), "file is missing")
-    if path.stat().st_size == 0:
-        raise DataError(str(path), "no interactions: the file is empty")
-    skip = 0
-    if header is not None:
-        with path.open("rb") as handle:
-            first = _decode(handle.readline()).strip()
-        if [f.strip() for f in first.split(sep)] != list(header):
-            raise DataError(
-                str(path),
-                f"line 1: expected the header {sep.join(header)!r}, found {first[:80]!r}; is this the GroupLens file?",
-            )
-        skip = 1
-    # "::" would force pandas' slow python engine; ":" is C-fast, with an empty field between
-    # each pair of real ones. No usecols: it would silently ignore extra fields.
-    single = sep if len(sep) == 1 else sep[0]
-    n_raw = 4 if len(sep) == 1 else 7
-    cols = [0, 1, 2, 3] if n_raw == 4 else [0, 2, 4, 6]
-    try:
-        frame = pd.read_csv(
-            path,
-            sep=single,
-            header=None,
-            names=list(range(n_raw)),
-            index_col=False,
-            dtype={cols[0]: np.int64, cols[1]: np.int64, cols[2]: np.float64, cols[3]: np.int64},
-            engine="c",
-            encoding="latin-1",
-            skiprows=skip,
-        )
-    except Exception as exc:  # noqa: BLE001 - any parser failure is diagnosed line by line below
-        _diagnose_ratings(path, sep, skip)
-        raise DataError(str(path), f"could not be parsed: {exc}") from None
-    if n_raw == 7 and not frame[[1, 3, 5]].isna().all().all():
-        _diagnose_ratings(path, sep, skip)  # something sat between the two colons of a "::"
-    if len(frame) == 0:
-        raise DataError(str(path), "no interactions: the file has no rows")
-    arrays = [frame[c].to_numpy() for c in cols]
-    return arrays[0], arrays[1], arrays[2], arrays[3]
-
-
-def _diagnose_ratings(path: Path, sep: str, skip_lines: int = 0) -> None:
-    """Raise DataError at the first malformed line of a ratings file (slow; errors only)."""
-    for k, fields in _split_rows(path, sep, _RATING_NAMES, skip_lines=skip_lines):
-        for name, text in zip(_RATING_NAMES, fields):
-            if name == "rating":
-                try:
-                    float(text)
-                except ValueError:
-                    raise DataError(str(path), f"line {k}: rating {text!r} is not a number") from None
-            else:
-                _as_int(path, k, name if name == "timestamp" else f"{name} id", text)
-    if len(_read_lines(path)) <= skip_lines:
-        raise DataError(str(path), "no interactions: the file has no rows")
-
-
 # --- ML-100K --------------------------------------------------------------------------------
 
 
 def _ml100k_genres(path: Path) -> list[str]:
-    rows = _split_rows(path, "|", ("genre", "index"))
+    rows = split_rows(path, "|", ("genre", "index"))
     by_index = {}
     for k, (name, index) in rows:
-        by_index[_as_int(path, k, "genre index", index)] = name.strip()
+        by_index[as_int(path, k, "genre index", index)] = name.strip()
     if sorted(by_index) != list(range(len(by_index))):
         raise DataError(str(path), f"genre indices must be 0..{len(by_index) - 1}, got {sorted(by_index)}")
     return [by_index[i] for i in range(len(by_index))]
@@ -279,8 +152,8 @@ def _ml100k_genres(path: Path) -> list[str]:
 def _ml100k_items(path: Path, genre_names: list[str]) -> pd.DataFrame:
     names = ("movie id", "title", "release date", "video release date", "IMDb URL", *genre_names)
     records: dict[str, tuple[str, int | None, list[str]]] = {}
-    for k, fields in _split_rows(path, "|", names):
-        raw_id = str(_as_int(path, k, "movie id", fields[0]))
+    for k, fields in split_rows(path, "|", names):
+        raw_id = str(as_int(path, k, "movie id", fields[0]))
         if raw_id in records:
             raise DataError(str(path), f"line {k}: movie id {raw_id} appears twice")
         title, year = parse_movielens_title(fields[1])
@@ -294,12 +167,12 @@ def _ml100k_items(path: Path, genre_names: list[str]) -> pd.DataFrame:
 
 def _ml100k_users(path: Path) -> pd.DataFrame:
     records: dict[str, tuple[object, ...]] = {}
-    for k, (uid, age, gender, occupation, zip_code) in _split_rows(
+    for k, (uid, age, gender, occupation, zip_code) in split_rows(
         path, "|", ("user id", "age", "gender", "occupation", "zip code")
     ):
-        raw_id = str(_as_int(path, k, "user id", uid))
+        raw_id = str(as_int(path, k, "user id", uid))
         records[raw_id] = (
-            _as_int(path, k, "age", age),
+            as_int(path, k, "age", age),
             _GENDERS.get(gender.strip(), gender.strip()),
             occupation.strip(),
             zip_code.strip(),
@@ -312,7 +185,7 @@ def _ml100k_users(path: Path) -> pd.DataFrame:
 def load_ml100k(folder: str | Path, min_rating: float | None = None) -> InteractionData:
     """ML-100K from `folder` (u.data, u.item, u.user, u.genre) as `InteractionData`."""
     folder = Path(folder)
-    users, items, ratings, times = _read_ratings(folder / "u.data", "\t")
+    users, items, ratings, times = read_ratings(folder / "u.data", "\t")
     core = index_interactions(users, items, ratings, times, min_rating=min_rating, source=str(folder / "u.data"))
     item_table = _ml100k_items(folder / "u.item", _ml100k_genres(folder / "u.genre"))
     user_table = _ml100k_users(folder / "u.user")
@@ -341,7 +214,7 @@ def read_movies_dat(path: str | Path) -> pd.DataFrame:
     """ML-1M / ML-10M `movies.dat` (MovieID::Title::Genres, latin-1 or UTF-8) as a frame indexed
     by the raw id (str), with columns title (article in front), year (Int64) and genres (list)."""
     path = Path(path)
-    rows = _split_rows(path, "::", ("MovieID", "Title", "Genres"), encoding="auto")
+    rows = split_rows(path, "::", ("MovieID", "Title", "Genres"), encoding="auto")
     return _movie_frame(path, "MovieID", rows)
 
 
@@ -350,12 +223,12 @@ def read_ml1m_users(path: str | Path) -> pd.DataFrame:
     e.g. "25-34"), gender ("male"/"female"), occupation (the README's word for the code), zip."""
     path = Path(path)
     records: dict[str, tuple[object, ...]] = {}
-    for k, (uid, gender, age, occupation, zip_code) in _split_rows(
+    for k, (uid, gender, age, occupation, zip_code) in split_rows(
         path, "::", ("UserID", "Gender", "Age", "Occupation", "Zip-code")
     ):
-        raw_id = str(_as_int(path, k, "UserID", uid))
-        age_code = _as_int(path, k, "Age", age)
-        occ_code = _as_int(path, k, "Occupation", occupation)
+        raw_id = str(as_int(path, k, "UserID", uid))
+        age_code = as_int(path, k, "Age", age)
+        occ_code = as_int(path, k, "Occupation", occupation)
         if age_code not in ML1M_AGES:
             raise DataError(str(path), f"line {k}: Age code {age_code} is not one of {sorted(ML1M_AGES)}")
         if not 0 <= occ_code < len(ML1M_OCCUPATIONS):
@@ -375,7 +248,7 @@ def load_ml1m(folder: str | Path, min_rating: float | None = None) -> Interactio
     `user_fields.age` holds the README's bucket label ("25-34"), not the code.
     """
     folder = Path(folder)
-    users, items, ratings, times = _read_ratings(folder / "ratings.dat", "::")
+    users, items, ratings, times = read_ratings(folder / "ratings.dat", "::")
     core = index_interactions(users, items, ratings, times, min_rating=min_rating, source=str(folder / "ratings.dat"))
     item_table = read_movies_dat(folder / "movies.dat")
     user_table = read_ml1m_users(folder / "users.dat")
@@ -400,7 +273,7 @@ def load_ml10m(folder: str | Path, min_rating: float | None = None) -> Interacti
     Ratings are half stars (0.5..5). There is no user metadata: user texts are empty.
     """
     folder = Path(folder)
-    users, items, ratings, times = _read_ratings(folder / "ratings.dat", "::")
+    users, items, ratings, times = read_ratings(folder / "ratings.dat", "::")
     core = index_interactions(users, items, ratings, times, min_rating=min_rating, source=str(folder / "ratings.dat"))
     item_table = read_movies_dat(folder / "movies.dat")
     return _finish("ml-10m", core, None, item_table, None, folder / "movies.dat", "", _user_text_values)
@@ -418,7 +291,7 @@ def read_movies_csv(path: str | Path) -> pd.DataFrame:
         raise DataError(str(path), "file is missing")
     try:
         frame = pd.read_csv(
-            io.StringIO(_decode(path.read_bytes())), dtype=str, keep_default_na=False, na_filter=False, engine="c"
+            io.StringIO(decode(path.read_bytes())), dtype=str, keep_default_na=False, na_filter=False, engine="c"
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(str(path), f"could not be parsed: {exc}") from None
@@ -438,7 +311,7 @@ def load_ml20m(folder: str | Path, min_rating: float | None = None) -> Interacti
     Ratings are half stars (0.5..5). There is no user metadata: user texts are empty.
     """
     folder = Path(folder)
-    users, items, ratings, times = _read_ratings(folder / "ratings.csv", ",", header=_ML20M_RATINGS_HEADER)
+    users, items, ratings, times = read_ratings(folder / "ratings.csv", ",", header=_ML20M_RATINGS_HEADER)
     core = index_interactions(users, items, ratings, times, min_rating=min_rating, source=str(folder / "ratings.csv"))
     item_table = read_movies_csv(folder / "movies.csv")
     return _finish("ml-20m", core, None, item_table, None, folder / "movies.csv", "", _user_text_values)
@@ -452,7 +325,7 @@ def _movie_frame(path: Path, id_name: str, rows: Iterable[tuple[int, Sequence[st
     ML-1M/10M `movies.dat` and ML-20M `movies.csv` hold them; a repeated id names its line."""
     records: dict[str, tuple[str, int | None, list[str]]] = {}
     for k, (mid, raw_title, genres) in rows:
-        raw_id = str(_as_int(path, k, id_name, mid))
+        raw_id = str(as_int(path, k, id_name, mid))
         if raw_id in records:
             raise DataError(str(path), f"line {k}: {id_name} {raw_id} appears twice")
         title, year = parse_movielens_title(raw_title)
