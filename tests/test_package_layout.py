@@ -155,3 +155,35 @@ def test_readme_starts_with_two_commands_then_the_folders_they_use() -> None:
     for name in ("REC_CORE_DATA", "REC_CORE_RUNS", "REC_CORE_CACHE"):
         assert f"{name}=/" in note, name  # an absolute example path
     assert "../" not in text[: blocks.end() + len(note)]
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces -> '-'."""
+    import re
+
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_readme_is_short_with_a_table_of_contents_whose_links_resolve() -> None:
+    # issue 24 item 6: at most 250 lines, a table of contents, the layout near the top, a
+    # screenshot per page; every relative link (docs, bench/README.md, screenshots) and every
+    # in-page anchor points at something that exists.
+    import re
+
+    lines = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 250, len(lines)
+    text = "\n".join(lines)
+    headings = [line.lstrip("#").strip() for line in lines if re.match(r"#{1,4} ", line)]
+    assert "Contents" in headings and "Layout" in headings
+    assert headings.index("Layout") < headings.index("Headline results")
+    anchors = {_anchor(h) for h in headings}
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if target.startswith("#"):
+            if target[1:] not in anchors:
+                broken.append(target)
+        elif not target.startswith(("http://", "https://")) and not (REPO / target.split("#")[0]).exists():
+            broken.append(target)
+    assert not broken, broken
+    for page in ("home", "train", "compare", "attention", "embeddings", "error-analysis"):
+        assert f"](docs/screenshots/{page}.png)" in text, page

@@ -28,6 +28,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).resolve().parent
@@ -79,13 +80,12 @@ def healthy(url: str) -> bool:
         return False
 
 
-def settle(page: object) -> None:
-    """Wait until Streamlit's script run is over (no running indicator) and the page has painted."""
-    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
-    page.wait_for_function(  # type: ignore[attr-defined]
-        "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=SLOW_MS
-    )
-    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+def settle(page: Any) -> None:
+    """Wait until Streamlit's script run is over (no running indicator) and the page has painted
+    (as tests/e2e/browser.py does). `page`: a playwright Page."""
+    page.wait_for_timeout(1500)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=SLOW_MS)
+    page.wait_for_timeout(1500)
 
 
 def shoot(url: str, names: list[str]) -> None:
