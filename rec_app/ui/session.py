@@ -28,7 +28,7 @@ def lang() -> str:
     return value if value in LANGS else "en"
 
 
-_PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+_PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"  # rec_app/ui/session.py -> the repo root
 _ICONS = {
     "train": ":material/rocket_launch:",
     "compare": ":material/bar_chart:",
