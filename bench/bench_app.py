@@ -233,14 +233,13 @@ def _cpu_s(pid: int) -> float | None:
 
 def _busy_now(config: dict[str, Any], alongside: int = 0) -> tuple[float | None, float | None]:
     """(other runnable threads, busy factor) for a run of `config` now, as the Train page
-    prices it (rec_app.ui.estimates: rec_core.runs.load.machine_others, busy_for): this
-    process's monitor, whose descendants (the queue's runs, the calibration) are ours."""
+    prices it (rec_core.runs.load.machine_others, rec_app.estimate.busy_for): this process's
+    monitor, whose descendants (the queue's runs, the calibration) are ours."""
     from rec_app import estimate as est
-    from rec_core.runs.load import busy_factor, machine_others
+    from rec_core.runs.load import machine_others
 
     others = machine_others()
-    threads = est.run_threads(config)
-    return others, None if others is None else busy_factor(others + alongside * threads, threads)
+    return others, est.busy_for(config, others, alongside)
 
 
 def _rounded(x: float | None, digits: int = 2) -> float | None:

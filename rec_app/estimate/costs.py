@@ -20,7 +20,7 @@ from typing import Any
 
 from rec_core.configs import sub_table
 from rec_core.data.sizes import DatasetSize
-from rec_core.runs.load import cores
+from rec_core.runs.load import busy_factor, cores
 
 COLD_STARTUP_S = 10.0  # a fresh process's imports, until a calibration has timed them here
 WARM_STARTUP_S = 1.0  # handing a run to the queue's warm worker (bench/bench_app.py measures it)
@@ -229,6 +229,15 @@ def validations(config: Mapping[str, Any]) -> dict[str, int]:
 def run_threads(config: Mapping[str, Any]) -> int:
     """CPU threads a run of `config` computes with: `train.threads`, else torch's default (the cores)."""
     return int(_train(config).get("threads") or 0) or cores()
+
+
+def busy_for(config: Mapping[str, Any], others: float | None, alongside: int = 0) -> float | None:
+    """The busy factor a run of `config` meets with `others` runnable threads of other work and
+    `alongside` of our runs beside it (each its threads); None when `others` is unknown."""
+    if others is None:
+        return None
+    threads = run_threads(config)
+    return busy_factor(others + alongside * threads, threads)
 
 
 # Before anything was measured here: one run's parts on ML-100K (80,000 training interactions,

@@ -6,7 +6,7 @@ number (`rec_app.estimate`, `rec_app.estimate.calibration`). The queue is read f
 left of each running run and all of each queued one come before the runs being estimated.
 Every run is priced for the load there is now (`rec_core.runs.load.machine_others`: other
 work's runnable threads over the last minute, this app's runs and calibrations left out;
-`busy_for`: with the runs the queue runs beside it), a running one also from its own pace.
+`rec_app.estimate.busy_for`: with the runs the queue runs beside it), a running one also from its own pace.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from rec_app import estimate as est
 from rec_app.estimate import observed as observed_runs
 from rec_app.i18n import format_duration, t
 from rec_app.runs.table import RunRow
-from rec_core.runs.load import busy_factor, machine_others
+from rec_core.runs.load import machine_others
 from rec_core.runs.runner import slots_of
 
 __all__ = ["Outcome", "compute", "show", "phase_estimate_s", "run_estimate", "calibration_enabled"]
@@ -84,15 +84,6 @@ def _raw_status(run_id: str) -> dict[str, Any]:
         return {}
 
 
-def busy_for(config: Mapping[str, Any], others: float | None, alongside: int = 0) -> float | None:
-    """The busy factor a run of `config` meets with `others` runnable threads of other work and
-    `alongside` of our runs beside it (each its threads); None when `others` is unknown."""
-    if others is None:
-        return None
-    threads = est.run_threads(config)
-    return busy_factor(others + alongside * threads, threads)
-
-
 def run_estimate(
     config: Mapping[str, Any], size: est.DatasetSize | None, rows: list[RunRow], *, busy: float | None = None
 ) -> est.Estimate | None:
@@ -140,7 +131,7 @@ def phase_estimate_s(row: RunRow) -> float | None:
     if found is None:
         return None
     alongside = sum(r.state == "running" for r in rows) - 1
-    found = est.rescale(found, busy_for(row.config, machine_others(), alongside))
+    found = est.rescale(found, est.busy_for(row.config, machine_others(), alongside))
     if row.phase == "encoding text":
         return found.parts.get("encoding", 0.0) + found.parts.get("loading", 0.0) or None
     if row.phase in ("loading data", "building model"):
@@ -156,7 +147,7 @@ def _slots(run_id: str) -> int:
 def _fresh_start_s(found: est.Estimate, config: Mapping[str, Any], others: float | None, alongside: int) -> float:
     """A fresh process's imports here, priced for the load now: the calibrations' timing, else the estimate's."""
     timed = cal.fresh_start_s(resources.store().root)  # as on an idle machine
-    return found.fresh_start_s if timed is None else timed * (busy_for(config, others, alongside) or 1.0)
+    return found.fresh_start_s if timed is None else timed * (est.busy_for(config, others, alongside) or 1.0)
 
 
 def _unknown(config: dict[str, Any], size: est.DatasetSize, rows: list[RunRow], measure: bool, **shape: Any) -> Outcome:
@@ -190,13 +181,13 @@ def _ahead(
     unknown = 0
     for row in running:
         its_own = _estimate_of_run(row, rows)  # remaining_s also reads its pace so far: the load it meets
-        priced = est.rescale(its_own, busy_for(row.config, others, alongside)) if its_own else None
+        priced = est.rescale(its_own, est.busy_for(row.config, others, alongside)) if its_own else None
         rest = est.remaining_s(row, priced, est.trained_s(_raw_status(row.run_id)))
         unknown += rest is None
         left.append(rest or 0.0)
     for row in queued:
         own = _estimate_of_run(row, rows)
-        own = est.rescale(own, busy_for(row.config, others, alongside)) if own else None
+        own = est.rescale(own, est.busy_for(row.config, others, alongside)) if own else None
         unknown += own is None
         waiting.append(own.total_s if own else 0.0)
     return left, waiting, unknown
@@ -217,7 +208,7 @@ def compute(
     others = machine_others()  # over the last minute; our runs and calibrations (this app's processes) left out
     # Runs ahead and these share the machine `parallel` at a time: each beside the others' threads.
     alongside = max(0, min(parallel, sum(r.state in ("running", "queued") for r in rows) + n_runs) - 1)
-    found = run_estimate(config, size, rows, busy=busy_for(config, others, alongside))
+    found = run_estimate(config, size, rows, busy=est.busy_for(config, others, alongside))
     if found is None:
         return _unknown(config, size, rows, measure_if_unknown, text_model=text, **shape)
     if processes > 1:  # torchrun's fresh processes, not the warm worker
