@@ -187,3 +187,31 @@ def test_readme_is_short_with_a_table_of_contents_whose_links_resolve() -> None:
     assert not broken, broken
     for page in ("home", "train", "compare", "attention", "embeddings", "error-analysis"):
         assert f"](docs/screenshots/{page}.png)" in text, page
+
+
+# -- issue 24: a house a newcomer can read -----------------------------------------------------------
+MAX_MODULE_LINES = 450
+MAX_FUNCTION_LINES = 80
+
+
+def _product_modules() -> list[Path]:
+    """Every Python module of the product: the library, the app package, the pages, app.py."""
+    files = [*REPO.glob("rec_core/**/*.py"), *REPO.glob("rec_app/**/*.py"), *REPO.glob("pages/*.py"), REPO / "app.py"]
+    return sorted(f for f in files if "__pycache__" not in f.parts)
+
+
+def test_no_module_over_450_lines_and_no_function_over_80() -> None:
+    long_modules, long_functions = [], []
+    for path in _product_modules():
+        text = path.read_text(encoding="utf-8")
+        name = path.relative_to(REPO).as_posix()
+        if len(text.splitlines()) > MAX_MODULE_LINES:
+            long_modules.append(f"{name}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    long_functions.append(f"{name}:{node.lineno} {node.name}: {length} lines")
+    assert len(_product_modules()) > 100  # the globs found the product
+    assert not long_modules, long_modules
+    assert not long_functions, long_functions
