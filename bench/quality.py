@@ -539,6 +539,8 @@ def _versus(ref: dict[int, pd.DataFrame], other: dict[int, pd.DataFrame]) -> dic
 def _cmp_cell(vs: dict[str, Any] | None) -> str:
     if not vs:
         return "—"
+    if vs.get("p_value") is None or vs["p_value"] != vs["p_value"]:  # one common seed: no seed-level test
+        return f"{100 * vs['rel_diff']:+.1f}% (untested: {vs.get('n_seeds', 1)} seed)"
     sig = " *" if vs["significant"] else ""
     return f"{100 * vs['rel_diff']:+.1f}% (p={vs['p_value']:.2g}{sig})"
 

@@ -91,8 +91,12 @@ def test_attention_modes(runs: Path, mode: str) -> None:
     assert sum(tr["type"] == "heatmap" for tr in heat["data"]) == n
     if mode == "pair":
         # The score and, beside it, the pair's rank among the user's items (item 11 of issue 11).
-        assert len(at.metric) == 2 and np.isfinite(float(at.metric[0].value))
-        assert at.metric[1].label == "Rank among the user's items" and " of " in at.metric[1].value
+        # (the run's two shares of attention on content come first, above the mode switch)
+        pair = {m.label: m.value for m in at.metric if not m.label.startswith("Attention on content")}
+        assert list(pair) == ["Model score of the pair", "Rank among the user's items"]
+        assert np.isfinite(float(pair["Model score of the pair"])) and " of " in pair["Rank among the user's items"]
+        shares = [m.value for m in at.metric if m.label.startswith("Attention on content")]
+        assert len(shares) == 2 and all(v.endswith("%") and 0 <= float(v[:-1]) <= 100 for v in shares)
 
 
 def test_attention_pair_mode_opens_on_a_ranked_test_pair(runs: Path) -> None:
@@ -102,7 +106,8 @@ def test_attention_pair_mode_opens_on_a_ranked_test_pair(runs: Path) -> None:
     at = page("pages/3_Attention.py", run="attn-c01")
     at.segmented_control(key="attn_mode").set_value("pair").run()
     no_failure(at)
-    assert re.fullmatch(r"\d+(\.5)? of \d+", at.metric[1].value), at.metric[1].value
+    rank = next(m.value for m in at.metric if m.label == "Rank among the user's items")
+    assert re.fullmatch(r"\d+(\.5)? of \d+", rank), rank
 
 
 def test_attention_bad_input_gives_messages_not_tracebacks(runs: Path) -> None:

@@ -304,6 +304,7 @@ def test_train_form_warm_start_refuses_a_seed_without_its_mf_run(runs: Path) -> 
 def test_train_form_keeps_the_mf_part_fixed_only_with_a_warm_start(runs: Path) -> None:
     at = page("pages/1_Train.py")
     at.selectbox(key="tr_model").set_value("enhanced").run()
+    at.segmented_control(key="tr_preset").set_value("scheme1").run()  # ratio opens on the warm recipe
     no_failure(at)
     # Without a warm start the switch shows off and cannot be used (issue 23 item 8) ...
     shown = next(w for w in at.toggle if w.label == "Keep the MF part fixed")

@@ -42,8 +42,8 @@ def _text_model_form(store: RunStore, warm: bool = False) -> object:
     at.selectbox(key="tr_dataset").set_value("synthetic")
     at.selectbox(key="tr_model").set_value("gpt2rec").run()
     no_failure(at)
-    if warm:
-        at.toggle(key="tr_warm_start").set_value(True).run()
+    # Set either way: the Train page may open on a warm recipe (the ratio split's preset).
+    at.toggle(key="tr_warm_start").set_value(warm).run()
     at.selectbox(key="tr_backbone").set_value("tiny-gpt2")
     for key, value in {"syn_users": 120, "syn_items": 90, "embed_dim": 16, "epochs": 2, "patience": 5}.items():
         at.number_input(key=f"tr_{key}").set_value(value)

@@ -9,6 +9,8 @@ example: heads must divide the embedding size, LoRA needs dynamic encoding).
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 from typing import Any
 
@@ -16,6 +18,7 @@ import streamlit as st
 
 from rec_app.train.form_state import SAVED_KEY, apply_preset, restore, sync
 from rec_core.configs import PRESET_TRAIN, PRESETS, SPLIT_PRESETS
+from rec_core.configs.model import EnhancedConfig
 from rec_app.i18n import t
 from rec_app.train.launch import with_app_threads
 
@@ -61,16 +64,28 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
+def named_values(name: str) -> dict[str, Any]:
+    """The widget values preset `name` itself names (`tr_<key>`): its model values, a recipe's
+    train values (lr, epochs, patience, batch size) and, when it names a warm start, the
+    warm-start switch. A form whose values still equal these runs as that preset."""
+    model = PRESETS[name]
+    values = {**model, **PRESET_TRAIN.get(name, {})}
+    if "init_from_run" in model:
+        values["warm_start"] = model["init_from_run"] == "auto"
+    return values
+
+
 def presets() -> dict[str, dict[str, Any]]:
-    """The widget values each Enhanced preset sets (`tr_<key>`): its model values, a recipe's
-    train values (lr, epochs, patience, batch size) and the warm-start switch it implies."""
-    out: dict[str, dict[str, Any]] = {}
-    for name, model in PRESETS.items():
-        values = {**model, **PRESET_TRAIN.get(name, {})}
-        if "init_from_run" in model:
-            values["warm_start"] = model["init_from_run"] == "auto"
-        out[name] = values
-    return out
+    """The widget values picking each Enhanced preset sets: every key any preset names, those
+    it does not name at the form's default (else EnhancedConfig's), so that picking scheme 1
+    after the warm recipe also turns its warm start, lr and budget back to the defaults instead
+    of keeping them silently."""
+    named = {name: named_values(name) for name in PRESETS}
+    keys = sorted({k for values in named.values() for k in values})
+    model_defaults = {f.name: f.default for f in dataclasses.fields(EnhancedConfig)}
+    defaults = {k: _DEFAULTS.get(f"tr_{k}", model_defaults.get(k)) for k in keys}
+    defaults["warm_start"] = False
+    return {name: {**defaults, **values} for name, values in named.items()}
 
 
 def follow_split(split: str) -> None:
@@ -138,7 +153,7 @@ def preset_picker(lang: str, split: str = "") -> str:
     )
     chosen = st.session_state.get("tr_preset") or ""
     st.caption(t(f"preset.{chosen}_help", lang) if chosen else t("preset.none_help", lang))
-    if chosen and any(_form_value(f"tr_{k}") != v for k, v in presets()[chosen].items()):
+    if chosen and any(_form_value(f"tr_{k}") != v for k, v in named_values(chosen).items()):
         st.caption(t("preset.modified", lang, preset=t(f"preset.{chosen}", lang)))
         return ""
     return chosen

@@ -42,6 +42,9 @@ def test_train_a_tiny_run_then_see_it_in_compare(app: tuple[str, Path]) -> None:
         select(page, "Dataset", "Synthetic (generated)")
         select(page, "Model", "LLM-enhanced (GPT2RecommenderEnhanced)")
         page.get_by_label("Synthetic users", exact=True).wait_for()
+        # The ratio split opens on its warm recipe (it starts from an MF run): scheme 1 instead.
+        page.get_by_test_id("stMain").get_by_text("Scheme 1 · fast", exact=True).click()
+        page.get_by_text("Frozen cached text features", exact=False).first.wait_for()
         select(page, "Text backbone", "tiny-gpt2 (random weights: tests only)")
         number(page, "Synthetic users", 120)
         number(page, "Synthetic items", 90)
