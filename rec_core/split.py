@@ -14,6 +14,7 @@ from rec_core.errors import DataError
 
 __all__ = ["SplitConfig", "Split", "make_split", "SPLIT_KINDS"]
 
+
 @dataclass(frozen=True, eq=False)
 class Split:
     """Row indices into an `InteractionData`'s interaction arrays, one array per part.
