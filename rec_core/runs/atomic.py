@@ -184,7 +184,12 @@ def file_lock(path: str | Path) -> Iterator[None]:
 
     Each call opens its own lock, so two threads of one process that each enter this block
     exclude each other just as two processes do. The lock is released by the kernel if the
-    holder dies.
+    holder dies. Its folder must exist: filelock would create missing parents, and a process
+    still writing into a run folder someone deleted would bring the folder back (an orphan
+    run's status write must fail instead, as `open` does).
     """
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} does not exist (deleted?): no lock file created there")
     with FileLock(path):
         yield
