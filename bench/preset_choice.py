@@ -28,6 +28,8 @@ from typing import Any
 from rec_core.experiment import RunConfig, execute_run, start_run
 from rec_core.runs import RunStore
 
+from quality import _config_key  # bench/, this script's folder, is on sys.path when it runs
+
 HERE = Path(__file__).resolve().parent
 BASE = {"name": "enhanced", "base": "gpt2rec", "id_dropout": 0.2}
 CANDIDATES: dict[str, dict[str, Any]] = {
@@ -59,14 +61,6 @@ def config(candidate: str, seed: int) -> RunConfig:
     )
 
 
-def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Same experiment: configs equal with defaults filled, the free-text label aside."""
-    da, db = RunConfig.from_dict(a).to_dict(), RunConfig.from_dict(b).to_dict()
-    da.pop("label", None)
-    db.pop("label", None)
-    return da == db
-
-
 def result(store: RunStore, candidate: str, seed: int) -> dict[str, Any]:
     """The finished run of (candidate, seed), trained now if the store has none."""
     cfg = config(candidate, seed)
@@ -74,7 +68,7 @@ def result(store: RunStore, candidate: str, seed: int) -> dict[str, Any]:
     if (store.root / run_id).is_dir():
         run = store.get(run_id)
         res = run.results()
-        if res is None or not _same(run.config(), cfg.to_dict()):
+        if res is None or _config_key(run.config()) != _config_key(cfg.to_dict()):
             raise SystemExit(f"{run_id} in {store.root} is unfinished or another config: move it away and rerun")
     else:
         run = start_run(cfg, store, run_id=run_id)
