@@ -104,9 +104,21 @@ def reference_fused(model: GPT2RecommenderEnhanced, side: str, ids: Tensor) -> T
     if tower.text is None:
         return q
     if isinstance(tower.fusion, CrossAttention):
-        return reference_attention(tower.fusion, q, tower.text.reduced[ids], tower.text.mask[ids])
+        # key_mask: every real token, or with `content_keys` the field values' tokens only
+        return reference_attention(tower.fusion, q, tower.text.reduced[ids], tower.text.key_mask[ids])
     t = reference_text_view(tower, ids)
     return tower.fusion(q + t if tower.text_residual else t)
+
+
+def reference_pooled(model: GPT2RecommenderEnhanced, side: str, ids: Tensor) -> Tensor:
+    """Base "gpt2rec": GPT2Recommender's text part W [q ; z] of `ids`, one concatenation."""
+    tower = model.tower(side)  # type: ignore[arg-type]
+    seen = model.seen_mask(side)  # type: ignore[arg-type]
+    q = torch.where(seen[ids].unsqueeze(1), tower.ids.table.weight[ids], tower.ids.neutral)
+    part = model.user_pooled if side == "user" else model.item_pooled
+    if part is None:
+        return q
+    return F.linear(torch.cat([q, part.meta[ids]], -1), part.fusion.weight, part.fusion.bias)
 
 
 def reference_loss(model: GPT2RecommenderEnhanced, batch: Batch) -> dict[str, Tensor]:
@@ -121,6 +133,10 @@ def reference_loss(model: GPT2RecommenderEnhanced, batch: Batch) -> dict[str, Te
     f_n = reference_fused(model, "item", batch.neg_items) * model.gate
     pos = (e_u * e_p).sum(1) + (f_u * f_p).sum(1)
     neg = (e_u * e_n).sum(1) + (f_u * f_n).sum(1)
+    if model.item_pooled is not None:
+        p_u = reference_pooled(model, "user", batch.users)
+        pos = pos + (p_u * reference_pooled(model, "item", batch.pos_items) * model.base_gate).sum(1)
+        neg = neg + (p_u * reference_pooled(model, "item", batch.neg_items) * model.base_gate).sum(1)
     if model.bias is not None:
         pos = pos + model.bias[batch.pos_items] * si[batch.pos_items]
         neg = neg + model.bias[batch.neg_items] * si[batch.neg_items]
@@ -179,6 +195,8 @@ CONFIGS = [
     pytest.param({"text_residual": True}, id="residual"),
     pytest.param({"use_attention": False, "contrastive_weight": 0.1}, id="scheme1-like"),
     pytest.param({"use_user_text": False}, id="no-user-text"),
+    pytest.param({"content_keys": True}, id="content-keys"),
+    pytest.param({"base": "gpt2rec", "content_keys": True, "gate_init": 0.1, "base_gate_init": 0.1}, id="cold-preset"),
 ]
 
 
@@ -220,6 +238,10 @@ def test_scores_and_fused_vectors_match_the_reference(overrides: dict[str, Any])
         expected = e_u @ e_i.T + (f_u / math.sqrt(m.config.embed_dim)) @ (f_i * m.gate).T
         if m.bias is not None:
             expected = expected + m.bias * m.seen_items
+        if m.item_pooled is not None:
+            expected = (
+                expected + reference_pooled(m, "user", users) @ (reference_pooled(m, "item", items) * m.base_gate).T
+            )
         with m.scoring():
             close(m.full_scores(users), expected)
             pairs = torch.randint(0, data.n_items, (len(users),))

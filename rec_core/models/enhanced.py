@@ -332,8 +332,7 @@ class GPT2RecommenderEnhanced(EnhancedRunMixin, TwoTowerRecommender[AttentionTow
         (u_keep, i_keep), (e_u, e_i), (f_u, f_i) = s.keep, s.e, s.f
         pooled: tuple[Tensor, Tensor] | None = None
         if self.item_pooled is not None:  # base "gpt2rec": GPT2Recommender's text part, same ids and dropout
-            u_ids = torch.arange(self.n_users, device=e_u.device) if s.every else s.users
-            i_ids = torch.arange(self.n_items, device=e_u.device) if s.every else s.items
+            u_ids, i_ids = (None, None) if s.every else (s.users, s.items)
             pooled = (self._pooled_part("user", u_ids, u_keep), self._pooled_part("item", i_ids, i_keep))
         # MF part: ids unseen in training (and, with `mf_dropout`, dropped ones) score with a
         # zero embedding and a zero bias.
@@ -407,9 +406,15 @@ class GPT2RecommenderEnhanced(EnhancedRunMixin, TwoTowerRecommender[AttentionTow
                 tower.text.fit(seen)
         self._fit_pooled()
 
-    def _pooled_part(self, side: Side, idx: Tensor, keep: Tensor | None) -> Tensor:
-        """(B, d) GPT2Recommender's text part of `idx` (base "gpt2rec"); ID-only users: q."""
-        q = self.tower(side).ids(idx, self.seen_mask(side), keep)
+    def _pooled_part(self, side: Side, idx: Tensor | None, keep: Tensor | None) -> Tensor:
+        """(B, d) GPT2Recommender's text part of `idx` (base "gpt2rec"), of every entity in id
+        order when None (the table itself, no gather); ID-only users: q."""
+        ids, seen = self.tower(side).ids, self.seen_mask(side)
+        if idx is None:
+            keep = ids.keep(torch.arange(len(seen), device=seen.device), seen) if keep is None else keep
+            q = torch.where(keep.unsqueeze(1), ids.table.weight, ids.neutral)
+        else:
+            q = ids(idx, seen, keep)
         part = self.user_pooled if side == "user" else self.item_pooled
         return q if part is None else part(q, idx)
 
@@ -430,9 +435,7 @@ class GPT2RecommenderEnhanced(EnhancedRunMixin, TwoTowerRecommender[AttentionTow
         if self.item_pooled is not None:
             # Base "gpt2rec": GPT2Recommender's score first, as it computes it; the attention
             # part added last (with gate 0 it adds exact zeros).
-            dev = self.seen_items.device
-            pu = self._pooled_part("user", torch.arange(self.n_users, device=dev), None)
-            pi = self._pooled_part("item", torch.arange(self.n_items, device=dev), None)
+            pu, pi = self._pooled_part("user", None, None), self._pooled_part("item", None, None)
             tables["extra_users"], tables["extra_items"] = tables["text_users"], tables["text_items"]
             tables["text_users"], tables["text_items"] = pu, pi * self.base_gate
         return tables

@@ -35,7 +35,7 @@ from rec_core.models.base import Batch, TrainContext, View
 from rec_core.models.losses import bpr_loss
 from rec_core.models.mf import mf_l2
 from rec_core.models.text_features import IdEmbedding, encode_table
-from rec_core.models.towers import ConcatTower, ScoringTables, TwoTowerRecommender
+from rec_core.models.towers import ConcatTower, ScoringTables, TwoTowerRecommender, linear_of_concat
 from rec_core.text import TextEncoder, TextEncoderConfig
 
 __all__ = ["GPT2RecConfig", "GPT2Recommender", "PooledPart", "standardise"]
@@ -72,9 +72,10 @@ class PooledPart(nn.Module):
         """Standardise with the statistics of the `seen` (n,) entities, applied to all."""
         self.meta = standardise(self.pooled, seen)
 
-    def forward(self, q: Tensor, idx: Tensor) -> Tensor:
-        """(B, d) f = W [q ; z] for ids `idx` (B,) whose ID queries are `q` (B, d)."""
-        return self.fusion(torch.cat([q, self.meta[idx]], dim=-1))
+    def forward(self, q: Tensor, idx: Tensor | None) -> Tensor:
+        """(B, d) f = W [q ; z] for ids `idx` (B,) whose ID queries are `q` (B, d); every
+        entity, in id order, when `idx` is None (no gather)."""
+        return linear_of_concat(self.fusion, q, self.meta if idx is None else self.meta[idx])
 
 
 class GPT2Recommender(TwoTowerRecommender[ConcatTower]):
