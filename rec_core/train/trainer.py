@@ -227,7 +227,8 @@ class Trainer:
                 params,
                 lr=self.config.lr,
                 weight_decay=self.config.weight_decay,
-                **({"fused": True} if fused else {"foreach": True}),
+                fused=fused or None,
+                foreach=None if fused else True,
             )
             self._opt_params = ids
         return self._optimizer
