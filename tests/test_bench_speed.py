@@ -36,3 +36,54 @@ def test_interleaved_runs_each_once_per_round_and_divides_by_mf() -> None:
         assert out["cpu_vs_mf"][name] == pytest.approx(out[name]["cpu_median_s"] / out["mf"]["cpu_median_s"])
         assert out[name]["repeats"] == 3
     assert "mf" not in out["vs_mf"]
+
+
+def test_kernel_floor_times_the_kernels_each_config_needs() -> None:
+    import torch
+
+    from rec_core.models.base import TrainContext
+    from rec_core.models.enhanced import EnhancedConfig, GPT2RecommenderEnhanced
+    from tests.helpers import split_of, synthetic
+
+    data = synthetic()
+    split = split_of(data, "ratio")
+    ctx = TrainContext(data.n_users, data.n_items, data.users[split.train], data.items[split.train])
+    tiny = {"backbone": "tiny-gpt2", "max_length": 32, "embed_dim": 16, "n_heads": 2}
+    expected = {
+        "attention": ({}, {"user_attention_tokens", "item_attention_tokens"}),
+        "scheme1": ({"use_attention": False}, {"user_text_projection", "item_text_projection"}),
+        "contrastive": (
+            {"contrastive_weight": 0.1},
+            {"user_attention_tokens", "item_attention_tokens", "user_infonce_text_view", "item_infonce_text_view"},
+        ),
+        "cold-like": (
+            {"base": "gpt2rec", "use_user_text": False},
+            {"item_attention_tokens", "item_pooled_part"},
+        ),
+    }
+    for label, (overrides, keys) in expected.items():
+        torch.manual_seed(0)
+        model = GPT2RecommenderEnhanced(data.n_users, data.n_items, EnhancedConfig(**tiny, **overrides), dataset=data)
+        model.prepare(ctx)
+        kernels = speed._kernel_ms(model)
+        assert set(kernels) == keys, label
+        assert all(v > 0 for v in kernels.values()), label
+
+
+def test_before_after_summary_takes_medians_over_runs() -> None:
+    import speed_ab
+
+    def run(mf: float, a: float, ev: float) -> dict[str, object]:
+        return {
+            "mf": {"cpu_median_s": mf},
+            "a": {"cpu_median_s": a},
+            "cpu_vs_mf": {"a": a / mf},
+            "evaluation": {"cpu_vs_mf": {"a": ev}},
+        }
+
+    out = speed_ab._summary([run(1.0, 4.0, 1.5), run(2.0, 5.0, 1.0), run(1.5, 9.0, 2.0)])
+    assert out["mf"]["cpu_s_median"] == 1.5
+    assert out["a"]["cpu_s_median"] == 5.0 and out["a"]["cpu_s"] == [4.0, 5.0, 9.0]
+    assert out["a"]["vs_mf_median"] == pytest.approx(4.0)  # of 4.0, 2.5 and 6.0
+    assert "vs_mf" not in out["mf"]
+    assert out["evaluation_vs_mf_median"] == {"a": 1.5}
