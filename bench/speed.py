@@ -292,9 +292,10 @@ def _least_ms(fn: Callable[[], Any], repeats: int = 25) -> float:
 def _kernel_ms(model: Any) -> dict[str, float]:
     """Milliseconds a training step of `model` (cached mode) must spend in the kernels no
     implementation of the same arithmetic avoids, each timed alone on the model's own tensors
-    (no autograd, no other operator; the fastest of 25 calls): per side, the attention's products over tokens for each
-    length bucket (logits, context, and backward the context's and the logits' gradients,
-    the token states being frozen) and the softmax with its backward; or, without attention,
+    (no autograd, no other operator; the fastest of 25 calls): per side, the attention's
+    products over tokens for each length bucket (logits, context, and backward the context's
+    and the logits' gradients, the token states being frozen) and the softmax with its
+    backward; or, without attention,
     the first projection of the frozen pooled text and its weight gradient; with base
     "gpt2rec" the same two products for the pooled part; with InfoNCE the text view of its
     sample. What a step costs beyond these is the MF part, the per-entity projections, the

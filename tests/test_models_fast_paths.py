@@ -96,11 +96,17 @@ def reference_text_view(tower: AttentionTower, rows: Tensor) -> Tensor:
     return tower.text_proj(tower.text.pooled[rows])
 
 
+def reference_query(model: GPT2RecommenderEnhanced, side: str, ids: Tensor) -> Tensor:
+    """The ID query of `ids` (no ID dropout): own row for seen ids, else the neutral vector."""
+    tower = model.tower(side)  # type: ignore[arg-type]
+    seen = model.seen_mask(side)  # type: ignore[arg-type]
+    return torch.where(seen[ids].unsqueeze(1), tower.ids.table.weight[ids], tower.ids.neutral)
+
+
 def reference_fused(model: GPT2RecommenderEnhanced, side: str, ids: Tensor) -> Tensor:
     """The text part's vectors f of `ids` (no ID dropout): own row for seen ids, else neutral."""
     tower = model.tower(side)  # type: ignore[arg-type]
-    seen = model.seen_mask(side)  # type: ignore[arg-type]
-    q = torch.where(seen[ids].unsqueeze(1), tower.ids.table.weight[ids], tower.ids.neutral)
+    q = reference_query(model, side, ids)
     if tower.text is None:
         return q
     if isinstance(tower.fusion, CrossAttention):
@@ -112,9 +118,7 @@ def reference_fused(model: GPT2RecommenderEnhanced, side: str, ids: Tensor) -> T
 
 def reference_pooled(model: GPT2RecommenderEnhanced, side: str, ids: Tensor) -> Tensor:
     """Base "gpt2rec": GPT2Recommender's text part W [q ; z] of `ids`, one concatenation."""
-    tower = model.tower(side)  # type: ignore[arg-type]
-    seen = model.seen_mask(side)  # type: ignore[arg-type]
-    q = torch.where(seen[ids].unsqueeze(1), tower.ids.table.weight[ids], tower.ids.neutral)
+    q = reference_query(model, side, ids)
     part = model.user_pooled if side == "user" else model.item_pooled
     if part is None:
         return q

@@ -412,7 +412,7 @@ class GPT2RecommenderEnhanced(EnhancedRunMixin, TwoTowerRecommender[AttentionTow
         ids, seen = self.tower(side).ids, self.seen_mask(side)
         if idx is None:
             keep = ids.keep(torch.arange(len(seen), device=seen.device), seen) if keep is None else keep
-            q = torch.where(keep.unsqueeze(1), ids.table.weight, ids.neutral)
+            q = ids.every(keep)
         else:
             q = ids(idx, seen, keep)
         part = self.user_pooled if side == "user" else self.item_pooled

@@ -186,8 +186,7 @@ def fused_all(tower: AttentionTower, keep: Tensor) -> Tensor:
     `represent` computes them; `keep` (n,) bool: which ids use their own ID row. Attention runs
     over the cache's length buckets (contiguous copies, no gather): with most entities in every
     batch this is cheaper than gathering the batch's states, and it builds the scoring tables."""
-    rows = tower.ids.table.weight if tower.query_grad else tower.ids.table.weight.detach()
-    q = torch.where(keep.unsqueeze(1), rows, tower.ids.neutral)  # (n, d)
+    q = tower.ids.every(keep, detach_rows=not tower.query_grad)  # (n, d)
     text = tower.text
     if text is None:
         return q

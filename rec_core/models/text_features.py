@@ -55,6 +55,12 @@ class IdEmbedding(nn.Module):
             keep.unsqueeze(-1), rows.detach() if detach_rows else rows, self.neutral.expand(len(idx), -1)
         )
 
+    def every(self, keep: Tensor, *, detach_rows: bool = False) -> Tensor:
+        """(n, d) `forward` of every id in id order, `keep` (n,) bool: the table itself, no
+        gather (scoring and steps that touch most ids)."""
+        rows = self.table.weight.detach() if detach_rows else self.table.weight
+        return torch.where(keep.unsqueeze(1), rows, self.neutral)
+
     def raw(self, idx: Tensor) -> Tensor:
         """(B, d) the table rows themselves (the ID view for contrastive learning)."""
         return self.table(idx)
