@@ -3,7 +3,7 @@
     python bench/speed.py --part foundation   # issue "rec_core foundation"
     python bench/speed.py --part text         # issue "The seed's two models"
     python bench/speed.py --part epochs       # cached Enhanced epochs (every preset) and evaluation vs MF, interleaved
-    python bench/speed.py --part floor --markdown   # each preset's epoch against the least its arithmetic costs
+    python bench/speed.py --part floor --markdown   # each preset's epoch against the least its products cost (speed_floor.py)
     python bench/speed.py --part dynamic      # scheme 3's dynamic phase: a few steps, extrapolated to an epoch
     python bench/speed.py --part profile --markdown   # top operators per cached preset (bench/README.md)
 
@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
-from torch import Tensor
 
 from rec_core.data import DataConfig, load_dataset
 from rec_core.evaluate import evaluate
@@ -35,6 +34,8 @@ from rec_core.models.mf import MF, MFConfig
 from rec_core.runs import environment_info
 from rec_core.split import SplitConfig, make_split
 from rec_core.train import TrainConfig, Trainer
+
+import speed_floor  # bench/ is a folder of scripts, not a package
 
 HERE = Path(__file__).resolve().parent
 
@@ -283,131 +284,6 @@ def profile_markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _least_ms(fn: Callable[[], Any], repeats: int = 25) -> float:
-    """The fastest of `repeats` calls (after one), in ms: a lower bound's statistic, the least
-    disturbed by other processes on a shared machine."""
-    return 1e3 * median_time(fn, repeats)["min_s"]
-
-
-def _kernel_ms(model: Any) -> dict[str, float]:
-    """Milliseconds a training step of `model` (cached mode) must spend in the kernels no
-    implementation of the same arithmetic avoids, each timed alone on the model's own tensors
-    (no autograd, no other operator; the fastest of 25 calls): per side, the attention's
-    products over tokens for each length bucket (logits, context, and backward the context's
-    and the logits' gradients, the token states being frozen) and the softmax with its
-    backward; or, without attention,
-    the first projection of the frozen pooled text and its weight gradient; with base
-    "gpt2rec" the same two products for the pooled part; with InfoNCE the text view of its
-    sample. What a step costs beyond these is the MF part, the per-entity projections, the
-    loss, the optimiser and operator overhead."""
-    c = model.config
-    out: dict[str, float] = {}
-    for side in ("user", "item"):
-        tower = model.tower(side)
-        text = tower.text
-        if text is None:
-            continue
-        if tower.use_attention:
-            heads, ms = c.n_heads, 0.0
-            for _, _, states, masked, states_t in text.all_cached():
-                qk = torch.randn(len(states), heads, text.rank)
-                grad = torch.randn_like(qk)
-
-                def products(
-                    qk: Tensor = qk, grad: Tensor = grad, s: Tensor = states, m: Tensor = masked, s_t: Tensor = states_t
-                ) -> None:
-                    attn = torch.softmax(torch.baddbmm(m, qk, s_t), dim=-1)
-                    torch.bmm(attn, s)  # context
-                    d_attn = torch.bmm(grad, s_t)
-                    d_logits = torch._softmax_backward_data(d_attn, attn, -1, attn.dtype)
-                    torch.bmm(d_logits, s)  # the query keys' gradient
-
-                ms += _least_ms(products)
-            out[f"{side}_attention_tokens"] = ms
-        else:
-            out[f"{side}_text_projection"] = _frozen_linear_ms(text.pooled, c.embed_dim)
-        if c.contrastive_weight > 0:
-            out[f"{side}_infonce_text_view"] = _frozen_linear_ms(text.pooled[: c.contrastive_sample], c.embed_dim)
-        pooled = model.user_pooled if side == "user" else model.item_pooled
-        if pooled is not None:
-            out[f"{side}_pooled_part"] = _frozen_linear_ms(pooled.meta, c.embed_dim)
-    return out
-
-
-def _frozen_linear_ms(x: Tensor, d: int) -> float:
-    """A (n, H) frozen input times a (H, d) weight, and the weight's gradient (d, n) x (n, H)."""
-    w, grad = torch.randn(d, x.shape[1]), torch.randn(len(x), d)
-    return _least_ms(lambda: (torch.nn.functional.linear(x, w), grad.t() @ x))
-
-
-def floor(passes: int = 3, rounds: int = 2) -> dict[str, Any]:
-    """For MF and every cached preset: the epoch as run, and the least an epoch of the same
-    arithmetic could cost, MF's epoch (the Enhanced model contains it) plus each step's
-    unavoidable kernels (`_kernel_ms`) times the steps; both as ratios to MF's epoch. A floor
-    above 3x says the issue's target needs less arithmetic, not less overhead.
-
-    Other processes on the machine slow a kernel's calls for seconds at a time, so the kernels
-    are timed in `passes` passes spread between rounds of epochs, and each keeps its least."""
-    from rec_core.models.enhanced import GPT2RecommenderEnhanced
-
-    load_start = list(os.getloadavg())
-    data = load_dataset(DataConfig(name="ml-100k"))
-    split = make_split(data, SplitConfig(kind="ratio", seed=0))
-    torch.manual_seed(0)
-    mf = MF(data.n_users, data.n_items, MFConfig())
-    mf_trainer = Trainer(mf, data, split, TrainConfig(epochs=0, batch_size=2048, device="cpu"))
-    mf_trainer.fit(0)
-    steps = -(-len(mf_trainer._train_users) // 2048)
-    out: dict[str, Any] = {"steps_per_epoch": steps}
-    for name, cfg in cached_presets().items():
-        torch.manual_seed(0)
-        model = GPT2RecommenderEnhanced(data.n_users, data.n_items, cfg, dataset=data)
-        tr = Trainer(model, data, split, TrainConfig(epochs=0, batch_size=2048, device="cpu"))
-        tr.fit(0)
-        model.use_cache = True
-        tr._train_epoch(model)  # warm-up
-        kernels: dict[str, float] = {}
-        cpu: dict[str, list[float]] = {"mf": [], name: []}
-        for _ in range(passes):
-            for key, ms in _kernel_ms(model).items():
-                kernels[key] = min(ms, kernels.get(key, math.inf))
-            runs: dict[str, Callable[[], Any]] = {
-                "mf": partial(mf_trainer._train_epoch, mf),
-                name: partial(tr._train_epoch, model),
-            }
-            timed = _interleaved(runs, rounds)
-            for key in cpu:
-                cpu[key].append(timed[key]["cpu_median_s"])
-        mf_s, epoch_s = statistics.median(cpu["mf"]), statistics.median(cpu[name])
-        floor_s = mf_s + steps * sum(kernels.values()) / 1e3
-        out[name] = {
-            "kernels_ms_per_step": kernels,
-            "mf_epoch_cpu_s": mf_s,
-            "epoch_cpu_s": epoch_s,
-            "floor_epoch_s": floor_s,
-            "epoch_vs_mf": epoch_s / mf_s,
-            "floor_vs_mf": floor_s / mf_s,
-        }
-        del model, tr, runs
-    out["load_average_at_start"] = load_start
-    return out
-
-
-def floor_markdown(result: dict[str, Any]) -> str:
-    lines = [
-        "| preset | epoch (CPU s) | x MF | floor: MF + unavoidable kernels | floor x MF | kernels per step (ms) |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, row in result.items():
-        if isinstance(row, dict) and "floor_vs_mf" in row:
-            kernels = ", ".join(f"{k} {v:.2f}" for k, v in row["kernels_ms_per_step"].items())
-            lines.append(
-                f"| {name} | {row['epoch_cpu_s']:.3f} | {row['epoch_vs_mf']:.1f}x | {row['floor_epoch_s']:.3f} s "
-                f"| {row['floor_vs_mf']:.1f}x | {kernels} |"
-            )
-    return "\n".join(lines)
-
-
 def dynamic(steps: int = 3) -> dict[str, Any]:
     """Scheme 3's dynamic phase (LoRA on the top 2 MiniLM blocks, attention, InfoNCE 0.1):
     `steps` training steps timed (wall and CPU) and extrapolated to an epoch, as
@@ -428,7 +304,6 @@ def dynamic_epoch_estimate(cfg: Any, data: Any, split: Any, n_steps: int = 4, ba
     A whole dynamic epoch on 2 CPU cores takes many minutes; every step does the same work
     (re-encoding the batch's texts through the top blocks), so a few steps estimate it well.
     """
-    import math
 
     from rec_core.models.base import Batch
     from rec_core.models.enhanced import GPT2RecommenderEnhanced
@@ -481,7 +356,7 @@ def main() -> None:
         "foundation": foundation,
         "text": text,
         "epochs": epochs,
-        "floor": floor,
+        "floor": lambda: speed_floor.floor(cached_presets(), _interleaved),
         "dynamic": dynamic,
         "profile": profile,
     }
@@ -491,7 +366,7 @@ def main() -> None:
     path = args.output or HERE / "results" / f"speed_{args.part}.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     if args.markdown and args.part in ("profile", "floor"):
-        print(profile_markdown(result) if args.part == "profile" else floor_markdown(result))
+        print(profile_markdown(result) if args.part == "profile" else speed_floor.floor_markdown(result))
     else:
         print(json.dumps(result, indent=2))
 

@@ -38,36 +38,70 @@ def test_interleaved_runs_each_once_per_round_and_divides_by_mf() -> None:
     assert "mf" not in out["vs_mf"]
 
 
-def test_kernel_floor_times_the_kernels_each_config_needs() -> None:
+def test_product_counter_counts_every_product_forward_and_backward() -> None:
     import torch
+    import torch.nn.functional as F
 
-    from rec_core.models.base import TrainContext
+    import speed_floor
+
+    n, k, m, b = 5, 7, 3, 4
+    x, w = torch.randn(n, k, requires_grad=True), torch.randn(m, k, requires_grad=True)
+    bias = torch.randn(m, requires_grad=True)
+    p, q = torch.randn(b, n, k, requires_grad=True), torch.randn(b, k, m)
+    with speed_floor.ProductCounter() as counter:
+        # Linear: x W^T + c forward, and backward x's and W's gradients; a batched product whose
+        # right side needs no gradient: forward and the left side's gradient only.
+        (F.linear(x, w, bias).sum() + torch.bmm(p, q).sum() + torch.relu(x).sum()).backward()
+    assert counter.macs == 3 * n * k * m + 2 * b * n * k * m
+    assert counter.seconds > 0 and counter.ops > 6  # relu, sums and the backward's operators too
+    assert speed_floor.product_macs(torch.ops.aten.relu.default, (x,)) == 0
+
+
+def test_the_floor_counts_a_text_models_products_and_none_in_mf() -> None:
+
+    import speed_floor
     from rec_core.models.enhanced import EnhancedConfig, GPT2RecommenderEnhanced
+    from rec_core.models.mf import MF, MFConfig
+    from rec_core.train import TrainConfig, Trainer
     from tests.helpers import split_of, synthetic
 
     data = synthetic()
     split = split_of(data, "ratio")
-    ctx = TrainContext(data.n_users, data.n_items, data.users[split.train], data.items[split.train])
     tiny = {"backbone": "tiny-gpt2", "max_length": 32, "embed_dim": 16, "n_heads": 2}
-    expected = {
-        "attention": ({}, {"user_attention_tokens", "item_attention_tokens"}),
-        "scheme1": ({"use_attention": False}, {"user_text_projection", "item_text_projection"}),
-        "contrastive": (
-            {"contrastive_weight": 0.1},
-            {"user_attention_tokens", "item_attention_tokens", "user_infonce_text_view", "item_infonce_text_view"},
-        ),
-        "cold-like": (
-            {"base": "gpt2rec", "use_user_text": False},
-            {"item_attention_tokens", "item_pooled_part"},
-        ),
+    counted = {}
+    for name, model in (
+        ("mf", MF(data.n_users, data.n_items, MFConfig(embed_dim=16))),
+        ("attention", GPT2RecommenderEnhanced(data.n_users, data.n_items, EnhancedConfig(**tiny), dataset=data)),
+    ):
+        tr = Trainer(model, data, split, TrainConfig(epochs=0, batch_size=256, device="cpu"))
+        tr.fit(0)
+        counted[name] = speed_floor.count_epoch(lambda tr=tr, model=model: tr._train_epoch(model), steps=2)
+    assert counted["mf"]["macs_per_step"] == 0 and counted["mf"]["ops_per_step"] > 0
+    assert counted["attention"]["macs_per_step"] > 0 and counted["attention"]["products_ms_per_step"] > 0
+    assert counted["attention"]["ops_per_step"] > counted["mf"]["ops_per_step"]
+
+
+def test_floor_is_mf_plus_the_products_at_the_peak_rate() -> None:
+    import pytest
+
+    import speed_floor
+
+    row = {
+        "mf_epoch_cpu_s": 0.1,
+        "epoch_cpu_s": 0.5,
+        "macs_per_step": 2e8,
+        "products_ms_per_step": 8.0,
+        "ops_per_step": 900,
     }
-    for label, (overrides, keys) in expected.items():
-        torch.manual_seed(0)
-        model = GPT2RecommenderEnhanced(data.n_users, data.n_items, EnhancedConfig(**tiny, **overrides), dataset=data)
-        model.prepare(ctx)
-        kernels = speed._kernel_ms(model)
-        assert set(kernels) == keys, label
-        assert all(v > 0 for v in kernels.values()), label
+    out = speed_floor.with_floor(row, steps=40, peak=50.0)
+    assert out["floor_epoch_s"] == pytest.approx(0.1 + 40 * 2e8 / 50e9)  # 0.26 s
+    assert out["floor_vs_mf"] == pytest.approx(2.6) and out["epoch_vs_mf"] == pytest.approx(5.0)
+    assert out["products_gmacs_in_step"] == pytest.approx(25.0)
+    assert out["rest_beyond_mf_ms_per_step"] == pytest.approx(1e3 * 0.4 / 40 - 8.0)  # 2 ms
+    table = speed_floor.floor_markdown(
+        {"steps_per_epoch": 40, "peak_gmacs": 50.0, "mf": {"ops_per_step": 77}, "x": out}
+    )
+    assert "| x | 0.500 | 5.0x | 200 | 2.6x | 8.0, 25 | 2.0 | 900 |" in table
 
 
 def test_before_after_summary_takes_medians_over_runs() -> None:
