@@ -17,7 +17,7 @@ from __future__ import annotations
 import signal
 import sys
 
-__all__ = ["main"]
+__all__ = ["main", "summary"]
 
 # Exit codes of a rank that stopped on SIGHUP / SIGINT / SIGTERM (rec_core/cli.py): not failures.
 _STOPPED = (128 + signal.SIGHUP, 128 + signal.SIGINT, 128 + signal.SIGTERM)
@@ -32,6 +32,31 @@ def _how(exitcode: int) -> str:
     return f"exit code {exitcode}"
 
 
+def summary(failures: list[tuple[int, int]], total: int) -> tuple[str, int]:
+    """The launcher's one line and exit code for the ranks that ended non-zero, `failures`
+    (rank, exit code: negative for the signal that killed it) in the order they ended.
+
+    A stop, not a failure: some rank stopped on a signal (128 + its number, rec_core/cli.py) and
+    every other one did too or was killed by SIGTERM, which torchrun sends every rank still
+    running once one has ended: a rank that had already left its signal handler dies of it (after
+    a SIGTERM to one rank had stopped the run cleanly: 2 runs of 8 beside three busy processes,
+    and once in CI, which then printed "error: 2 of 2 processes failed")."""
+    stopped = [(rank, code) for rank, code in failures if code in _STOPPED]
+    if stopped and all(code in _STOPPED or code == -signal.SIGTERM for _, code in failures):
+        rank, code = stopped[0]
+        name = signal.Signals(code - 128).name
+        return (
+            f"stopped: process {rank} ended after {name} (exit code {code}); the run's status.json says what was saved",
+            code,
+        )
+    rank, code = failures[0]
+    return (
+        f"error: {len(failures)} of {total} processes failed; first rank {rank} ({_how(code)}); "
+        "their own error lines are above, and the run's status.json says how it ended",
+        128 - code if code < 0 else code or 1,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
@@ -41,22 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run(args)
     except ChildFailedError as exc:
-        rank, first = exc.get_first_failure()
-        total = args.nproc_per_node
-        if all(f.exitcode in _STOPPED for f in exc.failures.values()):  # stopped by a signal, results saved
-            name = signal.Signals(first.exitcode - 128).name
-            print(
-                f"stopped: process {rank} ended after {name} (exit code {first.exitcode}); the run's status.json "
-                "says what was saved",
-                file=sys.stderr,
-            )
-            return first.exitcode
-        print(
-            f"error: {len(exc.failures)} of {total} processes failed; first rank {rank} ({_how(first.exitcode)}); "
-            "their own error lines are above, and the run's status.json says how it ended",
-            file=sys.stderr,
-        )
-        return 128 - first.exitcode if first.exitcode < 0 else first.exitcode or 1
+        ended = sorted(exc.failures.items(), key=lambda item: item[1].timestamp)
+        line, code = summary([(rank, failure.exitcode) for rank, failure in ended], args.nproc_per_node)
+        print(line, file=sys.stderr)
+        return code
     except SignalException as exc:  # the launcher itself was signalled (it passed it on to every rank)
         print(f"stopped: torchrun received {exc.sigval.name}", file=sys.stderr)
         return 128 + int(exc.sigval)
