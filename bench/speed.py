@@ -36,6 +36,7 @@ from rec_core.split import SplitConfig, make_split
 from rec_core.train import TrainConfig, Trainer
 
 import speed_floor  # bench/ is a folder of scripts, not a package
+from speed_common import cached_epoch, cached_presets, interleaved
 
 HERE = Path(__file__).resolve().parent
 
@@ -127,55 +128,6 @@ def text() -> dict[str, Any]:
     return out
 
 
-def cached_presets() -> dict[str, Any]:
-    """The cached Enhanced configurations the app offers, by name: the defaults, the former
-    contrastive default, the lighter attention validation chose, scheme 1, scheme 3's cached
-    phase (its switches, cache mode) and every other preset of `PRESETS` (its cached phase
-    when it is a dynamic one), so a preset added later is timed without editing this file."""
-    from rec_core.models.enhanced import PRESETS, EnhancedConfig
-
-    configs: dict[str, Any] = {
-        "enhanced_default": EnhancedConfig(),
-        "enhanced_contrastive_0.1": EnhancedConfig(contrastive_weight=0.1),  # the former default
-        "enhanced_2_heads_rank_32": EnhancedConfig(n_heads=2, text_rank=32),
-        "enhanced_scheme1": EnhancedConfig.from_preset("scheme1"),
-        "enhanced_scheme3_cached_phase": EnhancedConfig.from_preset("scheme3"),
-    }
-    for name in PRESETS:
-        if name not in ("scheme1", "scheme2", "scheme3"):
-            configs[f"enhanced_preset_{name}"] = EnhancedConfig.from_preset(name)
-    return configs
-
-
-def _interleaved(runs: dict[str, Callable[[], Any]], rounds: int) -> dict[str, Any]:
-    """Wall and CPU (process) seconds of each run, one of each per round, so that load from
-    other processes hits every run alike; medians, and ratios to `mf`. CPU time counts only
-    this process's work: on a machine shared with other busy processes it moves less than
-    the wall time does, and the ratios are about it."""
-    wall: dict[str, list[float]] = {name: [] for name in runs}
-    cpu: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(rounds):
-        for name, fn in runs.items():
-            t, c = time.perf_counter(), time.process_time()
-            fn()
-            cpu[name].append(time.process_time() - c)
-            wall[name].append(time.perf_counter() - t)
-    out: dict[str, Any] = {
-        name: {
-            "median_s": statistics.median(wall[name]),
-            "min_s": min(wall[name]),
-            "max_s": max(wall[name]),
-            "cpu_median_s": statistics.median(cpu[name]),
-            "repeats": rounds,
-        }
-        for name in runs
-    }
-    others = [name for name in runs if name != "mf"]
-    out["vs_mf"] = {name: out[name]["median_s"] / out["mf"]["median_s"] for name in others}
-    out["cpu_vs_mf"] = {name: out[name]["cpu_median_s"] / out["mf"]["cpu_median_s"] for name in others}
-    return out
-
-
 def epochs(rounds: int = 7) -> dict[str, Any]:
     """Cached-mode Enhanced epochs of every preset against MF epochs, interleaved, and the
     full-ranking evaluation of all users (Enhanced default against MF), interleaved; the
@@ -189,27 +141,22 @@ def epochs(rounds: int = 7) -> dict[str, Any]:
     models: dict[str, Any] = {}
 
     def ready(name: str, model: Any) -> Callable[[], Any]:
-        tr = Trainer(model, data, split, TrainConfig(epochs=0, batch_size=2048, device="cpu"))
-        tr.fit(0)  # prepares (seen ids) without training
-        if hasattr(model, "use_cache"):
-            model.use_cache = True  # scheme 3's cached phase (the others are cached already)
-        tr._train_epoch(model)  # warm-up
         models[name] = model
-        return lambda: tr._train_epoch(model)
+        return cached_epoch(model, data, split)[0]
 
     torch.manual_seed(0)
     runs = {"mf": ready("mf", MF(data.n_users, data.n_items, MFConfig()))}
     for name, cfg in configs.items():
         torch.manual_seed(0)
         runs[name] = ready(name, GPT2RecommenderEnhanced(data.n_users, data.n_items, cfg, dataset=data))
-    out = _interleaved(runs, rounds)
+    out = interleaved(runs, rounds)
     evals: dict[str, Callable[[], Any]] = {
         name: partial(evaluate, models[name], data, split, "test")
         for name in ("mf", "enhanced_default", "enhanced_scheme1")
     }
     for fn in evals.values():
         fn()  # warm-up
-    out["evaluation"] = _interleaved(evals, rounds)
+    out["evaluation"] = interleaved(evals, rounds)
     out["configs"] = {
         name: {k: v for k, v in vars(cfg).items() if v != getattr(EnhancedConfig(), k)} for name, cfg in configs.items()
     }
@@ -238,16 +185,12 @@ def profile(epochs_profiled: int = 2, top: int = 8) -> dict[str, Any]:
     for name, build in builders.items():
         torch.manual_seed(0)
         model = build()
-        tr = Trainer(model, data, split, TrainConfig(epochs=0, batch_size=2048, device="cpu"))
-        tr.fit(0)
-        if hasattr(model, "use_cache"):
-            model.use_cache = True
-        tr._train_epoch(model)  # warm-up
-        steps = epochs_profiled * -(-len(tr._train_users) // 2048)
+        epoch, steps = cached_epoch(model, data, split)
+        steps *= epochs_profiled
         c = time.process_time()
         with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
             for _ in range(epochs_profiled):
-                tr._train_epoch(model)
+                epoch()
         cpu = time.process_time() - c
         ops = sorted(
             (e for e in prof.key_averages() if e.key.startswith("aten::")),
@@ -263,7 +206,7 @@ def profile(epochs_profiled: int = 2, top: int = 8) -> dict[str, Any]:
                 for e in ops[:top]
             ],
         }
-        del model, tr
+        del model, epoch
     return out
 
 
@@ -356,7 +299,7 @@ def main() -> None:
         "foundation": foundation,
         "text": text,
         "epochs": epochs,
-        "floor": lambda: speed_floor.floor(cached_presets(), _interleaved),
+        "floor": speed_floor.floor,
         "dynamic": dynamic,
         "profile": profile,
     }

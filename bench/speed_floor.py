@@ -3,7 +3,7 @@
     REC_CORE_DATA=../shared/data python bench/speed.py --part floor --markdown
 
 Issue 25 asks for every cached preset's epoch within 3x of MF's. For MF and each cached
-configuration the app offers (`speed.cached_presets`), after a warm-up epoch:
+configuration the app offers (`speed_common.cached_presets`), after a warm-up epoch:
 
 - `macs_per_step`: the multiply-adds of every matrix product a training step dispatches,
   forward and backward (aten `mm`, `addmm`, `bmm`, `baddbmm`, which `linear`, `matmul` and
@@ -13,7 +13,7 @@ configuration the app offers (`speed.cached_presets`), after a warm-up epoch:
   around its kernel by the same mode), and the rate they reach there;
 - `peak_gmacs`: this core's best rate on any one large product (the fastest of a few shapes,
   timed before and after the presets);
-- the epoch's CPU seconds beside MF's, interleaved (`speed._interleaved`).
+- the epoch's CPU seconds beside MF's, interleaved (`speed_common.interleaved`).
 
 From them, the least an epoch of the same arithmetic can cost on this core:
 
@@ -37,11 +37,12 @@ import os
 import statistics
 import time
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
+
+from speed_common import cached_epoch, cached_presets, interleaved
 
 _aten = torch.ops.aten
 # The products a step dispatches, and the (left, right) operands of each: `mm`/`bmm` take them
@@ -114,40 +115,27 @@ def count_epoch(epoch: Callable[[], Any], steps: int) -> dict[str, float]:
     }
 
 
-def floor(
-    configs: dict[str, Any], interleaved: Callable[[dict[str, Callable[[], Any]], int], dict[str, Any]], rounds: int = 5
-) -> dict[str, Any]:
-    """MF and every cached configuration of `configs` (name: EnhancedConfig): the epoch as run
-    (CPU seconds, interleaved with MF's by `interleaved`, `speed._interleaved`), its products
-    counted and timed in the step, and the floor (module docstring); ratios to MF's epoch over
-    the whole run."""
+def floor(rounds: int = 5) -> dict[str, Any]:
+    """MF and every cached configuration (`cached_presets`): the epoch as run (CPU seconds,
+    interleaved with MF's), its products counted and timed in the step, and the floor (module
+    docstring); ratios to MF's epoch over the whole run."""
     from rec_core.data import DataConfig, load_dataset
     from rec_core.models.enhanced import GPT2RecommenderEnhanced
     from rec_core.models.mf import MF, MFConfig
     from rec_core.split import SplitConfig, make_split
-    from rec_core.train import TrainConfig, Trainer
 
     load_start = list(os.getloadavg())
     peak_start = peak_gmacs()
     data = load_dataset(DataConfig(name="ml-100k"))
     split = make_split(data, SplitConfig(kind="ratio", seed=0))
 
-    def ready(model: Any) -> tuple[Callable[[], Any], int]:
-        """The model's epoch, after a warm-up one, and its steps."""
-        tr = Trainer(model, data, split, TrainConfig(epochs=0, batch_size=2048, device="cpu"))
-        tr.fit(0)  # prepares (seen ids) without training
-        if hasattr(model, "use_cache"):
-            model.use_cache = True  # scheme 3's cached phase (the others are cached already)
-        tr._train_epoch(model)  # warm-up
-        return partial(tr._train_epoch, model), -(-len(tr._train_users) // 2048)
-
     torch.manual_seed(0)
-    mf_epoch, steps = ready(MF(data.n_users, data.n_items, MFConfig()))
+    mf_epoch, steps = cached_epoch(MF(data.n_users, data.n_items, MFConfig()), data, split)
     out: dict[str, Any] = {"steps_per_epoch": steps, "mf": count_epoch(mf_epoch, steps)}
     rows: dict[str, dict[str, Any]] = {}
-    for name, cfg in configs.items():
+    for name, cfg in cached_presets().items():
         torch.manual_seed(0)
-        epoch, _ = ready(GPT2RecommenderEnhanced(data.n_users, data.n_items, cfg, dataset=data))
+        epoch, _ = cached_epoch(GPT2RecommenderEnhanced(data.n_users, data.n_items, cfg, dataset=data), data, split)
         counted = count_epoch(epoch, steps)
         timed = interleaved({"mf": mf_epoch, name: epoch}, rounds)
         rows[name] = {
